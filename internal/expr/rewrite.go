@@ -258,13 +258,31 @@ func (r *rewriter) segment(i int, what string) (string, int, *Error) {
 	switch {
 	case t.is(".") && i+2 < len(r.toks) && r.toks[i+2].kind == tkName:
 		return r.toks[i+2].text, i + 2, nil
-	case t.is("[") && i+3 < len(r.toks) && r.toks[i+3].is("]"):
-		if s, ok := stringValue(r.toks[i+2]); ok {
+	case t.is("[") && i+2 < len(r.toks):
+		if s, ok := stringValue(r.toks[i+2]); ok && i+3 < len(r.toks) && r.toks[i+3].is("]") {
 			return s, i + 3, nil
 		}
 		return "", 0, errAt(r.src, r.toks[i+2].start, ErrSyntax, "%s[...] needs a constant string name", what)
 	}
-	return "", 0, errAt(r.src, t.start, ErrSyntax, "expected .NAME after %s", what)
+	return "", 0, errAt(r.src, r.after(i), ErrSyntax, "expected .NAME after %s", what)
+}
+
+// after is the offset where the token following toks[i] starts, or the end
+// of toks[i] when it is the last one.
+func (r *rewriter) after(i int) int {
+	if i+1 < len(r.toks) {
+		return r.toks[i+1].start
+	}
+	return r.toks[i].end
+}
+
+// keyword reads the fixed segment kw (".activities", ".outputs") after toks[i].
+func (r *rewriter) keyword(i int, kw, what string) (int, *Error) {
+	name, n, err := r.segment(i, what)
+	if err != nil || name != kw {
+		return 0, errAt(r.src, r.after(i), ErrSyntax, "expected .%s after %s", kw, what)
+	}
+	return n, nil
 }
 
 // output handles phases.P.activities.A.outputs.O at toks[i].
@@ -274,18 +292,18 @@ func (r *rewriter) output(i int) (int, *Error) {
 	if err != nil {
 		return 0, err
 	}
-	kw, n, err := r.segment(n, "phases."+phase)
-	if err != nil || kw != "activities" {
-		return 0, errAt(r.src, r.next(n).start, ErrSyntax, "expected .activities after phases.%s", phase)
+	n, err = r.keyword(n, "activities", "phases."+phase)
+	if err != nil {
+		return 0, err
 	}
 	act, n, err := r.segment(n, "phases."+phase+".activities")
 	if err != nil {
 		return 0, err
 	}
 	path := "phases." + phase + ".activities." + act
-	kw, n, err = r.segment(n, path)
-	if err != nil || kw != "outputs" {
-		return 0, errAt(r.src, r.next(n).start, ErrSyntax, "expected .outputs after %s", path)
+	n, err = r.keyword(n, "outputs", path)
+	if err != nil {
+		return 0, err
 	}
 	name, n, err := r.segment(n, path+".outputs")
 	if err != nil {
