@@ -266,7 +266,7 @@ var baseOptions = func() []exprlang.Option {
 	return opts
 }()
 
-func compileExpr(src string, start, end int, toks []token, env *Env, refs *[]Ref) (c *compiled, err error) {
+func compileExpr(src string, start, end int, toks []token, env *Env, refs *[]Ref) (*compiled, error) {
 	if end-start > MaxSourceLen {
 		return nil, errAt(src, start, ErrLimit, "expression longer than %d bytes", MaxSourceLen)
 	}
@@ -277,16 +277,22 @@ func compileExpr(src string, start, end int, toks []token, env *Env, refs *[]Ref
 	if rerr != nil {
 		return nil, rerr
 	}
+	return compileProgram(src, p)
+}
+
+// compileProgram compiles a rewritten program with expr-lang, re-checking it
+// with the guard patcher.
+func compileProgram(src string, p *program) (c *compiled, err error) {
 	g := &guard{}
 	defer func() {
 		if r := recover(); r != nil {
-			c, err = nil, errAt(src, start, ErrSyntax, "expr-lang panicked while compiling: %v", r)
+			c, err = nil, errAt(src, p.start, ErrSyntax, "expr-lang panicked while compiling: %v", r)
 		}
 	}()
 	opts := append(slices.Clip(baseOptions), exprlang.Patch(g))
 	prog, cerr := exprlang.Compile(p.code, opts...)
 	if g.err != nil {
-		return nil, errAt(src, p.origin(g.errAt), ErrUndeclared, "%s", g.err)
+		return nil, errAt(src, p.origin(runeToByte(p.code, g.errAt)), ErrUndeclared, "%s", g.err)
 	}
 	if cerr != nil {
 		return nil, exprError(src, p, cerr, ErrSyntax)
