@@ -209,18 +209,18 @@ func (r *rewriter) root(i int) (int, *Error) {
 		case "inputs":
 			ref.Kind = RefInput
 			if !slices.Contains(r.env.Inputs, name) {
-				return 0, errAt(r.src, t.start, ErrUndeclared, "undeclared input %q%s", name, hyphenHint(name))
+				return 0, errAt(r.src, t.start, ErrUndeclared, "undeclared input %q%s", name, hyphenHint(name, r.env.Inputs))
 			}
 		case "vars":
 			ref.Kind = RefVar
 			if !slices.Contains(r.env.Vars, name) {
-				return 0, errAt(r.src, t.start, ErrUndeclared, "undeclared variable %q%s", name, hyphenHint(name))
+				return 0, errAt(r.src, t.start, ErrUndeclared, "undeclared variable %q%s", name, hyphenHint(name, r.env.Vars))
 			}
 		case "release":
 			ref.Kind = RefRelease
 			if !slices.Contains(ReleaseFields, name) {
 				return 0, errAt(r.src, t.start, ErrUndeclared,
-					"unknown release field %q (want id, name, version, group or scheduled-for)%s", name, hyphenHint(name))
+					"unknown release field %q (want id, name, version, group or scheduled-for)%s", name, hyphenHint(name, ReleaseFields))
 			}
 		}
 		r.refs = append(r.refs, ref)
@@ -241,12 +241,21 @@ func (r *rewriter) root(i int) (int, *Error) {
 		return 0, errAt(r.src, t.start, ErrUndeclared, "unknown function %q", t.text)
 	}
 	return 0, errAt(r.src, t.start, ErrUndeclared,
-		"unknown name %q (expressions may read inputs, vars, release and phases)%s", t.text, hyphenHint(t.text))
+		"unknown name %q (expressions may read inputs, vars, release and phases)%s", t.text, hyphenHint(t.text, nil))
 }
 
-func hyphenHint(name string) string {
-	if strings.Contains(name, "-") {
-		return "; a subtraction needs spaces around '-'"
+// hyphenHint explains "inputs.a-inputs.b" (read as the input "a-inputs"):
+// it is given when a hyphen splits name into a declared name or a root.
+func hyphenHint(name string, declared []string) string {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '-' {
+			continue
+		}
+		before, after := name[:i], name[i+1:]
+		if slices.Contains(declared, before) || slices.Contains(declared, after) ||
+			slices.Contains([]string{"inputs", "vars", "release", "phases"}, after) {
+			return "; a subtraction needs spaces around '-'"
+		}
 	}
 	return ""
 }
@@ -318,7 +327,7 @@ func (r *rewriter) output(i int) (int, *Error) {
 		return 0, errAt(r.src, t.start, ErrUndeclared, "phase %q has no activity %q", phase, act)
 	}
 	if !slices.Contains(outs, name) {
-		return 0, errAt(r.src, t.start, ErrUndeclared, "activity %s.%s declares no output %q%s", phase, act, name, hyphenHint(name))
+		return 0, errAt(r.src, t.start, ErrUndeclared, "activity %s.%s declares no output %q%s", phase, act, name, hyphenHint(name, outs))
 	}
 	r.refs = append(r.refs, Ref{Kind: RefOutput, Name: name, Phase: phase, Activity: act, Offset: t.start})
 	code := outName + "(" + rtName + ", " + strconv.Quote(phase) + ", " + strconv.Quote(act) + ", " + strconv.Quote(name) + ")"
