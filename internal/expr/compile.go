@@ -114,15 +114,19 @@ func (t *Template) IsLiteral() bool {
 // as-is, numbers without trailing zeros, booleans true/false, nil as empty,
 // lists and maps as compact JSON. A literal template returns its text.
 func (t *Template) Eval(s *Scope) (any, error) {
-	if len(t.parts) == 1 && t.parts[0].prog != nil {
-		return t.parts[0].prog.run(t.src, s)
+	if t.IsLiteral() {
+		return t.src, nil
+	}
+	e := newEvaluation(s)
+	if len(t.parts) == 1 {
+		return t.parts[0].prog.run(t.src, e)
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
 		if p.prog == nil {
 			b.WriteString(p.lit)
 		} else {
-			v, err := p.prog.run(t.src, s)
+			v, err := p.prog.run(t.src, e)
 			if err != nil {
 				return nil, err
 			}
@@ -196,7 +200,7 @@ func (c *Condition) Refs() []Ref { return c.refs }
 
 // Eval evaluates the condition; a non-boolean result is an ErrType error.
 func (c *Condition) Eval(s *Scope) (bool, error) {
-	v, err := c.prog.run(c.src, s)
+	v, err := c.prog.run(c.src, newEvaluation(s))
 	if err != nil {
 		return false, err
 	}
@@ -231,40 +235,53 @@ var compileEnv = map[string]any{
 	rtName:    (*runtime)(nil),
 }
 
-// baseOptions are shared by every compilation (the guard is per compile).
-var baseOptions = func() []exprlang.Option {
-	opts := []exprlang.Option{
-		exprlang.Env(compileEnv),
-		exprlang.DisableAllBuiltins(),
-		exprlang.MaxNodes(MaxNodes),
-	}
-	for _, f := range Functions {
-		opts = append(opts, exprlang.EnableBuiltin(f))
-	}
-	opts = append(opts, func(c *conf.Config) {
-		c.Functions[outName] = &builtin.Function{
-			Name: outName,
-			Func: callOutput,
-			Validate: func(args []reflect.Type) (reflect.Type, error) {
-				if len(args) != 4 {
-					return nil, errors.New("internal: bad output call")
-				}
-				return anyType, nil
-			},
+// disabledBuiltins holds every expr-lang builtin outside Functions. expr-lang
+// only reads this map, so one instance is shared by all compilations
+// (building it per compile with DisableAllBuiltins/EnableBuiltin dominated
+// compile time).
+var disabledBuiltins = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, f := range builtin.Builtins {
+		if !slices.Contains(Functions, f.Name) {
+			m[f.Name] = true
 		}
-		c.Functions[stepName] = &builtin.Function{
-			Name: stepName,
-			Func: callStep,
-			Validate: func(args []reflect.Type) (reflect.Type, error) {
-				if len(args) != 2 {
-					return nil, errors.New("internal: bad step call")
-				}
-				return args[1], nil // transparent: keeps the body's static type
-			},
-		}
-	})
-	return opts
+	}
+	return m
 }()
+
+var (
+	outFunction = &builtin.Function{
+		Name: outName,
+		Func: callOutput,
+		Validate: func(args []reflect.Type) (reflect.Type, error) {
+			if len(args) != 4 {
+				return nil, errors.New("internal: bad output call")
+			}
+			return anyType, nil
+		},
+	}
+	stepFunction = &builtin.Function{
+		Name: stepName,
+		Func: callStep,
+		Validate: func(args []reflect.Type) (reflect.Type, error) {
+			if len(args) != 2 {
+				return nil, errors.New("internal: bad step call")
+			}
+			return args[1], nil // transparent: keeps the body's static type
+		},
+	}
+)
+
+// baseOptions are shared by every compilation (the guard is per compile).
+var baseOptions = []exprlang.Option{
+	exprlang.Env(compileEnv),
+	exprlang.MaxNodes(MaxNodes),
+	func(c *conf.Config) {
+		c.Disabled = disabledBuiltins
+		c.Functions[outName] = outFunction
+		c.Functions[stepName] = stepFunction
+	},
+}
 
 func compileExpr(src string, start, end int, toks []token, env *Env, refs *[]Ref) (*compiled, error) {
 	if end-start > MaxSourceLen {

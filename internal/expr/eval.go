@@ -31,24 +31,42 @@ type runtime struct {
 	mem   int
 }
 
-func (c *compiled) run(src string, s *Scope) (v any, err error) {
+// evaluation is the state of one Template.Eval or Condition.Eval: the
+// environment map the programs read, the budgets, and a reusable VM.
+type evaluation struct {
+	env     map[string]any
+	rt      runtime
+	machine vm.VM
+}
+
+func newEvaluation(s *Scope) *evaluation {
 	if s == nil {
 		s = &Scope{}
 	}
-	rt := &runtime{scope: s}
-	env := map[string]any{
+	e := &evaluation{rt: runtime{scope: s}}
+	e.env = map[string]any{
 		"inputs":  s.Inputs,
 		"vars":    s.Vars,
 		"release": s.Release,
-		rtName:    rt,
+		rtName:    &e.rt,
 	}
+	return e
+}
+
+func (c *compiled) run(src string, e *evaluation) (v any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			v, err = nil, errAt(src, c.p.start, ErrEval, "expr-lang panicked: %v", r)
 		}
 	}()
-	machine := vm.VM{MemoryBudget: MaxMemory}
-	out, rerr := machine.Run(c.vm, env)
+	// MemoryBudget is per Run; the budget left over from earlier parts
+	// of the same template is what this part may use.
+	budget := MaxMemory - e.rt.mem
+	if budget <= 0 {
+		return nil, errAt(src, c.p.start, ErrLimit, "memory budget exceeded")
+	}
+	e.machine.MemoryBudget = uint(budget)
+	out, rerr := e.machine.Run(c.vm, e.env)
 	if rerr != nil {
 		return nil, exprError(src, c.p, rerr, ErrEval)
 	}
