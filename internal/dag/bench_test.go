@@ -1,0 +1,329 @@
+package dag
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// benchGraph is the benchmark workload: n nodes, one virtual node per 100
+// real ones, and every node but the first depending on ~2 uniformly random
+// earlier nodes (in logical order). With shuffle, ids are a random
+// permutation of the logical order, so Build cannot take its "already
+// sorted" shortcut.
+type benchGraph struct {
+	n       int
+	virtual []bool
+	edges   []int32 // from, to pairs
+}
+
+func newBenchGraph(n int, shuffle bool) *benchGraph {
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	id := make([]int, n)
+	for i := range id {
+		id[i] = i
+	}
+	if shuffle {
+		rng.Shuffle(n, func(i, j int) { id[i], id[j] = id[j], id[i] })
+	}
+	g := &benchGraph{n: n, virtual: make([]bool, n)}
+	for i := range n {
+		g.virtual[id[i]] = i%101 == 100
+		for k := 0; k < 2 && i > 0; k++ {
+			g.edges = append(g.edges, int32(id[rng.IntN(i)]), int32(id[i]))
+		}
+	}
+	return g
+}
+
+func (bg *benchGraph) build(tb testing.TB) *Graph {
+	b := NewBuilder(bg.n, len(bg.edges)/2)
+	for _, v := range bg.virtual {
+		b.AddNode(v)
+	}
+	for i := 0; i < len(bg.edges); i += 2 {
+		b.AddEdge(int(bg.edges[i]), int(bg.edges[i+1]))
+	}
+	g, err := b.Build()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g
+}
+
+var benchSizes = []int{100, 10_000, 100_000}
+
+func perNode(b *testing.B, n int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+}
+
+// BenchmarkBuildOrder measures Builder.Build (CSR, dedup, topological order)
+// from a filled Builder, plus reading Order.
+func BenchmarkBuildOrder(b *testing.B) {
+	for _, shuffle := range []bool{false, true} {
+		for _, n := range benchSizes {
+			name := fmt.Sprintf("ids=sorted/n=%d", n)
+			if shuffle {
+				name = fmt.Sprintf("ids=shuffled/n=%d", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				bg := newBenchGraph(n, shuffle)
+				bld := NewBuilder(n, len(bg.edges)/2)
+				for _, v := range bg.virtual {
+					bld.AddNode(v)
+				}
+				for i := 0; i < len(bg.edges); i += 2 {
+					bld.AddEdge(int(bg.edges[i]), int(bg.edges[i+1]))
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					g, err := bld.Build()
+					if err != nil || len(g.Order()) != n {
+						b.Fatal(err)
+					}
+				}
+				perNode(b, n)
+			})
+		}
+	}
+}
+
+// BenchmarkAddEdgesBuildOrder includes filling the Builder.
+func BenchmarkAddEdgesBuildOrder(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
+			bg := newBenchGraph(n, true)
+			b.ReportAllocs()
+			for b.Loop() {
+				if g := bg.build(b); len(g.Order()) != n {
+					b.Fatal("short order")
+				}
+			}
+			perNode(b, n)
+		})
+	}
+}
+
+// baselineKahn is the plain textbook version: [][]int adjacency built with
+// append, in-degree slice, FIFO queue.
+func baselineKahn(n int, edges []int32) []int {
+	adj := make([][]int, n)
+	indeg := make([]int, n)
+	for i := 0; i < len(edges); i += 2 {
+		adj[edges[i]] = append(adj[edges[i]], int(edges[i+1]))
+		indeg[edges[i+1]]++
+	}
+	return kahnSort(adj, indeg)
+}
+
+func kahnSort(adj [][]int, indeg []int) []int {
+	queue := make([]int, 0, len(adj))
+	for u, d := range indeg {
+		if d == 0 {
+			queue = append(queue, u)
+		}
+	}
+	for i := 0; i < len(queue); i++ {
+		for _, s := range adj[queue[i]] {
+			indeg[s]--
+			if indeg[s] == 0 {
+				queue = append(queue, s)
+			}
+		}
+	}
+	return queue
+}
+
+// BenchmarkBaselineKahn builds [][]int adjacency from the edge list and sorts.
+func BenchmarkBaselineKahn(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
+			bg := newBenchGraph(n, true)
+			b.ReportAllocs()
+			for b.Loop() {
+				if len(baselineKahn(n, bg.edges)) != n {
+					b.Fatal("short order")
+				}
+			}
+			perNode(b, n)
+		})
+	}
+}
+
+// BenchmarkBaselineKahnSortOnly sorts a prebuilt [][]int adjacency (the
+// in-degree slice is copied per iteration).
+func BenchmarkBaselineKahnSortOnly(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
+			bg := newBenchGraph(n, true)
+			adj := make([][]int, n)
+			indeg0 := make([]int, n)
+			for i := 0; i < len(bg.edges); i += 2 {
+				adj[bg.edges[i]] = append(adj[bg.edges[i]], int(bg.edges[i+1]))
+				indeg0[bg.edges[i+1]]++
+			}
+			indeg := make([]int, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				copy(indeg, indeg0)
+				if len(kahnSort(adj, indeg)) != n {
+					b.Fatal("short order")
+				}
+			}
+			perNode(b, n)
+		})
+	}
+}
+
+// BenchmarkTracker runs an executor-like loop to completion: start from
+// Initial, complete ready nodes in FIFO order, collect newly ready ones.
+func BenchmarkTracker(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
+			g := newBenchGraph(n, true).build(b)
+			queue := make([]int, 0, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				t := g.NewTracker()
+				queue = append(queue[:0], t.Initial()...)
+				for i := 0; i < len(queue); i++ {
+					queue = t.AppendDone(queue, queue[i])
+				}
+				if len(queue) != g.real {
+					b.Fatalf("ran %d of %d", len(queue), g.real)
+				}
+			}
+			perNode(b, n)
+		})
+	}
+}
+
+func BenchmarkCriticalPath(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
+			g := newBenchGraph(n, true).build(b)
+			rng := rand.New(rand.NewPCG(3, 4))
+			dur := make([]time.Duration, n)
+			for i := range dur {
+				dur[i] = time.Duration(rng.IntN(3600)) * time.Second
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, total := g.CriticalPath(dur); total == 0 {
+					b.Fatal("zero critical path")
+				}
+			}
+			perNode(b, n)
+		})
+	}
+}
+
+// BenchmarkReaches runs 10,000 queries per op: 9 in 10 between a node and a
+// node 1-3 hops downstream of it (true), 1 in 10 between random nodes
+// (mostly false, some true).
+func BenchmarkReaches(b *testing.B) {
+	const queries = 10_000
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
+			g := newBenchGraph(n, true).build(b)
+			rng := rand.New(rand.NewPCG(5, 6))
+			qs := make([][2]int, 0, queries)
+			for len(qs) < queries {
+				from := rng.IntN(n)
+				if rng.IntN(10) == 0 {
+					qs = append(qs, [2]int{from, rng.IntN(n)})
+					continue
+				}
+				to, hops := from, 1+rng.IntN(3)
+				for range hops {
+					s := g.Succs(to)
+					if len(s) == 0 {
+						break
+					}
+					to = int(s[rng.IntN(len(s))])
+				}
+				if to != from {
+					qs = append(qs, [2]int{from, to})
+				}
+			}
+			g.Reaches(0, 1) // allocate the scratch outside the timed loop
+			b.ReportAllocs()
+			hits := 0
+			for b.Loop() {
+				hits = 0
+				for _, q := range qs {
+					if g.Reaches(q[0], q[1]) {
+						hits++
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/queries, "ns/query")
+			b.ReportMetric(float64(hits)/queries, "true-fraction")
+		})
+	}
+}
+
+// BenchmarkBaselineReaches answers the same queries with a plain BFS over
+// [][]int adjacency and a fresh visited slice per query.
+func BenchmarkBaselineReaches(b *testing.B) {
+	const queries = 10_000
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
+			bg := newBenchGraph(n, true)
+			g := bg.build(b)
+			adj := make([][]int, n)
+			for i := 0; i < len(bg.edges); i += 2 {
+				adj[bg.edges[i]] = append(adj[bg.edges[i]], int(bg.edges[i+1]))
+			}
+			rng := rand.New(rand.NewPCG(5, 6)) // same queries as BenchmarkReaches
+			qs := make([][2]int, 0, queries)
+			for len(qs) < queries {
+				from := rng.IntN(n)
+				if rng.IntN(10) == 0 {
+					qs = append(qs, [2]int{from, rng.IntN(n)})
+					continue
+				}
+				to, hops := from, 1+rng.IntN(3)
+				for range hops {
+					s := g.Succs(to)
+					if len(s) == 0 {
+						break
+					}
+					to = int(s[rng.IntN(len(s))])
+				}
+				if to != from {
+					qs = append(qs, [2]int{from, to})
+				}
+			}
+			if n > 10_000 {
+				qs = qs[:1000] // the naive search is too slow for all 10,000
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, q := range qs {
+					baselineReaches(adj, q[0], q[1])
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(qs)), "ns/query")
+		})
+	}
+}
+
+func baselineReaches(adj [][]int, from, to int) bool {
+	seen := make([]bool, len(adj))
+	queue := append([]int(nil), adj[from]...)
+	for i := 0; i < len(queue); i++ {
+		u := queue[i]
+		if u == to {
+			return true
+		}
+		for _, s := range adj[u] {
+			if !seen[s] {
+				seen[s] = true
+				queue = append(queue, s)
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,402 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	exprlang "github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Limits applied to every expression. They are deliberately generous for
+// release documents and tight enough that a hostile document fails fast.
+const (
+	// MaxSourceLen is the longest accepted expression, in bytes (the text
+	// inside one ${{ }} or one condition).
+	MaxSourceLen = 4 << 10
+	// MaxTemplateLen is the longest accepted template string, in bytes.
+	MaxTemplateLen = 64 << 10
+	// MaxNodes bounds the expr-lang AST of one expression.
+	MaxNodes = 2000
+	// MaxSteps bounds the predicate iterations (map, filter, all, ...) of
+	// one evaluation, nested loops included.
+	MaxSteps = 100_000
+	// MaxMemory bounds, per evaluation, the sizes of the values predicate
+	// bodies produce (string bytes, list and map lengths) and expr-lang's own
+	// allocation budget (ranges, literals).
+	MaxMemory = 1 << 20
+	// MaxResultLen bounds the length of an interpolated template result.
+	MaxResultLen = 1 << 20
+)
+
+const startDelim, endDelim = "${{", "}}"
+
+// Contains reports whether s has a ${{ (so it is a template with at least one
+// expression, or an unterminated one).
+func Contains(s string) bool { return strings.Contains(s, startDelim) }
+
+// part is a literal text or one compiled ${{ }} expression.
+type part struct {
+	lit  string
+	prog *compiled // nil for a literal
+}
+
+// Template is a string with zero or more ${{ }} parts. It is immutable and
+// safe for concurrent use.
+type Template struct {
+	src   string
+	parts []part
+	refs  []Ref
+}
+
+// CompileTemplate parses src, resolves every reference against env and
+// compiles each ${{ }} part. Errors are *Error with the offset in src.
+func CompileTemplate(src string, env *Env) (*Template, error) {
+	t := &Template{src: src}
+	if len(src) > MaxTemplateLen {
+		return nil, errAt(src, MaxTemplateLen, ErrLimit, "template longer than %d bytes", MaxTemplateLen)
+	}
+	at := 0
+	for {
+		k := strings.Index(src[at:], startDelim)
+		if k < 0 {
+			break
+		}
+		open := at + k
+		if open > at {
+			t.parts = append(t.parts, part{lit: src[at:open]})
+		}
+		body := open + len(startDelim)
+		toks, end, lerr := lexExpr(src, body, true, open)
+		if lerr != nil {
+			return nil, lerr
+		}
+		c, err := compileExpr(src, body, end, toks, env, &t.refs)
+		if err != nil {
+			return nil, err
+		}
+		t.parts = append(t.parts, part{prog: c})
+		at = end + len(endDelim)
+	}
+	if at < len(src) {
+		t.parts = append(t.parts, part{lit: src[at:]})
+	}
+	return t, nil
+}
+
+// Source returns the template text as given.
+func (t *Template) Source() string { return t.src }
+
+// Refs returns the references of all parts, in source order. The caller must
+// not modify the returned slice.
+func (t *Template) Refs() []Ref { return t.refs }
+
+// IsLiteral reports whether the template has no ${{ }} at all.
+func (t *Template) IsLiteral() bool {
+	for _, p := range t.parts {
+		if p.prog != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Eval evaluates the template. A template that is exactly one ${{ }} and
+// nothing else returns that value, typed (a list stays a list, a number a
+// number). Otherwise the result is a string with each part formatted: strings
+// as-is, numbers without trailing zeros, booleans true/false, nil as empty,
+// lists and maps as compact JSON. A literal template returns its text.
+func (t *Template) Eval(s *Scope) (any, error) {
+	if t.IsLiteral() {
+		return t.src, nil
+	}
+	e := newEvaluation(s)
+	if len(t.parts) == 1 {
+		return t.parts[0].prog.run(t.src, e)
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.prog == nil {
+			b.WriteString(p.lit)
+		} else {
+			v, err := p.prog.run(t.src, e)
+			if err != nil {
+				return nil, err
+			}
+			if err := format(&b, v); err != nil {
+				return nil, errAt(t.src, p.prog.p.start, ErrEval, "cannot format %T: %v", v, err)
+			}
+		}
+		if b.Len() > MaxResultLen {
+			return nil, errAt(t.src, 0, ErrLimit, "result longer than %d bytes", MaxResultLen)
+		}
+	}
+	return b.String(), nil
+}
+
+// Condition is a bare boolean expression, as in `if:`. It is immutable and
+// safe for concurrent use.
+type Condition struct {
+	src  string
+	prog *compiled
+	refs []Ref
+}
+
+// CompileCondition compiles a bare boolean expression. The whole condition
+// may also be wrapped in one ${{ }} (surrounding blanks allowed). It must
+// type-check to bool where expr-lang can tell (`inputs.x` is accepted, since
+// inputs are untyped; `"yes"` and `1 + 2` are not).
+func CompileCondition(src string, env *Env) (*Condition, error) {
+	c := &Condition{src: src}
+	start, end := 0, len(src)
+	var toks []token
+	trimmed := strings.TrimLeft(src, " \t\r\n")
+	if strings.HasPrefix(trimmed, startDelim) {
+		open := len(src) - len(trimmed)
+		start = open + len(startDelim)
+		var lerr *Error
+		toks, end, lerr = lexExpr(src, start, true, open)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if rest := strings.TrimSpace(src[end+len(endDelim):]); rest != "" {
+			return nil, errAt(src, end+len(endDelim), ErrSyntax,
+				"a condition is a bare expression or a single ${{ }}, found text after }}")
+		}
+	} else {
+		var lerr *Error
+		toks, _, lerr = lexExpr(src, 0, false, 0)
+		if lerr != nil {
+			return nil, lerr
+		}
+	}
+	if strings.TrimSpace(src[start:end]) == "" {
+		return nil, errAt(src, start, ErrSyntax, "empty condition")
+	}
+	prog, err := compileExpr(src, start, end, toks, env, &c.refs)
+	if err != nil {
+		return nil, err
+	}
+	if t := prog.typ; t != nil && t.Kind() != reflect.Bool && t.Kind() != reflect.Interface {
+		return nil, errAt(src, start, ErrType, "condition must be boolean, got %s", t)
+	}
+	c.prog = prog
+	return c, nil
+}
+
+// Source returns the condition text as given.
+func (c *Condition) Source() string { return c.src }
+
+// Refs returns the references of the condition, in source order. The caller
+// must not modify the returned slice.
+func (c *Condition) Refs() []Ref { return c.refs }
+
+// Eval evaluates the condition; a non-boolean result is an ErrType error.
+func (c *Condition) Eval(s *Scope) (bool, error) {
+	v, err := c.prog.run(c.src, newEvaluation(s))
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, errAt(c.src, c.prog.p.start, ErrType, "condition must be boolean, got %s", typeName(v))
+	}
+	return b, nil
+}
+
+func typeName(v any) string {
+	if v == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// compiled is one expression ready to run.
+type compiled struct {
+	p   *program
+	vm  *vm.Program
+	typ reflect.Type // static result type; nil or interface when unknown
+}
+
+var anyType = reflect.TypeOf((*any)(nil)).Elem()
+
+// compileEnv is the shape expr-lang checks programs against.
+var compileEnv = map[string]any{
+	"inputs":  map[string]any{},
+	"vars":    map[string]any{},
+	"release": map[string]any{},
+	rtName:    (*runtime)(nil),
+}
+
+// disabledBuiltins holds every expr-lang builtin outside Functions. expr-lang
+// only reads this map, so one instance is shared by all compilations
+// (building it per compile with DisableAllBuiltins/EnableBuiltin dominated
+// compile time).
+var disabledBuiltins = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, f := range builtin.Builtins {
+		if !slices.Contains(Functions, f.Name) {
+			m[f.Name] = true
+		}
+	}
+	return m
+}()
+
+var (
+	outFunction = &builtin.Function{
+		Name: outName,
+		Func: callOutput,
+		Validate: func(args []reflect.Type) (reflect.Type, error) {
+			if len(args) != 4 {
+				return nil, errors.New("internal: bad output call")
+			}
+			return anyType, nil
+		},
+	}
+	stepFunction = &builtin.Function{
+		Name: stepName,
+		Func: callStep,
+		Validate: func(args []reflect.Type) (reflect.Type, error) {
+			if len(args) != 2 {
+				return nil, errors.New("internal: bad step call")
+			}
+			return args[1], nil // transparent: keeps the body's static type
+		},
+	}
+)
+
+// baseOptions are shared by every compilation (the guard is per compile).
+var baseOptions = []exprlang.Option{
+	exprlang.Env(compileEnv),
+	exprlang.MaxNodes(MaxNodes),
+	func(c *conf.Config) {
+		c.Disabled = disabledBuiltins
+		c.Functions[outName] = outFunction
+		c.Functions[stepName] = stepFunction
+	},
+}
+
+func compileExpr(src string, start, end int, toks []token, env *Env, refs *[]Ref) (*compiled, error) {
+	if end-start > MaxSourceLen {
+		return nil, errAt(src, start, ErrLimit, "expression longer than %d bytes", MaxSourceLen)
+	}
+	if len(toks) == 0 {
+		return nil, errAt(src, start, ErrSyntax, "empty expression")
+	}
+	p, rerr := rewrite(src, start, end, toks, env, refs)
+	if rerr != nil {
+		return nil, rerr
+	}
+	return compileProgram(src, p)
+}
+
+// compileProgram compiles a rewritten program with expr-lang, re-checking it
+// with the guard patcher.
+func compileProgram(src string, p *program) (c *compiled, err error) {
+	g := &guard{}
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, errAt(src, p.start, ErrSyntax, "expr-lang panicked while compiling: %v", r)
+		}
+	}()
+	opts := append(slices.Clip(baseOptions), exprlang.Patch(g))
+	prog, cerr := exprlang.Compile(p.code, opts...)
+	if g.err != nil {
+		return nil, errAt(src, p.origin(runeToByte(p.code, g.errAt)), ErrUndeclared, "%s", g.err)
+	}
+	if cerr != nil {
+		return nil, exprError(src, p, cerr, ErrSyntax)
+	}
+	typ := prog.Node().Type()
+	if typ == nil {
+		typ = anyType
+	}
+	return &compiled{p: p, vm: prog, typ: typ}, nil
+}
+
+// exprError converts an expr-lang error into *Error with a source offset.
+func exprError(src string, p *program, err error, kind error) *Error {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		msg := fe.Message
+		if kind == ErrEval {
+			switch {
+			case errors.Is(fe.Prev, ErrMissingOutput):
+				kind = ErrMissingOutput
+			case errors.Is(fe.Prev, ErrLimit), strings.Contains(msg, "memory budget exceeded"):
+				kind = ErrLimit
+			}
+		}
+		return &Error{Source: src, Offset: p.origin(runeToByte(p.code, fe.From)), Msg: msg, Err: kind}
+	}
+	return &Error{Source: src, Offset: p.start, Msg: err.Error(), Err: kind}
+}
+
+func runeToByte(s string, runes int) int {
+	n := 0
+	for i := range s {
+		if n == runes {
+			return i
+		}
+		n++
+	}
+	return len(s)
+}
+
+// guard is an AST patcher that re-checks the rewritten program (defence in
+// depth behind the front end) and makes every predicate body count its
+// iterations and the size of what it produces.
+type guard struct {
+	err   error
+	errAt int
+}
+
+func (g *guard) fail(n ast.Node, format string, args ...any) {
+	if g.err == nil {
+		g.err = fmt.Errorf(format, args...)
+		g.errAt = n.Location().From
+	}
+}
+
+func (g *guard) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.VariableDeclaratorNode:
+		g.fail(n, "let is not allowed in expressions")
+	case *ast.BuiltinNode:
+		if !slices.Contains(Functions, n.Name) {
+			g.fail(n, "unknown function %q", n.Name)
+		}
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok || (id.Value != outName && id.Value != stepName) {
+			g.fail(n, "function calls other than builtins are not allowed")
+		}
+	case *ast.IdentifierNode:
+		switch n.Value {
+		case "inputs", "vars", "release", rtName, outName, stepName:
+		default:
+			g.fail(n, "unknown name %q", n.Value)
+		}
+	case *ast.PredicateNode:
+		if c, ok := n.Node.(*ast.CallNode); ok {
+			if id, ok := c.Callee.(*ast.IdentifierNode); ok && id.Value == stepName {
+				return // already wrapped
+			}
+		}
+		body := n.Node
+		callee := &ast.IdentifierNode{Value: stepName}
+		rt := &ast.IdentifierNode{Value: rtName}
+		callee.SetLocation(body.Location())
+		rt.SetLocation(body.Location())
+		call := &ast.CallNode{Callee: callee, Arguments: []ast.Node{rt, body}}
+		call.SetLocation(body.Location())
+		n.Node = call
+	}
+}

@@ -1,0 +1,41 @@
+// Package expr compiles and evaluates Baton's expressions: `${{ ... }}`
+// interpolation inside process strings and bare boolean `if:` conditions.
+//
+// Expressions are written in the expr-lang/expr language, extended with the
+// GitHub Actions habit of reaching hyphenated names as written:
+//
+//	inputs.canary-percent
+//	phases.prepare.activities.cut-branch.outputs.sha
+//
+// A hyphen directly between two name characters belongs to the name, so a
+// subtraction needs spaces around the minus sign (`inputs.a - inputs.b`).
+//
+// An expression may read only what its [Env] declares: `inputs.NAME`,
+// `vars.NAME`, `release.FIELD` (id, name, version, group, scheduled-for) and
+// `phases.P.activities.A.outputs.O`. Anything else (an unknown root such as
+// `env` or `$env`, an undeclared name, a function outside the small
+// whitelist, `let`, method calls) is a compile error, so a typo is reported
+// when a process is validated, not when a release runs. Every reference is
+// recorded ([Template.Refs], [Condition.Refs]) so the process validator can
+// check that an activity only reads outputs of activities it depends on.
+//
+// Expressions come from untrusted documents, so compilation and evaluation are
+// bounded: each expression is at most [MaxSourceLen] bytes and [MaxNodes] AST
+// nodes; at run time the iterations of predicate builtins (map, filter, all,
+// ...) are capped at [MaxSteps], and the memory they produce, ranges and
+// literals are capped by a budget. Any panic inside expr-lang is recovered
+// into an [*Error]. The package is pure: no goroutines, no clock, no I/O.
+//
+// Usage:
+//
+//	env := &expr.Env{Inputs: []string{"version", "canary-percent"}}
+//	tpl, err := expr.CompileTemplate("v${{ inputs.version }}", env)
+//	if err != nil {
+//		return err // *expr.Error with the offset of the problem
+//	}
+//	v, err := tpl.Eval(&expr.Scope{Inputs: map[string]any{"version": "1.2.3"}})
+//	// v == "v1.2.3"
+//
+//	cond, err := expr.CompileCondition("inputs.canary-percent > 10", env)
+//	ok, err := cond.Eval(scope)
+package expr

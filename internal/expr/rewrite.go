@@ -1,0 +1,358 @@
+package expr
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// RefKind says what a [Ref] reads.
+type RefKind int
+
+// Reference kinds.
+const (
+	RefInput   RefKind = iota + 1 // inputs.NAME
+	RefVar                        // vars.NAME
+	RefRelease                    // release.FIELD
+	RefOutput                     // phases.P.activities.A.outputs.O
+)
+
+func (k RefKind) String() string {
+	switch k {
+	case RefInput:
+		return "input"
+	case RefVar:
+		return "var"
+	case RefRelease:
+		return "release"
+	case RefOutput:
+		return "output"
+	}
+	return "RefKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Ref is one reference an expression makes, in source order.
+type Ref struct {
+	Kind            RefKind
+	Name            string // input, variable, release field or output name
+	Phase, Activity string // set for RefOutput
+	Offset          int    // byte offset of the reference in the source string
+}
+
+// Env declares what expressions may read. Names not declared are compile
+// errors. A nil *Env declares nothing (only release fields may be read).
+type Env struct {
+	Inputs  []string                       // declared input names
+	Vars    []string                       // declared variable names
+	Outputs map[string]map[string][]string // phase -> activity -> declared output names
+}
+
+// ReleaseFields are the fields `release.FIELD` may read.
+var ReleaseFields = []string{"id", "name", "version", "group", "scheduled-for"}
+
+// Functions are the builtins expressions may call. Everything else
+// (including reduce, repeat, replace, sortBy, groupBy, now, date, duration)
+// is disabled: see doc.go for the reasons.
+var Functions = []string{
+	"all", "any", "none", "one", "filter", "map", "count", "find", "findIndex",
+	"findLast", "findLastIndex", "sum",
+	"len", "type", "abs", "ceil", "floor", "round", "int", "float", "string",
+	"trim", "trimPrefix", "trimSuffix", "upper", "lower", "split", "join",
+	"indexOf", "lastIndexOf", "hasPrefix", "hasSuffix",
+	"max", "min", "mean", "median", "toJSON", "fromJSON",
+	"first", "last", "take", "keys", "values", "reverse", "uniq", "concat", "flatten",
+}
+
+var keywords = []string{
+	"true", "false", "nil", "in", "not", "and", "or",
+	"matches", "contains", "startsWith", "endsWith", "if", "else",
+}
+
+// Names of the internals the rewritten program uses. Users cannot reach
+// them: the front end rejects every root identifier it does not know.
+const (
+	rtName   = "__baton_rt"
+	outName  = "__baton_out"
+	stepName = "__baton_step"
+)
+
+type replacement struct {
+	start, end int // byte range in the source
+	text       string
+}
+
+// segment maps a run of the rewritten program back to the source.
+type segment struct {
+	rw, src, n int
+	verbatim   bool
+}
+
+// program is one rewritten expression.
+type program struct {
+	code  string
+	start int // source offset of the expression
+	segs  []segment
+}
+
+// origin maps a byte offset of the rewritten program to a source offset.
+func (p *program) origin(rw int) int {
+	for i := len(p.segs) - 1; i >= 0; i-- {
+		s := p.segs[i]
+		if rw >= s.rw {
+			if s.verbatim {
+				return s.src + min(rw-s.rw, s.n)
+			}
+			return s.src
+		}
+	}
+	return p.start
+}
+
+type rewriter struct {
+	src  string
+	env  *Env
+	toks []token
+	reps []replacement
+	refs []Ref
+}
+
+// rewrite resolves the references of one tokenized expression spanning
+// src[start:end] and returns the expr-lang program for it.
+func rewrite(src string, start, end int, toks []token, env *Env, refs *[]Ref) (*program, *Error) {
+	if env == nil {
+		env = &Env{}
+	}
+	r := &rewriter{src: src, env: env, toks: toks, refs: *refs}
+	if err := r.run(); err != nil {
+		return nil, err
+	}
+	*refs = r.refs
+	return r.emit(start, end), nil
+}
+
+func (r *rewriter) run() *Error {
+	var brackets []byte
+	for i := 0; i < len(r.toks); i++ {
+		t := r.toks[i]
+		var prev token
+		if i > 0 {
+			prev = r.toks[i-1]
+		}
+		switch t.kind {
+		case tkPunct:
+			switch t.text {
+			case "(", "[", "{":
+				brackets = append(brackets, t.text[0])
+			case ")", "]", "}":
+				if len(brackets) > 0 {
+					brackets = brackets[:len(brackets)-1]
+				}
+			}
+		case tkName:
+			if r.next(i).is("(") {
+				return errAt(r.src, t.start, ErrUndeclared, "method call %q is not allowed", t.text)
+			}
+			if !plainMember(t.text) {
+				dot := prev // "." or "?."
+				text := `[` + strconv.Quote(t.text) + `]`
+				switch {
+				case dot.is("?."):
+					text = "?." + text
+				case i < 2 || !r.toks[i-2].operand():
+					text = "#" + text // predicate shorthand .field
+				}
+				r.reps = append(r.reps, replacement{dot.start, t.end, text})
+			}
+		case tkIdent:
+			mapKey := len(brackets) > 0 && brackets[len(brackets)-1] == '{' &&
+				(prev.is("{") || prev.is(",")) && r.next(i).is(":")
+			if mapKey {
+				if !plainMember(t.text) {
+					r.reps = append(r.reps, replacement{t.start, t.end, strconv.Quote(t.text)})
+				}
+				continue
+			}
+			n, err := r.root(i)
+			if err != nil {
+				return err
+			}
+			i = n
+		}
+	}
+	return nil
+}
+
+func (r *rewriter) next(i int) token {
+	if i+1 < len(r.toks) {
+		return r.toks[i+1]
+	}
+	return token{kind: tkPunct, start: len(r.src)}
+}
+
+// plainMember reports whether expr-lang accepts name after a dot as is.
+func plainMember(name string) bool {
+	return name != "" && !strings.Contains(name, "-") && !('0' <= name[0] && name[0] <= '9')
+}
+
+// root handles the identifier at toks[i] and returns the index of the last
+// token it consumed.
+func (r *rewriter) root(i int) (int, *Error) {
+	t := r.toks[i]
+	switch t.text {
+	case "inputs", "vars", "release":
+		name, n, err := r.segment(i, t.text)
+		if err != nil {
+			return 0, err
+		}
+		ref := Ref{Name: name, Offset: t.start}
+		switch t.text {
+		case "inputs":
+			ref.Kind = RefInput
+			if !slices.Contains(r.env.Inputs, name) {
+				return 0, errAt(r.src, t.start, ErrUndeclared, "undeclared input %q%s", name, hyphenHint(name, r.env.Inputs))
+			}
+		case "vars":
+			ref.Kind = RefVar
+			if !slices.Contains(r.env.Vars, name) {
+				return 0, errAt(r.src, t.start, ErrUndeclared, "undeclared variable %q%s", name, hyphenHint(name, r.env.Vars))
+			}
+		case "release":
+			ref.Kind = RefRelease
+			if !slices.Contains(ReleaseFields, name) {
+				return 0, errAt(r.src, t.start, ErrUndeclared,
+					"unknown release field %q (want id, name, version, group or scheduled-for)%s", name, hyphenHint(name, ReleaseFields))
+			}
+		}
+		r.refs = append(r.refs, ref)
+		r.reps = append(r.reps, replacement{t.start, r.toks[n].end, t.text + "[" + strconv.Quote(name) + "]"})
+		return n, nil
+	case "phases":
+		return r.output(i)
+	case "let":
+		return 0, errAt(r.src, t.start, ErrUndeclared, "let is not allowed in expressions")
+	}
+	if slices.Contains(keywords, t.text) {
+		return i, nil
+	}
+	if r.next(i).is("(") {
+		if slices.Contains(Functions, t.text) {
+			return i, nil
+		}
+		return 0, errAt(r.src, t.start, ErrUndeclared, "unknown function %q", t.text)
+	}
+	return 0, errAt(r.src, t.start, ErrUndeclared,
+		"unknown name %q (expressions may read inputs, vars, release and phases)%s", t.text, hyphenHint(t.text, nil))
+}
+
+// hyphenHint explains "inputs.a-inputs.b" (read as the input "a-inputs"):
+// it is given when a hyphen splits name into a declared name or a root.
+func hyphenHint(name string, declared []string) string {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '-' {
+			continue
+		}
+		before, after := name[:i], name[i+1:]
+		if slices.Contains(declared, before) || slices.Contains(declared, after) ||
+			slices.Contains([]string{"inputs", "vars", "release", "phases"}, after) {
+			return "; a subtraction needs spaces around '-'"
+		}
+	}
+	return ""
+}
+
+// segment reads ".name" or `["name"]` after toks[i]; what names the thing
+// being indexed for the error message.
+func (r *rewriter) segment(i int, what string) (string, int, *Error) {
+	t := r.next(i)
+	switch {
+	case t.is(".") && i+2 < len(r.toks) && r.toks[i+2].kind == tkName:
+		return r.toks[i+2].text, i + 2, nil
+	case t.is("[") && i+2 < len(r.toks):
+		if s, ok := stringValue(r.toks[i+2]); ok && i+3 < len(r.toks) && r.toks[i+3].is("]") {
+			return s, i + 3, nil
+		}
+		return "", 0, errAt(r.src, r.toks[i+2].start, ErrSyntax, "%s[...] needs a constant string name", what)
+	}
+	return "", 0, errAt(r.src, r.after(i), ErrSyntax, "expected .NAME after %s", what)
+}
+
+// after is the offset where the token following toks[i] starts, or the end
+// of toks[i] when it is the last one.
+func (r *rewriter) after(i int) int {
+	if i+1 < len(r.toks) {
+		return r.toks[i+1].start
+	}
+	return r.toks[i].end
+}
+
+// keyword reads the fixed segment kw (".activities", ".outputs") after toks[i].
+func (r *rewriter) keyword(i int, kw, what string) (int, *Error) {
+	name, n, err := r.segment(i, what)
+	if err != nil || name != kw {
+		return 0, errAt(r.src, r.after(i), ErrSyntax, "expected .%s after %s", kw, what)
+	}
+	return n, nil
+}
+
+// output handles phases.P.activities.A.outputs.O at toks[i].
+func (r *rewriter) output(i int) (int, *Error) {
+	t := r.toks[i]
+	phase, n, err := r.segment(i, "phases")
+	if err != nil {
+		return 0, err
+	}
+	n, err = r.keyword(n, "activities", "phases."+phase)
+	if err != nil {
+		return 0, err
+	}
+	act, n, err := r.segment(n, "phases."+phase+".activities")
+	if err != nil {
+		return 0, err
+	}
+	path := "phases." + phase + ".activities." + act
+	n, err = r.keyword(n, "outputs", path)
+	if err != nil {
+		return 0, err
+	}
+	name, n, err := r.segment(n, path+".outputs")
+	if err != nil {
+		return 0, err
+	}
+	acts, ok := r.env.Outputs[phase]
+	if !ok {
+		return 0, errAt(r.src, t.start, ErrUndeclared, "unknown phase %q", phase)
+	}
+	outs, ok := acts[act]
+	if !ok {
+		return 0, errAt(r.src, t.start, ErrUndeclared, "phase %q has no activity %q", phase, act)
+	}
+	if !slices.Contains(outs, name) {
+		return 0, errAt(r.src, t.start, ErrUndeclared, "activity %s.%s declares no output %q%s", phase, act, name, hyphenHint(name, outs))
+	}
+	r.refs = append(r.refs, Ref{Kind: RefOutput, Name: name, Phase: phase, Activity: act, Offset: t.start})
+	code := outName + "(" + rtName + ", " + strconv.Quote(phase) + ", " + strconv.Quote(act) + ", " + strconv.Quote(name) + ")"
+	r.reps = append(r.reps, replacement{t.start, r.toks[n].end, code})
+	return n, nil
+}
+
+func (r *rewriter) emit(start, end int) *program {
+	p := &program{start: start}
+	var b strings.Builder
+	b.Grow(end - start + 32*len(r.reps))
+	at := start
+	verbatim := func(to int) {
+		if to > at {
+			p.segs = append(p.segs, segment{rw: b.Len(), src: at, n: to - at, verbatim: true})
+			b.WriteString(r.src[at:to])
+		}
+	}
+	for _, rep := range r.reps {
+		verbatim(rep.start)
+		p.segs = append(p.segs, segment{rw: b.Len(), src: rep.start})
+		b.WriteString(rep.text)
+		at = rep.end
+	}
+	verbatim(end)
+	p.code = b.String()
+	return p
+}
