@@ -1,0 +1,72 @@
+// Package process models release blueprints: a Process is a reusable,
+// versioned document of inputs, variables and phases of activities, with
+// dependencies that form a graph. This package decodes, validates, encodes,
+// compiles and draws processes. It is pure: no goroutines, no clock, no I/O.
+//
+// # The document
+//
+// Processes are written in YAML or JSON with one set of kebab-case keys:
+//
+//	id: mobile-app                      # [a-z0-9][a-z0-9_-]*, like every id
+//	name: Mobile app release
+//	inputs:                             # type: string (default), number, integer, boolean, list, object
+//	  version: {type: string, required: true, pattern: '^\d+\.\d+\.\d+$'}
+//	  environment: {enum: [staging, production], default: staging}
+//	variables:                          # computed once per release, in order
+//	  tag: 'v${{ inputs.version }}'
+//	phases:
+//	  - id: build
+//	    owners: [dev-team]
+//	    depends-on: []                  # other phases
+//	    if: inputs.environment != ""    # a bare boolean expression
+//	    activities:
+//	      - id: compile
+//	        uses: ci.pipeline           # automated (the default type): the adapter kind
+//	        with: {ref: '${{ vars.tag }}'}
+//	        outputs: [artifact]
+//	        timeout: 30m                # Go durations, or whole days: 2d
+//	        expected-duration: 10m
+//	        retry: {max-attempts: 3, backoff: 30s, max-backoff: 5m, multiplier: 2}
+//	        on-failure: rollback        # hold (default) | fail | ignore | rollback
+//	        rollback: {uses: ci.revert, with: {ref: '${{ vars.tag }}'}}
+//	      - id: check
+//	        type: manual                # tasks for people, and outputs they submit
+//	        depends-on: [compile]       # a sibling, or phase.activity
+//	        tasks: [{id: run, name: Run it, assignees: ['group:qa'], required: true}]
+//	        outputs: [report-url]
+//	      - id: signoff
+//	        type: approval
+//	        depends-on: [check]
+//	        approval: {approvers: ['group:leads'], rule: min, min: 1, deadline: 24h, on-deadline: reject, forbid-initiator: true}
+//	      - id: smoke
+//	        type: subprocess
+//	        depends-on: [signoff]
+//	        process: smoke-tests        # run as a child release; with: gives its inputs
+//	        with: {target: '${{ inputs.environment }}'}
+//
+// Expressions are ${{ ... }} inside strings and bare in if:. They may read
+// inputs.NAME, vars.NAME, release.FIELD (id, name, version, group,
+// scheduled-for) and phases.P.activities.A.outputs.O of an activity the
+// reader depends on, directly or transitively. Names with hyphens are
+// reached as written (inputs.canary-percent); a subtraction needs spaces
+// around the minus sign. Reading anything else is a validation error, not a
+// runtime surprise. Expressions run sandboxed, with no access to the host,
+// under time and memory budgets.
+//
+// # Validation
+//
+// Parse decodes and validates; Validate checks a Process built in code.
+// Both report every problem at once in a *ValidationError, each Problem with
+// its path (phases[2].activities[0].depends-on[1]) and, from a document,
+// its line and column. A dependency cycle is also a *CycleError naming the
+// cycle. Parser bounds the size of a document, alias expansion and nesting,
+// so hostile input gets an error, never a crash or a hang.
+//
+// # Compiling and running
+//
+// Compile validates and returns a Compiled process: the activity graph with
+// phase dependencies expanded, its waves and critical path, and methods that
+// evaluate conditions and with: parameters against a Scope. ResolveInputs
+// computes a release's inputs from defaults, an InputSet and overrides.
+// Mermaid draws a process as a Mermaid flowchart.
+package process

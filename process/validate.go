@@ -1,0 +1,833 @@
+package process
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/batonhq/baton/internal/dag"
+	"github.com/batonhq/baton/internal/expr"
+)
+
+// Validate checks a process built in code (or decoded) and reports every
+// problem at once in a *ValidationError; a dependency cycle is also
+// reachable with errors.As as a *CycleError.
+func (p *Process) Validate() error {
+	if p == nil {
+		return &ValidationError{Problems: []Problem{{Msg: "nil process"}}}
+	}
+	if c := check(p); len(c.problems) > 0 {
+		return &ValidationError{Problems: c.problems}
+	}
+	return nil
+}
+
+// Compile validates p and compiles it for execution: the activity graph
+// with phase dependencies expanded, and every expression compiled once.
+// p must not be modified afterwards.
+func Compile(p *Process) (*Compiled, error) {
+	if p == nil {
+		return nil, &ValidationError{Problems: []Problem{{Msg: "nil process"}}}
+	}
+	c := check(p)
+	if len(c.problems) > 0 {
+		return nil, &ValidationError{Problems: c.problems}
+	}
+	return c.out, nil
+}
+
+// ValidID reports whether s is a valid process, phase, activity or task id:
+// [a-z0-9][a-z0-9_-]*.
+func ValidID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validName reports whether s is a valid input, variable or output name:
+// [A-Za-z_][A-Za-z0-9_-]*.
+func validName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case (c >= '0' && c <= '9' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validKind reports whether s is a valid adapter kind: [a-z0-9][a-z0-9._-]*.
+func validKind(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '-' || c == '_' || c == '.') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+type checker struct {
+	p        *Process
+	problems []Problem
+	out      *Compiled
+	env      *expr.Env
+	// compiled expressions by source, shared between readers: compiling is
+	// the costly part and documents repeat their expressions.
+	templates  map[string]*expr.Template
+	conditions map[string]*expr.Condition
+}
+
+func (c *checker) addf(path, format string, args ...any) {
+	c.problems = append(c.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func check(p *Process) *checker {
+	c := &checker{p: p, templates: map[string]*expr.Template{}, conditions: map[string]*expr.Condition{}}
+	if p.ID == "" {
+		c.addf("id", "required: the process id")
+	} else if !ValidID(string(p.ID)) {
+		c.addf("id", "%q is not a valid id: want lower-case letters, digits, '-' and '_', starting with a letter or digit", p.ID)
+	}
+	if p.Version < 0 {
+		c.addf("version", "must not be negative, got %d", p.Version)
+	}
+	c.checkInputs()
+	c.buildEnv()
+	c.checkVariables()
+	if len(p.Phases) == 0 {
+		c.addf("phases", "required: at least one phase")
+	}
+	c.compileGraph()
+	return c
+}
+
+func (c *checker) checkInputs() {
+	for i := range c.p.Inputs {
+		in := &c.p.Inputs[i]
+		path := "inputs." + in.Name
+		if !validName(in.Name) {
+			c.addf(path, "%q is not a valid input name: want letters, digits, '-' and '_', starting with a letter or '_'", in.Name)
+		}
+		for j := 0; j < i; j++ {
+			if c.p.Inputs[j].Name == in.Name {
+				c.addf(path, "input %q declared twice", in.Name)
+			}
+		}
+		if !in.EffectiveType().Valid() {
+			c.addf(path+".type", "unknown type %q: want string, number, integer, boolean, list or object", in.Type)
+			continue
+		}
+		var re *regexp.Regexp
+		if in.Pattern != "" {
+			if in.EffectiveType() != String {
+				c.addf(path+".pattern", "pattern applies to string inputs, not %s", in.EffectiveType())
+			}
+			var err error
+			if re, err = regexp.Compile(in.Pattern); err != nil {
+				c.addf(path+".pattern", "not a valid regular expression: %v", err)
+			}
+		}
+		if in.Min != nil || in.Max != nil {
+			switch in.EffectiveType() {
+			case Boolean, Object:
+				c.addf(path, "min and max apply to numbers, string lengths and list lengths, not %s", in.EffectiveType())
+			}
+			if in.Min != nil && in.Max != nil && *in.Min > *in.Max {
+				c.addf(path+".min", "min %v is above max %v", *in.Min, *in.Max)
+			}
+		}
+		for j, e := range in.Enum {
+			if msg := checkValue(in, re, e, false); msg != "" {
+				c.addf(path+".enum["+strconv.Itoa(j)+"]", "allowed value %s", msg)
+			}
+		}
+		if in.Default != nil {
+			if msg := checkValue(in, re, in.Default, true); msg != "" {
+				c.addf(path+".default", "default %s", msg)
+			}
+		}
+	}
+}
+
+func (c *checker) buildEnv() {
+	env := &expr.Env{Outputs: make(map[string]map[string][]string, len(c.p.Phases))}
+	for _, in := range c.p.Inputs {
+		env.Inputs = append(env.Inputs, in.Name)
+	}
+	for _, v := range c.p.Variables {
+		env.Vars = append(env.Vars, v.Name)
+	}
+	for _, ph := range c.p.Phases {
+		acts := env.Outputs[string(ph.ID)]
+		if acts == nil {
+			acts = make(map[string][]string, len(ph.Activities))
+			env.Outputs[string(ph.ID)] = acts
+		}
+		for _, a := range ph.Activities {
+			if _, dup := acts[string(a.ID)]; !dup {
+				acts[string(a.ID)] = a.Outputs
+			}
+		}
+	}
+	c.env = env
+}
+
+func (c *checker) checkVariables() {
+	pos := make(map[string]int, len(c.p.Variables))
+	for i, v := range c.p.Variables {
+		if _, dup := pos[v.Name]; !dup {
+			pos[v.Name] = i
+		}
+	}
+	for i, v := range c.p.Variables {
+		path := "variables." + v.Name
+		if !validName(v.Name) {
+			c.addf(path, "%q is not a valid variable name: want letters, digits, '-' and '_', starting with a letter or '_'", v.Name)
+		}
+		if pos[v.Name] != i {
+			c.addf(path, "variable %q declared twice", v.Name)
+		}
+		t := c.template(path, v.Value)
+		if t == nil {
+			continue
+		}
+		for _, r := range t.Refs() {
+			switch r.Kind {
+			case expr.RefOutput:
+				c.addf(path, "a variable is computed when the release starts and cannot read activity outputs (%s.%s.%s)", r.Phase, r.Activity, r.Name)
+			case expr.RefVar:
+				if j, ok := pos[r.Name]; ok && j >= i {
+					c.addf(path, "reads variable %q, which is declared at or after it", r.Name)
+				}
+			}
+		}
+	}
+}
+
+// template compiles a ${{ }} string once per distinct source.
+func (c *checker) template(path, src string) *expr.Template {
+	if t, ok := c.templates[src]; ok {
+		return t
+	}
+	t, err := expr.CompileTemplate(src, c.env)
+	if err != nil {
+		c.addf(path, "%v", exprMessage(err))
+		return nil
+	}
+	c.templates[src] = t
+	return t
+}
+
+func (c *checker) condition(path, src string) *expr.Condition {
+	if t, ok := c.conditions[src]; ok {
+		return t
+	}
+	t, err := expr.CompileCondition(src, c.env)
+	if err != nil {
+		c.addf(path, "%v", exprMessage(err))
+		return nil
+	}
+	c.conditions[src] = t
+	return t
+}
+
+func exprMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), "expr: ")
+}
+
+// checkValue checks one value against an input spec and returns what is
+// wrong with it, or "".
+func checkValue(in *InputSpec, re *regexp.Regexp, v any, withEnum bool) string {
+	t := in.EffectiveType()
+	var size float64
+	switch t {
+	case String:
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Sprintf("%s is not a string", show(v))
+		}
+		if re != nil && !re.MatchString(s) {
+			return fmt.Sprintf("%q does not match pattern %s", s, in.Pattern)
+		}
+		size = float64(len([]rune(s)))
+	case Number, Integer:
+		f, ok := toFloat(v)
+		if !ok {
+			return fmt.Sprintf("%s is not a number", show(v))
+		}
+		if t == Integer && f != math.Trunc(f) {
+			return fmt.Sprintf("%s is not a whole number", show(v))
+		}
+		size = f
+	case Boolean:
+		if _, ok := v.(bool); !ok {
+			return fmt.Sprintf("%s is not true or false", show(v))
+		}
+	case List:
+		l, ok := v.([]any)
+		if !ok {
+			if _, ok := v.([]string); !ok {
+				return fmt.Sprintf("%s is not a list", show(v))
+			}
+			l = make([]any, len(v.([]string)))
+		}
+		size = float64(len(l))
+	case Object:
+		if _, ok := v.(map[string]any); !ok {
+			return fmt.Sprintf("%s is not an object", show(v))
+		}
+	}
+	what := "value"
+	switch t {
+	case String:
+		what = "length"
+	case List:
+		what = "length"
+	}
+	if in.Min != nil && size < *in.Min && t != Boolean && t != Object {
+		return fmt.Sprintf("%s: %s %v is below the minimum %v", show(v), what, size, *in.Min)
+	}
+	if in.Max != nil && size > *in.Max && t != Boolean && t != Object {
+		return fmt.Sprintf("%s: %s %v is above the maximum %v", show(v), what, size, *in.Max)
+	}
+	if withEnum && len(in.Enum) > 0 {
+		for _, e := range in.Enum {
+			if equalValues(e, v) {
+				return ""
+			}
+		}
+		return fmt.Sprintf("%s is not one of %s", show(v), showList(in.Enum))
+	}
+	return ""
+}
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case float64:
+		return n, true
+	case float32:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+func equalValues(a, b any) bool {
+	if fa, ok := toFloat(a); ok {
+		fb, ok := toFloat(b)
+		return ok && fa == fb
+	}
+	switch av := a.(type) {
+	case string:
+		bv, ok := b.(string)
+		return ok && av == bv
+	case bool:
+		bv, ok := b.(bool)
+		return ok && av == bv
+	}
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+func show(v any) string {
+	switch x := v.(type) {
+	case string:
+		return strconv.Quote(clip(x))
+	case nil:
+		return "null"
+	}
+	return clip(fmt.Sprint(v))
+}
+
+func showList(vs []any) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = show(v)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// compileGraph checks phases and activities and builds the graph.
+func (c *checker) compileGraph() {
+	p := c.p
+	n := 0
+	for _, ph := range p.Phases {
+		n += len(ph.Activities)
+	}
+	out := &Compiled{
+		proc:       p,
+		nodeOf:     make(map[ActivityRef]int, n),
+		phaseStart: make([]int, len(p.Phases)),
+		phaseEnd:   make([]int, len(p.Phases)),
+		phaseIf:    make([]*expr.Condition, len(p.Phases)),
+		vars:       make([]*expr.Template, len(p.Variables)),
+	}
+	c.out = out
+	b := dag.NewBuilder(n+2*len(p.Phases), 3*n+len(p.Phases))
+	phaseIdx := make(map[PhaseID]int, len(p.Phases))
+
+	// Nodes first, so references can be resolved in any order.
+	for i := range p.Phases {
+		ph := &p.Phases[i]
+		path := index("phases", i)
+		if ph.ID == "" {
+			c.addf(path+".id", "required: the phase id")
+		} else if !ValidID(string(ph.ID)) {
+			c.addf(path+".id", "%q is not a valid id: want lower-case letters, digits, '-' and '_', starting with a letter or digit", ph.ID)
+		} else if j, dup := phaseIdx[ph.ID]; dup {
+			c.addf(path+".id", "phase %q is declared twice (also phases[%d])", ph.ID, j)
+		} else {
+			phaseIdx[ph.ID] = i
+		}
+		out.phaseStart[i] = b.AddNode(true)
+		out.nodes = append(out.nodes, node{phase: i, act: -1})
+		if len(ph.Activities) == 0 {
+			c.addf(path+".activities", "required: at least one activity")
+		}
+		for j := range ph.Activities {
+			a := &ph.Activities[j]
+			apath := path + ".activities[" + strconv.Itoa(j) + "]"
+			id := b.AddNode(false)
+			out.nodes = append(out.nodes, node{phase: i, act: j})
+			ref := ActivityRef{Phase: ph.ID, Activity: a.ID}
+			if a.ID == "" {
+				c.addf(apath+".id", "required: the activity id")
+				continue
+			}
+			if !ValidID(string(a.ID)) {
+				c.addf(apath+".id", "%q is not a valid id: want lower-case letters, digits, '-' and '_', starting with a letter or digit", a.ID)
+				continue
+			}
+			if prev, dup := out.nodeOf[ref]; dup {
+				if out.nodes[prev].phase == i {
+					c.addf(apath+".id", "activity %q is declared twice in phase %q (also activities[%d])", a.ID, ph.ID, out.nodes[prev].act)
+				}
+				continue
+			}
+			out.nodeOf[ref] = id
+			out.order = append(out.order, ref)
+		}
+		out.phaseEnd[i] = b.AddNode(true)
+		out.nodes = append(out.nodes, node{phase: i, act: -1, end: true})
+	}
+	out.acts = make([]compiledActivity, len(out.nodes))
+
+	// Edges and per-activity rules.
+	for i := range p.Phases {
+		ph := &p.Phases[i]
+		path := index("phases", i)
+		start, end := out.phaseStart[i], out.phaseEnd[i]
+		for k, dep := range ph.DependsOn {
+			dpath := path + ".depends-on[" + strconv.Itoa(k) + "]"
+			j, ok := phaseIdx[dep]
+			switch {
+			case dep == ph.ID:
+				c.addf(dpath, "phase %q depends on itself", dep)
+			case !ok:
+				c.addf(dpath, "unknown phase %q%s", dep, suggestPhase(string(dep), p))
+			default:
+				b.AddEdge(out.phaseEnd[j], start)
+			}
+		}
+		for j := range ph.Activities {
+			a := &ph.Activities[j]
+			apath := path + ".activities[" + strconv.Itoa(j) + "]"
+			id := start + 1 + j
+			b.AddEdge(start, id)
+			b.AddEdge(id, end)
+			for k, dep := range a.DependsOn {
+				dpath := apath + ".depends-on[" + strconv.Itoa(k) + "]"
+				target, ok := c.resolveDep(ph.ID, dep)
+				if !ok {
+					c.addf(dpath, "unknown activity %q: want a sibling activity id or phase.activity%s", dep, suggestActivity(ph, dep))
+					continue
+				}
+				if target == (ActivityRef{Phase: ph.ID, Activity: a.ID}) {
+					c.addf(dpath, "activity %q depends on itself", dep)
+					continue
+				}
+				if from, ok := out.nodeOf[target]; ok {
+					b.AddEdge(from, id)
+				}
+			}
+			c.checkActivity(apath, a)
+		}
+	}
+
+	g, err := b.Build()
+	out.graph = g
+	if err != nil {
+		if ce, ok := err.(*dag.CycleError); ok {
+			cyc := &CycleError{Path: out.cycleNames(ce.Path)}
+			c.problems = append(c.problems, Problem{Path: out.cyclePath(ce.Path), Msg: cyc.Error()[len("process: "):], Err: cyc})
+		} else {
+			c.addf("phases", "%v", err)
+		}
+		c.out = nil
+		return
+	}
+
+	// Expressions, now that the graph can answer "depends on".
+	for i, v := range p.Variables {
+		if t, ok := c.templates[v.Value]; ok {
+			out.vars[i] = t
+		}
+	}
+	for i := range p.Phases {
+		ph := &p.Phases[i]
+		path := index("phases", i)
+		if ph.If != "" {
+			if cond := c.condition(path+".if", ph.If); cond != nil {
+				c.checkReads(path+".if", out.phaseStart[i], cond.Refs(), false)
+				out.phaseIf[i] = cond
+			}
+		}
+		for j := range ph.Activities {
+			a := &ph.Activities[j]
+			apath := path + ".activities[" + strconv.Itoa(j) + "]"
+			id := out.phaseStart[i] + 1 + j
+			ca := &out.acts[id]
+			if a.If != "" {
+				if cond := c.condition(apath+".if", a.If); cond != nil {
+					c.checkReads(apath+".if", id, cond.Refs(), false)
+					ca.cond = cond
+				}
+			}
+			ca.with = c.compileValues(apath+".with", id, a.With, false)
+			if a.Rollback != nil {
+				ca.rollbackWith = c.compileValues(apath+".rollback.with", id, a.Rollback.With, true)
+			}
+		}
+	}
+	if len(c.problems) > 0 {
+		c.out = nil
+	}
+}
+
+// compileValues compiles every string in a with: tree. self says whether
+// the reader may read its own outputs (a rollback may).
+func (c *checker) compileValues(path string, reader int, v any, self bool) any {
+	switch x := v.(type) {
+	case string:
+		if !expr.Contains(x) {
+			return nil
+		}
+		t := c.template(path, x)
+		if t == nil {
+			return nil
+		}
+		c.checkReads(path, reader, t.Refs(), self)
+		return t
+	case map[string]any:
+		var out map[string]any
+		for _, k := range sortedKeys(x) {
+			if t := c.compileValues(path+"."+k, reader, x[k], self); t != nil {
+				if out == nil {
+					out = map[string]any{}
+				}
+				out[k] = t
+			}
+		}
+		if out == nil {
+			return nil
+		}
+		return out
+	case []any:
+		var out []any
+		for i, e := range x {
+			if t := c.compileValues(index(path, i), reader, e, self); t != nil {
+				if out == nil {
+					out = make([]any, len(x))
+				}
+				out[i] = t
+			}
+		}
+		if out == nil {
+			return nil
+		}
+		return out
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// checkReads checks that every output an expression reads belongs to an
+// activity the reader depends on.
+func (c *checker) checkReads(path string, reader int, refs []expr.Ref, self bool) {
+	for _, r := range refs {
+		if r.Kind != expr.RefOutput {
+			continue
+		}
+		from, ok := c.out.nodeOf[ActivityRef{Phase: PhaseID(r.Phase), Activity: ActivityID(r.Activity)}]
+		if !ok {
+			continue // the expression compiler reported it
+		}
+		if self && from == reader {
+			continue
+		}
+		if !c.out.graph.Reaches(from, reader) {
+			c.addf(path, "reads phases.%s.activities.%s.outputs.%s, but does not depend on %s.%s (directly or transitively): add it to depends-on",
+				r.Phase, r.Activity, r.Name, r.Phase, r.Activity)
+		}
+	}
+}
+
+func (c *checker) resolveDep(phase PhaseID, dep string) (ActivityRef, bool) {
+	var ref ActivityRef
+	if p, a, ok := strings.Cut(dep, "."); ok {
+		ref = ActivityRef{Phase: PhaseID(p), Activity: ActivityID(a)}
+	} else {
+		ref = ActivityRef{Phase: phase, Activity: ActivityID(dep)}
+	}
+	_, ok := c.out.nodeOf[ref]
+	return ref, ok
+}
+
+func suggestPhase(id string, p *Process) string {
+	var known []string
+	for _, ph := range p.Phases {
+		known = append(known, string(ph.ID))
+	}
+	return hint(id, known)
+}
+
+func suggestActivity(ph *Phase, id string) string {
+	var known []string
+	for _, a := range ph.Activities {
+		known = append(known, string(a.ID))
+	}
+	return hint(id, known)
+}
+
+func hint(id string, known []string) string {
+	best, bestDist := "", 3
+	for _, k := range known {
+		if d := editDistance(id, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+// checkActivity checks the fields that depend on the activity's type.
+func (c *checker) checkActivity(path string, a *Activity) {
+	t := a.EffectiveType()
+	if !t.Valid() {
+		c.addf(path+".type", "unknown activity type %q: want automated, manual, approval or subprocess", a.Type)
+		return
+	}
+	not := func(field string, set bool) {
+		if set {
+			c.addf(path+"."+field, "%s does not apply to a%s %s activity", field, article(t), t)
+		}
+	}
+	switch t {
+	case Automated:
+		if a.Uses == "" {
+			c.addf(path+".uses", "required: an automated activity names its adapter kind (uses: ci.pipeline); for human work use type: manual")
+		} else if !validKind(a.Uses) {
+			c.addf(path+".uses", "%q is not a valid adapter kind: want lower-case letters, digits, '.', '-' and '_'", a.Uses)
+		}
+		not("tasks", len(a.Tasks) > 0)
+		not("approval", a.Approval != nil)
+		not("process", a.Process != "")
+		not("process-version", a.ProcessVersion != 0)
+	case Manual:
+		not("uses", a.Uses != "")
+		not("with", len(a.With) > 0)
+		not("approval", a.Approval != nil)
+		not("process", a.Process != "")
+		not("process-version", a.ProcessVersion != 0)
+		not("retry", a.Retry != nil)
+		not("rollback", a.Rollback != nil)
+		if len(a.Tasks) == 0 && len(a.Outputs) == 0 {
+			c.addf(path, "a manual activity needs tasks or outputs for people to complete")
+		}
+	case Approval:
+		not("uses", a.Uses != "")
+		not("with", len(a.With) > 0)
+		not("tasks", len(a.Tasks) > 0)
+		not("outputs", len(a.Outputs) > 0)
+		not("process", a.Process != "")
+		not("process-version", a.ProcessVersion != 0)
+		not("retry", a.Retry != nil)
+		not("rollback", a.Rollback != nil)
+		if a.Approval == nil {
+			c.addf(path+".approval", "required: an approval activity needs an approval policy (approvers, min, deadline)")
+		}
+	case Subprocess:
+		not("uses", a.Uses != "")
+		not("tasks", len(a.Tasks) > 0)
+		not("approval", a.Approval != nil)
+		not("retry", a.Retry != nil)
+		not("rollback", a.Rollback != nil)
+		if a.Process == "" {
+			c.addf(path+".process", "required: a subprocess activity names the process to run")
+		} else if !ValidID(string(a.Process)) {
+			c.addf(path+".process", "%q is not a valid process id", a.Process)
+		} else if a.Process == c.p.ID {
+			c.addf(path+".process", "process %q runs itself as a subprocess: recursion is not allowed", a.Process)
+		}
+		if a.ProcessVersion < 0 {
+			c.addf(path+".process-version", "must not be negative, got %d", a.ProcessVersion)
+		}
+	}
+	for k, o := range a.Outputs {
+		opath := index(path+".outputs", k)
+		if !validName(o) {
+			c.addf(opath, "%q is not a valid output name: want letters, digits, '-' and '_', starting with a letter or '_'", o)
+		}
+		for m := 0; m < k; m++ {
+			if a.Outputs[m] == o {
+				c.addf(opath, "output %q declared twice", o)
+			}
+		}
+	}
+	c.checkDuration(path+".timeout", a.Timeout)
+	c.checkDuration(path+".expected-duration", a.ExpectedDuration)
+	if !a.OnFailure.Valid() {
+		c.addf(path+".on-failure", "unknown strategy %q: want hold, fail, ignore or rollback", a.OnFailure)
+	}
+	if r := a.Retry; r != nil {
+		rp := path + ".retry"
+		if r.MaxAttempts < 1 || r.MaxAttempts > 100 {
+			c.addf(rp+".max-attempts", "want 1 to 100 attempts (the first one counts), got %d", r.MaxAttempts)
+		}
+		c.checkDuration(rp+".backoff", r.Backoff)
+		c.checkDuration(rp+".max-backoff", r.MaxBackoff)
+		if r.MaxBackoff != 0 && r.MaxBackoff < r.Backoff {
+			c.addf(rp+".max-backoff", "%v is below backoff %v", r.MaxBackoff, r.Backoff)
+		}
+		if r.Multiplier != 0 && (r.Multiplier < 1 || r.Multiplier > 100) {
+			c.addf(rp+".multiplier", "want a factor from 1 to 100, got %v", r.Multiplier)
+		}
+	}
+	if rb := a.Rollback; rb != nil {
+		if rb.Uses == "" {
+			c.addf(path+".rollback.uses", "required: the adapter kind that undoes this activity")
+		} else if !validKind(rb.Uses) {
+			c.addf(path+".rollback.uses", "%q is not a valid adapter kind", rb.Uses)
+		}
+	}
+	for k := range a.Tasks {
+		tk := &a.Tasks[k]
+		tp := index(path+".tasks", k)
+		if tk.ID == "" {
+			c.addf(tp+".id", "required: the task id")
+		} else if !ValidID(tk.ID) {
+			c.addf(tp+".id", "%q is not a valid id: want lower-case letters, digits, '-' and '_', starting with a letter or digit", tk.ID)
+		}
+		for m := 0; m < k; m++ {
+			if a.Tasks[m].ID == tk.ID && tk.ID != "" {
+				c.addf(tp+".id", "task %q declared twice", tk.ID)
+			}
+		}
+		c.checkDuration(tp+".expected-duration", tk.ExpectedDuration)
+		c.checkPrincipals(tp+".assignees", tk.Assignees)
+	}
+	if ap := a.Approval; ap != nil {
+		pp := path + ".approval"
+		if len(ap.Approvers) == 0 {
+			c.addf(pp+".approvers", "required: at least one approver (a user or group:NAME)")
+		}
+		c.checkPrincipals(pp+".approvers", ap.Approvers)
+		switch ap.Rule {
+		case "", AtLeast:
+			if ap.Min < 0 {
+				c.addf(pp+".min", "must not be negative, got %d", ap.Min)
+			}
+			groups := false
+			for _, who := range ap.Approvers {
+				if strings.HasPrefix(who, "group:") {
+					groups = true
+				}
+			}
+			if !groups && ap.Min > len(ap.Approvers) && len(ap.Approvers) > 0 {
+				c.addf(pp+".min", "needs %d approvals but names only %d approvers", ap.Min, len(ap.Approvers))
+			}
+		case Majority, Unanimous:
+			if ap.Min != 0 {
+				c.addf(pp+".min", "min applies to rule min, not %s", ap.Rule)
+			}
+		default:
+			c.addf(pp+".rule", "unknown rule %q: want min, majority or unanimous", ap.Rule)
+		}
+		c.checkDuration(pp+".deadline", ap.Deadline)
+		switch ap.OnDeadline {
+		case "", RejectOnDeadline, ApproveOnDeadline:
+		default:
+			c.addf(pp+".on-deadline", "unknown action %q: want reject or approve", ap.OnDeadline)
+		}
+		if ap.OnDeadline != "" && ap.Deadline == 0 {
+			c.addf(pp+".on-deadline", "on-deadline needs a deadline")
+		}
+	}
+}
+
+func article(t ActivityType) string {
+	if t == Automated || t == Approval {
+		return "n"
+	}
+	return ""
+}
+
+func (c *checker) checkDuration(path string, d Duration) {
+	if d < 0 {
+		c.addf(path, "must not be negative, got %v", d.D())
+	}
+}
+
+func (c *checker) checkPrincipals(path string, who []string) {
+	for i, w := range who {
+		name := strings.TrimPrefix(w, "group:")
+		if strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t\n") {
+			c.addf(index(path, i), "%q is not a user or group:NAME", w)
+		}
+		for j := 0; j < i; j++ {
+			if who[j] == w {
+				c.addf(index(path, i), "%q listed twice", w)
+			}
+		}
+	}
+}
