@@ -1,7 +1,31 @@
 // Package release models one execution of a pinned process version: its
 // statuses and their legal transitions, the typed events that change it, the
-// fold that rebuilds it from its events, and the views derived from it
-// (progress, health, what waits on whom, timeline).
+// fold that rebuilds it from its events, the tamper-evident hash chain of
+// those events, traceability links, release groups, and the views derived
+// from it (progress, health, what waits on whom, timeline).
 //
-// This package is pure: it starts no goroutines and never reads the clock.
+// Every change to a release is an Event (kind, actor, time, reason, typed
+// payload), and Apply is the only way a Release changes, so folding a
+// release's events from the first (Fold) reproduces it exactly. Events are
+// sealed into a hash chain (Seal): each carries its sequence number and the
+// SHA-256 of its canonical encoding, which covers the previous event's hash;
+// VerifyChain finds the first altered, removed or reordered event.
+//
+//	id, _ := release.NewID(now, nil)
+//	r, created, err := release.Create(id, now, "alice", "weekly train", release.ReleaseCreatedPayload{
+//		Name: "Mobile 2.4", Process: p, Inputs: map[string]any{"version": "2.4.0"},
+//	})
+//	// store created with store.ReleaseStore.CreateRelease, then:
+//	start, _ := release.NewEvent(now, "alice", "", release.ReleaseStartedPayload{})
+//	sealed, err := r.Record(start) // seal + Apply, all or nothing
+//	// append sealed with store.ReleaseStore.AppendEvents
+//	fmt.Println(r.Status, release.Progress(r).Overall)
+//
+// Event kinds are an open set: Apply counts kinds it does not know and
+// otherwise ignores them. Illegal transitions are errors matching ErrIllegal
+// (a *TransitionError names the subject and the two statuses); events that
+// do not fit (bad payload, unknown activity) are *EventError.
+//
+// This package is pure: it starts no goroutines and never reads the clock;
+// times come from events, and views take `now` as an argument.
 package release

@@ -1,0 +1,351 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
+)
+
+// The sentinel errors every store returns, possibly wrapped (test with
+// errors.Is). storetest checks each one.
+var (
+	// ErrNotFound: the process, version, input set, release, group or lease
+	// does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyExists: a release or group with that id (or a release of
+	// that group for that occurrence) already exists.
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrConflict: the caller's expected sequence number, version or
+	// revision is stale, or a lease is held by another owner. Nothing was
+	// written.
+	ErrConflict = errors.New("store: conflict")
+	// ErrInvalid: the arguments break the contract (a missing id, events
+	// that do not continue the release's chain). Nothing was written.
+	ErrInvalid = errors.New("store: invalid argument")
+)
+
+// Page sizes for the List methods.
+const (
+	// DefaultLimit is the page size when a Limit is zero or negative.
+	DefaultLimit = 100
+	// MaxLimit caps every Limit; larger values are treated as MaxLimit.
+	MaxLimit = 1000
+)
+
+// Store combines the roles a store plays for the executor. Implementations
+// may also implement Leaser (found by type assertion) when several executors
+// share the store.
+//
+// Every method of every role:
+//   - is safe for concurrent use;
+//   - returns the context's error (errors.Is(err, context.Canceled)) and
+//     changes nothing when ctx is already done;
+//   - never reads the clock: times travel in the params (Now);
+//   - does not keep the values passed in, and returns values the caller
+//     owns: mutating them never changes what is stored;
+//   - returns values as encoding/json decodes them (numbers in
+//     map[string]any come back as float64), since durable stores keep JSON.
+type Store interface {
+	ProcessStore
+	InputSetStore
+	ReleaseStore
+	GroupStore
+}
+
+// ProcessVersion describes one stored version of a process.
+type ProcessVersion struct {
+	ID        process.ID
+	Version   int
+	Name      string
+	CreatedAt time.Time // PutProcessParams.Now
+	CreatedBy string
+}
+
+// PutProcessParams are the arguments of PutProcess.
+type PutProcessParams struct {
+	// Process is the process to store; its ID is required. Its Version is 0
+	// (store as the next version) or the next version exactly (so that two
+	// writers who read the same latest version cannot both store).
+	Process   *process.Process
+	CreatedBy string
+	Now       time.Time
+}
+
+// ListProcessesParams are the arguments of ListProcesses.
+type ListProcessesParams struct {
+	Cursor string // from ProcessPage.Next; empty for the first page
+	Limit  int    // see DefaultLimit and MaxLimit
+}
+
+// ProcessPage is one page of ListProcesses.
+type ProcessPage struct {
+	Processes []ProcessVersion
+	// Next is the cursor of the next page; empty when there are no more.
+	Next string
+}
+
+// ListProcessVersionsParams are the arguments of ListProcessVersions.
+type ListProcessVersionsParams struct {
+	ID     process.ID // required
+	Cursor string
+	Limit  int
+}
+
+// ProcessVersionPage is one page of ListProcessVersions.
+type ProcessVersionPage struct {
+	Versions []ProcessVersion
+	Next     string
+}
+
+// ProcessStore keeps processes, each as a sequence of immutable versions
+// numbered from 1.
+type ProcessStore interface {
+	// PutProcess stores p.Process as a new version of its process: version
+	// 1 for a new id, else the latest plus one. It returns a copy of the
+	// stored process with Version set. A non-zero Process.Version other than
+	// the next version returns ErrConflict; a nil process or an empty ID
+	// returns ErrInvalid.
+	PutProcess(ctx context.Context, p *PutProcessParams) (*process.Process, error)
+	// GetProcess returns the given version of a process, or its latest when
+	// version is 0. ErrNotFound when the process or version does not exist.
+	GetProcess(ctx context.Context, id process.ID, version int) (*process.Process, error)
+	// ListProcesses returns the latest version of every process, ordered by
+	// process ID. An empty store gives an empty page, not an error.
+	ListProcesses(ctx context.Context, p *ListProcessesParams) (*ProcessPage, error)
+	// ListProcessVersions returns the versions of one process, oldest first.
+	// ErrNotFound when the process does not exist.
+	ListProcessVersions(ctx context.Context, p *ListProcessVersionsParams) (*ProcessVersionPage, error)
+}
+
+// ListInputSetsParams are the arguments of ListInputSets.
+type ListInputSetsParams struct {
+	Process process.ID // when set, only input sets of this process
+	Cursor  string
+	Limit   int
+}
+
+// InputSetPage is one page of ListInputSets.
+type InputSetPage struct {
+	InputSets []*process.InputSet
+	Next      string
+}
+
+// InputSetStore keeps named input sets. An input set is replaced as a whole;
+// it has no versions.
+type InputSetStore interface {
+	// PutInputSet creates or replaces the input set with s.ID. ErrInvalid
+	// when s is nil or its ID or Process is empty.
+	PutInputSet(ctx context.Context, s *process.InputSet) error
+	// GetInputSet returns the input set with that id, or ErrNotFound.
+	GetInputSet(ctx context.Context, id string) (*process.InputSet, error)
+	// ListInputSets returns input sets ordered by ID.
+	ListInputSets(ctx context.Context, p *ListInputSetsParams) (*InputSetPage, error)
+	// DeleteInputSet deletes the input set with that id, or returns
+	// ErrNotFound.
+	DeleteInputSet(ctx context.Context, id string) error
+}
+
+// CreateReleaseParams are the arguments of CreateRelease.
+type CreateReleaseParams struct {
+	// Events are the release's first events, sealed: Seq 1 is its
+	// release.created (release.Create makes it).
+	Events []release.Event
+	// Release is the release after Events (release.Create and
+	// Release.Record keep it). The store takes its summary and may
+	// snapshot it; it does not keep the pointer.
+	Release *release.Release
+}
+
+// AppendEventsParams are the arguments of AppendEvents.
+type AppendEventsParams struct {
+	// ExpectedSeq is the release's last sequence number as the caller read
+	// it: the Seq of its head before Events.
+	ExpectedSeq int64
+	// Events are sealed events continuing the chain after ExpectedSeq
+	// (Release.Record seals them). At least one.
+	Events []release.Event
+	// Release is the release after Events; its ID names the release to
+	// append to. The store refreshes the summary from it and, when
+	// SnapshotDue says so, snapshots it; it does not keep the pointer.
+	Release *release.Release
+}
+
+// ListReleasesParams are the arguments of ListReleases. Zero fields do not
+// filter; set fields must all match.
+type ListReleasesParams struct {
+	Statuses []release.Status // any of these
+	Group    release.GroupID
+	Process  process.ID
+	// ScheduledFrom and ScheduledTo select releases whose ScheduledFor is in
+	// [ScheduledFrom, ScheduledTo): the window of a calendar or report.
+	ScheduledFrom time.Time
+	ScheduledTo   time.Time
+	Cursor        string
+	Limit         int
+}
+
+// ReleasePage is one page of ListReleases.
+type ReleasePage struct {
+	Releases []release.Summary
+	Next     string
+}
+
+// ListEventsParams are the arguments of ListEvents.
+type ListEventsParams struct {
+	Release  release.ID
+	AfterSeq int64 // events with Seq > AfterSeq; 0 from the first
+	Limit    int
+}
+
+// ReleaseStore keeps releases. A release's truth is its event log; next to
+// it the store keeps the release's summary (for lists) and, now and then, a
+// snapshot of the folded release (for loading). An append costs in
+// proportion to its events, never to the size of the release, apart from a
+// snapshot when one is due, which SnapshotDue spaces so that its cost per
+// event stays constant.
+type ReleaseStore interface {
+	// CreateRelease stores a new release: its first events and its summary,
+	// atomically. ErrAlreadyExists when a release with that ID exists, or
+	// when Release.Occurrence is set and a release of the same Group for the
+	// same Occurrence exists (so a scheduler never makes one twice).
+	// ErrInvalid when Events is empty, does not start with release.created
+	// at Seq 1, does not verify (release.VerifyChain), or Release is nil or
+	// not at the last event (Release.ID and Release.Seq).
+	CreateRelease(ctx context.Context, p *CreateReleaseParams) error
+	// AppendEvents appends events to a release iff its last sequence number
+	// is p.ExpectedSeq, and in the same atomic step refreshes its summary
+	// and, when due, its snapshot. Otherwise nothing is written and it
+	// returns: ErrNotFound when the release does not exist; ErrConflict when
+	// its last sequence number is not ExpectedSeq (another writer won);
+	// ErrInvalid when Events is empty or does not continue the stored chain
+	// (release.VerifyChainFrom the stored head), or Release is nil or not at
+	// the last event.
+	AppendEvents(ctx context.Context, p *AppendEventsParams) error
+	// GetRelease loads a release: its latest snapshot with the events after
+	// it folded in (release.FoldFrom), equal to folding all its events.
+	// ErrNotFound when it does not exist. It does not recompute hashes;
+	// ListEvents and release.VerifyChain do.
+	GetRelease(ctx context.Context, id release.ID) (*release.Release, error)
+	// GetReleaseSummary returns a release's summary as of its last append,
+	// without loading the release. ErrNotFound when it does not exist.
+	GetReleaseSummary(ctx context.Context, id release.ID) (*release.Summary, error)
+	// ListReleases returns the summaries of the releases that match,
+	// ordered by (CreatedAt, ID). Paging is stable: a release that matched
+	// when the listing began is returned exactly once across the pages,
+	// whatever is created meanwhile.
+	ListReleases(ctx context.Context, p *ListReleasesParams) (*ReleasePage, error)
+	// ListEvents returns up to Limit events of a release with Seq > AfterSeq,
+	// in Seq order, each equal to the event appended (Payload byte for
+	// byte). An empty slice once there are no more. ErrNotFound when the
+	// release does not exist.
+	ListEvents(ctx context.Context, p *ListEventsParams) ([]release.Event, error)
+}
+
+// ListGroupsParams are the arguments of ListGroups.
+type ListGroupsParams struct {
+	Process process.ID // when set, only groups of this process
+	Enabled *bool      // when set, only groups with this Enabled
+	Cursor  string
+	Limit   int
+}
+
+// GroupPage is one page of ListGroups.
+type GroupPage struct {
+	Groups []*release.Group
+	Next   string
+}
+
+// GroupStore keeps release groups. Revision gives optimistic concurrency.
+type GroupStore interface {
+	// CreateGroup stores a new group and returns a copy with Revision 1
+	// (the Revision passed is ignored). ErrAlreadyExists when the ID is
+	// taken; ErrInvalid when g is nil or its ID is empty.
+	CreateGroup(ctx context.Context, g *release.Group) (*release.Group, error)
+	// UpdateGroup replaces a group iff its stored Revision is g.Revision,
+	// and returns a copy with Revision incremented. ErrNotFound when it does
+	// not exist; ErrConflict when the revision is stale.
+	UpdateGroup(ctx context.Context, g *release.Group) (*release.Group, error)
+	// GetGroup returns the group, or ErrNotFound.
+	GetGroup(ctx context.Context, id release.GroupID) (*release.Group, error)
+	// ListGroups returns groups ordered by ID.
+	ListGroups(ctx context.Context, p *ListGroupsParams) (*GroupPage, error)
+	// DeleteGroup deletes the group, or returns ErrNotFound. Releases made
+	// by the group are kept.
+	DeleteGroup(ctx context.Context, id release.GroupID) error
+}
+
+// LeaseParams are the arguments of the Leaser methods.
+type LeaseParams struct {
+	Key   string // what is leased, e.g. "release/" + release id; required
+	Owner string // the executor instance; required
+	Now   time.Time
+	TTL   time.Duration // how long the lease lasts from Now; required for Acquire and Renew
+}
+
+// Lease is a held lease.
+type Lease struct {
+	Key     string
+	Owner   string
+	Expires time.Time // Now + TTL of the last acquire or renew
+	// Token increases every time the lease changes hands (never repeats for
+	// a key), so a former owner's writes can be fenced off.
+	Token int64
+}
+
+// Leaser is an optional capability of a store shared by many executors: it
+// makes sure one instance drives a release at a time. Find it by type
+// assertion (l, ok := s.(store.Leaser)); a store without it serves a single
+// executor. A lease is live while Now < Expires.
+type Leaser interface {
+	// AcquireLease takes the lease on Key for Owner until Now+TTL when it is
+	// free, expired, or already Owner's (then it is extended and keeps its
+	// Token). ErrConflict when another owner holds it live; ErrInvalid when
+	// Key or Owner is empty or TTL is not positive.
+	AcquireLease(ctx context.Context, p *LeaseParams) (*Lease, error)
+	// RenewLease extends Owner's live lease to Now+TTL, keeping its Token.
+	// ErrConflict when the lease is not Owner's or has expired (the owner
+	// must acquire it again, and gets a new Token); ErrNotFound when the key
+	// has never been leased.
+	RenewLease(ctx context.Context, p *LeaseParams) (*Lease, error)
+	// ReleaseLease frees Owner's lease (TTL is ignored). Releasing a lease
+	// that is free is not an error; ErrConflict when another owner holds it.
+	ReleaseLease(ctx context.Context, p *LeaseParams) error
+}
+
+// MinSnapshotInterval is the fewest events between two snapshots of a
+// release under SnapshotDue.
+const MinSnapshotInterval = 256
+
+// SnapshotDue reports whether a store should snapshot r, whose latest
+// snapshot is at sequence number lastSnapshotSeq (0 for none). It is the
+// policy memstore and sqlite follow.
+//
+// A snapshot is due once the events since the last one reach
+// max(MinSnapshotInterval, 2 × the number of activities). Encoding a
+// snapshot costs O(size of the release), so spacing snapshots in proportion
+// to that size keeps the snapshot cost per appended event constant (the
+// per-append cost of a 10,000-activity release stays that of a small one),
+// while loading folds at most that many events after a snapshot: O(size of
+// the release), the cost of decoding the snapshot itself.
+func SnapshotDue(r *release.Release, lastSnapshotSeq int64) bool {
+	interval := int64(2 * len(r.Activities))
+	if interval < MinSnapshotInterval {
+		interval = MinSnapshotInterval
+	}
+	return r.Seq-lastSnapshotSeq >= interval
+}
+
+// ClampLimit returns the page size a List method uses for limit: DefaultLimit
+// when limit <= 0, MaxLimit when limit > MaxLimit.
+func ClampLimit(limit int) int {
+	switch {
+	case limit <= 0:
+		return DefaultLimit
+	case limit > MaxLimit:
+		return MaxLimit
+	}
+	return limit
+}
