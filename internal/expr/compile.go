@@ -155,6 +155,9 @@ type Condition struct {
 // inputs are untyped; `"yes"` and `1 + 2` are not).
 func CompileCondition(src string, env *Env) (*Condition, error) {
 	c := &Condition{src: src}
+	if len(src) > MaxSourceLen+len(startDelim)+len(endDelim)+64 {
+		return nil, errAt(src, 0, ErrLimit, "condition longer than %d bytes", MaxSourceLen)
+	}
 	start, end := 0, len(src)
 	var toks []token
 	trimmed := strings.TrimLeft(src, " \t\r\n")
