@@ -10,6 +10,11 @@
 // A hyphen directly between two name characters belongs to the name, so a
 // subtraction needs spaces around the minus sign (`inputs.a - inputs.b`).
 //
+// A template is split at the first "}}" after "${{" that is outside string
+// literals and map-literal braces; there is no escape for a literal "${{" in
+// text, write it as an expression string: ${{ '${{' }}. A condition (`if:`)
+// is a bare expression, optionally wrapped whole in one ${{ }}.
+//
 // An expression may read only what its [Env] declares: `inputs.NAME`,
 // `vars.NAME`, `release.FIELD` (id, name, version, group, scheduled-for) and
 // `phases.P.activities.A.outputs.O`. Anything else (an unknown root such as

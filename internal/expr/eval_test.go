@@ -219,3 +219,11 @@ func TestCompiledExpressionsAreSafeForConcurrentUse(t *testing.T) {
 		require.NoError(t, <-done)
 	}
 }
+
+func TestALiteralDelimiterCanBeWrittenAsAnExpressionString(t *testing.T) {
+	tpl, err := CompileTemplate("use ${{ '${{' }} inputs.x }}", testEnv)
+	require.NoError(t, err)
+	got, err := tpl.Eval(nil)
+	require.NoError(t, err)
+	require.Equal(t, "use ${{ inputs.x }}", got)
+}
