@@ -155,6 +155,9 @@ type Condition struct {
 // inputs are untyped; `"yes"` and `1 + 2` are not).
 func CompileCondition(src string, env *Env) (*Condition, error) {
 	c := &Condition{src: src}
+	if len(src) > MaxSourceLen+len(startDelim)+len(endDelim)+64 {
+		return nil, errAt(src, 0, ErrLimit, "condition longer than %d bytes", MaxSourceLen)
+	}
 	start, end := 0, len(src)
 	var toks []token
 	trimmed := strings.TrimLeft(src, " \t\r\n")
@@ -235,14 +238,14 @@ var compileEnv = map[string]any{
 	rtName:    (*runtime)(nil),
 }
 
-// disabledBuiltins holds every expr-lang builtin outside Functions. expr-lang
+// disabledBuiltins holds every expr-lang builtin outside functions. expr-lang
 // only reads this map, so one instance is shared by all compilations
 // (building it per compile with DisableAllBuiltins/EnableBuiltin dominated
 // compile time).
 var disabledBuiltins = func() map[string]bool {
 	m := make(map[string]bool)
 	for _, f := range builtin.Builtins {
-		if !slices.Contains(Functions, f.Name) {
+		if !slices.Contains(functions, f.Name) {
 			m[f.Name] = true
 		}
 	}
@@ -370,7 +373,7 @@ func (g *guard) Visit(node *ast.Node) {
 	case *ast.VariableDeclaratorNode:
 		g.fail(n, "let is not allowed in expressions")
 	case *ast.BuiltinNode:
-		if !slices.Contains(Functions, n.Name) {
+		if !slices.Contains(functions, n.Name) {
 			g.fail(n, "unknown function %q", n.Name)
 		}
 	case *ast.CallNode:

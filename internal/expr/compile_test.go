@@ -131,3 +131,10 @@ func TestErrorMessageQuotesALongSourceAroundTheOffset(t *testing.T) {
 	require.Contains(t, err.Error(), `undeclared input "nope" (offset 204 in ..."`)
 	require.Less(t, len(err.Error()), 200)
 }
+
+func TestCompileConditionRejectsTooLongSources(t *testing.T) {
+	_, err := CompileCondition(strings.Repeat("true && ", MaxSourceLen/8+1)+"true", testEnv)
+	require.ErrorIs(t, err, ErrLimit)
+	_, err = CompileCondition(strings.Repeat(" ", 1<<20)+"true", testEnv)
+	require.ErrorIs(t, err, ErrLimit)
+}

@@ -10,11 +10,16 @@
 // A hyphen directly between two name characters belongs to the name, so a
 // subtraction needs spaces around the minus sign (`inputs.a - inputs.b`).
 //
+// A template is split at the first "}}" after "${{" that is outside string
+// literals and map-literal braces; there is no escape for a literal "${{" in
+// text, write it as an expression string: ${{ '${{' }}. A condition (`if:`)
+// is a bare expression, optionally wrapped whole in one ${{ }}.
+//
 // An expression may read only what its [Env] declares: `inputs.NAME`,
 // `vars.NAME`, `release.FIELD` (id, name, version, group, scheduled-for) and
 // `phases.P.activities.A.outputs.O`. Anything else (an unknown root such as
 // `env` or `$env`, an undeclared name, a function outside the small
-// whitelist, `let`, method calls) is a compile error, so a typo is reported
+// whitelist returned by [Builtins], `let`, method calls) is a compile error, so a typo is reported
 // when a process is validated, not when a release runs. Every reference is
 // recorded ([Template.Refs], [Condition.Refs]) so the process validator can
 // check that an activity only reads outputs of activities it depends on.
@@ -22,9 +27,15 @@
 // Expressions come from untrusted documents, so compilation and evaluation are
 // bounded: each expression is at most [MaxSourceLen] bytes and [MaxNodes] AST
 // nodes; at run time the iterations of predicate builtins (map, filter, all,
-// ...) are capped at [MaxSteps], and the memory they produce, ranges and
-// literals are capped by a budget. Any panic inside expr-lang is recovered
-// into an [*Error]. The package is pure: no goroutines, no clock, no I/O.
+// ...) are capped at [MaxSteps], the values they produce, ranges and
+// literals by [MaxMemory], and an interpolated result by [MaxResultLen]. Any
+// panic inside expr-lang is recovered into an [*Error]. The package is pure:
+// no goroutines, no clock, no I/O. Compiled templates and conditions are
+// immutable and safe for concurrent use.
+//
+// Errors are [*Error] values carrying the source, the byte offset of the
+// problem and a sentinel kind ([ErrSyntax], [ErrUndeclared], [ErrType],
+// [ErrLimit], [ErrMissingOutput], [ErrEval]) for errors.Is.
 //
 // Usage:
 //

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -180,4 +181,49 @@ func TestCompiledExpressionsAreReusable(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 60000, got)
 	}
+}
+
+func TestConditionalExpressions(t *testing.T) {
+	tpl, err := CompileTemplate("${{ if inputs.flag { inputs.version } else { 'none' } }}/${{ inputs.flag ? 'on' : 'off' }}", testEnv)
+	require.NoError(t, err)
+	got, err := tpl.Eval(testScope())
+	require.NoError(t, err)
+	require.Equal(t, "1.2.3/on", got)
+}
+
+func TestCompiledExpressionsAreSafeForConcurrentUse(t *testing.T) {
+	tpl, err := CompileTemplate("${{ inputs.version }}-${{ len(filter(inputs.list, # > 1)) }}", testEnv)
+	require.NoError(t, err)
+	c, err := CompileCondition("all(inputs.list, # > 0)", testEnv)
+	require.NoError(t, err)
+	done := make(chan error, 8)
+	for range 4 {
+		go func() {
+			for range 50 {
+				v, err := tpl.Eval(testScope())
+				if err == nil && v != "1.2.3-2" {
+					err = fmt.Errorf("got %v", v)
+				}
+				if err == nil {
+					_, err = c.Eval(testScope())
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-done)
+	}
+}
+
+func TestALiteralDelimiterCanBeWrittenAsAnExpressionString(t *testing.T) {
+	tpl, err := CompileTemplate("use ${{ '${{' }} inputs.x }}", testEnv)
+	require.NoError(t, err)
+	got, err := tpl.Eval(nil)
+	require.NoError(t, err)
+	require.Equal(t, "use ${{ inputs.x }}", got)
 }

@@ -47,13 +47,23 @@ type Env struct {
 	Outputs map[string]map[string][]string // phase -> activity -> declared output names
 }
 
-// ReleaseFields are the fields `release.FIELD` may read.
-var ReleaseFields = []string{"id", "name", "version", "group", "scheduled-for"}
+// releaseFields are the fields `release.FIELD` may read.
+var releaseFields = []string{"id", "name", "version", "group", "scheduled-for"}
 
-// Functions are the builtins expressions may call. Everything else
-// (including reduce, repeat, replace, sortBy, groupBy, now, date, duration)
-// is disabled: see doc.go for the reasons.
-var Functions = []string{
+// ReleaseFields returns the fields `release.FIELD` may read: id, name,
+// version, group and scheduled-for.
+func ReleaseFields() []string { return slices.Clone(releaseFields) }
+
+// Builtins returns the expr-lang builtins expressions may call.
+func Builtins() []string { return slices.Clone(functions) }
+
+// functions are the builtins expressions may call. Everything else is
+// disabled: reduce (its accumulator doubles a string per step), repeat and
+// replace (output far larger than input), sortBy and groupBy, the clock and
+// time zone readers (now, date, duration, timezone: this package is pure and
+// deterministic), get (dynamic reads around the declared names), and the
+// encoding and bitwise helpers nobody needs in a release document.
+var functions = []string{
 	"all", "any", "none", "one", "filter", "map", "count", "find", "findIndex",
 	"findLast", "findLastIndex", "sum",
 	"len", "type", "abs", "ceil", "floor", "round", "int", "float", "string",
@@ -218,9 +228,9 @@ func (r *rewriter) root(i int) (int, *Error) {
 			}
 		case "release":
 			ref.Kind = RefRelease
-			if !slices.Contains(ReleaseFields, name) {
+			if !slices.Contains(releaseFields, name) {
 				return 0, errAt(r.src, t.start, ErrUndeclared,
-					"unknown release field %q (want id, name, version, group or scheduled-for)%s", name, hyphenHint(name, ReleaseFields))
+					"unknown release field %q (want id, name, version, group or scheduled-for)%s", name, hyphenHint(name, releaseFields))
 			}
 		}
 		r.refs = append(r.refs, ref)
@@ -235,7 +245,7 @@ func (r *rewriter) root(i int) (int, *Error) {
 		return i, nil
 	}
 	if r.next(i).is("(") {
-		if slices.Contains(Functions, t.text) {
+		if slices.Contains(functions, t.text) {
 			return i, nil
 		}
 		return 0, errAt(r.src, t.start, ErrUndeclared, "unknown function %q", t.text)
