@@ -35,7 +35,8 @@ type Compiled struct {
 	proc       *Process
 	graph      *dag.Graph
 	nodes      []node // by graph node id
-	nodeOf     map[ActivityRef]int
+	phaseIdx   map[PhaseID]int      // the first phase with each id
+	actIdx     []map[ActivityID]int // by phase index: activity id -> node id
 	order      []ActivityRef // document order
 	phaseStart []int
 	phaseEnd   []int
@@ -64,7 +65,7 @@ func (c *Compiled) Activities() []ActivityRef { return append([]ActivityRef(nil)
 
 // Activity returns the activity named by ref, or nil.
 func (c *Compiled) Activity(ref ActivityRef) *Activity {
-	id, ok := c.nodeOf[ref]
+	id, ok := c.node(ref)
 	if !ok {
 		return nil
 	}
@@ -76,8 +77,8 @@ func (c *Compiled) Activity(ref ActivityRef) *Activity {
 // transitively or through its phase's dependencies. It is not safe for
 // concurrent use.
 func (c *Compiled) DependsOn(a, b ActivityRef) bool {
-	ia, ok1 := c.nodeOf[a]
-	ib, ok2 := c.nodeOf[b]
+	ia, ok1 := c.node(a)
+	ib, ok2 := c.node(b)
 	return ok1 && ok2 && ia != ib && c.graph.Reaches(ib, ia)
 }
 
@@ -112,6 +113,16 @@ func (c *Compiled) CriticalPath(duration func(ActivityRef) time.Duration) ([]Act
 		refs[i] = c.ref(id)
 	}
 	return refs, total
+}
+
+// node returns the graph node of an activity.
+func (c *Compiled) node(ref ActivityRef) (int, bool) {
+	i, ok := c.phaseIdx[ref.Phase]
+	if !ok {
+		return 0, false
+	}
+	id, ok := c.actIdx[i][ref.Activity]
+	return id, ok
 }
 
 func (c *Compiled) ref(id int) ActivityRef {

@@ -74,7 +74,7 @@ func (c *Compiled) PhaseEnabled(phase PhaseID, s *Scope) (bool, error) {
 // ActivityEnabled evaluates an activity's if: condition; true when it has
 // none.
 func (c *Compiled) ActivityEnabled(ref ActivityRef, s *Scope) (bool, error) {
-	id, ok := c.nodeOf[ref]
+	id, ok := c.node(ref)
 	if !ok {
 		return false, fmt.Errorf("process: unknown activity %q", ref)
 	}
@@ -92,7 +92,7 @@ func (c *Compiled) ActivityEnabled(ref ActivityRef, s *Scope) (bool, error) {
 // With returns an activity's with: parameters with every ${{ }} template
 // evaluated. The result is a fresh copy the caller owns.
 func (c *Compiled) With(ref ActivityRef, s *Scope) (map[string]any, error) {
-	id, ok := c.nodeOf[ref]
+	id, ok := c.node(ref)
 	if !ok {
 		return nil, fmt.Errorf("process: unknown activity %q", ref)
 	}
@@ -108,7 +108,7 @@ func (c *Compiled) With(ref ActivityRef, s *Scope) (map[string]any, error) {
 // RollbackWith returns the with: parameters of an activity's rollback,
 // evaluated; nil when the activity has no rollback.
 func (c *Compiled) RollbackWith(ref ActivityRef, s *Scope) (map[string]any, error) {
-	id, ok := c.nodeOf[ref]
+	id, ok := c.node(ref)
 	if !ok {
 		return nil, fmt.Errorf("process: unknown activity %q", ref)
 	}

@@ -386,7 +386,10 @@ func (c *checker) compileGraph() {
 	}
 	out := &Compiled{
 		proc:       p,
-		nodeOf:     make(map[ActivityRef]int, n),
+		nodes:      make([]node, 0, n+2*len(p.Phases)),
+		order:      make([]ActivityRef, 0, n),
+		phaseIdx:   make(map[PhaseID]int, len(p.Phases)),
+		actIdx:     make([]map[ActivityID]int, len(p.Phases)),
 		phaseStart: make([]int, len(p.Phases)),
 		phaseEnd:   make([]int, len(p.Phases)),
 		phaseIf:    make([]*expr.Condition, len(p.Phases)),
@@ -394,7 +397,7 @@ func (c *checker) compileGraph() {
 	}
 	c.out = out
 	b := dag.NewBuilder(n+2*len(p.Phases), 3*n+len(p.Phases))
-	phaseIdx := make(map[PhaseID]int, len(p.Phases))
+	phaseIdx := out.phaseIdx
 
 	// Nodes first, so references can be resolved in any order.
 	for i := range p.Phases {
@@ -414,28 +417,28 @@ func (c *checker) compileGraph() {
 		if len(ph.Activities) == 0 {
 			c.addf(path+".activities", "required: at least one activity")
 		}
+		acts := make(map[ActivityID]int, len(ph.Activities))
+		out.actIdx[i] = acts
 		for j := range ph.Activities {
 			a := &ph.Activities[j]
-			apath := path + ".activities[" + strconv.Itoa(j) + "]"
 			id := b.AddNode(false)
 			out.nodes = append(out.nodes, node{phase: i, act: j})
-			ref := ActivityRef{Phase: ph.ID, Activity: a.ID}
 			if a.ID == "" {
-				c.addf(apath+".id", "required: the activity id")
+				c.addf(actPath(i, j)+".id", "required: the activity id")
 				continue
 			}
 			if !ValidID(string(a.ID)) {
-				c.addf(apath+".id", "%q is not a valid id: want lower-case letters, digits, '-' and '_', starting with a letter or digit", a.ID)
+				c.addf(actPath(i, j)+".id", "%q is not a valid id: want lower-case letters, digits, '-' and '_', starting with a letter or digit", a.ID)
 				continue
 			}
-			if prev, dup := out.nodeOf[ref]; dup {
-				if out.nodes[prev].phase == i {
-					c.addf(apath+".id", "activity %q is declared twice in phase %q (also activities[%d])", a.ID, ph.ID, out.nodes[prev].act)
-				}
+			if prev, dup := acts[a.ID]; dup {
+				c.addf(actPath(i, j)+".id", "activity %q is declared twice in phase %q (also activities[%d])", a.ID, ph.ID, out.nodes[prev].act)
 				continue
 			}
-			out.nodeOf[ref] = id
-			out.order = append(out.order, ref)
+			acts[a.ID] = id
+			if phaseIdx[ph.ID] == i {
+				out.order = append(out.order, ActivityRef{Phase: ph.ID, Activity: a.ID})
+			}
 		}
 		out.phaseEnd[i] = b.AddNode(true)
 		out.nodes = append(out.nodes, node{phase: i, act: -1, end: true})
@@ -448,39 +451,38 @@ func (c *checker) compileGraph() {
 		path := index("phases", i)
 		start, end := out.phaseStart[i], out.phaseEnd[i]
 		for k, dep := range ph.DependsOn {
-			dpath := path + ".depends-on[" + strconv.Itoa(k) + "]"
+			dpath := func() string { return path + ".depends-on[" + strconv.Itoa(k) + "]" }
 			j, ok := phaseIdx[dep]
 			switch {
 			case dep == ph.ID:
-				c.addf(dpath, "phase %q depends on itself", dep)
+				c.addf(dpath(), "phase %q depends on itself", dep)
 			case !ok:
-				c.addf(dpath, "unknown phase %q%s", dep, suggestPhase(string(dep), p))
+				c.addf(dpath(), "unknown phase %q%s", dep, suggestPhase(string(dep), p))
 			default:
 				b.AddEdge(out.phaseEnd[j], start)
 			}
 		}
 		for j := range ph.Activities {
 			a := &ph.Activities[j]
-			apath := path + ".activities[" + strconv.Itoa(j) + "]"
 			id := start + 1 + j
 			b.AddEdge(start, id)
 			b.AddEdge(id, end)
 			for k, dep := range a.DependsOn {
-				dpath := apath + ".depends-on[" + strconv.Itoa(k) + "]"
+				dpath := func() string { return actPath(i, j) + ".depends-on[" + strconv.Itoa(k) + "]" }
 				target, ok := c.resolveDep(ph.ID, dep)
 				if !ok {
-					c.addf(dpath, "unknown activity %q: want a sibling activity id or phase.activity%s", dep, suggestActivity(ph, dep))
+					c.addf(dpath(), "unknown activity %q: want a sibling activity id or phase.activity%s", dep, suggestActivity(ph, dep))
 					continue
 				}
 				if target == (ActivityRef{Phase: ph.ID, Activity: a.ID}) {
-					c.addf(dpath, "activity %q depends on itself", dep)
+					c.addf(dpath(), "activity %q depends on itself", dep)
 					continue
 				}
-				if from, ok := out.nodeOf[target]; ok {
+				if from, ok := out.node(target); ok {
 					b.AddEdge(from, id)
 				}
 			}
-			c.checkActivity(apath, a)
+			c.checkActivity(i, j, a)
 		}
 	}
 
@@ -514,9 +516,12 @@ func (c *checker) compileGraph() {
 		}
 		for j := range ph.Activities {
 			a := &ph.Activities[j]
-			apath := path + ".activities[" + strconv.Itoa(j) + "]"
 			id := out.phaseStart[i] + 1 + j
 			ca := &out.acts[id]
+			if a.If == "" && !hasTemplate(a.With) && (a.Rollback == nil || !hasTemplate(a.Rollback.With)) {
+				continue // nothing to compile: skip building paths
+			}
+			apath := actPath(i, j)
 			if a.If != "" {
 				if cond := c.condition(apath+".if", a.If); cond != nil {
 					c.checkReads(apath+".if", id, cond.Refs(), false)
@@ -532,6 +537,32 @@ func (c *checker) compileGraph() {
 	if len(c.problems) > 0 {
 		c.out = nil
 	}
+}
+
+// actPath is the document path of activity j of phase i.
+func actPath(i, j int) string {
+	return "phases[" + strconv.Itoa(i) + "].activities[" + strconv.Itoa(j) + "]"
+}
+
+// hasTemplate reports whether any string in a with: tree holds ${{.
+func hasTemplate(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return expr.Contains(x)
+	case map[string]any:
+		for _, e := range x {
+			if hasTemplate(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasTemplate(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // compileValues compiles every string in a with: tree. self says whether
@@ -596,7 +627,7 @@ func (c *checker) checkReads(path string, reader int, refs []expr.Ref, self bool
 		if r.Kind != expr.RefOutput {
 			continue
 		}
-		from, ok := c.out.nodeOf[ActivityRef{Phase: PhaseID(r.Phase), Activity: ActivityID(r.Activity)}]
+		from, ok := c.out.node(ActivityRef{Phase: PhaseID(r.Phase), Activity: ActivityID(r.Activity)})
 		if !ok {
 			continue // the expression compiler reported it
 		}
@@ -617,7 +648,7 @@ func (c *checker) resolveDep(phase PhaseID, dep string) (ActivityRef, bool) {
 	} else {
 		ref = ActivityRef{Phase: phase, Activity: ActivityID(dep)}
 	}
-	_, ok := c.out.nodeOf[ref]
+	_, ok := c.out.node(ref)
 	return ref, ok
 }
 
@@ -651,23 +682,25 @@ func hint(id string, known []string) string {
 }
 
 // checkActivity checks the fields that depend on the activity's type.
-func (c *checker) checkActivity(path string, a *Activity) {
+func (c *checker) checkActivity(i, j int, a *Activity) {
+	lp := lazyPath{i: i, j: j}
+	path := lp.get
 	t := a.EffectiveType()
 	if !t.Valid() {
-		c.addf(path+".type", "unknown activity type %q: want automated, manual, approval or subprocess", a.Type)
+		c.addf(path()+".type", "unknown activity type %q: want automated, manual, approval or subprocess", a.Type)
 		return
 	}
 	not := func(field string, set bool) {
 		if set {
-			c.addf(path+"."+field, "%s does not apply to a%s %s activity", field, article(t), t)
+			c.addf(path()+"."+field, "%s does not apply to a%s %s activity", field, article(t), t)
 		}
 	}
 	switch t {
 	case Automated:
 		if a.Uses == "" {
-			c.addf(path+".uses", "required: an automated activity names its adapter kind (uses: ci.pipeline); for human work use type: manual")
+			c.addf(path()+".uses", "required: an automated activity names its adapter kind (uses: ci.pipeline); for human work use type: manual")
 		} else if !validKind(a.Uses) {
-			c.addf(path+".uses", "%q is not a valid adapter kind: want lower-case letters, digits, '.', '-' and '_'", a.Uses)
+			c.addf(path()+".uses", "%q is not a valid adapter kind: want lower-case letters, digits, '.', '-' and '_'", a.Uses)
 		}
 		not("tasks", len(a.Tasks) > 0)
 		not("approval", a.Approval != nil)
@@ -682,7 +715,7 @@ func (c *checker) checkActivity(path string, a *Activity) {
 		not("retry", a.Retry != nil)
 		not("rollback", a.Rollback != nil)
 		if len(a.Tasks) == 0 && len(a.Outputs) == 0 {
-			c.addf(path, "a manual activity needs tasks or outputs for people to complete")
+			c.addf(path(), "a manual activity needs tasks or outputs for people to complete")
 		}
 	case Approval:
 		not("uses", a.Uses != "")
@@ -694,7 +727,7 @@ func (c *checker) checkActivity(path string, a *Activity) {
 		not("retry", a.Retry != nil)
 		not("rollback", a.Rollback != nil)
 		if a.Approval == nil {
-			c.addf(path+".approval", "required: an approval activity needs an approval policy (approvers, min, deadline)")
+			c.addf(path()+".approval", "required: an approval activity needs an approval policy (approvers, min, deadline)")
 		}
 	case Subprocess:
 		not("uses", a.Uses != "")
@@ -703,79 +736,79 @@ func (c *checker) checkActivity(path string, a *Activity) {
 		not("retry", a.Retry != nil)
 		not("rollback", a.Rollback != nil)
 		if a.Process == "" {
-			c.addf(path+".process", "required: a subprocess activity names the process to run")
+			c.addf(path()+".process", "required: a subprocess activity names the process to run")
 		} else if !ValidID(string(a.Process)) {
-			c.addf(path+".process", "%q is not a valid process id", a.Process)
+			c.addf(path()+".process", "%q is not a valid process id", a.Process)
 		} else if a.Process == c.p.ID {
-			c.addf(path+".process", "process %q runs itself as a subprocess: recursion is not allowed", a.Process)
+			c.addf(path()+".process", "process %q runs itself as a subprocess: recursion is not allowed", a.Process)
 		}
 		if a.ProcessVersion < 0 {
-			c.addf(path+".process-version", "must not be negative, got %d", a.ProcessVersion)
+			c.addf(path()+".process-version", "must not be negative, got %d", a.ProcessVersion)
 		}
 	}
 	for k, o := range a.Outputs {
-		opath := index(path+".outputs", k)
+		opath := func() string { return index(path()+".outputs", k) }
 		if !validName(o) {
-			c.addf(opath, "%q is not a valid output name: want letters, digits, '-' and '_', starting with a letter or '_'", o)
+			c.addf(opath(), "%q is not a valid output name: want letters, digits, '-' and '_', starting with a letter or '_'", o)
 		}
 		for m := 0; m < k; m++ {
 			if a.Outputs[m] == o {
-				c.addf(opath, "output %q declared twice", o)
+				c.addf(opath(), "output %q declared twice", o)
 			}
 		}
 	}
-	c.checkDuration(path+".timeout", a.Timeout)
-	c.checkDuration(path+".expected-duration", a.ExpectedDuration)
+	c.checkDuration(path, ".timeout", a.Timeout)
+	c.checkDuration(path, ".expected-duration", a.ExpectedDuration)
 	if !a.OnFailure.Valid() {
-		c.addf(path+".on-failure", "unknown strategy %q: want hold, fail, ignore or rollback", a.OnFailure)
+		c.addf(path()+".on-failure", "unknown strategy %q: want hold, fail, ignore or rollback", a.OnFailure)
 	}
 	if r := a.Retry; r != nil {
-		rp := path + ".retry"
+		rp := ".retry"
 		if r.MaxAttempts < 1 || r.MaxAttempts > 100 {
-			c.addf(rp+".max-attempts", "want 1 to 100 attempts (the first one counts), got %d", r.MaxAttempts)
+			c.addf(path()+rp+".max-attempts", "want 1 to 100 attempts (the first one counts), got %d", r.MaxAttempts)
 		}
-		c.checkDuration(rp+".backoff", r.Backoff)
-		c.checkDuration(rp+".max-backoff", r.MaxBackoff)
+		c.checkDuration(path, ".retry.backoff", r.Backoff)
+		c.checkDuration(path, ".retry.max-backoff", r.MaxBackoff)
 		if r.MaxBackoff != 0 && r.MaxBackoff < r.Backoff {
-			c.addf(rp+".max-backoff", "%v is below backoff %v", r.MaxBackoff, r.Backoff)
+			c.addf(path()+rp+".max-backoff", "%v is below backoff %v", r.MaxBackoff, r.Backoff)
 		}
 		if r.Multiplier != 0 && (r.Multiplier < 1 || r.Multiplier > 100) {
-			c.addf(rp+".multiplier", "want a factor from 1 to 100, got %v", r.Multiplier)
+			c.addf(path()+rp+".multiplier", "want a factor from 1 to 100, got %v", r.Multiplier)
 		}
 	}
 	if rb := a.Rollback; rb != nil {
 		if rb.Uses == "" {
-			c.addf(path+".rollback.uses", "required: the adapter kind that undoes this activity")
+			c.addf(path()+".rollback.uses", "required: the adapter kind that undoes this activity")
 		} else if !validKind(rb.Uses) {
-			c.addf(path+".rollback.uses", "%q is not a valid adapter kind", rb.Uses)
+			c.addf(path()+".rollback.uses", "%q is not a valid adapter kind", rb.Uses)
 		}
 	}
 	for k := range a.Tasks {
 		tk := &a.Tasks[k]
-		tp := index(path+".tasks", k)
+		tp := index(".tasks", k)
 		if tk.ID == "" {
-			c.addf(tp+".id", "required: the task id")
+			c.addf(path()+tp+".id", "required: the task id")
 		} else if !ValidID(tk.ID) {
-			c.addf(tp+".id", "%q is not a valid id: want lower-case letters, digits, '-' and '_', starting with a letter or digit", tk.ID)
+			c.addf(path()+tp+".id", "%q is not a valid id: want lower-case letters, digits, '-' and '_', starting with a letter or digit", tk.ID)
 		}
 		for m := 0; m < k; m++ {
 			if a.Tasks[m].ID == tk.ID && tk.ID != "" {
-				c.addf(tp+".id", "task %q declared twice", tk.ID)
+				c.addf(path()+tp+".id", "task %q declared twice", tk.ID)
 			}
 		}
-		c.checkDuration(tp+".expected-duration", tk.ExpectedDuration)
-		c.checkPrincipals(tp+".assignees", tk.Assignees)
+		c.checkDuration(path, tp+".expected-duration", tk.ExpectedDuration)
+		c.checkPrincipals(path()+tp+".assignees", tk.Assignees)
 	}
 	if ap := a.Approval; ap != nil {
-		pp := path + ".approval"
+		pp := ".approval"
 		if len(ap.Approvers) == 0 {
-			c.addf(pp+".approvers", "required: at least one approver (a user or group:NAME)")
+			c.addf(path()+pp+".approvers", "required: at least one approver (a user or group:NAME)")
 		}
-		c.checkPrincipals(pp+".approvers", ap.Approvers)
+		c.checkPrincipals(path()+pp+".approvers", ap.Approvers)
 		switch ap.Rule {
 		case "", AtLeast:
 			if ap.Min < 0 {
-				c.addf(pp+".min", "must not be negative, got %d", ap.Min)
+				c.addf(path()+pp+".min", "must not be negative, got %d", ap.Min)
 			}
 			groups := false
 			for _, who := range ap.Approvers {
@@ -784,23 +817,23 @@ func (c *checker) checkActivity(path string, a *Activity) {
 				}
 			}
 			if !groups && ap.Min > len(ap.Approvers) && len(ap.Approvers) > 0 {
-				c.addf(pp+".min", "needs %d approvals but names only %d approvers", ap.Min, len(ap.Approvers))
+				c.addf(path()+pp+".min", "needs %d approvals but names only %d approvers", ap.Min, len(ap.Approvers))
 			}
 		case Majority, Unanimous:
 			if ap.Min != 0 {
-				c.addf(pp+".min", "min applies to rule min, not %s", ap.Rule)
+				c.addf(path()+pp+".min", "min applies to rule min, not %s", ap.Rule)
 			}
 		default:
-			c.addf(pp+".rule", "unknown rule %q: want min, majority or unanimous", ap.Rule)
+			c.addf(path()+pp+".rule", "unknown rule %q: want min, majority or unanimous", ap.Rule)
 		}
-		c.checkDuration(pp+".deadline", ap.Deadline)
+		c.checkDuration(path, ".approval.deadline", ap.Deadline)
 		switch ap.OnDeadline {
 		case "", RejectOnDeadline, ApproveOnDeadline:
 		default:
-			c.addf(pp+".on-deadline", "unknown action %q: want reject or approve", ap.OnDeadline)
+			c.addf(path()+pp+".on-deadline", "unknown action %q: want reject or approve", ap.OnDeadline)
 		}
 		if ap.OnDeadline != "" && ap.Deadline == 0 {
-			c.addf(pp+".on-deadline", "on-deadline needs a deadline")
+			c.addf(path()+pp+".on-deadline", "on-deadline needs a deadline")
 		}
 	}
 }
@@ -812,9 +845,23 @@ func article(t ActivityType) string {
 	return ""
 }
 
-func (c *checker) checkDuration(path string, d Duration) {
+// lazyPath builds an activity's path only when a problem needs it: on a
+// valid document no path strings are made.
+type lazyPath struct {
+	i, j int
+	s    string
+}
+
+func (l *lazyPath) get() string {
+	if l.s == "" {
+		l.s = actPath(l.i, l.j)
+	}
+	return l.s
+}
+
+func (c *checker) checkDuration(path func() string, field string, d Duration) {
 	if d < 0 {
-		c.addf(path, "must not be negative, got %v", d.D())
+		c.addf(path()+field, "must not be negative, got %v", d.D())
 	}
 }
 

@@ -138,3 +138,24 @@ func TestCompileConditionRejectsTooLongSources(t *testing.T) {
 	_, err = CompileCondition(strings.Repeat(" ", 1<<20)+"true", testEnv)
 	require.ErrorIs(t, err, ErrLimit)
 }
+
+func TestExpressionsOfOneShapeShareAProgramButReadTheirOwnOutputs(t *testing.T) {
+	env := &Env{Outputs: map[string]map[string][]string{
+		"build": {"api": {"image"}, "web": {"image"}},
+	}}
+	api, err := CompileTemplate("${{ phases.build.activities.api.outputs.image }}", env)
+	require.NoError(t, err)
+	web, err := CompileTemplate("${{ phases.build.activities.web.outputs.image }}", env)
+	require.NoError(t, err)
+	require.Same(t, api.parts[0].prog.vm, web.parts[0].prog.vm, "one compiled program for one shape")
+
+	scope := &Scope{Outputs: func(phase, activity string) map[string]any {
+		return map[string]any{"image": phase + "/" + activity}
+	}}
+	v, err := api.Eval(scope)
+	require.NoError(t, err)
+	require.Equal(t, "build/api", v)
+	v, err = web.Eval(scope)
+	require.NoError(t, err)
+	require.Equal(t, "build/web", v)
+}

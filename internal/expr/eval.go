@@ -27,6 +27,7 @@ type Scope struct {
 // the internal __baton_rt variable.
 type runtime struct {
 	scope *Scope
+	outs  []outRef // of the program running
 	steps int
 	mem   int
 }
@@ -66,6 +67,7 @@ func (c *compiled) run(src string, e *evaluation) (v any, err error) {
 		return nil, errAt(src, c.p.start, ErrLimit, "memory budget exceeded")
 	}
 	e.machine.MemoryBudget = uint(budget)
+	e.rt.outs = c.p.outs
 	out, rerr := e.machine.Run(c.vm, e.env)
 	if rerr != nil {
 		return nil, exprError(src, c.p, rerr, ErrEval)
@@ -89,15 +91,19 @@ func (l *limitError) Is(target error) bool { return target == ErrLimit }
 
 func callOutput(args ...any) (any, error) {
 	rt := args[0].(*runtime)
-	phase, act, name := args[1].(string), args[2].(string), args[3].(string)
+	i, ok := args[1].(int)
+	if !ok || i < 0 || i >= len(rt.outs) {
+		return nil, fmt.Errorf("internal: bad output index %v", args[1])
+	}
+	ref := rt.outs[i]
 	if rt.scope.Outputs != nil {
-		if outs := rt.scope.Outputs(phase, act); outs != nil {
-			if v, ok := outs[name]; ok {
+		if outs := rt.scope.Outputs(ref.phase, ref.activity); outs != nil {
+			if v, ok := outs[ref.name]; ok {
 				return v, nil
 			}
 		}
 	}
-	return nil, &missingOutput{phase, act, name}
+	return nil, &missingOutput{ref.phase, ref.activity, ref.name}
 }
 
 // callStep wraps every predicate body: it counts iterations and the size of

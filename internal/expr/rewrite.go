@@ -102,7 +102,14 @@ type program struct {
 	code  string
 	start int // source offset of the expression
 	segs  []segment
+	// outs are the outputs the program reads; the rewritten code names them
+	// by index (__baton_out(__baton_rt, 0)), so expressions of the same
+	// shape share one compiled program whatever activities they read.
+	outs []outRef
 }
+
+// outRef is one output an expression reads.
+type outRef struct{ phase, activity, name string }
 
 // origin maps a byte offset of the rewritten program to a source offset.
 func (p *program) origin(rw int) int {
@@ -119,6 +126,7 @@ func (p *program) origin(rw int) int {
 }
 
 type rewriter struct {
+	outs []outRef
 	src  string
 	env  *Env
 	toks []token
@@ -340,7 +348,8 @@ func (r *rewriter) output(i int) (int, *Error) {
 		return 0, errAt(r.src, t.start, ErrUndeclared, "activity %s.%s declares no output %q%s", phase, act, name, hyphenHint(name, outs))
 	}
 	r.refs = append(r.refs, Ref{Kind: RefOutput, Name: name, Phase: phase, Activity: act, Offset: t.start})
-	code := outName + "(" + rtName + ", " + strconv.Quote(phase) + ", " + strconv.Quote(act) + ", " + strconv.Quote(name) + ")"
+	r.outs = append(r.outs, outRef{phase, act, name})
+	code := outName + "(" + rtName + ", " + strconv.Itoa(len(r.outs)-1) + ")"
 	r.reps = append(r.reps, replacement{t.start, r.toks[n].end, code})
 	return n, nil
 }
@@ -364,5 +373,6 @@ func (r *rewriter) emit(start, end int) *program {
 	}
 	verbatim(end)
 	p.code = b.String()
+	p.outs = r.outs
 	return p
 }
