@@ -34,10 +34,10 @@ func ParseActivityRef(s string) (ActivityRef, bool) {
 type Compiled struct {
 	proc       *Process
 	graph      *dag.Graph
-	nodes      []node // by graph node id
+	nodes      []node               // by graph node id
 	phaseIdx   map[PhaseID]int      // the first phase with each id
 	actIdx     []map[ActivityID]int // by phase index: activity id -> node id
-	order      []ActivityRef // document order
+	order      []ActivityRef        // document order
 	phaseStart []int
 	phaseEnd   []int
 	phaseIf    []*expr.Condition
