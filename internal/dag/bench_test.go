@@ -54,8 +54,13 @@ func (bg *benchGraph) build(tb testing.TB) *Graph {
 
 var benchSizes = []int{100, 10_000, 100_000}
 
-func perNode(b *testing.B, n int) {
+// perNode reports wall and CPU nanoseconds per node; cpu0 is processCPU()
+// taken just before the timed loop.
+func perNode(b *testing.B, n int, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+	if cpu := processCPU() - cpu0; cpu0 > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/node")
+	}
 }
 
 // BenchmarkBuildOrder measures Builder.Build (CSR, dedup, topological order)
@@ -77,13 +82,14 @@ func BenchmarkBuildOrder(b *testing.B) {
 					bld.AddEdge(int(bg.edges[i]), int(bg.edges[i+1]))
 				}
 				b.ReportAllocs()
+				cpu0 := processCPU()
 				for b.Loop() {
 					g, err := bld.Build()
 					if err != nil || len(g.Order()) != n {
 						b.Fatal(err)
 					}
 				}
-				perNode(b, n)
+				perNode(b, n, cpu0)
 			})
 		}
 	}
@@ -95,12 +101,13 @@ func BenchmarkAddEdgesBuildOrder(b *testing.B) {
 		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
 			bg := newBenchGraph(n, true)
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				if g := bg.build(b); len(g.Order()) != n {
 					b.Fatal("short order")
 				}
 			}
-			perNode(b, n)
+			perNode(b, n, cpu0)
 		})
 	}
 }
@@ -141,12 +148,13 @@ func BenchmarkBaselineKahn(b *testing.B) {
 		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
 			bg := newBenchGraph(n, true)
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				if len(baselineKahn(n, bg.edges)) != n {
 					b.Fatal("short order")
 				}
 			}
-			perNode(b, n)
+			perNode(b, n, cpu0)
 		})
 	}
 }
@@ -165,13 +173,14 @@ func BenchmarkBaselineKahnSortOnly(b *testing.B) {
 			}
 			indeg := make([]int, n)
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				copy(indeg, indeg0)
 				if len(kahnSort(adj, indeg)) != n {
 					b.Fatal("short order")
 				}
 			}
-			perNode(b, n)
+			perNode(b, n, cpu0)
 		})
 	}
 }
@@ -184,6 +193,7 @@ func BenchmarkTracker(b *testing.B) {
 			g := newBenchGraph(n, true).build(b)
 			queue := make([]int, 0, n)
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				t := g.NewTracker()
 				queue = append(queue[:0], t.Initial()...)
@@ -194,7 +204,7 @@ func BenchmarkTracker(b *testing.B) {
 					b.Fatalf("ran %d of %d", len(queue), g.real)
 				}
 			}
-			perNode(b, n)
+			perNode(b, n, cpu0)
 		})
 	}
 }
@@ -209,12 +219,13 @@ func BenchmarkCriticalPath(b *testing.B) {
 				dur[i] = time.Duration(rng.IntN(3600)) * time.Second
 			}
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				if _, total := g.CriticalPath(dur); total == 0 {
 					b.Fatal("zero critical path")
 				}
 			}
-			perNode(b, n)
+			perNode(b, n, cpu0)
 		})
 	}
 }
@@ -264,6 +275,7 @@ func BenchmarkReaches(b *testing.B) {
 				}
 				b.ReportAllocs()
 				hits := 0
+				cpu0 := processCPU()
 				for b.Loop() {
 					hits = 0
 					for _, q := range qs {
@@ -272,7 +284,7 @@ func BenchmarkReaches(b *testing.B) {
 						}
 					}
 				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(qs)), "ns/query")
+				perQuery(b, len(qs), cpu0)
 				b.ReportMetric(float64(hits)/float64(len(qs)), "true-fraction")
 			})
 		}
@@ -296,12 +308,13 @@ func BenchmarkBaselineReaches(b *testing.B) {
 				qs = qs[:1000]
 			}
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				for _, q := range qs {
 					baselineReaches(adj, q[0], q[1])
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(qs)), "ns/query")
+			perQuery(b, len(qs), cpu0)
 		})
 	}
 }
@@ -322,4 +335,11 @@ func baselineReaches(adj [][]int, from, to int) bool {
 		}
 	}
 	return false
+}
+
+func perQuery(b *testing.B, queries int, cpu0 time.Duration) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(queries), "ns/query")
+	if cpu := processCPU() - cpu0; cpu0 > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(queries), "cpu-ns/query")
+	}
 }
