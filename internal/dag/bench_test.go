@@ -54,8 +54,13 @@ func (bg *benchGraph) build(tb testing.TB) *Graph {
 
 var benchSizes = []int{100, 10_000, 100_000}
 
-func perNode(b *testing.B, n int) {
+// perNode reports wall and CPU nanoseconds per node; cpu0 is processCPU()
+// taken just before the timed loop.
+func perNode(b *testing.B, n int, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
+	if cpu := processCPU() - cpu0; cpu0 > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/node")
+	}
 }
 
 // BenchmarkBuildOrder measures Builder.Build (CSR, dedup, topological order)
@@ -77,13 +82,14 @@ func BenchmarkBuildOrder(b *testing.B) {
 					bld.AddEdge(int(bg.edges[i]), int(bg.edges[i+1]))
 				}
 				b.ReportAllocs()
+				cpu0 := processCPU()
 				for b.Loop() {
 					g, err := bld.Build()
 					if err != nil || len(g.Order()) != n {
 						b.Fatal(err)
 					}
 				}
-				perNode(b, n)
+				perNode(b, n, cpu0)
 			})
 		}
 	}
@@ -95,12 +101,13 @@ func BenchmarkAddEdgesBuildOrder(b *testing.B) {
 		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
 			bg := newBenchGraph(n, true)
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				if g := bg.build(b); len(g.Order()) != n {
 					b.Fatal("short order")
 				}
 			}
-			perNode(b, n)
+			perNode(b, n, cpu0)
 		})
 	}
 }
@@ -141,12 +148,13 @@ func BenchmarkBaselineKahn(b *testing.B) {
 		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
 			bg := newBenchGraph(n, true)
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				if len(baselineKahn(n, bg.edges)) != n {
 					b.Fatal("short order")
 				}
 			}
-			perNode(b, n)
+			perNode(b, n, cpu0)
 		})
 	}
 }
@@ -165,13 +173,14 @@ func BenchmarkBaselineKahnSortOnly(b *testing.B) {
 			}
 			indeg := make([]int, n)
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				copy(indeg, indeg0)
 				if len(kahnSort(adj, indeg)) != n {
 					b.Fatal("short order")
 				}
 			}
-			perNode(b, n)
+			perNode(b, n, cpu0)
 		})
 	}
 }
@@ -184,6 +193,7 @@ func BenchmarkTracker(b *testing.B) {
 			g := newBenchGraph(n, true).build(b)
 			queue := make([]int, 0, n)
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				t := g.NewTracker()
 				queue = append(queue[:0], t.Initial()...)
@@ -194,7 +204,7 @@ func BenchmarkTracker(b *testing.B) {
 					b.Fatalf("ran %d of %d", len(queue), g.real)
 				}
 			}
-			perNode(b, n)
+			perNode(b, n, cpu0)
 		})
 	}
 }
@@ -209,103 +219,102 @@ func BenchmarkCriticalPath(b *testing.B) {
 				dur[i] = time.Duration(rng.IntN(3600)) * time.Second
 			}
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				if _, total := g.CriticalPath(dur); total == 0 {
 					b.Fatal("zero critical path")
 				}
 			}
-			perNode(b, n)
+			perNode(b, n, cpu0)
 		})
 	}
 }
 
-// BenchmarkReaches runs 10,000 queries per op: 9 in 10 between a node and a
-// node 1-3 hops downstream of it (true), 1 in 10 between random nodes
-// (mostly false, some true).
+// reachQueries returns 10,000 queries: with nearPct = 90, 9 in 10 go from a
+// node to a node 1-3 hops downstream of it (always true) and 1 in 10 between
+// random nodes (mostly false).
+func reachQueries(g *Graph, nearPct int) [][2]int {
+	const queries = 10_000
+	n := g.Len()
+	rng := rand.New(rand.NewPCG(5, 6))
+	qs := make([][2]int, 0, queries)
+	for len(qs) < queries {
+		from := rng.IntN(n)
+		if rng.IntN(100) >= nearPct {
+			qs = append(qs, [2]int{from, rng.IntN(n)})
+			continue
+		}
+		to, hops := from, 1+rng.IntN(3)
+		for range hops {
+			s := g.Succs(to)
+			if len(s) == 0 {
+				break
+			}
+			to = int(s[rng.IntN(len(s))])
+		}
+		if to != from {
+			qs = append(qs, [2]int{from, to})
+		}
+	}
+	return qs
+}
+
+// BenchmarkReaches runs 10,000 queries per op; mix=90near is the workload
+// of the brief, near and random isolate its two halves.
 func BenchmarkReaches(b *testing.B) {
-	const queries = 10_000
-	for _, n := range benchSizes {
-		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
-			g := newBenchGraph(n, true).build(b)
-			rng := rand.New(rand.NewPCG(5, 6))
-			qs := make([][2]int, 0, queries)
-			for len(qs) < queries {
-				from := rng.IntN(n)
-				if rng.IntN(10) == 0 {
-					qs = append(qs, [2]int{from, rng.IntN(n)})
-					continue
+	for _, mix := range []struct {
+		name    string
+		nearPct int
+	}{{"90near", 90}, {"near", 100}, {"random", 0}} {
+		for _, n := range benchSizes {
+			b.Run(fmt.Sprintf("mix=%s/n=%d", mix.name, n), func(b *testing.B) {
+				g := newBenchGraph(n, true).build(b)
+				qs := reachQueries(g, mix.nearPct)
+				for _, q := range qs { // warm the scratch buffers outside the timed loop
+					g.Reaches(q[0], q[1])
 				}
-				to, hops := from, 1+rng.IntN(3)
-				for range hops {
-					s := g.Succs(to)
-					if len(s) == 0 {
-						break
-					}
-					to = int(s[rng.IntN(len(s))])
-				}
-				if to != from {
-					qs = append(qs, [2]int{from, to})
-				}
-			}
-			g.Reaches(0, 1) // allocate the scratch outside the timed loop
-			b.ReportAllocs()
-			hits := 0
-			for b.Loop() {
-				hits = 0
-				for _, q := range qs {
-					if g.Reaches(q[0], q[1]) {
-						hits++
+				b.ReportAllocs()
+				hits := 0
+				cpu0 := processCPU()
+				for b.Loop() {
+					hits = 0
+					for _, q := range qs {
+						if g.Reaches(q[0], q[1]) {
+							hits++
+						}
 					}
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/queries, "ns/query")
-			b.ReportMetric(float64(hits)/queries, "true-fraction")
-		})
+				perQuery(b, len(qs), cpu0)
+				b.ReportMetric(float64(hits)/float64(len(qs)), "true-fraction")
+			})
+		}
 	}
 }
 
-// BenchmarkBaselineReaches answers the same queries with a plain BFS over
-// [][]int adjacency and a fresh visited slice per query.
+// BenchmarkBaselineReaches answers the brief's query mix with a plain BFS
+// over [][]int adjacency and a fresh visited slice per query. At 100,000
+// nodes it runs only the first 1,000 queries; ns/query stays comparable.
 func BenchmarkBaselineReaches(b *testing.B) {
-	const queries = 10_000
 	for _, n := range benchSizes {
-		b.Run(fmt.Sprintf("ids=shuffled/n=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("mix=90near/n=%d", n), func(b *testing.B) {
 			bg := newBenchGraph(n, true)
 			g := bg.build(b)
 			adj := make([][]int, n)
 			for i := 0; i < len(bg.edges); i += 2 {
 				adj[bg.edges[i]] = append(adj[bg.edges[i]], int(bg.edges[i+1]))
 			}
-			rng := rand.New(rand.NewPCG(5, 6)) // same queries as BenchmarkReaches
-			qs := make([][2]int, 0, queries)
-			for len(qs) < queries {
-				from := rng.IntN(n)
-				if rng.IntN(10) == 0 {
-					qs = append(qs, [2]int{from, rng.IntN(n)})
-					continue
-				}
-				to, hops := from, 1+rng.IntN(3)
-				for range hops {
-					s := g.Succs(to)
-					if len(s) == 0 {
-						break
-					}
-					to = int(s[rng.IntN(len(s))])
-				}
-				if to != from {
-					qs = append(qs, [2]int{from, to})
-				}
-			}
+			qs := reachQueries(g, 90)
 			if n > 10_000 {
-				qs = qs[:1000] // the naive search is too slow for all 10,000
+				qs = qs[:1000]
 			}
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				for _, q := range qs {
 					baselineReaches(adj, q[0], q[1])
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(qs)), "ns/query")
+			perQuery(b, len(qs), cpu0)
 		})
 	}
 }
@@ -326,4 +335,11 @@ func baselineReaches(adj [][]int, from, to int) bool {
 		}
 	}
 	return false
+}
+
+func perQuery(b *testing.B, queries int, cpu0 time.Duration) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(queries), "ns/query")
+	if cpu := processCPU() - cpu0; cpu0 > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(queries), "cpu-ns/query")
+	}
 }

@@ -11,6 +11,10 @@ import (
 // ErrCycle is matched by errors.Is for every *CycleError.
 var ErrCycle = errors.New("dag: cycle")
 
+// ErrTooLarge is returned by Build when the graph has more nodes or edges
+// than its int32 arrays can index.
+var ErrTooLarge = errors.New("dag: graph too large")
+
 // ErrNodeRange is returned (wrapped) by Build when an edge names a node id
 // outside [0, number of nodes).
 var ErrNodeRange = errors.New("dag: node id out of range")
@@ -108,11 +112,11 @@ func (b *Builder) Build() (*Graph, error) {
 		return nil, b.err
 	}
 	n := len(b.virtual)
-	if n > math.MaxInt32-1 {
-		return nil, fmt.Errorf("%w: %d nodes exceed the int32 limit", ErrNodeRange, n)
-	}
 	edges := b.edges
 	m := len(edges) / 2
+	if n > math.MaxInt32-1 || m > math.MaxInt32-1 {
+		return nil, fmt.Errorf("%w: %d nodes and %d edges; the limit is %d of each", ErrTooLarge, n, m, math.MaxInt32-1)
+	}
 	sorted := true // every edge goes from a lower to a higher id
 	for i := 0; i < len(edges); i += 2 {
 		f, t := edges[i], edges[i+1]

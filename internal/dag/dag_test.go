@@ -2,6 +2,7 @@ package dag
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -418,5 +419,28 @@ func TestMinQueuePopsTheSmallestQueuedID(t *testing.T) {
 			delete(ref, want)
 			require.Equal(t, len(ref) == 0, q.empty())
 		}
+	}
+}
+
+func TestSeparateReachersMayQueryOneGraphConcurrently(t *testing.T) {
+	g := phases.mustBuild(t)
+	want := [][3]int{{0, 6, 1}, {6, 0, 0}, {3, 5, 1}, {5, 1, 0}}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			r := g.NewReacher()
+			for range 200 {
+				for _, q := range want {
+					if r.Reaches(q[0], q[1]) != (q[2] == 1) {
+						errs <- fmt.Errorf("Reaches(%d, %d) != %v", q[0], q[1], q[2] == 1)
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
 	}
 }

@@ -5,8 +5,9 @@ import "math/bits"
 // minQueue is a set of ids in [0, n) with O(log64 n) push and pop-min: a
 // hierarchy of bitsets where bit i of level k+1 says "word i of level k is
 // non-empty". For 100,000 ids it has three levels, so push and pop touch
-// three words. It beats a binary heap by a wide margin on the topological
-// sort and needs n/63 words of memory.
+// three words, and the whole structure takes about n/63 words. Build uses it
+// to take the lowest ready id first; in the benchmarks its push and pop are
+// about 6% of Build's time.
 type minQueue struct {
 	levels [][]uint64 // levels[0] holds one bit per id; the last level is one word
 }
