@@ -474,8 +474,10 @@ func TestExecPassesTestAdapter(t *testing.T) {
 	adaptertest.TestAdapter(t, func(t *testing.T) adapters.Adapter {
 		return newAdapter(t, &exec.Config{KillGrace: 100 * time.Millisecond})
 	}, &adaptertest.Options{
-		Kind:    "exec",
-		Success: func(*testing.T) *adapters.Request { return r(cmd("sh", "-c", `echo "::output key=$BATON_IDEMPOTENCY_KEY"`)) },
+		Kind: "exec",
+		Success: func(*testing.T) *adapters.Request {
+			return r(cmd("sh", "-c", `echo "::output key=$BATON_IDEMPOTENCY_KEY"`))
+		},
 		Blocking: func(*testing.T) (*adapters.Request, <-chan struct{}) {
 			rep := newLogRecorder()
 			req := r(cmd("sh", "-c", "echo started; sleep 300"))
