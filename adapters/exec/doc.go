@@ -9,16 +9,17 @@
 //
 // # Parameters
 //
-//   - id: build
-//     uses: exec
-//     with:
-//     command: [make, release, 'VERSION=${{ inputs.version }}']  # required: program and arguments
-//     dir: app                    # working directory, relative to Config.Dir and inside it
-//     env: {GOFLAGS: -mod=mod}    # variables added to the environment
-//     timeout: 5m                 # defaults to Config.Timeout, capped by Config.MaxTimeout
-//     outputs-file: out.json      # a JSON object of outputs the command writes (relative to dir)
-//     output-limit: 64KiB         # bytes of output logged; may only lower Config.OutputLimit
-//     retryable-exit-codes: [75]  # replaces Config.RetryableExitCodes for this activity
+//	activities:
+//	  - id: build
+//	    uses: exec
+//	    with:
+//	      command: [make, release, 'VERSION=${{ inputs.version }}']  # required: program and arguments
+//	      dir: app                    # working directory, relative to Config.Dir and inside it
+//	      env: {GOFLAGS: -mod=mod}    # variables added to the environment
+//	      timeout: 5m                 # defaults to Config.Timeout, capped by Config.MaxTimeout
+//	      outputs-file: out.json      # a JSON object of outputs the command writes (relative to dir)
+//	      output-limit: 64KiB         # bytes of output logged; may only lower Config.OutputLimit
+//	      retryable-exit-codes: [75]  # replaces Config.RetryableExitCodes for this activity
 //
 // Unknown keys are validation errors (the adapter implements
 // adapters.Validator).
