@@ -217,7 +217,9 @@ func TestRunFollowsRedirectsForGETOnly(t *testing.T) {
 	var mux nethttp.ServeMux
 	srv := httptest.NewServer(&mux)
 	t.Cleanup(srv.Close)
-	mux.HandleFunc("/old", func(w nethttp.ResponseWriter, r *nethttp.Request) { nethttp.Redirect(w, r, "/new", nethttp.StatusFound) })
+	mux.HandleFunc("/old", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, "/new", nethttp.StatusFound)
+	})
 	mux.HandleFunc("/new", func(w nethttp.ResponseWriter, r *nethttp.Request) { writeJSON(w, 200, map[string]any{"where": "new"}) })
 	mux.HandleFunc("/post-old", func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		nethttp.Redirect(w, r, "/new", nethttp.StatusTemporaryRedirect)
@@ -263,7 +265,9 @@ func TestRunDoesNotForwardSecretsToAnotherHost(t *testing.T) {
 }
 
 func TestRunRefusesURLsTheHostDoesNotAllow(t *testing.T) {
-	srv := serve(t, func(w nethttp.ResponseWriter, r *nethttp.Request) { nethttp.Redirect(w, r, "http://blocked.invalid/", nethttp.StatusFound) })
+	srv := serve(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, "http://blocked.invalid/", nethttp.StatusFound)
+	})
 	allow := func(u *url.URL) error {
 		if u.Hostname() != "127.0.0.1" {
 			return errors.New("only loopback")
@@ -550,7 +554,7 @@ func TestValidateWith(t *testing.T) {
 	}{
 		{"a full valid set", map[string]any{"method": "put", "url": "https://ci/x", "headers": map[string]any{"X-A": "1"},
 			"body": map[string]any{"a": []any{1}}, "secret-headers": map[string]any{"Authorization": "tok"}, "success-codes": []any{200, 409},
-			"poll": map[string]any{"url-field": "links.status", "field": "state", "done-values": []any{"ok", true}, "failed-values": []any{"bad"}, "interval": "5s"},
+			"poll":    map[string]any{"url-field": "links.status", "field": "state", "done-values": []any{"ok", true}, "failed-values": []any{"bad"}, "interval": "5s"},
 			"outputs": map[string]any{"id": "data.items[0].id"}}, ""},
 		{"templated values", map[string]any{"url": "${{ inputs.hook }}", "headers": "${{ vars.headers }}",
 			"poll": map[string]any{"url": "${{ vars.status }}", "field": "s", "done-values": []any{"d"}, "interval": "${{ inputs.i }}"}}, ""},
