@@ -122,7 +122,7 @@ func testAdapter(t testingT, newAdapter func(t *testing.T) adapters.Adapter, opt
 	t.Run("ValidateWith/DoesNotPanicOnOddParameters", s.validateOdd)
 	t.Run("ValidateWith/AcceptsValidParameters", s.validateValid)
 	t.Run("ValidateWith/RejectsInvalidParametersWithParamError", s.validateInvalid)
-	t.Run("Poll/StartThenPollReachesDone", s.poll)
+	t.Run("Poll/StartThenPollOnAFreshAdapterReachesDone", s.poll)
 }
 
 type suite struct {
@@ -338,8 +338,12 @@ func (s *suite) poll(t testingT) {
 	handle, err := p.Start(ctx, req)
 	require.NoError(t, err, "Start")
 	require.NotEmpty(t, handle, "Start must return a non-empty handle")
+	// Poll on a second adapter, as an executor restarted after Start would:
+	// the handle alone must identify the work.
+	p2, ok := s.newAdapter(t.std()).(adapters.Poller)
+	require.True(t, ok, "every adapter from the factory must implement Poller")
 	for {
-		st, err := p.Poll(ctx, req, handle)
+		st, err := p2.Poll(ctx, req, handle)
 		require.NoError(t, err, "Poll")
 		if st.Done {
 			return

@@ -74,6 +74,17 @@ func (f *fakeT) Run(name string, fn func(t testingT)) bool {
 
 func (f *fakeT) std() *testing.T { return f.real }
 
+// messages gathers the messages of the failed subtests, for diagnostics.
+func (f *fakeT) messages() []string {
+	var out []string
+	for name, s := range f.subs {
+		if s.failed {
+			out = append(out, name+": "+strings.Join(s.msgs, "; "))
+		}
+	}
+	return out
+}
+
 // failedSubtests lists the subtests that failed, sorted as they ran.
 func (f *fakeT) failedSubtests() []string {
 	var out []string
@@ -129,9 +140,9 @@ func TestTestAdapterPassesOnAWellBehavedFunc(t *testing.T) {
 func TestTestAdapterReportsNoFailureOnAWellBehavedFuncUnderTheFakeT(t *testing.T) {
 	ft := newFakeT(t)
 	testAdapter(ft, func(*testing.T) adapters.Adapter { return adapters.Func("modal", modal) }, fullOptions())
-	require.False(t, ft.failed, "messages: %v", ft.msgs)
+	require.False(t, ft.failed, "%v", ft.messages())
 	require.False(t, ft.subs["Run/ConcurrentRunsSucceed"].skipped)
-	require.True(t, ft.subs["Poll/StartThenPollReachesDone"].skipped, "a Func is no Poller")
+	require.True(t, ft.subs["Poll/StartThenPollOnAFreshAdapterReachesDone"].skipped, "a Func is no Poller")
 }
 
 func TestTestAdapterSkipsChecksWhoseOptionsAreMissing(t *testing.T) {
@@ -159,10 +170,22 @@ type brokenPoller struct {
 	adapters.Adapter
 	handle string
 	done   bool
+	// started is the work this instance began: a poller that keeps state in
+	// memory instead of the handle forgets it across a restart.
+	started map[string]bool
 }
 
-func (b brokenPoller) Start(context.Context, *adapters.Request) (string, error) { return b.handle, nil }
-func (b brokenPoller) Poll(context.Context, *adapters.Request, string) (adapters.PollStatus, error) {
+func (b brokenPoller) Start(context.Context, *adapters.Request) (string, error) {
+	if b.started != nil {
+		b.started[b.handle] = true
+	}
+	return b.handle, nil
+}
+
+func (b brokenPoller) Poll(_ context.Context, _ *adapters.Request, h string) (adapters.PollStatus, error) {
+	if b.started != nil && !b.started[h] {
+		return adapters.PollStatus{}, errors.New("unknown handle")
+	}
 	return adapters.PollStatus{Done: b.done, After: time.Millisecond}, nil
 }
 
@@ -331,13 +354,20 @@ func TestTestAdapterFailsOnBrokenAdapters(t *testing.T) {
 		{
 			name:    "a poller that returns an empty handle",
 			adapter: func() adapters.Adapter { return brokenPoller{Adapter: good, done: true} },
-			want:    "Poll/StartThenPollReachesDone",
+			want:    "Poll/StartThenPollOnAFreshAdapterReachesDone",
+		},
+		{
+			name: "a poller that remembers its work only in memory",
+			adapter: func() adapters.Adapter {
+				return brokenPoller{Adapter: good, handle: "h", done: true, started: map[string]bool{}}
+			},
+			want: "Poll/StartThenPollOnAFreshAdapterReachesDone",
 		},
 		{
 			name:    "a poller that never finishes",
 			adapter: func() adapters.Adapter { return brokenPoller{Adapter: good, handle: "h"} },
 			opts:    func(o *Options) { o.Timeout = 50 * time.Millisecond },
-			want:    "Poll/StartThenPollReachesDone",
+			want:    "Poll/StartThenPollOnAFreshAdapterReachesDone",
 		},
 	}
 	for _, tt := range tests {
@@ -360,3 +390,21 @@ type unstableKind struct {
 }
 
 func (u *unstableKind) Kind() string { return fmt.Sprintf("kind-%d", u.n.Add(1)) }
+
+// goodPoller keeps everything in its handle.
+type goodPoller struct{ adapters.Adapter }
+
+func (goodPoller) Start(context.Context, *adapters.Request) (string, error) { return "build-7", nil }
+func (goodPoller) Poll(_ context.Context, _ *adapters.Request, h string) (adapters.PollStatus, error) {
+	if h != "build-7" {
+		return adapters.PollStatus{}, errors.New("unknown handle")
+	}
+	return adapters.PollStatus{Done: true, Result: &adapters.Result{}}, nil
+}
+
+func TestTestAdapterPassesOnAPollerThatKeepsItsStateInTheHandle(t *testing.T) {
+	ft := newFakeT(t)
+	testAdapter(ft, func(*testing.T) adapters.Adapter { return goodPoller{adapters.Func("modal", modal)} }, fullOptions())
+	require.False(t, ft.failed, "%v", ft.messages())
+	require.False(t, ft.subs["Poll/StartThenPollOnAFreshAdapterReachesDone"].skipped)
+}

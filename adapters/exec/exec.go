@@ -400,22 +400,31 @@ func (a *Adapter) readOutputsFile(dir, path string, limit int64) (map[string]any
 		}
 		return nil, fmt.Errorf("exec: with.outputs-file %q: want a JSON object: %v", path, err)
 	}
-	for k, v := range out {
-		if n, ok := v.(json.Number); ok {
-			out[k] = numberValue(n)
-		}
-	}
+	normalizeJSON(out)
 	return out, nil
 }
 
-// numberValue turns a JSON number into an int64 when it is one, else a
-// float64.
-func numberValue(n json.Number) any {
-	if i, err := n.Int64(); err == nil {
-		return i
+// normalizeJSON turns the json.Numbers of a document decoded with UseNumber
+// into int64 when they are integers that fit (build and run ids beyond 2^53
+// stay exact) and float64 otherwise, in place, at every depth.
+func normalizeJSON(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeJSON(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeJSON(e)
+		}
 	}
-	f, _ := n.Float64()
-	return f
+	return v
 }
 
 func sortedStringKeys(m map[string]string) []string {

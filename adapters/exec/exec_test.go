@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,12 +100,12 @@ func TestRunReadsOutputsFromOutputLines(t *testing.T) {
 func TestRunReadsOutputsFromTheDeclaredJSONFile(t *testing.T) {
 	root := t.TempDir()
 	a := newAdapter(t, &exec.Config{Dir: root})
-	with := cmd("sh", "-c", `echo "::output from=line"; echo "::output both=line"; printf '{"artifact":"app.apk","size":42,"ratio":0.5,"both":"file","tags":["a"]}' > out.json`)
+	with := cmd("sh", "-c", `echo "::output from=line"; echo "::output both=line"; printf '{"artifact":"app.apk","size":42,"ratio":0.5,"both":"file","tags":["a",{"n":7}]}' > out.json`)
 	with["outputs-file"] = "out.json"
 	res, err := a.Run(context.Background(), request(newLogRecorder(), with))
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{
-		"artifact": "app.apk", "size": int64(42), "ratio": 0.5, "tags": []any{"a"},
+		"artifact": "app.apk", "size": int64(42), "ratio": 0.5, "tags": []any{"a", map[string]any{"n": int64(7)}},
 		"from": "line", "both": "file",
 	}, res.Outputs, "the file's values win over ::output lines")
 }
@@ -497,4 +499,27 @@ func TestRunDoesNotStartWhenTheContextIsDone(t *testing.T) {
 	cancel()
 	_, err := newAdapter(t, nil).Run(ctx, request(nil, cmd("sh", "-c", "echo ran")))
 	require.True(t, errors.Is(err, context.Canceled))
+}
+
+func TestRunReturnsWhenAProcessThatLeftTheGroupHoldsTheOutput(t *testing.T) {
+	if _, err := osexec.LookPath("setsid"); err != nil {
+		t.Skip("needs setsid to start a process outside the group")
+	}
+	rep := newLogRecorder()
+	done := make(chan error, 1)
+	go func() {
+		// The escaped sleep keeps stdout open, so reading it never ends by
+		// itself: Run must stop reading rather than hang.
+		_, err := newAdapter(t, nil).Run(context.Background(), request(rep, cmd("sh", "-c",
+			`setsid sh -c 'echo $$ > escaped.pid; exec sleep 300' & while [ ! -s escaped.pid ]; do sleep 0.01; done; echo "child=$(cat escaped.pid)"`)))
+		done <- err
+	}()
+	pid := childPID(t, rep)
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run hung on the escaped process's pipe")
+	}
 }

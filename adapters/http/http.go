@@ -467,14 +467,43 @@ type response struct {
 
 func (r *response) json() (any, error) {
 	var doc any
-	if err := json.Unmarshal(r.body, &doc); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.UseNumber()
+	err := dec.Decode(&doc)
+	if err == nil && dec.More() {
+		err = errors.New("data after the JSON value")
+	}
+	if err != nil {
 		snippet := r.body
 		if len(snippet) > 64 {
 			snippet = snippet[:64]
 		}
 		return nil, adapters.Permanent(fmt.Errorf("%w: %s %s: the response is not JSON (%v): %q", ErrMalformedResponse, r.method, display(r.url), err, snippet))
 	}
-	return doc, nil
+	return normalizeJSON(doc), nil
+}
+
+// normalizeJSON turns the json.Numbers of a document decoded with UseNumber
+// into int64 when they are integers that fit (build and run ids beyond 2^53
+// stay exact) and float64 otherwise, in place, at every depth.
+func normalizeJSON(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeJSON(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeJSON(e)
+		}
+	}
+	return v
 }
 
 // call sends one request and classifies the outcome. It reads the body

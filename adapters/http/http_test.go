@@ -85,16 +85,17 @@ func TestRunPostsTheBodyAndMapsResponseFieldsToOutputs(t *testing.T) {
 		got.idem, got.custom = r.Header.Get("Idempotency-Key"), r.Header.Get("X-Team")
 		got.release, got.activity, got.attempt = r.Header.Get("X-Baton-Release"), r.Header.Get("X-Baton-Activity"), r.Header.Get("X-Baton-Attempt")
 		_ = json.NewDecoder(r.Body).Decode(&got.body)
-		writeJSON(w, 201, map[string]any{"build": map[string]any{"id": 42, "artifacts": []any{map[string]any{"url": "https://cdn/app.apk"}}}})
+		writeJSON(w, 201, map[string]any{"build": map[string]any{"id": 42, "run": json.RawMessage("9007199254740993"), "ratio": 0.25, "artifacts": []any{map[string]any{"url": "https://cdn/app.apk"}}}})
 	})
 	res, err := newAdapter(t, nil).Run(context.Background(), request(map[string]any{
 		"url":     srv.URL + "/hooks/build",
 		"headers": map[string]any{"X-Team": "mobile"},
 		"body":    map[string]any{"ref": "v1.2.3", "flags": []any{"a"}},
-		"outputs": map[string]any{"build-id": "build.id", "artifact": "$.build.artifacts[0].url", "also": "build.artifacts.0.url"},
+		"outputs": map[string]any{"build-id": "build.id", "artifact": "$.build.artifacts[0].url", "also": "build.artifacts.0.url", "run": "build.run", "ratio": "build.ratio"},
 	}))
 	require.NoError(t, err)
-	require.Equal(t, map[string]any{"build-id": float64(42), "artifact": "https://cdn/app.apk", "also": "https://cdn/app.apk"}, res.Outputs)
+	require.Equal(t, map[string]any{"build-id": int64(42), "artifact": "https://cdn/app.apk", "also": "https://cdn/app.apk",
+		"run": int64(9007199254740993), "ratio": 0.25}, res.Outputs, "integers stay exact beyond 2^53")
 	require.Equal(t, "POST", got.method)
 	require.Equal(t, "application/json", got.contentType)
 	require.Equal(t, "rel-1/deploy.rollout/1", got.idem, "the idempotency key travels as Idempotency-Key")
