@@ -251,9 +251,11 @@ func (a *Adapter) Run(ctx context.Context, req *adapters.Request) (*adapters.Res
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 	var waitErr error
+	stopped := false // by us, on timeout or cancellation
 	select {
 	case waitErr = <-waited:
 	case <-runCtx.Done():
+		stopped = true
 		a.log.Debug("exec: stopping the process group", "pid", cmd.Process.Pid, "cause", context.Cause(runCtx))
 		signalGroup(cmd, false)
 		grace := time.NewTimer(a.grace)
@@ -283,7 +285,7 @@ func (a *Adapter) Run(ctx context.Context, req *adapters.Request) (*adapters.Res
 	col.finish()
 
 	prog := p.argv[0]
-	if runCtx.Err() != nil {
+	if stopped {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("exec: %s: cancelled, process group killed: %w", prog, ctx.Err())
 		}

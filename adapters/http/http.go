@@ -298,7 +298,11 @@ func (a *Adapter) Run(ctx context.Context, req *adapters.Request) (*adapters.Res
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("http: polling %s: %w", handle, ctx.Err())
+			shown := handle
+			if u, err := url.Parse(handle); err == nil {
+				shown = display(u)
+			}
+			return nil, fmt.Errorf("http: polling %s: %w", shown, ctx.Err())
 		}
 	}
 }
@@ -391,9 +395,12 @@ func (a *Adapter) start(ctx context.Context, req *adapters.Request, p *params) (
 func (a *Adapter) poll(ctx context.Context, req *adapters.Request, p *params, handle string) (adapters.PollStatus, error) {
 	if rest, ok := strings.CutPrefix(handle, resultPrefix); ok {
 		var out map[string]any
-		if err := json.Unmarshal([]byte(rest), &out); err != nil {
+		dec := json.NewDecoder(strings.NewReader(rest))
+		dec.UseNumber()
+		if err := dec.Decode(&out); err != nil {
 			return adapters.PollStatus{}, adapters.Permanent(fmt.Errorf("http: poll: bad result handle: %w", err))
 		}
+		normalizeJSON(out)
 		return adapters.PollStatus{Done: true, Result: &adapters.Result{Outputs: out}}, nil
 	}
 	if p.poll == nil {

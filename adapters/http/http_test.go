@@ -527,15 +527,17 @@ func TestStartAndPollDriveTheWorkStepByStep(t *testing.T) {
 }
 
 func TestStartWithoutPollCarriesTheOutputsInTheHandle(t *testing.T) {
-	srv := serve(t, func(w nethttp.ResponseWriter, r *nethttp.Request) { writeJSON(w, 200, map[string]any{"id": "b-7"}) })
+	srv := serve(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		writeJSON(w, 200, map[string]any{"id": "b-7", "run": json.RawMessage("9007199254740993")})
+	})
 	a := newAdapter(t, nil)
-	req := request(map[string]any{"url": srv.URL, "outputs": map[string]any{"id": "id"}})
+	req := request(map[string]any{"url": srv.URL, "outputs": map[string]any{"id": "id", "run": "run"}})
 	handle, err := a.Start(context.Background(), req)
 	require.NoError(t, err)
 	st, err := a.Poll(context.Background(), req, handle)
 	require.NoError(t, err)
 	require.True(t, st.Done)
-	require.Equal(t, map[string]any{"id": "b-7"}, st.Result.Outputs)
+	require.Equal(t, map[string]any{"id": "b-7", "run": int64(9007199254740993)}, st.Result.Outputs)
 }
 
 func TestStartFailsPermanentlyWithoutAStatusURL(t *testing.T) {
