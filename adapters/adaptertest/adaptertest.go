@@ -259,7 +259,14 @@ func (s *suite) concurrent(t testingT) {
 			_, errs[i] = a.Run(ctx, req)
 		})
 	}
-	wg.Wait()
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(s.o.Timeout + time.Second):
+		t.Errorf("adaptertest: %d concurrent runs did not all return within %v", len(reqs), s.o.Timeout)
+		t.FailNow()
+	}
 	for i, err := range errs {
 		require.NoError(t, err, "concurrent run %d of %d", i+1, len(reqs))
 	}

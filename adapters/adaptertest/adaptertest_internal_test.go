@@ -315,6 +315,19 @@ func TestTestAdapterFailsOnBrokenAdapters(t *testing.T) {
 			want: "Run/ConcurrentRunsSucceed",
 		},
 		{
+			name: "concurrent runs that never return",
+			adapter: func() adapters.Adapter {
+				return adapters.Func("modal", func(ctx context.Context, r *adapters.Request) (*adapters.Result, error) {
+					if r.With["mode"] == "ok" {
+						<-release
+					}
+					return modal(ctx, r)
+				})
+			},
+			opts: func(o *Options) { o.Timeout = 50 * time.Millisecond; o.Blocking = nil },
+			want: "Run/ConcurrentRunsSucceed",
+		},
+		{
 			name: "a validator that panics on nil",
 			adapter: func() adapters.Adapter {
 				return brokenValidator{Adapter: good, validate: func(with map[string]any) error {
