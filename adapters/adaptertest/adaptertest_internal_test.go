@@ -227,7 +227,7 @@ func TestTestAdapterFailsOnBrokenAdapters(t *testing.T) {
 					return modal(ctx, r)
 				})
 			},
-			opts: func(o *Options) { o.Timeout = 50 * time.Millisecond },
+			opts: func(o *Options) { o.Timeout = 500 * time.Millisecond },
 			want: "Run/ReturnsPromptlyWhenCancelled",
 		},
 		{
@@ -298,15 +298,19 @@ func TestTestAdapterFailsOnBrokenAdapters(t *testing.T) {
 			name: "an adapter that cannot run twice at once",
 			adapter: func() adapters.Adapter {
 				var inFlight atomic.Int32
+				refused := make(chan struct{})
+				var once sync.Once
 				return adapters.Func("modal", func(ctx context.Context, r *adapters.Request) (*adapters.Result, error) {
 					if r.With["mode"] == "ok" {
 						defer inFlight.Add(-1)
 						if inFlight.Add(1) > 1 {
+							once.Do(func() { close(refused) })
 							return nil, errors.New("busy")
 						}
-						// Hold the slot until the others arrived or a while passed.
-						for range 200 {
-							time.Sleep(time.Millisecond)
+						// Hold the slot until another run was refused.
+						select {
+						case <-refused:
+						case <-ctx.Done():
 						}
 					}
 					return modal(ctx, r)
@@ -324,7 +328,7 @@ func TestTestAdapterFailsOnBrokenAdapters(t *testing.T) {
 					return modal(ctx, r)
 				})
 			},
-			opts: func(o *Options) { o.Timeout = 50 * time.Millisecond; o.Blocking = nil },
+			opts: func(o *Options) { o.Timeout = 500 * time.Millisecond; o.Blocking = nil },
 			want: "Run/ConcurrentRunsSucceed",
 		},
 		{
@@ -379,7 +383,7 @@ func TestTestAdapterFailsOnBrokenAdapters(t *testing.T) {
 		{
 			name:    "a poller that never finishes",
 			adapter: func() adapters.Adapter { return brokenPoller{Adapter: good, handle: "h"} },
-			opts:    func(o *Options) { o.Timeout = 50 * time.Millisecond },
+			opts:    func(o *Options) { o.Timeout = 500 * time.Millisecond },
 			want:    "Poll/StartThenPollOnAFreshAdapterReachesDone",
 		},
 	}

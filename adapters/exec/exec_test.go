@@ -224,7 +224,7 @@ func TestRunKillsAHungCommandAndItsChildrenAtItsTimeout(t *testing.T) {
 			rep := newLogRecorder()
 			a := newAdapter(t, &exec.Config{KillGrace: 100 * time.Millisecond})
 			with := cmd("sh", "-c", tt.script)
-			with["timeout"] = "300ms"
+			with["timeout"] = "1s"
 			done := make(chan error, 1)
 			go func() {
 				_, err := a.Run(context.Background(), request(rep, with))
@@ -239,7 +239,7 @@ func TestRunKillsAHungCommandAndItsChildrenAtItsTimeout(t *testing.T) {
 			}
 			require.ErrorIs(t, err, exec.ErrTimeout)
 			require.False(t, adapters.IsPermanent(err), "a timeout is retryable")
-			require.ErrorContains(t, err, "after 300ms")
+			require.ErrorContains(t, err, "after 1s")
 			requireGone(t, pid)
 		})
 	}
