@@ -63,8 +63,8 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// DefaultInheritEnv is the default of Config.InheritEnv.
-var DefaultInheritEnv = []string{"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"}
+// defaultInheritEnv is the default of Config.InheritEnv.
+var defaultInheritEnv = []string{"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"}
 
 // ErrTimeout is wrapped by the error of a command killed at its timeout.
 // Such an error is not permanent: the activity's retry policy applies.
@@ -121,7 +121,7 @@ func New(cfg *Config) (*Adapter, error) {
 		a.kind = "exec"
 	}
 	if a.inherit == nil {
-		a.inherit = DefaultInheritEnv
+		a.inherit = append([]string(nil), defaultInheritEnv...)
 	}
 	switch {
 	case a.timeout < 0:
