@@ -13,6 +13,7 @@ import (
 	osexec "os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,8 +115,8 @@ func New(cfg *Config) (*Adapter, error) {
 		c = *cfg
 	}
 	a := &Adapter{
-		kind: c.Kind, inherit: c.InheritEnv, timeout: c.Timeout, maxTimeout: c.MaxTimeout,
-		grace: c.KillGrace, outputLimit: c.OutputLimit, retryCodes: c.RetryableExitCodes, log: c.Logger,
+		kind: c.Kind, inherit: slices.Clone(c.InheritEnv), timeout: c.Timeout, maxTimeout: c.MaxTimeout,
+		grace: c.KillGrace, outputLimit: c.OutputLimit, retryCodes: slices.Clone(c.RetryableExitCodes), log: c.Logger,
 	}
 	if a.kind == "" {
 		a.kind = "exec"

@@ -523,3 +523,13 @@ func TestRunReturnsWhenAProcessThatLeftTheGroupHoldsTheOutput(t *testing.T) {
 		t.Fatal("Run hung on the escaped process's pipe")
 	}
 }
+
+func TestRunInheritsNothingWithAnEmptyAllowList(t *testing.T) {
+	rep := newLogRecorder()
+	_, err := newAdapter(t, &exec.Config{InheritEnv: []string{}}).Run(context.Background(), request(rep, cmd("/usr/bin/env")))
+	require.NoError(t, err)
+	for _, l := range rep.Lines() {
+		require.True(t, strings.HasPrefix(l, "BATON_"), "only the adapter's own variables: %q", l)
+	}
+	require.Len(t, rep.Lines(), 4)
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	nethttp "net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -139,7 +140,7 @@ func New(cfg *Config) (*Adapter, error) {
 	case c.PollInterval < 0:
 		return nil, errors.New("http: Config.PollInterval is negative")
 	}
-	a := &Adapter{kind: c.Kind, secrets: c.Secrets, key: c.SigningKey, maxBody: c.MaxResponseBytes,
+	a := &Adapter{kind: c.Kind, secrets: c.Secrets, key: slices.Clone(c.SigningKey), maxBody: c.MaxResponseBytes,
 		maxRedirects: c.MaxRedirects, allow: c.AllowURL, interval: c.PollInterval, now: c.Now, log: c.Logger}
 	if a.kind == "" {
 		a.kind = "http"
