@@ -1,0 +1,244 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync/atomic"
+)
+
+// Request states: the caller may cancel a pending request; once the writer
+// has claimed it, the caller waits for its result.
+const (
+	pending int32 = iota
+	claimed
+	cancelled
+)
+
+// request is one write: fn runs in the writer goroutine inside the batch
+// transaction, in its own savepoint.
+type request struct {
+	ctx   context.Context
+	fn    func(*wtx) error
+	state atomic.Int32
+	done  chan error // buffered: the writer never blocks on it
+}
+
+// wtx is the writer's connection with its prepared statements. Only the
+// writer goroutine uses it (and Open and Close, before and after it runs).
+type wtx struct {
+	conn  *sql.Conn
+	ctx   context.Context // never cancelled: a cancelled statement would abort the batch
+	stmts map[string]*sql.Stmt
+}
+
+func newWtx(_ *Store, conn *sql.Conn) *wtx {
+	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}}
+}
+
+// stmt returns the prepared statement for q, preparing it the first time.
+// Every q is a constant of this package, so the cache stays small.
+func (w *wtx) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+func (w *wtx) exec(q string, args ...any) error {
+	st, err := w.stmt(q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(w.ctx, args...)
+	return err
+}
+
+// queryRow runs q and scans its first row into dest; it returns
+// sql.ErrNoRows when there is none.
+func (w *wtx) queryRow(q string, args []any, dest ...any) error {
+	st, err := w.stmt(q)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(w.ctx, args...).Scan(dest...)
+}
+
+func (w *wtx) closeStmts() {
+	for q, st := range w.stmts {
+		st.Close()
+		delete(w.stmts, q)
+	}
+}
+
+// write runs fn in the writer goroutine and returns its error, or the
+// commit's. It returns ctx's error, having written nothing, when ctx is done
+// before the writer takes the request.
+func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.quit:
+		return ErrClosed
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(pending, cancelled) {
+			return ctx.Err()
+		}
+		return <-r.done
+	case <-s.stopped:
+		if r.state.CompareAndSwap(pending, cancelled) {
+			return ErrClosed
+		}
+		return <-r.done
+	}
+}
+
+// writeLoop is the writer goroutine: it takes the first queued request,
+// then every other one already queued (up to MaxBatch), and commits them in
+// one transaction, so that concurrent writers share one commit (and, with
+// SyncFull, one fsync).
+func (s *Store) writeLoop() {
+	defer close(s.stopped)
+	batch := make([]*request, 0, s.opts.MaxBatch)
+	results := make([]error, s.opts.MaxBatch)
+	for {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch[:0], r)
+		case <-s.quit:
+			return
+		}
+	fill:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.runBatch(batch, results[:len(batch)])
+		for i := range batch {
+			batch[i] = nil
+		}
+	}
+}
+
+// runBatch commits a batch. Each claimed request gets its own result: its
+// fn's error (its savepoint rolled back, the others unaffected), or the
+// error that failed the whole transaction.
+func (s *Store) runBatch(batch []*request, results []error) {
+	w := s.w
+	clear(results)
+	// Claim the requests whose callers still wait; skip the others.
+	live := 0
+	for i, r := range batch {
+		if !r.state.CompareAndSwap(pending, claimed) {
+			batch[i] = nil
+			continue
+		}
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		live++
+	}
+	answer := func() {
+		for i, r := range batch {
+			if r != nil {
+				r.done <- results[i]
+			}
+		}
+	}
+	if live == 0 {
+		answer()
+		return
+	}
+	failAll := func(err error) {
+		for i, r := range batch {
+			if r != nil && results[i] == nil {
+				results[i] = err
+			}
+		}
+	}
+	if err := w.exec("BEGIN IMMEDIATE"); err != nil {
+		failAll(wrapDB("begin", err))
+		answer()
+		return
+	}
+	single := live == 1
+	var fatal error
+	for i, r := range batch {
+		if r == nil || results[i] != nil {
+			continue
+		}
+		if single {
+			results[i] = call(r.fn, w)
+			if results[i] != nil {
+				// Nothing of it may stay: roll the whole transaction back.
+				if err := w.exec("ROLLBACK"); err != nil {
+					results[i] = wrapDB("rollback", err)
+				}
+				answer()
+				return
+			}
+			break
+		}
+		if err := w.exec("SAVEPOINT req"); err != nil {
+			fatal = wrapDB("savepoint", err)
+			break
+		}
+		err := call(r.fn, w)
+		if err != nil {
+			if rerr := w.exec("ROLLBACK TO req"); rerr != nil {
+				fatal = wrapDB("rollback to savepoint", rerr)
+				break
+			}
+		}
+		if rerr := w.exec("RELEASE req"); rerr != nil {
+			fatal = wrapDB("release savepoint", rerr)
+			break
+		}
+		results[i] = err
+	}
+	if fatal == nil {
+		if err := w.exec("COMMIT"); err != nil {
+			fatal = wrapDB("commit", err)
+		}
+	}
+	if fatal != nil {
+		// The transaction is lost (or was rolled back by SQLite): every
+		// request in it fails, with nothing written.
+		w.exec("ROLLBACK") //nolint:errcheck // may already be rolled back
+		failAll(fatal)
+	}
+	answer()
+}
+
+// call runs fn, turning a panic (in a host's SnapshotDue, say) into an
+// error so that the writer goroutine survives.
+func call(fn func(*wtx) error, w *wtx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("sqlite: write panicked: %v", v)
+		}
+	}()
+	return fn(w)
+}
