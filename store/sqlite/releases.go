@@ -21,11 +21,16 @@ const (
 	qOccurrence    = `SELECT id FROM releases WHERE group_id = ? AND occurrence = ?`
 	qInsertRelease = `INSERT INTO releases (id, created_s, created_ns, sched_s, sched_ns, status, group_id, occurrence,
 		process_id, seq, hash, snapshot_seq, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qUpdateRelease = `UPDATE releases SET status = ?, sched_s = ?, sched_ns = ?, seq = ?, hash = ?, snapshot_seq = ?,
-		summary = ? WHERE id = ?`
-	qInsertEvent = `INSERT INTO events (release_id, seq, kind, time, actor, reason, payload, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qPutSnapshot = `INSERT INTO snapshots (release_id, seq, doc) VALUES (?, ?, ?)
+	// qAdvanceRelease moves the summary and head iff the stored head is the
+	// one the events follow: the conflict check and the update in one
+	// statement. It leaves the indexed columns alone (updating them would
+	// rewrite index pages on every append) and returns them, with the
+	// release's snapshot_seq; qSetIndexed updates them when they change.
+	qAdvanceRelease = `UPDATE releases SET seq = ?, hash = ?, summary = ?
+		WHERE id = ? AND seq = ? AND hash = ? RETURNING status, sched_s, sched_ns, snapshot_seq`
+	qSetIndexed     = `UPDATE releases SET status = ?, sched_s = ?, sched_ns = ? WHERE id = ?`
+	qSetSnapshotSeq = `UPDATE releases SET snapshot_seq = ? WHERE id = ?`
+	qPutSnapshot    = `INSERT INTO snapshots (release_id, seq, doc) VALUES (?, ?, ?)
 		ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, doc = excluded.doc`
 	qEventsAfter = `SELECT seq, kind, time, actor, reason, payload, prev_hash, hash FROM events
 		WHERE release_id = ? AND seq > ? ORDER BY seq`
@@ -150,11 +155,36 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	})
 }
 
-func insertEvents(w *wtx, id release.ID, events []release.Event, snap []byte, snapSeq int64) error {
-	for i := range events {
-		if err := w.exec(qInsertEvent, eventArgs(&events[i])...); err != nil {
-			return wrapDB(fmt.Sprintf("release %s: inserting event %d", id, events[i].Seq), err)
+// maxInsertRows is the most events one INSERT statement carries.
+const maxInsertRows = 16
+
+// insertEventsSQL[n] inserts n events.
+var insertEventsSQL = func() (qs [maxInsertRows + 1]string) {
+	for n := 1; n <= maxInsertRows; n++ {
+		q := `INSERT INTO events (release_id, seq, kind, time, actor, reason, payload, prev_hash, hash) VALUES `
+		for i := range n {
+			if i > 0 {
+				q += `, `
+			}
+			q += `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		}
+		qs[n] = q
+	}
+	return qs
+}()
+
+func insertEvents(w *wtx, id release.ID, events []release.Event, snap []byte, snapSeq int64) error {
+	args := make([]any, 0, 9*min(len(events), maxInsertRows))
+	for rest := events; len(rest) > 0; {
+		n := min(len(rest), maxInsertRows)
+		args = args[:0]
+		for i := range n {
+			args = append(args, eventArgs(&rest[i])...)
+		}
+		if err := w.exec(insertEventsSQL[n], args...); err != nil {
+			return wrapDB(fmt.Sprintf("release %s: inserting events %d to %d", id, rest[0].Seq, rest[n-1].Seq), err)
+		}
+		rest = rest[n:]
 	}
 	if snap != nil {
 		if err := w.exec(qPutSnapshot, string(id), snapSeq, snap); err != nil {
@@ -190,30 +220,27 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		return err
 	}
 	expected := p.ExpectedSeq
+	linked := chainErr == nil && first.Seq == expected+1
 	return s.write(ctx, func(w *wtx) error {
-		var seq, snapSeq int64
-		var hash []byte
-		err := w.queryRow(qReleaseHead, []any{string(row.id)}, &seq, &hash, &snapSeq)
+		var (
+			snapSeq, schedS, schedNs int64
+			status                   string
+		)
+		err := sql.ErrNoRows
+		if linked {
+			// The common case in one statement: check the head and move it.
+			err = w.queryRow(qAdvanceRelease, []any{row.seq, row.hash, row.doc, string(row.id), expected, first.PrevHash[:]},
+				&status, &schedS, &schedNs, &snapSeq)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
-			return errf(store.ErrNotFound, "append to release %s", row.id)
+			return appendRefused(w, row.id, expected, events, chainErr)
 		} else if err != nil {
-			return wrapDB("append to release "+string(row.id), err)
+			return wrapDB("append to release "+string(row.id)+": updating the summary", err)
 		}
-		if seq != expected {
-			return errf(store.ErrConflict, "append to release %s: expected seq %d, stored %d", row.id, expected, seq)
-		}
-		if first.Seq != seq+1 || !bytes.Equal(first.PrevHash[:], hash) {
-			var head release.Head
-			head.Release, head.Seq = row.id, seq
-			copy(head.Hash[:], hash)
-			err := release.VerifyChainFrom(head, events)
-			if err == nil { // cannot happen; keep the error explicit
-				err = errors.New("the first event does not follow the stored head")
+		if status != row.status || schedS != row.schedS || schedNs != row.schedNs {
+			if err := w.exec(qSetIndexed, row.status, row.schedS, row.schedNs, string(row.id)); err != nil {
+				return wrapDB("append to release "+string(row.id)+": updating the summary", err)
 			}
-			return fmt.Errorf("sqlite: append to release %s: %w: %w", row.id, store.ErrInvalid, err)
-		}
-		if chainErr != nil {
-			return fmt.Errorf("sqlite: append to release %s: %w: %w", row.id, store.ErrInvalid, chainErr)
 		}
 		var snap []byte
 		if s.opts.SnapshotDue(r, snapSeq) {
@@ -221,16 +248,38 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 				return errf(store.ErrInvalid, "append to release %s: encoding the snapshot: %v", row.id, err)
 			}
 			snapSeq = row.seq
+			if err := w.exec(qSetSnapshotSeq, snapSeq, string(row.id)); err != nil {
+				return wrapDB("append to release "+string(row.id)+": updating the summary", err)
+			}
 		}
-		if err := insertEvents(w, row.id, events, snap, snapSeq); err != nil {
-			return err
-		}
-		if err := w.exec(qUpdateRelease, row.status, row.schedS, row.schedNs, row.seq, row.hash, snapSeq, row.doc,
-			string(row.id)); err != nil {
-			return wrapDB("append to release "+string(row.id)+": updating the summary", err)
-		}
-		return nil
+		return insertEvents(w, row.id, events, snap, snapSeq)
 	})
+}
+
+// appendRefused explains why an append cannot go on, in the contract's
+// order: the release does not exist, the expected sequence number is
+// stale, the events do not continue the stored chain.
+func appendRefused(w *wtx, id release.ID, expected int64, events []release.Event, chainErr error) error {
+	var seq, snapSeq int64
+	var hash []byte
+	err := w.queryRow(qReleaseHead, []any{string(id)}, &seq, &hash, &snapSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errf(store.ErrNotFound, "append to release %s", id)
+	} else if err != nil {
+		return wrapDB("append to release "+string(id), err)
+	}
+	if seq != expected {
+		return errf(store.ErrConflict, "append to release %s: expected seq %d, stored %d", id, expected, seq)
+	}
+	head := release.Head{Release: id, Seq: seq}
+	copy(head.Hash[:], hash)
+	if err := release.VerifyChainFrom(head, events); err != nil {
+		return fmt.Errorf("sqlite: append to release %s: %w: %w", id, store.ErrInvalid, err)
+	}
+	if chainErr != nil {
+		return fmt.Errorf("sqlite: append to release %s: %w: %w", id, store.ErrInvalid, chainErr)
+	}
+	return fmt.Errorf("sqlite: append to release %s: %w: the stored head (seq %d) does not match the events", id, store.ErrInvalid, seq)
 }
 
 // scanner is a *sql.Row or *sql.Rows.

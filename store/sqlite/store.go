@@ -109,13 +109,18 @@ type Store struct {
 	path string
 	opts Options
 
-	wdb    *sql.DB   // one connection: the writer's
-	wconn  *sql.Conn // owned by the writer goroutine after Open
-	rdb    *sql.DB   // the read pool
-	w      *wtx
-	reqs   chan *request
-	quit   chan struct{}
-	closed atomic.Bool
+	wdb   *sql.DB   // one connection: the writer's
+	wconn *sql.Conn // owned by the writer goroutine after Open
+	rdb   *sql.DB   // the read pool
+	w     *wtx
+	// wmu is held while a batch runs, by the writer goroutine or by a
+	// caller running its own request; it guards w, batch and results.
+	wmu     sync.Mutex
+	batch   []*request
+	results []error
+	reqs    chan *request
+	quit    chan struct{}
+	closed  atomic.Bool
 
 	stopped   chan struct{} // closed when the writer goroutine has returned
 	closeOnce sync.Once
@@ -158,6 +163,8 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	s.reqs = make(chan *request, 4*o.MaxBatch)
+	s.batch = make([]*request, 0, o.MaxBatch)
+	s.results = make([]error, o.MaxBatch)
 	s.quit = make(chan struct{})
 	s.stopped = make(chan struct{})
 	go s.writeLoop()
@@ -221,6 +228,8 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		close(s.quit)
 		<-s.stopped
+		s.wmu.Lock() // a caller may be running a batch
+		defer s.wmu.Unlock()
 		s.w.closeStmts()
 		s.closeErr = s.closeDBs()
 	})

@@ -76,9 +76,14 @@ func (w *wtx) closeStmts() {
 	}
 }
 
-// write runs fn in the writer goroutine and returns its error, or the
+// write runs fn in a write transaction and returns its error, or the
 // commit's. It returns ctx's error, having written nothing, when ctx is done
-// before the writer takes the request.
+// before the request is taken.
+//
+// When no batch is running the caller runs its own request (and any queued
+// meanwhile) in its goroutine: a lone writer pays no hand-off. Otherwise the
+// request queues for the writer goroutine, which commits everything queued
+// meanwhile in one transaction.
 func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -87,6 +92,15 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 		return ErrClosed
 	}
 	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	if s.wmu.TryLock() {
+		if s.closed.Load() {
+			s.wmu.Unlock()
+			return ErrClosed
+		}
+		s.runQueued(r)
+		s.wmu.Unlock()
+		return <-r.done
+	}
 	select {
 	case s.reqs <- r:
 	case <-ctx.Done():
@@ -110,33 +124,38 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 	}
 }
 
+// runQueued runs first and the requests queued meanwhile (up to MaxBatch)
+// as one batch. s.wmu must be held.
+func (s *Store) runQueued(first *request) {
+	batch := append(s.batch[:0], first)
+fill:
+	for len(batch) < s.opts.MaxBatch {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		default:
+			break fill
+		}
+	}
+	s.runBatch(batch, s.results[:len(batch)])
+	clear(batch)
+	s.batch = batch[:0]
+}
+
 // writeLoop is the writer goroutine: it takes the first queued request,
 // then every other one already queued (up to MaxBatch), and commits them in
 // one transaction, so that concurrent writers share one commit (and, with
 // SyncFull, one fsync).
 func (s *Store) writeLoop() {
 	defer close(s.stopped)
-	batch := make([]*request, 0, s.opts.MaxBatch)
-	results := make([]error, s.opts.MaxBatch)
 	for {
 		select {
 		case r := <-s.reqs:
-			batch = append(batch[:0], r)
+			s.wmu.Lock()
+			s.runQueued(r)
+			s.wmu.Unlock()
 		case <-s.quit:
 			return
-		}
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		s.runBatch(batch, results[:len(batch)])
-		for i := range batch {
-			batch[i] = nil
 		}
 	}
 }
