@@ -320,7 +320,7 @@ func TestOpenOptionsAreChecked(t *testing.T) {
 		opts *sqlite.Options
 		want string
 	}{
-		"synchronous": {&sqlite.Options{Synchronous: "OFF"}, `Options.Synchronous "OFF"`},
+		"synchronous":  {&sqlite.Options{Synchronous: "OFF"}, `Options.Synchronous "OFF"`},
 		"busy timeout": {&sqlite.Options{BusyTimeout: -time.Second}, "Options.BusyTimeout -1s"},
 		"read conns":   {&sqlite.Options{ReadConns: -1}, "Options.ReadConns -1"},
 		"max batch":    {&sqlite.Options{MaxBatch: -2}, "Options.MaxBatch -2"},
