@@ -36,8 +36,15 @@ func (e *TransitionError) Is(target error) bool { return target == ErrIllegal }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
+// illegalError is a broken rule other than a transition; it matches
+// ErrIllegal and reads well inside an *EventError.
+type illegalError struct{ msg string }
+
+func (e *illegalError) Error() string        { return "illegal: " + e.msg }
+func (e *illegalError) Is(target error) bool { return target == ErrIllegal }
+
 func illegalf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrIllegal}, args...)...)
+	return &illegalError{msg: fmt.Sprintf(format, args...)}
 }
 
 // New returns the release a sealed release.created event creates.
