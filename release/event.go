@@ -194,7 +194,7 @@ type canonicalEvent struct {
 // reformat JSON (a document database reordering keys) do not change the
 // hash.
 func canonicalPayload(p json.RawMessage) (json.RawMessage, error) {
-	if len(bytes.TrimSpace(p)) == 0 {
+	if len(p) == 0 {
 		return json.RawMessage("{}"), nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(p))

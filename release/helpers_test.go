@@ -55,7 +55,7 @@ func newMobile(t *testing.T) (*release.Release, []release.Event) {
 
 func ev(t *testing.T, at time.Time, actor string, p release.Payload) release.Event {
 	t.Helper()
-	e, err := release.NewEvent(at, actor, "", p)
+	e, err := release.NewEvent(at, actor, "because", p)
 	require.NoError(t, err)
 	return e
 }
