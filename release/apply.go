@@ -104,7 +104,7 @@ func FoldFrom(r *Release, events []Event) error {
 }
 
 // Record seals events after r's head and applies them to r, all or nothing:
-// on error r is left as it was. It returns the sealed events, ready for
+// on error r is left as it was and no events are returned. It returns the sealed events, ready for
 // store.ReleaseStore.AppendEvents with ExpectedSeq set to r's Seq before the
 // call.
 func (r *Release) Record(events ...Event) ([]Event, error) {
@@ -116,7 +116,10 @@ func (r *Release) Record(events ...Event) ([]Event, error) {
 		return nil, err
 	}
 	if len(sealed) == 1 {
-		return sealed, Apply(r, sealed[0]) // Apply changes nothing on error
+		if err := Apply(r, sealed[0]); err != nil { // Apply changes nothing on error
+			return nil, err
+		}
+		return sealed, nil
 	}
 	log := &undoLog{top: *r, unknown: maps.Clone(r.Unknown)}
 	for _, e := range sealed {

@@ -217,11 +217,15 @@ func TestOnePersonApprovesOnce(t *testing.T) {
 func TestRecordIsAllOrNothing(t *testing.T) {
 	r, _ := running(t)
 	before := state(t, r)
-	_, err := r.Record(
+	sealed, err := r.Record(ev(t, t0, "bob", release.ActivitySucceededPayload{Activity: "build.compile"}))
+	require.ErrorIs(t, err, release.ErrIllegal)
+	require.Nil(t, sealed, "no events to store on error")
+	sealed, err = r.Record(
 		ev(t, t0, "bob", release.ActivityStartedPayload{Activity: "build.compile"}),
 		ev(t, t0, "bob", release.TaskUpdatedPayload{Activity: "build.compile", Task: "x", Status: release.TaskSucceeded}), // no such task
 	)
 	require.ErrorIs(t, err, release.ErrBadEvent)
+	require.Nil(t, sealed)
 	require.Equal(t, before, state(t, r), "the first event's changes are undone")
 
 	_, err = r.Record(
