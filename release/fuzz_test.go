@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store/storetest"
@@ -147,4 +149,99 @@ func fuzzChain(f *testing.F) []release.Event {
 		f.Fatal(err)
 	}
 	return append([]release.Event{created}, events...)
+}
+
+// FuzzCanonicalPayload checks the canonical form against encoding/json: it
+// accepts exactly the valid JSON objects (in UTF-8, without duplicate
+// keys), means the same thing, ignores formatting and is idempotent.
+func FuzzCanonicalPayload(f *testing.F) {
+	for _, s := range []string{`{}`, `{"b":1,"a":[1.50,"x",{"d":null,"c":true}]}`, ` { "\u0061" : "\n" } `,
+		`{"a":1,"a":2}`, `[1]`, `{"a":-0.0e+5}`, `{"k":"\ud800"}`, "{\"a\":\"\xff\"}", `{"a":01}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e := release.Event{Release: "r", Kind: "x.y", Time: t0, Actor: "a", Payload: data}
+		sealed, err := release.Seal(release.Head{Release: "r"}, []release.Event{e})
+		var v any
+		validObject := len(data) > 0 && json.Valid(data) && json.Unmarshal(data, &v) == nil
+		if _, isObject := v.(map[string]any); !isObject {
+			validObject = false
+		}
+		if err != nil {
+			if validObject && utf8.Valid(data) && !hasDuplicateKeys(data) {
+				t.Fatalf("rejected a valid object %q: %v", data, err)
+			}
+			return
+		}
+		if len(data) == 0 {
+			return
+		}
+		if !validObject {
+			t.Fatalf("accepted %q, which encoding/json does not", data)
+		}
+		canon := sealed[0].Payload
+		var a, b any
+		decode := func(data []byte, v *any) {
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.UseNumber()
+			if err := dec.Decode(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		decode(data, &a)
+		decode(canon, &b)
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%q canonicalised to %q means something else", data, canon)
+		}
+		var indented bytes.Buffer
+		if err := json.Indent(&indented, canon, " ", "\t"); err != nil {
+			t.Fatal(err)
+		}
+		for _, variant := range [][]byte{canon, indented.Bytes()} {
+			again, err := release.Seal(release.Head{Release: "r"}, []release.Event{{Release: "r", Kind: "x.y", Time: t0, Actor: "a", Payload: variant}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again[0].Hash != sealed[0].Hash {
+				t.Fatalf("%q and %q hash differently", variant, canon)
+			}
+		}
+	})
+}
+
+// hasDuplicateKeys reports whether some object in data repeats a key.
+func hasDuplicateKeys(data []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var walk func() bool
+	walk = func() bool {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, _ := dec.Token()
+				key, _ := k.(string)
+				if seen[key] {
+					return true
+				}
+				seen[key] = true
+				if walk() {
+					return true
+				}
+			}
+			_, _ = dec.Token()
+		case json.Delim('['):
+			for dec.More() {
+				if walk() {
+					return true
+				}
+			}
+			_, _ = dec.Token()
+		}
+		return false
+	}
+	return walk()
 }
