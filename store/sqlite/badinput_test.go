@@ -404,3 +404,70 @@ func TestBatchedAppendsFailAlone(t *testing.T) {
 		requireSameRelease(t, d.r, got)
 	}
 }
+
+// TestAppendFailingAfterItsFirstWriteLeavesNothingAndFailsAlone makes the
+// snapshot policy panic for one release, after its append has started
+// writing: that append fails, nothing of it stays, and the appends batched
+// with it commit.
+func TestAppendFailingAfterItsFirstWriteLeavesNothingAndFailsAlone(t *testing.T) {
+	victim := newID(t, 1)
+	opts := &sqlite.Options{Synchronous: sqlite.SyncNormal, SnapshotDue: func(r *release.Release, last int64) bool {
+		if r.ID == victim && r.Seq > 20 {
+			panic("policy broken")
+		}
+		return store.SnapshotDue(r, last)
+	}}
+	s := openTemp(t, opts)
+	ctx := context.Background()
+	const n = 8
+	drivers := make([]*driver, n)
+	for i := range drivers {
+		drivers[i] = newDriver(t, s, i+1, 3) // seq 6: below the panic
+	}
+	head := drivers[0].r.Seq
+	for round := range 10 {
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i, d := range drivers {
+			if i == 0 {
+				wg.Go(func() {
+					// Always the same events at the same head: the release
+					// after them reaches seq > 20, where the policy panics.
+					r, err := s.GetRelease(ctx, victim)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					var events []release.Event
+					for range 16 {
+						events = append(events, mustEvent(t, t0, release.CommentAddedPayload{Text: "x"}))
+					}
+					sealed, err := r.Record(events...)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					errs[i] = s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: head, Events: sealed, Release: r})
+				})
+				continue
+			}
+			wg.Go(func() { errs[i] = d.step(ctx, s) })
+		}
+		wg.Wait()
+		require.ErrorContains(t, errs[0], "policy broken", "round %d", round)
+		for i := 1; i < n; i++ {
+			require.NoError(t, errs[i], "round %d, release %d", round, i)
+		}
+	}
+	sum, err := s.GetReleaseSummary(ctx, victim)
+	require.NoError(t, err)
+	require.Equal(t, head, sum.Seq)
+	events, err := s.ListEvents(ctx, &store.ListEventsParams{Release: victim, Limit: store.MaxLimit})
+	require.NoError(t, err)
+	require.Len(t, events, int(head))
+	for _, d := range drivers[1:] {
+		got, err := s.GetRelease(ctx, d.r.ID)
+		require.NoError(t, err)
+		requireSameRelease(t, d.r, got)
+	}
+}

@@ -125,6 +125,7 @@ func deleteRow(w *wtx, q, id, what string) error {
 	if err != nil {
 		return wrapDB("delete "+what, err)
 	}
+	w.dirty = true
 	res, err := st.ExecContext(w.ctx, id)
 	if err != nil {
 		return wrapDB("delete "+what, err)

@@ -229,7 +229,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		err := sql.ErrNoRows
 		if linked {
 			// The common case in one statement: check the head and move it.
-			err = w.queryRow(qAdvanceRelease, []any{row.seq, row.hash, row.doc, string(row.id), expected, first.PrevHash[:]},
+			err = w.writeRow(qAdvanceRelease, []any{row.seq, row.hash, row.doc, string(row.id), expected, first.PrevHash[:]},
 				&status, &schedS, &schedNs, &snapSeq)
 		}
 		if errors.Is(err, sql.ErrNoRows) {

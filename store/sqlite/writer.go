@@ -27,6 +27,9 @@ type request struct {
 // wtx is the writer's connection with its prepared statements. Only the
 // writer goroutine uses it (and Open and Close, before and after it runs).
 type wtx struct {
+	// dirty is set by every write statement: a request that fails with
+	// dirty unset has written nothing and fails alone.
+	dirty bool
 	conn  *sql.Conn
 	ctx   context.Context // never cancelled: a cancelled statement would abort the batch
 	stmts map[string]*sql.Stmt
@@ -50,7 +53,9 @@ func (w *wtx) stmt(q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// exec runs a write statement.
 func (w *wtx) exec(q string, args ...any) error {
+	w.dirty = true
 	st, err := w.stmt(q)
 	if err != nil {
 		return err
@@ -59,7 +64,14 @@ func (w *wtx) exec(q string, args ...any) error {
 	return err
 }
 
-// queryRow runs q and scans its first row into dest; it returns
+// writeRow runs a write statement with a RETURNING clause and scans its
+// first row into dest; it returns sql.ErrNoRows when there is none.
+func (w *wtx) writeRow(q string, args []any, dest ...any) error {
+	w.dirty = true
+	return w.queryRow(q, args, dest...)
+}
+
+// queryRow runs q, a SELECT, and scans its first row into dest; it returns
 // sql.ErrNoRows when there is none.
 func (w *wtx) queryRow(q string, args []any, dest ...any) error {
 	st, err := w.stmt(q)
@@ -161,13 +173,17 @@ func (s *Store) writeLoop() {
 }
 
 // runBatch commits a batch. Each claimed request gets its own result: its
-// fn's error (its savepoint rolled back, the others unaffected), or the
-// error that failed the whole transaction.
+// fn's error, or the error that failed the whole transaction.
+//
+// A request that fails before writing (a stale expected sequence number,
+// say: the common failure) needs no undo and fails alone. One that fails
+// after writing (an I/O error, a snapshot that cannot be encoded) would
+// leave half its writes: the transaction is rolled back and the batch run
+// again without it. So a batch needs no savepoint per request.
 func (s *Store) runBatch(batch []*request, results []error) {
 	w := s.w
 	clear(results)
 	// Claim the requests whose callers still wait; skip the others.
-	live := 0
 	for i, r := range batch {
 		if !r.state.CompareAndSwap(pending, claimed) {
 			batch[i] = nil
@@ -175,80 +191,72 @@ func (s *Store) runBatch(batch []*request, results []error) {
 		}
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
-			continue
 		}
-		live++
 	}
-	answer := func() {
+	// out marks the requests settled before the batch runs: skipped,
+	// cancelled, or failed after writing in an earlier round.
+	out := make([]bool, len(batch))
+	for i, r := range batch {
+		out[i] = r == nil || results[i] != nil
+	}
+	defer func() {
 		for i, r := range batch {
 			if r != nil {
 				r.done <- results[i]
 			}
 		}
-	}
-	if live == 0 {
-		answer()
-		return
-	}
-	failAll := func(err error) {
+	}()
+	for {
+		live := 0
+		for i := range batch {
+			if !out[i] {
+				live++
+			}
+		}
+		if live == 0 {
+			return
+		}
+		if err := w.exec("BEGIN IMMEDIATE"); err != nil {
+			s.failLive(out, results, wrapDB("begin", err))
+			return
+		}
+		again := false
 		for i, r := range batch {
-			if r != nil && results[i] == nil {
-				results[i] = err
+			if out[i] {
+				continue
 			}
-		}
-	}
-	if err := w.exec("BEGIN IMMEDIATE"); err != nil {
-		failAll(wrapDB("begin", err))
-		answer()
-		return
-	}
-	single := live == 1
-	var fatal error
-	for i, r := range batch {
-		if r == nil || results[i] != nil {
-			continue
-		}
-		if single {
-			results[i] = call(r.fn, w)
-			if results[i] != nil {
-				// Nothing of it may stay: roll the whole transaction back.
-				if err := w.exec("ROLLBACK"); err != nil {
-					results[i] = wrapDB("rollback", err)
-				}
-				answer()
-				return
-			}
-			break
-		}
-		if err := w.exec("SAVEPOINT req"); err != nil {
-			fatal = wrapDB("savepoint", err)
-			break
-		}
-		err := call(r.fn, w)
-		if err != nil {
-			if rerr := w.exec("ROLLBACK TO req"); rerr != nil {
-				fatal = wrapDB("rollback to savepoint", rerr)
+			w.dirty = false
+			err := call(r.fn, w)
+			results[i] = err
+			if err != nil && w.dirty {
+				out[i] = true // fails alone; the others run again
+				again = true
 				break
 			}
 		}
-		if rerr := w.exec("RELEASE req"); rerr != nil {
-			fatal = wrapDB("release savepoint", rerr)
-			break
+		if again {
+			if err := w.exec("ROLLBACK"); err != nil {
+				s.failLive(out, results, wrapDB("rollback", err))
+				return
+			}
+			continue
 		}
-		results[i] = err
-	}
-	if fatal == nil {
 		if err := w.exec("COMMIT"); err != nil {
-			fatal = wrapDB("commit", err)
+			w.exec("ROLLBACK") //nolint:errcheck // SQLite may have rolled back already
+			s.failLive(out, results, wrapDB("commit", err))
+		}
+		return
+	}
+}
+
+// failLive gives err to every request of the batch that has no error of its
+// own: the transaction they were in is lost, with nothing written.
+func (s *Store) failLive(out []bool, results []error, err error) {
+	for i := range results {
+		if !out[i] && results[i] == nil {
+			results[i] = err
 		}
 	}
-	if fatal != nil {
-		// The transaction is lost (or was rolled back by SQLite): every
-		// request in it fails, with nothing written.
-		w.exec("ROLLBACK") //nolint:errcheck // may already be rolled back
-		failAll(fatal)
-	}
-	answer()
 }
 
 // call runs fn, turning a panic (in a host's SnapshotDue, say) into an
