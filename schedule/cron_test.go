@@ -56,7 +56,7 @@ func TestParseCronNeverFiringSpecWrapsErrNeverFires(t *testing.T) {
 func TestCronNextFollowsFieldRules(t *testing.T) {
 	cases := []struct {
 		name, spec, after string
-		want            []string
+		want              []string
 	}{
 		{"every minute", "* * * * *", "2026-03-10 10:00:30", []string{"2026-03-10 10:01", "2026-03-10 10:02"}},
 		{"strictly after an exact match", "0 9 * * *", "2026-03-10 09:00", []string{"2026-03-11 09:00"}},
@@ -230,7 +230,7 @@ func oracleCron(c *Cron, after time.Time, window time.Duration) (time.Time, bool
 	return best.In(c.loc), !best.IsZero()
 }
 
-func randomCronSpec(r *rand.Rand) string {
+func randomCronSpec(r *rand.Rand, dense bool) string {
 	field := func(min, max int, pick []string) string {
 		switch r.IntN(6) {
 		case 0:
@@ -251,6 +251,9 @@ func randomCronSpec(r *rand.Rand) string {
 			return itoa(min + r.IntN(max-min+1))
 		}
 	}
+	if dense {
+		return field(0, 59, []string{"0", "30", "15"}) + " " + field(0, 23, []string{"0", "2", "9", "1", "3"}) + " * * *"
+	}
 	return field(0, 59, []string{"0", "30", "15"}) + " " +
 		field(0, 23, []string{"0", "2", "9", "1"}) + " " +
 		field(1, 31, []string{"1", "15", "31", "29"}) + " " +
@@ -263,7 +266,7 @@ func itoa(n int) string { return time.Duration(n).String()[:len(time.Duration(n)
 func TestCronNextAgreesWithMinuteScanningOracleAroundTransitions(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	zones := []string{"America/New_York", "Europe/Berlin", "Australia/Sydney", "Australia/Adelaide", "Australia/Lord_Howe"}
-	n := 150
+	n := 300
 	if testing.Short() {
 		n = 60
 	}
@@ -271,7 +274,7 @@ func TestCronNextAgreesWithMinuteScanningOracleAroundTransitions(t *testing.T) {
 	for range n {
 		zone := zones[r.IntN(len(zones))]
 		loc := mustLoc(t, zone)
-		spec := randomCronSpec(r)
+		spec := randomCronSpec(r, r.IntN(5) != 0)
 		s, err := Parse("CRON_TZ=" + zone + " " + spec)
 		if err != nil {
 			continue
@@ -289,5 +292,5 @@ func TestCronNextAgreesWithMinuteScanningOracleAroundTransitions(t *testing.T) {
 		checked++
 		require.Equal(t, fmtT(want), fmtT(got), "%s in %s after %s", spec, zone, fmtT(after))
 	}
-	require.Greater(t, checked, n/10)
+	require.Greater(t, checked, n/2)
 }
