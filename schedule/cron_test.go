@@ -3,6 +3,7 @@ package schedule
 import (
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -261,7 +262,7 @@ func randomCronSpec(r *rand.Rand, dense bool) string {
 		field(0, 6, []string{"1-5", "MON", "0", "fri"})
 }
 
-func itoa(n int) string { return time.Duration(n).String()[:len(time.Duration(n).String())-2] }
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestCronNextAgreesWithMinuteScanningOracleAroundTransitions(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))

@@ -276,6 +276,13 @@ func (r *RRule) expand(k int64) (first int64, s daySet) {
 		}
 	}
 	if len(r.setPos) > 0 {
+		if r.freq == freqWeekly && k == 0 {
+			// As python-dateutil and rrule-go: the first weekly period
+			// starts at DTSTART, so BYSETPOS counts from there.
+			for i := range int(r.startDay - first) {
+				s[0] &^= 1 << i
+			}
+		}
 		total := s.count()
 		var out daySet
 		for _, p := range r.setPos {
