@@ -59,7 +59,17 @@ func TestCronNextAgreesWithRobfigCron(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, pairs, differentialPairs)
-	require.Positive(t, neverFires)
+	t.Logf("%d pairs, %d never-firing specs", pairs, neverFires)
+}
+
+func TestCronRefusesWhatRobfigNeverFires(t *testing.T) {
+	for _, spec := range []string{"0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 30,31 2 *", "CRON_TZ=Europe/Berlin 0 12 31 2,4 *"} {
+		peer, err := robfig.ParseStandard(spec)
+		require.NoError(t, err)
+		require.True(t, peer.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero(), spec)
+		_, err = Parse(spec)
+		require.ErrorIs(t, err, ErrNeverFires, spec)
+	}
 }
 
 // randomRRule returns DTSTART + RRULE text that rrule-go and this package
