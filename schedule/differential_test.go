@@ -245,3 +245,32 @@ func TestPeersDifferOnlyOnTheDaylightSavingRules(t *testing.T) {
 		require.Equal(t, []string{"2026-01-05", "2026-01-12", "2026-01-19"}, got)
 	})
 }
+
+// nextOnly hides the concrete type so Between takes its generic path.
+type nextOnly struct{ s Schedule }
+
+func (n nextOnly) Next(t time.Time) time.Time { return n.s.Next(t) }
+
+func TestBetweenOnRRuleAgreesWithRepeatedNext(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 300 {
+		text, start := randomRRule(r)
+		if r.IntN(3) == 0 {
+			text += "\nEXDATE:" + start.AddDate(0, 0, r.IntN(60)).UTC().Format("20060102T150405Z")
+		}
+		s := mustParse(t, text)
+		from := start.Add(time.Duration(r.Int64N(int64(400*24*time.Hour))) - 30*24*time.Hour)
+		if r.IntN(2) == 0 {
+			from = from.Truncate(time.Second)
+		}
+		to := from.AddDate(1, 0, 0)
+		var fast, slow []string
+		for v := range Between(s, from, to) {
+			fast = append(fast, fmtT(v))
+		}
+		for v := range Between(nextOnly{s}, from, to) {
+			slow = append(slow, fmtT(v))
+		}
+		require.Equal(t, slow, fast, "%s from %s", text, fmtT(from))
+	}
+}

@@ -340,6 +340,22 @@ func (r *RRule) nextRule(sec int64) (int64, bool) {
 	if sec > maxYear*366*86400 {
 		return 0, false
 	}
+	var t int64
+	found := false
+	r.walk(sec, func(v int64) bool {
+		t, found = v, true
+		return false
+	})
+	return t, found
+}
+
+// walk calls yield with every rule occurrence strictly after sec, in
+// order, until yield returns false, UNTIL is passed, or periodCap periods
+// in a row select nothing.
+func (r *RRule) walk(sec int64, yield func(int64) bool) {
+	if sec < r.startInst {
+		sec = r.startInst - 1
+	}
 	// The day before the local date of sec: an occurrence in a gap on
 	// that day may be shifted to after sec.
 	dayA := floorDiv(sec+offsetAt(r.loc, sec), 86400) - 1
@@ -348,7 +364,7 @@ func (r *RRule) nextRule(sec int64) (int64, bool) {
 	}
 	k := r.periodIndex(dayA)
 	from := -1
-	for range periodCap[r.freq] {
+	for empty := 0; empty < periodCap[r.freq]; empty++ {
 		first, n := r.period(k)
 		if from < 0 {
 			from = int(max(dayA-first, 0))
@@ -369,7 +385,7 @@ func (r *RRule) nextRule(sec int64) (int64, bool) {
 			}
 		}
 		if r.hasUntil && first > floorDiv(r.until+14*3600, 86400)+1 {
-			return 0, false
+			return
 		}
 		if from < n {
 			first, s := r.expand(k)
@@ -383,15 +399,43 @@ func (r *RRule) nextRule(sec int64) (int64, bool) {
 					continue
 				}
 				if r.hasUntil && t > r.until {
-					return 0, false
+					return
 				}
-				return t, true
+				empty = -1
+				if !yield(t) {
+					return
+				}
+				sec = t
 			}
 		}
 		k++
 		from = 0
 	}
-	return 0, false
+}
+
+// between yields the occurrences in [from, to) (EXDATEs removed), walking
+// periods once instead of calling Next per occurrence.
+func (r *RRule) between(from, to time.Time, yield func(time.Time) bool) {
+	sec := from.Unix()
+	if from.Nanosecond() == 0 {
+		sec-- // from itself is included
+	}
+	if sec > maxYear*366*86400 {
+		return
+	}
+	end := to.Unix()
+	if to.Nanosecond() > 0 {
+		end++ // occurrences are whole seconds: t < to  <=>  t < end
+	}
+	r.walk(sec, func(t int64) bool {
+		if t >= end {
+			return false
+		}
+		if _, found := slices.BinarySearch(r.exdates, t); found {
+			return true
+		}
+		return yield(time.Unix(t, 0).In(r.loc))
+	})
 }
 
 // Next returns the first occurrence strictly after after, in DTSTART's time

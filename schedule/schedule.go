@@ -53,6 +53,10 @@ func Parse(spec string) (Schedule, error) {
 // order. It stops early if s returns the zero time or fails to advance.
 func Between(s Schedule, from, to time.Time) iter.Seq[time.Time] {
 	return func(yield func(time.Time) bool) {
+		if r, ok := s.(*RRule); ok {
+			r.between(from, to, yield)
+			return
+		}
 		t := s.Next(from.Add(-1))
 		for !t.IsZero() && t.Before(to) {
 			if !yield(t) {

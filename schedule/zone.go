@@ -86,7 +86,9 @@ func resolve(loc *time.Location, w int64) int64 {
 			}
 			return t // in the gap at e: read with the offset before it
 		default:
-			if s != math.MinInt64 {
+			// An earlier instant reading w needs an offset larger by more
+			// than t-s; offsets never differ by more than 26 hours.
+			if s != math.MinInt64 && t-s <= 26*3600 {
 				po, ps, _ := zoneAt(loc, s-1)
 				if tp := w - po; tp < s && tp >= ps {
 					return tp // the earlier of two instants reading w
