@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -39,3 +40,5 @@ func fmtT(t time.Time) string {
 	}
 	return t.Format("2006-01-02 15:04:05 -0700 MST")
 }
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
