@@ -359,7 +359,7 @@ func (c *Cron) nextPeriodic(sec int64) time.Time {
 func (c *Cron) nextFixed(sec int64) time.Time {
 	off, start, _ := zoneAt(c.loc, sec)
 	lo := off
-	if sec-start < 2*86400 && start != minInt64 {
+	if start != minInt64 && sec-start < 2*86400 {
 		// Just after a spring-forward, readings inside the gap (read
 		// with the earlier, smaller offset) may still lie ahead.
 		if po := offsetAt(c.loc, start-1); po < lo {
