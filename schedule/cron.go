@@ -357,7 +357,9 @@ func (c *Cron) nextPeriodic(sec int64) time.Time {
 // instant with resolve; that map never decreases, so the first mapped
 // instant after sec is the answer.
 func (c *Cron) nextFixed(sec int64) time.Time {
-	off, start, _ := zoneAt(c.loc, sec)
+	var zc segCache
+	off := zc.fill(c.loc, sec)
+	start := zc.start
 	lo := off
 	if start != minInt64 && sec-start < 2*86400 {
 		// Just after a spring-forward, readings inside the gap (read
@@ -372,7 +374,7 @@ func (c *Cron) nextFixed(sec int64) time.Time {
 		if !ok {
 			return time.Time{}
 		}
-		if t := resolve(c.loc, r); t > sec {
+		if t := zc.resolve(c.loc, r); t > sec {
 			return time.Unix(t, 0).In(c.loc)
 		}
 		w = r + 60

@@ -358,7 +358,12 @@ func (r *RRule) walk(sec int64, yield func(int64) bool) {
 	}
 	// The day before the local date of sec: an occurrence in a gap on
 	// that day may be shifted to after sec.
-	dayA := floorDiv(sec+offsetAt(r.loc, sec), 86400) - 1
+	var zc segCache
+	off := int64(0)
+	if r.loc != time.UTC {
+		off = zc.fill(r.loc, sec)
+	}
+	dayA := floorDiv(sec+off, 86400) - 1
 	if dayA < r.startDay {
 		dayA = r.startDay
 	}
@@ -394,7 +399,7 @@ func (r *RRule) walk(sec int64, yield func(int64) bool) {
 				if d < r.startDay {
 					continue
 				}
-				t := resolve(r.loc, d*86400+r.tod)
+				t := zc.resolve(r.loc, d*86400+r.tod)
 				if t <= sec {
 					continue
 				}

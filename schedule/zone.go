@@ -88,7 +88,7 @@ func resolve(loc *time.Location, w int64) int64 {
 		default:
 			// An earlier instant reading w needs an offset larger by more
 			// than t-s; offsets never differ by more than 26 hours.
-			if s != math.MinInt64 && t-s <= 26*3600 {
+			if s != math.MinInt64 && t-s <= maxOffsetSpread {
 				po, ps, _ := zoneAt(loc, s-1)
 				if tp := w - po; tp < s && tp >= ps {
 					return tp // the earlier of two instants reading w
@@ -97,5 +97,41 @@ func resolve(loc *time.Location, w int64) int64 {
 			return t
 		}
 	}
+	return t
+}
+
+// maxOffsetSpread bounds how far apart two UTC offsets of one zone can be
+// (UTC-12 to UTC+14).
+const maxOffsetSpread = 26 * 3600
+
+// segCache remembers one UTC-offset period of a zone, so that a run of
+// resolve calls that fall in it needs no time zone lookups.
+type segCache struct {
+	off, start, end int64
+	ok              bool
+}
+
+// fill caches the offset period holding instant sec and returns its offset.
+func (c *segCache) fill(loc *time.Location, sec int64) int64 {
+	c.off, c.start, c.end = zoneAt(loc, sec)
+	c.ok = true
+	return c.off
+}
+
+// resolve is resolve(loc, w), answered from the cached period when the
+// reading falls well inside it: then it exists, and no earlier instant can
+// read the same, since that would need an offset larger by more than
+// maxOffsetSpread.
+func (c *segCache) resolve(loc *time.Location, w int64) int64 {
+	if loc == time.UTC {
+		return w
+	}
+	if c.ok {
+		if t := w - c.off; t < c.end && t-maxOffsetSpread >= c.start {
+			return t
+		}
+	}
+	t := resolve(loc, w)
+	c.fill(loc, t)
 	return t
 }
