@@ -120,15 +120,7 @@ func parseCron(spec string) (*Cron, error) {
 	}
 	c.dow = uint8(dow.bits)
 	c.dowStar = dow.star
-	for w := range 7 {
-		var mask uint32
-		for d := 1; d <= 31; d++ {
-			if c.dow&(1<<((w+d-1)%7)) != 0 {
-				mask |= 1 << d
-			}
-		}
-		c.dowByFirst[w] = mask
-	}
+	c.dowByFirst = weekdayMasks(c.dow)
 	if !c.domStar && c.dowStar {
 		// Only the day of month restricts days: some chosen month must be
 		// long enough for the smallest chosen day.
@@ -383,3 +375,20 @@ func (c *Cron) nextFixed(sec int64) time.Time {
 }
 
 const minInt64 = -1 << 63
+
+// weekdayMasks returns, for each weekday w of the first of a month, the
+// days 1..31 (bit d) falling on a weekday in dow (bit 0 = Sunday).
+func weekdayMasks(dow uint8) (out [7]uint32) {
+	// Day d of a month starting on weekday w falls on weekday (w+d-1)%7:
+	// bit w+d-1 of the weekly pattern repeated.
+	var rep uint64
+	for i := range 38 {
+		if dow&(1<<(i%7)) != 0 {
+			rep |= 1 << i
+		}
+	}
+	for w := range 7 {
+		out[w] = uint32(rep>>w) << 1
+	}
+	return out
+}

@@ -797,15 +797,7 @@ func (r *RRule) parseRule(text string) error {
 			r.hasByDay, r.plain = true, 1<<weekdayOf(r.startDay)
 		}
 	}
-	for w := range 7 {
-		var mask uint32
-		for d := 1; d <= 31; d++ {
-			if r.plain&(1<<((w+d-1)%7)) != 0 {
-				mask |= 1 << d
-			}
-		}
-		r.plainFirst[w] = mask
-	}
+	r.plainFirst = weekdayMasks(r.plain)
 	r.weekStart = r.startDay - int64((weekdayOf(r.startDay)-r.wkst+7)%7)
 	if untilText != "" {
 		field := "RRULE UNTIL"

@@ -34,8 +34,7 @@ func Parse(spec string) (Schedule, error) {
 	if s == "" {
 		return nil, perr("spec", "", "empty")
 	}
-	u := strings.ToUpper(s)
-	if strings.HasPrefix(u, "DTSTART") || strings.HasPrefix(u, "RRULE") || strings.HasPrefix(u, "EXDATE") {
+	if hasPrefixFold(s, "DTSTART") || hasPrefixFold(s, "RRULE") || hasPrefixFold(s, "EXDATE") {
 		r, err := parseRRule(s)
 		if err != nil {
 			return nil, err
@@ -69,4 +68,8 @@ func Between(s Schedule, from, to time.Time) iter.Seq[time.Time] {
 			t = n
 		}
 	}
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
