@@ -265,6 +265,7 @@ func randomCronSpec(r *rand.Rand, dense bool) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestCronNextAgreesWithMinuteScanningOracleAroundTransitions(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(7, 11))
 	zones := []string{"America/New_York", "Europe/Berlin", "Australia/Sydney", "Australia/Adelaide", "Australia/Lord_Howe"}
 	n := 300

@@ -21,6 +21,7 @@ import (
 const differentialPairs = 100_000
 
 func TestCronNextAgreesWithRobfigCron(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	const perSpec = 200
 	pairs, neverFires := 0, 0
@@ -152,6 +153,7 @@ func randomRRule(r *rand.Rand) (string, time.Time) {
 }
 
 func TestRRuleNextAgreesWithRRuleGo(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	const perRule = 200
 	const window = 3 * 365 * 24 * time.Hour
@@ -252,6 +254,7 @@ type nextOnly struct{ s Schedule }
 func (n nextOnly) Next(t time.Time) time.Time { return n.s.Next(t) }
 
 func TestBetweenOnRRuleAgreesWithRepeatedNext(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 300 {
 		text, start := randomRRule(r)
