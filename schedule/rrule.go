@@ -213,6 +213,16 @@ func (r *RRule) expand(k int64) (first int64, s daySet) {
 	first, n := r.period(k)
 	switch r.freq {
 	case freqDaily, freqWeekly:
+		if r.byMonth == 0 && !r.hasMonthDay {
+			// Weekdays only: no calendar arithmetic needed.
+			w := weekdayOf(first)
+			for i := range n {
+				if !r.hasByDay || r.plain&(1<<((w+i)%7)) != 0 {
+					s.set(i)
+				}
+			}
+			break
+		}
 		y, m, d := civilFromDays(first)
 		for i := range n {
 			if i > 0 {
