@@ -175,6 +175,9 @@ func parseCronField(text string, f cronField) (fieldBits, error) {
 			}
 		default:
 			a, b, isRange := strings.Cut(rng, "-")
+			if a == "" || (isRange && b == "") {
+				return out, perr(f.name, part, "missing value")
+			}
 			var err error
 			if lo, err = fieldValue(a, f); err != nil {
 				return out, err

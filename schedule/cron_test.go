@@ -36,6 +36,10 @@ func TestParseCronRejectsBadFieldsWithFieldAndValue(t *testing.T) {
 		{"0 0 30 2 *", `schedule: cron spec "0 0 30 2 *": never fires: no chosen month has day 30`},
 		{"0 0 31 4,6,9,11 *", `schedule: cron spec "0 0 31 4,6,9,11 *": never fires: no chosen month has day 31`},
 		{"* ? * * *", `schedule: hour field "?": not a number`},
+		{"* * * * 1-", `schedule: day-of-week field "1-": missing value`},
+		{"-5 * * * *", `schedule: minute field "-5": missing value`},
+		{"* * * * 1-9", `schedule: day-of-week field "9": above 7`},
+		{"* 99999999999999999999 * * *", `schedule: hour field "99999999999999999999": above 23`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.spec, func(t *testing.T) {

@@ -31,8 +31,12 @@ func (r Recurring) end(start time.Time) time.Time {
 }
 
 // reach bounds how long one window of r can be.
+// Lengths beyond a century are clamped so the sum cannot overflow.
 func (r Recurring) reach() time.Duration {
-	return time.Duration(r.Months)*31*24*time.Hour + time.Duration(r.Days)*25*time.Hour + r.Duration + time.Hour
+	const century = 100 * 366 * 24 * time.Hour
+	months := time.Duration(min(max(r.Months, 0), 1200))
+	days := time.Duration(min(max(r.Days, 0), 36600))
+	return months*31*24*time.Hour + days*25*time.Hour + min(max(r.Duration, 0), century) + time.Hour
 }
 
 // maxStartsPerCheck bounds the work of one Frozen call per recurring window

@@ -83,3 +83,10 @@ func TestApplyOnAScheduleThatEndsReturnsZero(t *testing.T) {
 	require.True(t, s.Next(at(t, time.UTC, "2025-12-31 00:00")).IsZero())
 	require.Empty(t, collect(s, at(t, time.UTC, "2026-01-01 00:00"), at(t, time.UTC, "2027-01-01 00:00")))
 }
+
+func TestFrozenHandlesHugeRecurringLengthsWithoutOverflow(t *testing.T) {
+	f := &Freezes{Recurring: []Recurring{{Name: "forever", Schedule: mustParse(t, "0 0 1 1 *"), Months: 1 << 40, Days: 1 << 40}}}
+	frozen, w := f.Frozen(at(t, time.UTC, "2026-06-01 00:00"))
+	require.True(t, frozen)
+	require.Equal(t, "forever", w.Name)
+}

@@ -472,6 +472,9 @@ func parseICSDuration(field, v string) (days int, d time.Duration, err error) {
 		}
 		s = s[i+1:]
 	}
+	if days > 36600 || d > 36600*24*time.Hour {
+		return 0, 0, perr(field, v, "longer than 100 years")
+	}
 	return days, d, nil
 }
 
