@@ -9,6 +9,13 @@ import (
 
 // Cron is a parsed 5-field cron spec. Obtain one from Parse; the zero value
 // is not usable. A Cron is immutable and safe for concurrent use.
+//
+// Field rules follow Vixie cron and robfig/cron: when both day-of-month and
+// day-of-week are restricted a day matches if either does ("*", "?" and
+// "*/1" are unrestricted; a stepped "*/2" is restricted, as in
+// robfig/cron); "N/step" means N to the field's maximum by step. A step
+// larger than the field's maximum is an error. See Next for daylight
+// saving.
 type Cron struct {
 	minute   uint64 // bits 0..59
 	hour     uint32 // bits 0..23

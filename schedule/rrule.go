@@ -45,7 +45,15 @@ type nthDay struct {
 // ErrUnsupported. Occurrences are the dates the rule selects at DTSTART's
 // local time of day, starting with the period that contains DTSTART; as in
 // python-dateutil and rrule-go, DTSTART itself is an occurrence only if the
-// rule selects it.
+// rule selects it, and the first WEEKLY period starts at DTSTART (which
+// matters to BYSETPOS). Unlike rrule-go, plain and ordinal weekdays in one
+// BYDAY ("MO,-1FR") are united, as RFC 5545 says, not intersected. A
+// DTSTART without TZID must be UTC (end in Z); EXDATEs without TZID or Z are
+// read in DTSTART's zone.
+//
+// Daylight saving follows the package rules: a time of day that does not
+// exist on some date fires shifted forward by the gap, one that happens
+// twice fires at its first instant.
 //
 // Cost: Next jumps arithmetically to the period that contains its argument,
 // so its cost does not depend on the distance from DTSTART. COUNT is
