@@ -1,0 +1,103 @@
+package schedule
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// checkNext calls Next a few times from after and checks the contract:
+// every result is strictly after its argument, or zero. Termination is the
+// other half of the check: a Next that loops forever hangs the fuzzer.
+func checkNext(t *testing.T, s Schedule, after time.Time) {
+	t.Helper()
+	prev := after
+	for range 4 {
+		n := s.Next(prev)
+		if n.IsZero() {
+			return
+		}
+		if !n.After(prev) {
+			t.Fatalf("Next(%s) = %s, not after", prev, n)
+		}
+		prev = n
+	}
+}
+
+func fuzzInstant(unix int64) time.Time {
+	// Years 1 to 9999.
+	const lo, span = -62135596800, 253402300799 + 62135596800
+	u := unix % span
+	if u < 0 {
+		u += span
+	}
+	return time.Unix(lo+u, 0).UTC()
+}
+
+func checkParseError(t *testing.T, spec string, err error) {
+	t.Helper()
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("Parse(%q): error %v is not a *ParseError", spec, err)
+	}
+	if pe.Error() == "" {
+		t.Fatalf("Parse(%q): empty message", spec)
+	}
+}
+
+func FuzzParseCron(f *testing.F) {
+	for _, s := range []string{
+		"0 9 * * 1-5", "*/15 * * * *", "0 0 1 * *", "CRON_TZ=America/New_York 0 2 * * 0", "0 0 29 2 *",
+		"0 0 29 2 1", "0 0 30 2 *", "5,10 1-3/2 */7 JAN-MAR,dec sun,7", "TZ=Australia/Adelaide 45 2 * * *",
+		"@hourly", "@yearly", "@every 5m", "61 * * * *", "1/2 * ? * 1/3", "* * 31 4,6,9,11 *",
+	} {
+		f.Add(s, int64(1773137220))
+	}
+	f.Fuzz(func(t *testing.T, spec string, unix int64) {
+		s, err := Parse(spec)
+		if err != nil {
+			checkParseError(t, spec, err)
+			return
+		}
+		checkNext(t, s, fuzzInstant(unix))
+	})
+}
+
+func FuzzParseRRule(f *testing.F) {
+	for _, s := range []string{
+		"DTSTART:20260302T090000Z\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR",
+		"DTSTART;TZID=America/New_York:20260301T023000\nRRULE:FREQ=DAILY;COUNT=10",
+		"DTSTART;TZID=Europe/Berlin:20260101T170000\nRRULE:FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20301231T000000Z",
+		"DTSTART:20260101T090000Z\nRRULE:FREQ=MONTHLY;BYMONTHDAY=1;BYSETPOS=2",
+		"DTSTART:20260101T090000Z\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+		"DTSTART:20260101T090000Z\nRRULE:FREQ=YEARLY;BYDAY=20MO,-1SU;WKST=SU",
+		"DTSTART:20260101T090000Z\nRRULE:FREQ=DAILY;INTERVAL=7;BYDAY=TU;BYMONTH=2,3",
+		"DTSTART;TZID=Australia/Sydney:20260101T020000\nRRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1,1\nEXDATE;TZID=Australia/Sydney:20260102T020000",
+		"DTSTART:20260101T090000Z\nRRULE:FREQ=MONTHLY;INTERVAL=12;BYMONTH=3;COUNT=3",
+	} {
+		f.Add(s, int64(1773137220))
+	}
+	f.Fuzz(func(t *testing.T, spec string, unix int64) {
+		s, err := Parse(spec)
+		if err != nil {
+			checkParseError(t, spec, err)
+			return
+		}
+		checkNext(t, s, fuzzInstant(unix))
+	})
+}
+
+func FuzzReadFreezes(f *testing.F) {
+	f.Add(freezeICS, int64(1773137220))
+	f.Add("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20260101T000000Z\r\nDURATION:P1W\r\nRRULE:FREQ=MONTHLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", int64(0))
+	f.Fuzz(func(t *testing.T, ics string, unix int64) {
+		fr, err := ReadFreezes(stringsReader(ics), nil)
+		if err != nil {
+			return
+		}
+		at := fuzzInstant(unix)
+		if frozen, w := fr.Frozen(at); frozen && !w.Contains(at) {
+			t.Fatalf("Frozen(%s) returned %v, which does not contain it", at, w)
+		}
+	})
+}
