@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -281,4 +282,28 @@ func (r *Registry) Kinds() []string {
 	}
 	sort.Strings(kinds)
 	return kinds
+}
+
+// NormalizeNumbers turns the json.Numbers of a document decoded with
+// json.Decoder.UseNumber into int64 when they are integers that fit (build
+// and run ids beyond 2^53 stay exact) and float64 otherwise, in place, at
+// every depth, and returns v. Adapters that read outputs from JSON use it.
+func NormalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = NormalizeNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = NormalizeNumbers(e)
+		}
+	}
+	return v
 }

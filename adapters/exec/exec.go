@@ -403,31 +403,8 @@ func (a *Adapter) readOutputsFile(dir, path string, limit int64) (map[string]any
 		}
 		return nil, fmt.Errorf("exec: with.outputs-file %q: want a JSON object: %v", path, err)
 	}
-	normalizeJSON(out)
+	adapters.NormalizeNumbers(out)
 	return out, nil
-}
-
-// normalizeJSON turns the json.Numbers of a document decoded with UseNumber
-// into int64 when they are integers that fit (build and run ids beyond 2^53
-// stay exact) and float64 otherwise, in place, at every depth.
-func normalizeJSON(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalizeJSON(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = normalizeJSON(e)
-		}
-	}
-	return v
 }
 
 func sortedStringKeys(m map[string]string) []string {

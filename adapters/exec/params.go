@@ -2,8 +2,10 @@ package exec
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,7 +47,7 @@ func parseParams(with map[string]any, validating bool) (*params, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !contains(knownParams, k) {
+		if !slices.Contains(knownParams, k) {
 			return nil, &adapters.ParamError{Param: k, Msg: fmt.Sprintf("unknown parameter (known: %s)", strings.Join(knownParams, ", "))}
 		}
 	}
@@ -100,7 +102,7 @@ func parseParams(with map[string]any, validating bool) (*params, error) {
 			return nil, &adapters.ParamError{Param: "env", Msg: fmt.Sprintf("must be a map of NAME: value, got %T", v)}
 		}
 		p.env = make(map[string]string, len(m))
-		for _, name := range sortedKeys(m) {
+		for _, name := range slices.Sorted(maps.Keys(m)) {
 			if !envName.MatchString(name) {
 				return nil, &adapters.ParamError{Param: "env." + name, Msg: "not a valid environment variable name"}
 			}
@@ -224,22 +226,4 @@ func parseSize(v any) (int64, error) {
 		return 0, fmt.Errorf("must be a size such as 65536, \"64KiB\" or \"1MB\", got %q", v)
 	}
 	return n * mult, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -401,7 +401,7 @@ func (a *Adapter) poll(ctx context.Context, req *adapters.Request, p *params, ha
 		if err := dec.Decode(&out); err != nil {
 			return adapters.PollStatus{}, adapters.Permanent(fmt.Errorf("http: poll: bad result handle: %w", err))
 		}
-		normalizeJSON(out)
+		adapters.NormalizeNumbers(out)
 		return adapters.PollStatus{Done: true, Result: &adapters.Result{Outputs: out}}, nil
 	}
 	if p.poll == nil {
@@ -426,13 +426,13 @@ func (a *Adapter) poll(ctx context.Context, req *adapters.Request, p *params, ha
 	}
 	reporter(req).Log(fmt.Sprintf("http: poll %s: %s=%s", display(resp.url), pp.fieldSrc, status))
 	switch {
-	case contains(pp.doneValues, status):
+	case slices.Contains(pp.doneValues, status):
 		out, err := outputs(doc, p)
 		if err != nil {
 			return adapters.PollStatus{}, err
 		}
 		return adapters.PollStatus{Done: true, Result: &adapters.Result{Outputs: out}}, nil
-	case contains(pp.failedValues, status):
+	case slices.Contains(pp.failedValues, status):
 		return adapters.PollStatus{}, adapters.Permanent(fmt.Errorf("%w: %s: %s is %q", ErrPollFailed, display(resp.url), pp.fieldSrc, status))
 	}
 	wait := a.pollInterval(p)
@@ -488,30 +488,7 @@ func (r *response) json() (any, error) {
 		}
 		return nil, adapters.Permanent(fmt.Errorf("%w: %s %s: the response is not JSON (%v): %q", ErrMalformedResponse, r.method, display(r.url), err, snippet))
 	}
-	return normalizeJSON(doc), nil
-}
-
-// normalizeJSON turns the json.Numbers of a document decoded with UseNumber
-// into int64 when they are integers that fit (build and run ids beyond 2^53
-// stay exact) and float64 otherwise, in place, at every depth.
-func normalizeJSON(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalizeJSON(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = normalizeJSON(e)
-		}
-	}
-	return v
+	return adapters.NormalizeNumbers(doc), nil
 }
 
 // call sends one request and classifies the outcome. It reads the body

@@ -3,9 +3,10 @@ package http
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ func perr(param, format string, args ...any) error {
 }
 
 func unknownKeys(m map[string]any, known []string, prefix string) error {
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		found := false
 		for _, kk := range known {
 			if k == kk {
@@ -78,7 +79,7 @@ func parseParams(with map[string]any, validating bool) (*params, error) {
 	if v, ok := with["method"]; ok && !tmpl(v) {
 		s, _ := v.(string)
 		s = strings.ToUpper(s)
-		if !contains(methods, s) {
+		if !slices.Contains(methods, s) {
 			return nil, perr("method", "must be one of %s, got %v", strings.Join(methods, ", "), v)
 		}
 		p.method = s
@@ -156,7 +157,7 @@ func parseParams(with map[string]any, validating bool) (*params, error) {
 		}
 		p.outputs = map[string]path{}
 		p.outputSrc = map[string]string{}
-		for _, name := range sortedKeys(m) {
+		for _, name := range slices.Sorted(maps.Keys(m)) {
 			s, isStr := m[name].(string)
 			if !isStr {
 				return nil, perr("outputs."+name, "must be a JSON path string such as data.url, got %T", m[name])
@@ -261,7 +262,7 @@ func stringMap(with map[string]any, key string, tmpl func(any) bool) (map[string
 		return nil, perr(key, "must be a map of header name to value, got %T", v)
 	}
 	out := make(map[string]string, len(m))
-	for _, name := range sortedKeys(m) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		if !validHeaderName(name) {
 			return nil, perr(key+"."+name, "not a valid header name")
 		}
@@ -323,22 +324,4 @@ func asInt(v any) (int, bool) {
 		return int(x), x == math.Trunc(x) && math.Abs(x) < math.MaxInt32
 	}
 	return 0, false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
