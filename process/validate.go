@@ -41,51 +41,27 @@ func Compile(p *Process) (*Compiled, error) {
 
 // ValidID reports whether s is a valid process, phase, activity or task id:
 // [a-z0-9][a-z0-9_-]*.
-func ValidID(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case (c == '-' || c == '_') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+func ValidID(s string) bool { return validWord(s, lowerOrDigit, "-_") }
 
 // validName reports whether s is a valid input, variable or output name:
 // [A-Za-z_][A-Za-z0-9_-]*.
-func validName(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
-		case (c >= '0' && c <= '9' || c == '-') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+func validName(s string) bool { return validWord(s, letterOrUnderscore, "-0123456789") }
 
 // validKind reports whether s is a valid adapter kind: [a-z0-9][a-z0-9._-]*.
-func validKind(s string) bool {
+func validKind(s string) bool { return validWord(s, lowerOrDigit, ".-_") }
+
+func lowerOrDigit(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+func letterOrUnderscore(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
+
+// validWord reports whether s is 1 to 128 bytes, each passing first, or
+// after the first byte also being one of more.
+func validWord(s string, first func(byte) bool, more string) bool {
 	if s == "" || len(s) > 128 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case (c == '-' || c == '_' || c == '.') && i > 0:
-		default:
+		if !first(s[i]) && (i == 0 || strings.IndexByte(more, s[i]) < 0) {
 			return false
 		}
 	}
