@@ -47,7 +47,10 @@ const (
 //   - does not keep the values passed in, and returns values the caller
 //     owns: mutating them never changes what is stored;
 //   - returns values as encoding/json decodes them (numbers in
-//     map[string]any come back as float64), since durable stores keep JSON.
+//     map[string]any come back as float64), since durable stores keep JSON;
+//   - in List methods, pages with an opaque Cursor (the previous page's
+//     Next; empty for the first page) and returns ErrInvalid for a cursor it
+//     did not make; Next is empty exactly when no more results follow.
 type Store interface {
 	ProcessStore
 	InputSetStore
