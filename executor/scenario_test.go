@@ -264,7 +264,9 @@ phases:
 func TestIgnoreWithSubstituteOutputsEndsPartialSuccess(t *testing.T) {
 	seen := make(chan any, 1)
 	h := newHarness(t, nil,
-		adapters.Func("fail", func(context.Context, *adapters.Request) (*adapters.Result, error) { return nil, errors.New("no scanner") }),
+		adapters.Func("fail", func(context.Context, *adapters.Request) (*adapters.Result, error) {
+			return nil, errors.New("no scanner")
+		}),
 		adapters.Func("use", func(_ context.Context, req *adapters.Request) (*adapters.Result, error) {
 			seen <- req.With["score"]
 			return nil, nil
