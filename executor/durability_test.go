@@ -206,8 +206,12 @@ type instance struct {
 }
 
 func (w *world) start(name string, crashAt int, after bool) *instance {
+	return w.startWith(name, w.reg, crashAt, after)
+}
+
+func (w *world) startWith(name string, reg *adapters.Registry, crashAt int, after bool) *instance {
 	fs := newFaultStore(w.mem, crashAt, after)
-	ex, err := New(fs, w.reg, &Config{Clock: w.clock, Jitter: -1, InstanceID: name, LeaseDuration: 10 * time.Second, StoreRetry: time.Second})
+	ex, err := New(fs, reg, &Config{Clock: w.clock, Jitter: -1, InstanceID: name, LeaseDuration: 10 * time.Second, StoreRetry: time.Second})
 	require.NoError(w.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{ex: ex, fs: fs, stop: cancel, done: make(chan struct{})}
@@ -398,4 +402,10 @@ func TestCrashAtEveryWriteThenAFreshExecutorFinishesTheSameRelease(t *testing.T)
 	// writes than the reference run and never reach the crash point.
 	require.LessOrEqual(t, int(notCrashed.Load()), runs/4, "most runs must crash")
 	require.True(t, goroutinesSettle(before), "goroutines left behind: %d, before %d", runtime.NumGoroutine(), before)
+}
+
+func allEvents(t *testing.T, w *world, id release.ID) []release.Event {
+	evs, err := w.mem.ListEvents(context.Background(), &store.ListEventsParams{Release: id, Limit: store.MaxLimit})
+	require.NoError(t, err)
+	return evs
 }
