@@ -15,7 +15,7 @@ import (
 // callLog records which instance ran which attempt.
 type callLog struct {
 	mu    sync.Mutex
-	block release.ID // instance a's calls for this release block until cancelled
+	block release.ID          // instance a's calls for this release block until cancelled
 	calls map[string][]string // idempotency key -> instances
 	dead  map[string]bool
 }
