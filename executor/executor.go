@@ -361,8 +361,22 @@ func (e *Executor) renewLeases(ctx context.Context) {
 	}
 }
 
-// backoff returns the delay before attempt n+1 after n attempts failed.
+// backoff returns the delay before attempt n+1 after n attempts failed,
+// with jitter.
 func (e *Executor) backoff(p *process.RetryPolicy, n int) time.Duration {
+	d := float64(backoffDelay(p, n))
+	if e.cfg.Jitter > 0 {
+		e.rngMu.Lock()
+		f := e.rng.Float64()
+		e.rngMu.Unlock()
+		d -= d * e.cfg.Jitter * f
+	}
+	return time.Duration(d)
+}
+
+// backoffDelay is the policy's delay before attempt n+1, without jitter:
+// Backoff × Multiplier^(n-1), capped at MaxBackoff.
+func backoffDelay(p *process.RetryPolicy, n int) time.Duration {
 	if p == nil {
 		return 0
 	}
@@ -371,20 +385,15 @@ func (e *Executor) backoff(p *process.RetryPolicy, n int) time.Duration {
 	if mult == 0 {
 		mult = 2
 	}
+	limit := float64(p.MaxBackoff.D())
 	for i := 1; i < n; i++ {
 		d *= mult
-		if p.MaxBackoff > 0 && d > float64(p.MaxBackoff.D()) {
+		if limit > 0 && d >= limit {
 			break
 		}
 	}
-	if p.MaxBackoff > 0 && d > float64(p.MaxBackoff.D()) {
-		d = float64(p.MaxBackoff.D())
-	}
-	if e.cfg.Jitter > 0 {
-		e.rngMu.Lock()
-		f := e.rng.Float64()
-		e.rngMu.Unlock()
-		d -= d * e.cfg.Jitter * f
+	if limit > 0 && d > limit {
+		d = limit
 	}
 	return time.Duration(d)
 }
