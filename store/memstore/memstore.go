@@ -1,0 +1,784 @@
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+)
+
+// Config tunes a Store. A nil *Config is valid.
+type Config struct {
+	// SnapshotEvery, when positive, snapshots a release every SnapshotEvery
+	// events instead of following store.SnapshotDue (tests use small values
+	// to exercise loading from snapshots). Defaults to 0: store.SnapshotDue.
+	SnapshotEvery int64
+}
+
+// Store is an in-memory store.Store and store.Leaser. The zero value is not
+// usable; call New.
+type Store struct {
+	cfg Config
+
+	mu        sync.RWMutex // guards the maps below (not the releases' contents)
+	processes map[process.ID][]storedProcess
+	inputSets map[string][]byte
+	releases  map[release.ID]*storedRelease
+	occurs    map[occurrence]release.ID
+	groups    map[release.GroupID]*release.Group
+	leases    map[string]*store.Lease
+}
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Leaser = (*Store)(nil)
+)
+
+type storedProcess struct {
+	info store.ProcessVersion
+	doc  []byte // JSON of the process
+}
+
+type occurrence struct {
+	group release.GroupID
+	at    int64 // UnixNano of the occurrence
+}
+
+// storedRelease is one release: its log, its summary and its latest
+// snapshot. Its own mutex lets appends to different releases run in
+// parallel.
+type storedRelease struct {
+	mu          sync.Mutex
+	events      []release.Event
+	summary     release.Summary
+	snapshot    []byte // JSON of the release at snapshotSeq; nil for none
+	snapshotSeq int64
+}
+
+// New returns an empty store.
+func New(cfg *Config) *Store {
+	s := &Store{
+		processes: map[process.ID][]storedProcess{},
+		inputSets: map[string][]byte{},
+		releases:  map[release.ID]*storedRelease{},
+		occurs:    map[occurrence]release.ID{},
+		groups:    map[release.GroupID]*release.Group{},
+		leases:    map[string]*store.Lease{},
+	}
+	if cfg != nil {
+		s.cfg = *cfg
+	}
+	return s
+}
+
+func errf(sentinel error, format string, args ...any) error {
+	return fmt.Errorf("memstore: "+format+": %w", append(args, sentinel)...)
+}
+
+// ---- processes ----
+
+// PutProcess implements store.ProcessStore.
+func (s *Store) PutProcess(ctx context.Context, p *store.PutProcessParams) (*process.Process, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil || p.Process == nil || p.Process.ID == "" {
+		return nil, errf(store.ErrInvalid, "put process: a process with an id is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	versions := s.processes[p.Process.ID]
+	next := len(versions) + 1
+	if p.Process.Version != 0 && p.Process.Version != next {
+		return nil, errf(store.ErrConflict, "put process %s: version %d given, next is %d", p.Process.ID, p.Process.Version, next)
+	}
+	c := *p.Process
+	c.Version = next
+	doc, err := json.Marshal(&c)
+	if err != nil {
+		return nil, errf(store.ErrInvalid, "put process %s: encoding: %v", p.Process.ID, err)
+	}
+	s.processes[c.ID] = append(versions, storedProcess{
+		info: store.ProcessVersion{ID: c.ID, Version: next, Name: c.Name, CreatedAt: p.Now, CreatedBy: p.CreatedBy},
+		doc:  doc,
+	})
+	return decodeProcess(doc)
+}
+
+func decodeProcess(doc []byte) (*process.Process, error) {
+	p := new(process.Process)
+	if err := json.Unmarshal(doc, p); err != nil {
+		return nil, fmt.Errorf("memstore: decoding process: %w", err)
+	}
+	return p, nil
+}
+
+// GetProcess implements store.ProcessStore.
+func (s *Store) GetProcess(ctx context.Context, id process.ID, version int) (*process.Process, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	versions := s.processes[id]
+	var doc []byte
+	switch {
+	case version == 0 && len(versions) > 0:
+		doc = versions[len(versions)-1].doc
+	case version > 0 && version <= len(versions):
+		doc = versions[version-1].doc
+	}
+	s.mu.RUnlock()
+	if doc == nil {
+		return nil, errf(store.ErrNotFound, "process %s version %d", id, version)
+	}
+	return decodeProcess(doc)
+}
+
+// ListProcesses implements store.ProcessStore.
+func (s *Store) ListProcesses(ctx context.Context, p *store.ListProcessesParams) (*store.ProcessPage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.ListProcessesParams{}
+	}
+	after, err := decodeKeyCursor(p.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var all []store.ProcessVersion
+	for id, vs := range s.processes {
+		if string(id) > after {
+			all = append(all, vs[len(vs)-1].info)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b store.ProcessVersion) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	page := &store.ProcessPage{}
+	page.Processes, page.Next = pageOf(all, store.ClampLimit(p.Limit), func(v store.ProcessVersion) string { return encodeKeyCursor(string(v.ID)) })
+	return page, nil
+}
+
+// ListProcessVersions implements store.ProcessStore.
+func (s *Store) ListProcessVersions(ctx context.Context, p *store.ListProcessVersionsParams) (*store.ProcessVersionPage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil || p.ID == "" {
+		return nil, errf(store.ErrInvalid, "list process versions: an id is required")
+	}
+	after, err := decodeKeyCursor(p.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	afterVersion := 0
+	if after != "" {
+		if _, err := fmt.Sscanf(after, "%d", &afterVersion); err != nil {
+			return nil, errf(store.ErrInvalid, "cursor %q", p.Cursor)
+		}
+	}
+	s.mu.RLock()
+	vs := s.processes[p.ID]
+	var all []store.ProcessVersion
+	for _, v := range vs {
+		if v.info.Version > afterVersion {
+			all = append(all, v.info)
+		}
+	}
+	s.mu.RUnlock()
+	if len(vs) == 0 {
+		return nil, errf(store.ErrNotFound, "process %s", p.ID)
+	}
+	page := &store.ProcessVersionPage{}
+	page.Versions, page.Next = pageOf(all, store.ClampLimit(p.Limit), func(v store.ProcessVersion) string {
+		return encodeKeyCursor(fmt.Sprint(v.Version))
+	})
+	return page, nil
+}
+
+// ---- input sets ----
+
+// PutInputSet implements store.InputSetStore.
+func (s *Store) PutInputSet(ctx context.Context, set *process.InputSet) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if set == nil || set.ID == "" || set.Process == "" {
+		return errf(store.ErrInvalid, "put input set: an input set with an id and a process is required")
+	}
+	doc, err := json.Marshal(set)
+	if err != nil {
+		return errf(store.ErrInvalid, "put input set %s: encoding: %v", set.ID, err)
+	}
+	s.mu.Lock()
+	s.inputSets[set.ID] = doc
+	s.mu.Unlock()
+	return nil
+}
+
+func decodeInputSet(doc []byte) (*process.InputSet, error) {
+	set := new(process.InputSet)
+	if err := json.Unmarshal(doc, set); err != nil {
+		return nil, fmt.Errorf("memstore: decoding input set: %w", err)
+	}
+	return set, nil
+}
+
+// GetInputSet implements store.InputSetStore.
+func (s *Store) GetInputSet(ctx context.Context, id string) (*process.InputSet, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	doc := s.inputSets[id]
+	s.mu.RUnlock()
+	if doc == nil {
+		return nil, errf(store.ErrNotFound, "input set %s", id)
+	}
+	return decodeInputSet(doc)
+}
+
+// ListInputSets implements store.InputSetStore.
+func (s *Store) ListInputSets(ctx context.Context, p *store.ListInputSetsParams) (*store.InputSetPage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.ListInputSetsParams{}
+	}
+	after, err := decodeKeyCursor(p.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var all []*process.InputSet
+	for id, doc := range s.inputSets {
+		if id <= after {
+			continue
+		}
+		set, err := decodeInputSet(doc)
+		if err != nil {
+			s.mu.RUnlock()
+			return nil, err
+		}
+		if p.Process == "" || set.Process == p.Process {
+			all = append(all, set)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b *process.InputSet) int { return strings.Compare(a.ID, b.ID) })
+	page := &store.InputSetPage{}
+	page.InputSets, page.Next = pageOf(all, store.ClampLimit(p.Limit), func(v *process.InputSet) string { return encodeKeyCursor(v.ID) })
+	return page, nil
+}
+
+// DeleteInputSet implements store.InputSetStore.
+func (s *Store) DeleteInputSet(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.inputSets[id]; !ok {
+		return errf(store.ErrNotFound, "input set %s", id)
+	}
+	delete(s.inputSets, id)
+	return nil
+}
+
+// ---- releases ----
+
+func checkState(r *release.Release, events []release.Event) error {
+	if r == nil {
+		return errf(store.ErrInvalid, "the release after the events is required")
+	}
+	if len(events) == 0 {
+		return errf(store.ErrInvalid, "release %s: no events", r.ID)
+	}
+	last := events[len(events)-1]
+	if r.ID != last.Release || r.Seq != last.Seq || r.Hash != last.Hash {
+		return errf(store.ErrInvalid, "release %s: the release given is at event %d, not at the last event given (%d)", r.ID, r.Seq, last.Seq)
+	}
+	return nil
+}
+
+func cloneEvents(events []release.Event) []release.Event {
+	out := make([]release.Event, len(events))
+	for i, e := range events {
+		out[i] = e.Clone()
+	}
+	return out
+}
+
+func (s *Store) snapshotDue(r *release.Release, last int64) bool {
+	if s.cfg.SnapshotEvery > 0 {
+		return r.Seq-last >= s.cfg.SnapshotEvery
+	}
+	return store.SnapshotDue(r, last)
+}
+
+// CreateRelease implements store.ReleaseStore.
+func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if p == nil {
+		return errf(store.ErrInvalid, "create release: params are required")
+	}
+	if err := checkState(p.Release, p.Events); err != nil {
+		return err
+	}
+	id := p.Release.ID
+	if p.Events[0].Kind != release.KindReleaseCreated {
+		return errf(store.ErrInvalid, "create release %s: the first event is %s, not %s", id, p.Events[0].Kind, release.KindReleaseCreated)
+	}
+	if err := release.VerifyChain(p.Events); err != nil {
+		return fmt.Errorf("memstore: create release %s: %w: %w", id, store.ErrInvalid, err)
+	}
+	rec := &storedRelease{events: cloneEvents(p.Events), summary: p.Release.Summary()}
+	if s.snapshotDue(p.Release, 0) {
+		snap, err := p.Release.MarshalSnapshot()
+		if err != nil {
+			return errf(store.ErrInvalid, "create release %s: encoding snapshot: %v", id, err)
+		}
+		rec.snapshot, rec.snapshotSeq = snap, p.Release.Seq
+	}
+	occ := occurrence{group: p.Release.Group, at: p.Release.Occurrence.UnixNano()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, ok := s.releases[id]; ok {
+		return errf(store.ErrAlreadyExists, "create release %s", id)
+	}
+	if !p.Release.Occurrence.IsZero() {
+		if other, ok := s.occurs[occ]; ok {
+			return errf(store.ErrAlreadyExists, "create release %s: release %s of group %q exists for occurrence %s",
+				id, other, occ.group, p.Release.Occurrence.UTC().Format(time.RFC3339))
+		}
+		s.occurs[occ] = id
+	}
+	s.releases[id] = rec
+	return nil
+}
+
+func (s *Store) release(id release.ID) *storedRelease {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.releases[id]
+}
+
+// AppendEvents implements store.ReleaseStore.
+func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if p == nil {
+		return errf(store.ErrInvalid, "append events: params are required")
+	}
+	if err := checkState(p.Release, p.Events); err != nil {
+		return err
+	}
+	id := p.Release.ID
+	rec := s.release(id)
+	if rec == nil {
+		return errf(store.ErrNotFound, "release %s", id)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	head := rec.summary.Head()
+	if head.Seq != p.ExpectedSeq {
+		return errf(store.ErrConflict, "append to release %s: expected seq %d, stored %d", id, p.ExpectedSeq, head.Seq)
+	}
+	if err := release.VerifyChainFrom(head, p.Events); err != nil {
+		return fmt.Errorf("memstore: append to release %s: %w: %w", id, store.ErrInvalid, err)
+	}
+	var snap []byte
+	if s.snapshotDue(p.Release, rec.snapshotSeq) {
+		var err error
+		if snap, err = p.Release.MarshalSnapshot(); err != nil {
+			return errf(store.ErrInvalid, "append to release %s: encoding snapshot: %v", id, err)
+		}
+	}
+	for _, e := range p.Events {
+		rec.events = append(rec.events, e.Clone())
+	}
+	rec.summary = p.Release.Summary()
+	if snap != nil {
+		rec.snapshot, rec.snapshotSeq = snap, p.Release.Seq
+	}
+	return nil
+}
+
+// GetRelease implements store.ReleaseStore.
+func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rec := s.release(id)
+	if rec == nil {
+		return nil, errf(store.ErrNotFound, "release %s", id)
+	}
+	rec.mu.Lock()
+	snap, snapSeq := rec.snapshot, rec.snapshotSeq
+	after := rec.events[snapSeq:] // events are never rewritten: safe to read after unlock
+	rec.mu.Unlock()
+	var r *release.Release
+	var err error
+	if snap != nil {
+		if r, err = release.UnmarshalSnapshot(snap); err == nil {
+			err = release.FoldFrom(r, after)
+		}
+	} else {
+		r, err = release.Fold(after)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("memstore: loading release %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// GetReleaseSummary implements store.ReleaseStore.
+func (s *Store) GetReleaseSummary(ctx context.Context, id release.ID) (*release.Summary, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rec := s.release(id)
+	if rec == nil {
+		return nil, errf(store.ErrNotFound, "release %s", id)
+	}
+	rec.mu.Lock()
+	sum := rec.summary.Clone()
+	rec.mu.Unlock()
+	return &sum, nil
+}
+
+type releaseCursor struct {
+	CreatedAt time.Time  `json:"t"`
+	ID        release.ID `json:"id"`
+}
+
+func releaseBefore(a, b releaseCursor) int {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(string(a.ID), string(b.ID))
+}
+
+// ListReleases implements store.ReleaseStore.
+func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (*store.ReleasePage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.ListReleasesParams{}
+	}
+	var after *releaseCursor
+	if p.Cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
+		after = new(releaseCursor)
+		if err != nil || json.Unmarshal(raw, after) != nil || after.ID == "" {
+			return nil, errf(store.ErrInvalid, "list releases: cursor %q", p.Cursor)
+		}
+	}
+	s.mu.RLock()
+	recs := make([]*storedRelease, 0, len(s.releases))
+	for _, rec := range s.releases {
+		recs = append(recs, rec)
+	}
+	s.mu.RUnlock()
+	var all []release.Summary
+	for _, rec := range recs {
+		rec.mu.Lock()
+		sum := rec.summary
+		rec.mu.Unlock()
+		if after != nil && releaseBefore(releaseCursor{sum.CreatedAt, sum.ID}, *after) <= 0 {
+			continue
+		}
+		if matches(p, &sum) {
+			all = append(all, sum.Clone())
+		}
+	}
+	slices.SortFunc(all, func(a, b release.Summary) int {
+		return releaseBefore(releaseCursor{a.CreatedAt, a.ID}, releaseCursor{b.CreatedAt, b.ID})
+	})
+	page := &store.ReleasePage{}
+	page.Releases, page.Next = pageOf(all, store.ClampLimit(p.Limit), func(v release.Summary) string {
+		raw, _ := json.Marshal(releaseCursor{v.CreatedAt, v.ID})
+		return base64.RawURLEncoding.EncodeToString(raw)
+	})
+	return page, nil
+}
+
+func matches(p *store.ListReleasesParams, s *release.Summary) bool {
+	if len(p.Statuses) > 0 && !slices.Contains(p.Statuses, s.Status) {
+		return false
+	}
+	if p.Group != "" && s.Group != p.Group {
+		return false
+	}
+	if p.Process != "" && s.ProcessID != p.Process {
+		return false
+	}
+	if !p.ScheduledFrom.IsZero() && s.ScheduledFor.Before(p.ScheduledFrom) {
+		return false
+	}
+	if !p.ScheduledTo.IsZero() && !s.ScheduledFor.Before(p.ScheduledTo) {
+		return false
+	}
+	return true
+}
+
+// ListEvents implements store.ReleaseStore.
+func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) ([]release.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errf(store.ErrInvalid, "list events: params are required")
+	}
+	rec := s.release(p.Release)
+	if rec == nil {
+		return nil, errf(store.ErrNotFound, "release %s", p.Release)
+	}
+	rec.mu.Lock()
+	events := rec.events
+	rec.mu.Unlock()
+	from := max(p.AfterSeq, 0)
+	if from >= int64(len(events)) {
+		return []release.Event{}, nil
+	}
+	to := min(int64(len(events)), from+int64(store.ClampLimit(p.Limit)))
+	return cloneEvents(events[from:to]), nil
+}
+
+// ---- groups ----
+
+// CreateGroup implements store.GroupStore.
+func (s *Store) CreateGroup(ctx context.Context, g *release.Group) (*release.Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if g == nil || g.ID == "" {
+		return nil, errf(store.ErrInvalid, "create group: a group with an id is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.groups[g.ID]; ok {
+		return nil, errf(store.ErrAlreadyExists, "create group %s", g.ID)
+	}
+	c := g.Clone()
+	c.Revision = 1
+	s.groups[g.ID] = c
+	return c.Clone(), nil
+}
+
+// UpdateGroup implements store.GroupStore.
+func (s *Store) UpdateGroup(ctx context.Context, g *release.Group) (*release.Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if g == nil || g.ID == "" {
+		return nil, errf(store.ErrInvalid, "update group: a group with an id is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.groups[g.ID]
+	if !ok {
+		return nil, errf(store.ErrNotFound, "group %s", g.ID)
+	}
+	if old.Revision != g.Revision {
+		return nil, errf(store.ErrConflict, "update group %s: revision %d given, stored %d", g.ID, g.Revision, old.Revision)
+	}
+	c := g.Clone()
+	c.Revision++
+	s.groups[g.ID] = c
+	return c.Clone(), nil
+}
+
+// GetGroup implements store.GroupStore.
+func (s *Store) GetGroup(ctx context.Context, id release.GroupID) (*release.Group, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	g, ok := s.groups[id]
+	if !ok {
+		return nil, errf(store.ErrNotFound, "group %s", id)
+	}
+	return g.Clone(), nil
+}
+
+// ListGroups implements store.GroupStore.
+func (s *Store) ListGroups(ctx context.Context, p *store.ListGroupsParams) (*store.GroupPage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.ListGroupsParams{}
+	}
+	after, err := decodeKeyCursor(p.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var all []*release.Group
+	for id, g := range s.groups {
+		if string(id) <= after {
+			continue
+		}
+		if p.Process != "" && g.Process != p.Process {
+			continue
+		}
+		if p.Enabled != nil && g.Enabled != *p.Enabled {
+			continue
+		}
+		all = append(all, g.Clone())
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b *release.Group) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	page := &store.GroupPage{}
+	page.Groups, page.Next = pageOf(all, store.ClampLimit(p.Limit), func(g *release.Group) string { return encodeKeyCursor(string(g.ID)) })
+	return page, nil
+}
+
+// DeleteGroup implements store.GroupStore.
+func (s *Store) DeleteGroup(ctx context.Context, id release.GroupID) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.groups[id]; !ok {
+		return errf(store.ErrNotFound, "group %s", id)
+	}
+	delete(s.groups, id)
+	return nil
+}
+
+// ---- leases ----
+
+func checkLease(p *store.LeaseParams, needTTL bool) error {
+	if p == nil || p.Key == "" || p.Owner == "" {
+		return errf(store.ErrInvalid, "lease: a key and an owner are required")
+	}
+	if needTTL && p.TTL <= 0 {
+		return errf(store.ErrInvalid, "lease %s: ttl must be positive, got %s", p.Key, p.TTL)
+	}
+	return nil
+}
+
+// AcquireLease implements store.Leaser.
+func (s *Store) AcquireLease(ctx context.Context, p *store.LeaseParams) (*store.Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkLease(p, true); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.leases[p.Key]
+	if l == nil {
+		l = &store.Lease{Key: p.Key}
+		s.leases[p.Key] = l
+	}
+	live := l.Owner != "" && p.Now.Before(l.Expires)
+	switch {
+	case live && l.Owner != p.Owner:
+		return nil, errf(store.ErrConflict, "lease %s: held by %s until %s", p.Key, l.Owner, l.Expires.UTC().Format(time.RFC3339Nano))
+	case !live || l.Owner != p.Owner:
+		l.Token++
+		l.Owner = p.Owner
+	}
+	l.Expires = p.Now.Add(p.TTL)
+	c := *l
+	return &c, nil
+}
+
+// RenewLease implements store.Leaser.
+func (s *Store) RenewLease(ctx context.Context, p *store.LeaseParams) (*store.Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkLease(p, true); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.leases[p.Key]
+	if l == nil {
+		return nil, errf(store.ErrNotFound, "lease %s", p.Key)
+	}
+	if l.Owner != p.Owner || !p.Now.Before(l.Expires) {
+		return nil, errf(store.ErrConflict, "renew lease %s: not held by %s", p.Key, p.Owner)
+	}
+	l.Expires = p.Now.Add(p.TTL)
+	c := *l
+	return &c, nil
+}
+
+// ReleaseLease implements store.Leaser.
+func (s *Store) ReleaseLease(ctx context.Context, p *store.LeaseParams) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkLease(p, false); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.leases[p.Key]
+	if l == nil || l.Owner == "" {
+		return nil
+	}
+	if l.Owner != p.Owner {
+		return errf(store.ErrConflict, "release lease %s: held by %s", p.Key, l.Owner)
+	}
+	l.Owner, l.Expires = "", time.Time{}
+	return nil
+}
+
+// ---- paging ----
+
+func encodeKeyCursor(key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(key))
+}
+
+func decodeKeyCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(raw) == 0 || bytes.ContainsRune(raw, 0) {
+		return "", errf(store.ErrInvalid, "cursor %q", c)
+	}
+	return string(raw), nil
+}
+
+// pageOf returns the first limit items and the cursor after the last one
+// when more follow.
+func pageOf[T any](all []T, limit int, cursor func(T) string) ([]T, string) {
+	if all == nil {
+		all = []T{}
+	}
+	if len(all) <= limit {
+		return all, ""
+	}
+	return all[:limit], cursor(all[limit-1])
+}

@@ -1,0 +1,17 @@
+package memstore_test
+
+import (
+	"testing"
+
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/memstore"
+	"github.com/batonhq/baton/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.TestStore(t, func(t *testing.T) store.Store { return memstore.New(nil) }, nil)
+}
+
+func TestStoreWithFrequentSnapshots(t *testing.T) {
+	storetest.TestStore(t, func(t *testing.T) store.Store { return memstore.New(&memstore.Config{SnapshotEvery: 3}) }, nil)
+}
