@@ -110,6 +110,15 @@ func New(t testing.TB, p *process.Process, cfg *Config) *Harness {
 	if c.Limit == 0 {
 		c.Limit = DefaultLimit
 	}
+	reg := &adapters.Registry{}
+	for i, a := range c.Adapters {
+		if err := reg.Register(a); err != nil {
+			t.Fatalf("releasetest: config: Adapters[%d]: %v", i, err)
+		}
+	}
+	if err := reg.ValidateProcess(p); err != nil {
+		t.Fatalf("releasetest: process %s does not fit Config.Adapters: %v", p.ID, err)
+	}
 	return &Harness{tb: t, proc: p, cfg: c, clock: newClock(c.Start)}
 }
 

@@ -55,7 +55,7 @@ phases:
 func newTrain(t *testing.T) *releasetest.Harness {
 	compile := adaptertest.NewFake("ci.pipeline", nil).
 		WithOutputs(map[string]any{"artifact": "app-2.4.0.apk"}).
-		WithDelay(15 * time.Minute).
+		WithDelay(15*time.Minute).
 		FailTimes(2, nil)
 	lint := adaptertest.NewFake("ci.lint", nil).WithDelay(15 * time.Minute)
 	deploy := adaptertest.NewFake("cd.deploy", nil).WithDelay(20 * time.Minute)
