@@ -140,4 +140,3 @@ func TestPollersAndSubprocessesRunInVirtualTimeAndRepeatExactly(t *testing.T) {
 	releasetest.RequireRelease(t, res, releasetest.ReleaseWant{MinDuration: 20 * time.Minute, MaxDuration: 20 * time.Minute})
 	require.Equal(t, string(res.EventLog()), string(run().EventLog()))
 }
-
