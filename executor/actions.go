@@ -125,7 +125,11 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 		return rel.Summary(), nil
 	}
 	var sum release.Summary
-	err = e.with(ctx, id, func(r *run) error {
+	r, err := e.acquireWith(ctx, id, rel, pl)
+	if err != nil {
+		return rel.Summary(), fmt.Errorf("executor: create: release %s was stored but not started: %w", id, err)
+	}
+	err = e.withRun(ctx, r, func(r *run) error {
 		if r.rel.Status == release.Scheduled {
 			e.timers.stop(timerKey{rel: id, kind: timerStart})
 			r.emit(p.Actor, p.Reason, &release.ReleaseStartedPayload{})
