@@ -36,8 +36,15 @@ func (e *TransitionError) Is(target error) bool { return target == ErrIllegal }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
+// illegalError is a broken rule other than a transition; it matches
+// ErrIllegal and reads well inside an *EventError.
+type illegalError struct{ msg string }
+
+func (e *illegalError) Error() string        { return "illegal: " + e.msg }
+func (e *illegalError) Is(target error) bool { return target == ErrIllegal }
+
 func illegalf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrIllegal}, args...)...)
+	return &illegalError{msg: fmt.Sprintf(format, args...)}
 }
 
 // New returns the release a sealed release.created event creates.
@@ -97,7 +104,7 @@ func FoldFrom(r *Release, events []Event) error {
 }
 
 // Record seals events after r's head and applies them to r, all or nothing:
-// on error r is left as it was. It returns the sealed events, ready for
+// on error r is left as it was and no events are returned. It returns the sealed events, ready for
 // store.ReleaseStore.AppendEvents with ExpectedSeq set to r's Seq before the
 // call.
 func (r *Release) Record(events ...Event) ([]Event, error) {
@@ -109,7 +116,10 @@ func (r *Release) Record(events ...Event) ([]Event, error) {
 		return nil, err
 	}
 	if len(sealed) == 1 {
-		return sealed, Apply(r, sealed[0]) // Apply changes nothing on error
+		if err := Apply(r, sealed[0]); err != nil { // Apply changes nothing on error
+			return nil, err
+		}
+		return sealed, nil
 	}
 	log := &undoLog{top: *r, unknown: maps.Clone(r.Unknown)}
 	for _, e := range sealed {

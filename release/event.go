@@ -177,47 +177,6 @@ func (e *Event) checkEnvelope() error {
 	return nil
 }
 
-// canonicalEvent fixes the field order of the hashed encoding.
-type canonicalEvent struct {
-	Release  ID              `json:"release"`
-	Seq      int64           `json:"seq"`
-	Kind     EventKind       `json:"kind"`
-	Time     string          `json:"time"`
-	Actor    string          `json:"actor"`
-	Reason   string          `json:"reason"`
-	Payload  json.RawMessage `json:"payload"`
-	PrevHash Hash            `json:"prev-hash"`
-}
-
-// canonicalPayload re-encodes a JSON value with object keys sorted, no
-// insignificant space and numbers kept as written, so that stores that
-// reformat JSON (a document database reordering keys) do not change the
-// hash.
-func canonicalPayload(p json.RawMessage) (json.RawMessage, error) {
-	if len(bytes.TrimSpace(p)) == 0 {
-		return json.RawMessage("{}"), nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(p))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("payload: not JSON: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("payload: data after the JSON value")
-	}
-	if _, ok := v.(map[string]any); !ok {
-		return nil, errors.New("payload: want a JSON object")
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
-}
-
 // ComputeHash returns the SHA-256 of e's canonical encoding (see Seal). It
 // ignores e.Hash.
 func ComputeHash(e Event) (Hash, error) {
@@ -228,25 +187,7 @@ func ComputeHash(e Event) (Hash, error) {
 	return hashCanonical(e, p)
 }
 
-func hashCanonical(e Event, canonical json.RawMessage) (Hash, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	err := enc.Encode(canonicalEvent{
-		Release:  e.Release,
-		Seq:      e.Seq,
-		Kind:     e.Kind,
-		Time:     e.Time.UTC().Format(time.RFC3339Nano),
-		Actor:    e.Actor,
-		Reason:   e.Reason,
-		Payload:  canonical,
-		PrevHash: e.PrevHash,
-	})
-	if err != nil {
-		return Hash{}, err
-	}
-	return sha256.Sum256(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})), nil
-}
+func sha256Sum(b []byte) Hash { return sha256.Sum256(b) }
 
 // Seal places events after head in its release's chain and returns sealed
 // copies: each gets Release = head.Release, the next Seq, the PrevHash of
@@ -254,14 +195,17 @@ func hashCanonical(e Event, canonical json.RawMessage) (Hash, error) {
 // monotonic reading dropped, its Payload in canonical form, and its Hash.
 //
 // The hash is the SHA-256 of this canonical encoding, a JSON object with
-// the fields in this order, no insignificant space and no HTML escaping:
+// the fields in this order and no insignificant space:
 //
 //	{"release":ID,"seq":N,"kind":KIND,"time":"UTC RFC 3339 with nanoseconds",
 //	 "actor":ACTOR,"reason":REASON,"payload":PAYLOAD,"prev-hash":"64 hex digits"}
 //
-// where PAYLOAD is the payload re-encoded with object keys sorted and numbers
-// as written ({} when empty). Because each hash covers the previous one, a
-// changed, removed or reordered event breaks the chain from there on.
+// where the strings ID, KIND, ACTOR and REASON escape only '"', '\' and
+// control characters (as \u00XX) and keep every other byte, and PAYLOAD is
+// the payload with insignificant space removed and the members of every
+// object sorted by key, strings and numbers kept as written ({} when
+// empty). Because each hash covers the previous one, a changed, removed or
+// reordered event breaks the chain from there on.
 //
 // Seal returns an error when an event belongs to another release, has no
 // kind, or its payload is not a JSON object.

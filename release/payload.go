@@ -318,7 +318,7 @@ func (k EventKind) Known() bool {
 }
 
 // DecodePayload decodes e's payload into the payload type of its kind and
-// checks its required fields. It returns a pointer to the payload type
+// checks its required fields; an empty payload reads as {}. It returns a pointer to the payload type
 // (*ActivityStartedPayload for activity.started). For an unknown kind it returns an
 // error wrapping ErrUnknownKind; for a payload that does not fit its kind,
 // an *EventError naming the field. Fields the type does not have are
@@ -329,10 +329,11 @@ func DecodePayload(e Event) (Payload, error) {
 		return nil, fmt.Errorf("%w %q (event %d)", ErrUnknownKind, e.Kind, e.Seq)
 	}
 	p := mk()
-	if len(e.Payload) == 0 {
-		return nil, &EventError{Seq: e.Seq, Kind: e.Kind, Err: errors.New("payload: missing")}
+	raw := e.Payload
+	if len(raw) == 0 {
+		raw = json.RawMessage("{}") // as Seal and the hash read it
 	}
-	if err := json.Unmarshal(e.Payload, p); err != nil {
+	if err := json.Unmarshal(raw, p); err != nil {
 		return nil, &EventError{Seq: e.Seq, Kind: e.Kind, Err: fmt.Errorf("payload: %w", describeJSONError(err))}
 	}
 	if err := validatePayload(p); err != nil {

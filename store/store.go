@@ -318,23 +318,31 @@ type Leaser interface {
 	ReleaseLease(ctx context.Context, p *LeaseParams) error
 }
 
-// MinSnapshotInterval is the fewest events between two snapshots of a
-// release under SnapshotDue.
-const MinSnapshotInterval = 256
+// The snapshot policy of SnapshotDue.
+const (
+	// MinSnapshotInterval is the fewest events between two snapshots.
+	MinSnapshotInterval = 256
+	// SnapshotEventsPerActivity scales the interval with the release's
+	// size. Encoding a snapshot costs a few microseconds per activity, so
+	// one every 16 events per activity adds a fraction of a microsecond to
+	// each append, whatever the size (see SnapshotDue).
+	SnapshotEventsPerActivity = 16
+)
 
 // SnapshotDue reports whether a store should snapshot r, whose latest
 // snapshot is at sequence number lastSnapshotSeq (0 for none). It is the
 // policy memstore and sqlite follow.
 //
 // A snapshot is due once the events since the last one reach
-// max(MinSnapshotInterval, 2 × the number of activities). Encoding a
-// snapshot costs O(size of the release), so spacing snapshots in proportion
-// to that size keeps the snapshot cost per appended event constant (the
-// per-append cost of a 10,000-activity release stays that of a small one),
-// while loading folds at most that many events after a snapshot: O(size of
-// the release), the cost of decoding the snapshot itself.
+// max(MinSnapshotInterval, SnapshotEventsPerActivity × the number of
+// activities). Encoding a snapshot costs O(size of the release), so spacing
+// snapshots in proportion to that size keeps the snapshot cost per appended
+// event constant: the per-append cost of a 10,000-activity release stays
+// that of a small one (measured in BENCHMARKS-release.md). Loading then
+// folds at most that many events after a snapshot: O(size of the release),
+// the order of decoding the snapshot itself.
 func SnapshotDue(r *release.Release, lastSnapshotSeq int64) bool {
-	interval := int64(2 * len(r.Activities))
+	interval := int64(SnapshotEventsPerActivity * len(r.Activities))
 	if interval < MinSnapshotInterval {
 		interval = MinSnapshotInterval
 	}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -167,6 +168,22 @@ func (s *suite) releaseTests(t *testing.T) {
 			require.ErrorIs(t, err, store.ErrInvalid, "no release")
 
 			requireStoredRelease(t, st, r)
+		})
+		s.run(t, "RandomLegalHistoriesFoldToTheStoredRelease", func(t *testing.T, st store.Store) {
+			for seed := range uint64(s.opts.RandomHistories) {
+				rng := rand.New(rand.NewPCG(seed, 42))
+				r := createRelease(t, st, releaseSpec{extra: rng.IntN(4)})
+				at := base
+				for !r.Status.Terminal() && r.Seq < 200 {
+					expected := r.Seq
+					events, err := RandomEvents(rng, r, at, 1)
+					require.NoError(t, err, "seed %d", seed)
+					at = events[len(events)-1].Time
+					require.NoError(t, st.AppendEvents(ctx(t), &store.AppendEventsParams{ExpectedSeq: expected, Events: events, Release: r}),
+						"seed %d", seed)
+				}
+				requireStoredRelease(t, st, r)
+			}
 		})
 		s.run(t, "LongLogKeepsOrderAndChain", func(t *testing.T, st store.Store) {
 			r := createRelease(t, st, releaseSpec{extra: 20})

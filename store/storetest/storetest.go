@@ -24,6 +24,10 @@ type Options struct {
 	// appends; it should cross store.MinSnapshotInterval at least twice so
 	// loading from a snapshot is exercised. Defaults to 600.
 	LongLogEvents int
+	// RandomHistories is how many random legal histories (RandomEvents)
+	// AppendEvents/RandomLegalHistoriesFoldToTheStoredRelease stores and
+	// reloads. Defaults to 20.
+	RandomHistories int
 }
 
 func (o *Options) withDefaults() Options {
@@ -33,6 +37,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.ConcurrentAppends <= 0 {
 		c.ConcurrentAppends = 50
+	}
+	if c.RandomHistories <= 0 {
+		c.RandomHistories = 20
 	}
 	if c.LongLogEvents <= 0 {
 		c.LongLogEvents = 600
