@@ -1,0 +1,266 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// SchemaVersion is the newest schema version this package writes: the
+// number of migrations it knows. Open migrates older databases to it and
+// refuses newer ones.
+const SchemaVersion = 1
+
+// applicationID marks a Baton database in the SQLite header ("BATN").
+const applicationID = 0x4241544e
+
+// migrations are the schema changes, oldest first: migrations[i] brings a
+// database from version i to version i+1. Released migrations are never
+// edited; a change is a new entry.
+var migrations = [SchemaVersion]string{
+	// 1: the first schema.
+	`
+CREATE TABLE processes (
+	id         TEXT    NOT NULL,
+	version    INTEGER NOT NULL,
+	name       TEXT    NOT NULL,
+	created_at TEXT    NOT NULL,
+	created_by TEXT    NOT NULL,
+	doc        BLOB    NOT NULL,
+	PRIMARY KEY (id, version)
+) WITHOUT ROWID;
+
+CREATE TABLE input_sets (
+	id         TEXT NOT NULL PRIMARY KEY,
+	process_id TEXT NOT NULL,
+	doc        BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX input_sets_process ON input_sets (process_id, id);
+
+CREATE TABLE releases (
+	id           TEXT    NOT NULL PRIMARY KEY,
+	created_s    INTEGER NOT NULL,
+	created_ns   INTEGER NOT NULL,
+	sched_s      INTEGER NOT NULL,
+	sched_ns     INTEGER NOT NULL,
+	status       TEXT    NOT NULL,
+	group_id     TEXT    NOT NULL,
+	occurrence   TEXT,
+	process_id   TEXT    NOT NULL,
+	seq          INTEGER NOT NULL,
+	hash         BLOB    NOT NULL,
+	snapshot_seq INTEGER NOT NULL DEFAULT 0,
+	summary      BLOB    NOT NULL
+);
+CREATE INDEX releases_created   ON releases (created_s, created_ns, id);
+CREATE INDEX releases_status    ON releases (status, created_s, created_ns, id);
+CREATE INDEX releases_group     ON releases (group_id, created_s, created_ns, id);
+CREATE INDEX releases_process   ON releases (process_id, created_s, created_ns, id);
+CREATE INDEX releases_scheduled ON releases (sched_s, sched_ns);
+CREATE UNIQUE INDEX releases_occurrence ON releases (group_id, occurrence) WHERE occurrence IS NOT NULL;
+
+CREATE TABLE events (
+	release_id TEXT    NOT NULL,
+	seq        INTEGER NOT NULL,
+	kind       TEXT    NOT NULL,
+	time       TEXT    NOT NULL,
+	actor      TEXT    NOT NULL,
+	reason     TEXT    NOT NULL,
+	payload    BLOB,
+	prev_hash  BLOB    NOT NULL,
+	hash       BLOB    NOT NULL,
+	PRIMARY KEY (release_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE snapshots (
+	release_id TEXT    NOT NULL PRIMARY KEY,
+	seq        INTEGER NOT NULL,
+	doc        BLOB    NOT NULL
+);
+
+CREATE TABLE release_groups (
+	id         TEXT    NOT NULL PRIMARY KEY,
+	process_id TEXT    NOT NULL,
+	enabled    INTEGER NOT NULL,
+	revision   INTEGER NOT NULL,
+	doc        BLOB    NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE leases (
+	key        TEXT    NOT NULL PRIMARY KEY,
+	owner      TEXT    NOT NULL,
+	expires_s  INTEGER NOT NULL,
+	expires_ns INTEGER NOT NULL,
+	token      INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+}
+
+// checkFile refuses, before SQLite touches it, a file that cannot be a
+// whole SQLite database: shorter than its header, without the SQLite magic,
+// or shorter than the size its header records (a truncated file). A missing
+// or empty file is a new database.
+func checkFile(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case os.IsNotExist(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	case fi.IsDir():
+		return fmt.Errorf("sqlite: open %s: is a directory", path)
+	case fi.Size() == 0:
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	defer f.Close()
+	var h [100]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w: %d bytes, shorter than the 100-byte SQLite header", path, ErrCorrupt, fi.Size())
+	}
+	if !bytes.Equal(h[:16], []byte("SQLite format 3\x00")) {
+		return fmt.Errorf("sqlite: open %s: %w: not an SQLite database (bad header)", path, ErrCorrupt)
+	}
+	pageSize := int64(binary.BigEndian.Uint16(h[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	if pageSize < 512 || pageSize&(pageSize-1) != 0 {
+		return fmt.Errorf("sqlite: open %s: %w: page size %d in the header", path, ErrCorrupt, pageSize)
+	}
+	// The header's page count is valid when its version-valid-for number
+	// matches the change counter. With a non-empty write-ahead log next to
+	// the file the log may hold the end of the database (a checkpoint cut
+	// short): SQLite recovers that, so the size is not checked then.
+	pages := int64(binary.BigEndian.Uint32(h[28:32]))
+	valid := binary.BigEndian.Uint32(h[92:96]) == binary.BigEndian.Uint32(h[24:28])
+	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
+		valid = false
+	}
+	if valid && pages > 0 && fi.Size() < pages*pageSize {
+		return fmt.Errorf("sqlite: open %s: %w: truncated: %d bytes, the header records %d pages of %d bytes (%d bytes)",
+			path, ErrCorrupt, fi.Size(), pages, pageSize, pages*pageSize)
+	}
+	return nil
+}
+
+// prepareFile checks what the file holds, switches it to WAL and migrates
+// it. It writes nothing before the checks pass.
+func (s *Store) prepareFile(ctx context.Context, conn *sql.Conn) error {
+	op := "open " + s.path
+	var version, appID int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return wrapDB(op, err)
+	}
+	if err := conn.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		return wrapDB(op, err)
+	}
+	if version > SchemaVersion {
+		return &SchemaVersionError{Path: s.path, Found: version, Supported: SchemaVersion}
+	}
+	switch {
+	case appID == applicationID:
+	case appID != 0:
+		return fmt.Errorf("sqlite: open %s: %w: its application id is %#x, not baton's %#x", s.path, ErrNotBaton, appID, applicationID)
+	case version != 0:
+		return fmt.Errorf("sqlite: open %s: %w: it has schema version %d but no baton application id", s.path, ErrNotBaton, version)
+	default:
+		var n int
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+			return wrapDB(op, err)
+		}
+		if n > 0 {
+			return fmt.Errorf("sqlite: open %s: %w: it holds %d tables or indexes but no baton schema", s.path, ErrNotBaton, n)
+		}
+	}
+	if s.opts.IntegrityCheck {
+		if err := quickCheck(ctx, conn, s.path); err != nil {
+			return err
+		}
+	}
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		return wrapDB(op+": setting WAL mode", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("sqlite: open %s: the journal mode stays %q; WAL is required", s.path, mode)
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous="+string(s.opts.Synchronous)); err != nil {
+		return wrapDB(op, err)
+	}
+	for version < SchemaVersion {
+		next, err := migrate(ctx, conn)
+		if err != nil {
+			return fmt.Errorf("sqlite: open %s: migrating from schema version %d: %w", s.path, version, err)
+		}
+		version = next
+	}
+	return nil
+}
+
+// migrate applies the next migration in its own transaction, after reading
+// the version again under the write lock (another process may have
+// migrated meanwhile). It returns the version reached.
+func migrate(ctx context.Context, conn *sql.Conn) (_ int, err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return 0, err
+	}
+	defer func() {
+		if err != nil {
+			conn.ExecContext(ctx, "ROLLBACK") //nolint:errcheck // the first error is the one to report
+		}
+	}()
+	var v int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return 0, err
+	}
+	if v < SchemaVersion {
+		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+			return 0, fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		v++
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version=%d", v)); err != nil {
+			return 0, err
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id=%d", applicationID)); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return 0, err
+	}
+	return v, nil
+}
+
+func quickCheck(ctx context.Context, conn *sql.Conn, path string) error {
+	rows, err := conn.QueryContext(ctx, "PRAGMA quick_check(10)")
+	if err != nil {
+		return wrapDB("open "+path+": integrity check", err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return wrapDB("open "+path+": integrity check", err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return wrapDB("open "+path+": integrity check", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("sqlite: open %s: %w: integrity check: %s", path, ErrCorrupt, strings.Join(problems, "; "))
+	}
+	return nil
+}

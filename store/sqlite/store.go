@@ -1,0 +1,275 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Synchronous is SQLite's synchronous setting for the writer connection: how
+// hard a commit waits for the disk.
+type Synchronous string
+
+const (
+	// SyncFull waits for the write-ahead log to reach the disk (fsync) at
+	// every commit: an acknowledged write survives a power loss. Concurrent
+	// writes share one fsync (group commit).
+	SyncFull Synchronous = "FULL"
+	// SyncNormal does not wait for the disk at commit, only at checkpoints:
+	// an acknowledged write survives the process being killed, but the last
+	// commits may roll back after a power loss or an OS crash. The database
+	// is never corrupted either way.
+	SyncNormal Synchronous = "NORMAL"
+)
+
+// Options tune a Store. A nil *Options is valid; zero fields take their
+// defaults.
+type Options struct {
+	// Synchronous is the commit durability. Defaults to SyncFull.
+	Synchronous Synchronous
+	// BusyTimeout is how long an operation waits for a lock held by another
+	// process that has the same file open before it fails. Defaults to 5s.
+	BusyTimeout time.Duration
+	// SnapshotDue decides, on every append, whether to store a snapshot of
+	// the release after it (lastSnapshotSeq is the Seq of its latest
+	// snapshot, 0 for none). Defaults to store.SnapshotDue, which keeps the
+	// snapshot cost per appended event constant.
+	SnapshotDue func(r *release.Release, lastSnapshotSeq int64) bool
+	// ReadConns is the number of read connections: reads run in parallel
+	// with each other and with the writer. Defaults to 4.
+	ReadConns int
+	// MaxBatch is the most write requests the writer commits in one
+	// transaction. Defaults to 128.
+	MaxBatch int
+	// IntegrityCheck runs SQLite's quick_check over the whole file in Open,
+	// which then refuses a damaged file with ErrCorrupt. It reads every page
+	// (time in proportion to the file's size). Defaults to false: Open only
+	// checks the file's header and size, and damage further in is reported
+	// by the operation that reads it.
+	IntegrityCheck bool
+}
+
+// withDefaults returns a copy of o with the defaults applied, or an error
+// naming a bad field.
+func (o *Options) withDefaults() (Options, error) {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	switch c.Synchronous {
+	case "":
+		c.Synchronous = SyncFull
+	case SyncFull, SyncNormal:
+	default:
+		return c, fmt.Errorf("sqlite: Options.Synchronous %q: want %q or %q", c.Synchronous, SyncFull, SyncNormal)
+	}
+	switch {
+	case c.BusyTimeout == 0:
+		c.BusyTimeout = 5 * time.Second
+	case c.BusyTimeout < 0:
+		return c, fmt.Errorf("sqlite: Options.BusyTimeout %s: must not be negative", c.BusyTimeout)
+	}
+	if c.SnapshotDue == nil {
+		c.SnapshotDue = store.SnapshotDue
+	}
+	switch {
+	case c.ReadConns == 0:
+		c.ReadConns = 4
+	case c.ReadConns < 0:
+		return c, fmt.Errorf("sqlite: Options.ReadConns %d: must not be negative", c.ReadConns)
+	}
+	switch {
+	case c.MaxBatch == 0:
+		c.MaxBatch = 128
+	case c.MaxBatch < 0:
+		return c, fmt.Errorf("sqlite: Options.MaxBatch %d: must not be negative", c.MaxBatch)
+	}
+	return c, nil
+}
+
+// Store is a store.Store and store.Leaser kept in one SQLite file. It is
+// safe for concurrent use; Open makes one and Close releases it.
+//
+// Writes share one write connection. A write that finds it idle runs at
+// once in the caller's goroutine; writes that arrive while a transaction
+// runs queue for the writer goroutine, which commits all of them in the
+// next transaction (group commit: with SyncFull, one fsync for the lot).
+// A request that fails its own check (a stale expected sequence number)
+// writes nothing and fails alone; one that fails after writing is rolled
+// back with its transaction, which runs again without it. Reads use a pool
+// of read connections that see the last commit (WAL).
+type Store struct {
+	path string
+	opts Options
+
+	wdb   *sql.DB   // one connection: the writer's
+	wconn *sql.Conn // owned by the writer goroutine after Open
+	rdb   *sql.DB   // the read pool
+	w     *wtx
+	// wmu is held while a batch runs, by the writer goroutine or by a
+	// caller running its own request; it guards w, batch and results.
+	wmu     sync.Mutex
+	batch   []*request
+	results []error
+	reqs    chan *request
+	quit    chan struct{}
+	closed  atomic.Bool
+
+	stopped   chan struct{} // closed when the writer goroutine has returned
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Leaser = (*Store)(nil)
+)
+
+// Open opens the Baton database at path, creating the file when it does
+// not exist and bringing its schema to SchemaVersion. opts may be nil.
+//
+// Open refuses, leaving the file as it is: a file that is not an SQLite
+// database or is truncated (ErrCorrupt), a database of another application
+// (ErrNotBaton), and a database from a newer version of this package (a
+// *SchemaVersionError naming both versions). With Options.IntegrityCheck it
+// also refuses a database SQLite finds damaged.
+//
+// The Store starts a writer goroutine; Close stops it.
+func Open(path string, opts *Options) (*Store, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return nil, fmt.Errorf("sqlite: open: path: missing")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := checkFile(abs); err != nil {
+		return nil, err
+	}
+	s := &Store{path: abs, opts: o}
+	if err := s.open(); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	s.reqs = make(chan *request, 4*o.MaxBatch)
+	s.batch = make([]*request, 0, o.MaxBatch)
+	s.results = make([]error, o.MaxBatch)
+	s.quit = make(chan struct{})
+	s.stopped = make(chan struct{})
+	go s.writeLoop()
+	return s, nil
+}
+
+// dsn returns the driver name for the file with the given pragmas.
+func (s *Store) dsn(pragmas ...string) string {
+	u := url.URL{Scheme: "file", Path: s.path}
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	// file:/abs/path?... (no authority): SQLite's URI form.
+	return "file:" + u.EscapedPath() + "?" + q.Encode()
+}
+
+func (s *Store) open() error {
+	ctx := context.Background()
+	busy := fmt.Sprintf("busy_timeout(%d)", s.opts.BusyTimeout.Milliseconds())
+	wdb, err := sql.Open("sqlite", s.dsn(busy))
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
+	}
+	s.wdb = wdb
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	conn, err := wdb.Conn(ctx)
+	if err != nil {
+		return wrapDB("open "+s.path, err)
+	}
+	s.wconn = conn
+	if err := s.prepareFile(ctx, conn); err != nil {
+		return err
+	}
+	s.w = newWtx(s, conn)
+
+	rdb, err := sql.Open("sqlite", s.dsn(busy, "query_only(1)"))
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
+	}
+	s.rdb = rdb
+	rdb.SetMaxOpenConns(s.opts.ReadConns)
+	rdb.SetMaxIdleConns(s.opts.ReadConns)
+	if err := rdb.PingContext(ctx); err != nil {
+		return wrapDB("open "+s.path, err)
+	}
+	return nil
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close stops the writer goroutine and closes the database. Requests still
+// queued fail with ErrClosed (nothing of theirs is written); so does every
+// method called after Close. Close is idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.quit)
+		<-s.stopped
+		s.wmu.Lock() // a caller may be running a batch
+		defer s.wmu.Unlock()
+		s.w.closeStmts()
+		s.closeErr = s.closeDBs()
+	})
+	return s.closeErr
+}
+
+func (s *Store) closeDBs() error {
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = wrapDB("close", err)
+		}
+	}
+	if s.wconn != nil {
+		keep(s.wconn.Close())
+	}
+	if s.rdb != nil {
+		keep(s.rdb.Close())
+	}
+	if s.wdb != nil {
+		keep(s.wdb.Close())
+	}
+	return first
+}
+
+// readTx runs fn in a read transaction: every query in it sees one commit.
+func (s *Store) readTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return wrapDB(op, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only: nothing to undo
+	return fn(tx)
+}

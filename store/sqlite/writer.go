@@ -1,0 +1,354 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/batonhq/baton/release"
+)
+
+// Request states: the caller may cancel a pending request; once the writer
+// has claimed it, the caller waits for its result.
+const (
+	pending int32 = iota
+	claimed
+	cancelled
+)
+
+// request is one write: fn runs in the writer goroutine inside the batch
+// transaction, in its own savepoint.
+type request struct {
+	ctx   context.Context
+	fn    func(*wtx) error
+	state atomic.Int32
+	done  chan error // buffered: the writer never blocks on it
+}
+
+// wtx is the writer's connection with its prepared statements. Only the
+// writer goroutine uses it (and Open and Close, before and after it runs).
+type wtx struct {
+	// dirty is set by every write statement: a request that fails with
+	// dirty unset has written nothing and fails alone.
+	dirty bool
+	conn  *sql.Conn
+	ctx   context.Context // never cancelled: a cancelled statement would abort the batch
+	stmts map[string]*sql.Stmt
+
+	// queued holds the column values of the event rows the batch's
+	// requests insert, 9 per row: one multi-row INSERT at the end of the
+	// batch serves them all.
+	queued []any
+	// heads remembers, per release, its row as this writer last committed
+	// it: a hint that spares the append path a read. An entry is used only
+	// when its seq is the caller's expected seq, and the append's UPDATE
+	// checks that seq is still stored: since a committed seq never changes,
+	// the entry then describes the stored row. Cleared whenever a
+	// transaction is rolled back.
+	heads map[release.ID]headState
+}
+
+// headState is a release's row as last committed by this writer.
+type headState struct {
+	seq, schedS, schedNs, snapSeq int64
+	status                        string
+}
+
+// maxHeads bounds the heads cache; it is cleared when full.
+const maxHeads = 4096
+
+func newWtx(_ *Store, conn *sql.Conn) *wtx {
+	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}, heads: map[release.ID]headState{}}
+}
+
+func (w *wtx) setHead(id release.ID, h headState) {
+	if len(w.heads) >= maxHeads {
+		clear(w.heads)
+	}
+	w.heads[id] = h
+}
+
+// queueEvents queues events for the batch's INSERT.
+func (w *wtx) queueEvents(events []release.Event) {
+	w.dirty = true
+	for i := range events {
+		w.queued = append(w.queued, eventArgs(&events[i])...)
+	}
+}
+
+// flushEvents inserts the queued events, up to maxInsertRows a statement.
+func (w *wtx) flushEvents() error {
+	for rest := w.queued; len(rest) > 0; {
+		n := min(len(rest)/9, maxInsertRows)
+		if err := w.exec(insertEventsSQL[n], rest[:9*n]...); err != nil {
+			return wrapDB("inserting events", err)
+		}
+		rest = rest[9*n:]
+	}
+	clear(w.queued)
+	w.queued = w.queued[:0]
+	return nil
+}
+
+// execN runs a write statement and returns the number of rows it changed.
+func (w *wtx) execN(q string, args ...any) (int64, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(w.ctx, args...)
+	if err != nil {
+		w.dirty = true // unknown effect: treat as written
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if n > 0 || err != nil {
+		w.dirty = true
+	}
+	return n, err
+}
+
+// stmt returns the prepared statement for q, preparing it the first time.
+// Every q is a constant of this package, so the cache stays small.
+func (w *wtx) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+// exec runs a write statement.
+func (w *wtx) exec(q string, args ...any) error {
+	w.dirty = true
+	st, err := w.stmt(q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(w.ctx, args...)
+	return err
+}
+
+// writeRow runs a write statement with a RETURNING clause and scans its
+// first row into dest; it returns sql.ErrNoRows when there is none.
+func (w *wtx) writeRow(q string, args []any, dest ...any) error {
+	err := w.queryRow(q, args, dest...)
+	if !errors.Is(err, sql.ErrNoRows) {
+		w.dirty = true // a row came back: it was written (or the effect is unknown)
+	}
+	return err
+}
+
+// queryRow runs q, a SELECT, and scans its first row into dest; it returns
+// sql.ErrNoRows when there is none.
+func (w *wtx) queryRow(q string, args []any, dest ...any) error {
+	st, err := w.stmt(q)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(w.ctx, args...).Scan(dest...)
+}
+
+func (w *wtx) closeStmts() {
+	for q, st := range w.stmts {
+		st.Close()
+		delete(w.stmts, q)
+	}
+}
+
+// write runs fn in a write transaction and returns its error, or the
+// commit's. It returns ctx's error, having written nothing, when ctx is done
+// before the request is taken.
+//
+// When no batch is running the caller runs its own request (and any queued
+// meanwhile) in its goroutine: a lone writer pays no hand-off. Otherwise the
+// request queues for the writer goroutine, which commits everything queued
+// meanwhile in one transaction.
+func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	if s.wmu.TryLock() {
+		if s.closed.Load() {
+			s.wmu.Unlock()
+			return ErrClosed
+		}
+		s.runQueued(r)
+		s.wmu.Unlock()
+		return <-r.done
+	}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.quit:
+		return ErrClosed
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(pending, cancelled) {
+			return ctx.Err()
+		}
+		return <-r.done
+	case <-s.stopped:
+		if r.state.CompareAndSwap(pending, cancelled) {
+			return ErrClosed
+		}
+		return <-r.done
+	}
+}
+
+// runQueued runs first and the requests queued meanwhile (up to MaxBatch)
+// as one batch. s.wmu must be held.
+func (s *Store) runQueued(first *request) {
+	batch := append(s.batch[:0], first)
+fill:
+	for len(batch) < s.opts.MaxBatch {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		default:
+			break fill
+		}
+	}
+	s.runBatch(batch, s.results[:len(batch)])
+	clear(batch)
+	s.batch = batch[:0]
+}
+
+// writeLoop is the writer goroutine: it takes the first queued request,
+// then every other one already queued (up to MaxBatch), and commits them in
+// one transaction, so that concurrent writers share one commit (and, with
+// SyncFull, one fsync).
+func (s *Store) writeLoop() {
+	defer close(s.stopped)
+	for {
+		select {
+		case r := <-s.reqs:
+			s.wmu.Lock()
+			s.runQueued(r)
+			s.wmu.Unlock()
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+// runBatch commits a batch. Each claimed request gets its own result: its
+// fn's error, or the error that failed the whole transaction.
+//
+// A request that fails before writing (a stale expected sequence number,
+// say: the common failure) needs no undo and fails alone. One that fails
+// after writing (an I/O error, a snapshot that cannot be encoded) would
+// leave half its writes: the transaction is rolled back and the batch run
+// again without it. So a batch needs no savepoint per request.
+func (s *Store) runBatch(batch []*request, results []error) {
+	w := s.w
+	clear(results)
+	// Claim the requests whose callers still wait; skip the others.
+	for i, r := range batch {
+		if !r.state.CompareAndSwap(pending, claimed) {
+			batch[i] = nil
+			continue
+		}
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err
+		}
+	}
+	// out marks the requests settled before the batch runs: skipped,
+	// cancelled, or failed after writing in an earlier round.
+	out := make([]bool, len(batch))
+	for i, r := range batch {
+		out[i] = r == nil || results[i] != nil
+	}
+	defer func() {
+		for i, r := range batch {
+			if r != nil {
+				r.done <- results[i]
+			}
+		}
+	}()
+	for {
+		live := 0
+		for i := range batch {
+			if !out[i] {
+				live++
+			}
+		}
+		if live == 0 {
+			return
+		}
+		if err := w.exec("BEGIN IMMEDIATE"); err != nil {
+			clear(w.heads)
+			s.failLive(out, results, wrapDB("begin", err))
+			return
+		}
+		clear(w.queued)
+		w.queued = w.queued[:0]
+		again := false
+		for i, r := range batch {
+			if out[i] {
+				continue
+			}
+			w.dirty = false
+			err := call(r.fn, w)
+			results[i] = err
+			if err != nil && w.dirty {
+				out[i] = true // fails alone; the others run again
+				again = true
+				break
+			}
+		}
+		if again {
+			clear(w.heads)
+			if err := w.exec("ROLLBACK"); err != nil {
+				s.failLive(out, results, wrapDB("rollback", err))
+				return
+			}
+			continue
+		}
+		err := w.flushEvents()
+		if err == nil {
+			err = wrapDB("commit", w.exec("COMMIT"))
+		}
+		if err != nil {
+			clear(w.heads)
+			w.exec("ROLLBACK") //nolint:errcheck // SQLite may have rolled back already
+			s.failLive(out, results, err)
+		}
+		return
+	}
+}
+
+// failLive gives err to every request of the batch that has no error of its
+// own: the transaction they were in is lost, with nothing written.
+func (s *Store) failLive(out []bool, results []error, err error) {
+	for i := range results {
+		if !out[i] && results[i] == nil {
+			results[i] = err
+		}
+	}
+}
+
+// call runs fn, turning a panic (in a host's SnapshotDue, say) into an
+// error so that the writer goroutine survives.
+func call(fn func(*wtx) error, w *wtx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("sqlite: write panicked: %v", v)
+		}
+	}()
+	return fn(w)
+}
