@@ -62,17 +62,14 @@ func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary
 }
 
 func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, child bool) (release.Summary, error) {
-	proc, err := e.store.GetProcess(ctx, p.Process, p.ProcessVersion)
+	pl, err := e.storedPlan(ctx, p.Process, p.ProcessVersion)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return release.Summary{}, fmt.Errorf("executor: create: process %s version %d: %w: %w", p.Process, p.ProcessVersion, ErrNotFound, err)
 		}
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
 	}
-	pl, err := e.planFor(proc)
-	if err != nil {
-		return release.Summary{}, fmt.Errorf("executor: create: %w: %w", ErrInvalid, err)
-	}
+	proc := pl.proc
 	if err := e.reg.ValidateProcess(proc); err != nil {
 		return release.Summary{}, fmt.Errorf("executor: create: %w: %w", ErrInvalid, err)
 	}
@@ -125,7 +122,11 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 		return rel.Summary(), nil
 	}
 	var sum release.Summary
-	err = e.with(ctx, id, func(r *run) error {
+	r, err := e.acquireWith(ctx, id, rel, pl)
+	if err != nil {
+		return rel.Summary(), fmt.Errorf("executor: create: release %s was stored but not started: %w", id, err)
+	}
+	err = e.withRun(ctx, r, func(r *run) error {
 		if r.rel.Status == release.Scheduled {
 			e.timers.stop(timerKey{rel: id, kind: timerStart})
 			r.emit(p.Actor, p.Reason, &release.ReleaseStartedPayload{})
@@ -137,6 +138,43 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 		return rel.Summary(), fmt.Errorf("executor: create: release %s was stored but not started: %w", id, err)
 	}
 	return sum, nil
+}
+
+// storedPlan returns the plan of a stored process version (0: the latest).
+// Stored versions never change, so a version is read and compiled once;
+// finding the latest costs a listing of version numbers.
+func (e *Executor) storedPlan(ctx context.Context, id process.ID, version int) (*plan, error) {
+	if version == 0 {
+		lp := &store.ListProcessVersionsParams{ID: id, Limit: store.MaxLimit}
+		for {
+			page, err := e.store.ListProcessVersions(ctx, lp)
+			if err != nil {
+				return nil, err
+			}
+			if n := len(page.Versions); n > 0 {
+				version = page.Versions[n-1].Version
+			}
+			if page.Next == "" {
+				break
+			}
+			lp.Cursor = page.Next
+		}
+	}
+	e.mu.Lock()
+	pl := e.plans[planKey{id, version}]
+	e.mu.Unlock()
+	if pl != nil {
+		return pl, nil
+	}
+	proc, err := e.store.GetProcess(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	pl, err = e.planFor(proc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return pl, nil
 }
 
 // expected is an activity's expected duration: its own, else the sum of

@@ -227,6 +227,12 @@ func (e *Executor) planFor(p *process.Process) (*plan, error) {
 // acquire returns the release's run, loaded and locked. The caller must
 // call e.releaseRun.
 func (e *Executor) acquire(ctx context.Context, id release.ID) (*run, error) {
+	return e.acquireWith(ctx, id, nil, nil)
+}
+
+// acquireWith is acquire for a release the caller has just made: rel and p,
+// when set, are installed instead of loading the release again.
+func (e *Executor) acquireWith(ctx context.Context, id release.ID, rel *release.Release, p *plan) (*run, error) {
 	for {
 		e.mu.Lock()
 		r := e.runs[id]
@@ -239,6 +245,14 @@ func (e *Executor) acquire(ctx context.Context, id release.ID) (*run, error) {
 		if r.evicted {
 			r.mu.Unlock()
 			continue
+		}
+		if r.rel == nil && rel != nil {
+			if err := r.lock(ctx); err != nil {
+				e.evict(r)
+				r.mu.Unlock()
+				return nil, err
+			}
+			r.install(rel, p)
 		}
 		if r.rel == nil {
 			if err := r.load(ctx); err != nil {
@@ -296,6 +310,12 @@ func (e *Executor) with(ctx context.Context, id release.ID, fn func(r *run) erro
 	if err != nil {
 		return err
 	}
+	return e.withRun(ctx, r, fn)
+}
+
+// withRun is with for a run already acquired.
+func (e *Executor) withRun(ctx context.Context, r *run, fn func(r *run) error) error {
+	var err error
 	err = fn(r)
 	if err != nil {
 		if len(r.pending) > 0 || r.err != nil {

@@ -98,6 +98,34 @@ func idemKey(id release.ID, k release.ActivityKey, attempt int) string {
 
 // load reads the release from the store and rebuilds the run state.
 func (r *run) load(ctx context.Context) error {
+	if err := r.lock(ctx); err != nil {
+		return err
+	}
+	rel, err := r.e.store.GetRelease(ctx, r.id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("executor: release %s: %w: %w", r.id, ErrNotFound, err)
+		}
+		return fmt.Errorf("executor: loading release %s: %w", r.id, err)
+	}
+	p, err := r.e.planFor(rel.Process)
+	if err != nil {
+		return fmt.Errorf("executor: release %s: pinned process: %w", r.id, err)
+	}
+	r.install(rel, p)
+	return nil
+}
+
+// install sets the release the run drives and rebuilds the derived state.
+func (r *run) install(rel *release.Release, p *plan) {
+	r.rel, r.p = rel, p
+	r.init()
+	r.reconcile()
+}
+
+// lock takes the release's lease when the store has leases; r.driver says
+// whether this instance may drive the release.
+func (r *run) lock(ctx context.Context) error {
 	e := r.e
 	r.driver = true
 	if e.leaser != nil && r.lease == nil {
@@ -111,20 +139,6 @@ func (r *run) load(ctx context.Context) error {
 			return fmt.Errorf("executor: release %s: lease: %w", r.id, err)
 		}
 	}
-	rel, err := e.store.GetRelease(ctx, r.id)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("executor: release %s: %w: %w", r.id, ErrNotFound, err)
-		}
-		return fmt.Errorf("executor: loading release %s: %w", r.id, err)
-	}
-	p, err := e.planFor(rel.Process)
-	if err != nil {
-		return fmt.Errorf("executor: release %s: pinned process: %w", r.id, err)
-	}
-	r.rel, r.p = rel, p
-	r.init()
-	r.reconcile()
 	return nil
 }
 

@@ -22,13 +22,18 @@
 //
 // # Writes and reads
 //
-// One writer goroutine owns the write connection. Writes queue to it and it
-// commits all the requests queued meanwhile in one transaction (group
-// commit), each in its own savepoint: a request that fails (a stale
-// expected sequence number: store.ErrConflict) fails alone, and every
-// caller gets its answer after the COMMIT. With SyncFull (the default) that
-// shares one fsync among concurrent writers. Reads run on a pool of read
-// connections, in parallel with the writer. Close stops the writer.
+// Writes share one write connection. A write that finds it idle runs at
+// once, in the caller's goroutine; writes that arrive while a transaction
+// runs queue for a writer goroutine the Store owns, which commits all of
+// them in the next transaction (group commit) and answers every caller
+// after the COMMIT. With SyncFull (the default) concurrent writers so share
+// one fsync. Each request is checked on its own inside the transaction: one
+// that fails its check (a stale expected sequence number: store.ErrConflict)
+// writes nothing and fails alone; one that fails after it has written (an
+// I/O error) is rolled back with the transaction, which runs again without
+// it. The events of a batch go in with shared multi-row INSERTs. Reads run
+// on a pool of read connections, in parallel with the writer, and see the
+// last commit. Close stops the writer goroutine.
 //
 // # Schema and damage
 //

@@ -28,7 +28,14 @@ const (
 	// release's snapshot_seq; qSetIndexed updates them when they change.
 	qAdvanceRelease = `UPDATE releases SET seq = ?, hash = ?, summary = ?
 		WHERE id = ? AND seq = ? AND hash = ? RETURNING status, sched_s, sched_ns, snapshot_seq`
-	qSetIndexed     = `UPDATE releases SET status = ?, sched_s = ?, sched_ns = ? WHERE id = ?`
+	qSetIndexed = `UPDATE releases SET status = ?, sched_s = ?, sched_ns = ? WHERE id = ?`
+	// qAdvanceHead and qAdvanceIndexed are qAdvanceRelease for a writer
+	// that knows the row (wtx.heads): no RETURNING, and the indexed columns
+	// only when they change.
+	qAdvanceHead = `UPDATE releases SET seq = ?, hash = ?, summary = ?, snapshot_seq = ?
+		WHERE id = ? AND seq = ? AND hash = ?`
+	qAdvanceIndexed = `UPDATE releases SET seq = ?, hash = ?, summary = ?, snapshot_seq = ?, status = ?, sched_s = ?, sched_ns = ?
+		WHERE id = ? AND seq = ? AND hash = ?`
 	qSetSnapshotSeq = `UPDATE releases SET snapshot_seq = ? WHERE id = ?`
 	qPutSnapshot    = `INSERT INTO snapshots (release_id, seq, doc) VALUES (?, ?, ?)
 		ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, doc = excluded.doc`
@@ -173,19 +180,10 @@ var insertEventsSQL = func() (qs [maxInsertRows + 1]string) {
 	return qs
 }()
 
+// insertEvents queues the events for the batch's INSERT and stores the
+// snapshot, if any.
 func insertEvents(w *wtx, id release.ID, events []release.Event, snap []byte, snapSeq int64) error {
-	args := make([]any, 0, 9*min(len(events), maxInsertRows))
-	for rest := events; len(rest) > 0; {
-		n := min(len(rest), maxInsertRows)
-		args = args[:0]
-		for i := range n {
-			args = append(args, eventArgs(&rest[i])...)
-		}
-		if err := w.exec(insertEventsSQL[n], args...); err != nil {
-			return wrapDB(fmt.Sprintf("release %s: inserting events %d to %d", id, rest[0].Seq, rest[n-1].Seq), err)
-		}
-		rest = rest[n:]
-	}
+	w.queueEvents(events)
 	if snap != nil {
 		if err := w.exec(qPutSnapshot, string(id), snapSeq, snap); err != nil {
 			return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", id, snapSeq), err)
@@ -222,13 +220,16 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	expected := p.ExpectedSeq
 	linked := chainErr == nil && first.Seq == expected+1
 	return s.write(ctx, func(w *wtx) error {
+		if h, ok := w.heads[row.id]; ok && linked && h.seq == expected {
+			return s.appendKnown(w, r, row, h, events, chainErr)
+		}
 		var (
 			snapSeq, schedS, schedNs int64
 			status                   string
 		)
 		err := sql.ErrNoRows
 		if linked {
-			// The common case in one statement: check the head and move it.
+			// Check the head and move it in one statement.
 			err = w.writeRow(qAdvanceRelease, []any{row.seq, row.hash, row.doc, string(row.id), expected, first.PrevHash[:]},
 				&status, &schedS, &schedNs, &snapSeq)
 		}
@@ -252,8 +253,48 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 				return wrapDB("append to release "+string(row.id)+": updating the summary", err)
 			}
 		}
-		return insertEvents(w, row.id, events, snap, snapSeq)
+		if err := insertEvents(w, row.id, events, snap, snapSeq); err != nil {
+			return err
+		}
+		w.setHead(row.id, headState{seq: row.seq, status: row.status, schedS: row.schedS, schedNs: row.schedNs, snapSeq: snapSeq})
+		return nil
 	})
+}
+
+// appendKnown is the append path when the writer knows the release's row
+// (h, at the expected seq): the snapshot is decided and encoded before
+// anything is written, and one UPDATE checks the head and moves it.
+func (s *Store) appendKnown(w *wtx, r *release.Release, row *summaryRow, h headState, events []release.Event, chainErr error) error {
+	snapSeq := h.snapSeq
+	var snap []byte
+	if s.opts.SnapshotDue(r, snapSeq) {
+		var err error
+		if snap, err = r.MarshalSnapshot(); err != nil {
+			return errf(store.ErrInvalid, "append to release %s: encoding the snapshot: %v", row.id, err)
+		}
+		snapSeq = row.seq
+	}
+	first := &events[0]
+	var n int64
+	var err error
+	if h.status != row.status || h.schedS != row.schedS || h.schedNs != row.schedNs {
+		n, err = w.execN(qAdvanceIndexed, row.seq, row.hash, row.doc, snapSeq, row.status, row.schedS, row.schedNs,
+			string(row.id), h.seq, first.PrevHash[:])
+	} else {
+		n, err = w.execN(qAdvanceHead, row.seq, row.hash, row.doc, snapSeq, string(row.id), h.seq, first.PrevHash[:])
+	}
+	if err != nil {
+		return wrapDB("append to release "+string(row.id)+": updating the summary", err)
+	}
+	if n == 0 {
+		delete(w.heads, row.id)
+		return appendRefused(w, row.id, h.seq, events, chainErr)
+	}
+	if err := insertEvents(w, row.id, events, snap, snapSeq); err != nil {
+		return err
+	}
+	w.setHead(row.id, headState{seq: row.seq, status: row.status, schedS: row.schedS, schedNs: row.schedNs, snapSeq: snapSeq})
+	return nil
 }
 
 // appendRefused explains why an append cannot go on, in the contract's

@@ -100,11 +100,14 @@ func (o *Options) withDefaults() (Options, error) {
 // Store is a store.Store and store.Leaser kept in one SQLite file. It is
 // safe for concurrent use; Open makes one and Close releases it.
 //
-// Writes go to one writer goroutine that owns the only write connection and
-// commits the requests queued meanwhile in one transaction (group commit),
-// each request in its own savepoint, so that a request that fails (a stale
-// expected sequence) fails alone. Reads use a pool of read connections
-// that see the last commit (WAL).
+// Writes share one write connection. A write that finds it idle runs at
+// once in the caller's goroutine; writes that arrive while a transaction
+// runs queue for the writer goroutine, which commits all of them in the
+// next transaction (group commit: with SyncFull, one fsync for the lot).
+// A request that fails its own check (a stale expected sequence number)
+// writes nothing and fails alone; one that fails after writing is rolled
+// back with its transaction, which runs again without it. Reads use a pool
+// of read connections that see the last commit (WAL).
 type Store struct {
 	path string
 	opts Options

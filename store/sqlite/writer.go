@@ -3,8 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/batonhq/baton/release"
 )
 
 // Request states: the caller may cancel a pending request; once the writer
@@ -33,10 +36,78 @@ type wtx struct {
 	conn  *sql.Conn
 	ctx   context.Context // never cancelled: a cancelled statement would abort the batch
 	stmts map[string]*sql.Stmt
+
+	// queued holds the column values of the event rows the batch's
+	// requests insert, 9 per row: one multi-row INSERT at the end of the
+	// batch serves them all.
+	queued []any
+	// heads remembers, per release, its row as this writer last committed
+	// it: a hint that spares the append path a read. An entry is used only
+	// when its seq is the caller's expected seq, and the append's UPDATE
+	// checks that seq is still stored: since a committed seq never changes,
+	// the entry then describes the stored row. Cleared whenever a
+	// transaction is rolled back.
+	heads map[release.ID]headState
 }
 
+// headState is a release's row as last committed by this writer.
+type headState struct {
+	seq, schedS, schedNs, snapSeq int64
+	status                        string
+}
+
+// maxHeads bounds the heads cache; it is cleared when full.
+const maxHeads = 4096
+
 func newWtx(_ *Store, conn *sql.Conn) *wtx {
-	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}}
+	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}, heads: map[release.ID]headState{}}
+}
+
+func (w *wtx) setHead(id release.ID, h headState) {
+	if len(w.heads) >= maxHeads {
+		clear(w.heads)
+	}
+	w.heads[id] = h
+}
+
+// queueEvents queues events for the batch's INSERT.
+func (w *wtx) queueEvents(events []release.Event) {
+	w.dirty = true
+	for i := range events {
+		w.queued = append(w.queued, eventArgs(&events[i])...)
+	}
+}
+
+// flushEvents inserts the queued events, up to maxInsertRows a statement.
+func (w *wtx) flushEvents() error {
+	for rest := w.queued; len(rest) > 0; {
+		n := min(len(rest)/9, maxInsertRows)
+		if err := w.exec(insertEventsSQL[n], rest[:9*n]...); err != nil {
+			return wrapDB("inserting events", err)
+		}
+		rest = rest[9*n:]
+	}
+	clear(w.queued)
+	w.queued = w.queued[:0]
+	return nil
+}
+
+// execN runs a write statement and returns the number of rows it changed.
+func (w *wtx) execN(q string, args ...any) (int64, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(w.ctx, args...)
+	if err != nil {
+		w.dirty = true // unknown effect: treat as written
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if n > 0 || err != nil {
+		w.dirty = true
+	}
+	return n, err
 }
 
 // stmt returns the prepared statement for q, preparing it the first time.
@@ -67,8 +138,11 @@ func (w *wtx) exec(q string, args ...any) error {
 // writeRow runs a write statement with a RETURNING clause and scans its
 // first row into dest; it returns sql.ErrNoRows when there is none.
 func (w *wtx) writeRow(q string, args []any, dest ...any) error {
-	w.dirty = true
-	return w.queryRow(q, args, dest...)
+	err := w.queryRow(q, args, dest...)
+	if !errors.Is(err, sql.ErrNoRows) {
+		w.dirty = true // a row came back: it was written (or the effect is unknown)
+	}
+	return err
 }
 
 // queryRow runs q, a SELECT, and scans its first row into dest; it returns
@@ -217,9 +291,12 @@ func (s *Store) runBatch(batch []*request, results []error) {
 			return
 		}
 		if err := w.exec("BEGIN IMMEDIATE"); err != nil {
+			clear(w.heads)
 			s.failLive(out, results, wrapDB("begin", err))
 			return
 		}
+		clear(w.queued)
+		w.queued = w.queued[:0]
 		again := false
 		for i, r := range batch {
 			if out[i] {
@@ -235,15 +312,21 @@ func (s *Store) runBatch(batch []*request, results []error) {
 			}
 		}
 		if again {
+			clear(w.heads)
 			if err := w.exec("ROLLBACK"); err != nil {
 				s.failLive(out, results, wrapDB("rollback", err))
 				return
 			}
 			continue
 		}
-		if err := w.exec("COMMIT"); err != nil {
+		err := w.flushEvents()
+		if err == nil {
+			err = wrapDB("commit", w.exec("COMMIT"))
+		}
+		if err != nil {
+			clear(w.heads)
 			w.exec("ROLLBACK") //nolint:errcheck // SQLite may have rolled back already
-			s.failLive(out, results, wrapDB("commit", err))
+			s.failLive(out, results, err)
 		}
 		return
 	}
