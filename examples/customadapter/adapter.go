@@ -14,10 +14,10 @@ import (
 // activity succeeds with the ticket's id as output) or rejected (it fails
 // permanently: retrying would not change the board's mind).
 //
-//	- id: change
-//	  uses: change.request
-//	  with: {summary: 'Ship mobile ${{ inputs.version }}', risk: medium}
-//	  outputs: [ticket]
+//   - id: change
+//     uses: change.request
+//     with: {summary: 'Ship mobile ${{ inputs.version }}', risk: medium}
+//     outputs: [ticket]
 //
 // It implements the two optional capabilities: adapters.Validator (a typo
 // in with: is reported when the process is registered, with its path) and

@@ -1,0 +1,29 @@
+// Package hosttest is how a platform team tests its release logic with
+// Baton: its process document (train.yaml) ships with the service, and
+// train_test.go runs it with release/releasetest, fakes for the CI and
+// deployment adapters and scripted people, on a virtual clock: the two-day
+// soak and the change board take milliseconds, and the event log of the
+// happy path is a golden file.
+//
+//	go test ./examples/hosttest
+//	go test ./examples/hosttest -update   # rewrite the golden file
+package hosttest
+
+import (
+	_ "embed"
+
+	"github.com/batonhq/baton/process"
+)
+
+//go:embed train.yaml
+var trainYAML []byte
+
+// Train returns the team's release process.
+func Train() (*process.Process, error) { return process.Parse(trainYAML) }
+
+// Groups are the people behind the groups the process names; in the
+// service they come from the directory.
+var Groups = map[string][]string{
+	"sre": {"sam", "sasha"},
+	"cab": {"carla", "cyrus", "cole"},
+}
