@@ -140,3 +140,43 @@ func TestPollersAndSubprocessesRunInVirtualTimeAndRepeatExactly(t *testing.T) {
 	releasetest.RequireRelease(t, res, releasetest.ReleaseWant{MinDuration: 20 * time.Minute, MaxDuration: 20 * time.Minute})
 	require.Equal(t, string(res.EventLog()), string(run().EventLog()))
 }
+
+const rollout = `
+id: rollout
+phases:
+  - id: ship
+    activities:
+      - id: deploy
+        uses: cd.deploy
+        on-failure: rollback
+        rollback: {uses: cd.rollback}
+      - {id: migrate, uses: db.migrate, depends-on: [deploy]}
+`
+
+func TestAnAbortCancelsTheAdapterThatIsRunning(t *testing.T) {
+	deploy := adaptertest.NewFake("cd.deploy", nil).WithDelay(2 * time.Hour)
+	h := releasetest.NewYAML(t, rollout, &releasetest.Config{Adapters: []adapters.Adapter{
+		deploy, adaptertest.NewFake("cd.rollback", nil), adaptertest.NewFake("db.migrate", nil),
+	}})
+	h.Abort("oncall", "wrong build").After(30 * time.Minute)
+	res := h.Run(t)
+
+	releasetest.RequireRelease(t, res, releasetest.ReleaseWant{Status: release.Aborted, MaxDuration: 30 * time.Minute, MinDuration: 30 * time.Minute})
+	releasetest.RequireActivity(t, res, "ship.deploy", releasetest.ActivityWant{Status: release.ActivityAborted})
+	require.Len(t, deploy.Calls(), 1)
+	require.ErrorIs(t, deploy.Calls()[0].Err, context.Canceled)
+}
+
+func TestAFailureUnderOnFailureRollbackRunsTheRollback(t *testing.T) {
+	rb := adaptertest.NewFake("cd.rollback", nil).WithDelay(5 * time.Minute)
+	h := releasetest.NewYAML(t, rollout, &releasetest.Config{Adapters: []adapters.Adapter{
+		adaptertest.NewFake("cd.deploy", nil).WithDelay(10 * time.Minute).FailPermanently(nil),
+		rb, adaptertest.NewFake("db.migrate", nil),
+	}})
+	res := h.Run(t)
+
+	releasetest.RequireStatus(t, res, release.RolledBack)
+	require.Len(t, rb.Calls(), 1)
+	require.True(t, rb.Calls()[0].Request.Rollback)
+	releasetest.RequireNoEvent(t, res, releasetest.EventWant{Kind: release.KindActivityStarted, Activity: "ship.migrate"})
+}
