@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/memstore"
+	"github.com/batonhq/baton/store/sqlite"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -73,14 +75,17 @@ var noop = adapters.Func("noop", func(context.Context, *adapters.Request) (*adap
 // that ends.
 type benchExecutor struct {
 	ex    *Executor
-	st    *memstore.Store
+	st    store.Store
 	ended chan release.ID
 	stop  func()
 }
 
 func newBenchExecutor(b *testing.B, parallelism int, procs ...*process.Process) *benchExecutor {
+	return newBenchExecutorOn(b, memstore.New(nil), parallelism, procs...)
+}
+
+func newBenchExecutorOn(b *testing.B, st store.Store, parallelism int, procs ...*process.Process) *benchExecutor {
 	b.Helper()
-	st := memstore.New(nil)
 	for _, p := range procs {
 		if _, err := st.PutProcess(context.Background(), &store.PutProcessParams{Process: p}); err != nil {
 			b.Fatal(err)
@@ -120,6 +125,30 @@ func BenchmarkRelease(b *testing.B) {
 	for _, s := range []shape{randomDAG(10000, 2), chain(100), parallel(100), randomDAG(100, 2)} {
 		b.Run(s.name, func(b *testing.B) {
 			be := newBenchExecutor(b, 64, s.process("bench"))
+			defer be.stop()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				be.runRelease(b, "bench")
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(s.deps)), "ns/activity")
+		})
+	}
+}
+
+// BenchmarkReleaseSQLite runs the shapes go-workflows was measured on
+// (100 sequential and 100 parallel no-op activities) on a SQLite file with
+// synchronous=FULL.
+func BenchmarkReleaseSQLite(b *testing.B) {
+	for _, s := range []shape{chain(100), parallel(100)} {
+		b.Run(s.name, func(b *testing.B) {
+			st, err := sqlite.Open(filepath.Join(b.TempDir(), "baton.db"), &sqlite.Options{Synchronous: sqlite.SyncFull})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			be := newBenchExecutorOn(b, st, 100, s.process("bench"))
 			defer be.stop()
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/memstore"
+	"github.com/batonhq/baton/store/sqlite"
 	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/require"
 )
@@ -183,14 +185,16 @@ func workAdapter() adapters.Adapter {
 type world struct {
 	t     *testing.T
 	clock *clock.Mock
-	mem   *memstore.Store
+	mem   store.Store
 	reg   *adapters.Registry
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldOn(t, memstore.New(nil)) }
+
+func newWorldOn(t *testing.T, st store.Store) *world {
 	mc := clock.NewMock()
 	mc.Set(t0)
-	w := &world{t: t, clock: mc, mem: memstore.New(nil), reg: adapters.NewRegistry(workAdapter())}
+	w := &world{t: t, clock: mc, mem: st, reg: adapters.NewRegistry(workAdapter())}
 	p, err := process.Parse([]byte(bigProcess()))
 	require.NoError(t, err)
 	_, err = w.mem.PutProcess(context.Background(), &store.PutProcessParams{Process: p, Now: t0})
@@ -408,4 +412,30 @@ func allEvents(t *testing.T, w *world, id release.ID) []release.Event {
 	evs, err := w.mem.ListEvents(context.Background(), &store.ListEventsParams{Release: id, Limit: store.MaxLimit})
 	require.NoError(t, err)
 	return evs
+}
+
+func TestTheBigReleaseSurvivesACrashOnSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "baton.db")
+	st, err := sqlite.Open(path, nil)
+	require.NoError(t, err)
+	defer func() { _ = st.Close() }()
+	want, _, _, _ := runBig(t, 0, false)
+
+	w := newWorldOn(t, st)
+	first := w.start("a", 12, true) // the 12th write is stored, then the instance dies
+	current := first
+	sum, err := first.ex.Create(context.Background(), &CreateParams{Process: "big", Actor: "alice"})
+	require.NoError(t, err)
+	w.operate(func() release.ID { return sum.ID }, func() *instance { return current }, func() {
+		current.shutdown()
+		current = w.start("b", 0, false)
+	})
+	current.shutdown()
+	require.True(t, first.fs.isCrashed())
+	r, err := st.GetRelease(context.Background(), sum.ID)
+	require.NoError(t, err)
+	require.Equal(t, want, outcomeOf(r))
+	evs := allEvents(t, w, sum.ID)
+	require.NoError(t, release.VerifyChain(evs))
+	requireNoDoubleCompletion(t, evs)
 }
