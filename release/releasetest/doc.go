@@ -60,11 +60,13 @@
 // "don't check". Result.EventLog is the run's event log as JSON lines, fit
 // for a golden file.
 //
-// Known limit: when two executor timers of one release fall due at the very
-// same instant (two activities that failed together with the same backoff),
-// the executor handles them on separate goroutines, so the order of the
-// events they record may differ between runs. Different backoffs, or
-// retries of one activity at a time, repeat exactly.
+// Two adapter failures never land at the same virtual instant: the second
+// is delivered a nanosecond after the first, so the retries they arm do not
+// fall due together (the executor handles timers due at one instant on
+// separate goroutines, in an order that varies). Known limit: other timers
+// that fall due at the very same instant for one release (two equal
+// timeouts started together, a deadline and a retry) can still have their
+// events recorded in either order.
 //
 // This package is a stable extension point for hosts' tests.
 package releasetest

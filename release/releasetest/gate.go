@@ -21,8 +21,9 @@ type gate struct {
 }
 
 type ticket struct {
-	key string
-	ch  chan struct{}
+	key    string
+	failed bool // an answer that is an error
+	ch     chan struct{}
 }
 
 func (g *gate) open() {
@@ -32,8 +33,8 @@ func (g *gate) open() {
 }
 
 // pass waits until the harness lets key through, or ctx is done.
-func (g *gate) pass(ctx context.Context, key string) error {
-	t := &ticket{key: key, ch: make(chan struct{})}
+func (g *gate) pass(ctx context.Context, key string, failed bool) error {
+	t := &ticket{key: key, failed: failed, ch: make(chan struct{})}
 	g.mu.Lock()
 	g.waiting = append(g.waiting, t)
 	notify := g.notify
@@ -57,6 +58,27 @@ func (g *gate) pass(ctx context.Context, key string) error {
 	}
 }
 
+// next reports whether a call waits, and whether the first to go is a
+// failed answer (a call coming back with an error).
+func (g *gate) next() (failed, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.waiting) == 0 {
+		return false, false
+	}
+	return g.waiting[g.smallest()].failed, true
+}
+
+func (g *gate) smallest() int {
+	i := 0
+	for j, t := range g.waiting {
+		if t.key < g.waiting[i].key {
+			i = j
+		}
+	}
+	return i
+}
+
 // admit lets the waiting call with the smallest key through and reports
 // whether there was one.
 func (g *gate) admit() bool {
@@ -65,17 +87,17 @@ func (g *gate) admit() bool {
 	if len(g.waiting) == 0 {
 		return false
 	}
-	i := 0
-	for j, t := range g.waiting {
-		if t.key < g.waiting[i].key {
-			i = j
-		}
-	}
+	i := g.smallest()
 	t := g.waiting[i]
 	g.waiting = slices.Delete(g.waiting, i, i+1)
 	close(t.ch)
 	return true
 }
+
+const (
+	callSuffix   = "\x001"
+	answerSuffix = "\x002"
+)
 
 // idle reports whether no adapter call waits at the gate or runs.
 func (g *gate) idle() bool {
@@ -96,7 +118,7 @@ func (g *gate) call(ctx context.Context, req *adapters.Request, method string, f
 	if req != nil {
 		key = fmt.Sprintf("%s\x00%s\x00%09d\x00%t\x00%s", req.Release, req.Activity, req.Attempt, req.Rollback, method)
 	}
-	if err := g.pass(ctx, key+"\x001"); err != nil {
+	if err := g.pass(ctx, key+callSuffix, false); err != nil {
 		return err
 	}
 	g.add(1)
@@ -104,7 +126,7 @@ func (g *gate) call(ctx context.Context, req *adapters.Request, method string, f
 	g.add(-1)
 	// The answer waits its turn too: two calls that end at the same
 	// virtual instant are delivered in key order.
-	_ = g.pass(ctx, key+"\x002")
+	_ = g.pass(ctx, key+answerSuffix, err != nil)
 	return err
 }
 
