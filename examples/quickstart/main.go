@@ -1,17 +1,3 @@
-// Command quickstart runs Baton's sample release for real: the weekly
-// mobile release train of release.yaml (build, QA with a manual regression
-// run and a sign-off, a production rollout behind feature flags verified by
-// a smoke-test subprocess) on the embedded SQLite store, with local
-// adapters that simulate the CI server, the deployer and the flag service
-// in a few seconds, and scripted people who complete the manual task and
-// give the approval. It shows the release live, then a summary (status,
-// durations per phase, the critical path, the audit chain verified) and the
-// process as a Mermaid graph. The store file is kept, so a second run shows
-// the first release too.
-//
-//	go run ./examples/quickstart                      # run the sample release
-//	go run ./examples/quickstart -db /tmp/b.db        # in another store file
-//	go run ./examples/quickstart -plan [my.yaml]      # only validate and plan a process document
 package main
 
 import (
@@ -19,7 +5,6 @@ import (
 	_ "embed"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"time"
@@ -91,5 +76,3 @@ Flags:
 
 // deadline bounds a whole run; the sample takes about 15s at pace 1.
 const deadline = 2 * time.Minute
-
-var _ io.Writer = os.Stdout
