@@ -47,7 +47,10 @@
 // virtual inside Run; Harness.Clock is the same virtual time for adapters
 // that want a clock. Any adapters.Adapter works; its Validator and Poller
 // capabilities are kept. Adapters that do real I/O (exec, http against a
-// real server) run, but their I/O takes real time.
+// real server) run, but their I/O takes real time. An adapter must not wait
+// on a channel made before Run (outside the bubble): the harness could not
+// tell it is waiting, and Run would hang; make such channels inside the
+// adapter, or use a Fake.
 //
 // Run stops when the release has ended, when nothing more can happen (it
 // waits on a person that no step scripts; Result.Stopped says so and the

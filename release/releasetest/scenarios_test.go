@@ -180,3 +180,14 @@ func TestAFailureUnderOnFailureRollbackRunsTheRollback(t *testing.T) {
 	require.True(t, rb.Calls()[0].Request.Rollback)
 	releasetest.RequireNoEvent(t, res, releasetest.EventWant{Kind: release.KindActivityStarted, Activity: "ship.migrate"})
 }
+
+func TestRunStopsAtTheLimitOfVirtualTime(t *testing.T) {
+	slow := adaptertest.NewFake("cd.deploy", nil).WithDelay(90 * 24 * time.Hour)
+	h := releasetest.NewYAML(t, "id: slow\nphases:\n  - id: a\n    activities: [{id: b, uses: cd.deploy}]\n",
+		&releasetest.Config{Adapters: []adapters.Adapter{slow}, Limit: 7 * 24 * time.Hour})
+	res := h.Run(t)
+	releasetest.RequireStatus(t, res, release.Running)
+	require.Contains(t, res.Stopped, "not ended after 168h0m0s of virtual time")
+	require.Equal(t, res.Start.Add(7*24*time.Hour), res.End)
+	require.ErrorIs(t, slow.Calls()[0].Err, context.Canceled, "the adapter still running is cancelled when Run stops")
+}
