@@ -22,9 +22,8 @@ import (
 	"github.com/batonhq/baton/store/memstore"
 )
 
-// DefaultStart is the virtual time a run begins at when Config.Start is
-// zero: Monday 5 January 2026, 09:00 UTC.
-var DefaultStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+// defaultStart is Config.Start's default.
+func defaultStart() time.Time { return time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC) }
 
 // DefaultLimit bounds the virtual time of a run when Config.Limit is zero.
 const DefaultLimit = 30 * 24 * time.Hour
@@ -37,7 +36,7 @@ const DefaultInitiator = "initiator"
 // the default its comment names.
 type Config struct {
 	// Start is the virtual time the release is created and started at.
-	// Defaults to DefaultStart.
+	// Defaults to Monday 5 January 2026, 09:00 UTC.
 	Start time.Time
 	// Inputs are the release's inputs; the process's defaults fill the
 	// rest. Defaults to none.
@@ -99,7 +98,7 @@ func New(t testing.TB, p *process.Process, cfg *Config) *Harness {
 		c = *cfg
 	}
 	if c.Start.IsZero() {
-		c.Start = DefaultStart
+		c.Start = defaultStart()
 	}
 	if c.Initiator == "" {
 		c.Initiator = DefaultInitiator
