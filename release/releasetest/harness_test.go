@@ -99,3 +99,17 @@ func TestRunTwiceGivesTheSameEventLogByteForByte(t *testing.T) {
 	require.NotEmpty(t, a.EventLog())
 	require.True(t, bytes.Equal(a.EventLog(), b.EventLog()), "event logs differ:\n%s\n----\n%s", a.EventLog(), b.EventLog())
 }
+
+func TestTheReleaseStartsAtTheGivenTimeAndTheClockEndsWithTheRun(t *testing.T) {
+	start := time.Date(2027, 3, 1, 22, 30, 0, 0, time.UTC)
+	h := releasetest.NewYAML(t, "id: one\nphases:\n  - id: a\n    activities: [{id: b, uses: x}]\n", &releasetest.Config{
+		Start:    start,
+		Adapters: []adapters.Adapter{adaptertest.NewFake("x", nil).WithDelay(3 * time.Hour)},
+	})
+	require.Equal(t, start, h.Clock().Now(), "before Run the clock reads Config.Start")
+	res := h.Run(t)
+	require.Equal(t, start, res.Release.CreatedAt)
+	require.Equal(t, start, res.Events[0].Time)
+	require.Equal(t, start.Add(3*time.Hour), res.Release.EndedAt)
+	require.Equal(t, res.End, h.Clock().Now(), "after Run the clock reads the end")
+}
