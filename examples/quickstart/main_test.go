@@ -22,6 +22,7 @@ func TestQuickstartRunsTheSampleReleaseAndKeepsItInTheFile(t *testing.T) {
 	require.Regexp(t, `status\s+Succeeded in`, s)
 	require.Regexp(t, `phases\s+build \S+ · qa \S+ · deploy \S+`, s)
 	require.Regexp(t, `critical path\s+build\.compile → build\.publish → qa\.deploy-staging → qa\.regression → qa\.signoff → deploy\.rollout → deploy\.enable-flags → deploy\.smoke → deploy\.announce`, s)
+	require.Contains(t, s, "deployment mobile-app to production")
 	require.Regexp(t, `audit chain\s+✔ verified: \d+ events of the release \(head [0-9a-f]{12}…\), \d+ of its smoke-tests subprocess`, s)
 	require.Contains(t, s, "holds 1 release(s) of mobile-app")
 	require.Contains(t, s, "flowchart LR")

@@ -204,6 +204,21 @@ func summarize(ctx context.Context, w io.Writer, st store.Store, rel *release.Re
 		return a.EndedAt.Sub(a.StartedAt)
 	})
 	fmt.Fprintf(w, "  critical path  %s (%s of work and waiting)\n", joinRefs(path), round(total))
+	var links []string
+	for _, ph := range rel.Process.Phases {
+		for _, a := range ph.Activities {
+			for _, l := range rel.Activities[release.Key(ph.ID, a.ID)].Links {
+				ref := l.Ref
+				if l.Kind == release.LinkDeployment {
+					ref = l.Service + " to " + l.Environment
+				}
+				links = append(links, fmt.Sprintf("%s %s", l.Kind, ref))
+			}
+		}
+	}
+	if len(links) > 0 {
+		fmt.Fprintf(w, "  links          %s\n", strings.Join(links, " · "))
+	}
 
 	evs, err := allEvents(ctx, st, rel.ID)
 	if err != nil {

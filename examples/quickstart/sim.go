@@ -37,9 +37,16 @@ func simulated(pace float64) *adapters.Registry {
 		}
 		switch pipeline {
 		case "mobile-build":
-			return &adapters.Result{Outputs: map[string]any{"artifact": "mobile-" + str(req, "ref") + ".zip", "commit": "3f9c2e1"}}, nil
+			return &adapters.Result{
+				Outputs: map[string]any{"artifact": "mobile-" + str(req, "ref") + ".zip", "commit": "3f9c2e1"},
+				Links:   []release.Link{{Kind: release.LinkBuild, Ref: "mobile-build#1842", URL: "https://ci.example.com/mobile-build/1842"}},
+			}, nil
 		case "publish":
-			return &adapters.Result{Outputs: map[string]any{"artifact-url": "https://artifacts.example.com/mobile/" + str(req, "artifact")}}, nil
+			url := "https://artifacts.example.com/mobile/" + str(req, "artifact")
+			return &adapters.Result{
+				Outputs: map[string]any{"artifact-url": url},
+				Links:   []release.Link{{Kind: release.LinkArtifact, Ref: str(req, "artifact"), URL: url}},
+			}, nil
 		}
 		return &adapters.Result{}, nil
 	})
