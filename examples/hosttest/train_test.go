@@ -102,10 +102,13 @@ func TestAFlakyBuildIsRetriedWithBackoff(t *testing.T) {
 
 func TestTheInitiatorCannotApproveTheirOwnRelease(t *testing.T) {
 	h := newHarness(t, newFakes(), map[string]any{"version": "5.2.0"})
-	happyPath(h)
-	h.Approve("approve.cab", "riley").ExpectError(executor.ErrForbidden)
+	h.CompleteTask("verify.soak", "watch-dashboards", "sasha").After(24 * time.Hour)
+	h.Approve("approve.cab", "riley").After(time.Hour).ExpectError(executor.ErrForbidden)
+	h.Approve("approve.cab", "carla").After(16 * time.Hour)
+	h.Approve("approve.cab", "cole").After(17 * time.Hour)
 	res := h.Run(t)
 	releasetest.RequireActivity(t, res, "approve.cab", releasetest.ActivityWant{ApprovedBy: []string{"carla", "cole"}})
+	require.Empty(t, res.Unused, "riley's attempt happened (and was refused)")
 }
 
 func TestWithoutAQuorumTheDeadlineRejectsAndTheTrainWaitsForAnOperator(t *testing.T) {

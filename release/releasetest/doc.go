@@ -52,6 +52,9 @@
 // tell it is waiting, and Run would hang; make such channels inside the
 // adapter, or use a Fake.
 //
+// A scripted step that never happened fails the test when Run ends, unless
+// it is marked Optional: it usually means the script is wrong.
+//
 // Run stops when the release has ended, when nothing more can happen (it
 // waits on a person that no step scripts; Result.Stopped says so and the
 // test log lists what waits on whom), or at Config.Limit of virtual time.

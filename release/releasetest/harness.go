@@ -160,7 +160,8 @@ type Result struct {
 	// ended): the time limit, or nothing left that could happen (a
 	// release waiting on a person no step scripts).
 	Stopped string
-	// Unused lists the scripted steps that never happened.
+	// Unused lists the scripted steps that never happened (Run fails the
+	// test for those not marked Optional).
 	Unused []string
 	// Store is the in-memory store the run used.
 	Store store.Store
@@ -313,9 +314,13 @@ func (h *Harness) run(t *testing.T) *Result {
 		res.ChildEvents[s.ID] = events(t, st, s.ID)
 	}
 	slices.SortFunc(res.Children, func(a, b *release.Release) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	var missed []string
 	for _, s := range h.steps {
 		if !s.done {
 			res.Unused = append(res.Unused, s.String())
+			if !s.optional {
+				missed = append(missed, s.String())
+			}
 		}
 	}
 	if stopped != "" {
@@ -324,8 +329,8 @@ func (h *Harness) run(t *testing.T) *Result {
 			t.Logf("releasetest:   %s", describeWait(w))
 		}
 	}
-	if len(res.Unused) > 0 {
-		t.Logf("releasetest: steps that never happened: %s", strings.Join(res.Unused, "; "))
+	if len(missed) > 0 {
+		t.Errorf("releasetest: scripted steps that never happened (mark a step Optional if that is expected): %s", strings.Join(missed, "; "))
 	}
 	return res
 }

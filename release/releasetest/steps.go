@@ -47,6 +47,7 @@ type Step struct {
 	inputs   map[string]any
 	expect   error
 	expectOK bool
+	optional bool
 
 	done bool
 	at   time.Time
@@ -73,6 +74,13 @@ func (s *Step) WithOutputs(outputs map[string]any) *Step { s.outputs = outputs; 
 // (errors.Is), such as executor.ErrForbidden; without it, a refused action
 // fails the test.
 func (s *Step) ExpectError(target error) *Step { s.expect, s.expectOK = target, true; return s }
+
+// Optional says the step may never happen (a Retry in case something
+// fails). Without it, a step that never happened fails the test when Run
+// ends: it usually means the script is wrong (a step on an activity that
+// was already done, or waits behind an earlier step on the same activity
+// that never fitted).
+func (s *Step) Optional() *Step { s.optional = true; return s }
 
 // String describes the step: "bob approves qa.signoff after 2h0m0s".
 func (s *Step) String() string {
