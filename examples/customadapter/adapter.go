@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -95,6 +96,11 @@ func (a *ChangeAdapter) Start(ctx context.Context, req *adapters.Request) (strin
 		return "", err
 	}
 	id, err := a.Desk.Open(ctx, req.IdempotencyKey, summary, risk)
+	if errors.Is(err, ErrBusy) {
+		// Not a failure of this change: ask the executor to try again
+		// later, without using up the retry policy's backoff.
+		return "", adapters.RetryAfter(10*time.Minute, fmt.Errorf("change.request: %w", err))
+	}
 	if err != nil {
 		return "", fmt.Errorf("change.request: opening a ticket: %w", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,13 +14,18 @@ import (
 //
 // Its rules: a low-risk change is approved at once; a medium-risk one
 // after three status checks (an automatic review); a high-risk one waits
-// for the change board (Decide); a high-risk change on a Friday is refused.
+// for the change board (Decide), one at a time (ErrBusy while another is
+// open); a high-risk change on a Friday is refused.
 type Desk struct {
 	mu      sync.Mutex
 	tickets map[string]*ticket
 	byKey   map[string]string // idempotency key -> ticket id
 	opened  chan string       // receives each new ticket id, if not nil
 }
+
+// ErrBusy is returned when a high-risk change is opened while another one
+// waits for the change board.
+var ErrBusy = errors.New("desk: another high-risk change is open")
 
 type ticket struct {
 	id, summary, risk string
@@ -40,12 +46,20 @@ func (d *Desk) Open(_ context.Context, key, summary, risk string) (string, error
 	if id, ok := d.byKey[key]; ok {
 		return id, nil
 	}
+	friday := strings.Contains(strings.ToLower(summary), "friday")
+	if risk == "high" && !friday {
+		for _, t := range d.tickets {
+			if t.risk == "high" && t.state == "open" {
+				return "", fmt.Errorf("%w (%s)", ErrBusy, t.id)
+			}
+		}
+	}
 	id := fmt.Sprintf("CHG-%04d", len(d.tickets)+1)
 	t := &ticket{id: id, summary: summary, risk: risk, state: "open"}
 	switch {
 	case risk == "low":
 		t.state = "approved"
-	case risk == "high" && strings.Contains(strings.ToLower(summary), "friday"):
+	case risk == "high" && friday:
 		t.state, t.reason = "rejected", "no high-risk changes on Fridays"
 	}
 	d.tickets[id], d.byKey[key] = t, id

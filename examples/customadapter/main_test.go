@@ -44,8 +44,17 @@ func TestChangeAdapterKeepsTheAdapterContract(t *testing.T) {
 			}
 			return req("high", "Rotate the payment keys"), started
 		},
-		ValidWith:   []map[string]any{{"summary": "x"}, {"summary": "x", "risk": "high"}, {"summary": "x", "risk": "${{ inputs.risk }}"}},
-		InvalidWith: []map[string]any{{}, {"summary": 3}, {"summary": "x", "risk": "extreme"}, {"summary": "x", "owner": "bob"}},
+		RetryAfter: func(t *testing.T) *adapters.Request {
+			// Another high-risk change already waits for the board.
+			_, err := desk.Open(context.Background(), key(), "Resize the primary database", "high")
+			if err != nil {
+				require.ErrorIs(t, err, ErrBusy) // one was open already
+			}
+			return req("high", "Rotate the payment keys")
+		},
+		RetryAfterDelay: 10 * time.Minute,
+		ValidWith:       []map[string]any{{"summary": "x"}, {"summary": "x", "risk": "high"}, {"summary": "x", "risk": "${{ inputs.risk }}"}},
+		InvalidWith:     []map[string]any{{}, {"summary": 3}, {"summary": "x", "risk": "extreme"}, {"summary": "x", "owner": "bob"}},
 	})
 }
 
