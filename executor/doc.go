@@ -1,4 +1,34 @@
-// Package executor is Baton's runtime: it drives releases over a store and a
-// registry of adapters, durably, with timers on an injected clock, operator
-// actions and many instances sharing one store.
+// Package executor is Baton's runtime: it drives releases over a store and
+// adapters so that the execution rules of the design hold (DESIGN.md §4),
+// survives crashes, and costs little per activity.
+//
+// An Executor creates releases from stored processes (pinning the version,
+// resolving inputs), starts each activity as soon as its dependencies are
+// done (up to a parallelism limit), evaluates `if` conditions and `${{ }}`
+// parameters against the outputs of completed activities, calls adapters
+// with an idempotency key stable per (release, activity, attempt), waits on
+// people for manual tasks and approvals, runs subprocesses as child
+// releases, retries failures with exponential backoff and jitter, and
+// applies each activity's on-failure strategy (hold, fail, ignore,
+// rollback). Operators act through methods (Pause, Resume, Abort, Retry,
+// Ignore, Skip, UpdateTask, Comment, SubmitOutputs, Approve, Reject,
+// RollBack), each checked by Config.Authorize and recorded as an event.
+//
+// Every change is stored before it is acted on. Run resumes unfinished
+// releases after a restart; with a store that implements store.Leaser,
+// several executors share the work, one per release at a time. A release
+// waiting on a person or a timer holds no goroutine and no memory beyond a
+// timer entry: timers (backoff, timeouts, deadlines, scheduled starts) live
+// in one structure waiting on the injected Clock.
+//
+// Usage:
+//
+//	reg := adapters.NewRegistry(adapters.Func("cd.deploy", deploy))
+//	ex, err := executor.New(memstore.New(nil), reg, &executor.Config{Parallelism: 8})
+//	if err != nil { ... }
+//	go ex.Run(ctx)
+//	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "mobile-app", Actor: "alice",
+//		Inputs: map[string]any{"version": "2.4.0"}})
+//	...
+//	err = ex.Approve(ctx, sum.ID, "qa.signoff", &executor.DecisionParams{Actor: "bob"})
 package executor

@@ -1,99 +1,78 @@
-// Command quickstart shows Baton's process model on a sample release: it
-// loads release.yaml, validates it, prints its plan in topological waves
-// with the critical path, and draws it as a Mermaid graph.
-//
-//	go run ./examples/quickstart            # the bundled sample
-//	go run ./examples/quickstart my.yaml    # your own process document
 package main
 
 import (
+	"context"
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"strings"
+	"os/signal"
 	"time"
-
-	"github.com/batonhq/baton/process"
 )
 
 //go:embed release.yaml
 var sample []byte
 
-func main() {
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), `usage: quickstart [process.yaml]
+//go:embed smoke-tests.yaml
+var smokeTests []byte
 
-Loads a Baton process document (the bundled examples/quickstart/release.yaml
-when no file is given), validates it, and prints its plan: the activities in
-topological waves (each wave can run in parallel once the ones before it are
-done), the critical path by expected duration, and a Mermaid graph you can
-paste into any Markdown viewer that renders Mermaid.
+type options struct {
+	db      string
+	plan    bool
+	pace    float64
+	live    bool // redraw the view in place (a terminal)
+	version string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.db, "db", "baton-quickstart.db", "the SQLite store file (created if missing; kept between runs)")
+	flag.BoolVar(&o.plan, "plan", false, "only validate and plan a process document (the sample, or the file given) and draw it")
+	flag.Float64Var(&o.pace, "pace", 1, "scale the simulated work: 0.2 runs five times faster")
+	flag.StringVar(&o.version, "version", "", "the version to release (default 2.4.N, N counting the releases in the store)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), `usage: quickstart [flags]
+       quickstart -plan [process.yaml]
+
+Runs Baton's sample release (examples/quickstart/release.yaml, a weekly
+mobile release train) for real, in about 15 seconds: on the embedded SQLite
+store (the -db file, created if missing), with local adapters that simulate
+a CI build, a deployment and a feature-flag flip, and scripted people who
+complete the manual regression task and approve the QA sign-off. You see
+one line per phase with a progress bar, the running activities and what
+waits on whom, then a summary: status, duration of each phase, the critical
+path, the audit chain verified, the releases kept in the store file (run it
+twice: the first release is still there), and the Mermaid graph.
+
+With -plan it only loads a process document, validates it and prints its
+plan in parallel waves with the critical path.
+
+Flags:
 `)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if err := run(os.Stdout, flag.Args()); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if o.plan {
+		if err := printPlan(os.Stdout, flag.Arg(0)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "quickstart: unexpected argument %q (to plan your own document: quickstart -plan %s)\n", flag.Arg(0), flag.Arg(0))
+		os.Exit(2)
+	}
+	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb" {
+		o.live = true
+	}
+	if err := runRelease(ctx, os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(w io.Writer, args []string) error {
-	data, name := sample, "examples/quickstart/release.yaml (bundled)"
-	if len(args) > 0 {
-		var err error
-		if data, err = os.ReadFile(args[0]); err != nil {
-			return err
-		}
-		name = args[0]
-	}
-	p, err := process.Parse(data)
-	if err != nil {
-		var verr *process.ValidationError
-		if errors.As(err, &verr) {
-			fmt.Fprintf(w, "%s has %d problem(s):\n", name, len(verr.Problems))
-			for _, pr := range verr.Problems {
-				fmt.Fprintf(w, "  %s\n", pr)
-			}
-		}
-		return fmt.Errorf("quickstart: %s is not a valid process", name)
-	}
-	c, err := process.Compile(p)
-	if err != nil {
-		return err
-	}
-	acts := c.Activities()
-	fmt.Fprintf(w, "✔ %s: process %q (%s), %d phases, %d activities, valid\n\n", name, p.ID, p.Name, len(p.Phases), len(acts))
-
-	fmt.Fprintln(w, "Plan (activities in the same wave can run in parallel):")
-	expected := func(r process.ActivityRef) time.Duration { return c.Activity(r).ExpectedDuration.D() }
-	for i, wave := range c.Waves() {
-		parts := make([]string, len(wave))
-		for j, r := range wave {
-			a := c.Activity(r)
-			parts[j] = fmt.Sprintf("%s [%s]", r, describe(a))
-		}
-		fmt.Fprintf(w, "  wave %d: %s\n", i+1, strings.Join(parts, ", "))
-	}
-	path, total := c.CriticalPath(expected)
-	names := make([]string, len(path))
-	for i, r := range path {
-		names[i] = r.String()
-	}
-	fmt.Fprintf(w, "\nCritical path (%s expected): %s\n", total, strings.Join(names, " → "))
-	fmt.Fprintf(w, "\nMermaid graph:\n\n```mermaid\n%s```\n", process.Mermaid(p))
-	return nil
-}
-
-func describe(a *process.Activity) string {
-	switch a.EffectiveType() {
-	case process.Automated:
-		return a.Uses
-	case process.Subprocess:
-		return "subprocess " + string(a.Process)
-	}
-	return string(a.EffectiveType())
-}
+// deadline bounds a whole run; the sample takes about 15s at pace 1.
+const deadline = 2 * time.Minute

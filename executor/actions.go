@@ -1,0 +1,568 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+)
+
+// By names who takes an operator action and why.
+type By struct {
+	Actor  string // required
+	Reason string // required by Abort; recorded with the event
+}
+
+// CreateParams are the arguments of Create.
+type CreateParams struct {
+	// Process and ProcessVersion name the process to run; version 0 means
+	// the latest. The version is pinned into the release.
+	Process        process.ID
+	ProcessVersion int
+	// InputSet names a stored input set of the process (optional); Inputs
+	// override its values and the inputs' defaults.
+	InputSet string
+	Inputs   map[string]any
+	// Name defaults to the process's name; Version is a version label.
+	Name    string
+	Version string
+	// Actor is who creates the release (required); Reason is recorded.
+	Actor  string
+	Reason string
+	// ScheduledFor is when the release starts; zero or past means now.
+	ScheduledFor time.Time
+	Labels       map[string]string
+	// Group and Occurrence are set by a group's scheduler; a second
+	// release of the same group for the same occurrence is refused.
+	Group      release.GroupID
+	Occurrence time.Time
+}
+
+// Create makes a release of a stored process: it resolves and validates the
+// inputs, pins the process version, stores the release and starts it now
+// or at ScheduledFor. It returns the release's summary.
+func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary, error) {
+	if p == nil {
+		return release.Summary{}, invalidf(ActionCreate, "params: required")
+	}
+	if err := e.authorize(ctx, &Action{Kind: ActionCreate, Actor: p.Actor, Reason: p.Reason}); err != nil {
+		return release.Summary{}, err
+	}
+	id, err := release.NewID(e.clock.Now(), nil)
+	if err != nil {
+		return release.Summary{}, err
+	}
+	return e.create(ctx, id, p, false)
+}
+
+func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, child bool) (release.Summary, error) {
+	pl, err := e.storedPlan(ctx, p.Process, p.ProcessVersion)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return release.Summary{}, fmt.Errorf("executor: create: process %s version %d: %w: %w", p.Process, p.ProcessVersion, ErrNotFound, err)
+		}
+		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
+	}
+	proc := pl.proc
+	if err := e.reg.ValidateProcess(proc); err != nil {
+		return release.Summary{}, fmt.Errorf("executor: create: %w: %w", ErrInvalid, err)
+	}
+	var set *process.InputSet
+	if p.InputSet != "" {
+		if set, err = e.store.GetInputSet(ctx, p.InputSet); err != nil {
+			return release.Summary{}, fmt.Errorf("executor: create: input set %q: %w", p.InputSet, err)
+		}
+		if set.Process != proc.ID {
+			return release.Summary{}, invalidf(ActionCreate, "input set %q belongs to process %s, not %s", set.ID, set.Process, proc.ID)
+		}
+	}
+	inputs, err := process.ResolveInputs(proc.Inputs, set, p.Inputs)
+	if err != nil {
+		return release.Summary{}, fmt.Errorf("executor: create: %w: %w", ErrInvalid, err)
+	}
+	now := e.clock.Now()
+	if _, err := pl.compiled.Variables(&process.Scope{Inputs: inputs}); err != nil {
+		return release.Summary{}, fmt.Errorf("executor: create: %w: %w", ErrInvalid, err)
+	}
+	name := p.Name
+	if name == "" {
+		name = proc.Name
+		if name == "" {
+			name = string(proc.ID)
+		}
+	}
+	start := p.ScheduledFor
+	if start.IsZero() || start.Before(now) {
+		start = now
+	}
+	_, total := pl.compiled.CriticalPath(func(ref process.ActivityRef) time.Duration {
+		return expected(pl.compiled.Activity(ref))
+	})
+	rel, ev, err := release.Create(id, now, p.Actor, p.Reason, release.ReleaseCreatedPayload{
+		Name: name, Version: p.Version, Process: proc, Inputs: inputs,
+		Group: p.Group, Occurrence: p.Occurrence,
+		ScheduledFor: start, ExpectedStart: start, ExpectedEnd: start.Add(total),
+		Labels: p.Labels,
+	})
+	if err != nil {
+		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
+	}
+	if err := e.store.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: rel}); err != nil {
+		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
+	}
+	e.publish([]release.Event{ev})
+	if start.After(now) {
+		e.timers.set(timerKey{rel: id, kind: timerStart}, start)
+		return rel.Summary(), nil
+	}
+	var sum release.Summary
+	r, err := e.acquireWith(ctx, id, rel, pl)
+	if err != nil {
+		return rel.Summary(), fmt.Errorf("executor: create: release %s was stored but not started: %w", id, err)
+	}
+	err = e.withRun(ctx, r, func(r *run) error {
+		if r.rel.Status == release.Scheduled {
+			e.timers.stop(timerKey{rel: id, kind: timerStart})
+			r.emit(p.Actor, p.Reason, &release.ReleaseStartedPayload{})
+		}
+		r.onCommit = append(r.onCommit, func() { sum = r.rel.Summary() })
+		return nil
+	})
+	if err != nil {
+		return rel.Summary(), fmt.Errorf("executor: create: release %s was stored but not started: %w", id, err)
+	}
+	return sum, nil
+}
+
+// storedPlan returns the plan of a stored process version (0: the latest).
+// Stored versions never change, so a version is read and compiled once;
+// finding the latest costs a listing of version numbers.
+func (e *Executor) storedPlan(ctx context.Context, id process.ID, version int) (*plan, error) {
+	if version == 0 {
+		lp := &store.ListProcessVersionsParams{ID: id, Limit: store.MaxLimit}
+		for {
+			page, err := e.store.ListProcessVersions(ctx, lp)
+			if err != nil {
+				return nil, err
+			}
+			if n := len(page.Versions); n > 0 {
+				version = page.Versions[n-1].Version
+			}
+			if page.Next == "" {
+				break
+			}
+			lp.Cursor = page.Next
+		}
+	}
+	e.mu.Lock()
+	pl := e.plans[planKey{id, version}]
+	e.mu.Unlock()
+	if pl != nil {
+		return pl, nil
+	}
+	proc, err := e.store.GetProcess(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	pl, err = e.planFor(proc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return pl, nil
+}
+
+// expected is an activity's expected duration: its own, else the sum of
+// its tasks' expected durations.
+func expected(a *process.Activity) time.Duration {
+	if a == nil {
+		return 0
+	}
+	if a.ExpectedDuration > 0 {
+		return a.ExpectedDuration.D()
+	}
+	var d time.Duration
+	for _, t := range a.Tasks {
+		d += t.ExpectedDuration.D()
+	}
+	return d
+}
+
+// act checks an operator action and runs fn on the release, retrying when
+// another writer got there first.
+func (e *Executor) act(ctx context.Context, a *Action, fn func(r *run) error) error {
+	if err := e.authorize(ctx, a); err != nil {
+		return err
+	}
+	for try := 0; ; try++ {
+		err := e.with(ctx, a.Release, fn)
+		if errors.Is(err, store.ErrConflict) && try < 3 {
+			continue
+		}
+		return err
+	}
+}
+
+// activity finds an activity of the release by key.
+func (r *run) activity(action ActionKind, k release.ActivityKey) (int32, *release.ActivityState, error) {
+	i, ok := r.p.index[k]
+	if !ok {
+		return 0, nil, fmt.Errorf("executor: %s: release %s has no activity %q: %w", action, r.id, k, ErrNotFound)
+	}
+	return int32(i), r.state(int32(i)), nil
+}
+
+// Start starts a Scheduled release now, ahead of its time.
+func (e *Executor) Start(ctx context.Context, id release.ID, by By) error {
+	return e.act(ctx, &Action{Kind: ActionStart, Release: id, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
+		if r.rel.Status != release.Scheduled {
+			return releaseState(ActionStart, id, r.rel.Status, release.Scheduled)
+		}
+		e.timers.stop(timerKey{rel: id, kind: timerStart})
+		r.emit(by.Actor, by.Reason, &release.ReleaseStartedPayload{})
+		return nil
+	})
+}
+
+// Pause stops a Running release from starting new activities; those
+// running finish and are recorded.
+func (e *Executor) Pause(ctx context.Context, id release.ID, by By) error {
+	return e.act(ctx, &Action{Kind: ActionPause, Release: id, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
+		if r.rel.Status != release.Running {
+			return releaseState(ActionPause, id, r.rel.Status, release.Running)
+		}
+		r.emit(by.Actor, by.Reason, &release.ReleasePausedPayload{})
+		return nil
+	})
+}
+
+// Resume lets a Paused release go on.
+func (e *Executor) Resume(ctx context.Context, id release.ID, by By) error {
+	return e.act(ctx, &Action{Kind: ActionResume, Release: id, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
+		if r.rel.Status != release.Paused {
+			return releaseState(ActionResume, id, r.rel.Status, release.Paused)
+		}
+		r.emit(by.Actor, by.Reason, &release.ReleaseResumedPayload{})
+		r.reconcile()
+		return nil
+	})
+}
+
+// Abort ends a release that has not ended: running adapters' contexts are
+// cancelled, child releases aborted, and every activity running, waiting
+// or on hold is marked Aborted. The reason is required.
+func (e *Executor) Abort(ctx context.Context, id release.ID, by By) error {
+	if strings.TrimSpace(by.Reason) == "" {
+		return invalidf(ActionAbort, "reason: required to abort a release")
+	}
+	return e.act(ctx, &Action{Kind: ActionAbort, Release: id, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
+		st := r.rel.Status
+		if st.Terminal() {
+			return releaseState(ActionAbort, id, st, release.Scheduled, release.Running, release.Paused)
+		}
+		e.timers.stop(timerKey{rel: id, kind: timerStart})
+		if st != release.Scheduled {
+			r.abortActive(-1, by.Actor, by.Reason)
+			for _, pi := range r.p.phases {
+				if ph := r.rel.Phases[pi.id]; ph.Status == release.PhasePending || ph.Status == release.PhaseRunning {
+					r.emit(by.Actor, by.Reason, &release.PhaseAbortedPayload{Phase: pi.id})
+				}
+			}
+		}
+		r.emit(by.Actor, by.Reason, &release.ReleaseAbortedPayload{})
+		return nil
+	})
+}
+
+// RollBack rolls a Running release back: active work is aborted, then the
+// rollbacks of completed activities run in reverse dependency order, and
+// the release ends RolledBack.
+func (e *Executor) RollBack(ctx context.Context, id release.ID, by By) error {
+	return e.act(ctx, &Action{Kind: ActionRollBack, Release: id, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
+		if r.rel.Status != release.Running {
+			return releaseState(ActionRollBack, id, r.rel.Status, release.Running)
+		}
+		if r.rollingBack {
+			return &StateError{Action: ActionRollBack, Subject: "release " + string(id), Status: "rolling back", Want: []string{"Running without a rollback in progress"}}
+		}
+		r.startRollback("", "", by.Actor, by.Reason)
+		return nil
+	})
+}
+
+// RetryParams are the arguments of Retry.
+type RetryParams struct {
+	Actor  string
+	Reason string
+	// Inputs, when set, replace the named with: parameters (or the child
+	// release's inputs, for a subprocess) for the new attempt.
+	Inputs map[string]any
+}
+
+// Retry starts a new attempt of an activity that is OnHold or Failed.
+func (e *Executor) Retry(ctx context.Context, id release.ID, k release.ActivityKey, p *RetryParams) error {
+	if p == nil {
+		p = &RetryParams{}
+	}
+	return e.act(ctx, &Action{Kind: ActionRetry, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+		i, a, err := r.activity(ActionRetry, k)
+		if err != nil {
+			return err
+		}
+		if a.Status != release.ActivityOnHold && a.Status != release.ActivityFailed {
+			return activityState(ActionRetry, k, a.Status, release.ActivityOnHold, release.ActivityFailed)
+		}
+		if r.rel.Status != release.Running || r.rollingBack {
+			return releaseState(ActionRetry, id, r.rel.Status, release.Running)
+		}
+		e.timers.stop(timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(len(a.Attempts) + 1)})
+		r.start(i, p.Actor, p.Reason, p.Inputs)
+		return nil
+	})
+}
+
+// IgnoreParams are the arguments of Ignore.
+type IgnoreParams struct {
+	Actor  string
+	Reason string
+	// Outputs substitute for the outputs the activity did not produce.
+	Outputs map[string]any
+}
+
+// Ignore marks an OnHold, Failed or Waiting activity Ignored, so its
+// dependents go on; the release then ends PartialSuccess.
+func (e *Executor) Ignore(ctx context.Context, id release.ID, k release.ActivityKey, p *IgnoreParams) error {
+	if p == nil {
+		p = &IgnoreParams{}
+	}
+	return e.act(ctx, &Action{Kind: ActionIgnore, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+		i, a, err := r.activity(ActionIgnore, k)
+		if err != nil {
+			return err
+		}
+		if a.Status != release.ActivityOnHold && a.Status != release.ActivityFailed && a.Status != release.ActivityWaiting {
+			return activityState(ActionIgnore, k, a.Status, release.ActivityOnHold, release.ActivityFailed, release.ActivityWaiting)
+		}
+		if err := checkOutputNames(ActionIgnore, r.p.acts[i].act, p.Outputs); err != nil {
+			return err
+		}
+		r.emit(p.Actor, p.Reason, &release.ActivityIgnoredPayload{Activity: k, Outputs: p.Outputs})
+		r.markDone(i, true)
+		return nil
+	})
+}
+
+// Skip marks a Pending, Waiting or OnHold activity Skipped; dependents go
+// on.
+func (e *Executor) Skip(ctx context.Context, id release.ID, k release.ActivityKey, by By) error {
+	return e.act(ctx, &Action{Kind: ActionSkip, Release: id, Activity: k, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
+		i, a, err := r.activity(ActionSkip, k)
+		if err != nil {
+			return err
+		}
+		if a.Status != release.ActivityPending && a.Status != release.ActivityWaiting && a.Status != release.ActivityOnHold {
+			return activityState(ActionSkip, k, a.Status, release.ActivityPending, release.ActivityWaiting, release.ActivityOnHold)
+		}
+		if r.rel.Status.Terminal() || r.rel.Status == release.Scheduled {
+			return releaseState(ActionSkip, id, r.rel.Status, release.Running, release.Paused)
+		}
+		r.emit(by.Actor, by.Reason, &release.ActivitySkippedPayload{Activity: k})
+		r.markDone(i, true)
+		return nil
+	})
+}
+
+// TaskParams are the arguments of UpdateTask.
+type TaskParams struct {
+	Task string // the task id; required
+	// Status is the new status; empty keeps it.
+	Status release.TaskStatus
+	// Assignees replace the task's assignees; nil keeps them.
+	Assignees []string
+	Actor     string
+	Reason    string
+}
+
+// UpdateTask changes a task of a manual activity (its status, its
+// assignees). When every required task has SUCCEEDED and every declared
+// output is in, the activity succeeds; a required task FAILED fails it.
+func (e *Executor) UpdateTask(ctx context.Context, id release.ID, k release.ActivityKey, p *TaskParams) error {
+	if p == nil {
+		return invalidf(ActionUpdateTask, "params: required")
+	}
+	return e.act(ctx, &Action{Kind: ActionUpdateTask, Release: id, Activity: k, Task: p.Task, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+		i, a, err := r.activity(ActionUpdateTask, k)
+		if err != nil {
+			return err
+		}
+		t := a.Task(p.Task)
+		if t == nil {
+			return fmt.Errorf("executor: %s: activity %s has no task %q: %w", ActionUpdateTask, k, p.Task, ErrNotFound)
+		}
+		if a.Status != release.ActivityRunning && a.Status != release.ActivityWaiting && a.Status != release.ActivityOnHold {
+			return activityState(ActionUpdateTask, k, a.Status, release.ActivityWaiting, release.ActivityOnHold)
+		}
+		if p.Status == "" && p.Assignees == nil {
+			return invalidf(ActionUpdateTask, "nothing to update: give a status or assignees")
+		}
+		if p.Status != "" && !p.Status.Valid() {
+			return invalidf(ActionUpdateTask, "status %q: want TODO, IN_PROGRESS, SUCCEEDED, FAILED or BLOCKED", p.Status)
+		}
+		if p.Status != "" && !t.Status.CanTransition(p.Status) {
+			return &StateError{Action: ActionUpdateTask, Subject: "task " + string(k) + "/" + t.ID, Status: string(t.Status),
+				Want: []string{"a status that can become " + string(p.Status)}}
+		}
+		r.emit(p.Actor, p.Reason, &release.TaskUpdatedPayload{Activity: k, Task: p.Task, Status: p.Status, Assignees: p.Assignees})
+		if a.Status == release.ActivityWaiting {
+			r.checkHuman(i)
+		}
+		return nil
+	})
+}
+
+// CompleteTask marks a task SUCCEEDED (UpdateTask with that status).
+func (e *Executor) CompleteTask(ctx context.Context, id release.ID, k release.ActivityKey, task string, by By) error {
+	return e.UpdateTask(ctx, id, k, &TaskParams{Task: task, Status: release.TaskSucceeded, Actor: by.Actor, Reason: by.Reason})
+}
+
+// CommentParams are the arguments of Comment.
+type CommentParams struct {
+	Activity release.ActivityKey // empty: a comment on the release
+	Task     string              // with Activity: a comment on one of its tasks
+	Text     string              // required
+	Actor    string
+}
+
+// Comment adds a comment to a release, an activity or a task.
+func (e *Executor) Comment(ctx context.Context, id release.ID, p *CommentParams) error {
+	if p == nil || strings.TrimSpace(p.Text) == "" {
+		return invalidf(ActionComment, "text: required")
+	}
+	if p.Task != "" && p.Activity == "" {
+		return invalidf(ActionComment, "task %q: needs an activity", p.Task)
+	}
+	return e.act(ctx, &Action{Kind: ActionComment, Release: id, Activity: p.Activity, Task: p.Task, Actor: p.Actor}, func(r *run) error {
+		if p.Activity != "" {
+			_, a, err := r.activity(ActionComment, p.Activity)
+			if err != nil {
+				return err
+			}
+			if p.Task != "" && a.Task(p.Task) == nil {
+				return fmt.Errorf("executor: %s: activity %s has no task %q: %w", ActionComment, p.Activity, p.Task, ErrNotFound)
+			}
+		}
+		r.emit(p.Actor, "", &release.CommentAddedPayload{Activity: p.Activity, Task: p.Task, Text: p.Text})
+		return nil
+	})
+}
+
+// OutputsParams are the arguments of SubmitOutputs.
+type OutputsParams struct {
+	Outputs map[string]any // by declared output name; at least one
+	Actor   string
+	Reason  string
+}
+
+// SubmitOutputs records outputs of a Waiting manual activity. Names must be
+// among the activity's declared outputs.
+func (e *Executor) SubmitOutputs(ctx context.Context, id release.ID, k release.ActivityKey, p *OutputsParams) error {
+	if p == nil || len(p.Outputs) == 0 {
+		return invalidf(ActionSubmitOutputs, "outputs: at least one is required")
+	}
+	return e.act(ctx, &Action{Kind: ActionSubmitOutputs, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+		i, a, err := r.activity(ActionSubmitOutputs, k)
+		if err != nil {
+			return err
+		}
+		act := r.p.acts[i].act
+		if act.EffectiveType() != process.Manual {
+			return invalidf(ActionSubmitOutputs, "activity %s is %s; outputs are submitted for manual activities", k, act.EffectiveType())
+		}
+		if a.Status != release.ActivityWaiting {
+			return activityState(ActionSubmitOutputs, k, a.Status, release.ActivityWaiting)
+		}
+		if err := checkOutputNames(ActionSubmitOutputs, act, p.Outputs); err != nil {
+			return err
+		}
+		r.emit(p.Actor, p.Reason, &release.OutputsSubmittedPayload{Activity: k, Outputs: p.Outputs})
+		r.checkHuman(i)
+		return nil
+	})
+}
+
+func checkOutputNames(action ActionKind, act *process.Activity, outputs map[string]any) error {
+	if len(act.Outputs) == 0 {
+		return nil
+	}
+	for name := range outputs {
+		if !slices.Contains(act.Outputs, name) {
+			return invalidf(action, "output %q: activity %s declares %s", name, act.ID, strings.Join(act.Outputs, ", "))
+		}
+	}
+	return nil
+}
+
+// DecisionParams are the arguments of Approve and Reject.
+type DecisionParams struct {
+	Actor   string
+	Comment string
+}
+
+// Approve records an approval of a Waiting approval activity by one of its
+// approvers; the activity succeeds once its policy is met.
+func (e *Executor) Approve(ctx context.Context, id release.ID, k release.ActivityKey, p *DecisionParams) error {
+	return e.decide(ctx, ActionApprove, id, k, p)
+}
+
+// Reject records a rejection by one of the approvers: the activity fails
+// and its on-failure strategy applies.
+func (e *Executor) Reject(ctx context.Context, id release.ID, k release.ActivityKey, p *DecisionParams) error {
+	return e.decide(ctx, ActionReject, id, k, p)
+}
+
+func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID, k release.ActivityKey, p *DecisionParams) error {
+	if p == nil {
+		p = &DecisionParams{}
+	}
+	return e.act(ctx, &Action{Kind: action, Release: id, Activity: k, Actor: p.Actor, Reason: p.Comment}, func(r *run) error {
+		i, a, err := r.activity(action, k)
+		if err != nil {
+			return err
+		}
+		pol := r.p.acts[i].act.Approval
+		if pol == nil {
+			return invalidf(action, "activity %s is %s, not an approval", k, r.p.acts[i].act.EffectiveType())
+		}
+		if a.Status != release.ActivityWaiting {
+			return activityState(action, k, a.Status, release.ActivityWaiting)
+		}
+		if pol.ForbidInitiator && p.Actor == r.rel.CreatedBy {
+			return forbiddenf(action, "%s started release %s and the policy of %s forbids the initiator to decide", p.Actor, id, k)
+		}
+		for _, d := range a.Approvals {
+			if d.Actor == p.Actor {
+				return forbiddenf(action, "%s already decided on %s; one person counts once", p.Actor, k)
+			}
+		}
+		eligible, rerr := e.eligible(pol, r.rel.CreatedBy)
+		if !slices.Contains(eligible, p.Actor) {
+			msg := fmt.Sprintf("%s is not an approver of %s (approvers: %s)", p.Actor, k, strings.Join(pol.Approvers, ", "))
+			if rerr != nil {
+				msg += "; " + rerr.Error()
+			}
+			return forbiddenf(action, "%s", msg)
+		}
+		if action == ActionApprove {
+			r.emit(p.Actor, p.Comment, &release.ApprovalGrantedPayload{Activity: k, Comment: p.Comment})
+		} else {
+			r.emit(p.Actor, p.Comment, &release.ApprovalRejectedPayload{Activity: k, Comment: p.Comment})
+		}
+		r.checkHuman(i)
+		return nil
+	})
+}

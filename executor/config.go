@@ -1,0 +1,195 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/batonhq/baton/release"
+)
+
+// Clock is the executor's source of time. benbjohnson/clock's real and mock
+// clocks satisfy it (clock.New(), clock.NewMock()), so tests can drive every
+// timer (retry backoff, timeouts, approval deadlines, scheduled starts,
+// leases) on a fake clock.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// After waits for d to pass and then sends the time on the channel.
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// SystemClock is the wall clock.
+var SystemClock Clock = realClock{}
+
+// ActionKind names an operator action.
+type ActionKind string
+
+// The operator actions. Each is checked by Config.Authorize and recorded as
+// an event.
+const (
+	ActionStart         ActionKind = "start"
+	ActionPause         ActionKind = "pause"
+	ActionResume        ActionKind = "resume"
+	ActionAbort         ActionKind = "abort"
+	ActionRetry         ActionKind = "retry"
+	ActionIgnore        ActionKind = "ignore"
+	ActionSkip          ActionKind = "skip"
+	ActionUpdateTask    ActionKind = "update-task"
+	ActionComment       ActionKind = "comment"
+	ActionSubmitOutputs ActionKind = "submit-outputs"
+	ActionApprove       ActionKind = "approve"
+	ActionReject        ActionKind = "reject"
+	ActionRollBack      ActionKind = "roll-back"
+	ActionCreate        ActionKind = "create"
+)
+
+// Action describes an operator action for Config.Authorize.
+type Action struct {
+	Kind     ActionKind
+	Release  release.ID          // empty for ActionCreate
+	Activity release.ActivityKey // empty for release-wide actions
+	Task     string              // ActionUpdateTask, and ActionComment on a task
+	Actor    string
+	Reason   string
+}
+
+// Observer is told about every event after it is stored, in order per
+// release. Observe is called synchronously by the goroutine that stored the
+// event, with the release's lock held: it must return quickly and must not
+// call back into the Executor. Use Subscribe for a buffered feed.
+type Observer interface {
+	Observe(e release.Event)
+}
+
+// ObserverFunc adapts a function to an Observer.
+type ObserverFunc func(e release.Event)
+
+// Observe calls f(e).
+func (f ObserverFunc) Observe(e release.Event) { f(e) }
+
+// Config tunes an Executor. A nil *Config is valid: every zero field takes
+// the default its comment names.
+type Config struct {
+	// Parallelism bounds the activities of one release that run at once
+	// (automated attempts and subprocesses in flight; activities waiting on
+	// people do not count). Defaults to 16.
+	Parallelism int
+	// Clock is the source of time for every timer. Defaults to SystemClock.
+	Clock Clock
+	// Logger receives operational messages (store errors, lost leases).
+	// Defaults to a logger that discards everything.
+	Logger *slog.Logger
+	// Observers are told about every stored event. Defaults to none.
+	Observers []Observer
+	// Authorize checks an operator action before it is taken; a non-nil
+	// error refuses it (the action returns an error wrapping ErrUnauthorized
+	// and that error). Defaults to allowing everything.
+	Authorize func(ctx context.Context, a *Action) error
+	// ResolveGroup returns the members of an approver group named
+	// "group:NAME" in a process (it receives NAME). Defaults to nil: a
+	// process whose approvers name a group cannot be approved by anyone
+	// through that group, and Approve explains why.
+	ResolveGroup func(ctx context.Context, group string) ([]string, error)
+	// LeaseDuration is how long this instance holds a release it drives when
+	// the store implements store.Leaser; the lease is renewed every third of
+	// it, and another instance takes the release over once it expires.
+	// Defaults to 30s.
+	LeaseDuration time.Duration
+	// RescanInterval is how often Run looks for unfinished releases that no
+	// instance drives (their lease expired) when the store implements
+	// store.Leaser. Defaults to LeaseDuration.
+	RescanInterval time.Duration
+	// InstanceID names this executor as a lease owner and as the actor of
+	// the events it records on its own. Defaults to "executor".
+	InstanceID string
+	// MaxDepth bounds the nesting of subprocesses: a release at depth
+	// MaxDepth cannot start a child. Defaults to 3.
+	MaxDepth int
+	// Jitter is the fraction of each retry backoff that is randomised: a
+	// delay d becomes a value in [d*(1-Jitter), d]. Defaults to 0.2;
+	// a negative value disables jitter.
+	Jitter float64
+	// StoreRetry is how long the executor waits before reloading a release
+	// after the store failed a write. Defaults to 1s.
+	StoreRetry time.Duration
+	// PollInterval is the wait between two polls of a Poller adapter that
+	// does not say, and between two checks of a child release driven by
+	// another instance. Defaults to 10s.
+	PollInterval time.Duration
+}
+
+// The defaults of Config.
+const (
+	DefaultParallelism   = 16
+	DefaultLeaseDuration = 30 * time.Second
+	DefaultInstanceID    = "executor"
+	DefaultMaxDepth      = 3
+	DefaultJitter        = 0.2
+	DefaultStoreRetry    = time.Second
+	DefaultPollInterval  = 10 * time.Second
+)
+
+// withDefaults returns a copy of c with every zero field set to its default,
+// or an error naming a field with an impossible value.
+func (c *Config) withDefaults() (Config, error) {
+	var out Config
+	if c != nil {
+		out = *c
+	}
+	if out.Parallelism < 0 {
+		return out, fmt.Errorf("executor: config: Parallelism %d: must not be negative", out.Parallelism)
+	}
+	if out.Parallelism == 0 {
+		out.Parallelism = DefaultParallelism
+	}
+	if out.Clock == nil {
+		out.Clock = SystemClock
+	}
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.DiscardHandler)
+	}
+	if out.LeaseDuration < 0 {
+		return out, fmt.Errorf("executor: config: LeaseDuration %v: must not be negative", out.LeaseDuration)
+	}
+	if out.LeaseDuration == 0 {
+		out.LeaseDuration = DefaultLeaseDuration
+	}
+	if out.RescanInterval <= 0 {
+		out.RescanInterval = out.LeaseDuration
+	}
+	if out.InstanceID == "" {
+		out.InstanceID = DefaultInstanceID
+	}
+	if out.MaxDepth < 0 {
+		return out, fmt.Errorf("executor: config: MaxDepth %d: must not be negative", out.MaxDepth)
+	}
+	if out.MaxDepth == 0 {
+		out.MaxDepth = DefaultMaxDepth
+	}
+	if out.Jitter == 0 {
+		out.Jitter = DefaultJitter
+	}
+	if out.Jitter < 0 {
+		out.Jitter = 0
+	}
+	if out.Jitter > 1 {
+		return out, fmt.Errorf("executor: config: Jitter %v: must be at most 1", out.Jitter)
+	}
+	if out.StoreRetry <= 0 {
+		out.StoreRetry = DefaultStoreRetry
+	}
+	if out.PollInterval <= 0 {
+		out.PollInterval = DefaultPollInterval
+	}
+	return out, nil
+}
+
+var errNilStore = errors.New("executor: new: store is nil")

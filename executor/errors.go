@@ -1,0 +1,84 @@
+package executor
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/batonhq/baton/release"
+)
+
+// The sentinel errors of the executor (test with errors.Is).
+var (
+	// ErrNotFound: the release, activity, task or process does not exist.
+	// Errors from the store that mean the same also match store.ErrNotFound.
+	ErrNotFound = errors.New("executor: not found")
+	// ErrIllegal: the action does not fit the current state (every
+	// *StateError matches it).
+	ErrIllegal = errors.New("executor: action does not fit the state")
+	// ErrUnauthorized: Config.Authorize refused the action.
+	ErrUnauthorized = errors.New("executor: not authorized")
+	// ErrForbidden: the actor may not take this decision (not an approver,
+	// the release's initiator where the policy forbids it, or a second
+	// decision by the same person).
+	ErrForbidden = errors.New("executor: forbidden")
+	// ErrInvalid: the arguments are wrong (a missing actor or reason, an
+	// unknown output name, inputs that do not fit the process).
+	ErrInvalid = errors.New("executor: invalid argument")
+	// ErrRunning: Run was called while it is already running.
+	ErrRunning = errors.New("executor: already running")
+)
+
+// StateError reports an action that does not fit the state of the release
+// or activity it names:
+//
+//	executor: retry: activity deploy.rollout is Running, not OnHold or Failed
+//
+// It matches ErrIllegal.
+type StateError struct {
+	Action  ActionKind
+	Subject string // "release 0190...", "activity deploy.rollout"
+	Status  string // the current status
+	Want    []string
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("executor: %s: %s is %s, not %s", e.Action, e.Subject, e.Status, orList(e.Want))
+}
+
+// Is reports whether target is ErrIllegal.
+func (e *StateError) Is(target error) bool { return target == ErrIllegal }
+
+func orList(s []string) string {
+	switch len(s) {
+	case 0:
+		return "in a state that allows it"
+	case 1:
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+func activityState(action ActionKind, k release.ActivityKey, status release.ActivityStatus, want ...release.ActivityStatus) error {
+	w := make([]string, len(want))
+	for i, s := range want {
+		w[i] = string(s)
+	}
+	return &StateError{Action: action, Subject: "activity " + string(k), Status: string(status), Want: w}
+}
+
+func releaseState(action ActionKind, id release.ID, status release.Status, want ...release.Status) error {
+	w := make([]string, len(want))
+	for i, s := range want {
+		w[i] = string(s)
+	}
+	return &StateError{Action: action, Subject: "release " + string(id), Status: string(status), Want: w}
+}
+
+func invalidf(action ActionKind, format string, args ...any) error {
+	return fmt.Errorf("executor: %s: %w: %s", action, ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+func forbiddenf(action ActionKind, format string, args ...any) error {
+	return fmt.Errorf("executor: %s: %w: %s", action, ErrForbidden, fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,434 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton/adapters"
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+)
+
+// Executor drives releases over a store and adapters. Create one with New;
+// it is safe for concurrent use. An Executor records events whenever it is
+// called, but it runs adapters and fires timers only while Run runs; what
+// was left undone is picked up from the store when Run starts.
+type Executor struct {
+	store  store.Store
+	leaser store.Leaser // nil when the store has no leases
+	reg    *adapters.Registry
+	cfg    Config
+	clock  Clock
+	log    *slog.Logger
+	timers *timers
+	subs   subscribers
+
+	mu      sync.Mutex
+	runs    map[release.ID]*run // releases held in memory ("hot")
+	plans   map[planKey]*plan
+	running bool
+	runCtx  context.Context // valid while running; adapter contexts derive from it
+	wg      sync.WaitGroup  // goroutines started while running
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
+}
+
+type planKey struct {
+	id      process.ID
+	version int
+}
+
+// New returns an executor over store s and the adapters of reg. A nil cfg
+// takes every default (see Config). When s implements store.Leaser, the
+// executor takes a lease on each release it drives, so several executors
+// may share s.
+func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) {
+	if s == nil {
+		return nil, errNilStore
+	}
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if reg == nil {
+		reg = &adapters.Registry{}
+	}
+	e := &Executor{
+		store: s, reg: reg, cfg: c, clock: c.Clock, log: c.Logger,
+		timers: newTimers(),
+		runs:   map[release.ID]*run{},
+		plans:  map[planKey]*plan{},
+		rng:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+	}
+	if l, ok := s.(store.Leaser); ok {
+		e.leaser = l
+	}
+	return e, nil
+}
+
+// Run drives releases until ctx is done: it first resumes every unfinished
+// release in the store (re-running activities that were running with the
+// same idempotency key, re-arming timers), then runs adapters and fires
+// timers as releases need. When ctx is done it cancels the adapters still
+// running (their attempts stay open in the store, to be re-run by the next
+// Run), waits for every goroutine it started, gives up its leases and
+// returns nil. It returns ErrRunning if Run is already running.
+func (e *Executor) Run(ctx context.Context) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.mu.Lock()
+	if e.running {
+		e.mu.Unlock()
+		return ErrRunning
+	}
+	e.running, e.runCtx = true, runCtx
+	e.wg.Add(1)
+	e.mu.Unlock()
+
+	go func() {
+		defer e.wg.Done()
+		e.timerLoop(runCtx)
+	}()
+	if e.leaser != nil {
+		now := e.clock.Now()
+		e.timers.set(timerKey{kind: timerRenew}, now.Add(e.cfg.LeaseDuration/3))
+		e.timers.set(timerKey{kind: timerRescan}, now.Add(e.cfg.RescanInterval))
+	}
+	e.spawn(func() { e.scan(runCtx) })
+
+	<-runCtx.Done()
+
+	e.mu.Lock()
+	e.running = false
+	e.mu.Unlock()
+	cancel()
+	e.wg.Wait()
+
+	// Forget everything held in memory; the store has it all.
+	e.mu.Lock()
+	runs := e.runs
+	e.runs = map[release.ID]*run{}
+	e.mu.Unlock()
+	for _, r := range runs {
+		r.mu.Lock()
+		r.evicted = true
+		r.cancelFlights()
+		if r.lease != nil {
+			e.releaseLease(r)
+		}
+		r.mu.Unlock()
+	}
+	e.timers.stop(timerKey{kind: timerRenew})
+	e.timers.stop(timerKey{kind: timerRescan})
+	return nil
+}
+
+// spawn runs f on a new goroutine if Run is running, and reports whether
+// it did. Run waits for every such goroutine before it returns.
+func (e *Executor) spawn(f func()) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.running {
+		return false
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// context returns the context adapters run under, or nil when Run is not
+// running.
+func (e *Executor) context() context.Context {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.running {
+		return nil
+	}
+	return e.runCtx
+}
+
+// background is the context for the executor's own store calls.
+func (e *Executor) background() context.Context {
+	if ctx := e.context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// scan resumes every unfinished release in the store.
+func (e *Executor) scan(ctx context.Context) {
+	p := &store.ListReleasesParams{
+		Statuses: []release.Status{release.Scheduled, release.Running, release.Paused},
+		Limit:    store.MaxLimit,
+	}
+	for {
+		page, err := e.store.ListReleases(ctx, p)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("executor: listing unfinished releases", "err", err)
+			}
+			return
+		}
+		for _, s := range page.Releases {
+			if ctx.Err() != nil {
+				return
+			}
+			e.mu.Lock()
+			_, hot := e.runs[s.ID]
+			e.mu.Unlock()
+			if hot {
+				continue
+			}
+			if err := e.with(ctx, s.ID, func(r *run) error { r.reconcile(); return nil }); err != nil && ctx.Err() == nil {
+				e.log.Warn("executor: resuming release", "release", s.ID, "err", err)
+			}
+		}
+		if page.Next == "" {
+			return
+		}
+		p.Cursor = page.Next
+	}
+}
+
+// planFor returns the shared plan of a pinned process.
+func (e *Executor) planFor(p *process.Process) (*plan, error) {
+	k := planKey{p.ID, p.Version}
+	e.mu.Lock()
+	pl := e.plans[k]
+	e.mu.Unlock()
+	if pl != nil {
+		return pl, nil
+	}
+	c, err := process.Compile(p)
+	if err != nil {
+		return nil, err
+	}
+	pl = newPlan(c)
+	e.mu.Lock()
+	if old := e.plans[k]; old != nil {
+		pl = old
+	} else {
+		e.plans[k] = pl
+	}
+	e.mu.Unlock()
+	return pl, nil
+}
+
+// acquire returns the release's run, loaded and locked. The caller must
+// call e.releaseRun.
+func (e *Executor) acquire(ctx context.Context, id release.ID) (*run, error) {
+	return e.acquireWith(ctx, id, nil, nil)
+}
+
+// acquireWith is acquire for a release the caller has just made: rel and p,
+// when set, are installed instead of loading the release again.
+func (e *Executor) acquireWith(ctx context.Context, id release.ID, rel *release.Release, p *plan) (*run, error) {
+	for {
+		e.mu.Lock()
+		r := e.runs[id]
+		if r == nil {
+			r = &run{e: e, id: id}
+			e.runs[id] = r
+		}
+		e.mu.Unlock()
+		r.mu.Lock()
+		if r.evicted {
+			r.mu.Unlock()
+			continue
+		}
+		if r.rel == nil && rel != nil {
+			if err := r.lock(ctx); err != nil {
+				e.evict(r)
+				r.mu.Unlock()
+				return nil, err
+			}
+			r.install(rel, p)
+		}
+		if r.rel == nil {
+			if err := r.load(ctx); err != nil {
+				e.evict(r)
+				r.mu.Unlock()
+				return nil, err
+			}
+		}
+		return r, nil
+	}
+}
+
+// releaseRun unlocks r, evicting it first when nothing is in flight: a
+// release waiting on a person or a timer is kept only in the store (and in
+// the timer structure).
+func (e *Executor) releaseRun(r *run) {
+	if len(r.flights) == 0 && !r.rbPending && r.rel != nil {
+		e.evict(r)
+	}
+	effects := r.effects
+	r.effects = nil
+	r.mu.Unlock()
+	for _, f := range effects {
+		f()
+	}
+}
+
+// evict drops r from memory; r.mu is held.
+func (e *Executor) evict(r *run) {
+	r.evicted = true
+	e.mu.Lock()
+	if e.runs[r.id] == r {
+		delete(e.runs, r.id)
+	}
+	e.mu.Unlock()
+	if r.lease != nil {
+		e.releaseLease(r)
+	}
+}
+
+func (e *Executor) releaseLease(r *run) {
+	err := e.leaser.ReleaseLease(context.Background(), &store.LeaseParams{Key: leaseKey(r.id), Owner: e.cfg.InstanceID, Now: e.clock.Now()})
+	if err != nil {
+		e.log.Debug("executor: releasing lease", "release", r.id, "err", err)
+	}
+	r.lease = nil
+}
+
+func leaseKey(id release.ID) string { return "release/" + string(id) }
+
+// with runs fn on the release's run under its lock, stores the events fn
+// recorded, then performs their effects.
+func (e *Executor) with(ctx context.Context, id release.ID, fn func(r *run) error) error {
+	r, err := e.acquire(ctx, id)
+	if err != nil {
+		return err
+	}
+	return e.withRun(ctx, r, fn)
+}
+
+// withRun is with for a run already acquired.
+func (e *Executor) withRun(ctx context.Context, r *run, fn func(r *run) error) error {
+	var err error
+	err = fn(r)
+	if err != nil {
+		if len(r.pending) > 0 || r.err != nil {
+			r.invalidate(err)
+		}
+	} else {
+		if r.rel != nil {
+			r.drive()
+		}
+		err = r.flush(ctx)
+	}
+	e.releaseRun(r)
+	return err
+}
+
+// onTimer handles a timer that fired.
+func (e *Executor) fire(ctx context.Context, k timerKey) {
+	switch k.kind {
+	case timerRenew:
+		e.renewLeases(ctx)
+		e.timers.set(k, e.clock.Now().Add(e.cfg.LeaseDuration/3))
+		return
+	case timerRescan:
+		e.spawn(func() { e.scan(ctx) })
+		e.timers.set(k, e.clock.Now().Add(e.cfg.RescanInterval))
+		return
+	}
+	e.spawn(func() {
+		err := e.with(ctx, k.rel, func(r *run) error { return r.onTimer(k) })
+		if err != nil && ctx.Err() == nil && !errors.Is(err, errNotDriver) {
+			e.log.Warn("executor: timer", "release", k.rel, "kind", k.kind, "err", err)
+		}
+	})
+}
+
+// renewLeases renews the lease of every release held; a release whose
+// lease was lost is dropped (another instance drives it now).
+func (e *Executor) renewLeases(ctx context.Context) {
+	e.mu.Lock()
+	runs := make([]*run, 0, len(e.runs))
+	for _, r := range e.runs {
+		runs = append(runs, r)
+	}
+	e.mu.Unlock()
+	for _, r := range runs {
+		r.mu.Lock()
+		if r.lease != nil && !r.evicted {
+			_, err := e.leaser.RenewLease(ctx, &store.LeaseParams{Key: leaseKey(r.id), Owner: e.cfg.InstanceID, Now: e.clock.Now(), TTL: e.cfg.LeaseDuration})
+			if err != nil {
+				e.log.Warn("executor: lost the lease of a release", "release", r.id, "err", err)
+				r.lease = nil
+				r.cancelFlights()
+				r.flights = nil
+				r.evicted = true
+				e.mu.Lock()
+				if e.runs[r.id] == r {
+					delete(e.runs, r.id)
+				}
+				e.mu.Unlock()
+			}
+		}
+		r.mu.Unlock()
+	}
+}
+
+// backoff returns the delay before attempt n+1 after n attempts failed,
+// with jitter.
+func (e *Executor) backoff(p *process.RetryPolicy, n int) time.Duration {
+	d := float64(backoffDelay(p, n))
+	if e.cfg.Jitter > 0 {
+		e.rngMu.Lock()
+		f := e.rng.Float64()
+		e.rngMu.Unlock()
+		d -= d * e.cfg.Jitter * f
+	}
+	return time.Duration(d)
+}
+
+// backoffDelay is the policy's delay before attempt n+1, without jitter:
+// Backoff × Multiplier^(n-1), capped at MaxBackoff.
+func backoffDelay(p *process.RetryPolicy, n int) time.Duration {
+	if p == nil {
+		return 0
+	}
+	d := float64(p.Backoff.D())
+	mult := p.Multiplier
+	if mult == 0 {
+		mult = 2
+	}
+	limit := float64(p.MaxBackoff.D())
+	for i := 1; i < n; i++ {
+		d *= mult
+		if limit > 0 && d >= limit {
+			break
+		}
+	}
+	if limit > 0 && d > limit {
+		d = limit
+	}
+	return time.Duration(d)
+}
+
+func (e *Executor) authorize(ctx context.Context, a *Action) error {
+	if a.Actor == "" {
+		return invalidf(a.Kind, "actor: required")
+	}
+	if e.cfg.Authorize == nil {
+		return nil
+	}
+	if err := e.cfg.Authorize(ctx, a); err != nil {
+		return fmt.Errorf("executor: %s: %w: %w", a.Kind, ErrUnauthorized, err)
+	}
+	return nil
+}
+
+var errNotDriver = errors.New("executor: another instance drives this release")

@@ -1,0 +1,449 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/batonhq/baton/adapters"
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
+)
+
+// apply records an adapter call's result.
+func (r *run) apply(res result) {
+	if r.flights[res.act] != res.f {
+		return // stale: timed out, aborted or superseded
+	}
+	delete(r.flights, res.act)
+	res.f.cancel()
+	ai := &r.p.acts[res.act]
+	a := r.state(res.act)
+	if res.f.rollback {
+		r.rbPending = false
+		if !r.rollingBack || (a.Status != release.ActivitySucceeded && a.Status != release.ActivityFailed) {
+			return
+		}
+		p := &release.ActivityRolledBackPayload{Activity: ai.key}
+		if res.err != nil {
+			p.Error = res.err.Error()
+		}
+		r.emit(r.actor(), "rollback", p)
+		return
+	}
+	if a.Status != release.ActivityRunning || len(a.Attempts) != res.f.attempt {
+		return
+	}
+	if r.e.context() == nil && res.err != nil {
+		return // shutting down: the attempt stays open and is re-run
+	}
+	r.busy--
+	r.e.timers.stop(timerKey{rel: r.id, kind: timerTimeout, act: res.act, attempt: int32(res.f.attempt)})
+	if res.err != nil {
+		r.failure(res.act, res.err, false)
+		return
+	}
+	var outputs map[string]any
+	if res.out != nil {
+		outputs = res.out.Outputs
+	}
+	r.emit(r.actor(), "", &release.ActivitySucceededPayload{Activity: ai.key, Outputs: outputs})
+	if res.out != nil {
+		for _, l := range res.out.Links {
+			if l.Validate() == nil {
+				r.emit(r.actor(), "", &release.LinkAddedPayload{Activity: ai.key, Link: l})
+			}
+		}
+	}
+	r.markDone(res.act, true)
+}
+
+// failure handles a failed attempt: a retry after a backoff when the policy
+// allows and the error is not permanent, else the on-failure strategy.
+func (r *run) failure(i int32, err error, timedOut bool) {
+	ai := &r.p.acts[i]
+	a := r.state(i)
+	attempts := len(a.Attempts)
+	limit := 1
+	if ai.act.Retry != nil && ai.act.Retry.MaxAttempts > 0 {
+		limit = ai.act.Retry.MaxAttempts
+	}
+	permanent := adapters.IsPermanent(err)
+	if ai.act.EffectiveType() == process.Automated && !permanent && attempts < limit {
+		r.emit(r.actor(), "", &release.ActivityFailedPayload{Activity: ai.key, Error: err.Error(), TimedOut: timedOut})
+		delay := r.e.backoff(ai.act.Retry, attempts)
+		if d, ok := adapters.RetryDelay(err); ok && d > delay {
+			delay = d
+		}
+		k := timerKey{rel: r.id, kind: timerRetry, act: i, attempt: int32(attempts + 1)}
+		at := r.now().Add(delay)
+		r.onCommit = append(r.onCommit, func() { r.e.timers.set(k, at) })
+		return
+	}
+	r.onFailure(i, err.Error(), timedOut, permanent)
+}
+
+// onFailure applies an activity's on-failure strategy.
+func (r *run) onFailure(i int32, msg string, timedOut, permanent bool) {
+	ai := &r.p.acts[i]
+	a := r.state(i)
+	failed := func() {
+		if a.Status != release.ActivityFailed {
+			r.emit(r.actor(), "", &release.ActivityFailedPayload{Activity: ai.key, Error: msg, TimedOut: timedOut, Permanent: permanent})
+		}
+	}
+	switch ai.act.OnFailure {
+	case process.Fail:
+		failed()
+		r.abortActive(-1, r.actor(), "release failed")
+		r.emit(r.actor(), "", &release.ReleaseFailedPayload{Error: fmt.Sprintf("activity %s failed: %s", ai.key, msg)})
+	case process.Ignore:
+		failed()
+		r.emit(r.actor(), "on-failure: ignore", &release.ActivityIgnoredPayload{Activity: ai.key})
+		r.markDone(i, true)
+	case process.Rollback:
+		failed()
+		r.startRollback(ai.key, msg, r.actor(), "on-failure: rollback")
+	default: // hold
+		r.emit(r.actor(), "", &release.ActivityHeldPayload{Activity: ai.key, Error: msg})
+	}
+}
+
+// abortActive aborts every activity that is running, waiting or on hold
+// (but except), cancelling adapter calls and child releases.
+func (r *run) abortActive(except int32, actor, reason string) {
+	for i := range r.p.acts {
+		i := int32(i)
+		if i == except {
+			continue
+		}
+		a := r.state(i)
+		switch a.Status {
+		case release.ActivityRunning, release.ActivityWaiting, release.ActivityOnHold:
+		default:
+			continue
+		}
+		ai := &r.p.acts[i]
+		wasRunning := a.Status == release.ActivityRunning
+		if !r.emit(actor, reason, &release.ActivityAbortedPayload{Activity: ai.key}) {
+			return
+		}
+		if wasRunning && (ai.act.EffectiveType() == process.Automated || ai.act.EffectiveType() == process.Subprocess) {
+			r.busy--
+		}
+		if f := r.flights[i]; f != nil && !f.rollback {
+			delete(r.flights, i)
+			r.onCommit = append(r.onCommit, f.cancel)
+		}
+		if ai.act.EffectiveType() == process.Subprocess && wasRunning {
+			child := childID(r.id, ai.key, len(a.Attempts))
+			r.effects = append(r.effects, func() {
+				err := r.e.Abort(context.Background(), child, By{Actor: actor, Reason: "parent release: " + reason})
+				if err != nil && !errors.Is(err, ErrIllegal) && !errors.Is(err, ErrNotFound) {
+					r.e.log.Warn("executor: aborting child release", "release", child, "err", err)
+				}
+			})
+		}
+	}
+}
+
+// startRollback enters rollback mode: active work is aborted and the
+// rollbacks of completed activities run, in reverse dependency order.
+func (r *run) startRollback(trigger release.ActivityKey, msg, actor, reason string) {
+	r.abortActive(-1, actor, "rolling back")
+	r.emit(actor, reason, &RollbackStartedPayload{Activity: trigger, Error: msg})
+	r.rollingBack = true
+}
+
+// driveRollback runs the next rollback step, or ends the release
+// RolledBack when none is left.
+func (r *run) driveRollback() {
+	if r.rbPending || r.rel.Status != release.Running {
+		return
+	}
+	for k := len(r.p.order) - 1; k >= 0; k-- {
+		i := r.p.order[k]
+		ai := &r.p.acts[i]
+		if ai.act.Rollback == nil {
+			continue
+		}
+		a := r.state(i)
+		if a.Status != release.ActivitySucceeded && a.Status != release.ActivityFailed {
+			continue
+		}
+		with, err := r.p.compiled.RollbackWith(ai.ref, r.scope)
+		if err != nil {
+			r.emit(r.actor(), "rollback", &release.ActivityRolledBackPayload{Activity: ai.key, Error: "rollback.with: " + err.Error()})
+			continue
+		}
+		r.rbPending = true
+		key := idemKey(r.id, ai.key, len(a.Attempts)) + "/rollback"
+		r.onCommit = append(r.onCommit, func() {
+			r.dispatch(i, len(a.Attempts), with, key, true)
+			if r.flights[i] == nil {
+				r.rbPending = false // not running: the next Run resumes the rollback
+			}
+		})
+		return
+	}
+	r.emit(r.actor(), "", &release.ReleaseRolledBackPayload{Error: r.rollbackError()})
+}
+
+// rollbackError describes what caused the rollback, from the release alone
+// (so a resumed rollback ends with the same error).
+func (r *run) rollbackError() string {
+	for i := range r.p.acts {
+		a := r.state(int32(i))
+		if n := len(a.Attempts); n > 0 && a.Attempts[n-1].Error != "" &&
+			(a.Status == release.ActivityFailed || a.Status == release.ActivityRolledBack) {
+			return fmt.Sprintf("activity %s failed: %s", a.Key, a.Attempts[n-1].Error)
+		}
+	}
+	return "rolled back by an operator"
+}
+
+// checkFinished ends the release when every activity is done.
+func (r *run) checkFinished() {
+	if r.rel.Status != release.Running || r.nDone < r.p.n() || r.err != nil {
+		return
+	}
+	for i := range r.p.acts {
+		if r.state(int32(i)).Status == release.ActivityIgnored {
+			r.emit(r.actor(), "", &release.ReleasePartiallySucceededPayload{})
+			return
+		}
+	}
+	r.emit(r.actor(), "", &release.ReleaseSucceededPayload{})
+}
+
+// checkHuman completes or fails a manual or approval activity whose people
+// have done what it needs.
+func (r *run) checkHuman(i int32) {
+	a := r.state(i)
+	if a.Status != release.ActivityWaiting && a.Status != release.ActivityRunning {
+		return
+	}
+	ai := &r.p.acts[i]
+	switch ai.act.EffectiveType() {
+	case process.Manual:
+		done, failedTask := manualOutcome(ai.act, a)
+		switch {
+		case failedTask != "":
+			r.onFailure(i, fmt.Sprintf("task %s failed", failedTask), false, false)
+		case done:
+			r.emit(r.actor(), "", &release.ActivitySucceededPayload{Activity: ai.key})
+			r.markDone(i, true)
+		}
+	case process.Approval:
+		o := r.approvalOutcome(i)
+		switch {
+		case o.rejectedBy != "":
+			r.onFailure(i, fmt.Sprintf("rejected by %s", o.rejectedBy)+suffix(o.comment), false, false)
+		case o.approved:
+			r.emit(r.actor(), "", &release.ActivitySucceededPayload{Activity: ai.key})
+			r.markDone(i, true)
+		}
+	}
+}
+
+func suffix(comment string) string {
+	if comment == "" {
+		return ""
+	}
+	return ": " + comment
+}
+
+// manualOutcome says whether a manual activity is done: every required
+// task SUCCEEDED (every task, when none is required) and every declared
+// output submitted; or which required task failed.
+func manualOutcome(act *process.Activity, a *release.ActivityState) (done bool, failedTask string) {
+	anyRequired := false
+	for _, t := range a.Tasks {
+		anyRequired = anyRequired || t.Required
+	}
+	done = true
+	for _, t := range a.Tasks {
+		if anyRequired && !t.Required {
+			continue
+		}
+		if t.Status == release.TaskFailed && t.Required {
+			return false, t.ID
+		}
+		if t.Status != release.TaskSucceeded {
+			done = false
+		}
+	}
+	for _, o := range act.Outputs {
+		if _, ok := a.Outputs[o]; !ok {
+			done = false
+		}
+	}
+	return done, ""
+}
+
+type approvalOutcome struct {
+	approved   bool
+	rejectedBy string
+	comment    string
+	have, need int
+	eligible   []string
+	err        error
+}
+
+// approvalOutcome counts the decisions of the current attempt against the
+// activity's policy.
+func (r *run) approvalOutcome(i int32) approvalOutcome {
+	a := r.state(i)
+	pol := r.p.acts[i].act.Approval
+	var o approvalOutcome
+	if pol == nil || len(a.Attempts) == 0 {
+		return o
+	}
+	since := a.Attempts[len(a.Attempts)-1].StartedAt
+	for _, d := range a.Approvals {
+		if d.At.Before(since) {
+			continue
+		}
+		if !d.Approved {
+			o.rejectedBy, o.comment = d.Actor, d.Comment
+			return o
+		}
+		o.have++
+	}
+	o.eligible, o.err = r.e.eligible(pol, r.rel.CreatedBy)
+	switch pol.Rule {
+	case process.Majority:
+		o.need = len(o.eligible)/2 + 1
+	case process.Unanimous:
+		o.need = max(len(o.eligible), 1)
+	default:
+		o.need = max(pol.Min, 1)
+	}
+	o.approved = o.have >= o.need
+	return o
+}
+
+// eligible resolves the approvers of a policy (groups through
+// Config.ResolveGroup), without the initiator when the policy forbids it.
+func (e *Executor) eligible(pol *process.ApprovalPolicy, initiator string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	var errs []error
+	add := func(u string) {
+		if u == "" || seen[u] || (pol.ForbidInitiator && u == initiator) {
+			return
+		}
+		seen[u] = true
+		out = append(out, u)
+	}
+	for _, who := range pol.Approvers {
+		g, ok := strings.CutPrefix(who, "group:")
+		if !ok {
+			add(who)
+			continue
+		}
+		if e.cfg.ResolveGroup == nil {
+			errs = append(errs, fmt.Errorf("group %q: Config.ResolveGroup is not set", g))
+			continue
+		}
+		members, err := e.cfg.ResolveGroup(e.background(), g)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("group %q: %w", g, err))
+			continue
+		}
+		for _, m := range members {
+			add(m)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// onTimer handles one of the release's timers.
+func (r *run) onTimer(k timerKey) error {
+	if !r.driver {
+		return errNotDriver
+	}
+	rel := r.rel
+	switch k.kind {
+	case timerReload:
+		r.reconcile()
+	case timerStart:
+		if rel.Status == release.Scheduled {
+			if r.now().Before(rel.ScheduledFor) {
+				r.e.timers.set(k, rel.ScheduledFor)
+				return nil
+			}
+			r.emit(r.actor(), "scheduled start", &release.ReleaseStartedPayload{})
+			r.reconcile()
+		}
+	case timerRetry:
+		a := r.state(k.act)
+		if a.Status != release.ActivityFailed || len(a.Attempts)+1 != int(k.attempt) || r.rollingBack {
+			return nil
+		}
+		if rel.Status != release.Running {
+			return nil // paused: Resume re-arms it
+		}
+		r.start(k.act, r.actor(), "retry", nil)
+	case timerTimeout:
+		a := r.state(k.act)
+		f := r.flights[k.act]
+		if a.Status != release.ActivityRunning || len(a.Attempts) != int(k.attempt) {
+			return nil
+		}
+		if f != nil {
+			delete(r.flights, k.act)
+			f.cancel()
+		}
+		r.busy--
+		r.failure(k.act, fmt.Errorf("timed out after %v", r.p.acts[k.act].act.Timeout.D()), true)
+	case timerDeadline:
+		a := r.state(k.act)
+		if a.Status != release.ActivityWaiting || len(a.Attempts) != int(k.attempt) {
+			return nil
+		}
+		if rel.Status != release.Running {
+			return nil // paused: Resume re-arms it
+		}
+		ai := &r.p.acts[k.act]
+		if ai.act.Approval.OnDeadline == process.ApproveOnDeadline {
+			r.emit(r.actor(), "deadline passed: approved", &release.ActivitySucceededPayload{Activity: ai.key})
+			r.markDone(k.act, true)
+		} else {
+			r.onFailure(k.act, "approval deadline passed", false, false)
+		}
+	case timerPoll:
+		f := r.flights[k.act]
+		if f == nil || f.poller == nil || f.attempt != int(k.attempt) {
+			return nil
+		}
+		r.e.spawn(func() { r.e.poll(r, k.act, f) })
+	case timerChild:
+		a := r.state(k.act)
+		if a.Status == release.ActivityRunning && len(a.Attempts) == int(k.attempt) {
+			r.checkChild(k.act, int(k.attempt))
+		}
+	}
+	return nil
+}
+
+// reporter collects what an adapter reports. Progress and log lines are
+// not kept (the release model has no place for them yet); links are
+// recorded with the result.
+type reporter struct{}
+
+func (*reporter) Log(string)               {}
+func (*reporter) Progress(float64, string) {}
+func (*reporter) Link(release.Link)        {}
+
+func cloneMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]any, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}

@@ -1,0 +1,672 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton/adapters"
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+)
+
+// KindRollbackStarted is the kind of the event the executor records when a
+// release starts rolling back (an activity failed with on-failure: rollback,
+// or an operator rolled it back). The release package does not know it, so
+// Apply only counts it (Release.Unknown); the executor reads that count to
+// resume a rollback after a restart.
+const KindRollbackStarted release.EventKind = "release.rollback-started"
+
+// RollbackStartedPayload is the payload of KindRollbackStarted.
+type RollbackStartedPayload struct {
+	Activity release.ActivityKey `json:"activity,omitempty"` // the activity whose failure caused it
+	Error    string              `json:"error,omitempty"`
+}
+
+// EventKind returns KindRollbackStarted.
+func (RollbackStartedPayload) EventKind() release.EventKind { return KindRollbackStarted }
+
+// Labels the executor sets on child releases.
+const (
+	LabelParent         = "baton.parent"          // the parent release id
+	LabelParentActivity = "baton.parent-activity" // the subprocess activity's key
+	LabelParentAttempt  = "baton.parent-attempt"  // the attempt of that activity
+	LabelDepth          = "baton.depth"           // nesting depth, 1 for a child of a top-level release
+)
+
+// run is a release held in memory while something is in flight for it. All
+// fields are guarded by mu.
+type run struct {
+	e  *Executor
+	id release.ID
+	mu sync.Mutex
+
+	evicted bool
+	driver  bool         // this instance drives the release (holds its lease, or no leases)
+	lease   *store.Lease // held lease, when the store has leases
+	rel     *release.Release
+	p       *plan
+	scope   *process.Scope
+	depth   int
+
+	remaining []int32 // per graph node: predecessors not done
+	done      []bool  // per graph node
+	phaseLeft []int32 // per phase: activities not done
+	nDone     int
+	ready     []int32 // activities whose predecessors are done (may hold stale entries)
+
+	flights     map[int32]*flight
+	busy        int // automated attempts and subprocesses running (parallelism)
+	rollingBack bool
+	rbPending   bool // a rollback step is queued or running
+
+	qmu      sync.Mutex // guards queue and draining
+	queue    []result
+	draining bool
+
+	pending  []release.Event // recorded, not yet stored
+	onCommit []func()        // run under the lock once pending is stored
+	effects  []func()        // run after the lock is released
+	err      error           // a record failed: the in-memory release is unusable
+}
+
+// flight is an adapter call in progress.
+type flight struct {
+	attempt  int
+	rollback bool
+	cancel   context.CancelFunc
+	req      *adapters.Request
+	poller   adapters.Poller
+	handle   string
+}
+
+// result is what an adapter call returned.
+type result struct {
+	act int32
+	f   *flight
+	out *adapters.Result
+	err error
+}
+
+func idemKey(id release.ID, k release.ActivityKey, attempt int) string {
+	return string(id) + "/" + string(k) + "/" + strconv.Itoa(attempt)
+}
+
+// load reads the release from the store and rebuilds the run state.
+func (r *run) load(ctx context.Context) error {
+	if err := r.lock(ctx); err != nil {
+		return err
+	}
+	rel, err := r.e.store.GetRelease(ctx, r.id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("executor: release %s: %w: %w", r.id, ErrNotFound, err)
+		}
+		return fmt.Errorf("executor: loading release %s: %w", r.id, err)
+	}
+	p, err := r.e.planFor(rel.Process)
+	if err != nil {
+		return fmt.Errorf("executor: release %s: pinned process: %w", r.id, err)
+	}
+	r.install(rel, p)
+	return nil
+}
+
+// install sets the release the run drives and rebuilds the derived state.
+func (r *run) install(rel *release.Release, p *plan) {
+	r.rel, r.p = rel, p
+	r.init()
+	r.reconcile()
+}
+
+// lock takes the release's lease when the store has leases; r.driver says
+// whether this instance may drive the release.
+func (r *run) lock(ctx context.Context) error {
+	e := r.e
+	r.driver = true
+	if e.leaser != nil && r.lease == nil {
+		l, err := e.leaser.AcquireLease(ctx, &store.LeaseParams{Key: leaseKey(r.id), Owner: e.cfg.InstanceID, Now: e.clock.Now(), TTL: e.cfg.LeaseDuration})
+		switch {
+		case err == nil:
+			r.lease = l
+		case errors.Is(err, store.ErrConflict):
+			r.driver = false
+		default:
+			return fmt.Errorf("executor: release %s: lease: %w", r.id, err)
+		}
+	}
+	return nil
+}
+
+// init rebuilds the derived state from r.rel.
+func (r *run) init() {
+	p, rel := r.p, r.rel
+	n := p.n()
+	total := n + len(p.phases)
+	r.remaining = make([]int32, total)
+	for u := range r.remaining {
+		r.remaining[u] = int32(len(p.preds[u]))
+	}
+	r.done = make([]bool, total)
+	r.phaseLeft = make([]int32, len(p.phases))
+	for q, ph := range p.phases {
+		r.phaseLeft[q] = int32(ph.end - ph.first)
+	}
+	r.nDone, r.busy = 0, 0
+	r.ready = r.ready[:0]
+	if r.flights == nil {
+		r.flights = map[int32]*flight{}
+	}
+	r.scope = &process.Scope{
+		Inputs: rel.Inputs,
+		Release: map[string]any{
+			"id": string(rel.ID), "name": rel.Name, "version": rel.Version,
+			"group": string(rel.Group), "scheduled-for": rel.ScheduledFor.UTC().Format(time.RFC3339),
+		},
+		Outputs: func(ref process.ActivityRef) map[string]any {
+			if a := r.rel.Activities[release.Key(ref.Phase, ref.Activity)]; a != nil && a.Status.Done() {
+				return a.Outputs
+			}
+			return nil
+		},
+	}
+	if vars, err := p.compiled.Variables(r.scope); err == nil {
+		r.scope.Vars = vars
+	} else {
+		r.e.log.Warn("executor: evaluating variables", "release", r.id, "err", err)
+	}
+	r.depth, _ = strconv.Atoi(rel.Labels[LabelDepth])
+	r.rollingBack = rel.Unknown[KindRollbackStarted] > 0
+	for i := range p.acts {
+		a := rel.Activities[p.acts[i].key]
+		if a.Status.Done() {
+			r.markDone(int32(i), false)
+		}
+		if a.Status == release.ActivityRunning {
+			if t := p.acts[i].act.EffectiveType(); t == process.Automated || t == process.Subprocess {
+				r.busy++
+			}
+		}
+	}
+	for i := range p.acts {
+		if !r.done[i] && r.remaining[i] == 0 {
+			r.ready = append(r.ready, int32(i))
+		}
+	}
+}
+
+// markDone records that activity (or phase end) u is done and propagates.
+// emit says whether phase events may be recorded (false while rebuilding).
+func (r *run) markDone(u int32, emit bool) {
+	if r.done[u] {
+		return
+	}
+	n := int32(r.p.n())
+	stack := []int32{u}
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if r.done[v] {
+			continue
+		}
+		r.done[v] = true
+		if v < n {
+			r.nDone++
+			q := r.p.acts[v].phase
+			r.phaseLeft[q]--
+			if r.phaseLeft[q] == 0 && emit {
+				r.phaseFinished(q)
+			}
+		}
+		for _, s := range r.p.succs[v] {
+			r.remaining[s]--
+			if r.remaining[s] != 0 {
+				continue
+			}
+			if s >= n {
+				stack = append(stack, s)
+			} else if emit {
+				r.ready = append(r.ready, s)
+			}
+		}
+	}
+}
+
+// phaseFinished records that every activity of phase q is done.
+func (r *run) phaseFinished(q int) {
+	id := r.p.phases[q].id
+	ph := r.rel.Phases[id]
+	switch ph.Status {
+	case release.PhasePending:
+		if r.rel.Status != release.Running {
+			return
+		}
+		r.emit(r.actor(), "", &release.PhaseStartedPayload{Phase: id})
+		fallthrough
+	case release.PhaseRunning, release.PhaseFailed:
+		if ph.Status == release.PhaseFailed {
+			r.emit(r.actor(), "", &release.PhaseStartedPayload{Phase: id})
+		}
+		r.emit(r.actor(), "", &release.PhaseSucceededPayload{Phase: id})
+	}
+}
+
+func (r *run) actor() string { return r.e.cfg.InstanceID }
+
+func (r *run) now() time.Time { return r.e.clock.Now() }
+
+// emit records one event in memory; flush stores it.
+func (r *run) emit(actor, reason string, p release.Payload) bool {
+	if r.err != nil {
+		return false
+	}
+	ev, err := release.NewEvent(r.now(), actor, reason, p)
+	if err == nil {
+		var sealed []release.Event
+		if sealed, err = r.rel.Record(ev); err == nil {
+			r.pending = append(r.pending, sealed...)
+			return true
+		}
+	}
+	r.err = fmt.Errorf("executor: release %s: recording %s: %w", r.id, p.EventKind(), err)
+	return false
+}
+
+// flush stores the recorded events, publishes them and runs the work that
+// waited for them. On failure the run is reset and reloaded later.
+func (r *run) flush(ctx context.Context) error {
+	if r.err != nil {
+		err := r.err
+		r.invalidate(err)
+		return err
+	}
+	if len(r.pending) > 0 {
+		err := r.e.store.AppendEvents(ctx, &store.AppendEventsParams{
+			ExpectedSeq: r.pending[0].Seq - 1, Events: r.pending, Release: r.rel,
+		})
+		if err != nil {
+			r.invalidate(err)
+			return fmt.Errorf("executor: storing events of release %s: %w", r.id, err)
+		}
+		r.e.publish(r.pending)
+		if r.rel.Status.Terminal() && r.rel.Labels[LabelParent] != "" {
+			r.notifyParent()
+		}
+		r.pending = r.pending[:0]
+	}
+	for len(r.onCommit) > 0 {
+		f := r.onCommit[0]
+		r.onCommit = r.onCommit[1:]
+		f()
+	}
+	r.onCommit = nil
+	return nil
+}
+
+// invalidate drops the in-memory release after a failed record or store
+// write; a timer reloads it.
+func (r *run) invalidate(cause error) {
+	r.rel = nil
+	r.pending = nil
+	r.onCommit = nil
+	r.effects = nil
+	r.err = nil
+	r.ready = nil
+	r.rbPending = false
+	delay := r.e.cfg.StoreRetry
+	if errors.Is(cause, store.ErrConflict) {
+		delay = 0
+	}
+	r.e.log.Warn("executor: release state reset", "release", r.id, "err", cause)
+	r.e.timers.set(timerKey{rel: r.id, kind: timerReload}, r.now().Add(delay))
+}
+
+func (r *run) cancelFlights() {
+	for _, f := range r.flights {
+		f.cancel()
+	}
+}
+
+func (r *run) state(i int32) *release.ActivityState { return r.rel.Activities[r.p.acts[i].key] }
+
+// reconcile looks at every activity after a load or a resume and restarts
+// what needs it: attempts that were running, timers, the rollback.
+func (r *run) reconcile() {
+	if !r.driver || r.rel == nil {
+		return
+	}
+	rel := r.rel
+	switch rel.Status {
+	case release.Scheduled:
+		r.e.timers.set(timerKey{rel: r.id, kind: timerStart}, rel.ScheduledFor)
+		return
+	case release.Running, release.Paused:
+	default:
+		return
+	}
+	for i := range r.p.acts {
+		i := int32(i)
+		ai := &r.p.acts[i]
+		a := r.state(i)
+		attempt := len(a.Attempts)
+		switch a.Status {
+		case release.ActivityRunning:
+			switch ai.act.EffectiveType() {
+			case process.Automated:
+				if r.flights[i] == nil && !r.rollingBack {
+					at := a.Attempts[attempt-1]
+					r.armTimeout(i, attempt, at.StartedAt)
+					r.dispatch(i, attempt, at.Inputs, at.IdempotencyKey, false)
+				}
+			case process.Subprocess:
+				r.checkChild(i, attempt)
+			default:
+				r.emit(r.actor(), "", &release.ActivityWaitingPayload{Activity: ai.key})
+				r.checkHuman(i)
+			}
+		case release.ActivityWaiting:
+			if ai.act.EffectiveType() == process.Approval {
+				r.armDeadline(i)
+			}
+			r.checkHuman(i)
+		case release.ActivityFailed:
+			if !r.rollingBack && rel.Status == release.Running {
+				// A failure whose strategy was applied is never left Failed
+				// (except under fail and rollback, which end the release or
+				// set rollingBack): this one waits for its next attempt.
+				at := a.Attempts[attempt-1]
+				k := timerKey{rel: r.id, kind: timerRetry, act: i, attempt: int32(attempt + 1)}
+				if !r.e.timers.has(k) {
+					r.e.timers.set(k, at.EndedAt.Add(r.e.backoff(ai.act.Retry, attempt)))
+				}
+			}
+		}
+	}
+}
+
+// drive starts what can start: ready activities up to the parallelism
+// limit, the next rollback step, the release's end.
+func (r *run) drive() {
+	if !r.driver || r.rel == nil || r.rel.Status != release.Running || r.err != nil {
+		return
+	}
+	if r.rollingBack {
+		r.driveRollback()
+		return
+	}
+	limit := r.e.cfg.Parallelism
+	for len(r.ready) > 0 && r.busy < limit && r.err == nil {
+		i := r.ready[0]
+		r.ready = r.ready[1:]
+		if r.state(i).Status != release.ActivityPending || r.rel.Status != release.Running || r.rollingBack {
+			continue
+		}
+		r.begin(i)
+	}
+	if len(r.ready) == 0 {
+		r.ready = nil
+	}
+	if r.rollingBack {
+		r.driveRollback()
+		return
+	}
+	r.checkFinished()
+}
+
+// begin starts a ready activity: its phase first, then its condition.
+func (r *run) begin(i int32) {
+	ai := &r.p.acts[i]
+	ph := r.rel.Phases[r.p.phases[ai.phase].id]
+	if ph.Status == release.PhasePending {
+		ok, err := r.p.compiled.PhaseEnabled(ph.ID, r.scope)
+		if err != nil {
+			r.e.log.Warn("executor: phase condition", "release", r.id, "phase", ph.ID, "err", err)
+		}
+		if !ok {
+			r.emit(r.actor(), conditionReason(err), &release.PhaseSkippedPayload{Phase: ph.ID})
+			pi := r.p.phases[ai.phase]
+			for j := pi.first; j < pi.end; j++ {
+				if r.state(int32(j)).Status == release.ActivitySkipped {
+					r.markDone(int32(j), true)
+				}
+			}
+			return
+		}
+		r.emit(r.actor(), "", &release.PhaseStartedPayload{Phase: ph.ID})
+	}
+	ok, err := r.p.compiled.ActivityEnabled(ai.ref, r.scope)
+	if err != nil {
+		r.e.log.Warn("executor: activity condition", "release", r.id, "activity", ai.key, "err", err)
+	}
+	if !ok {
+		r.emit(r.actor(), conditionReason(err), &release.ActivitySkippedPayload{Activity: ai.key})
+		r.markDone(i, true)
+		return
+	}
+	r.start(i, r.actor(), "", nil)
+}
+
+func conditionReason(err error) string {
+	if err != nil {
+		return "condition could not be evaluated: " + err.Error()
+	}
+	return "condition is false"
+}
+
+// start begins a new attempt of activity i.
+func (r *run) start(i int32, actor, reason string, override map[string]any) {
+	ai := &r.p.acts[i]
+	a := r.state(i)
+	attempt := len(a.Attempts) + 1
+	key := idemKey(r.id, ai.key, attempt)
+	switch ai.act.EffectiveType() {
+	case process.Automated:
+		with, err := r.p.compiled.With(ai.ref, r.scope)
+		for k, v := range override {
+			if with == nil {
+				with = map[string]any{}
+			}
+			with[k] = v
+		}
+		if err == nil {
+			_, err = r.e.reg.Lookup(ai.act.Uses)
+		}
+		if !r.emit(actor, reason, &release.ActivityStartedPayload{Activity: ai.key, Inputs: with, IdempotencyKey: key}) {
+			return
+		}
+		if err != nil {
+			r.failure(i, adapters.Permanent(err), false)
+			return
+		}
+		r.busy++
+		r.armTimeout(i, attempt, r.now())
+		r.onCommit = append(r.onCommit, func() { r.dispatch(i, attempt, with, key, false) })
+	case process.Manual, process.Approval:
+		if !r.emit(actor, reason, &release.ActivityStartedPayload{Activity: ai.key, Inputs: override, IdempotencyKey: key}) {
+			return
+		}
+		if ai.act.EffectiveType() == process.Manual && attempt > 1 {
+			// A retried manual activity reopens its failed tasks.
+			for _, t := range a.Tasks {
+				if t.Status == release.TaskFailed {
+					r.emit(actor, reason, &release.TaskUpdatedPayload{Activity: ai.key, Task: t.ID, Status: release.TaskTodo})
+				}
+			}
+		}
+		r.emit(r.actor(), "", &release.ActivityWaitingPayload{Activity: ai.key})
+		if ai.act.EffectiveType() == process.Approval {
+			r.armDeadline(i)
+		}
+		r.checkHuman(i)
+	case process.Subprocess:
+		with, err := r.p.compiled.With(ai.ref, r.scope)
+		for k, v := range override {
+			if with == nil {
+				with = map[string]any{}
+			}
+			with[k] = v
+		}
+		if !r.emit(actor, reason, &release.ActivityStartedPayload{Activity: ai.key, Inputs: with, IdempotencyKey: key}) {
+			return
+		}
+		if err != nil {
+			r.failure(i, adapters.Permanent(err), false)
+			return
+		}
+		r.busy++
+		r.startChild(i, attempt, with)
+	}
+}
+
+func (r *run) armTimeout(i int32, attempt int, started time.Time) {
+	if d := r.p.acts[i].act.Timeout.D(); d > 0 {
+		r.e.timers.set(timerKey{rel: r.id, kind: timerTimeout, act: i, attempt: int32(attempt)}, started.Add(d))
+	}
+}
+
+func (r *run) armDeadline(i int32) {
+	pol := r.p.acts[i].act.Approval
+	a := r.state(i)
+	if pol == nil || pol.Deadline <= 0 || len(a.Attempts) == 0 {
+		return
+	}
+	at := a.Attempts[len(a.Attempts)-1].StartedAt.Add(pol.Deadline.D())
+	r.e.timers.set(timerKey{rel: r.id, kind: timerDeadline, act: i, attempt: int32(len(a.Attempts))}, at)
+}
+
+// dispatch runs an adapter call for attempt of activity i (or its rollback)
+// on its own goroutine. It does nothing when Run is not running: the
+// attempt stays Running in the store and the next Run re-runs it.
+func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, rollback bool) {
+	e := r.e
+	base := e.context()
+	if base == nil || r.flights[i] != nil {
+		return
+	}
+	ai := &r.p.acts[i]
+	kind := ai.act.Uses
+	if rollback {
+		kind = ai.act.Rollback.Uses
+	}
+	ad, err := e.reg.Lookup(kind)
+	ctx, cancel := context.WithCancel(base)
+	f := &flight{attempt: attempt, rollback: rollback, cancel: cancel}
+	f.req = &adapters.Request{
+		Release: r.id, ReleaseName: r.rel.Name, Activity: ai.key, Attempt: attempt,
+		IdempotencyKey: key, With: cloneMap(with), Inputs: r.rel.Inputs, Rollback: rollback,
+		Reporter: &reporter{},
+	}
+	r.flights[i] = f
+	var run func()
+	switch {
+	case err != nil:
+		run = func() { e.deliver(r, result{act: i, f: f, err: adapters.Permanent(err)}) }
+	default:
+		if p, ok := ad.(adapters.Poller); ok {
+			f.poller = p
+			run = func() {
+				h, err := p.Start(ctx, f.req)
+				if err != nil {
+					e.deliver(r, result{act: i, f: f, err: err})
+					return
+				}
+				e.polled(r, i, f, h)
+			}
+		} else {
+			run = func() {
+				out, err := ad.Run(ctx, f.req)
+				e.deliver(r, result{act: i, f: f, out: out, err: err})
+			}
+		}
+	}
+	if !e.spawn(run) {
+		delete(r.flights, i)
+		cancel()
+	}
+}
+
+// polled records a Poller's handle and arms the poll timer.
+func (e *Executor) polled(r *run, i int32, f *flight, handle string) {
+	r.mu.Lock()
+	f.handle = handle
+	r.mu.Unlock()
+	e.timers.set(timerKey{rel: r.id, kind: timerPoll, act: i, attempt: int32(f.attempt)}, e.clock.Now())
+}
+
+// poll checks a Poller's work once.
+func (e *Executor) poll(r *run, i int32, f *flight) {
+	ctx := e.context()
+	if ctx == nil {
+		return
+	}
+	st, err := f.poller.Poll(ctx, f.req, f.handle)
+	if err != nil || st.Done {
+		var out *adapters.Result
+		if st.Done {
+			out = st.Result
+		}
+		e.deliver(r, result{act: i, f: f, out: out, err: err})
+		return
+	}
+	d := st.After
+	if d <= 0 {
+		d = e.cfg.PollInterval
+	}
+	e.timers.set(timerKey{rel: r.id, kind: timerPoll, act: i, attempt: int32(f.attempt)}, e.clock.Now().Add(d))
+}
+
+// deliver hands an adapter's result to its release. Results that arrive
+// while another goroutine applies results are queued and applied by it in
+// one batch (one store append).
+func (e *Executor) deliver(r *run, res result) {
+	r.qmu.Lock()
+	r.queue = append(r.queue, res)
+	if r.draining {
+		r.qmu.Unlock()
+		return
+	}
+	r.draining = true
+	r.qmu.Unlock()
+	for {
+		r.qmu.Lock()
+		batch := r.queue
+		r.queue = nil
+		if len(batch) == 0 {
+			r.draining = false
+			r.qmu.Unlock()
+			return
+		}
+		r.qmu.Unlock()
+		r.mu.Lock()
+		if r.evicted {
+			r.mu.Unlock()
+			continue
+		}
+		ctx := e.background()
+		if r.rel == nil {
+			if err := r.load(ctx); err != nil {
+				e.log.Warn("executor: reloading release", "release", r.id, "err", err)
+				for _, res := range batch {
+					if r.flights[res.act] == res.f {
+						delete(r.flights, res.act)
+					}
+				}
+				e.timers.set(timerKey{rel: r.id, kind: timerReload}, e.clock.Now().Add(e.cfg.StoreRetry))
+				e.releaseRun(r)
+				continue
+			}
+		}
+		for _, res := range batch {
+			r.apply(res)
+		}
+		r.drive()
+		if err := r.flush(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("executor: storing results", "release", r.id, "err", err)
+		}
+		e.releaseRun(r)
+	}
+}

@@ -1,0 +1,177 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/batonhq/baton/adapters"
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+	"github.com/google/uuid"
+)
+
+// childNamespace derives child release ids: a child's id is a function of
+// its parent, activity and attempt, so that creating it again after a crash
+// finds the one already made.
+var childNamespace = uuid.MustParse("6f0c1d9e-2b5a-4c43-9a1e-5d0b7c3e8f21")
+
+func childID(parent release.ID, k release.ActivityKey, attempt int) release.ID {
+	return release.ID(uuid.NewSHA1(childNamespace, []byte(idemKey(parent, k, attempt))).String())
+}
+
+// startChild creates and starts the child release of a subprocess attempt
+// once the attempt is stored.
+func (r *run) startChild(i int32, attempt int, with map[string]any) {
+	ai := &r.p.acts[i]
+	parent, depth := r.id, r.depth
+	name := r.rel.Name + " / " + string(ai.key)
+	r.effects = append(r.effects, func() {
+		e := r.e
+		ctx := e.background()
+		id := childID(parent, ai.key, attempt)
+		var err error
+		if depth+1 > e.cfg.MaxDepth {
+			err = adapters.Permanent(fmt.Errorf("subprocess nesting too deep: a release at depth %d cannot start a child (limit %d)", depth, e.cfg.MaxDepth))
+		} else {
+			_, err = e.create(ctx, id, &CreateParams{
+				Process: ai.act.Process, ProcessVersion: ai.act.ProcessVersion, Inputs: with,
+				Name: name, Actor: e.cfg.InstanceID, Reason: "subprocess of " + string(parent),
+				Labels: map[string]string{
+					LabelParent: string(parent), LabelParentActivity: string(ai.key),
+					LabelParentAttempt: strconv.Itoa(attempt), LabelDepth: strconv.Itoa(depth + 1),
+				},
+			}, true)
+			if errors.Is(err, store.ErrAlreadyExists) {
+				err = nil
+				e.resumeChild(ctx, id)
+			}
+		}
+		if err != nil {
+			e.childEnded(parent, ai.key, attempt, nil, adapters.Permanent(err))
+		}
+	})
+}
+
+// resumeChild makes sure a child release that exists is started.
+func (e *Executor) resumeChild(ctx context.Context, id release.ID) {
+	err := e.with(ctx, id, func(r *run) error {
+		if r.rel.Status == release.Scheduled {
+			r.emit(r.actor(), "subprocess", &release.ReleaseStartedPayload{})
+			r.reconcile()
+		}
+		if r.rel.Status.Terminal() {
+			r.notifyParent()
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Warn("executor: resuming child release", "release", id, "err", err)
+	}
+}
+
+// checkChild looks at the child of a running subprocess attempt after a
+// reload: it may have ended, or not exist yet.
+func (r *run) checkChild(i int32, attempt int) {
+	ai := &r.p.acts[i]
+	id := childID(r.id, ai.key, attempt)
+	parent := r.id
+	r.effects = append(r.effects, func() {
+		e := r.e
+		ctx := e.background()
+		sum, err := e.store.GetReleaseSummary(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			e.with(ctx, parent, func(r *run) error {
+				a := r.state(i)
+				if a.Status == release.ActivityRunning && len(a.Attempts) == attempt {
+					r.startChild(i, attempt, a.Attempts[attempt-1].Inputs)
+				}
+				return nil
+			})
+			return
+		case err != nil:
+			e.log.Warn("executor: checking child release", "release", id, "err", err)
+		case sum.Status.Terminal():
+			e.resumeChild(ctx, id) // notifies the parent
+			return
+		}
+		// Still running (perhaps on another instance): look again later.
+		e.timers.set(timerKey{rel: parent, kind: timerChild, act: i, attempt: int32(attempt)}, e.clock.Now().Add(e.cfg.PollInterval))
+	})
+}
+
+// notifyParent tells the parent of a child release that just ended.
+func (r *run) notifyParent() {
+	rel := r.rel
+	parent := release.ID(rel.Labels[LabelParent])
+	key := release.ActivityKey(rel.Labels[LabelParentActivity])
+	attempt, _ := strconv.Atoi(rel.Labels[LabelParentAttempt])
+	var outputs map[string]any
+	var err error
+	switch rel.Status {
+	case release.Succeeded, release.PartialSuccess:
+		outputs = childOutputs(rel)
+	default:
+		msg := fmt.Sprintf("subprocess release %s ended %s", rel.ID, rel.Status)
+		if rel.Error != "" {
+			msg += ": " + rel.Error
+		}
+		err = adapters.Permanent(errors.New(msg))
+	}
+	e := r.e
+	r.effects = append(r.effects, func() { e.childEnded(parent, key, attempt, outputs, err) })
+}
+
+// childOutputs merges the outputs of a child's activities in document
+// order (a later activity's output wins).
+func childOutputs(rel *release.Release) map[string]any {
+	out := map[string]any{}
+	for _, ph := range rel.Process.Phases {
+		for _, act := range ph.Activities {
+			if a := rel.Activities[release.Key(ph.ID, act.ID)]; a != nil {
+				for k, v := range a.Outputs {
+					out[k] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+// childEnded records the end of a subprocess attempt on the parent.
+func (e *Executor) childEnded(parent release.ID, key release.ActivityKey, attempt int, outputs map[string]any, cerr error) {
+	err := e.with(e.background(), parent, func(r *run) error {
+		idx, ok := r.p.index[key]
+		if !ok {
+			return nil
+		}
+		i := int32(idx)
+		a := r.state(i)
+		if a.Status != release.ActivityRunning || len(a.Attempts) != attempt {
+			return nil
+		}
+		r.busy--
+		ai := &r.p.acts[i]
+		if cerr != nil {
+			r.failure(i, cerr, false)
+			return nil
+		}
+		if len(ai.act.Outputs) > 0 {
+			kept := make(map[string]any, len(ai.act.Outputs))
+			for _, o := range ai.act.Outputs {
+				if v, ok := outputs[o]; ok {
+					kept[o] = v
+				}
+			}
+			outputs = kept
+		}
+		r.emit(r.actor(), "", &release.ActivitySucceededPayload{Activity: ai.key, Outputs: outputs})
+		r.markDone(i, true)
+		return nil
+	})
+	if err != nil {
+		e.log.Warn("executor: recording the end of a subprocess", "release", parent, "err", err)
+	}
+}

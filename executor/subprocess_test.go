@@ -1,0 +1,150 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/batonhq/baton/adapters"
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+	"github.com/stretchr/testify/require"
+)
+
+func children(t *testing.T, h *harness, parent release.ID) []release.Summary {
+	t.Helper()
+	page, err := h.store.ListReleases(context.Background(), &store.ListReleasesParams{Limit: store.MaxLimit})
+	require.NoError(t, err)
+	var out []release.Summary
+	for _, s := range page.Releases {
+		if s.Labels[LabelParent] == string(parent) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func TestSubprocessRunsAChildReleaseAndReturnsItsOutputs(t *testing.T) {
+	smoke := &recorder{kind: "smoke", fn: func(_ context.Context, req *adapters.Request) (*adapters.Result, error) {
+		return &adapters.Result{Outputs: map[string]any{"passed": 42, "target": req.Inputs["target"]}}, nil
+	}}
+	h := newHarness(t, nil, smoke, &recorder{kind: "noop"})
+	h.put(`
+id: smoke-tests
+inputs:
+  target: {required: true}
+phases:
+  - id: run
+    activities:
+      - {id: suite, uses: smoke, outputs: [passed, target]}
+`)
+	h.put(`
+id: app
+phases:
+  - id: deploy
+    activities:
+      - {id: smoke, type: subprocess, process: smoke-tests, with: {target: production}, outputs: [passed]}
+      - {id: after, uses: noop, depends-on: [smoke], with: {n: '${{ phases.deploy.activities.smoke.outputs.passed }}'}}
+`)
+	id := h.create("app", nil)
+	r := h.waitStatus(id, release.Succeeded)
+	require.Equal(t, map[string]any{"passed": float64(42)}, r.Activities["deploy.smoke"].Outputs)
+	require.Equal(t, float64(42), r.Activities["deploy.after"].Attempts[0].Inputs["n"])
+	kids := children(t, h, id)
+	require.Len(t, kids, 1)
+	require.Equal(t, release.Succeeded, kids[0].Status)
+	require.Equal(t, "1", kids[0].Labels[LabelDepth])
+	require.Equal(t, "production", smoke.Calls()[0].Inputs["target"])
+}
+
+func TestAFailedSubprocessFailsTheParentActivity(t *testing.T) {
+	h := newHarness(t, nil, adapters.Func("bad", func(context.Context, *adapters.Request) (*adapters.Result, error) {
+		return nil, errors.New("smoke failed")
+	}))
+	h.put(`
+id: child
+phases:
+  - id: p
+    activities:
+      - {id: a, uses: bad, on-failure: fail}
+`)
+	h.put(`
+id: parent
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: child}
+`)
+	id := h.create("parent", nil)
+	a := h.waitActivity(id, "p.sub", release.ActivityOnHold)
+	require.Contains(t, a.Error, "ended Failed: activity p.a failed: smoke failed")
+	kids := children(t, h, id)
+	require.Len(t, kids, 1)
+	require.Equal(t, release.Failed, kids[0].Status)
+}
+
+func TestSubprocessNestingIsLimited(t *testing.T) {
+	h := newHarness(t, &Config{MaxDepth: 2}, &recorder{kind: "noop"})
+	for _, pair := range [][2]string{{"l0", "l1"}, {"l1", "l2"}, {"l2", "l3"}} {
+		h.put(`
+id: ` + pair[0] + `
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: ` + pair[1] + `, on-failure: fail}
+`)
+	}
+	h.put(`
+id: l3
+phases:
+  - id: p
+    activities:
+      - {id: a, uses: noop}
+`)
+	id := h.create("l0", nil)
+	r := h.waitStatus(id, release.Failed)
+	require.Contains(t, r.Error, "nesting too deep", "the failure propagates up through every level")
+	l1 := children(t, h, id)
+	require.Len(t, l1, 1)
+	l2 := children(t, h, l1[0].ID)
+	require.Len(t, l2, 1)
+	require.Equal(t, "2", l2[0].Labels[LabelDepth])
+	require.Empty(t, children(t, h, l2[0].ID), "depth 2 may not start a child")
+	l2r := h.get(l2[0].ID)
+	require.Equal(t, release.Failed, l2r.Status)
+	require.Contains(t, l2r.Activities["p.sub"].Error, "a release at depth 2 cannot start a child (limit 2)")
+}
+
+func TestAbortingAParentAbortsItsChild(t *testing.T) {
+	h := newHarness(t, nil, adapters.Func("slow", func(ctx context.Context, _ *adapters.Request) (*adapters.Result, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}))
+	h.put(`
+id: child
+phases:
+  - id: p
+    activities:
+      - {id: a, uses: slow}
+`)
+	h.put(`
+id: parent
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: child}
+`)
+	id := h.create("parent", nil)
+	var kid release.ID
+	require.True(t, waitFor(func() bool {
+		k := children(t, h, id)
+		if len(k) == 1 && h.get(k[0].ID).Activities["p.a"].Status == release.ActivityRunning {
+			kid = k[0].ID
+			return true
+		}
+		return false
+	}))
+	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "cancelled"}))
+	h.waitStatus(id, release.Aborted)
+	h.waitStatus(kid, release.Aborted)
+}

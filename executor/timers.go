@@ -1,0 +1,213 @@
+package executor
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton/release"
+)
+
+// timerKind says what a timer does when it fires.
+type timerKind uint8
+
+const (
+	timerRetry    timerKind = iota + 1 // start the next attempt of an activity
+	timerTimeout                       // an attempt ran out of time
+	timerDeadline                      // an approval's deadline passed
+	timerStart                         // a scheduled release is due
+	timerPoll                          // poll a Poller adapter's work
+	timerReload                        // reload a release after a store failure
+	timerChild                         // check a child release driven elsewhere
+	timerRenew                         // renew the leases of the releases held
+	timerRescan                        // look for releases nobody drives
+)
+
+// timerKey identifies a timer; adding a timer with a key that is set moves
+// it, so reloading a release never doubles its timers.
+type timerKey struct {
+	rel     release.ID
+	kind    timerKind
+	act     int32
+	attempt int32
+}
+
+type timerEntry struct {
+	key timerKey
+	at  time.Time
+	pos int
+}
+
+// timers is the executor's one timer structure: a min-heap by time with an
+// index by key. One goroutine (timerLoop) waits on the clock for the
+// earliest entry, so a release waiting on a timer holds no goroutine.
+type timers struct {
+	mu    sync.Mutex
+	heap  []*timerEntry
+	byKey map[timerKey]*timerEntry
+	armed time.Time // when the loop will wake next; zero when it waits for a wake
+	wake  chan struct{}
+}
+
+func newTimers() *timers {
+	return &timers{byKey: map[timerKey]*timerEntry{}, wake: make(chan struct{}, 1)}
+}
+
+func (t *timers) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.heap)
+}
+
+// set arms the timer k for at, moving it if it is set.
+func (t *timers) set(k timerKey, at time.Time) {
+	t.mu.Lock()
+	e := t.byKey[k]
+	if e == nil {
+		e = &timerEntry{key: k, at: at, pos: len(t.heap)}
+		t.byKey[k] = e
+		t.heap = append(t.heap, e)
+		t.up(e.pos)
+	} else {
+		e.at = at
+		t.fix(e.pos)
+	}
+	wake := t.armed.IsZero() || at.Before(t.armed)
+	t.mu.Unlock()
+	if wake {
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// has reports whether the timer k is set.
+func (t *timers) has(k timerKey) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.byKey[k] != nil
+}
+
+// when returns the time the timer k fires, if it is set.
+func (t *timers) when(k timerKey) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e := t.byKey[k]; e != nil {
+		return e.at, true
+	}
+	return time.Time{}, false
+}
+
+// stop removes the timer k if it is set.
+func (t *timers) stop(k timerKey) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e := t.byKey[k]; e != nil {
+		t.remove(e.pos)
+	}
+}
+
+// due removes and returns the timers due at now, and the time of the next
+// one (zero when there is none), which the caller then waits for.
+func (t *timers) due(now time.Time, dst []timerKey) ([]timerKey, time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for len(t.heap) > 0 && !t.heap[0].at.After(now) {
+		dst = append(dst, t.heap[0].key)
+		t.remove(0)
+	}
+	t.armed = time.Time{}
+	if len(t.heap) > 0 {
+		t.armed = t.heap[0].at
+	}
+	return dst, t.armed
+}
+
+func (t *timers) remove(i int) {
+	e := t.heap[i]
+	delete(t.byKey, e.key)
+	last := len(t.heap) - 1
+	if i != last {
+		t.swap(i, last)
+	}
+	t.heap[last] = nil
+	t.heap = t.heap[:last]
+	if i != last {
+		t.fix(i)
+	}
+}
+
+func (t *timers) less(i, j int) bool { return t.heap[i].at.Before(t.heap[j].at) }
+
+func (t *timers) swap(i, j int) {
+	t.heap[i], t.heap[j] = t.heap[j], t.heap[i]
+	t.heap[i].pos, t.heap[j].pos = i, j
+}
+
+func (t *timers) fix(i int) {
+	if !t.down(i) {
+		t.up(i)
+	}
+}
+
+func (t *timers) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !t.less(i, p) {
+			return
+		}
+		t.swap(i, p)
+		i = p
+	}
+}
+
+func (t *timers) down(i0 int) bool {
+	i, n := i0, len(t.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && t.less(r, l) {
+			m = r
+		}
+		if !t.less(m, i) {
+			break
+		}
+		t.swap(i, m)
+		i = m
+	}
+	return i > i0
+}
+
+// timerLoop fires timers until ctx is done. It is the only goroutine that
+// waits on the clock.
+func (e *Executor) timerLoop(ctx context.Context) {
+	var keys []timerKey
+	for {
+		var next time.Time
+		keys, next = e.timers.due(e.clock.Now(), keys[:0])
+		for _, k := range keys {
+			e.fire(ctx, k)
+		}
+		if len(keys) > 0 {
+			continue // firing may have set timers that are due already
+		}
+		var c <-chan time.Time
+		if !next.IsZero() {
+			d := next.Sub(e.clock.Now())
+			if d <= 0 {
+				continue
+			}
+			c = e.clock.After(d)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.timers.wake:
+		case <-c:
+		}
+	}
+}
