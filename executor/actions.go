@@ -122,18 +122,22 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 		return rel.Summary(), nil
 	}
 	var sum release.Summary
-	r, err := e.acquireWith(ctx, id, rel, pl)
-	if err != nil {
-		return rel.Summary(), fmt.Errorf("executor: create: release %s was stored but not started: %w", id, err)
-	}
-	err = e.withRun(ctx, r, func(r *run) error {
+	startNow := func(r *run) error {
 		if r.rel.Status == release.Scheduled {
 			e.timers.stop(timerKey{rel: id, kind: timerStart})
 			r.emit(p.Actor, p.Reason, &release.ReleaseStartedPayload{})
 		}
+		// Else the start timer or a rescan started it first: fine.
 		r.onCommit = append(r.onCommit, func() { sum = r.rel.Summary() })
 		return nil
-	})
+	}
+	r, err := e.acquireWith(ctx, id, rel, pl)
+	if err == nil {
+		err = e.withRun(ctx, r, startNow)
+		for try := 0; try < 3 && errors.Is(err, store.ErrConflict); try++ {
+			err = e.with(ctx, id, startNow) // reloads what the other writer stored
+		}
+	}
 	if err != nil {
 		return rel.Summary(), fmt.Errorf("executor: create: release %s was stored but not started: %w", id, err)
 	}

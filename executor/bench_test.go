@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -281,6 +283,9 @@ func BenchmarkWaitingReleases(b *testing.B) {
 	n := 100000
 	if testing.Short() {
 		n = 10000
+	}
+	if v, err := strconv.Atoi(os.Getenv("BATON_BENCH_WAITING")); err == nil && v > 0 {
+		n = v // e.g. BATON_BENCH_WAITING=30000 on a small machine
 	}
 	proc, err := process.Parse([]byte(strings.TrimSpace(`
 id: gate

@@ -14,6 +14,15 @@
 // Ignore, Skip, UpdateTask, Comment, SubmitOutputs, Approve, Reject,
 // RollBack), each checked by Config.Authorize and recorded as an event.
 //
+// Visibility: Get and List read the store; Subscribe gives a live feed
+// with a bounded buffer (a slow subscriber never blocks the executor and
+// is told how many events it missed); Config.Observers see every stored
+// event; Why explains in data what an activity waits for; Plan gives the
+// critical path and a projected end from expected durations.
+//
+// An Executor records events whenever it is called, but runs adapters and
+// fires timers only while Run runs.
+//
 // Every change is stored before it is acted on. Run resumes unfinished
 // releases after a restart; with a store that implements store.Leaser,
 // several executors share the work, one per release at a time. A release

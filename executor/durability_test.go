@@ -18,7 +18,6 @@ import (
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/memstore"
 	"github.com/batonhq/baton/store/sqlite"
-	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/require"
 )
 
@@ -184,7 +183,7 @@ func workAdapter() adapters.Adapter {
 // world is one store shared by the executors of a durability test.
 type world struct {
 	t     *testing.T
-	clock *clock.Mock
+	clock *fakeClock
 	mem   store.Store
 	reg   *adapters.Registry
 }
@@ -192,8 +191,7 @@ type world struct {
 func newWorld(t *testing.T) *world { return newWorldOn(t, memstore.New(nil)) }
 
 func newWorldOn(t *testing.T, st store.Store) *world {
-	mc := clock.NewMock()
-	mc.Set(t0)
+	mc := newFakeClock(t0)
 	w := &world{t: t, clock: mc, mem: st, reg: adapters.NewRegistry(workAdapter())}
 	p, err := process.Parse([]byte(bigProcess()))
 	require.NoError(t, err)
@@ -236,7 +234,9 @@ func (in *instance) shutdown() {
 // current instance has crashed, and returns the number of steps taken.
 func (w *world) operate(id func() release.ID, cur func() *instance, restart func()) {
 	ctx := context.Background()
-	for step := 0; step < 400; step++ {
+	// Bounded by wall time, not steps: on a loaded machine the executor's
+	// goroutines may get little CPU between two steps.
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
 		if cur().fs.isCrashed() {
 			restart()
 		}

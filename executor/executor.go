@@ -30,7 +30,8 @@ type Executor struct {
 	subs   subscribers
 
 	mu      sync.Mutex
-	runs    map[release.ID]*run // releases held in memory ("hot")
+	runs    map[release.ID]*run  // releases held in memory ("hot")
+	idle    map[release.ID]int64 // releases this instance drove and let go, by Seq then: a rescan skips them while unchanged
 	plans   map[planKey]*plan
 	running bool
 	runCtx  context.Context // valid while running; adapter contexts derive from it
@@ -64,6 +65,7 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 		store: s, reg: reg, cfg: c, clock: c.Clock, log: c.Logger,
 		timers: newTimers(),
 		runs:   map[release.ID]*run{},
+		idle:   map[release.ID]int64{},
 		plans:  map[planKey]*plan{},
 		rng:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
@@ -89,6 +91,7 @@ func (e *Executor) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	e.running, e.runCtx = true, runCtx
+	e.idle = map[release.ID]int64{} // the first scan looks at everything
 	e.wg.Add(1)
 	e.mu.Unlock()
 
@@ -115,6 +118,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	e.mu.Lock()
 	runs := e.runs
 	e.runs = map[release.ID]*run{}
+	e.idle = map[release.ID]int64{}
 	e.mu.Unlock()
 	for _, r := range runs {
 		r.mu.Lock()
@@ -185,9 +189,10 @@ func (e *Executor) scan(ctx context.Context) {
 			}
 			e.mu.Lock()
 			_, hot := e.runs[s.ID]
+			seq, known := e.idle[s.ID]
 			e.mu.Unlock()
-			if hot {
-				continue
+			if hot || known && seq == s.Seq {
+				continue // driven here, or unchanged since this instance let it go (its timers are here)
 			}
 			if err := e.with(ctx, s.ID, func(r *run) error { r.reconcile(); return nil }); err != nil && ctx.Err() == nil {
 				e.log.Warn("executor: resuming release", "release", s.ID, "err", err)
@@ -287,6 +292,12 @@ func (e *Executor) evict(r *run) {
 	if e.runs[r.id] == r {
 		delete(e.runs, r.id)
 	}
+	switch {
+	case r.rel != nil && r.driver && !r.undriven && e.running && !r.rel.Status.Terminal():
+		e.idle[r.id] = r.rel.Seq
+	default:
+		delete(e.idle, r.id)
+	}
 	e.mu.Unlock()
 	if r.lease != nil {
 		e.releaseLease(r)
@@ -363,8 +374,16 @@ func (e *Executor) renewLeases(ctx context.Context) {
 	for _, r := range runs {
 		r.mu.Lock()
 		if r.lease != nil && !r.evicted {
-			_, err := e.leaser.RenewLease(ctx, &store.LeaseParams{Key: leaseKey(r.id), Owner: e.cfg.InstanceID, Now: e.clock.Now(), TTL: e.cfg.LeaseDuration})
+			lp := &store.LeaseParams{Key: leaseKey(r.id), Owner: e.cfg.InstanceID, Now: e.clock.Now(), TTL: e.cfg.LeaseDuration}
+			l, err := e.leaser.RenewLease(ctx, lp)
 			if err != nil {
+				// Expired (this instance stalled past its lease): take it
+				// again unless another instance has.
+				l, err = e.leaser.AcquireLease(ctx, lp)
+			}
+			if err == nil {
+				r.lease = l
+			} else {
 				e.log.Warn("executor: lost the lease of a release", "release", r.id, "err", err)
 				r.lease = nil
 				r.cancelFlights()

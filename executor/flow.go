@@ -418,7 +418,8 @@ func (r *run) onTimer(k timerKey) error {
 		if f == nil || f.poller == nil || f.attempt != int(k.attempt) {
 			return nil
 		}
-		r.e.spawn(func() { r.e.poll(r, k.act, f) })
+		h := f.handle
+		r.e.spawn(func() { r.e.poll(r, k.act, f, h) })
 	case timerChild:
 		a := r.state(k.act)
 		if a.Status == release.ActivityRunning && len(a.Attempts) == int(k.attempt) {

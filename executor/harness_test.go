@@ -12,7 +12,6 @@ import (
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/memstore"
-	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/require"
 )
 
@@ -21,7 +20,7 @@ var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 // harness runs an executor over memstore on a mock clock.
 type harness struct {
 	t     *testing.T
-	clock *clock.Mock
+	clock *fakeClock
 	store store.Store
 	reg   *adapters.Registry
 	ex    *Executor
@@ -33,8 +32,7 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg *Config, ads ...adapters.Adapter) *harness {
 	t.Helper()
-	mc := clock.NewMock()
-	mc.Set(t0)
+	mc := newFakeClock(t0)
 	h := &harness{t: t, clock: mc, store: memstore.New(nil), reg: adapters.NewRegistry(ads...)}
 	if cfg != nil {
 		h.cfg = *cfg

@@ -63,7 +63,7 @@ func TestTwoExecutorsShareAStoreAndOneTakesOverWhenTheOtherDies(t *testing.T) {
 
 	alive := []*instance{a, b}
 	killed := false
-	for step := 0; step < 600; step++ {
+	for step, deadline := 0, time.Now().Add(60*time.Second); time.Now().Before(deadline); step++ {
 		done := 0
 		for n, id := range ids {
 			r, err := w.mem.GetRelease(ctx, id)

@@ -107,7 +107,7 @@ phases:
 	require.Equal(t, handle, r.Activities["p.build"].Outputs["build"])
 	pa.mu.Lock()
 	defer pa.mu.Unlock()
-	require.Equal(t, map[string]int{key: 2}, pa.starts, "the same work was started idempotently, with the same key")
+	require.Equal(t, map[string]int{key: 2}, pa.starts, "the same work was started again once, idempotently, with the same key")
 }
 
 func TestWaitingReleasesHoldNoGoroutineAndRunLeavesNone(t *testing.T) {

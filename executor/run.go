@@ -60,7 +60,8 @@ type run struct {
 	ready     []int32 // activities whose predecessors are done (may hold stale entries)
 
 	flights     map[int32]*flight
-	busy        int // automated attempts and subprocesses running (parallelism)
+	undriven    bool // an adapter call was left for Run to make
+	busy        int  // automated attempts and subprocesses running (parallelism)
 	rollingBack bool
 	rbPending   bool // a rollback step is queued or running
 
@@ -544,7 +545,11 @@ func (r *run) armDeadline(i int32) {
 func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, rollback bool) {
 	e := r.e
 	base := e.context()
-	if base == nil || r.flights[i] != nil {
+	if r.flights[i] != nil {
+		return
+	}
+	if base == nil {
+		r.undriven = true // Run's first scan must pick this release up
 		return
 	}
 	ai := &r.p.acts[i]
@@ -586,24 +591,28 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 	if !e.spawn(run) {
 		delete(r.flights, i)
 		cancel()
+		r.undriven = true
 	}
 }
 
 // polled records a Poller's handle and arms the poll timer.
 func (e *Executor) polled(r *run, i int32, f *flight, handle string) {
 	r.mu.Lock()
+	current := !r.evicted && r.flights[i] == f
 	f.handle = handle
 	r.mu.Unlock()
-	e.timers.set(timerKey{rel: r.id, kind: timerPoll, act: i, attempt: int32(f.attempt)}, e.clock.Now())
+	if current {
+		e.timers.set(timerKey{rel: r.id, kind: timerPoll, act: i, attempt: int32(f.attempt)}, e.clock.Now())
+	}
 }
 
-// poll checks a Poller's work once.
-func (e *Executor) poll(r *run, i int32, f *flight) {
+// poll checks a Poller's work once; handle was read under the run's lock.
+func (e *Executor) poll(r *run, i int32, f *flight, handle string) {
 	ctx := e.context()
 	if ctx == nil {
 		return
 	}
-	st, err := f.poller.Poll(ctx, f.req, f.handle)
+	st, err := f.poller.Poll(ctx, f.req, handle)
 	if err != nil || st.Done {
 		var out *adapters.Result
 		if st.Done {
