@@ -15,7 +15,7 @@ import (
 // exactly, so does resuming from a snapshot taken anywhere, so does folding
 // the events after a JSON round trip, and the chain verifies.
 func TestFoldingRandomHistoriesReproducesTheRelease(t *testing.T) {
-	seeds := 300
+	seeds := 100
 	if testing.Short() {
 		seeds = 30
 	}

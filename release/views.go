@@ -326,7 +326,10 @@ type Wait struct {
 // Waiting activity its unfinished tasks (on their assignees), missing
 // approvals (on the approvers who have not decided), missing outputs (on
 // the phase owners) or its sign-off; for each OnHold activity, an operator.
-// A release "waits for input" when the list is not empty.
+// A release "waits for input" when the list is not empty. Approvals needed
+// follow the policy: Min (default 1), or a majority or all of the approver
+// entries as listed (a group entry counts as one, since groups are resolved
+// by the host).
 func Waiting(r *Release) []Wait {
 	var out []Wait
 	if r.Process == nil || !r.WaitingForInput() {

@@ -259,6 +259,7 @@ func requireStoredRelease(t *testing.T, st store.Store, want *release.Release) {
 	require.NoError(t, err)
 	requireSameJSON(t, want, got, "GetRelease")
 	requireSameJSON(t, want.Summary(), got.Summary(), "the summary of the loaded release")
+	requireSameJSON(t, release.Progress(want), release.Progress(got), "the progress of the loaded release")
 	events := allEvents(t, st, want.ID, 0)
 	require.NoError(t, release.VerifyChain(events), "the stored chain verifies")
 	folded, err := release.Fold(events)
