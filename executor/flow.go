@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/process"
@@ -40,23 +41,29 @@ func (r *run) apply(res result) {
 	}
 	r.busy--
 	r.e.timers.stop(timerKey{rel: r.id, kind: timerTimeout, act: res.act, attempt: int32(res.f.attempt)})
+	links := res.f.req.Reporter.(*reporter).take()
 	if res.err != nil {
+		r.addLinks(ai.key, links)
 		r.failure(res.act, res.err, false)
 		return
 	}
 	var outputs map[string]any
 	if res.out != nil {
 		outputs = res.out.Outputs
+		links = append(links, res.out.Links...)
 	}
 	r.emit(r.actor(), "", &release.ActivitySucceededPayload{Activity: ai.key, Outputs: outputs})
-	if res.out != nil {
-		for _, l := range res.out.Links {
-			if l.Validate() == nil {
-				r.emit(r.actor(), "", &release.LinkAddedPayload{Activity: ai.key, Link: l})
-			}
+	r.addLinks(ai.key, links)
+	r.markDone(res.act, true)
+}
+
+// addLinks records the valid links an attempt reported.
+func (r *run) addLinks(k release.ActivityKey, links []release.Link) {
+	for _, l := range links {
+		if l.Validate() == nil {
+			r.emit(r.actor(), "", &release.LinkAddedPayload{Activity: k, Link: l})
 		}
 	}
-	r.markDone(res.act, true)
 }
 
 // failure handles a failed attempt: a retry after a backoff when the policy
@@ -429,14 +436,30 @@ func (r *run) onTimer(k timerKey) error {
 	return nil
 }
 
-// reporter collects what an adapter reports. Progress and log lines are
-// not kept (the release model has no place for them yet); links are
-// recorded with the result.
-type reporter struct{}
+// reporter collects what an adapter reports. Links are recorded (link.added)
+// with the attempt's result; progress and log lines are not kept (the
+// release model has no event for them yet).
+type reporter struct {
+	mu    sync.Mutex
+	links []release.Link
+}
 
 func (*reporter) Log(string)               {}
 func (*reporter) Progress(float64, string) {}
-func (*reporter) Link(release.Link)        {}
+
+func (p *reporter) Link(l release.Link) {
+	p.mu.Lock()
+	p.links = append(p.links, l)
+	p.mu.Unlock()
+}
+
+func (p *reporter) take() []release.Link {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.links
+	p.links = nil
+	return out
+}
 
 func cloneMap(m map[string]any) map[string]any {
 	if m == nil {

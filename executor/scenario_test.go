@@ -593,3 +593,24 @@ phases:
 	require.Zero(t, first.Missed)
 	require.EqualValues(t, 3, slow.Missed(), "b, c and the release's success were dropped")
 }
+
+func TestLinksReportedByAnAdapterAreRecordedOnTheActivity(t *testing.T) {
+	h := newHarness(t, nil, adapters.Func("ci", func(_ context.Context, req *adapters.Request) (*adapters.Result, error) {
+		req.Reporter.Link(release.Link{Kind: release.LinkBuild, URL: "https://ci/b/7"})
+		req.Reporter.Link(release.Link{Kind: "bogus"}) // invalid: dropped
+		return &adapters.Result{Links: []release.Link{{Kind: release.LinkArtifact, Ref: "sha256:abc"}}}, nil
+	}))
+	h.put(`
+id: links
+phases:
+  - id: p
+    activities:
+      - {id: build, uses: ci}
+`)
+	r := h.waitStatus(h.create("links", nil), release.Succeeded)
+	links := r.Activities["p.build"].Links
+	require.Len(t, links, 2)
+	require.Equal(t, "https://ci/b/7", links[0].URL)
+	require.Equal(t, "sha256:abc", links[1].Ref)
+	require.Equal(t, release.ActivityKey("p.build"), links[1].Activity)
+}
