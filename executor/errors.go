@@ -76,9 +76,24 @@ func releaseState(action ActionKind, id release.ID, status release.Status, want 
 }
 
 func invalidf(action ActionKind, format string, args ...any) error {
-	return fmt.Errorf("executor: %s: %w: %s", action, ErrInvalid, fmt.Sprintf(format, args...))
+	return &actionError{action: action, kind: ErrInvalid, msg: fmt.Sprintf(format, args...)}
 }
 
 func forbiddenf(action ActionKind, format string, args ...any) error {
-	return fmt.Errorf("executor: %s: %w: %s", action, ErrForbidden, fmt.Sprintf(format, args...))
+	return &actionError{action: action, kind: ErrForbidden, msg: fmt.Sprintf(format, args...)}
 }
+
+// actionError is a refused action: "executor: approve: forbidden: bob
+// started the release". It matches its sentinel with errors.Is, and names
+// the package once.
+type actionError struct {
+	action ActionKind
+	kind   error
+	msg    string
+}
+
+func (e *actionError) Error() string {
+	return "executor: " + string(e.action) + ": " + strings.TrimPrefix(e.kind.Error(), "executor: ") + ": " + e.msg
+}
+
+func (e *actionError) Unwrap() error { return e.kind }
