@@ -10,21 +10,21 @@
 //	process    release blueprints: the document, validation, the graph, expressions
 //	release    one execution of a pinned process: statuses, events, folding, views
 //	schedule   cron, RRULE and cadence maths, freeze windows, iCalendar
-//	store      the storage contract; memstore, sqlite and postgres implement it
+//	store      the storage contract; memstore and sqlite implement it
 //	adapters   the contract for code that performs automated activities
 //	executor   the runtime that drives releases over a store and adapters
 //
-// A process is parsed and validated before anything runs:
+// Wiring, in short (README.md has the whole snippet):
 //
-//	p, err := process.Parse(yamlBytes)
-//	if err != nil {
-//		var verr *process.ValidationError
-//		if errors.As(err, &verr) {
-//			for _, problem := range verr.Problems {
-//				fmt.Println(problem) // path, line and what was expected
-//			}
-//		}
-//		return err
-//	}
-//	fmt.Println(process.Mermaid(p))
+//	st, _ := sqlite.Open("baton.db", nil)            // the embedded default store
+//	p, err := process.Parse(doc)                      // every problem at once, with path and line
+//	st.PutProcess(ctx, &store.PutProcessParams{Process: p, Now: time.Now()})
+//	reg := adapters.NewRegistry(myCIAdapter, myDeployAdapter)
+//	ex, _ := executor.New(st, reg, nil)
+//	go ex.Run(ctx)                                    // drives and resumes releases
+//	ex.Create(ctx, &executor.CreateParams{Process: p.ID, Actor: "alice"})
+//
+// Hosts test their release logic with release/releasetest (virtual time,
+// fake adapters, scripted people) and their adapters with
+// adapters/adaptertest; their own stores pass store/storetest.
 package baton
