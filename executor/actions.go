@@ -102,7 +102,7 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 		start = now
 	}
 	_, total := pl.compiled.CriticalPath(func(ref process.ActivityRef) time.Duration {
-		return expected(pl.compiled.Activity(ref))
+		return pl.compiled.Activity(ref).Expected()
 	})
 	rel, ev, err := release.Create(id, now, p.Actor, p.Reason, release.ReleaseCreatedPayload{
 		Name: name, Version: p.Version, Process: proc, Inputs: inputs,
@@ -183,19 +183,6 @@ func (e *Executor) storedPlan(ctx context.Context, id process.ID, version int) (
 
 // expected is an activity's expected duration: its own, else the sum of
 // its tasks' expected durations.
-func expected(a *process.Activity) time.Duration {
-	if a == nil {
-		return 0
-	}
-	if a.ExpectedDuration > 0 {
-		return a.ExpectedDuration.D()
-	}
-	var d time.Duration
-	for _, t := range a.Tasks {
-		d += t.ExpectedDuration.D()
-	}
-	return d
-}
 
 // act checks an operator action and runs fn on the release, retrying when
 // another writer got there first.

@@ -247,7 +247,7 @@ func (e *Executor) Plan(ctx context.Context, id release.ID) (*Projection, error)
 			return
 		}
 		a := rel.Activities[p.acts[u].key]
-		d := expected(p.acts[u].act)
+		d := p.acts[u].act.Expected()
 		switch {
 		case a.Status == release.ActivitySkipped:
 			start[u], end[u] = s, s

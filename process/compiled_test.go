@@ -143,3 +143,12 @@ phases:
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{"sha": "abc123", "percent": 5}, with, "a lone ${{ }} keeps its type")
 }
+
+func TestExpectedDurationComesFromTheActivityOrItsTasks(t *testing.T) {
+	hour := process.Duration(time.Hour)
+	require.Equal(t, 2*time.Hour, (&process.Activity{ExpectedDuration: 2 * hour, Tasks: []process.Task{{ExpectedDuration: 5 * hour}}}).Expected())
+	require.Equal(t, 4*time.Hour, (&process.Activity{Tasks: []process.Task{{ExpectedDuration: 3 * hour}, {ExpectedDuration: hour}}}).Expected())
+	require.Zero(t, (&process.Activity{}).Expected())
+	var none *process.Activity
+	require.Zero(t, none.Expected())
+}

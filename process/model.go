@@ -130,6 +130,24 @@ func (a *Activity) EffectiveType() ActivityType {
 	return a.Type
 }
 
+// Expected returns how long the activity is expected to take: its
+// ExpectedDuration when set, else the sum of its tasks' ExpectedDuration
+// (a cautious estimate: the tasks may fall to one person), else 0. Plans,
+// health and critical paths all use it.
+func (a *Activity) Expected() time.Duration {
+	if a == nil {
+		return 0
+	}
+	if a.ExpectedDuration > 0 {
+		return a.ExpectedDuration.D()
+	}
+	var d time.Duration
+	for _, t := range a.Tasks {
+		d += t.ExpectedDuration.D()
+	}
+	return d
+}
+
 // RollbackSpec is the automated step that undoes an activity.
 type RollbackSpec struct {
 	Uses string

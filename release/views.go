@@ -181,7 +181,7 @@ func newPlan(r *Release, now time.Time) *plan {
 			}
 			switch st.Status {
 			case ActivityRunning, ActivityWaiting:
-				if exp := expected(a); exp > 0 && now.Sub(st.Since) > exp && now.Sub(attemptStart(st)) > exp {
+				if exp := a.Expected(); exp > 0 && now.Sub(st.Since) > exp && now.Sub(attemptStart(st)) > exp {
 					p.overdue = append(p.overdue, k)
 				}
 			case ActivityOnHold:
@@ -197,17 +197,6 @@ func attemptStart(a *ActivityState) time.Time {
 		return a.Attempts[n-1].StartedAt
 	}
 	return a.Since
-}
-
-func expected(a *process.Activity) time.Duration {
-	if a.ExpectedDuration > 0 {
-		return a.ExpectedDuration.D()
-	}
-	var d time.Duration
-	for _, t := range a.Tasks {
-		d = max(d, t.ExpectedDuration.D())
-	}
-	return d
 }
 
 func (p *plan) remaining() time.Duration {
@@ -280,9 +269,9 @@ func (p *plan) activityFinish(k ActivityKey) time.Duration {
 	switch {
 	case st.Status.Terminal():
 	case st.Status == ActivityRunning || st.Status == ActivityWaiting:
-		left = max(0, expected(a)-p.now.Sub(attemptStart(st)))
+		left = max(0, a.Expected()-p.now.Sub(attemptStart(st)))
 	default:
-		left = expected(a)
+		left = a.Expected()
 	}
 	d := start + left
 	p.finish[k] = d

@@ -408,7 +408,7 @@ func (h *Harness) create(ctx context.Context, st store.Store, reg *adapters.Regi
 			name = string(p.ID)
 		}
 	}
-	_, total := c.CriticalPath(func(ref process.ActivityRef) time.Duration { return expected(c.Activity(ref)) })
+	_, total := c.CriticalPath(func(ref process.ActivityRef) time.Duration { return c.Activity(ref).Expected() })
 	rel, ev, err := release.Create(id, now, h.cfg.Initiator, "", release.ReleaseCreatedPayload{
 		Name: name, Version: h.cfg.Version, Process: p, Inputs: inputs,
 		ScheduledFor: now, ExpectedStart: now, ExpectedEnd: now.Add(total),
@@ -420,20 +420,6 @@ func (h *Harness) create(ctx context.Context, st store.Store, reg *adapters.Regi
 		return "", fmt.Errorf("releasetest: storing release: %w", err)
 	}
 	return id, nil
-}
-
-func expected(a *process.Activity) time.Duration {
-	if a == nil {
-		return 0
-	}
-	if a.ExpectedDuration > 0 {
-		return a.ExpectedDuration.D()
-	}
-	var d time.Duration
-	for _, t := range a.Tasks {
-		d += t.ExpectedDuration.D()
-	}
-	return d
 }
 
 // drive lets adapter calls through and performs steps until the release
