@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/cputime"
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
@@ -214,14 +215,14 @@ type cpuMeter struct {
 }
 
 func startCPU() cpuMeter {
-	d, ok := cpuTime()
+	d, ok := cputime.Process()
 	return cpuMeter{d, ok}
 }
 
 // report adds appends/s (wall) and cpu-ns/op (process CPU time per op).
 func (m cpuMeter) report(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
-	if end, ok := cpuTime(); ok && m.ok {
+	if end, ok := cputime.Process(); ok && m.ok {
 		b.ReportMetric(float64(end-m.start)/float64(b.N), "cpu-ns/op")
 	}
 }
@@ -249,7 +250,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(size), "bytes")
-			if end, ok := cpuTime(); ok && cpu.ok {
+			if end, ok := cputime.Process(); ok && cpu.ok {
 				perOp := float64(end-cpu.start) / float64(b.N)
 				b.ReportMetric(perOp, "cpu-ns/op")
 				b.ReportMetric(perOp/float64(interval), "snapshot-cpu-ns/append")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/cputime"
 	"github.com/batonhq/baton/store/sqlite"
 )
 
@@ -44,7 +45,7 @@ func BenchmarkAppend(b *testing.B) {
 					b.ReportAllocs()
 					ctx := context.Background()
 					b.ResetTimer()
-					cpu0, cpuOK := cpuTime()
+					cpu0, cpuOK := cputime.Process()
 					if conc == 1 {
 						d := drivers[0]
 						for range b.N {
@@ -112,7 +113,7 @@ func BenchmarkBaselineRawInsert(b *testing.B) {
 			row := make([]byte, 200)
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0, cpuOK := cpuTime()
+			cpu0, cpuOK := cputime.Process()
 			for range b.N {
 				if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 					b.Fatal(err)
@@ -135,7 +136,7 @@ func BenchmarkBaselineRawInsert(b *testing.B) {
 // other load disturbs the first far more than the second.
 func reportRates(b *testing.B, cpu0 time.Duration, cpuOK bool) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
-	if cpu1, ok := cpuTime(); ok && cpuOK {
+	if cpu1, ok := cputime.Process(); ok && cpuOK {
 		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	}
 }
