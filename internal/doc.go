@@ -1,4 +1,5 @@
 // Package internal holds the building blocks that Baton's public packages
-// share and that hosts never import: the compiled activity graph (dag) and
-// the expression language (expr).
+// share and that hosts never import: the compiled activity graph (dag), the
+// expression language (expr) and the CPU-time reader the benchmarks use
+// (cputime).
 package internal
