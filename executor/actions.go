@@ -174,6 +174,11 @@ func (e *Executor) storedPlan(ctx context.Context, id process.ID, version int) (
 	if err != nil {
 		return nil, err
 	}
+	// The pinned copy: releases of this version share it, and Create does
+	// not encode it again for each of them.
+	if pinned, err := release.Pin(proc); err == nil {
+		proc = pinned
+	}
 	pl, err = e.planFor(proc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)

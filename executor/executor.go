@@ -36,6 +36,7 @@ type Executor struct {
 	running bool
 	runCtx  context.Context // valid while running; adapter contexts derive from it
 	wg      sync.WaitGroup  // goroutines started while running
+	work    chan func()     // hands work to idle workers (see spawn)
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -67,6 +68,7 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 		runs:   map[release.ID]*run{},
 		idle:   map[release.ID]int64{},
 		plans:  map[planKey]*plan{},
+		work:   make(chan func()),
 		rng:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
 	if l, ok := s.(store.Leaser); ok {
@@ -134,20 +136,54 @@ func (e *Executor) Run(ctx context.Context) error {
 	return nil
 }
 
-// spawn runs f on a new goroutine if Run is running, and reports whether
-// it did. Run waits for every such goroutine before it returns.
+// workerIdle is how long a worker goroutine waits for more work before it
+// exits.
+const workerIdle = time.Second
+
+// spawn runs f on a goroutine if Run is running, and reports whether it
+// did. It hands f to an idle worker when there is one, else starts a
+// worker: a goroutine that goes on taking work until it has been idle for
+// workerIdle or Run stops. Reusing goroutines saves starting one per
+// adapter call and, above all, growing its stack again to the depth an
+// append reaches. Run waits for every worker before it returns.
 func (e *Executor) spawn(f func()) bool {
+	e.mu.Lock()
+	if !e.running {
+		e.mu.Unlock()
+		return false
+	}
+	ctx := e.runCtx
+	e.mu.Unlock()
+	select {
+	case e.work <- f:
+		return true
+	default:
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.running {
 		return false
 	}
 	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		f()
-	}()
+	go e.worker(ctx, f)
 	return true
+}
+
+func (e *Executor) worker(ctx context.Context, f func()) {
+	defer e.wg.Done()
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		f()
+		idle.Reset(workerIdle)
+		select {
+		case f = <-e.work:
+		case <-idle.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // context returns the context adapters run under, or nil when Run is not

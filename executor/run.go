@@ -265,13 +265,10 @@ func (r *run) emit(actor, reason string, p release.Payload) bool {
 	if r.err != nil {
 		return false
 	}
-	ev, err := release.NewEvent(r.now(), actor, reason, p)
+	ev, err := r.rel.RecordPayload(r.now(), actor, reason, p)
 	if err == nil {
-		var sealed []release.Event
-		if sealed, err = r.rel.Record(ev); err == nil {
-			r.pending = append(r.pending, sealed...)
-			return true
-		}
+		r.pending = append(r.pending, ev)
+		return true
 	}
 	r.err = fmt.Errorf("executor: release %s: recording %s: %w", r.id, p.EventKind(), err)
 	return false

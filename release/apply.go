@@ -60,6 +60,19 @@ func New(created Event) (*Release, error) {
 // with the given id (see NewID) and returns the release and the event, to be
 // stored with store.ReleaseStore.CreateRelease.
 func Create(id ID, at time.Time, actor, reason string, p ReleaseCreatedPayload) (*Release, Event, error) {
+	if id != "" {
+		raw, typed, err := fastCreated(make([]byte, 0, 512), &p)
+		if err == nil {
+			e := Event{Release: id, Seq: 1, Kind: KindReleaseCreated, Time: at.UTC().Round(0),
+				Actor: actor, Reason: reason, Payload: raw}
+			e.Hash = hashEvent(&e, raw)
+			r := new(Release)
+			if err := applyTyped(r, &e, typed, nil); err != nil {
+				return nil, Event{}, err
+			}
+			return r, e, nil
+		}
+	}
 	e, err := NewEvent(at, actor, reason, p)
 	if err != nil {
 		return nil, Event{}, err
@@ -196,6 +209,37 @@ func (u *undoLog) restore(r *Release) {
 func Apply(r *Release, e Event) error { return apply(r, e, nil) }
 
 func apply(r *Release, e Event, log *undoLog) error {
+	if err := checkLink(r, &e); err != nil {
+		return err
+	}
+	p, err := DecodePayload(e)
+	if errors.Is(err, ErrUnknownKind) {
+		if r.Unknown == nil {
+			r.Unknown = map[EventKind]int64{}
+		}
+		r.Unknown[e.Kind]++
+		r.Seq, r.Hash = e.Seq, e.Hash
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return applyPayload(r, &e, p, log)
+}
+
+// applyTyped applies e with p, its payload already decoded (RecordPayload).
+func applyTyped(r *Release, e *Event, p Payload, log *undoLog) error {
+	if err := checkLink(r, e); err != nil {
+		return err
+	}
+	if err := validatePayload(p); err != nil {
+		return &EventError{Seq: e.Seq, Kind: e.Kind, Err: err}
+	}
+	return applyPayload(r, e, p, log)
+}
+
+// checkLink checks that e may follow r's head.
+func checkLink(r *Release, e *Event) error {
 	if r == nil {
 		return errors.New("release: apply: nil release")
 	}
@@ -219,29 +263,21 @@ func apply(r *Release, e Event, log *undoLog) error {
 	if e.PrevHash != r.Hash {
 		return bad(errorf("prev-hash does not match the hash of event %d", r.Seq))
 	}
-	p, err := DecodePayload(e)
-	if errors.Is(err, ErrUnknownKind) {
-		if r.Unknown == nil {
-			r.Unknown = map[EventKind]int64{}
-		}
-		r.Unknown[e.Kind]++
-		r.Seq, r.Hash = e.Seq, e.Hash
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+	return nil
+}
+
+func applyPayload(r *Release, e *Event, p Payload, log *undoLog) error {
 	if e.Actor == "" {
-		return bad(errorf("actor: missing"))
+		return &EventError{Seq: e.Seq, Kind: e.Kind, Err: errorf("actor: missing")}
 	}
-	a := applier{r: r, e: &e, log: log}
+	a := applier{r: r, e: e, log: log}
 	if err := a.apply(p); err != nil {
 		var ee *EventError
 		var te *TransitionError
 		if errors.As(err, &ee) || errors.As(err, &te) {
 			return err
 		}
-		return bad(err)
+		return &EventError{Seq: e.Seq, Kind: e.Kind, Err: err}
 	}
 	r.Seq, r.Hash = e.Seq, e.Hash
 	return nil

@@ -291,6 +291,9 @@ func canonicalPayload(p json.RawMessage) (json.RawMessage, error) {
 	if len(p) == 0 {
 		return json.RawMessage("{}"), nil
 	}
+	if isCanonical(p) {
+		return p, nil
+	}
 	out, err := canonicalJSON(make([]byte, 0, len(p)), p)
 	if err != nil {
 		return nil, fmt.Errorf("payload: not JSON: %w", err)
@@ -306,38 +309,212 @@ func canonicalPayload(p json.RawMessage) (json.RawMessage, error) {
 func appendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch b := s[i]; {
-		case b == '"' || b == '\\':
+		b := s[i]
+		if b >= 0x20 && b != '"' && b != '\\' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		if b == '"' || b == '\\' {
 			dst = append(dst, '\\', b)
-		case b < 0x20:
+		} else {
 			dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xf])
-		default:
-			dst = append(dst, b)
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendTime appends t in UTC as time.RFC3339Nano writes it, without
+// going through the general formatter for years 0 to 9999.
+func appendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, time.RFC3339Nano)
+	}
+	hour, minute, sec := t.Clock()
+	var b [30]byte
+	b[0], b[1], b[2], b[3] = byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10)
+	b[4] = '-'
+	b[5], b[6] = byte('0'+int(month)/10), byte('0'+int(month)%10)
+	b[7] = '-'
+	b[8], b[9] = byte('0'+day/10), byte('0'+day%10)
+	b[10] = 'T'
+	b[11], b[12] = byte('0'+hour/10), byte('0'+hour%10)
+	b[13] = ':'
+	b[14], b[15] = byte('0'+minute/10), byte('0'+minute%10)
+	b[16] = ':'
+	b[17], b[18] = byte('0'+sec/10), byte('0'+sec%10)
+	n := 19
+	if ns := t.Nanosecond(); ns != 0 {
+		b[n] = '.'
+		for i := 9; i >= 1; i-- {
+			b[n+i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n += 10
+		for b[n-1] == '0' {
+			n--
 		}
 	}
-	return append(dst, '"')
+	b[n] = 'Z'
+	return append(dst, b[:n+1]...)
 }
 
 // hashCanonical hashes e's envelope with its canonical payload (see Seal).
 func hashCanonical(e Event, canonical json.RawMessage) (Hash, error) {
-	buf := make([]byte, 0, 256+len(canonical))
-	buf = append(buf, `{"release":`...)
-	buf = appendString(buf, string(e.Release))
-	buf = append(buf, `,"seq":`...)
-	buf = strconv.AppendInt(buf, e.Seq, 10)
-	buf = append(buf, `,"kind":`...)
-	buf = appendString(buf, string(e.Kind))
-	buf = append(buf, `,"time":"`...)
-	buf = e.Time.UTC().AppendFormat(buf, time.RFC3339Nano)
-	buf = append(buf, `","actor":`...)
-	buf = appendString(buf, e.Actor)
-	buf = append(buf, `,"reason":`...)
-	buf = appendString(buf, e.Reason)
-	buf = append(buf, `,"payload":`...)
-	buf = append(buf, canonical...)
-	buf = append(buf, `,"prev-hash":"`...)
-	buf = append(buf, e.PrevHash.String()...)
-	buf = append(buf, `"}`...)
-	return sha256Sum(buf), nil
+	return hashEvent(&e, canonical), nil
+}
+
+// isCanonical reports whether data is a JSON object already in canonical
+// form: no insignificant space, the members of every object in strictly
+// increasing key order, valid strings and numbers. It allocates nothing.
+// A false answer only means "take the slow path": canonicalJSON then
+// either rewrites data or says what is wrong with it. Keys with escapes
+// are left to the slow path.
+func isCanonical(data []byte) bool {
+	if len(data) == 0 || data[0] != '{' {
+		return false
+	}
+	s := scanner{data: data}
+	return s.value(0) && s.i == len(data)
+}
+
+type scanner struct {
+	data []byte
+	i    int
+}
+
+func (s *scanner) value(depth int) bool {
+	if s.i >= len(s.data) || depth > maxDepth {
+		return false
+	}
+	switch b := s.data[s.i]; {
+	case b == '{':
+		return s.object(depth + 1)
+	case b == '[':
+		s.i++
+		if s.i < len(s.data) && s.data[s.i] == ']' {
+			s.i++
+			return true
+		}
+		for {
+			if !s.value(depth + 1) {
+				return false
+			}
+			if s.i >= len(s.data) {
+				return false
+			}
+			switch s.data[s.i] {
+			case ',':
+				s.i++
+			case ']':
+				s.i++
+				return true
+			default:
+				return false
+			}
+		}
+	case b == '"':
+		_, ok := s.str()
+		return ok
+	case b == '-' || (b >= '0' && b <= '9'):
+		c := canonicalizer{data: s.data, i: s.i}
+		if _, err := c.number(nil); err != nil {
+			return false
+		}
+		s.i = c.i
+		return true
+	case b == 't':
+		return s.lit("true")
+	case b == 'f':
+		return s.lit("false")
+	case b == 'n':
+		return s.lit("null")
+	}
+	return false
+}
+
+func (s *scanner) lit(l string) bool {
+	if len(s.data)-s.i < len(l) || string(s.data[s.i:s.i+len(l)]) != l {
+		return false
+	}
+	s.i += len(l)
+	return true
+}
+
+func (s *scanner) object(depth int) bool {
+	s.i++ // {
+	if s.i < len(s.data) && s.data[s.i] == '}' {
+		s.i++
+		return true
+	}
+	var prev []byte
+	for {
+		if s.i >= len(s.data) || s.data[s.i] != '"' {
+			return false
+		}
+		key, ok := s.str()
+		if !ok || bytes.IndexByte(key, '\\') >= 0 {
+			return false
+		}
+		key = key[1 : len(key)-1]
+		if prev != nil && bytes.Compare(prev, key) >= 0 {
+			return false
+		}
+		prev = key
+		if s.i >= len(s.data) || s.data[s.i] != ':' {
+			return false
+		}
+		s.i++
+		if !s.value(depth) {
+			return false
+		}
+		if s.i >= len(s.data) {
+			return false
+		}
+		switch s.data[s.i] {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// str checks the string at s.i and returns it as written, quotes included.
+func (s *scanner) str() ([]byte, bool) {
+	start := s.i
+	s.i++
+	for s.i < len(s.data) {
+		b := s.data[s.i]
+		switch {
+		case b == '"':
+			s.i++
+			return s.data[start:s.i], true
+		case b == '\\' || b < 0x20:
+			c := canonicalizer{data: s.data, i: start}
+			raw, err := c.str()
+			if err != nil {
+				return nil, false
+			}
+			s.i = c.i
+			return raw, true
+		case b < utf8.RuneSelf:
+			s.i++
+		default:
+			r, size := utf8.DecodeRune(s.data[s.i:])
+			if r == utf8.RuneError && size == 1 {
+				return nil, false
+			}
+			s.i += size
+		}
+	}
+	return nil, false
 }

@@ -424,3 +424,23 @@ func validatePayload(p Payload) error {
 	}
 	return nil
 }
+
+// UnmarshalJSON decodes a release.created payload, decoding the pinned
+// process through the shared cache (see decodeProcess).
+func (p *ReleaseCreatedPayload) UnmarshalJSON(data []byte) error {
+	type plain ReleaseCreatedPayload
+	var x struct {
+		plain
+		Process json.RawMessage `json:"process"`
+	}
+	if err := json.Unmarshal(data, &x); err != nil {
+		return err
+	}
+	*p = ReleaseCreatedPayload(x.plain)
+	proc, err := decodeProcess(x.Process)
+	if err != nil {
+		return err
+	}
+	p.Process = proc
+	return nil
+}

@@ -249,11 +249,19 @@ func (e *SnapshotError) Unwrap() error { return e.Err }
 // UnmarshalJSON decodes a release and rebuilds its counters.
 func (r *Release) UnmarshalJSON(data []byte) error {
 	type plain Release
-	var x plain
+	var x struct {
+		plain
+		Process json.RawMessage `json:"process"` // decoded through the cache
+	}
 	if err := json.Unmarshal(data, &x); err != nil {
 		return err
 	}
-	*r = Release(x)
+	proc, err := decodeProcess(x.Process)
+	if err != nil {
+		return err
+	}
+	*r = Release(x.plain)
+	r.Process = proc
 	r.recount()
 	return nil
 }

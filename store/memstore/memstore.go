@@ -345,7 +345,13 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := release.VerifyChain(p.Events); err != nil {
 		return fmt.Errorf("memstore: create release %s: %w: %w", id, store.ErrInvalid, err)
 	}
-	rec := &storedRelease{events: cloneEvents(p.Events), summary: p.Release.Summary()}
+	// Room for about two events per activity, so that appends seldom copy
+	// the log.
+	events := make([]release.Event, 0, len(p.Events)+2*len(p.Release.Activities)+8)
+	for _, e := range p.Events {
+		events = append(events, e.Clone())
+	}
+	rec := &storedRelease{events: events, summary: p.Release.Summary()}
 	if s.snapshotDue(p.Release, 0) {
 		snap, err := p.Release.MarshalSnapshot()
 		if err != nil {

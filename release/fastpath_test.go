@@ -1,0 +1,126 @@
+package release_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/release"
+)
+
+// Create and RecordPayload write exactly the events the general path
+// (NewEvent, Seal, Record) writes, and leave the release exactly as
+// decoding those events does.
+func TestCreateMatchesTheGeneralPath(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	id, err := release.NewID(t0, nil)
+	require.NoError(t, err)
+	for name, p := range map[string]release.ReleaseCreatedPayload{
+		"plain": {Name: "Mobile", Process: mobileProcess()},
+		"everything": {Name: "Mobile <2.4> & co", Version: "2.4.0", Process: mobileProcess(), Group: "trains",
+			Inputs:     map[string]any{"version": "2.4.0", "canary": 10, "regions": []string{"eu", "us"}, "deep": map[string]any{"x": 1.5}},
+			Occurrence: t0, ScheduledFor: t0.Add(time.Hour), ExpectedStart: t0.Add(time.Hour), ExpectedEnd: t0.Add(9 * time.Hour),
+			Labels: map[string]string{"team": "mobile", "b": "2", "a": ""}},
+		"monotonic clock reading": {Name: "m", Process: mobileProcess(), ScheduledFor: time.Now()},
+		"another time zone":       {Name: "m", Process: mobileProcess(), ScheduledFor: t0.In(berlin)},
+		"empty maps":              {Name: "m", Process: mobileProcess(), Inputs: map[string]any{}, Labels: map[string]string{}},
+		"odd input":               {Name: "m", Process: mobileProcess(), Inputs: map[string]any{"f": float32(0.5)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			at := t0.In(berlin)
+			r, got, err := release.Create(id, at, "alice", "why", p)
+			require.NoError(t, err)
+
+			e, err := release.NewEvent(at, "alice", "why", p)
+			require.NoError(t, err)
+			want, err := release.Seal(release.Head{Release: id}, []release.Event{e})
+			require.NoError(t, err)
+			require.Equal(t, string(want[0].Payload), string(got.Payload))
+			require.Equal(t, want[0], got)
+
+			decoded, err := release.New(want[0])
+			require.NoError(t, err)
+			require.Equal(t, decoded, r)
+			require.NoError(t, release.VerifyChain([]release.Event{got}))
+		})
+	}
+}
+
+func TestRecordPayloadMatchesTheGeneralPath(t *testing.T) {
+	fast, log := running(t)
+	slow, err := release.Fold(log)
+	require.NoError(t, err)
+	at := t0.Add(time.Hour)
+	steps := []release.Payload{
+		&release.ActivityStartedPayload{Activity: "build.compile", Inputs: map[string]any{"ref": "v2.4.0", "n": 3}, IdempotencyKey: "k-1"},
+		release.ActivityFailedPayload{Activity: "build.compile", Error: "exit 1"}, // by value: the general path
+		&release.ActivityStartedPayload{Activity: "build.compile", IdempotencyKey: "k-2"},
+		&release.ActivitySucceededPayload{Activity: "build.compile", Outputs: map[string]any{"artifact": "s3://app.ipa", "size": 12}},
+		&release.PhaseSucceededPayload{Phase: "build"},
+		&release.PhaseStartedPayload{Phase: "qa"},
+		&release.ActivityStartedPayload{Activity: "qa.regression"},
+		&release.ActivityWaitingPayload{Activity: "qa.regression"},
+		&release.TaskUpdatedPayload{Activity: "qa.regression", Task: "run-suite", Status: release.TaskInProgress, Assignees: []string{"bob"}},
+		&release.CommentAddedPayload{Activity: "qa.regression", Task: "run-suite", Text: "looks <fine>"},
+		&release.OutputsSubmittedPayload{Activity: "qa.regression", Outputs: map[string]any{"report-url": "https://ci/r/1"}},
+		&release.ActivityIgnoredPayload{Activity: "qa.regression", Outputs: map[string]any{"report-url": "n/a"}},
+		&release.ActivityStartedPayload{Activity: "qa.signoff"},
+		&release.ApprovalGrantedPayload{Activity: "qa.signoff", Comment: "ok"},
+		&release.ReleasePausedPayload{},
+		&release.ReleaseResumedPayload{},
+	}
+	for i, p := range steps {
+		actor := "executor"
+		if i == 13 {
+			actor = "frank"
+		}
+		got, err := fast.RecordPayload(at, actor, "step", p)
+		require.NoError(t, err, "step %d (%s)", i, p.EventKind())
+		e, err := release.NewEvent(at, actor, "step", p)
+		require.NoError(t, err)
+		want, err := slow.Record(e)
+		require.NoError(t, err)
+		require.Equal(t, want[0], got, "step %d (%s)", i, p.EventKind())
+		require.Equal(t, slow, fast, "step %d (%s)", i, p.EventKind())
+		log = append(log, got)
+	}
+	folded, err := release.Fold(log)
+	require.NoError(t, err)
+	require.Equal(t, folded, fast)
+	require.NoError(t, release.VerifyChain(log))
+}
+
+func TestRecordPayloadChangesNothingOnError(t *testing.T) {
+	r, _ := running(t)
+	before := r.Clone()
+	_, err := r.RecordPayload(t0, "executor", "", &release.ActivitySucceededPayload{Activity: "build.compile"})
+	require.ErrorIs(t, err, release.ErrIllegal, "compile is Pending")
+	_, err = r.RecordPayload(t0, "executor", "", &release.ActivityWaitingPayload{Activity: "no.such"})
+	require.ErrorIs(t, err, release.ErrBadEvent)
+	_, err = r.RecordPayload(t0, "", "", &release.ActivityStartedPayload{Activity: "build.compile"})
+	require.ErrorIs(t, err, release.ErrBadEvent, "an actor is required")
+	_, err = r.RecordPayload(t0, "executor", "", &release.ActivityStartedPayload{})
+	require.ErrorIs(t, err, release.ErrBadEvent, "the activity is required")
+	require.Equal(t, before, r)
+}
+
+func TestPinSharesOneDecodedProcess(t *testing.T) {
+	a, err := release.Pin(mobileProcess())
+	require.NoError(t, err)
+	b, err := release.Pin(mobileProcess())
+	require.NoError(t, err)
+	require.Same(t, a, b, "equal processes pin to one copy")
+	again, err := release.Pin(a)
+	require.NoError(t, err)
+	require.Same(t, a, again)
+	require.Equal(t, mobileProcess().Phases[0].Activities[0].ID, a.Phases[0].Activities[0].ID)
+	id, err := release.NewID(t0, nil)
+	require.NoError(t, err)
+	r, _, err := release.Create(id, t0, "alice", "", release.ReleaseCreatedPayload{Name: "m", Process: a})
+	require.NoError(t, err)
+	require.Same(t, a, r.Process)
+	_, err = release.Pin(nil)
+	require.Error(t, err)
+}
