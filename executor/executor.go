@@ -36,7 +36,7 @@ type Executor struct {
 	running bool
 	runCtx  context.Context // valid while running; adapter contexts derive from it
 	wg      sync.WaitGroup  // goroutines started while running
-	work    chan func()     // hands work to idle workers (see spawn)
+	work    chan task       // hands work to idle workers (see spawn)
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -68,7 +68,7 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 		runs:   map[release.ID]*run{},
 		idle:   map[release.ID]int64{},
 		plans:  map[planKey]*plan{},
-		work:   make(chan func()),
+		work:   make(chan task),
 		rng:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
 	if l, ok := s.(store.Leaser); ok {
@@ -106,7 +106,7 @@ func (e *Executor) Run(ctx context.Context) error {
 		e.timers.set(timerKey{kind: timerRenew}, now.Add(e.cfg.LeaseDuration/3))
 		e.timers.set(timerKey{kind: timerRescan}, now.Add(e.cfg.RescanInterval))
 	}
-	e.spawn(func() { e.scan(runCtx) })
+	e.spawn(do(func() { e.scan(runCtx) }))
 
 	<-runCtx.Done()
 
@@ -136,6 +136,15 @@ func (e *Executor) Run(ctx context.Context) error {
 	return nil
 }
 
+// task is work for a worker goroutine. It returns the work to do next on
+// the same goroutine, or nil: an adapter call whose result starts the next
+// activity runs that activity's adapter call itself, without a handoff to
+// another goroutine (see deliver).
+type task func() task
+
+// do makes a task of f.
+func do(f func()) task { return func() task { f(); return nil } }
+
 // workerIdle is how long a worker goroutine waits for more work before it
 // exits.
 const workerIdle = time.Second
@@ -146,7 +155,7 @@ const workerIdle = time.Second
 // workerIdle or Run stops. Reusing goroutines saves starting one per
 // adapter call and, above all, growing its stack again to the depth an
 // append reaches. Run waits for every worker before it returns.
-func (e *Executor) spawn(f func()) bool {
+func (e *Executor) spawn(f task) bool {
 	e.mu.Lock()
 	if !e.running {
 		e.mu.Unlock()
@@ -169,12 +178,14 @@ func (e *Executor) spawn(f func()) bool {
 	return true
 }
 
-func (e *Executor) worker(ctx context.Context, f func()) {
+func (e *Executor) worker(ctx context.Context, f task) {
 	defer e.wg.Done()
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		f()
+		for f != nil {
+			f = f()
+		}
 		idle.Reset(workerIdle)
 		select {
 		case f = <-e.work:
@@ -386,16 +397,16 @@ func (e *Executor) fire(ctx context.Context, k timerKey) {
 		e.timers.set(k, e.clock.Now().Add(e.cfg.LeaseDuration/3))
 		return
 	case timerRescan:
-		e.spawn(func() { e.scan(ctx) })
+		e.spawn(do(func() { e.scan(ctx) }))
 		e.timers.set(k, e.clock.Now().Add(e.cfg.RescanInterval))
 		return
 	}
-	e.spawn(func() {
+	e.spawn(do(func() {
 		err := e.with(ctx, k.rel, func(r *run) error { return r.onTimer(k) })
 		if err != nil && ctx.Err() == nil && !errors.Is(err, errNotDriver) {
 			e.log.Warn("executor: timer", "release", k.rel, "kind", k.kind, "err", err)
 		}
-	})
+	}))
 }
 
 // renewLeases renews the lease of every release held; a release whose

@@ -426,7 +426,7 @@ func (r *run) onTimer(k timerKey) error {
 			return nil
 		}
 		h := f.handle
-		r.e.spawn(func() { r.e.poll(r, k.act, f, h) })
+		r.e.spawn(func() task { return r.e.poll(r, k.act, f, h) })
 	case timerChild:
 		a := r.state(k.act)
 		if a.Status == release.ActivityRunning && len(a.Attempts) == int(k.attempt) {

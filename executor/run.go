@@ -65,6 +65,8 @@ type run struct {
 	rollingBack bool
 	rbPending   bool // a rollback step is queued or running
 
+	next *task // while a result is delivered: where dispatch leaves the first adapter call it starts
+
 	qmu      sync.Mutex // guards queue and draining
 	queue    []result
 	draining bool
@@ -563,27 +565,31 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 		Reporter: &reporter{},
 	}
 	r.flights[i] = f
-	var run func()
+	var run task
 	switch {
 	case err != nil:
-		run = func() { e.deliver(r, result{act: i, f: f, err: adapters.Permanent(err)}) }
+		run = func() task { return e.deliver(r, result{act: i, f: f, err: adapters.Permanent(err)}) }
 	default:
 		if p, ok := ad.(adapters.Poller); ok {
 			f.poller = p
-			run = func() {
+			run = func() task {
 				h, err := p.Start(ctx, f.req)
 				if err != nil {
-					e.deliver(r, result{act: i, f: f, err: err})
-					return
+					return e.deliver(r, result{act: i, f: f, err: err})
 				}
 				e.polled(r, i, f, h)
+				return nil
 			}
 		} else {
-			run = func() {
+			run = func() task {
 				out, err := ad.Run(ctx, f.req)
-				e.deliver(r, result{act: i, f: f, out: out, err: err})
+				return e.deliver(r, result{act: i, f: f, out: out, err: err})
 			}
 		}
+	}
+	if r.next != nil && *r.next == nil {
+		*r.next = run // the goroutine delivering a result runs it next (see deliver)
+		return
 	}
 	if !e.spawn(run) {
 		delete(r.flights, i)
@@ -604,10 +610,10 @@ func (e *Executor) polled(r *run, i int32, f *flight, handle string) {
 }
 
 // poll checks a Poller's work once; handle was read under the run's lock.
-func (e *Executor) poll(r *run, i int32, f *flight, handle string) {
+func (e *Executor) poll(r *run, i int32, f *flight, handle string) task {
 	ctx := e.context()
 	if ctx == nil {
-		return
+		return nil
 	}
 	st, err := f.poller.Poll(ctx, f.req, handle)
 	if err != nil || st.Done {
@@ -615,25 +621,27 @@ func (e *Executor) poll(r *run, i int32, f *flight, handle string) {
 		if st.Done {
 			out = st.Result
 		}
-		e.deliver(r, result{act: i, f: f, out: out, err: err})
-		return
+		return e.deliver(r, result{act: i, f: f, out: out, err: err})
 	}
 	d := st.After
 	if d <= 0 {
 		d = e.cfg.PollInterval
 	}
 	e.timers.set(timerKey{rel: r.id, kind: timerPoll, act: i, attempt: int32(f.attempt)}, e.clock.Now().Add(d))
+	return nil
 }
 
 // deliver hands an adapter's result to its release. Results that arrive
 // while another goroutine applies results are queued and applied by it in
-// one batch (one store append).
-func (e *Executor) deliver(r *run, res result) {
+// one batch (one store append). It returns the first adapter call the
+// results started, for the calling worker to make itself; the others go to
+// other workers.
+func (e *Executor) deliver(r *run, res result) (next task) {
 	r.qmu.Lock()
 	r.queue = append(r.queue, res)
 	if r.draining {
 		r.qmu.Unlock()
-		return
+		return nil
 	}
 	r.draining = true
 	r.qmu.Unlock()
@@ -644,7 +652,7 @@ func (e *Executor) deliver(r *run, res result) {
 		if len(batch) == 0 {
 			r.draining = false
 			r.qmu.Unlock()
-			return
+			return next
 		}
 		r.qmu.Unlock()
 		r.mu.Lock()
@@ -666,6 +674,7 @@ func (e *Executor) deliver(r *run, res result) {
 				continue
 			}
 		}
+		r.next = &next
 		for _, res := range batch {
 			r.apply(res)
 		}
@@ -673,6 +682,7 @@ func (e *Executor) deliver(r *run, res result) {
 		if err := r.flush(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("executor: storing results", "release", r.id, "err", err)
 		}
+		r.next = nil
 		e.releaseRun(r)
 	}
 }
