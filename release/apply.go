@@ -70,6 +70,7 @@ func Create(id ID, at time.Time, actor, reason string, p ReleaseCreatedPayload) 
 			if err := applyTyped(r, &e, typed, nil); err != nil {
 				return nil, Event{}, err
 			}
+			remember(&e)
 			return r, e, nil
 		}
 	}

@@ -624,6 +624,7 @@ func (r *Release) RecordPayload(at time.Time, actor, reason string, p Payload) (
 	if err := applyTyped(r, &e, typed, nil); err != nil {
 		return Event{}, err
 	}
+	remember(&e)
 	return e, nil
 }
 

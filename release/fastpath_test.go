@@ -124,3 +124,32 @@ func TestPinSharesOneDecodedProcess(t *testing.T) {
 	_, err = release.Pin(nil)
 	require.Error(t, err)
 }
+
+// Verification recalls the events sealed in this process instead of
+// hashing them again; a change to any field, even in place, is still found.
+func TestVerifyFindsChangesToEventsSealedHere(t *testing.T) {
+	r, log := running(t)
+	e, err := r.RecordPayload(t0, "executor", "go", &release.ActivityStartedPayload{Activity: "build.compile", Inputs: map[string]any{"ref": "main"}})
+	require.NoError(t, err)
+	log = append(log, e)
+	require.NoError(t, release.VerifyChain(log))
+	for name, change := range map[string]func(*release.Event){
+		"payload in place": func(e *release.Event) { e.Payload[len(e.Payload)-3] = 'X' },
+		"actor":            func(e *release.Event) { e.Actor = "mallory" },
+		"reason":           func(e *release.Event) { e.Reason = "" },
+		"time":             func(e *release.Event) { e.Time = e.Time.Add(time.Nanosecond) },
+		"kind":             func(e *release.Event) { e.Kind = release.KindActivitySkipped },
+	} {
+		altered := append([]release.Event(nil), log...)
+		last := log[len(log)-1].Clone()
+		change(&last)
+		altered[len(altered)-1] = last
+		err := release.VerifyChain(altered)
+		var ce *release.ChainError
+		require.ErrorAs(t, err, &ce, name)
+		require.Equal(t, release.Altered, ce.Problem, name)
+	}
+	e.Payload[1] = 'Y' // the caller's own copy, changed after sealing
+	log[len(log)-1] = e
+	require.ErrorIs(t, release.VerifyChain(log), release.ErrChainBroken)
+}
