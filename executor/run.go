@@ -82,8 +82,10 @@ type flight struct {
 	attempt  int
 	rollback bool
 	cancel   context.CancelFunc
-	req      *adapters.Request
+	req      *adapters.Request // &reqv
 	poller   adapters.Poller
+	reqv     adapters.Request
+	rep      reporter
 	handle   string
 }
 
@@ -559,11 +561,12 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 	ad, err := e.reg.Lookup(kind)
 	ctx, cancel := context.WithCancel(base)
 	f := &flight{attempt: attempt, rollback: rollback, cancel: cancel}
-	f.req = &adapters.Request{
+	f.reqv = adapters.Request{
 		Release: r.id, ReleaseName: r.rel.Name, Activity: ai.key, Attempt: attempt,
 		IdempotencyKey: key, With: cloneMap(with), Inputs: r.rel.Inputs, Rollback: rollback,
-		Reporter: &reporter{},
+		Reporter: &f.rep,
 	}
+	f.req = &f.reqv
 	r.flights[i] = f
 	var run task
 	switch {

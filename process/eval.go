@@ -97,7 +97,14 @@ func (c *Compiled) With(ref ActivityRef, s *Scope) (map[string]any, error) {
 		return nil, fmt.Errorf("process: unknown activity %q", ref)
 	}
 	a := c.Activity(ref)
-	v, err := evalValues(a.With, c.acts[id].with, s.expr())
+	if a.With == nil {
+		return nil, nil
+	}
+	var es *expr.Scope
+	if c.acts[id].with != nil { // some value is a template
+		es = s.expr()
+	}
+	v, err := evalValues(a.With, c.acts[id].with, es)
 	if err != nil {
 		return nil, fmt.Errorf("process: %s: with: %w", ref, err)
 	}

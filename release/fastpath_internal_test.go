@@ -263,3 +263,10 @@ func TestAppendTimeWritesRFC3339NanoInUTC(t *testing.T) {
 		require.Equal(t, c.UTC().Format(time.RFC3339Nano), string(appendTime(nil, c)), "%v", c)
 	}
 }
+
+func TestActivityStatusIndexFollowsActivityStatuses(t *testing.T) {
+	for i, s := range ActivityStatuses {
+		require.Equal(t, i, s.index(), s)
+	}
+	require.Equal(t, -1, ActivityStatus("Bogus").index())
+}

@@ -96,10 +96,27 @@ var activityTransitions = map[ActivityStatus][]ActivityStatus{
 func (s ActivityStatus) Valid() bool { return s.index() >= 0 }
 
 func (s ActivityStatus) index() int {
-	for i, x := range ActivityStatuses {
-		if s == x {
-			return i
-		}
+	switch s { // the order of ActivityStatuses
+	case ActivityPending:
+		return 0
+	case ActivityRunning:
+		return 1
+	case ActivityWaiting:
+		return 2
+	case ActivityOnHold:
+		return 3
+	case ActivitySucceeded:
+		return 4
+	case ActivityFailed:
+		return 5
+	case ActivityIgnored:
+		return 6
+	case ActivitySkipped:
+		return 7
+	case ActivityAborted:
+		return 8
+	case ActivityRolledBack:
+		return 9
 	}
 	return -1
 }
