@@ -37,9 +37,11 @@
 //     client.GetWorkflowResult and checks it.
 //   - go-workflows-poll: the same, but waiting only with
 //     client.GetWorkflowResult as go-workflows' samples do. It polls the
-//     instance state with exponential backoff (1 ms, growing 1.5x up to 1 s),
-//     so its time includes up to about a third of the run in polling delay.
-//     It is there to show that delay, not as the comparison.
+//     instance state with exponential backoff (1 ms, growing 1.5x up to 1 s,
+//     ±50% jitter), so it sees the end up to one interval late, about half
+//     the time elapsed so far, and its polls share the backend's single
+//     connection with the worker. It is there to show that cost, not as the
+//     comparison.
 //
 // Every benchmark reports ns/op, ns/activity (ns/op divided by 100),
 // cpu-ms/op (user + system CPU time of the whole test process per
