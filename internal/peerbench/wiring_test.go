@@ -1,0 +1,59 @@
+package peerbench
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	gwbackend "github.com/cschleiden/go-workflows/backend"
+	gwsqlite "github.com/cschleiden/go-workflows/backend/sqlite"
+	"github.com/stretchr/testify/require"
+)
+
+// TestEachEngineRunsAChainOfTenToCompletion checks the wiring the
+// benchmarks use: one chain-10 and one parallel-10 on each engine complete,
+// every activity runs, and each engine stops cleanly.
+func TestEachEngineRunsAChainOfTenToCompletion(t *testing.T) {
+	for _, s := range []shape{chain(10), parallel(10)} {
+		for _, tc := range []struct {
+			name  string
+			start func(testing.TB, shape) engine
+		}{
+			{"baton", func(tb testing.TB, s shape) engine { return newBaton(tb, s) }},
+			{"go-workflows", func(tb testing.TB, s shape) engine { return newGoWorkflows(tb, s, waitPush) }},
+			{"go-workflows-poll", func(tb testing.TB, s shape) engine { return newGoWorkflows(tb, s, waitPoll) }},
+		} {
+			t.Run(s.name+"/"+tc.name, func(t *testing.T) {
+				en := tc.start(t, s)
+				err := en.once(context.Background())
+				stopErr := en.stop()
+				require.NoError(t, err)
+				require.NoError(t, stopErr)
+				require.Equal(t, int64(s.n), en.activities(), "each no-op activity runs exactly once")
+			})
+		}
+	}
+}
+
+// TestGoWorkflowsSQLiteRunsWALWithSynchronousFull records the durability
+// settings the go-workflows SQLite backend leaves in place: it sets
+// journal_mode=WAL and busy_timeout=5000 and nothing else, so synchronous is
+// the driver's default. Read through a second connection on the same file
+// with the same driver and DSN form ("file:PATH", no pragmas).
+func TestGoWorkflowsSQLiteRunsWALWithSynchronousFull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gw.sqlite")
+	b := gwsqlite.NewSqliteBackend(path, gwsqlite.WithBackendOptions(gwbackend.WithLogger(slog.New(slog.DiscardHandler))))
+	t.Cleanup(func() { require.NoError(t, b.Close()) })
+
+	db, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	var mode string
+	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	require.Equal(t, "wal", mode)
+	var sync int
+	require.NoError(t, db.QueryRow("PRAGMA synchronous").Scan(&sync))
+	require.Equal(t, 2, sync, "0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA")
+}
