@@ -349,6 +349,9 @@ phases:
 			time.Sleep(10 * time.Millisecond)
 		}
 		b.StopTimer()
+		// The worker goroutines that resumed them exit once idle for
+		// workerIdle: what stays is what waiting costs.
+		time.Sleep(workerIdle + 200*time.Millisecond)
 		runtime.GC()
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)

@@ -33,16 +33,10 @@ var errSlow = errors.New("release: fast path does not apply")
 // DecodePayload would return it, or errSlow.
 func fastPayload(dst []byte, p Payload) ([]byte, Payload, error) {
 	var err error
-	switch p := p.(type) {
+	switch p := pointerTo(p).(type) {
 	case *ActivityStartedPayload:
 		return fastActivityStarted(dst, p)
-	case ActivityStartedPayload:
-		return fastActivityStarted(dst, &p)
 	case *ActivitySucceededPayload:
-		return fastActivityOutputs(dst, p.Activity, p.Outputs, true, func(a ActivityKey, o map[string]any) Payload {
-			return &ActivitySucceededPayload{Activity: a, Outputs: o}
-		})
-	case ActivitySucceededPayload:
 		return fastActivityOutputs(dst, p.Activity, p.Outputs, true, func(a ActivityKey, o map[string]any) Payload {
 			return &ActivitySucceededPayload{Activity: a, Outputs: o}
 		})
@@ -130,6 +124,70 @@ func fastPayload(dst []byte, p Payload) ([]byte, Payload, error) {
 		return fastCommentAdded(dst, p)
 	}
 	return nil, nil, errSlow
+}
+
+// pointerTo returns a pointer to a payload given by value, so that the
+// fast path takes both forms.
+func pointerTo(p Payload) Payload {
+	switch v := p.(type) {
+	case ReleaseStartedPayload:
+		return &v
+	case ReleasePausedPayload:
+		return &v
+	case ReleaseResumedPayload:
+		return &v
+	case ReleaseSucceededPayload:
+		return &v
+	case ReleasePartiallySucceededPayload:
+		return &v
+	case ReleaseFailedPayload:
+		return &v
+	case ReleaseAbortedPayload:
+		return &v
+	case ReleaseRolledBackPayload:
+		return &v
+	case PhaseStartedPayload:
+		return &v
+	case PhaseSucceededPayload:
+		return &v
+	case PhaseFailedPayload:
+		return &v
+	case PhaseSkippedPayload:
+		return &v
+	case PhaseAbortedPayload:
+		return &v
+	case ActivityStartedPayload:
+		return &v
+	case ActivityWaitingPayload:
+		return &v
+	case ActivityResumedPayload:
+		return &v
+	case ActivitySucceededPayload:
+		return &v
+	case ActivityFailedPayload:
+		return &v
+	case ActivityHeldPayload:
+		return &v
+	case ActivityIgnoredPayload:
+		return &v
+	case ActivitySkippedPayload:
+		return &v
+	case ActivityAbortedPayload:
+		return &v
+	case ActivityRolledBackPayload:
+		return &v
+	case OutputsSubmittedPayload:
+		return &v
+	case TaskUpdatedPayload:
+		return &v
+	case ApprovalGrantedPayload:
+		return &v
+	case ApprovalRejectedPayload:
+		return &v
+	case CommentAddedPayload:
+		return &v
+	}
+	return p
 }
 
 func fastActivityStarted(dst []byte, p *ActivityStartedPayload) ([]byte, Payload, error) {

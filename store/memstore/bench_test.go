@@ -82,9 +82,10 @@ func benchRelease(b *testing.B, s store.Store, n int, at time.Time) (*release.Re
 // transition makes the i-th activity transition of a benchmark: activity i
 // (round robin) goes Running -> Waiting on even rounds and back on odd
 // ones, as one append of perAppend events (1: one transition; 2: there and
-// back). It is what an executor does per step: make the events, Record them
-// (seal + Apply) and AppendEvents.
+// back). It is what an executor does per step: record the events
+// (RecordPayload: encode, seal, apply) and AppendEvents.
 func transition(ctx context.Context, s store.Store, r *release.Release, keys []release.ActivityKey, i int, perAppend int, at time.Time) error {
+	expected := r.Seq
 	events := make([]release.Event, 0, 2)
 	for j := range perAppend {
 		n := i*perAppend + j
@@ -100,18 +101,13 @@ func transition(ctx context.Context, s store.Store, r *release.Release, keys []r
 				p = release.ActivityResumedPayload{Activity: k}
 			}
 		}
-		e, err := release.NewEvent(at, "executor", "", p)
+		e, err := r.RecordPayload(at, "executor", "", p)
 		if err != nil {
 			return err
 		}
 		events = append(events, e)
 	}
-	expected := r.Seq
-	sealed, err := r.Record(events...)
-	if err != nil {
-		return err
-	}
-	return s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: expected, Events: sealed, Release: r})
+	return s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: expected, Events: events, Release: r})
 }
 
 // BenchmarkAppend measures one activity transition (an append of one or two
