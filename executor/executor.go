@@ -401,12 +401,15 @@ func (e *Executor) fire(ctx context.Context, k timerKey) {
 		e.timers.set(k, e.clock.Now().Add(e.cfg.RescanInterval))
 		return
 	}
-	e.spawn(do(func() {
-		err := e.with(ctx, k.rel, func(r *run) error { return r.onTimer(k) })
-		if err != nil && ctx.Err() == nil && !errors.Is(err, errNotDriver) {
-			e.log.Warn("executor: timer", "release", k.rel, "kind", k.kind, "err", err)
-		}
-	}))
+	e.spawn(do(func() { e.fireRelease(ctx, k) }))
+}
+
+// fireRelease handles a timer of a release.
+func (e *Executor) fireRelease(ctx context.Context, k timerKey) {
+	err := e.with(ctx, k.rel, func(r *run) error { return r.onTimer(k) })
+	if err != nil && ctx.Err() == nil && !errors.Is(err, errNotDriver) {
+		e.log.Warn("executor: timer", "release", k.rel, "kind", k.kind, "err", err)
+	}
 }
 
 // renewLeases renews the lease of every release held; a release whose

@@ -138,7 +138,27 @@ func (t *timers) remove(i int) {
 	}
 }
 
-func (t *timers) less(i, j int) bool { return t.heap[i].at.Before(t.heap[j].at) }
+// less orders by time, then by key, so that timers due together come out
+// of the heap in the same order on every run.
+func (t *timers) less(i, j int) bool {
+	a, b := t.heap[i], t.heap[j]
+	if !a.at.Equal(b.at) {
+		return a.at.Before(b.at)
+	}
+	return a.key.less(b.key)
+}
+
+func (k timerKey) less(o timerKey) bool {
+	switch {
+	case k.rel != o.rel:
+		return k.rel < o.rel
+	case k.kind != o.kind:
+		return k.kind < o.kind
+	case k.act != o.act:
+		return k.act < o.act
+	}
+	return k.attempt < o.attempt
+}
 
 func (t *timers) swap(i, j int) {
 	t.heap[i], t.heap[j] = t.heap[j], t.heap[i]
@@ -189,9 +209,7 @@ func (e *Executor) timerLoop(ctx context.Context) {
 	for {
 		var next time.Time
 		keys, next = e.timers.due(e.clock.Now(), keys[:0])
-		for _, k := range keys {
-			e.fire(ctx, k)
-		}
+		e.fireAll(ctx, keys)
 		if len(keys) > 0 {
 			continue // firing may have set timers that are due already
 		}
@@ -209,5 +227,31 @@ func (e *Executor) timerLoop(ctx context.Context) {
 		case <-e.timers.wake:
 		case <-c:
 		}
+	}
+}
+
+// fireAll handles the timers that fell due, in the order given. The timers
+// of one release are handled one after another on one goroutine, so their
+// order is the same on every run; different releases go in parallel.
+func (e *Executor) fireAll(ctx context.Context, keys []timerKey) {
+	var order []release.ID
+	byRel := map[release.ID][]timerKey{}
+	for _, k := range keys {
+		if k.rel == "" {
+			e.fire(ctx, k)
+			continue
+		}
+		if byRel[k.rel] == nil {
+			order = append(order, k.rel)
+		}
+		byRel[k.rel] = append(byRel[k.rel], k)
+	}
+	for _, id := range order {
+		ks := byRel[id]
+		e.spawn(do(func() {
+			for _, k := range ks {
+				e.fireRelease(ctx, k)
+			}
+		}))
 	}
 }

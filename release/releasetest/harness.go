@@ -427,23 +427,9 @@ func (h *Harness) create(ctx context.Context, st store.Store, reg *adapters.Regi
 func (h *Harness) drive(ctx context.Context, t *testing.T, ex *executor.Executor, st store.Store, id release.ID, sub *executor.Subscription) string {
 	t.Helper()
 	limit := h.cfg.Start.Add(h.cfg.Limit)
-	var lastFailure time.Time
 	for {
 		synctest.Wait()
-		if failed, ok := h.gate.next(); ok {
-			if failed {
-				// Two failures never land at the same instant: the second
-				// comes a nanosecond later. Otherwise the retries they
-				// arm (with the same backoff) would fall due together,
-				// and the executor handles timers due together on
-				// separate goroutines, in an order that varies from run
-				// to run.
-				if now := h.clock.Now(); now.Equal(lastFailure) {
-					time.Sleep(time.Nanosecond)
-					continue
-				}
-				lastFailure = h.clock.Now()
-			}
+		if _, ok := h.gate.next(); ok {
 			h.gate.admit()
 			continue
 		}

@@ -13,9 +13,9 @@ import (
 )
 
 // Two parallel activities that fail at the same virtual instant with the
-// same backoff would have their retries fall due together; the harness
-// staggers answers by a nanosecond so the log repeats (run with -race,
-// which shuffles goroutines the most).
+// same backoff have their retries fall due together; the executor handles
+// one release's timers due together in a fixed order, so the log repeats
+// (run with -race, which shuffles goroutines the most).
 func TestParallelFlakyActivitiesRepeatExactly(t *testing.T) {
 	doc := `
 id: tie
