@@ -159,7 +159,7 @@ func (r *run) abortActive(except int32, actor, reason string) {
 // rollbacks of completed activities run, in reverse dependency order.
 func (r *run) startRollback(trigger release.ActivityKey, msg, actor, reason string) {
 	r.abortActive(-1, actor, "rolling back")
-	r.emit(actor, reason, &RollbackStartedPayload{Activity: trigger, Error: msg})
+	r.emit(actor, reason, &release.ReleaseRollbackStartedPayload{Activity: trigger, Error: msg})
 	r.rollingBack = true
 }
 

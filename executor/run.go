@@ -14,22 +14,6 @@ import (
 	"github.com/batonhq/baton/store"
 )
 
-// KindRollbackStarted is the kind of the event the executor records when a
-// release starts rolling back (an activity failed with on-failure: rollback,
-// or an operator rolled it back). The release package does not know it, so
-// Apply only counts it (Release.Unknown); the executor reads that count to
-// resume a rollback after a restart.
-const KindRollbackStarted release.EventKind = "release.rollback-started"
-
-// RollbackStartedPayload is the payload of KindRollbackStarted.
-type RollbackStartedPayload struct {
-	Activity release.ActivityKey `json:"activity,omitempty"` // the activity whose failure caused it
-	Error    string              `json:"error,omitempty"`
-}
-
-// EventKind returns KindRollbackStarted.
-func (RollbackStartedPayload) EventKind() release.EventKind { return KindRollbackStarted }
-
 // Labels the executor sets on child releases.
 const (
 	LabelParent         = "baton.parent"          // the parent release id
@@ -185,7 +169,7 @@ func (r *run) init() {
 		r.e.log.Warn("executor: evaluating variables", "release", r.id, "err", err)
 	}
 	r.depth, _ = strconv.Atoi(rel.Labels[LabelDepth])
-	r.rollingBack = rel.Unknown[KindRollbackStarted] > 0
+	r.rollingBack = rel.RollingBack
 	for i := range p.acts {
 		a := rel.Activities[p.acts[i].key]
 		if a.Status.Done() {

@@ -88,7 +88,7 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 		by := e.pausedBy(ctx, id)
 		add(Reason{Kind: ReasonPaused, Actor: by, Text: "paused by " + by})
 	}
-	if rel.Unknown[KindRollbackStarted] > 0 && !rel.Status.Terminal() {
+	if rel.RollingBack && !rel.Status.Terminal() {
 		add(Reason{Kind: ReasonRollback, Text: "the release is rolling back"})
 	}
 	attempt := len(a.Attempts)

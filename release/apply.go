@@ -345,6 +345,19 @@ func (x *applier) apply(p Payload) error {
 			return err
 		}
 		r.Error = p.Error
+	case *ReleaseRollbackStartedPayload:
+		if err := x.requireActive(true); err != nil {
+			return err
+		}
+		if r.RollingBack {
+			return illegalf("the release is already rolling back")
+		}
+		if p.Activity != "" {
+			if _, err := x.activity(p.Activity); err != nil {
+				return err
+			}
+		}
+		r.RollingBack = true
 	case *PhaseStartedPayload:
 		return x.phaseTo(p.Phase, PhaseRunning, "")
 	case *PhaseSucceededPayload:
@@ -517,6 +530,7 @@ func (x *applier) releaseTo(to Status) error {
 	r.Status = to
 	if to.Terminal() {
 		r.EndedAt = x.e.Time
+		r.RollingBack = false // nothing is under way any more
 	}
 	return nil
 }

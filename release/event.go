@@ -28,6 +28,7 @@ const (
 	KindReleaseFailed             EventKind = "release.failed"
 	KindReleaseAborted            EventKind = "release.aborted"
 	KindReleaseRolledBack         EventKind = "release.rolled-back"
+	KindReleaseRollbackStarted    EventKind = "release.rollback-started"
 
 	KindPhaseStarted   EventKind = "phase.started"
 	KindPhaseSucceeded EventKind = "phase.succeeded"

@@ -110,6 +110,14 @@ func fastPayload(dst []byte, p Payload) ([]byte, Payload, error) {
 	case *ReleaseRolledBackPayload:
 		dst, err = fastErrorOnly(dst, p.Error)
 		return dst, &ReleaseRolledBackPayload{Error: p.Error}, err
+	case *ReleaseRollbackStartedPayload:
+		if p.Activity == "" {
+			dst, err = fastErrorOnly(dst, p.Error)
+		} else {
+			dst, err = fastActivityError(dst, p.Activity, p.Error)
+		}
+		q := *p
+		return dst, &q, err
 	case *ApprovalGrantedPayload:
 		dst, err = fastActivityComment(dst, p.Activity, p.Comment)
 		q := *p
@@ -145,6 +153,8 @@ func pointerTo(p Payload) Payload {
 	case ReleaseAbortedPayload:
 		return &v
 	case ReleaseRolledBackPayload:
+		return &v
+	case ReleaseRollbackStartedPayload:
 		return &v
 	case PhaseStartedPayload:
 		return &v

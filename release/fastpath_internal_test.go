@@ -83,6 +83,8 @@ func TestFastPayloadsMatchTheGeneralPath(t *testing.T) {
 		&ReleaseSucceededPayload{}, &ReleasePartiallySucceededPayload{}, &ReleaseAbortedPayload{},
 		&ReleaseFailedPayload{}, &ReleaseFailedPayload{Error: "e"},
 		&ReleaseRolledBackPayload{Error: "why"},
+		&ReleaseRollbackStartedPayload{}, &ReleaseRollbackStartedPayload{Activity: "a.b", Error: "boom"},
+		&ReleaseRollbackStartedPayload{Error: "operator"},
 		&ApprovalGrantedPayload{Activity: "qa.signoff"},
 		&ApprovalGrantedPayload{Activity: "qa.signoff", Comment: "lgtm & ship"},
 		&ApprovalRejectedPayload{Activity: "qa.signoff", Comment: "no"},

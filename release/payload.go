@@ -102,6 +102,16 @@ type ReleaseRolledBackPayload struct {
 	Error string `json:"error,omitempty"` // the failure that caused the rollback
 }
 
+// ReleaseRollbackStartedPayload is the payload of release.rollback-started:
+// the release (Running or Paused) starts rolling back, because Activity
+// failed under on-failure: rollback (Error says how) or an operator asked
+// (no Activity). The status stays Running until release.rolled-back;
+// Release.RollingBack says a rollback is under way.
+type ReleaseRollbackStartedPayload struct {
+	Activity ActivityKey `json:"activity,omitempty"`
+	Error    string      `json:"error,omitempty"`
+}
+
 // PhaseChange is the payload shape of the phase.* events; each kind has its
 // own named type.
 type PhaseChange struct {
@@ -255,6 +265,7 @@ func (ReleasePartiallySucceededPayload) EventKind() EventKind { return KindRelea
 func (ReleaseFailedPayload) EventKind() EventKind             { return KindReleaseFailed }
 func (ReleaseAbortedPayload) EventKind() EventKind            { return KindReleaseAborted }
 func (ReleaseRolledBackPayload) EventKind() EventKind         { return KindReleaseRolledBack }
+func (ReleaseRollbackStartedPayload) EventKind() EventKind    { return KindReleaseRollbackStarted }
 func (PhaseStartedPayload) EventKind() EventKind              { return KindPhaseStarted }
 func (PhaseSucceededPayload) EventKind() EventKind            { return KindPhaseSucceeded }
 func (PhaseFailedPayload) EventKind() EventKind               { return KindPhaseFailed }
@@ -288,6 +299,7 @@ var payloadTypes = map[EventKind]func() Payload{
 	KindReleaseFailed:             func() Payload { return new(ReleaseFailedPayload) },
 	KindReleaseAborted:            func() Payload { return new(ReleaseAbortedPayload) },
 	KindReleaseRolledBack:         func() Payload { return new(ReleaseRolledBackPayload) },
+	KindReleaseRollbackStarted:    func() Payload { return new(ReleaseRollbackStartedPayload) },
 	KindPhaseStarted:              func() Payload { return new(PhaseStartedPayload) },
 	KindPhaseSucceeded:            func() Payload { return new(PhaseSucceededPayload) },
 	KindPhaseFailed:               func() Payload { return new(PhaseFailedPayload) },

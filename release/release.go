@@ -39,6 +39,9 @@ type Release struct {
 	StartedAt time.Time `json:"started-at"` // first release.started
 	EndedAt   time.Time `json:"ended-at"`   // when it reached a terminal status
 	Error     string    `json:"error,omitempty"`
+	// RollingBack says a rollback is under way (release.rollback-started,
+	// until release.rolled-back).
+	RollingBack bool `json:"rolling-back,omitempty"`
 
 	Phases     map[process.PhaseID]*PhaseState `json:"phases"`
 	Activities map[ActivityKey]*ActivityState  `json:"activities"`
@@ -262,6 +265,14 @@ func (r *Release) UnmarshalJSON(data []byte) error {
 	}
 	*r = Release(x.plain)
 	r.Process = proc
+	if n := r.Unknown[KindReleaseRollbackStarted]; n > 0 {
+		// A snapshot written before this package knew the kind.
+		r.RollingBack = r.Status == Running || r.Status == Paused
+		delete(r.Unknown, KindReleaseRollbackStarted)
+		if len(r.Unknown) == 0 {
+			r.Unknown = nil
+		}
+	}
 	r.recount()
 	return nil
 }
