@@ -540,7 +540,7 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 		if pol.ForbidInitiator && p.Actor == r.rel.CreatedBy {
 			return forbiddenf(action, "%s started release %s and the policy of %s forbids the initiator to decide", p.Actor, id, k)
 		}
-		for _, d := range a.Approvals {
+		for _, d := range a.Decisions() {
 			if d.Actor == p.Actor {
 				return forbiddenf(action, "%s already decided on %s; one person counts once", p.Actor, k)
 			}

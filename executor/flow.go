@@ -307,11 +307,7 @@ func (r *run) approvalOutcome(i int32) approvalOutcome {
 	if pol == nil || len(a.Attempts) == 0 {
 		return o
 	}
-	since := a.Attempts[len(a.Attempts)-1].StartedAt
-	for _, d := range a.Approvals {
-		if d.At.Before(since) {
-			continue
-		}
+	for _, d := range a.Decisions() {
 		if !d.Approved {
 			o.rejectedBy, o.comment = d.Actor, d.Comment
 			return o

@@ -100,6 +100,18 @@ func TestARejectionFailsTheApprovalAndOnFailureApplies(t *testing.T) {
 	require.NoError(t, h.ex.Reject(context.Background(), id, "qa.signoff", &DecisionParams{Actor: "carol", Comment: "flaky login"}))
 	a := h.waitActivity(id, "qa.signoff", release.ActivityOnHold)
 	require.Equal(t, "rejected by carol: flaky login", a.Error)
+
+	// A retry asks again: everyone decides afresh, carol included.
+	ctx := context.Background()
+	require.NoError(t, h.ex.Retry(ctx, id, "qa.signoff", &RetryParams{Actor: "ops", Reason: "login fixed"}))
+	h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
+	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "carol", Comment: "fixed now"}))
+	err := h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "carol"})
+	require.ErrorContains(t, err, "one person counts once")
+	require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status, "bob's approval was for the first attempt: 1 of 2")
+	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+	r := h.waitStatus(id, release.Succeeded)
+	require.Len(t, r.Activities["qa.signoff"].Approvals, 4, "every decision is kept")
 }
 
 func TestApprovalDeadlines(t *testing.T) {

@@ -737,13 +737,13 @@ func (x *applier) decide(k ActivityKey, approved bool, comment string) error {
 	if a.Status != ActivityRunning && a.Status != ActivityWaiting {
 		return illegalf("approval %s is %s; decisions are taken while it is Running or Waiting", k, a.Status)
 	}
-	for _, d := range a.Approvals {
+	for _, d := range a.Decisions() {
 		if d.Actor == x.e.Actor {
 			return illegalf("%s already decided on %s; one person counts once", x.e.Actor, k)
 		}
 	}
 	x.log.saveActivity(a)
-	a.Approvals = append(a.Approvals, Decision{Actor: x.e.Actor, Approved: approved, Comment: comment, At: x.e.Time})
+	a.Approvals = append(a.Approvals, Decision{Actor: x.e.Actor, Approved: approved, Comment: comment, At: x.e.Time, Attempt: len(a.Attempts)})
 	return nil
 }
 

@@ -374,3 +374,26 @@ func TestOldSnapshotsCountingRollbackStartedReadAsRollingBack(t *testing.T) {
 	require.True(t, got.RollingBack)
 	require.Equal(t, map[release.EventKind]int64{"acme.x": 2}, got.Unknown)
 }
+
+// One person counts once per attempt: whoever rejected an approval decides
+// again on its next attempt, even at the same instant.
+func TestARetriedApprovalCountsDecisionsAgain(t *testing.T) {
+	r, log := running(t)
+	rec(t, r, &log, t0, release.ActivitySkippedPayload{Activity: "build.compile"}, release.PhaseSucceededPayload{Phase: "build"},
+		release.PhaseStartedPayload{Phase: "qa"}, release.ActivitySkippedPayload{Activity: "qa.regression"},
+		release.ActivityStartedPayload{Activity: "qa.signoff"}, release.ActivityWaitingPayload{Activity: "qa.signoff"})
+	_, err := r.Record(ev(t, t0, "frank", release.ApprovalRejectedPayload{Activity: "qa.signoff", Comment: "not yet"}))
+	require.NoError(t, err)
+	rec(t, r, &log, t0, release.ActivityFailedPayload{Activity: "qa.signoff", Error: "rejected by frank"},
+		release.ActivityHeldPayload{Activity: "qa.signoff"})
+	rec(t, r, &log, t0, release.ActivityStartedPayload{Activity: "qa.signoff"}, release.ActivityWaitingPayload{Activity: "qa.signoff"})
+	a := r.Activity("qa.signoff")
+	require.Empty(t, a.Decisions(), "the second attempt has no decisions yet")
+
+	_, err = r.Record(ev(t, t0, "frank", release.ApprovalGrantedPayload{Activity: "qa.signoff", Comment: "now"}))
+	require.NoError(t, err)
+	require.Len(t, a.Approvals, 2, "every decision is kept")
+	require.Equal(t, []release.Decision{{Actor: "frank", Approved: true, Comment: "now", At: t0, Attempt: 2}}, a.Decisions())
+	_, err = r.Record(ev(t, t0, "frank", release.ApprovalGrantedPayload{Activity: "qa.signoff"}))
+	require.ErrorContains(t, err, "one person counts once")
+}

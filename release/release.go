@@ -143,6 +143,9 @@ type Decision struct {
 	Approved bool      `json:"approved"`
 	Comment  string    `json:"comment,omitempty"`
 	At       time.Time `json:"at"`
+	// Attempt is the attempt the decision was taken on (zero in snapshots
+	// written before it was recorded).
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // Comment is a comment on a release, an activity or a task.
@@ -164,6 +167,23 @@ func (r *Release) WaitingForInput() bool {
 func (r *Release) Activity(k ActivityKey) *ActivityState { return r.Activities[k] }
 
 // Task returns the task with the given id, or nil.
+// Decisions returns the approval decisions taken on the activity's
+// current attempt: a retried approval starts counting again. (For a
+// decision without an Attempt, from an older snapshot, its time says.)
+func (a *ActivityState) Decisions() []Decision {
+	n := len(a.Attempts)
+	if n == 0 {
+		return nil
+	}
+	var out []Decision
+	for _, d := range a.Approvals {
+		if d.Attempt == n || (d.Attempt == 0 && !d.At.Before(a.Attempts[n-1].StartedAt)) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 func (a *ActivityState) Task(id string) *TaskState {
 	for i := range a.Tasks {
 		if a.Tasks[i].ID == id {

@@ -386,7 +386,7 @@ func Waiting(r *Release) []Wait {
 func approvalWait(pol *process.ApprovalPolicy, st *ActivityState) Wait {
 	approved := 0
 	decided := map[string]bool{}
-	for _, d := range st.Approvals {
+	for _, d := range st.Decisions() {
 		decided[d.Actor] = true
 		if d.Approved {
 			approved++
