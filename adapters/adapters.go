@@ -66,9 +66,13 @@ type Request struct {
 // concurrent use and never block for long; what they record becomes part of
 // the release's history.
 type Reporter interface {
-	// Log records a line of the activity's log.
+	// Log records a line of the activity's log. The executor passes it to
+	// its Config.Logger (at Info, with the release, activity and attempt);
+	// it is not part of the release's event log.
 	Log(msg string)
-	// Progress records how far the work is, from 0 to 1, with a note.
+	// Progress records how far the work is, from 0 to 1, with a note. The
+	// executor keeps the last report while the attempt runs and
+	// Executor.Why shows it; it is not part of the release's event log.
 	Progress(fraction float64, note string)
 	// Link attaches a traceability link (a build, an artifact, a
 	// deployment) to the activity as soon as it is known.

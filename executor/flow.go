@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/process"
@@ -438,10 +440,48 @@ func (r *run) onTimer(k timerKey) error {
 type reporter struct {
 	mu    sync.Mutex
 	links []release.Link
+
+	log   *slog.Logger // with the release, activity and attempt
+	clock Clock
+
+	progress   float64 // the last Progress, 0 to 1
+	note       string
+	progressAt time.Time // zero until the adapter reports progress
 }
 
-func (*reporter) Log(string)               {}
-func (*reporter) Progress(float64, string) {}
+// Log passes an adapter's log line to Config.Logger, at Info, with the
+// release, activity and attempt.
+func (p *reporter) Log(msg string) {
+	if p.log != nil {
+		p.log.Info(msg)
+	}
+}
+
+// Progress keeps the adapter's last report of how far it is; Why shows it
+// while the attempt runs. Values outside 0 to 1 are clamped; NaN is ignored.
+func (p *reporter) Progress(fraction float64, note string) {
+	if fraction != fraction {
+		return
+	}
+	fraction = min(max(fraction, 0), 1)
+	var at time.Time
+	if p.clock != nil {
+		at = p.clock.Now()
+	}
+	p.mu.Lock()
+	p.progress, p.note, p.progressAt = fraction, note, at
+	p.mu.Unlock()
+	if p.log != nil {
+		p.log.Debug("executor: adapter progress", "fraction", fraction, "note", note)
+	}
+}
+
+// lastProgress returns the last Progress report, if any.
+func (p *reporter) lastProgress() (fraction float64, note string, at time.Time, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.progress, p.note, p.progressAt, !p.progressAt.IsZero()
+}
 
 func (p *reporter) Link(l release.Link) {
 	p.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -549,6 +550,10 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 		Release: r.id, ReleaseName: r.rel.Name, Activity: ai.key, Attempt: attempt,
 		IdempotencyKey: key, With: cloneMap(with), Inputs: r.rel.Inputs, Rollback: rollback,
 		Reporter: &f.rep,
+	}
+	f.rep.clock = e.clock
+	if e.log.Enabled(base, slog.LevelInfo) {
+		f.rep.log = e.log.With("release", r.id, "activity", ai.key, "attempt", attempt)
 	}
 	f.req = &f.reqv
 	r.flights[i] = f

@@ -21,7 +21,7 @@ const (
 	ReasonPaused      ReasonKind = "paused"        // the release was paused by Actor
 	ReasonDependency  ReasonKind = "dependency"    // Activity (a dependency) is not done; Status is its status
 	ReasonParallelism ReasonKind = "parallelism"   // ready, but the release runs as many activities as it may
-	ReasonRunning     ReasonKind = "running"       // an attempt is running since Until
+	ReasonRunning     ReasonKind = "running"       // an attempt is running since Until; Progress and Note as its adapter last reported (on the instance running it)
 	ReasonSubprocess  ReasonKind = "subprocess"    // the child release Child is running
 	ReasonBackoff     ReasonKind = "retry-backoff" // the next attempt starts at Until
 	ReasonApproval    ReasonKind = "approval"      // Have of Need approvals from Approvers, deadline Until
@@ -45,7 +45,11 @@ type Reason struct {
 	Until     time.Time
 	Actor     string     `json:",omitempty"`
 	Child     release.ID `json:",omitempty"`
-	Text      string
+	// Progress (0 to 1) and Note are the running adapter's last report
+	// (adapters.Reporter.Progress), known to the instance that runs it.
+	Progress float64 `json:",omitempty"`
+	Note     string  `json:",omitempty"`
+	Text     string
 }
 
 // Explanation says why an activity is where it is.
@@ -112,7 +116,15 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 			child := childID(id, k, attempt)
 			add(Reason{Kind: ReasonSubprocess, Child: child, Until: since, Text: "child release " + string(child) + " is running"})
 		} else {
-			add(Reason{Kind: ReasonRunning, Until: since, Text: fmt.Sprintf("attempt %d running since %s", attempt, since.UTC().Format(time.RFC3339))})
+			rs := Reason{Kind: ReasonRunning, Until: since, Text: fmt.Sprintf("attempt %d running since %s", attempt, since.UTC().Format(time.RFC3339))}
+			if fraction, note, _, ok := e.progress(id, i, attempt); ok {
+				rs.Progress, rs.Note = fraction, note
+				rs.Text += fmt.Sprintf("; %.0f%% done", 100*fraction)
+				if note != "" {
+					rs.Text += ": " + note
+				}
+			}
+			add(rs)
 		}
 	case release.ActivityFailed:
 		if at, ok := e.timers.when(timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(attempt + 1)}); ok {
@@ -296,4 +308,22 @@ func (e *Executor) Plan(ctx context.Context, id release.ID) (*Projection, error)
 		x.Remaining = x.ProjectedEnd.Sub(x.Now)
 	}
 	return x, nil
+}
+
+// progress returns the last progress report of attempt of activity i, when
+// this instance runs it.
+func (e *Executor) progress(id release.ID, i int32, attempt int) (float64, string, time.Time, bool) {
+	e.mu.Lock()
+	r := e.runs[id]
+	e.mu.Unlock()
+	if r == nil {
+		return 0, "", time.Time{}, false
+	}
+	r.mu.Lock()
+	f := r.flights[i]
+	r.mu.Unlock()
+	if f == nil || f.attempt != attempt || f.rollback {
+		return 0, "", time.Time{}, false
+	}
+	return f.rep.lastProgress()
 }

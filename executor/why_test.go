@@ -3,6 +3,9 @@ package executor
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,4 +145,55 @@ func TestBackoffGrowsByTheMultiplierUpToTheCapAndJitterStaysInRange(t *testing.T
 		seen[d] = true
 	}
 	require.Greater(t, len(seen), 50, "jitter varies the delay")
+}
+
+// An adapter's Log lines go to Config.Logger with the release, activity
+// and attempt; its last Progress report shows in Why while it runs.
+func TestAdapterLogsGoToTheLoggerAndProgressShowsInWhy(t *testing.T) {
+	var logs safeBuffer
+	reported, finish := make(chan struct{}), make(chan struct{})
+	h := newHarness(t, &Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+		adapters.Func("upload", func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
+			req.Reporter.Log("uploading app.ipa")
+			req.Reporter.Progress(0.4, "2 of 5 files")
+			close(reported)
+			select {
+			case <-finish:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return &adapters.Result{}, nil
+		}))
+	h.put("id: up\nphases:\n  - id: p\n    activities:\n      - {id: upload, uses: upload}\n")
+	id := h.create("up", nil)
+	<-reported
+	x, err := h.ex.Why(context.Background(), id, "p.upload")
+	require.NoError(t, err)
+	require.Equal(t, []ReasonKind{ReasonRunning}, kinds(x))
+	require.Equal(t, 0.4, x.Reasons[0].Progress)
+	require.Equal(t, "2 of 5 files", x.Reasons[0].Note)
+	require.Contains(t, x.Reasons[0].Text, "40% done: 2 of 5 files")
+	close(finish)
+	h.waitStatus(id, release.Succeeded)
+	line := logs.String()
+	require.Contains(t, line, `msg="uploading app.ipa"`)
+	require.Contains(t, line, "release="+string(id))
+	require.Contains(t, line, "activity=p.upload attempt=1")
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
