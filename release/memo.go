@@ -2,7 +2,7 @@ package release
 
 import (
 	"bytes"
-	"sync/atomic"
+	"sync"
 )
 
 // Sealing hashes every event, and a store appending it hashes it again to
@@ -12,11 +12,16 @@ import (
 // event equal to one of them in all those fields has the hash computed
 // when it was sealed, so verification compares instead of hashing again.
 // Nothing is trusted: any difference, or an entry overwritten meanwhile,
-// means hashing as before.
+// means hashing as before. Slots reuse their payload buffers, so
+// remembering allocates nothing once the table is warm.
 
-const memoSize = 4096 // entries, a power of two
+const (
+	memoSize       = 4096 // slots, a power of two
+	memoMaxPayload = 4096 // larger payloads are not remembered
+)
 
-type memoEntry struct {
+type memoSlot struct {
+	mu      sync.Mutex
 	hash    Hash
 	release ID
 	seq     int64
@@ -26,31 +31,36 @@ type memoEntry struct {
 	actor   string
 	reason  string
 	prev    Hash
-	payload []byte // canonical; owned by the entry
+	payload []byte // canonical; owned by the slot
 }
 
-var memo [memoSize]atomic.Pointer[memoEntry]
+var memo [memoSize]memoSlot
 
-func memoSlot(h Hash) *atomic.Pointer[memoEntry] {
+func slotOf(h Hash) *memoSlot {
 	return &memo[(uint32(h[0])|uint32(h[1])<<8)&(memoSize-1)]
 }
 
 // remember records that e, whose payload is canonical, hashes to e.Hash.
 func remember(e *Event) {
-	m := &memoEntry{
-		hash: e.Hash, release: e.Release, seq: e.Seq, kind: e.Kind,
-		unix: e.Time.Unix(), nano: int32(e.Time.Nanosecond()),
-		actor: e.Actor, reason: e.Reason, prev: e.PrevHash,
-		payload: bytes.Clone(e.Payload),
+	if len(e.Payload) > memoMaxPayload {
+		return
 	}
-	memoSlot(e.Hash).Store(m)
+	m := slotOf(e.Hash)
+	m.mu.Lock()
+	m.hash, m.release, m.seq, m.kind = e.Hash, e.Release, e.Seq, e.Kind
+	m.unix, m.nano = e.Time.Unix(), int32(e.Time.Nanosecond())
+	m.actor, m.reason, m.prev = e.Actor, e.Reason, e.PrevHash
+	m.payload = append(m.payload[:0], e.Payload...)
+	m.mu.Unlock()
 }
 
 // recalled reports whether e is, field for field, an event sealed here
 // with hash e.Hash.
 func recalled(e *Event) bool {
-	m := memoSlot(e.Hash).Load()
-	return m != nil && m.hash == e.Hash && m.seq == e.Seq && m.prev == e.PrevHash &&
+	m := slotOf(e.Hash)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hash == e.Hash && m.seq == e.Seq && m.prev == e.PrevHash &&
 		m.release == e.Release && m.kind == e.Kind && m.actor == e.Actor && m.reason == e.Reason &&
 		m.unix == e.Time.Unix() && m.nano == int32(e.Time.Nanosecond()) &&
 		bytes.Equal(m.payload, e.Payload)
