@@ -50,7 +50,9 @@ type run struct {
 	rollingBack bool
 	rbPending   bool // a rollback step is queued or running
 
-	next *task // while a result is delivered: where dispatch leaves the first adapter call it starts
+	collecting bool                     // a result is being delivered: dispatch leaves its first adapter call in cont
+	cont       task                     // that call, for the delivering worker to make next
+	ap         store.AppendEventsParams // flush's, reused
 
 	qmu      sync.Mutex // guards queue and draining
 	queue    []result
@@ -272,9 +274,9 @@ func (r *run) flush(ctx context.Context) error {
 		return err
 	}
 	if len(r.pending) > 0 {
-		err := r.e.store.AppendEvents(ctx, &store.AppendEventsParams{
-			ExpectedSeq: r.pending[0].Seq - 1, Events: r.pending, Release: r.rel,
-		})
+		r.ap = store.AppendEventsParams{ExpectedSeq: r.pending[0].Seq - 1, Events: r.pending, Release: r.rel}
+		err := r.e.store.AppendEvents(ctx, &r.ap)
+		r.ap = store.AppendEventsParams{}
 		if err != nil {
 			r.invalidate(err)
 			return fmt.Errorf("executor: storing events of release %s: %w", r.id, err)
@@ -579,8 +581,8 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 			}
 		}
 	}
-	if r.next != nil && *r.next == nil {
-		*r.next = run // the goroutine delivering a result runs it next (see deliver)
+	if r.collecting && r.cont == nil {
+		r.cont = run // the goroutine delivering a result runs it next (see deliver)
 		return
 	}
 	if !e.spawn(run) {
@@ -637,10 +639,11 @@ func (e *Executor) deliver(r *run, res result) (next task) {
 	}
 	r.draining = true
 	r.qmu.Unlock()
+	var spare []result // the last batch's slice, for the queue to reuse
 	for {
 		r.qmu.Lock()
 		batch := r.queue
-		r.queue = nil
+		r.queue = spare
 		if len(batch) == 0 {
 			r.draining = false
 			r.qmu.Unlock()
@@ -666,7 +669,7 @@ func (e *Executor) deliver(r *run, res result) (next task) {
 				continue
 			}
 		}
-		r.next = &next
+		r.collecting = next == nil // one call is kept for this worker; the rest go to others
 		for _, res := range batch {
 			r.apply(res)
 		}
@@ -674,7 +677,13 @@ func (e *Executor) deliver(r *run, res result) (next task) {
 		if err := r.flush(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("executor: storing results", "release", r.id, "err", err)
 		}
-		r.next = nil
+		r.collecting = false
+		if next == nil {
+			next = r.cont
+		}
+		r.cont = nil
 		e.releaseRun(r)
+		clear(batch)
+		spare = batch[:0]
 	}
 }
