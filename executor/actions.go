@@ -263,7 +263,7 @@ func (e *Executor) Abort(ctx context.Context, id release.ID, by By) error {
 		}
 		e.timers.stop(timerKey{rel: id, kind: timerStart})
 		if st != release.Scheduled {
-			r.abortActive(-1, by.Actor, by.Reason)
+			r.abortActive(-1, by.Actor, by.Reason, true)
 			for _, pi := range r.p.phases {
 				if ph := r.rel.Phases[pi.id]; ph.Status == release.PhasePending || ph.Status == release.PhaseRunning {
 					r.emit(by.Actor, by.Reason, &release.PhaseAbortedPayload{Phase: pi.id})

@@ -105,7 +105,7 @@ func (r *run) onFailure(i int32, msg string, timedOut, permanent bool) {
 	switch ai.act.OnFailure {
 	case process.Fail:
 		failed()
-		r.abortActive(-1, r.actor(), "release failed")
+		r.abortActive(i, r.actor(), "release failed", true)
 		r.emit(r.actor(), "", &release.ReleaseFailedPayload{Error: fmt.Sprintf("activity %s failed: %s", ai.key, msg)})
 	case process.Ignore:
 		failed()
@@ -121,7 +121,7 @@ func (r *run) onFailure(i int32, msg string, timedOut, permanent bool) {
 
 // abortActive aborts every activity that is running, waiting or on hold
 // (but except), cancelling adapter calls and child releases.
-func (r *run) abortActive(except int32, actor, reason string) {
+func (r *run) abortActive(except int32, actor, reason string, failedToo bool) {
 	for i := range r.p.acts {
 		i := int32(i)
 		if i == except {
@@ -130,6 +130,11 @@ func (r *run) abortActive(except int32, actor, reason string) {
 		a := r.state(i)
 		switch a.Status {
 		case release.ActivityRunning, release.ActivityWaiting, release.ActivityOnHold:
+		case release.ActivityFailed: // waiting for its next attempt
+			if !failedToo {
+				continue
+			}
+			r.e.timers.stop(timerKey{rel: r.id, kind: timerRetry, act: i, attempt: int32(len(a.Attempts) + 1)})
 		default:
 			continue
 		}
@@ -160,7 +165,7 @@ func (r *run) abortActive(except int32, actor, reason string) {
 // startRollback enters rollback mode: active work is aborted and the
 // rollbacks of completed activities run, in reverse dependency order.
 func (r *run) startRollback(trigger release.ActivityKey, msg, actor, reason string) {
-	r.abortActive(-1, actor, "rolling back")
+	r.abortActive(-1, actor, "rolling back", false)
 	r.emit(actor, reason, &release.ReleaseRollbackStartedPayload{Activity: trigger, Error: msg})
 	r.rollingBack = true
 }

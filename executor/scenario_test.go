@@ -412,6 +412,31 @@ phases:
 	require.Len(t, slow.Calls(), 2)
 }
 
+// An activity waiting for its next attempt is Failed; aborting the
+// release aborts it too, and its retry never comes.
+func TestAbortAbortsAnActivityInRetryBackoff(t *testing.T) {
+	flaky := &recorder{kind: "flaky", fn: func(context.Context, *adapters.Request) (*adapters.Result, error) {
+		return nil, errors.New("503")
+	}}
+	h := newHarness(t, nil, flaky)
+	h.put(`
+id: backoff
+phases:
+  - id: p
+    activities:
+      - {id: a, uses: flaky, retry: {max-attempts: 3, backoff: 1h}}
+`)
+	id := h.create("backoff", nil)
+	h.waitActivity(id, "p.a", release.ActivityFailed)
+	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "not today"}))
+	r := h.waitStatus(id, release.Aborted)
+	require.Equal(t, release.ActivityAborted, r.Activities["p.a"].Status)
+	h.advance(2 * time.Hour)
+	time.Sleep(20 * time.Millisecond)
+	require.Len(t, flaky.Calls(), 1, "no retry after the abort")
+	require.Equal(t, release.ActivityAborted, h.get(id).Activities["p.a"].Status)
+}
+
 func TestSkipLetsDependentsGoOn(t *testing.T) {
 	ad := &recorder{kind: "noop"}
 	h := newHarness(t, nil, ad)

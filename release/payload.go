@@ -193,7 +193,8 @@ type ActivitySkippedPayload struct {
 }
 
 // ActivityAbortedPayload is the payload of activity.aborted (Pending, Running,
-// Waiting or OnHold -> Aborted).
+// Waiting, OnHold or Failed -> Aborted; Failed when it waited for a retry
+// and its release ended).
 type ActivityAbortedPayload struct {
 	Activity ActivityKey `json:"activity"`
 }

@@ -88,7 +88,7 @@ var activityTransitions = map[ActivityStatus][]ActivityStatus{
 	ActivityRunning:   {ActivityWaiting, ActivitySucceeded, ActivityFailed, ActivityOnHold, ActivityAborted},
 	ActivityWaiting:   {ActivityRunning, ActivitySucceeded, ActivityFailed, ActivityOnHold, ActivityIgnored, ActivitySkipped, ActivityAborted},
 	ActivityOnHold:    {ActivityRunning, ActivityFailed, ActivityIgnored, ActivitySkipped, ActivityAborted, ActivityRolledBack},
-	ActivityFailed:    {ActivityRunning, ActivityOnHold, ActivityIgnored, ActivityRolledBack},
+	ActivityFailed:    {ActivityRunning, ActivityOnHold, ActivityIgnored, ActivityAborted, ActivityRolledBack},
 	ActivitySucceeded: {ActivityRolledBack},
 }
 

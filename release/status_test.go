@@ -44,7 +44,7 @@ func TestActivityTransitionsFollowTheTable(t *testing.T) {
 		R: {W, S, F, H, A},
 		W: {R, S, F, H, I, K, A},
 		H: {R, F, I, K, A, B},
-		F: {R, H, I, B},
+		F: {R, H, I, A, B},
 		S: {B},
 	}
 	for _, from := range release.ActivityStatuses {
