@@ -21,6 +21,12 @@ type By struct {
 
 // CreateParams are the arguments of Create.
 type CreateParams struct {
+	// ID is the new release's id, a UUID (see release.ParseID); empty
+	// draws a new UUIDv7. A host that must not create a release twice for
+	// one request (a retried webhook, a CI run) derives the id from the
+	// request: a second Create with the same ID fails matching
+	// store.ErrAlreadyExists, and nothing is changed.
+	ID release.ID
 	// Process and ProcessVersion name the process to run; version 0 means
 	// the latest. The version is pinned into the release.
 	Process        process.ID
@@ -54,9 +60,18 @@ func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary
 	if err := e.authorize(ctx, &Action{Kind: ActionCreate, Actor: p.Actor, Reason: p.Reason}); err != nil {
 		return release.Summary{}, err
 	}
-	id, err := release.NewID(e.clock.Now(), nil)
-	if err != nil {
-		return release.Summary{}, err
+	id := p.ID
+	if id == "" {
+		var err error
+		if id, err = release.NewID(e.clock.Now(), nil); err != nil {
+			return release.Summary{}, err
+		}
+	} else {
+		parsed, err := release.ParseID(string(id))
+		if err != nil {
+			return release.Summary{}, invalidf(ActionCreate, "id: %v", err)
+		}
+		id = parsed
 	}
 	return e.create(ctx, id, p, false)
 }
