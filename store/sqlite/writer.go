@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/batonhq/baton/release"
 )
@@ -38,54 +39,102 @@ type wtx struct {
 	stmts map[string]*sql.Stmt
 
 	// queued holds the column values of the event rows the batch's
-	// requests insert, 9 per row: one multi-row INSERT at the end of the
-	// batch serves them all.
+	// requests insert, eventColumns per row: one multi-row INSERT at the
+	// end of the batch (or before the writer reads a head) serves them all.
 	queued []any
-	// heads remembers, per release, its row as this writer last committed
-	// it: a hint that spares the append path a read. An entry is used only
-	// when its seq is the caller's expected seq, and the append's UPDATE
-	// checks that seq is still stored: since a committed seq never changes,
-	// the entry then describes the stored row. Cleared whenever a
-	// transaction is rolled back.
-	heads map[release.ID]headState
+	// heads remembers, per release, its row and head as this writer last
+	// wrote or read them in a transaction that committed. An append whose
+	// expected seq and first event's prev hash match the entry needs no
+	// read: committed events never change, and if another process has
+	// appended meanwhile the batch's INSERT of the events fails on the key
+	// (errStaleHeads: the batch runs again without the entries). Cleared
+	// whenever a transaction is rolled back.
+	heads map[release.ID]*headState
 }
 
-// headState is a release's row as last committed by this writer.
+// headState is a release's row and head as the writer knows them.
 type headState struct {
-	seq, schedS, schedNs, snapSeq int64
-	status                        string
+	rid, seq                 int64
+	hash                     release.Hash
+	snapSeq, schedS, schedNs int64
+	status                   string
+	// cold is the summary's document as last written (the fields the
+	// events carry zero), or nil when the writer read it (doc).
+	cold *release.Summary
+	doc  []byte
 }
 
 // maxHeads bounds the heads cache; it is cleared when full.
 const maxHeads = 4096
 
+// errStaleHeads: the batch's events collided with stored ones, which only
+// another process writing the same file can cause; the batch runs again
+// with the heads read from the file.
+var errStaleHeads = errors.New("sqlite: the writer's heads are stale")
+
 func newWtx(_ *Store, conn *sql.Conn) *wtx {
-	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}, heads: map[release.ID]headState{}}
+	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}, heads: map[release.ID]*headState{}}
 }
 
-func (w *wtx) setHead(id release.ID, h headState) {
+func (w *wtx) setHead(id release.ID, h *headState) {
 	if len(w.heads) >= maxHeads {
 		clear(w.heads)
 	}
 	w.heads[id] = h
 }
 
-// queueEvents queues events for the batch's INSERT.
-func (w *wtx) queueEvents(events []release.Event) {
+// eventColumns is the number of columns insertEventsSQL sets per event.
+const eventColumns = 10
+
+// queueEvents queues events of the release with rowid rid for the batch's
+// INSERT; the last one carries the summary's counters (row).
+func (w *wtx) queueEvents(rid int64, events []release.Event, row *summaryRow) {
 	w.dirty = true
 	for i := range events {
-		w.queued = append(w.queued, eventArgs(&events[i])...)
+		e := &events[i]
+		var payload []byte
+		if e.Payload != nil {
+			payload = []byte(e.Payload)
+		}
+		var done, waiting any
+		if i == len(events)-1 {
+			done, waiting = row.done, row.waiting
+		}
+		w.queued = append(w.queued, eventKey(rid, e.Seq), string(e.Kind), e.Time.Format(time.RFC3339Nano), e.Actor, e.Reason,
+			payload, e.PrevHash[:], e.Hash[:], done, waiting)
 	}
 }
 
+// maxInsertRows is the most events one INSERT statement carries.
+const maxInsertRows = 16
+
+// insertEventsSQL[n] inserts n events.
+var insertEventsSQL = func() (qs [maxInsertRows + 1]string) {
+	for n := 1; n <= maxInsertRows; n++ {
+		q := `INSERT INTO events (key, kind, time, actor, reason, payload, prev_hash, hash, done, waiting) VALUES `
+		for i := range n {
+			if i > 0 {
+				q += `, `
+			}
+			q += `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		}
+		qs[n] = q
+	}
+	return qs
+}()
+
 // flushEvents inserts the queued events, up to maxInsertRows a statement.
+// An event that is already stored fails it with errStaleHeads.
 func (w *wtx) flushEvents() error {
 	for rest := w.queued; len(rest) > 0; {
-		n := min(len(rest)/9, maxInsertRows)
-		if err := w.exec(insertEventsSQL[n], rest[:9*n]...); err != nil {
+		n := min(len(rest)/eventColumns, maxInsertRows)
+		if err := w.exec(insertEventsSQL[n], rest[:eventColumns*n]...); err != nil {
+			if isPrimaryKeyError(err) {
+				return fmt.Errorf("%w: %w", errStaleHeads, err)
+			}
 			return wrapDB("inserting events", err)
 		}
-		rest = rest[9*n:]
+		rest = rest[eventColumns*n:]
 	}
 	clear(w.queued)
 	w.queued = w.queued[:0]
@@ -280,6 +329,7 @@ func (s *Store) runBatch(batch []*request, results []error) {
 			}
 		}
 	}()
+	stale := false // the batch has run again for errStaleHeads: once is enough
 	for {
 		live := 0
 		for i := range batch {
@@ -305,10 +355,22 @@ func (s *Store) runBatch(batch []*request, results []error) {
 			w.dirty = false
 			err := call(r.fn, w)
 			results[i] = err
+			if errors.Is(err, errStaleHeads) && !stale {
+				stale, again = true, true // not its fault: all run again
+				results[i] = nil
+				break
+			}
 			if err != nil && w.dirty {
 				out[i] = true // fails alone; the others run again
 				again = true
 				break
+			}
+		}
+		err := error(nil)
+		if !again {
+			err = w.flushEvents()
+			if errors.Is(err, errStaleHeads) && !stale {
+				stale, again = true, true
 			}
 		}
 		if again {
@@ -319,7 +381,6 @@ func (s *Store) runBatch(batch []*request, results []error) {
 			}
 			continue
 		}
-		err := w.flushEvents()
 		if err == nil {
 			err = wrapDB("commit", w.exec("COMMIT"))
 		}
