@@ -364,45 +364,49 @@ func TestCloseStopsTheWriterAndLaterCallsFail(t *testing.T) {
 // them at a stale sequence number: the stale ones fail with ErrConflict
 // without failing the appends committed in the same transaction.
 func TestBatchedAppendsFailAlone(t *testing.T) {
-	s := openTemp(t, &sqlite.Options{Synchronous: sqlite.SyncNormal})
-	ctx := context.Background()
-	const n = 16
-	drivers := make([]*driver, n)
-	stale := make([]int64, n)
-	for i := range drivers {
-		drivers[i] = newDriver(t, s, i+1, 3)
-		stale[i] = drivers[i].r.Seq - 1
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, 2*n)
-	for i, d := range drivers {
-		wg.Go(func() { errs[2*i] = d.step(ctx, s) })
-		wg.Go(func() {
-			// A copy of the release one event behind: a writer that read
-			// before another appended.
-			r, err := s.GetRelease(ctx, d.r.ID)
-			if err != nil {
-				errs[2*i+1] = err
-				return
+	for _, mode := range syncModes {
+		t.Run(string(mode), func(t *testing.T) {
+			s := openTemp(t, &sqlite.Options{Synchronous: mode})
+			ctx := context.Background()
+			const n = 16
+			drivers := make([]*driver, n)
+			stale := make([]int64, n)
+			for i := range drivers {
+				drivers[i] = newDriver(t, s, i+1, 3)
+				stale[i] = drivers[i].r.Seq - 1
 			}
-			e := mustEvent(t, t0.Add(time.Hour), release.CommentAddedPayload{Text: "late"})
-			r.Seq, r.Hash = stale[i], [32]byte{} // pretend to be at the stale head
-			sealed, err := release.Seal(release.Head{Release: r.ID, Seq: stale[i]}, []release.Event{e})
-			if err != nil {
-				errs[2*i+1] = err
-				return
+			var wg sync.WaitGroup
+			errs := make([]error, 2*n)
+			for i, d := range drivers {
+				wg.Go(func() { errs[2*i] = d.step(ctx, s) })
+				wg.Go(func() {
+					// A copy of the release one event behind: a writer that read
+					// before another appended.
+					r, err := s.GetRelease(ctx, d.r.ID)
+					if err != nil {
+						errs[2*i+1] = err
+						return
+					}
+					e := mustEvent(t, t0.Add(time.Hour), release.CommentAddedPayload{Text: "late"})
+					r.Seq, r.Hash = stale[i], [32]byte{} // pretend to be at the stale head
+					sealed, err := release.Seal(release.Head{Release: r.ID, Seq: stale[i]}, []release.Event{e})
+					if err != nil {
+						errs[2*i+1] = err
+						return
+					}
+					r.Seq, r.Hash = sealed[0].Seq, sealed[0].Hash
+					errs[2*i+1] = s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: stale[i], Events: sealed, Release: r})
+				})
 			}
-			r.Seq, r.Hash = sealed[0].Seq, sealed[0].Hash
-			errs[2*i+1] = s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: stale[i], Events: sealed, Release: r})
+			wg.Wait()
+			for i, d := range drivers {
+				require.NoError(t, errs[2*i], "release %d", i)
+				require.ErrorIs(t, errs[2*i+1], store.ErrConflict, "release %d", i)
+				got, err := s.GetRelease(ctx, d.r.ID)
+				require.NoError(t, err)
+				requireSameRelease(t, d.r, got)
+			}
 		})
-	}
-	wg.Wait()
-	for i, d := range drivers {
-		require.NoError(t, errs[2*i], "release %d", i)
-		require.ErrorIs(t, errs[2*i+1], store.ErrConflict, "release %d", i)
-		got, err := s.GetRelease(ctx, d.r.ID)
-		require.NoError(t, err)
-		requireSameRelease(t, d.r, got)
 	}
 }
 
@@ -428,10 +432,11 @@ func TestAppendFailingAfterItsFirstWriteLeavesNothingAndFailsAlone(t *testing.T)
 		drivers[i] = newDriver(t, s, i+1, 3) // seq 6: below the panic
 	}
 	head := drivers[0].r.Seq
-	// Reopen: a writer that has not written a release reads its row with
-	// its first write, and calls the policy after it, so the panic comes
-	// after a write (and clears what the writer remembers, so it does
-	// every round).
+	// Reopen: a writer that does not know a release reads its row and
+	// head, queues the events (a write: they go in with the batch's
+	// INSERT) and calls the policy after that, so the panic comes after a
+	// write (and clears what the writer remembers, so it does every
+	// round).
 	require.NoError(t, s.Close())
 	s, err = sqlite.Open(path, opts)
 	require.NoError(t, err)

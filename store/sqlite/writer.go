@@ -232,9 +232,15 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 			s.wmu.Unlock()
 			return ErrClosed
 		}
-		s.runQueued(r)
+		// With SyncFull and other writers about (the last batch had
+		// several), the writer goroutine gathers this request with theirs
+		// (lingerFor); a lone writer runs its own.
+		if s.opts.Synchronous != SyncFull || s.expect <= 1 {
+			s.runQueued(r, false)
+			s.wmu.Unlock()
+			return <-r.done
+		}
 		s.wmu.Unlock()
-		return <-r.done
 	}
 	select {
 	case s.reqs <- r:
@@ -261,7 +267,10 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 
 // runQueued runs first and the requests queued meanwhile (up to MaxBatch)
 // as one batch. s.wmu must be held.
-func (s *Store) runQueued(first *request) {
+//
+// With linger (the writer goroutine, SyncFull), a batch smaller than the
+// last one's writers waits a little for them: see lingerFor.
+func (s *Store) runQueued(first *request, linger bool) {
 	batch := append(s.batch[:0], first)
 fill:
 	for len(batch) < s.opts.MaxBatch {
@@ -272,10 +281,57 @@ fill:
 			break fill
 		}
 	}
+	if want := min(s.expect, s.opts.MaxBatch); linger && len(batch) < want {
+		batch = s.lingerFor(batch, want)
+	}
+	t0 := time.Now()
 	s.runBatch(batch, s.results[:len(batch)])
+	s.lastBatch = time.Since(t0)
+	s.batches.Add(1)
+	s.batched.Add(int64(len(batch)))
+	// The writers of this batch will likely write again, and so will those
+	// that queued while it ran: the next batch expects them all.
+	s.expect = len(batch) + len(s.reqs)
 	clear(batch)
 	s.batch = batch[:0]
 }
+
+// lingerFor adds requests to batch as they arrive until it holds want, for
+// at most half the time the last batch took (its commit, with SyncFull its
+// fsync). This is group commit's delay: when writers alternate in two
+// groups (one commits while the other gets ready), each fsync carries only
+// one group; waiting for the writers just released merges the groups, so
+// one fsync serves all of them. The wait is bounded by a fraction of the
+// commit it saves, and a batch expects only as many writers as the last
+// one had plus those that queued meanwhile, so a lone writer (which runs
+// its own batch and never lingers) or fewer writers cost at most one short
+// wait.
+func (s *Store) lingerFor(batch []*request, want int) []*request {
+	d := min(s.lastBatch/2, maxLinger)
+	if d <= 0 {
+		return batch
+	}
+	if s.linger == nil {
+		s.linger = time.NewTimer(d)
+	} else {
+		s.linger.Reset(d)
+	}
+	defer s.linger.Stop()
+	for len(batch) < want {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		case <-s.linger.C:
+			return batch
+		case <-s.quit:
+			return batch
+		}
+	}
+	return batch
+}
+
+// maxLinger bounds a batch's wait for more writers.
+const maxLinger = 2 * time.Millisecond
 
 // writeLoop is the writer goroutine: it takes the first queued request,
 // then every other one already queued (up to MaxBatch), and commits them in
@@ -287,7 +343,7 @@ func (s *Store) writeLoop() {
 		select {
 		case r := <-s.reqs:
 			s.wmu.Lock()
-			s.runQueued(r)
+			s.runQueued(r, s.opts.Synchronous == SyncFull)
 			s.wmu.Unlock()
 		case <-s.quit:
 			return
