@@ -242,7 +242,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 			// Not known, or not known to follow: read the stored row and
 			// head (after writing what the batch queued, which may be
 			// this release's).
-			if err := w.flushEvents(); err != nil {
+			if err := w.flushEvents(false); err != nil {
 				return err
 			}
 			var err error

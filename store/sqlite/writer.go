@@ -34,9 +34,15 @@ type wtx struct {
 	// dirty is set by every write statement: a request that fails with
 	// dirty unset has written nothing and fails alone.
 	dirty bool
-	conn  *sql.Conn
-	ctx   context.Context // never cancelled: a cancelled statement would abort the batch
-	stmts map[string]*sql.Stmt
+	// inTx is set once the batch's transaction has begun: at the batch's
+	// first statement, so a batch that only inserts events needs no
+	// BEGIN and COMMIT (its INSERT commits by itself). beginErr is the
+	// error of a BEGIN that failed in this batch.
+	inTx     bool
+	beginErr error
+	conn     *sql.Conn
+	ctx      context.Context // never cancelled: a cancelled statement would abort the batch
+	stmts    map[string]*sql.Stmt
 
 	// queued holds the column values of the event rows the batch's
 	// requests insert, eventColumns per row: one multi-row INSERT at the
@@ -108,10 +114,15 @@ func (w *wtx) queueEvents(rid int64, events []release.Event, row *summaryRow) {
 // maxInsertRows is the most events one INSERT statement carries.
 const maxInsertRows = 16
 
-// insertEventsSQL[n] inserts n events.
-var insertEventsSQL = func() (qs [maxInsertRows + 1]string) {
+// insertEventsSQL[n] inserts n events in the batch's transaction: OR
+// FAIL, since a failure rolls the whole transaction back (so SQLite keeps
+// no statement journal to undo the statement alone). autoInsertSQL[n]
+// inserts them as a transaction of its own, all or nothing.
+var insertEventsSQL, autoInsertSQL = insertSQL("INSERT OR FAIL"), insertSQL("INSERT")
+
+func insertSQL(verb string) (qs [maxInsertRows + 1]string) {
 	for n := 1; n <= maxInsertRows; n++ {
-		q := `INSERT INTO events (key, kind, time, actor, reason, payload, prev_hash, hash, done, waiting) VALUES `
+		q := verb + ` INTO events (key, kind, time, actor, reason, payload, prev_hash, hash, done, waiting) VALUES `
 		for i := range n {
 			if i > 0 {
 				q += `, `
@@ -121,14 +132,26 @@ var insertEventsSQL = func() (qs [maxInsertRows + 1]string) {
 		qs[n] = q
 	}
 	return qs
-}()
+}
 
 // flushEvents inserts the queued events, up to maxInsertRows a statement.
-// An event that is already stored fails it with errStaleHeads.
-func (w *wtx) flushEvents() error {
+// An event that is already stored fails it with errStaleHeads. With last
+// (the batch's end) and no transaction begun, events that fit one
+// statement go in as a transaction of their own: an append of a release
+// the writer knows is that one statement.
+func (w *wtx) flushEvents(last bool) error {
+	if len(w.queued) == 0 {
+		return nil
+	}
+	sqls := &insertEventsSQL
+	if last && !w.inTx && len(w.queued) <= eventColumns*maxInsertRows {
+		sqls = &autoInsertSQL
+	} else if err := w.begin(); err != nil {
+		return wrapDB("begin", err)
+	}
 	for rest := w.queued; len(rest) > 0; {
 		n := min(len(rest)/eventColumns, maxInsertRows)
-		if err := w.exec(insertEventsSQL[n], rest[:eventColumns*n]...); err != nil {
+		if err := w.run(sqls[n], rest[:eventColumns*n]...); err != nil {
 			if isPrimaryKeyError(err) {
 				return fmt.Errorf("%w: %w", errStaleHeads, err)
 			}
@@ -141,8 +164,37 @@ func (w *wtx) flushEvents() error {
 	return nil
 }
 
+// begin begins the batch's transaction unless it has begun.
+func (w *wtx) begin() error {
+	if w.inTx {
+		return nil
+	}
+	if w.beginErr != nil {
+		return w.beginErr
+	}
+	if err := w.control("BEGIN IMMEDIATE"); err != nil {
+		w.beginErr = err
+		return err
+	}
+	w.inTx = true
+	return nil
+}
+
+// control runs BEGIN, COMMIT or ROLLBACK.
+func (w *wtx) control(q string) error {
+	st, err := w.stmt(q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(w.ctx)
+	return err
+}
+
 // execN runs a write statement and returns the number of rows it changed.
 func (w *wtx) execN(q string, args ...any) (int64, error) {
+	if err := w.begin(); err != nil {
+		return 0, err
+	}
 	st, err := w.stmt(q)
 	if err != nil {
 		return 0, err
@@ -173,8 +225,16 @@ func (w *wtx) stmt(q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// exec runs a write statement.
+// exec runs a write statement in the batch's transaction.
 func (w *wtx) exec(q string, args ...any) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	return w.run(q, args...)
+}
+
+// run runs a write statement.
+func (w *wtx) run(q string, args ...any) error {
 	w.dirty = true
 	st, err := w.stmt(q)
 	if err != nil {
@@ -197,6 +257,9 @@ func (w *wtx) writeRow(q string, args []any, dest ...any) error {
 // queryRow runs q, a SELECT, and scans its first row into dest; it returns
 // sql.ErrNoRows when there is none.
 func (w *wtx) queryRow(q string, args []any, dest ...any) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
 	st, err := w.stmt(q)
 	if err != nil {
 		return err
@@ -396,11 +459,7 @@ func (s *Store) runBatch(batch []*request, results []error) {
 		if live == 0 {
 			return
 		}
-		if err := w.exec("BEGIN IMMEDIATE"); err != nil {
-			clear(w.heads)
-			s.failLive(out, results, wrapDB("begin", err))
-			return
-		}
+		w.inTx, w.beginErr = false, nil
 		clear(w.queued)
 		w.queued = w.queued[:0]
 		again := false
@@ -422,29 +481,42 @@ func (s *Store) runBatch(batch []*request, results []error) {
 				break
 			}
 		}
+		if w.beginErr != nil {
+			// Nothing is written, and nothing will be: SQLite refused the
+			// write lock (another process held it too long, say).
+			clear(w.heads)
+			s.failLive(out, results, wrapDB("begin", w.beginErr))
+			return
+		}
 		err := error(nil)
 		if !again {
-			err = w.flushEvents()
+			err = w.flushEvents(true)
 			if errors.Is(err, errStaleHeads) && !stale {
 				stale, again = true, true
 			}
 		}
 		if again {
 			clear(w.heads)
-			if err := w.exec("ROLLBACK"); err != nil {
-				s.failLive(out, results, wrapDB("rollback", err))
-				return
+			if w.inTx {
+				w.inTx = false
+				if err := w.control("ROLLBACK"); err != nil {
+					s.failLive(out, results, wrapDB("rollback", err))
+					return
+				}
 			}
 			continue
 		}
-		if err == nil {
-			err = wrapDB("commit", w.exec("COMMIT"))
+		if err == nil && w.inTx {
+			err = wrapDB("commit", w.control("COMMIT"))
 		}
 		if err != nil {
 			clear(w.heads)
-			w.exec("ROLLBACK") //nolint:errcheck // SQLite may have rolled back already
+			if w.inTx {
+				w.control("ROLLBACK") //nolint:errcheck // SQLite may have rolled back already
+			}
 			s.failLive(out, results, err)
 		}
+		w.inTx = false
 		return
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/sqlite"
 )
 
@@ -54,6 +56,55 @@ func TestConcurrentAppendsShareCommits(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	for _, d := range drivers {
+		got, err := s.GetRelease(ctx, d.r.ID)
+		require.NoError(t, err)
+		requireSameRelease(t, d.r, got)
+	}
+}
+
+// TestWriteLockHeldElsewhereFailsTheWriteAndNothingIsLost holds SQLite's
+// write lock from another connection for longer than the busy timeout:
+// appends fail (whether the writer knows the release's head or must read
+// it) and write nothing; once the lock is released they go through.
+func TestWriteLockHeldElsewhereFailsTheWriteAndNothingIsLost(t *testing.T) {
+	path := t.TempDir() + "/baton.db"
+	opts := &sqlite.Options{Synchronous: sqlite.SyncNormal, BusyTimeout: 50 * time.Millisecond}
+	s, err := sqlite.Open(path, opts)
+	require.NoError(t, err)
+	ctx := context.Background()
+	known := newDriver(t, s, 1, 3) // the writer knows its head
+	require.NoError(t, s.Close())
+	s, err = sqlite.Open(path, opts)
+	require.NoError(t, err)
+	defer s.Close()
+	unknown := known // after the reopen the writer knows no head
+	other := newDriver(t, s, 2, 3)
+
+	db := rawDB(t, path)
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	retry := map[*driver]*store.AppendEventsParams{}
+	for name, d := range map[string]*driver{"unknown head": unknown, "known head": other} {
+		head := d.r.Seq
+		sealed, expected, err := d.next()
+		require.NoError(t, err)
+		err = s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: expected, Events: sealed, Release: d.r})
+		require.Error(t, err, name)
+		require.ErrorContains(t, err, "locked", name)
+		sum, err := s.GetReleaseSummary(ctx, d.r.ID)
+		require.NoError(t, err)
+		require.Equal(t, head, sum.Seq, name)
+		// Retry the same events once the lock is free.
+		retry[d] = &store.AppendEventsParams{ExpectedSeq: expected, Events: sealed, Release: d.r}
+	}
+	_, err = conn.ExecContext(ctx, "ROLLBACK")
+	require.NoError(t, err)
+	for _, d := range []*driver{unknown, other} {
+		require.NoError(t, s.AppendEvents(ctx, retry[d]))
 		got, err := s.GetRelease(ctx, d.r.ID)
 		require.NoError(t, err)
 		requireSameRelease(t, d.r, got)
