@@ -299,8 +299,9 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 	if err != nil {
 		return wrapDB("append to release "+string(row.id)+": updating the summary", err)
 	}
-	w.setHead(row.id, &headState{rid: h.rid, seq: row.seq, hash: row.hash, snapSeq: snapSeq, cold: &row.cold,
-		status: row.status, schedS: row.schedS, schedNs: row.schedNs})
+	// h is the writer's entry for the release (heads): moved in place.
+	*h = headState{rid: h.rid, seq: row.seq, hash: row.hash, snapSeq: snapSeq, cold: &row.cold,
+		status: row.status, schedS: row.schedS, schedNs: row.schedNs}
 	return nil
 }
 
