@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/sqlite"
 )
@@ -109,4 +110,51 @@ func TestWriteLockHeldElsewhereFailsTheWriteAndNothingIsLost(t *testing.T) {
 		require.NoError(t, err)
 		requireSameRelease(t, d.r, got)
 	}
+}
+
+// TestTheEventKeysLimitsAreInvalidArguments reaches the limits of the
+// events' key (rid << 32 | seq) by writing rows at them directly: an append
+// past seq 2^32-1 and a release past rowid 2^31-1 are refused with
+// ErrInvalid, writing nothing.
+func TestTheEventKeysLimitsAreInvalidArguments(t *testing.T) {
+	path := t.TempDir() + "/baton.db"
+	s, err := sqlite.Open(path, &sqlite.Options{Synchronous: sqlite.SyncNormal})
+	require.NoError(t, err)
+	ctx := context.Background()
+	d := newDriver(t, s, 1, 3)
+	require.NoError(t, s.Close())
+
+	// The release's last event at the highest seq, and a release at the
+	// highest rowid.
+	const maxSeq = 1<<32 - 1
+	last := [32]byte{7}
+	db := rawDB(t, path)
+	_, err = db.Exec(`INSERT INTO events (key, kind, time, actor, reason, payload, prev_hash, hash, done, waiting)
+		SELECT (rid << 32) + ?, 'comment.added', '2026-11-25T09:00:00Z', 'x', '', NULL, zeroblob(32), ?, 0, 0
+		FROM releases WHERE id = ?`, maxSeq, last[:], string(d.r.ID))
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO releases (rid, id, created_s, created_ns, sched_s, sched_ns, status, group_id, process_id, summary)
+		VALUES (2147483647, 'last', 0, 0, 0, 0, 'Scheduled', '', 'p', '{}')`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s, err = sqlite.Open(path, &sqlite.Options{Synchronous: sqlite.SyncNormal})
+	require.NoError(t, err)
+	defer s.Close()
+	sealed, err := release.Seal(release.Head{Release: d.r.ID, Seq: maxSeq, Hash: last},
+		[]release.Event{mustEvent(t, t0, release.CommentAddedPayload{Text: "one too many"})})
+	require.NoError(t, err)
+	r := *d.r
+	r.Seq, r.Hash = sealed[0].Seq, sealed[0].Hash
+	err = s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: maxSeq, Events: sealed, Release: &r})
+	require.ErrorIs(t, err, store.ErrInvalid)
+	require.ErrorContains(t, err, "above the store's limit")
+
+	rel, created, err := release.Create(newID(t, 2), t0, "alice", "", release.ReleaseCreatedPayload{Name: "x", Process: testProcess("x", 1)})
+	require.NoError(t, err)
+	err = s.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{created}, Release: rel})
+	require.ErrorIs(t, err, store.ErrInvalid)
+	require.ErrorContains(t, err, "limit")
+	_, err = s.GetReleaseSummary(ctx, rel.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
 }
