@@ -140,3 +140,83 @@ func reportRates(b *testing.B, cpu0 time.Duration, cpuOK bool) {
 		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	}
 }
+
+// BenchmarkWALPagesPerAppend counts the pages an append writes to the
+// write-ahead log (each a 4 KiB frame written, checksummed and, with
+// SyncFull, synced), serial appends round-robin over 1 or 8 releases,
+// against the raw single-row INSERT transaction of BenchmarkBaselineRawInsert
+// ("raw"). The log is emptied (checkpoint TRUNCATE) every 200 appends,
+// outside the timer, so that SQLite's automatic checkpoint (at 1000 pages)
+// never resets it mid count.
+//
+//	go test -run='^$' -bench=WALPages -benchtime=2000x ./store/sqlite/
+func BenchmarkWALPagesPerAppend(b *testing.B) {
+	const chunk = 200
+	frames := func(b *testing.B, db *sql.DB, mode string) int {
+		var busy, log, done int
+		if err := db.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &log, &done); err != nil {
+			b.Fatal(err)
+		}
+		if busy != 0 {
+			b.Fatal("checkpoint blocked")
+		}
+		return log
+	}
+	count := func(b *testing.B, path string, step func() error) {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		total := 0
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; {
+			b.StopTimer()
+			frames(b, db, "TRUNCATE")
+			b.StartTimer()
+			n := min(chunk, b.N-i)
+			for range n {
+				if err := step(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			total += frames(b, db, "PASSIVE")
+			b.StartTimer()
+			i += n
+		}
+		b.ReportMetric(float64(total)/float64(b.N), "wal-pages/append")
+	}
+	ctx := context.Background()
+	for _, releases := range []int{1, 8} {
+		for _, n := range []int{10, 10000} {
+			b.Run(fmt.Sprintf("releases=%d/activities=%d", releases, n), func(b *testing.B) {
+				path := filepath.Join(b.TempDir(), "baton.db")
+				s, err := sqlite.Open(path, &sqlite.Options{Synchronous: sqlite.SyncNormal})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				drivers := make([]*driver, releases)
+				for i := range drivers {
+					drivers[i] = newDriver(b, s, i+1, n)
+				}
+				i := 0
+				count(b, path, func() error {
+					i++
+					return drivers[i%releases].step(ctx, s)
+				})
+			})
+		}
+	}
+	b.Run("raw", func(b *testing.B) {
+		raw := newRawInserter(b, sqlite.SyncNormal)
+		var path string
+		if err := raw.conn.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&path); err != nil {
+			b.Fatal(err)
+		}
+		count(b, path, func() error { return raw.insert(ctx) })
+	})
+}

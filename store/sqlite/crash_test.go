@@ -41,11 +41,17 @@ func TestMain(m *testing.M) {
 // writes too.
 func crashSnapshots(r *release.Release, last int64) bool { return r.Seq-last >= 5 }
 
-// crashOptions are the child's and the checker's options. SyncNormal: a
-// killed process loses nothing the OS has (only a power loss can undo the
-// last commits under NORMAL), and it spares the shared disk an fsync per
-// commit, so a child gets far enough between kills.
-var crashOptions = &sqlite.Options{Synchronous: sqlite.SyncNormal, SnapshotDue: crashSnapshots}
+// crashSyncEnv names the child's synchronous setting.
+const crashSyncEnv = "BATON_SQLITE_CRASH_SYNC"
+
+// crashOptions are the child's and the checker's options. Mostly
+// SyncNormal: a killed process loses nothing the OS has (only a power loss
+// can undo the last commits under NORMAL), and it spares the shared disk an
+// fsync per commit, so a child gets far enough between kills. SyncFull
+// runs the group commit's other path (a batch waiting for writers).
+func crashOptions(mode sqlite.Synchronous) *sqlite.Options {
+	return &sqlite.Options{Synchronous: mode, SnapshotDue: crashSnapshots}
+}
 
 // crashChild appends to crashReleases releases from one goroutine each
 // (so commits are grouped) until it is killed, printing "ack RELEASE SEQ"
@@ -55,7 +61,7 @@ func crashChild(path string) {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
 		os.Exit(2)
 	}
-	s, err := sqlite.Open(path, crashOptions)
+	s, err := sqlite.Open(path, crashOptions(sqlite.Synchronous(os.Getenv(crashSyncEnv))))
 	if err != nil {
 		fail(err)
 	}
@@ -159,22 +165,26 @@ func crashNext(r *release.Release) []release.Event {
 func TestCrashKeepsEveryAcknowledgedAppend(t *testing.T) {
 	const files, killsPerFile = 4, 6
 	for f := range files {
-		t.Run(fmt.Sprintf("file=%d", f), func(t *testing.T) {
+		mode := sqlite.SyncNormal
+		if f == files-1 {
+			mode = sqlite.SyncFull
+		}
+		t.Run(fmt.Sprintf("file=%d/sync=%s", f, mode), func(t *testing.T) {
 			t.Parallel()
 			seed := uint64(time.Now().UnixNano()) + uint64(f)
 			t.Logf("seed %d", seed)
-			crashLoop(t, rand.New(rand.NewPCG(seed, seed)), killsPerFile)
+			crashLoop(t, rand.New(rand.NewPCG(seed, seed)), killsPerFile, mode)
 		})
 	}
 }
 
-func crashLoop(t *testing.T, rng *rand.Rand, kills int) {
+func crashLoop(t *testing.T, rng *rand.Rand, kills int, mode sqlite.Synchronous) {
 	path := t.TempDir() + "/crash.db"
 	acked := map[release.ID]int64{}
 	total := 0
 	for kill := range kills {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+path)
+		cmd.Env = append(os.Environ(), crashEnv+"="+path, crashSyncEnv+"="+string(mode))
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		stdout, err := cmd.StdoutPipe()
@@ -207,7 +217,7 @@ func crashLoop(t *testing.T, rng *rand.Rand, kills int) {
 		require.ErrorAs(t, err, &exit, "kill %d: the child ended on its own: %s", kill, stderr.String())
 		require.Equal(t, "signal: killed", exit.Error(), "kill %d: %s", kill, stderr.String())
 		total += runAcks
-		checkCrashedFile(t, path, acked)
+		checkCrashedFile(t, path, acked, mode)
 	}
 	require.Len(t, acked, crashReleases)
 	require.Greater(t, total, kills, "the children acknowledged too few appends to test anything")
@@ -223,10 +233,10 @@ func drain(lines <-chan string) []string {
 }
 
 // checkCrashedFile reopens the file after a kill and checks it.
-func checkCrashedFile(t *testing.T, path string, acked map[release.ID]int64) {
+func checkCrashedFile(t *testing.T, path string, acked map[release.ID]int64, mode sqlite.Synchronous) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := sqlite.Open(path, crashOptions)
+	s, err := sqlite.Open(path, crashOptions(mode))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Close()) }()
 	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")

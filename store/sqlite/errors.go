@@ -87,6 +87,13 @@ func sqliteCode(err error) int {
 	return 0
 }
 
+// isPrimaryKeyError reports whether err is SQLite's refusal of a row whose
+// primary key is taken.
+func isPrimaryKeyError(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
 // wrapDB wraps a driver error for an operation, marking corruption with
 // ErrCorrupt.
 func wrapDB(op string, err error) error {

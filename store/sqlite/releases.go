@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -15,37 +16,54 @@ import (
 	"github.com/batonhq/baton/store"
 )
 
+// An event's key is rid<<32 | seq (see migration 2): a release's events are
+// one range of the events table, in seq order.
 const (
-	qReleaseHead   = `SELECT seq, hash, snapshot_seq FROM releases WHERE id = ?`
+	seqBits = 32
+	// maxSeq is the highest sequence number the store keeps.
+	maxSeq = 1<<seqBits - 1
+	// maxRID is the highest release rowid: rid<<32 stays a positive int64.
+	maxRID = 1<<(63-seqBits) - 1
+)
+
+func eventKey(rid, seq int64) int64 { return rid<<seqBits | seq }
+
+const (
 	qReleaseExists = `SELECT 1 FROM releases WHERE id = ?`
 	qOccurrence    = `SELECT id FROM releases WHERE group_id = ? AND occurrence = ?`
 	qInsertRelease = `INSERT INTO releases (id, created_s, created_ns, sched_s, sched_ns, status, group_id, occurrence,
-		process_id, seq, hash, snapshot_seq, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// qAdvanceRelease moves the summary and head iff the stored head is the
-	// one the events follow: the conflict check and the update in one
-	// statement. It leaves the indexed columns alone (updating them would
-	// rewrite index pages on every append) and returns them, with the
-	// release's snapshot_seq; qSetIndexed updates them when they change.
-	qAdvanceRelease = `UPDATE releases SET seq = ?, hash = ?, summary = ?
-		WHERE id = ? AND seq = ? AND hash = ? RETURNING status, sched_s, sched_ns, snapshot_seq`
-	qSetIndexed = `UPDATE releases SET status = ?, sched_s = ?, sched_ns = ? WHERE id = ?`
-	// qAdvanceHead and qAdvanceIndexed are qAdvanceRelease for a writer
-	// that knows the row (wtx.heads): no RETURNING, and the indexed columns
-	// only when they change.
-	qAdvanceHead = `UPDATE releases SET seq = ?, hash = ?, summary = ?, snapshot_seq = ?
-		WHERE id = ? AND seq = ? AND hash = ?`
-	qAdvanceIndexed = `UPDATE releases SET seq = ?, hash = ?, summary = ?, snapshot_seq = ?, status = ?, sched_s = ?, sched_ns = ?
-		WHERE id = ? AND seq = ? AND hash = ?`
-	qSetSnapshotSeq = `UPDATE releases SET snapshot_seq = ? WHERE id = ?`
-	qPutSnapshot    = `INSERT INTO snapshots (release_id, seq, doc) VALUES (?, ?, ?)
+		process_id, snapshot_seq, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rid`
+	// lastEvent is the key of a release's last event, given the release's
+	// row as r.
+	lastEvent = `(SELECT key FROM events WHERE key BETWEEN r.rid << 32 AND (r.rid << 32) + 4294967295 ORDER BY key DESC LIMIT 1)`
+	// qWriterHead is what the writer needs of a release it does not know:
+	// its row and its head.
+	qWriterHead = `SELECT r.rid, r.status, r.sched_s, r.sched_ns, r.snapshot_seq, r.summary, e.key, e.hash
+		FROM releases r LEFT JOIN events e ON e.key = ` + lastEvent + ` WHERE r.id = ?`
+	// qSetSummary and qSetSummaryIndexed rewrite the summary's document
+	// (and snapshot_seq); the second also its indexed columns, which are
+	// left alone when they do not change (updating them rewrites index
+	// pages).
+	qSetSummary        = `UPDATE releases SET summary = ?, snapshot_seq = ? WHERE rid = ?`
+	qSetSummaryIndexed = `UPDATE releases SET summary = ?, snapshot_seq = ?, status = ?, sched_s = ?, sched_ns = ? WHERE rid = ?`
+	qSetSnapshotSeq    = `UPDATE releases SET snapshot_seq = ? WHERE rid = ?`
+	qPutSnapshot       = `INSERT INTO snapshots (release_id, seq, doc) VALUES (?, ?, ?)
 		ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, doc = excluded.doc`
-	qEventsAfter = `SELECT seq, kind, time, actor, reason, payload, prev_hash, hash FROM events
-		WHERE release_id = ? AND seq > ? ORDER BY seq`
-	qEventsPage = qEventsAfter + ` LIMIT ?`
+	// qSummary reads a release's summary: the document and, from its last
+	// event, the head and the counters.
+	qSummaryCols = `r.summary, e.key, e.hash, e.done, e.waiting`
+	qSummaryFrom = ` FROM releases r LEFT JOIN events e ON e.key = ` + lastEvent
+	qSummary     = `SELECT ` + qSummaryCols + qSummaryFrom + ` WHERE r.id = ?`
+	qReleaseRow  = `SELECT rid, snapshot_seq FROM releases WHERE id = ?`
+	eventCols    = `key, kind, time, actor, reason, payload, prev_hash, hash`
+	qEventsAfter = `SELECT ` + eventCols + ` FROM events WHERE key > ? AND key <= ? ORDER BY key`
+	qEventsPage  = `SELECT e.key, e.kind, e.time, e.actor, e.reason, e.payload, e.prev_hash, e.hash
+		FROM releases r JOIN events e ON e.key > (r.rid << 32) + ? AND e.key <= (r.rid << 32) + 4294967295
+		WHERE r.id = ? ORDER BY e.key LIMIT ?`
 )
 
-// summaryRow is a release's row in the releases table, but for
-// snapshot_seq.
+// summaryRow is a release's row in the releases table, and the summary's
+// fields its appends keep in their last event.
 type summaryRow struct {
 	id                   release.ID
 	createdS, createdNs  int64
@@ -53,39 +71,54 @@ type summaryRow struct {
 	status, group, procs string
 	occurrence           any // nil or the occurrence as UTC RFC 3339
 	seq                  int64
-	hash                 []byte
-	doc                  []byte // the summary as JSON
+	hash                 release.Hash
+	done                 int64
+	waiting              bool
+	// cold is the summary without the fields the events carry (Seq,
+	// Hash, ActivitiesDone, WaitingForInput: zero): what the summary
+	// column holds, as JSON.
+	cold release.Summary
 }
 
-func newSummaryRow(r *release.Release) (*summaryRow, error) {
+func newSummaryRow(r *release.Release) *summaryRow {
 	sum := r.Summary()
-	doc, err := json.Marshal(&sum)
-	if err != nil {
-		return nil, errf(store.ErrInvalid, "release %s: encoding the summary: %v", r.ID, err)
-	}
 	row := &summaryRow{
 		id: r.ID, createdS: sum.CreatedAt.Unix(), createdNs: int64(sum.CreatedAt.Nanosecond()),
 		schedS: sum.ScheduledFor.Unix(), schedNs: int64(sum.ScheduledFor.Nanosecond()),
 		status: string(sum.Status), group: string(sum.Group), procs: string(sum.ProcessID),
-		seq: sum.Seq, hash: bytes.Clone(sum.Hash[:]), doc: doc,
+		seq: sum.Seq, hash: sum.Hash, done: int64(sum.ActivitiesDone), waiting: sum.WaitingForInput,
 	}
 	if !sum.Occurrence.IsZero() {
 		row.occurrence = occurrenceKey(sum.Occurrence)
 	}
-	return row, nil
+	sum.Seq, sum.Hash, sum.ActivitiesDone, sum.WaitingForInput = 0, release.Hash{}, 0, false
+	row.cold = sum
+	return row
+}
+
+// coldDoc encodes the summary column.
+func (row *summaryRow) coldDoc() ([]byte, error) {
+	doc, err := json.Marshal(&row.cold)
+	if err != nil {
+		return nil, errf(store.ErrInvalid, "release %s: encoding the summary: %v", row.id, err)
+	}
+	return doc, nil
+}
+
+// sameCold reports whether two summaries without their event-kept fields
+// encode the same. It may say no for equal ones (a time in another
+// location): that costs a rewrite, never a stale summary.
+func sameCold(a, b *release.Summary) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.Version == b.Version && a.ProcessID == b.ProcessID &&
+		a.ProcessVersion == b.ProcessVersion && a.Group == b.Group && a.Occurrence == b.Occurrence &&
+		a.CreatedBy == b.CreatedBy && maps.Equal(a.Labels, b.Labels) && a.ScheduledFor == b.ScheduledFor &&
+		a.ExpectedStart == b.ExpectedStart && a.ExpectedEnd == b.ExpectedEnd && a.Status == b.Status &&
+		a.CreatedAt == b.CreatedAt && a.StartedAt == b.StartedAt && a.EndedAt == b.EndedAt &&
+		a.ActivitiesTotal == b.ActivitiesTotal &&
+		a.Seq == b.Seq && a.Hash == b.Hash && a.ActivitiesDone == b.ActivitiesDone && a.WaitingForInput == b.WaitingForInput
 }
 
 func occurrenceKey(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-// eventArgs are the column values of one event row.
-func eventArgs(e *release.Event) []any {
-	var payload []byte
-	if e.Payload != nil {
-		payload = []byte(e.Payload)
-	}
-	return []any{string(e.Release), e.Seq, string(e.Kind), e.Time.Format(time.RFC3339Nano), e.Actor, e.Reason,
-		payload, e.PrevHash[:], e.Hash[:]}
-}
 
 // checkRelease checks that r is the release after events.
 func checkRelease(op string, r *release.Release, events []release.Event) error {
@@ -121,7 +154,11 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := release.VerifyChain(p.Events); err != nil {
 		return fmt.Errorf("sqlite: create release %s: %w: %w", r.ID, store.ErrInvalid, err)
 	}
-	row, err := newSummaryRow(r)
+	if r.Seq > maxSeq {
+		return errf(store.ErrInvalid, "create release %s: seq %d: above the store's limit %d", r.ID, r.Seq, maxSeq)
+	}
+	row := newSummaryRow(r)
+	doc, err := row.coldDoc()
 	if err != nil {
 		return err
 	}
@@ -154,50 +191,33 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		if snap != nil {
 			snapSeq = row.seq
 		}
-		if err := w.exec(qInsertRelease, string(row.id), row.createdS, row.createdNs, row.schedS, row.schedNs,
-			row.status, row.group, row.occurrence, row.procs, row.seq, row.hash, snapSeq, row.doc); err != nil {
+		var rid int64
+		if err := w.writeRow(qInsertRelease, []any{string(row.id), row.createdS, row.createdNs, row.schedS, row.schedNs,
+			row.status, row.group, row.occurrence, row.procs, snapSeq, doc}, &rid); err != nil {
 			return wrapDB("create release "+string(row.id), err)
 		}
-		return insertEvents(w, row.id, events, snap, snapSeq)
-	})
-}
-
-// maxInsertRows is the most events one INSERT statement carries.
-const maxInsertRows = 16
-
-// insertEventsSQL[n] inserts n events.
-var insertEventsSQL = func() (qs [maxInsertRows + 1]string) {
-	for n := 1; n <= maxInsertRows; n++ {
-		q := `INSERT INTO events (release_id, seq, kind, time, actor, reason, payload, prev_hash, hash) VALUES `
-		for i := range n {
-			if i > 0 {
-				q += `, `
+		if rid > maxRID {
+			return errf(store.ErrInvalid, "create release %s: the store holds its limit of %d releases", row.id, maxRID)
+		}
+		w.queueEvents(rid, events, row)
+		if snap != nil {
+			if err := w.exec(qPutSnapshot, string(row.id), snapSeq, snap); err != nil {
+				return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", row.id, snapSeq), err)
 			}
-			q += `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		}
-		qs[n] = q
-	}
-	return qs
-}()
-
-// insertEvents queues the events for the batch's INSERT and stores the
-// snapshot, if any.
-func insertEvents(w *wtx, id release.ID, events []release.Event, snap []byte, snapSeq int64) error {
-	w.queueEvents(events)
-	if snap != nil {
-		if err := w.exec(qPutSnapshot, string(id), snapSeq, snap); err != nil {
-			return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", id, snapSeq), err)
-		}
-	}
-	return nil
+		w.setHead(row.id, &headState{rid: rid, seq: row.seq, hash: row.hash, snapSeq: snapSeq, cold: &row.cold,
+			status: row.status, schedS: row.schedS, schedNs: row.schedNs})
+		return nil
+	})
 }
 
 // AppendEvents implements store.ReleaseStore.
 //
 // The events' own chain (each hash, each link after the first) is checked
 // in the caller's goroutine; the writer checks the expected sequence number
-// and the link to the stored head, then inserts the events and updates the
-// summary (and, when due, the snapshot) in the same transaction.
+// and the link to the stored head, then queues the events for the batch's
+// INSERT and, when they changed, rewrites the summary's document (and,
+// when due, the snapshot) in the same transaction.
 func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -213,114 +233,113 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	// Verified against the head the events claim; the writer checks that
 	// claim against the stored head.
 	chainErr := release.VerifyChainFrom(release.Head{Release: r.ID, Seq: first.Seq - 1, Hash: first.PrevHash}, events)
-	row, err := newSummaryRow(r)
-	if err != nil {
-		return err
-	}
+	row := newSummaryRow(r)
 	expected := p.ExpectedSeq
 	linked := chainErr == nil && first.Seq == expected+1
 	return s.write(ctx, func(w *wtx) error {
-		if h, ok := w.heads[row.id]; ok && linked && h.seq == expected {
-			return s.appendKnown(w, r, row, h, events, chainErr)
-		}
-		var (
-			snapSeq, schedS, schedNs int64
-			status                   string
-		)
-		err := sql.ErrNoRows
-		if linked {
-			// Check the head and move it in one statement.
-			err = w.writeRow(qAdvanceRelease, []any{row.seq, row.hash, row.doc, string(row.id), expected, first.PrevHash[:]},
-				&status, &schedS, &schedNs, &snapSeq)
-		}
-		if errors.Is(err, sql.ErrNoRows) {
-			return appendRefused(w, row.id, expected, events, chainErr)
-		} else if err != nil {
-			return wrapDB("append to release "+string(row.id)+": updating the summary", err)
-		}
-		if status != row.status || schedS != row.schedS || schedNs != row.schedNs {
-			if err := w.exec(qSetIndexed, row.status, row.schedS, row.schedNs, string(row.id)); err != nil {
-				return wrapDB("append to release "+string(row.id)+": updating the summary", err)
+		h := w.heads[row.id]
+		if h == nil || !linked || h.seq != expected || h.hash != first.PrevHash {
+			// Not known, or not known to follow: read the stored row and
+			// head (after writing what the batch queued, which may be
+			// this release's).
+			if err := w.flushEvents(false); err != nil {
+				return err
+			}
+			var err error
+			if h, err = readHead(w, row.id); err != nil {
+				return err
+			}
+			if !linked || h.seq != expected || h.hash != first.PrevHash {
+				return appendRefused(row.id, h, expected, events, chainErr)
 			}
 		}
-		var snap []byte
-		if s.opts.SnapshotDue(r, snapSeq) {
-			if snap, err = r.MarshalSnapshot(); err != nil {
-				return errf(store.ErrInvalid, "append to release %s: encoding the snapshot: %v", row.id, err)
-			}
-			snapSeq = row.seq
-			if err := w.exec(qSetSnapshotSeq, snapSeq, string(row.id)); err != nil {
-				return wrapDB("append to release "+string(row.id)+": updating the summary", err)
-			}
+		if row.seq > maxSeq {
+			return errf(store.ErrInvalid, "append to release %s: seq %d: above the store's limit %d", row.id, row.seq, maxSeq)
 		}
-		if err := insertEvents(w, row.id, events, snap, snapSeq); err != nil {
-			return err
-		}
-		w.setHead(row.id, headState{seq: row.seq, status: row.status, schedS: row.schedS, schedNs: row.schedNs, snapSeq: snapSeq})
-		return nil
+		return s.appendAt(w, r, row, h, events)
 	})
 }
 
-// appendKnown is the append path when the writer knows the release's row
-// (h, at the expected seq): the snapshot is decided and encoded before
-// anything is written, and one UPDATE checks the head and moves it.
-func (s *Store) appendKnown(w *wtx, r *release.Release, row *summaryRow, h headState, events []release.Event, chainErr error) error {
+// appendAt appends events after h, the release's stored head and row:
+// it queues the events, then stores the snapshot when due and rewrites the
+// summary's document when it changed.
+func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headState, events []release.Event) error {
+	w.queueEvents(h.rid, events, row)
 	snapSeq := h.snapSeq
-	var snap []byte
+	snapped := false
 	if s.opts.SnapshotDue(r, snapSeq) {
-		var err error
-		if snap, err = r.MarshalSnapshot(); err != nil {
+		snap, err := r.MarshalSnapshot()
+		if err != nil {
 			return errf(store.ErrInvalid, "append to release %s: encoding the snapshot: %v", row.id, err)
 		}
-		snapSeq = row.seq
+		snapSeq, snapped = row.seq, true
+		if err := w.exec(qPutSnapshot, string(row.id), snapSeq, snap); err != nil {
+			return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", row.id, snapSeq), err)
+		}
 	}
-	first := &events[0]
-	var n int64
+	var doc []byte
+	if h.cold == nil || !sameCold(h.cold, &row.cold) {
+		var err error
+		if doc, err = row.coldDoc(); err != nil {
+			return err
+		}
+		if h.cold == nil && bytes.Equal(doc, h.doc) {
+			doc = nil // as stored
+		}
+	}
 	var err error
-	if h.status != row.status || h.schedS != row.schedS || h.schedNs != row.schedNs {
-		n, err = w.execN(qAdvanceIndexed, row.seq, row.hash, row.doc, snapSeq, row.status, row.schedS, row.schedNs,
-			string(row.id), h.seq, first.PrevHash[:])
-	} else {
-		n, err = w.execN(qAdvanceHead, row.seq, row.hash, row.doc, snapSeq, string(row.id), h.seq, first.PrevHash[:])
+	switch {
+	case doc != nil && (h.status != row.status || h.schedS != row.schedS || h.schedNs != row.schedNs):
+		err = w.exec(qSetSummaryIndexed, doc, snapSeq, row.status, row.schedS, row.schedNs, h.rid)
+	case doc != nil:
+		err = w.exec(qSetSummary, doc, snapSeq, h.rid)
+	case snapped:
+		err = w.exec(qSetSnapshotSeq, snapSeq, h.rid)
 	}
 	if err != nil {
 		return wrapDB("append to release "+string(row.id)+": updating the summary", err)
 	}
-	if n == 0 {
-		delete(w.heads, row.id)
-		return appendRefused(w, row.id, h.seq, events, chainErr)
-	}
-	if err := insertEvents(w, row.id, events, snap, snapSeq); err != nil {
-		return err
-	}
-	w.setHead(row.id, headState{seq: row.seq, status: row.status, schedS: row.schedS, schedNs: row.schedNs, snapSeq: snapSeq})
+	// h is the writer's entry for the release (heads): moved in place.
+	*h = headState{rid: h.rid, seq: row.seq, hash: row.hash, snapSeq: snapSeq, cold: &row.cold,
+		status: row.status, schedS: row.schedS, schedNs: row.schedNs}
 	return nil
 }
 
-// appendRefused explains why an append cannot go on, in the contract's
-// order: the release does not exist, the expected sequence number is
-// stale, the events do not continue the stored chain.
-func appendRefused(w *wtx, id release.ID, expected int64, events []release.Event, chainErr error) error {
-	var seq, snapSeq int64
+// readHead reads what the writer needs of a release it does not know, and
+// remembers it. It returns ErrNotFound when there is no such release.
+func readHead(w *wtx, id release.ID) (*headState, error) {
+	h := &headState{}
+	var key sql.NullInt64
 	var hash []byte
-	err := w.queryRow(qReleaseHead, []any{string(id)}, &seq, &hash, &snapSeq)
+	err := w.queryRow(qWriterHead, []any{string(id)}, &h.rid, &h.status, &h.schedS, &h.schedNs, &h.snapSeq, &h.doc, &key, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return errf(store.ErrNotFound, "append to release %s", id)
+		return nil, errf(store.ErrNotFound, "append to release %s", id)
 	} else if err != nil {
-		return wrapDB("append to release "+string(id), err)
+		return nil, wrapDB("append to release "+string(id), err)
 	}
-	if seq != expected {
-		return errf(store.ErrConflict, "append to release %s: expected seq %d, stored %d", id, expected, seq)
+	if !key.Valid || len(hash) != len(h.hash) {
+		return nil, &DecodeError{What: "event", ID: string(id), Seq: 1, Err: errors.New("the release has no readable last event")}
 	}
-	head := release.Head{Release: id, Seq: seq}
-	copy(head.Hash[:], hash)
-	if err := release.VerifyChainFrom(head, events); err != nil {
+	h.seq = key.Int64 & maxSeq
+	copy(h.hash[:], hash)
+	w.setHead(id, h)
+	return h, nil
+}
+
+// appendRefused explains why an append cannot go on after h, the stored
+// head, in the contract's order: the expected sequence number is stale,
+// the events do not continue the stored chain.
+func appendRefused(id release.ID, h *headState, expected int64, events []release.Event, chainErr error) error {
+	if h.seq != expected {
+		return errf(store.ErrConflict, "append to release %s: expected seq %d, stored %d", id, expected, h.seq)
+	}
+	if err := release.VerifyChainFrom(release.Head{Release: id, Seq: h.seq, Hash: h.hash}, events); err != nil {
 		return fmt.Errorf("sqlite: append to release %s: %w: %w", id, store.ErrInvalid, err)
 	}
 	if chainErr != nil {
 		return fmt.Errorf("sqlite: append to release %s: %w: %w", id, store.ErrInvalid, chainErr)
 	}
-	return fmt.Errorf("sqlite: append to release %s: %w: the stored head (seq %d) does not match the events", id, store.ErrInvalid, seq)
+	return fmt.Errorf("sqlite: append to release %s: %w: the stored head (seq %d) does not match the events", id, store.ErrInvalid, h.seq)
 }
 
 // scanner is a *sql.Row or *sql.Rows.
@@ -336,6 +355,7 @@ func scanEvent(sc scanner, id release.ID) (release.Event, error) {
 	if err := sc.Scan(&e.Seq, &kind, &tm, &e.Actor, &e.Reason, &payload, &prev, &hh); err != nil {
 		return e, wrapDB("release "+string(id)+": reading events", err)
 	}
+	e.Seq &= maxSeq // the key
 	e.Release, e.Kind = id, release.EventKind(kind)
 	if payload != nil {
 		e.Payload = json.RawMessage(payload)
@@ -361,9 +381,8 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 	}
 	var r *release.Release
 	err := s.readTx(ctx, "get release "+string(id), func(tx *sql.Tx) error {
-		var head, snapSeq int64
-		var hash []byte
-		err := tx.QueryRowContext(ctx, qReleaseHead, string(id)).Scan(&head, &hash, &snapSeq)
+		var rid, snapSeq int64
+		err := tx.QueryRowContext(ctx, qReleaseRow, string(id)).Scan(&rid, &snapSeq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errf(store.ErrNotFound, "release %s", id)
 		} else if err != nil {
@@ -387,7 +406,7 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 					Err: fmt.Errorf("it holds release %s at seq %d", r.ID, r.Seq)}
 			}
 		}
-		rows, err := tx.QueryContext(ctx, qEventsAfter, string(id), after)
+		rows, err := tx.QueryContext(ctx, qEventsAfter, eventKey(rid, min(after, maxSeq)), eventKey(rid, maxSeq))
 		if err != nil {
 			return wrapDB("get release "+string(id)+": reading events", err)
 		}
@@ -407,13 +426,8 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 		if err := rows.Err(); err != nil {
 			return wrapDB("get release "+string(id)+": reading events", err)
 		}
-		if r == nil || r.Seq != head {
-			got := int64(0)
-			if r != nil {
-				got = r.Seq
-			}
-			return &DecodeError{What: "event", ID: string(id), Seq: got + 1,
-				Err: fmt.Errorf("missing: the summary's head is seq %d, the events end at %d", head, got)}
+		if r == nil {
+			return &DecodeError{What: "event", ID: string(id), Seq: 1, Err: errors.New("missing: the release has no events")}
 		}
 		return nil
 	})
@@ -431,14 +445,43 @@ func (s *Store) GetReleaseSummary(ctx context.Context, id release.ID) (*release.
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
-	var doc []byte
-	err := s.rdb.QueryRowContext(ctx, `SELECT summary FROM releases WHERE id = ?`, string(id)).Scan(&doc)
+	var sc summaryCols
+	err := s.rdb.QueryRowContext(ctx, qSummary, string(id)).Scan(sc.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errf(store.ErrNotFound, "release %s", id)
 	} else if err != nil {
 		return nil, s.readErr(ctx, "get release summary "+string(id), err)
 	}
-	return decodeSummary(id, doc)
+	return sc.summary(id)
+}
+
+// summaryCols are the columns of qSummaryCols.
+type summaryCols struct {
+	doc, hash     []byte
+	key           sql.NullInt64
+	done, waiting sql.NullInt64
+}
+
+func (c *summaryCols) dest() []any { return []any{&c.doc, &c.key, &c.hash, &c.done, &c.waiting} }
+
+// summary decodes the document and sets the fields its last event keeps.
+func (c *summaryCols) summary(id release.ID) (*release.Summary, error) {
+	sum, err := decodeSummary(id, c.doc)
+	if err != nil {
+		return nil, err
+	}
+	if !c.key.Valid || len(c.hash) != len(sum.Hash) {
+		return nil, &DecodeError{What: "summary", ID: string(id), Err: errors.New("the release has no readable last event")}
+	}
+	sum.Seq = c.key.Int64 & maxSeq
+	copy(sum.Hash[:], c.hash)
+	if c.done.Valid {
+		sum.ActivitiesDone = int(c.done.Int64)
+	}
+	if c.waiting.Valid {
+		sum.WaitingForInput = c.waiting.Int64 != 0
+	}
+	return sum, nil
 }
 
 func decodeSummary(id release.ID, doc []byte) (*release.Summary, error) {
@@ -480,9 +523,9 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 	}
 	var q strings.Builder
 	var args []any
-	q.WriteString(`SELECT id, created_s, created_ns, summary FROM releases WHERE 1`)
+	q.WriteString(`SELECT r.id, r.created_s, r.created_ns, ` + qSummaryCols + qSummaryFrom + ` WHERE 1`)
 	if len(p.Statuses) > 0 {
-		q.WriteString(` AND status IN (`)
+		q.WriteString(` AND r.status IN (`)
 		for i, st := range p.Statuses {
 			if i > 0 {
 				q.WriteString(`, `)
@@ -493,19 +536,19 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 		q.WriteString(`)`)
 	}
 	if p.Group != "" {
-		q.WriteString(` AND group_id = ?`)
+		q.WriteString(` AND r.group_id = ?`)
 		args = append(args, string(p.Group))
 	}
 	if p.Process != "" {
-		q.WriteString(` AND process_id = ?`)
+		q.WriteString(` AND r.process_id = ?`)
 		args = append(args, string(p.Process))
 	}
 	if !p.ScheduledFrom.IsZero() {
-		q.WriteString(` AND (sched_s, sched_ns) >= (?, ?)`)
+		q.WriteString(` AND (r.sched_s, r.sched_ns) >= (?, ?)`)
 		args = append(args, p.ScheduledFrom.Unix(), p.ScheduledFrom.Nanosecond())
 	}
 	if !p.ScheduledTo.IsZero() {
-		q.WriteString(` AND (sched_s, sched_ns) < (?, ?)`)
+		q.WriteString(` AND (r.sched_s, r.sched_ns) < (?, ?)`)
 		args = append(args, p.ScheduledTo.Unix(), p.ScheduledTo.Nanosecond())
 	}
 	if p.Cursor != "" {
@@ -514,11 +557,11 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" {
 			return nil, errf(store.ErrInvalid, "list releases: cursor %q: not one this store made", p.Cursor)
 		}
-		q.WriteString(` AND (created_s, created_ns, id) > (?, ?, ?)`)
+		q.WriteString(` AND (r.created_s, r.created_ns, r.id) > (?, ?, ?)`)
 		args = append(args, c.S, c.NS, string(c.ID))
 	}
 	limit := store.ClampLimit(p.Limit)
-	q.WriteString(` ORDER BY created_s, created_ns, id LIMIT ?`)
+	q.WriteString(` ORDER BY r.created_s, r.created_ns, r.id LIMIT ?`)
 	args = append(args, limit+1)
 	rows, err := s.rdb.QueryContext(ctx, q.String(), args...)
 	if err != nil {
@@ -534,12 +577,12 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 			break
 		}
 		var id string
-		var doc []byte
-		if err := rows.Scan(&id, &last.S, &last.NS, &doc); err != nil {
+		var sc summaryCols
+		if err := rows.Scan(append([]any{&id, &last.S, &last.NS}, sc.dest()...)...); err != nil {
 			return nil, s.readErr(ctx, "list releases", err)
 		}
 		last.ID = release.ID(id)
-		sum, err := decodeSummary(last.ID, doc)
+		sum, err := sc.summary(last.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -563,7 +606,7 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) ([]re
 		return nil, errf(store.ErrInvalid, "list events: params: missing")
 	}
 	id := p.Release
-	rows, err := s.rdb.QueryContext(ctx, qEventsPage, string(id), max(p.AfterSeq, 0), store.ClampLimit(p.Limit))
+	rows, err := s.rdb.QueryContext(ctx, qEventsPage, min(max(p.AfterSeq, 0), maxSeq), string(id), store.ClampLimit(p.Limit))
 	if err != nil {
 		return nil, s.readErr(ctx, "list events of release "+string(id), err)
 	}

@@ -14,7 +14,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -98,6 +98,65 @@ CREATE TABLE leases (
 	expires_ns INTEGER NOT NULL,
 	token      INTEGER NOT NULL
 ) WITHOUT ROWID;
+`,
+	// 2: an append writes one b-tree leaf, not three. Releases get an
+	// integer rowid (rid); events are keyed by one integer, rid<<32 | seq,
+	// in a rowid table (a WITHOUT ROWID table keeps whole rows in its
+	// interior pages, so 300-byte events split it every few appends). The
+	// chain head (seq, hash) and the summary's counters that change with
+	// activities (activities-done, waiting-for-input) live in the last event
+	// of each append, not in the releases row, which an append rewrites
+	// only when the rest of the summary changes.
+	`
+CREATE TABLE releases2 (
+	rid          INTEGER PRIMARY KEY,
+	id           TEXT    NOT NULL UNIQUE,
+	created_s    INTEGER NOT NULL,
+	created_ns   INTEGER NOT NULL,
+	sched_s      INTEGER NOT NULL,
+	sched_ns     INTEGER NOT NULL,
+	status       TEXT    NOT NULL,
+	group_id     TEXT    NOT NULL,
+	occurrence   TEXT,
+	process_id   TEXT    NOT NULL,
+	snapshot_seq INTEGER NOT NULL DEFAULT 0,
+	summary      BLOB    NOT NULL
+);
+INSERT INTO releases2 (id, created_s, created_ns, sched_s, sched_ns, status, group_id, occurrence, process_id, snapshot_seq, summary)
+	SELECT id, created_s, created_ns, sched_s, sched_ns, status, group_id, occurrence, process_id, snapshot_seq, summary
+	FROM releases ORDER BY created_s, created_ns, id;
+
+CREATE TABLE events2 (
+	key       INTEGER PRIMARY KEY, -- rid << 32 | seq
+	kind      TEXT    NOT NULL,
+	time      TEXT    NOT NULL,
+	actor     TEXT    NOT NULL,
+	reason    TEXT    NOT NULL,
+	payload   BLOB,
+	prev_hash BLOB    NOT NULL,
+	hash      BLOB    NOT NULL,
+	-- the summary's activities-done and waiting-for-input after this
+	-- event: set on the last event of each append, NULL on the others
+	done      INTEGER,
+	waiting   INTEGER
+);
+INSERT INTO events2 (key, kind, time, actor, reason, payload, prev_hash, hash, done, waiting)
+	SELECT (n.rid << 32) | e.seq, e.kind, e.time, e.actor, e.reason, e.payload, e.prev_hash, e.hash,
+		CASE WHEN e.seq = o.seq THEN coalesce(json_extract(CAST(o.summary AS TEXT), '$."activities-done"'), 0) END,
+		CASE WHEN e.seq = o.seq THEN coalesce(json_extract(CAST(o.summary AS TEXT), '$."waiting-for-input"'), 0) END
+	FROM events e JOIN releases o ON o.id = e.release_id JOIN releases2 n ON n.id = e.release_id
+	ORDER BY 1;
+
+DROP TABLE events;
+DROP TABLE releases;
+ALTER TABLE releases2 RENAME TO releases;
+ALTER TABLE events2 RENAME TO events;
+CREATE INDEX releases_created   ON releases (created_s, created_ns, id);
+CREATE INDEX releases_status    ON releases (status, created_s, created_ns, id);
+CREATE INDEX releases_group     ON releases (group_id, created_s, created_ns, id);
+CREATE INDEX releases_process   ON releases (process_id, created_s, created_ns, id);
+CREATE INDEX releases_scheduled ON releases (sched_s, sched_ns);
+CREATE UNIQUE INDEX releases_occurrence ON releases (group_id, occurrence) WHERE occurrence IS NOT NULL;
 `,
 }
 

@@ -118,12 +118,20 @@ type Store struct {
 	w     *wtx
 	// wmu is held while a batch runs, by the writer goroutine or by a
 	// caller running its own request; it guards w, batch and results.
-	wmu     sync.Mutex
-	batch   []*request
-	results []error
-	reqs    chan *request
-	quit    chan struct{}
-	closed  atomic.Bool
+	wmu   sync.Mutex
+	batch []*request
+	// expect is how many requests the next batch expects (runQueued),
+	// lastBatch how long the last one took, linger the timer of the wait.
+	expect    int
+	lastBatch time.Duration
+	linger    *time.Timer
+	// batches and batched count the batches run and the requests in them
+	// (for the benchmarks: requests per transaction).
+	batches, batched atomic.Int64
+	results          []error
+	reqs             chan *request
+	quit             chan struct{}
+	closed           atomic.Bool
 
 	stopped   chan struct{} // closed when the writer goroutine has returned
 	closeOnce sync.Once

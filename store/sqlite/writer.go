@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/batonhq/baton/release"
 )
@@ -33,67 +34,167 @@ type wtx struct {
 	// dirty is set by every write statement: a request that fails with
 	// dirty unset has written nothing and fails alone.
 	dirty bool
-	conn  *sql.Conn
-	ctx   context.Context // never cancelled: a cancelled statement would abort the batch
-	stmts map[string]*sql.Stmt
+	// inTx is set once the batch's transaction has begun: at the batch's
+	// first statement, so a batch that only inserts events needs no
+	// BEGIN and COMMIT (its INSERT commits by itself). beginErr is the
+	// error of a BEGIN that failed in this batch.
+	inTx     bool
+	beginErr error
+	conn     *sql.Conn
+	ctx      context.Context // never cancelled: a cancelled statement would abort the batch
+	stmts    map[string]*sql.Stmt
 
 	// queued holds the column values of the event rows the batch's
-	// requests insert, 9 per row: one multi-row INSERT at the end of the
-	// batch serves them all.
+	// requests insert, eventColumns per row: one multi-row INSERT at the
+	// end of the batch (or before the writer reads a head) serves them all.
 	queued []any
-	// heads remembers, per release, its row as this writer last committed
-	// it: a hint that spares the append path a read. An entry is used only
-	// when its seq is the caller's expected seq, and the append's UPDATE
-	// checks that seq is still stored: since a committed seq never changes,
-	// the entry then describes the stored row. Cleared whenever a
-	// transaction is rolled back.
-	heads map[release.ID]headState
+	// heads remembers, per release, its row and head as this writer last
+	// wrote or read them in a transaction that committed. An append whose
+	// expected seq and first event's prev hash match the entry needs no
+	// read: committed events never change, and if another process has
+	// appended meanwhile the batch's INSERT of the events fails on the key
+	// (errStaleHeads: the batch runs again without the entries). Cleared
+	// whenever a transaction is rolled back.
+	heads map[release.ID]*headState
 }
 
-// headState is a release's row as last committed by this writer.
+// headState is a release's row and head as the writer knows them.
 type headState struct {
-	seq, schedS, schedNs, snapSeq int64
-	status                        string
+	rid, seq                 int64
+	hash                     release.Hash
+	snapSeq, schedS, schedNs int64
+	status                   string
+	// cold is the summary's document as last written (the fields the
+	// events carry zero), or nil when the writer read it (doc).
+	cold *release.Summary
+	doc  []byte
 }
 
 // maxHeads bounds the heads cache; it is cleared when full.
 const maxHeads = 4096
 
+// errStaleHeads: the batch's events collided with stored ones, which only
+// another process writing the same file can cause; the batch runs again
+// with the heads read from the file.
+var errStaleHeads = errors.New("sqlite: the writer's heads are stale")
+
 func newWtx(_ *Store, conn *sql.Conn) *wtx {
-	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}, heads: map[release.ID]headState{}}
+	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}, heads: map[release.ID]*headState{}}
 }
 
-func (w *wtx) setHead(id release.ID, h headState) {
+func (w *wtx) setHead(id release.ID, h *headState) {
 	if len(w.heads) >= maxHeads {
 		clear(w.heads)
 	}
 	w.heads[id] = h
 }
 
-// queueEvents queues events for the batch's INSERT.
-func (w *wtx) queueEvents(events []release.Event) {
+// eventColumns is the number of columns insertEventsSQL sets per event.
+const eventColumns = 10
+
+// queueEvents queues events of the release with rowid rid for the batch's
+// INSERT; the last one carries the summary's counters (row).
+func (w *wtx) queueEvents(rid int64, events []release.Event, row *summaryRow) {
 	w.dirty = true
 	for i := range events {
-		w.queued = append(w.queued, eventArgs(&events[i])...)
+		e := &events[i]
+		var payload []byte
+		if e.Payload != nil {
+			payload = []byte(e.Payload)
+		}
+		var done, waiting any
+		if i == len(events)-1 {
+			done, waiting = row.done, row.waiting
+		}
+		w.queued = append(w.queued, eventKey(rid, e.Seq), string(e.Kind), e.Time.Format(time.RFC3339Nano), e.Actor, e.Reason,
+			payload, e.PrevHash[:], e.Hash[:], done, waiting)
 	}
 }
 
+// maxInsertRows is the most events one INSERT statement carries.
+const maxInsertRows = 16
+
+// insertEventsSQL[n] inserts n events in the batch's transaction: OR
+// FAIL, since a failure rolls the whole transaction back (so SQLite keeps
+// no statement journal to undo the statement alone). autoInsertSQL[n]
+// inserts them as a transaction of its own, all or nothing.
+var insertEventsSQL, autoInsertSQL = insertSQL("INSERT OR FAIL"), insertSQL("INSERT")
+
+func insertSQL(verb string) (qs [maxInsertRows + 1]string) {
+	for n := 1; n <= maxInsertRows; n++ {
+		q := verb + ` INTO events (key, kind, time, actor, reason, payload, prev_hash, hash, done, waiting) VALUES `
+		for i := range n {
+			if i > 0 {
+				q += `, `
+			}
+			q += `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		}
+		qs[n] = q
+	}
+	return qs
+}
+
 // flushEvents inserts the queued events, up to maxInsertRows a statement.
-func (w *wtx) flushEvents() error {
+// An event that is already stored fails it with errStaleHeads. With last
+// (the batch's end) and no transaction begun, events that fit one
+// statement go in as a transaction of their own: an append of a release
+// the writer knows is that one statement.
+func (w *wtx) flushEvents(last bool) error {
+	if len(w.queued) == 0 {
+		return nil
+	}
+	sqls := &insertEventsSQL
+	if last && !w.inTx && len(w.queued) <= eventColumns*maxInsertRows {
+		sqls = &autoInsertSQL
+	} else if err := w.begin(); err != nil {
+		return wrapDB("begin", err)
+	}
 	for rest := w.queued; len(rest) > 0; {
-		n := min(len(rest)/9, maxInsertRows)
-		if err := w.exec(insertEventsSQL[n], rest[:9*n]...); err != nil {
+		n := min(len(rest)/eventColumns, maxInsertRows)
+		if err := w.run(sqls[n], rest[:eventColumns*n]...); err != nil {
+			if isPrimaryKeyError(err) {
+				return fmt.Errorf("%w: %w", errStaleHeads, err)
+			}
 			return wrapDB("inserting events", err)
 		}
-		rest = rest[9*n:]
+		rest = rest[eventColumns*n:]
 	}
 	clear(w.queued)
 	w.queued = w.queued[:0]
 	return nil
 }
 
+// begin begins the batch's transaction unless it has begun.
+func (w *wtx) begin() error {
+	if w.inTx {
+		return nil
+	}
+	if w.beginErr != nil {
+		return w.beginErr
+	}
+	if err := w.control("BEGIN IMMEDIATE"); err != nil {
+		w.beginErr = err
+		return err
+	}
+	w.inTx = true
+	return nil
+}
+
+// control runs BEGIN, COMMIT or ROLLBACK.
+func (w *wtx) control(q string) error {
+	st, err := w.stmt(q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(w.ctx)
+	return err
+}
+
 // execN runs a write statement and returns the number of rows it changed.
 func (w *wtx) execN(q string, args ...any) (int64, error) {
+	if err := w.begin(); err != nil {
+		return 0, err
+	}
 	st, err := w.stmt(q)
 	if err != nil {
 		return 0, err
@@ -124,8 +225,16 @@ func (w *wtx) stmt(q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// exec runs a write statement.
+// exec runs a write statement in the batch's transaction.
 func (w *wtx) exec(q string, args ...any) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	return w.run(q, args...)
+}
+
+// run runs a write statement.
+func (w *wtx) run(q string, args ...any) error {
 	w.dirty = true
 	st, err := w.stmt(q)
 	if err != nil {
@@ -148,6 +257,9 @@ func (w *wtx) writeRow(q string, args []any, dest ...any) error {
 // queryRow runs q, a SELECT, and scans its first row into dest; it returns
 // sql.ErrNoRows when there is none.
 func (w *wtx) queryRow(q string, args []any, dest ...any) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
 	st, err := w.stmt(q)
 	if err != nil {
 		return err
@@ -183,9 +295,15 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 			s.wmu.Unlock()
 			return ErrClosed
 		}
-		s.runQueued(r)
+		// With SyncFull and other writers about (the last batch had
+		// several), the writer goroutine gathers this request with theirs
+		// (lingerFor); a lone writer runs its own.
+		if s.opts.Synchronous != SyncFull || s.expect <= 1 {
+			s.runQueued(r, false)
+			s.wmu.Unlock()
+			return <-r.done
+		}
 		s.wmu.Unlock()
-		return <-r.done
 	}
 	select {
 	case s.reqs <- r:
@@ -212,7 +330,10 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 
 // runQueued runs first and the requests queued meanwhile (up to MaxBatch)
 // as one batch. s.wmu must be held.
-func (s *Store) runQueued(first *request) {
+//
+// With linger (the writer goroutine, SyncFull), a batch smaller than the
+// last one's writers waits a little for them: see lingerFor.
+func (s *Store) runQueued(first *request, linger bool) {
 	batch := append(s.batch[:0], first)
 fill:
 	for len(batch) < s.opts.MaxBatch {
@@ -223,10 +344,57 @@ fill:
 			break fill
 		}
 	}
+	if want := min(s.expect, s.opts.MaxBatch); linger && len(batch) < want {
+		batch = s.lingerFor(batch, want)
+	}
+	t0 := time.Now()
 	s.runBatch(batch, s.results[:len(batch)])
+	s.lastBatch = time.Since(t0)
+	s.batches.Add(1)
+	s.batched.Add(int64(len(batch)))
+	// The writers of this batch will likely write again, and so will those
+	// that queued while it ran: the next batch expects them all.
+	s.expect = len(batch) + len(s.reqs)
 	clear(batch)
 	s.batch = batch[:0]
 }
+
+// lingerFor adds requests to batch as they arrive until it holds want, for
+// at most half the time the last batch took (its commit, with SyncFull its
+// fsync). This is group commit's delay: when writers alternate in two
+// groups (one commits while the other gets ready), each fsync carries only
+// one group; waiting for the writers just released merges the groups, so
+// one fsync serves all of them. The wait is bounded by a fraction of the
+// commit it saves, and a batch expects only as many writers as the last
+// one had plus those that queued meanwhile, so a lone writer (which runs
+// its own batch and never lingers) or fewer writers cost at most one short
+// wait.
+func (s *Store) lingerFor(batch []*request, want int) []*request {
+	d := min(s.lastBatch/2, maxLinger)
+	if d <= 0 {
+		return batch
+	}
+	if s.linger == nil {
+		s.linger = time.NewTimer(d)
+	} else {
+		s.linger.Reset(d)
+	}
+	defer s.linger.Stop()
+	for len(batch) < want {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		case <-s.linger.C:
+			return batch
+		case <-s.quit:
+			return batch
+		}
+	}
+	return batch
+}
+
+// maxLinger bounds a batch's wait for more writers.
+const maxLinger = 2 * time.Millisecond
 
 // writeLoop is the writer goroutine: it takes the first queued request,
 // then every other one already queued (up to MaxBatch), and commits them in
@@ -238,7 +406,7 @@ func (s *Store) writeLoop() {
 		select {
 		case r := <-s.reqs:
 			s.wmu.Lock()
-			s.runQueued(r)
+			s.runQueued(r, s.opts.Synchronous == SyncFull)
 			s.wmu.Unlock()
 		case <-s.quit:
 			return
@@ -280,6 +448,7 @@ func (s *Store) runBatch(batch []*request, results []error) {
 			}
 		}
 	}()
+	stale := false // the batch has run again for errStaleHeads: once is enough
 	for {
 		live := 0
 		for i := range batch {
@@ -290,11 +459,7 @@ func (s *Store) runBatch(batch []*request, results []error) {
 		if live == 0 {
 			return
 		}
-		if err := w.exec("BEGIN IMMEDIATE"); err != nil {
-			clear(w.heads)
-			s.failLive(out, results, wrapDB("begin", err))
-			return
-		}
+		w.inTx, w.beginErr = false, nil
 		clear(w.queued)
 		w.queued = w.queued[:0]
 		again := false
@@ -305,29 +470,53 @@ func (s *Store) runBatch(batch []*request, results []error) {
 			w.dirty = false
 			err := call(r.fn, w)
 			results[i] = err
+			if errors.Is(err, errStaleHeads) && !stale {
+				stale, again = true, true // not its fault: all run again
+				results[i] = nil
+				break
+			}
 			if err != nil && w.dirty {
 				out[i] = true // fails alone; the others run again
 				again = true
 				break
 			}
 		}
+		if w.beginErr != nil {
+			// Nothing is written, and nothing will be: SQLite refused the
+			// write lock (another process held it too long, say).
+			clear(w.heads)
+			s.failLive(out, results, wrapDB("begin", w.beginErr))
+			return
+		}
+		err := error(nil)
+		if !again {
+			err = w.flushEvents(true)
+			if errors.Is(err, errStaleHeads) && !stale {
+				stale, again = true, true
+			}
+		}
 		if again {
 			clear(w.heads)
-			if err := w.exec("ROLLBACK"); err != nil {
-				s.failLive(out, results, wrapDB("rollback", err))
-				return
+			if w.inTx {
+				w.inTx = false
+				if err := w.control("ROLLBACK"); err != nil {
+					s.failLive(out, results, wrapDB("rollback", err))
+					return
+				}
 			}
 			continue
 		}
-		err := w.flushEvents()
-		if err == nil {
-			err = wrapDB("commit", w.exec("COMMIT"))
+		if err == nil && w.inTx {
+			err = wrapDB("commit", w.control("COMMIT"))
 		}
 		if err != nil {
 			clear(w.heads)
-			w.exec("ROLLBACK") //nolint:errcheck // SQLite may have rolled back already
+			if w.inTx {
+				w.control("ROLLBACK") //nolint:errcheck // SQLite may have rolled back already
+			}
 			s.failLive(out, results, err)
 		}
+		w.inTx = false
 		return
 	}
 }
