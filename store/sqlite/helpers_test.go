@@ -106,17 +106,17 @@ func (d *driver) next() ([]release.Event, int64, error) {
 			release.OutputsSubmittedPayload{Activity: k, Outputs: map[string]any{"progress": d.i}},
 		}
 	}
-	events := make([]release.Event, len(ps))
+	// As the executor records them: RecordPayload (encode, seal, apply).
+	expected := d.r.Seq
+	sealed := make([]release.Event, len(ps))
 	for i, p := range ps {
-		e, err := release.NewEvent(d.at, "executor", "", p)
+		e, err := d.r.RecordPayload(d.at, "executor", "", p)
 		if err != nil {
 			return nil, 0, err
 		}
-		events[i] = e
+		sealed[i] = e
 	}
-	expected := d.r.Seq
-	sealed, err := d.r.Record(events...)
-	return sealed, expected, err
+	return sealed, expected, nil
 }
 
 // step appends the next transition.
