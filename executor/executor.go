@@ -235,11 +235,17 @@ func (e *Executor) scan(ctx context.Context) {
 				return
 			}
 			e.mu.Lock()
-			_, hot := e.runs[s.ID]
+			r, hot := e.runs[s.ID]
 			seq, known := e.idle[s.ID]
 			e.mu.Unlock()
-			if hot || known && seq == s.Seq {
-				continue // driven here, or unchanged since this instance let it go (its timers are here)
+			if hot {
+				// Driven here; but an adapter call it started before Run
+				// was running was left for this scan (undriven).
+				e.redrive(ctx, r)
+				continue
+			}
+			if known && seq == s.Seq {
+				continue // unchanged since this instance let it go (its timers are here)
 			}
 			if err := e.with(ctx, s.ID, func(r *run) error { r.reconcile(); return nil }); err != nil && ctx.Err() == nil {
 				e.log.Warn("executor: resuming release", "release", s.ID, "err", err)
@@ -249,6 +255,27 @@ func (e *Executor) scan(ctx context.Context) {
 			return
 		}
 		p.Cursor = page.Next
+	}
+}
+
+// redrive makes the adapter calls a run held in memory left for Run to
+// make (dispatch found Run not running yet).
+func (e *Executor) redrive(ctx context.Context, r *run) {
+	r.mu.Lock()
+	if r.evicted { // let go meanwhile: resume it as any other
+		r.mu.Unlock()
+		if err := e.with(ctx, r.id, func(r *run) error { r.reconcile(); return nil }); err != nil && ctx.Err() == nil {
+			e.log.Warn("executor: resuming release", "release", r.id, "err", err)
+		}
+		return
+	}
+	if !r.undriven || r.rel == nil {
+		r.mu.Unlock()
+		return
+	}
+	r.undriven = false
+	if err := e.withRun(ctx, r, func(r *run) error { r.reconcile(); return nil }); err != nil && ctx.Err() == nil {
+		e.log.Warn("executor: resuming release", "release", r.id, "err", err)
 	}
 }
 

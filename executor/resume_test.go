@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/adapters"
+	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/memstore"
 	"github.com/stretchr/testify/require"
 )
 
@@ -134,4 +137,45 @@ func TestWaitingReleasesHoldNoGoroutineAndRunLeavesNone(t *testing.T) {
 	h.waitStatus(ids[0], release.Succeeded)
 	h.shutdown()
 	require.True(t, goroutinesSettle(before), "after Run returns: %d goroutines, %d before", runtime.NumGoroutine(), before)
+}
+
+// Run may start between two adapter calls of one drive: the first call
+// found Run not running and was left for Run, while the release stays in
+// memory because of the second. Run's first scan makes the call left.
+func TestRunMakesTheCallsLeftBeforeItStartedOnAReleaseHeldInMemory(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	st := memstore.New(nil)
+	ex, err := New(st, adapters.NewRegistry(ad), &Config{Clock: newFakeClock(t0), Jitter: -1})
+	require.NoError(t, err)
+	p, err := process.Parse([]byte("id: early\nphases:\n  - id: p\n    activities:\n      - {id: a, uses: noop}\n      - {id: b, uses: noop}\n"))
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "test", Now: t0})
+	require.NoError(t, err)
+	sum, err := ex.Create(ctx, &CreateParams{Process: "early", Actor: "ci"})
+	require.NoError(t, err)
+	require.Empty(t, ad.Calls(), "Run is not running: the calls are left for it")
+
+	r, err := ex.acquire(ctx, sum.ID)
+	require.NoError(t, err)
+	r.flights[int32(r.p.index["p.b"])] = &flight{attempt: 1, cancel: func() {}} // b looks in flight
+	r.undriven = true
+	ex.releaseRun(r)
+	ex.mu.Lock()
+	_, hot := ex.runs[sum.ID]
+	ex.mu.Unlock()
+	require.True(t, hot, "the release is held in memory")
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = ex.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+	require.True(t, waitFor(func() bool {
+		for _, c := range ad.Calls() {
+			if c.Activity == "p.a" {
+				return true
+			}
+		}
+		return false
+	}), "the call left for Run is made")
 }
