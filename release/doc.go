@@ -16,10 +16,16 @@
 //		Name: "Mobile 2.4", Process: p, Inputs: map[string]any{"version": "2.4.0"},
 //	})
 //	// store created with store.ReleaseStore.CreateRelease, then:
-//	start, _ := release.NewEvent(now, "alice", "", release.ReleaseStartedPayload{})
-//	sealed, err := r.Record(start) // seal + Apply, all or nothing
-//	// append sealed with store.ReleaseStore.AppendEvents
+//	start, err := r.RecordPayload(now, "alice", "", release.ReleaseStartedPayload{}) // seal + Apply, all or nothing
+//	// append start with store.ReleaseStore.AppendEvents
 //	fmt.Println(r.Status, release.Progress(r).Overall)
+//
+// RecordPayload is Record(NewEvent(...)) without the round trip: for the
+// kinds recorded on every activity it writes the canonical payload straight
+// from the typed value and applies a copy of it. NewEvent and Record take
+// events made elsewhere (an event log being replayed, a kind of the host's).
+// Pin returns the shared read-only copy of a process that releases pin;
+// Create with a pinned process does not encode it again.
 //
 // Event kinds are an open set: Apply counts kinds it does not know and
 // otherwise ignores them. Illegal transitions are errors matching ErrIllegal
