@@ -108,3 +108,35 @@ func ExampleHealth() {
 	// at-risk 11:00AM [projected to end 1h0m0s after its expected end]
 	// late
 }
+
+// RecordPayload records one change the way an executor does: the event is
+// written from the typed payload, sealed into the chain and applied, and the
+// release keeps no reference to the caller's maps.
+func ExampleRelease_RecordPayload() {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	id, _ := release.NewID(now, bytes.NewReader(make([]byte, 16)))
+	pinned, err := release.Pin(exampleProcess()) // once per process version
+	if err != nil {
+		panic(err)
+	}
+	r, created, _ := release.Create(id, now, "alice", "", release.ReleaseCreatedPayload{Name: "Mobile 2.4", Process: pinned})
+	log := []release.Event{created}
+	for _, p := range []release.Payload{
+		&release.ReleaseStartedPayload{},
+		&release.PhaseStartedPayload{Phase: "build"},
+		&release.ActivityStartedPayload{Activity: "build.compile", Inputs: map[string]any{"ref": "v2.4.0"}},
+	} {
+		e, err := r.RecordPayload(now, "executor", "", p)
+		if err != nil {
+			panic(err)
+		}
+		log = append(log, e) // and store.ReleaseStore.AppendEvents
+	}
+	fmt.Println(r.Status, r.Activity("build.compile").Status, r.Seq)
+	fmt.Println(string(log[3].Payload))
+	fmt.Println(release.VerifyChain(log), r.Process == pinned)
+	// Output:
+	// Running Running 4
+	// {"activity":"build.compile","inputs":{"ref":"v2.4.0"}}
+	// <nil> true
+}
