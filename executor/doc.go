@@ -21,7 +21,14 @@
 // critical path and a projected end from expected durations.
 //
 // An Executor records events whenever it is called, but runs adapters and
-// fires timers only while Run runs.
+// fires timers only while Run runs. Adapter calls run on worker goroutines
+// that Run reuses (a chain of activities runs on one worker, without a
+// hand-off per step) and that exit when idle. An adapter's Reporter passes
+// its Log lines to Config.Logger and its last Progress to Why.
+//
+// A host that must not create a release twice for one request (a retried
+// webhook, a CI run) gives CreateParams.ID: a second Create with that id
+// fails matching store.ErrAlreadyExists.
 //
 // Every change is stored before it is acted on. Run resumes unfinished
 // releases after a restart; with a store that implements store.Leaser,
