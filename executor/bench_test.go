@@ -306,6 +306,7 @@ phases:
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.StopTimer()
 	for i := 0; i < b.N; i++ {
 		be := newBenchExecutor(b, 16, proc)
 		var g errgroup.Group
@@ -335,6 +336,7 @@ phases:
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		b.StartTimer()
+		t0 := time.Now()
 		go func() { defer close(done); _ = ex.Run(ctx) }()
 		for ex.timers.len() < n {
 			time.Sleep(10 * time.Millisecond)
@@ -349,6 +351,7 @@ phases:
 			time.Sleep(10 * time.Millisecond)
 		}
 		b.StopTimer()
+		resumed := time.Since(t0)
 		// The worker goroutines that resumed them exit once idle for
 		// workerIdle: what stays is what waiting costs.
 		time.Sleep(workerIdle + 200*time.Millisecond)
@@ -359,6 +362,7 @@ phases:
 		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(n), "heap-B/waiting-release")
 		b.ReportMetric(float64(extra), "extra-goroutines")
 		b.ReportMetric(float64(n), "waiting-releases")
+		b.ReportMetric(float64(resumed.Microseconds())/float64(n), "resume-µs/release")
 		runtime.KeepAlive(st)
 		cancel()
 		<-done

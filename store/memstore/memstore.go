@@ -33,6 +33,7 @@ type Store struct {
 	processes map[process.ID][]storedProcess
 	inputSets map[string][]byte
 	releases  map[release.ID]*storedRelease
+	order     []*storedRelease // the releases by (CreatedAt, ID): ListReleases pages through it
 	occurs    map[occurrence]release.ID
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
@@ -57,6 +58,7 @@ type occurrence struct {
 // snapshot. Its own mutex lets appends to different releases run in
 // parallel.
 type storedRelease struct {
+	key         releaseCursor // its place in Store.order; never changes
 	mu          sync.Mutex
 	events      []release.Event
 	summary     release.Summary
@@ -352,6 +354,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		events = append(events, e.Clone())
 	}
 	rec := &storedRelease{events: events, summary: p.Release.Summary()}
+	rec.key = releaseCursor{rec.summary.CreatedAt, id}
 	if s.snapshotDue(p.Release, 0) {
 		snap, err := p.Release.MarshalSnapshot()
 		if err != nil {
@@ -376,6 +379,13 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		s.occurs[occ] = id
 	}
 	s.releases[id] = rec
+	// IDs are time-ordered, so a new release nearly always goes last.
+	if n := len(s.order); n == 0 || releaseBefore(s.order[n-1].key, rec.key) < 0 {
+		s.order = append(s.order, rec)
+	} else {
+		i, _ := slices.BinarySearchFunc(s.order, rec.key, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) })
+		s.order = slices.Insert(s.order, i, rec)
+	}
 	return nil
 }
 
@@ -501,29 +511,31 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 			return nil, errf(store.ErrInvalid, "list releases: cursor %q", p.Cursor)
 		}
 	}
+	// Walk the releases in order from the cursor, up to one match past the
+	// page: a page costs what it skips and returns, not a sort of them all.
+	limit := store.ClampLimit(p.Limit)
 	s.mu.RLock()
-	recs := make([]*storedRelease, 0, len(s.releases))
-	for _, rec := range s.releases {
-		recs = append(recs, rec)
+	start := 0
+	if after != nil {
+		start, _ = slices.BinarySearchFunc(s.order, *after, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) })
+		if start < len(s.order) && releaseBefore(s.order[start].key, *after) == 0 {
+			start++
+		}
+	}
+	var all []release.Summary
+	for _, rec := range s.order[start:] {
+		rec.mu.Lock()
+		if matches(p, &rec.summary) {
+			all = append(all, rec.summary.Clone())
+		}
+		rec.mu.Unlock()
+		if len(all) > limit {
+			break
+		}
 	}
 	s.mu.RUnlock()
-	var all []release.Summary
-	for _, rec := range recs {
-		rec.mu.Lock()
-		sum := rec.summary
-		rec.mu.Unlock()
-		if after != nil && releaseBefore(releaseCursor{sum.CreatedAt, sum.ID}, *after) <= 0 {
-			continue
-		}
-		if matches(p, &sum) {
-			all = append(all, sum.Clone())
-		}
-	}
-	slices.SortFunc(all, func(a, b release.Summary) int {
-		return releaseBefore(releaseCursor{a.CreatedAt, a.ID}, releaseCursor{b.CreatedAt, b.ID})
-	})
 	page := &store.ReleasePage{}
-	page.Releases, page.Next = pageOf(all, store.ClampLimit(p.Limit), func(v release.Summary) string {
+	page.Releases, page.Next = pageOf(all, limit, func(v release.Summary) string {
 		raw, _ := json.Marshal(releaseCursor{v.CreatedAt, v.ID})
 		return base64.RawURLEncoding.EncodeToString(raw)
 	})

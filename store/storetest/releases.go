@@ -320,6 +320,42 @@ func (s *suite) releaseTests(t *testing.T) {
 				require.Equal(t, r.ID, got[i])
 			}
 		})
+		s.run(t, "FilteredPagesSkipWhatDoesNotMatch", func(t *testing.T, st store.Store) {
+			// Matches are sparse (every third release, out of creation
+			// order): each page holds matches only, in order, and the
+			// pages together hold every match once.
+			var want []release.ID
+			for i := range 30 {
+				r := createRelease(t, st, releaseSpec{process: "web", createdAt: base.Add(time.Duration((i*11)%30) * time.Minute)})
+				if i%3 == 0 {
+					startRelease(t, st, r, base.Add(time.Hour))
+					want = append(want, r.ID)
+				}
+			}
+			all, err := st.ListReleases(ctx(t), &store.ListReleasesParams{Statuses: []release.Status{release.Running}, Limit: store.MaxLimit})
+			require.NoError(t, err)
+			require.Len(t, all.Releases, len(want))
+			var got []release.ID
+			cursor, pages := "", 0
+			for {
+				page, err := st.ListReleases(ctx(t), &store.ListReleasesParams{Statuses: []release.Status{release.Running}, Cursor: cursor, Limit: 4})
+				require.NoError(t, err)
+				for _, r := range page.Releases {
+					require.Equal(t, release.Running, r.Status)
+					got = append(got, r.ID)
+				}
+				pages++
+				if page.Next == "" {
+					break
+				}
+				cursor = page.Next
+			}
+			require.Equal(t, 3, pages)
+			for i, r := range all.Releases {
+				require.Equal(t, r.ID, got[i], "page order at %d", i)
+			}
+			require.ElementsMatch(t, want, got)
+		})
 		s.run(t, "PagingIsStableUnderConcurrentInserts", func(t *testing.T, st store.Store) {
 			existing := map[release.ID]bool{}
 			for i := range 40 {
