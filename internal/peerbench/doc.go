@@ -8,32 +8,44 @@
 //
 // # What it compares
 //
-// Two shapes of 100 no-op activities, one whole workflow or release per
-// benchmark operation, from creation to a committed completion:
+// The shapes of the executor's own benchmarks, one operation being whole
+// workflows or releases from creation to a committed completion:
 //
-//   - chain-100: 100 sequential activities. Baton: one phase, each activity
-//     depending on the one before. go-workflows: a workflow that executes
-//     100 activities one after another, awaiting each.
-//   - parallel-100: 100 independent activities. Baton: no dependencies,
-//     executor Parallelism 100. go-workflows: a workflow that schedules 100
-//     activities, then awaits them all.
+//   - chain-100 (BenchmarkChain100): 100 sequential activities. Baton: one
+//     phase, each activity depending on the one before. go-workflows: a
+//     workflow that executes 100 activities one after another, awaiting
+//     each.
+//   - parallel-100 (BenchmarkParallel100): 100 independent activities.
+//     Baton: no dependencies, executor Parallelism 100. go-workflows: a
+//     workflow that schedules 100 activities, then awaits them all.
+//   - random-dag-10000 (BenchmarkRandomDAG10000): 10,000 activities with
+//     about 2 dependencies each, the executor benchmarks' graph (same
+//     generator and seed). Baton: the dependencies as depends-on,
+//     Parallelism 64. go-workflows: one workflow goroutine per activity that
+//     waits for its dependencies' wait groups, executes the activity and
+//     awaits it. BenchmarkRandomDAGGrowth runs the same graph at 250 to
+//     2,000 activities.
+//   - 1000xrandom-dag-10 (BenchmarkConcurrent1000x10): 1,000 workflows or
+//     releases of a 10-activity random DAG at once, created by 64
+//     goroutines, the operation ending when all have.
 //
-// Each shape runs on three engines (sub-benchmarks):
+// chain-100 and parallel-100 run on three engines (sub-benchmarks), the
+// larger shapes on the first two:
 //
 //   - baton: store/sqlite on a temporary file with its defaults (WAL,
 //     synchronous=FULL), the process parsed and stored, a no-op adapter
-//     registered with adapters.Func, executor.New, Run in a goroutine. One
-//     release per operation; it waits for the release's terminal event on a
-//     Subscribe feed, then checks with Get that the release Succeeded.
+//     registered with adapters.Func, executor.New, Run in a goroutine. It
+//     waits for the releases' terminal events on a Subscribe feed, then
+//     checks with Get that each release Succeeded.
 //   - go-workflows: wired as its own bench tool (bench/main.go) wires
 //     SQLite: sqlite.NewSqliteBackend on a temporary file, wrapped in
 //     monoprocess.NewMonoprocessBackend (the worker is woken in process
 //     instead of polling every 200 ms), worker.New with
 //     worker.DefaultOptions, started once per benchmark, client.New on the
-//     same backend. One workflow instance per operation; it waits for the
-//     commit of the workflow task that finishes the instance (a thin
-//     wrapper over the backend's CompleteWorkflowTask pushes the instance
-//     id, the counterpart of Baton's Subscribe), then reads the result with
+//     same backend. It waits for the commit of the workflow task that
+//     finishes each instance (a thin wrapper over the backend's
+//     CompleteWorkflowTask pushes the instance id, the counterpart of
+//     Baton's Subscribe), then reads each result with
 //     client.GetWorkflowResult and checks it.
 //   - go-workflows-poll: the same, but waiting only with
 //     client.GetWorkflowResult as go-workflows' samples do. It polls the
@@ -43,15 +55,16 @@
 //     connection with the worker. It is there to show that cost, not as the
 //     comparison.
 //
-// Every benchmark reports ns/op, ns/activity (ns/op divided by 100),
-// cpu-ms/op (user + system CPU time of the whole test process per
-// operation, steadier than wall time on a shared machine), B/op and
-// allocs/op (b.ReportAllocs: every allocation of the process during the
-// loop, the engines' own goroutines included). One untimed workflow or
-// release runs before the timer starts. Every wait is bounded (2 minutes):
-// a hang fails the benchmark. Each benchmark stops what it started (Run
-// returns nil; the go-workflows worker's WaitForCompletion returns) and
-// checks that at least 100 activities ran per operation.
+// Every benchmark reports ns/op, ns/activity (ns/op divided by the
+// activities of an operation), cpu-ms/op (user + system CPU time of the
+// whole test process per operation, steadier than wall time on a shared
+// machine), B/op and allocs/op (b.ReportAllocs: every allocation of the
+// process during the loop, the engines' own goroutines included). One
+// untimed workflow or release runs before the timer starts. Every wait is
+// bounded (2 minutes, or PEERBENCH_WAIT): a hang fails the benchmark. Each
+// benchmark stops what it started (Run returns nil; the go-workflows
+// worker's WaitForCompletion returns) and checks that every activity of
+// every operation ran.
 //
 // # Durability settings
 //
@@ -67,6 +80,11 @@
 // TestGoWorkflowsSQLiteRunsWALWithSynchronousFull checks. Both engines thus
 // fsync the WAL at every commit.
 //
+// One go-workflows option departs from its defaults, and only for the
+// 10,000-activity DAG: backend.WithMaxHistorySize(4 x activities). By
+// default a workflow fails once its history holds 10,000 events, and each
+// activity adds three.
+//
 // Both engines run on the same SQLite: go-workflows v1.2.0 asks for
 // modernc.org/sqlite v1.27.0, Baton for v1.62.0, and minimal version
 // selection builds both with v1.62.0.
@@ -75,8 +93,10 @@
 //
 // From this directory (not the repository root: this is its own module):
 //
-//	go test -race ./...                                           # the wiring test
-//	go test -run '^$' -bench . -benchmem -benchtime=20x -count=3  # the benchmarks
+//	go test -race ./...   # the wiring test
+//	go test -run '^$' -bench '(Chain|Parallel)100' -benchmem -benchtime=20x -count=3
+//	go test -run '^$' -bench 'Concurrent|Growth' -benchmem -benchtime=1x
+//	PEERBENCH_WAIT=40m go test -timeout 90m -run '^$' -bench RandomDAG10000 -benchmem -benchtime=1x
 //
 // # Why a nested module
 //

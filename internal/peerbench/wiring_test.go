@@ -12,11 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestEachEngineRunsAChainOfTenToCompletion checks the wiring the
-// benchmarks use: one chain-10 and one parallel-10 on each engine complete,
-// every activity runs, and each engine stops cleanly.
-func TestEachEngineRunsAChainOfTenToCompletion(t *testing.T) {
-	for _, s := range []shape{chain(10), parallel(10)} {
+// TestEachEngineRunsEachShapeToCompletion checks the wiring the
+// benchmarks use, on small versions of their shapes: a chain, independent
+// activities, a random DAG and several DAG releases at once complete on each
+// engine, every activity runs once, and each engine stops cleanly.
+func TestEachEngineRunsEachShapeToCompletion(t *testing.T) {
+	for _, s := range []shape{chain(10), parallel(10), randomDAG(40, 2), concurrent(6, randomDAG(10, 2))} {
 		for _, tc := range []struct {
 			name  string
 			start func(testing.TB, shape) engine
@@ -31,7 +32,7 @@ func TestEachEngineRunsAChainOfTenToCompletion(t *testing.T) {
 				stopErr := en.stop()
 				require.NoError(t, err)
 				require.NoError(t, stopErr)
-				require.Equal(t, int64(s.n), en.activities(), "each no-op activity runs exactly once")
+				require.Equal(t, int64(s.n*s.count()), en.activities(), "each no-op activity runs exactly once")
 			})
 		}
 	}
