@@ -82,11 +82,14 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 		if errors.Is(err, store.ErrNotFound) {
 			return release.Summary{}, fmt.Errorf("executor: create: process %s version %d: %w: %w", p.Process, p.ProcessVersion, ErrNotFound, err)
 		}
+		if errors.Is(err, ErrInvalid) {
+			return release.Summary{}, err // says "executor: create: invalid argument: ..."
+		}
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
 	}
 	proc := pl.proc
 	if err := e.reg.ValidateProcess(proc); err != nil {
-		return release.Summary{}, fmt.Errorf("executor: create: %w: %w", ErrInvalid, err)
+		return release.Summary{}, invalid(ActionCreate, err)
 	}
 	var set *process.InputSet
 	if p.InputSet != "" {
@@ -99,11 +102,11 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 	}
 	inputs, err := process.ResolveInputs(proc.Inputs, set, p.Inputs)
 	if err != nil {
-		return release.Summary{}, fmt.Errorf("executor: create: %w: %w", ErrInvalid, err)
+		return release.Summary{}, invalid(ActionCreate, err)
 	}
 	now := e.clock.Now()
 	if _, err := pl.compiled.Variables(&process.Scope{Inputs: inputs}); err != nil {
-		return release.Summary{}, fmt.Errorf("executor: create: %w: %w", ErrInvalid, err)
+		return release.Summary{}, invalid(ActionCreate, err)
 	}
 	name := p.Name
 	if name == "" {
@@ -196,7 +199,7 @@ func (e *Executor) storedPlan(ctx context.Context, id process.ID, version int) (
 	}
 	pl, err = e.planFor(proc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, invalid(ActionCreate, err)
 	}
 	return pl, nil
 }

@@ -83,17 +83,30 @@ func forbiddenf(action ActionKind, format string, args ...any) error {
 	return &actionError{action: action, kind: ErrForbidden, msg: fmt.Sprintf(format, args...)}
 }
 
+// invalid wraps err, the reason arguments were refused (a
+// *process.ValidationError, say), as an ErrInvalid of the action: both
+// stay reachable with errors.Is and errors.As.
+func invalid(action ActionKind, err error) error {
+	return &actionError{action: action, kind: ErrInvalid, msg: err.Error(), cause: err}
+}
+
 // actionError is a refused action: "executor: approve: forbidden: bob
-// started the release". It matches its sentinel with errors.Is, and names
-// the package once.
+// started the release". It matches its sentinel (and its cause, if any)
+// with errors.Is, and names the package once.
 type actionError struct {
 	action ActionKind
 	kind   error
 	msg    string
+	cause  error
 }
 
 func (e *actionError) Error() string {
 	return "executor: " + string(e.action) + ": " + strings.TrimPrefix(e.kind.Error(), "executor: ") + ": " + e.msg
 }
 
-func (e *actionError) Unwrap() error { return e.kind }
+func (e *actionError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton/adapters"
+	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/stretchr/testify/require"
 )
@@ -568,6 +570,11 @@ phases:
 	_, err := h.ex.Create(ctx, &CreateParams{Process: "pin", Actor: "alice", Inputs: map[string]any{"version": "two"}})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.ErrorContains(t, err, "inputs.version")
+	var verr *process.ValidationError
+	require.ErrorAs(t, err, &verr, "the process's own error stays reachable")
+	require.Equal(t, "inputs.version", verr.Problems[0].Path)
+	require.True(t, strings.HasPrefix(err.Error(), "executor: create: invalid argument: "), err.Error())
+	require.Equal(t, 1, strings.Count(err.Error(), "executor:"), "the package is named once: %s", err)
 	_, err = h.ex.Create(ctx, &CreateParams{Process: "nope", Actor: "alice"})
 	require.ErrorIs(t, err, ErrNotFound)
 
