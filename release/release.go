@@ -184,6 +184,8 @@ func (a *ActivityState) Decisions() []Decision {
 	return out
 }
 
+// Task returns the activity's task with the given id, or nil when it has
+// none. The result points into a: change a copy, not it.
 func (a *ActivityState) Task(id string) *TaskState {
 	for i := range a.Tasks {
 		if a.Tasks[i].ID == id {

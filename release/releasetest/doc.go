@@ -30,12 +30,14 @@
 // # How a run works
 //
 // Run stores the process (and Config.Processes, for subprocesses) in an
-// in-memory store, creates the release at Config.Start with an id derived
-// from the process and the start (executor.Create would draw a random one),
-// and runs a real executor.Executor over it, inside a testing/synctest
-// bubble. Inside the bubble package time is virtual: time only moves when
-// every goroutine is blocked, and then straight to the next timer (a retry
-// backoff, an adapter's delay, an approval deadline, a scripted step).
+// in-memory store, creates the release at Config.Start through
+// executor.Create, as a host does (the same input resolution and
+// validation), with an id derived from the process and the start
+// (CreateParams.ID; Create would draw a random one), and runs a real
+// executor.Executor over it, inside a testing/synctest bubble. Inside the
+// bubble package time is virtual: time only moves when every goroutine is
+// blocked, and then straight to the next timer (a retry backoff, an
+// adapter's delay, an approval deadline, a scripted step).
 //
 // To make runs repeatable, adapter calls pass a gate: each call, and each
 // answer, waits until everything else is blocked and then goes through

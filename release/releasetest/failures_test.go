@@ -14,10 +14,21 @@ import (
 )
 
 // Run's own failures (a step that never happened, a step on an unknown
-// activity, a refused action) fail the test that called Run. Each case runs
+// activity, a refused action, inputs the process refuses) fail the test
+// that called Run. Each case runs
 // in a child test process, whose failure this test checks.
 func TestRunFailsTheTestWhenTheScriptIsWrong(t *testing.T) {
 	if name := os.Getenv("RELEASETEST_CASE"); name != "" {
+		if name == "inputs" {
+			// Created through executor.Create: its input checks apply.
+			doc := "id: versioned\ninputs:\n  version: {type: string, required: true, pattern: '^\\d+\\.\\d+\\.\\d+$'}\n" +
+				"phases:\n  - id: ship\n    activities:\n      - {id: deploy, uses: cd.deploy}\n"
+			releasetest.NewYAML(t, doc, &releasetest.Config{
+				Adapters: []adapters.Adapter{adaptertest.NewFake("cd.deploy", nil)},
+				Inputs:   map[string]any{"version": "two"},
+			}).Run(t)
+			return
+		}
 		h := releasetest.NewYAML(t, gate, &releasetest.Config{Adapters: []adapters.Adapter{adaptertest.NewFake("cd.deploy", nil)}})
 		switch name {
 		case "unused":
@@ -39,6 +50,7 @@ func TestRunFailsTheTestWhenTheScriptIsWrong(t *testing.T) {
 		"unknown":  `step "bob approve qa.sign-off": process gate has no activity "qa.sign-off" (it has qa.signoff, ship.deploy)`,
 		"refused":  `step "mallory approve qa.signoff" at 2026-01-05T09:00:00Z: executor: approve:`,
 		"expected": "",
+		"inputs":   `releasetest: creating the release: executor: create: invalid argument: process: inputs.version:`,
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {

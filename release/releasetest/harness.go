@@ -269,16 +269,20 @@ func (h *Harness) run(t *testing.T) *Result {
 	if err != nil {
 		t.Fatalf("releasetest: %v", err)
 	}
-	id, err := h.create(ctx, st, reg, proc)
+	id, err := h.releaseID(proc)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
 	sub := ex.Subscribe(executor.Filter{}, 4096)
 	defer sub.Close()
-	// Started before Run: the executor records the first steps and Run
-	// picks the adapter calls up, as after a restart.
-	if err := ex.Start(ctx, id, executor.By{Actor: h.cfg.Initiator}); err != nil {
-		t.Fatalf("releasetest: starting release: %v", err)
+	// Created and started as a host does (executor.Create), before Run:
+	// the executor records the first steps and Run picks the adapter calls
+	// up, as after a restart.
+	if _, err := ex.Create(ctx, &executor.CreateParams{
+		ID: id, Process: proc.ID, ProcessVersion: proc.Version,
+		Inputs: h.cfg.Inputs, Name: h.cfg.Name, Version: h.cfg.Version, Actor: h.cfg.Initiator,
+	}); err != nil {
+		t.Fatalf("releasetest: creating the release: %v", err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -376,48 +380,18 @@ func (h *Harness) checkSteps(t *testing.T, p *process.Process) {
 	}
 }
 
-// create stores the release as executor.Create would, with an id that is
-// the same on every run (Create draws a random one).
-func (h *Harness) create(ctx context.Context, st store.Store, reg *adapters.Registry, p *process.Process) (release.ID, error) {
-	c, err := process.Compile(p)
-	if err != nil {
-		return "", fmt.Errorf("releasetest: process %s: %w", p.ID, err)
-	}
-	if err := reg.ValidateProcess(p); err != nil {
-		return "", fmt.Errorf("releasetest: process %s against Config.Adapters: %w", p.ID, err)
-	}
-	inputs, err := process.ResolveInputs(p.Inputs, nil, h.cfg.Inputs)
-	if err != nil {
-		return "", fmt.Errorf("releasetest: Config.Inputs: %w", err)
-	}
-	if _, err := c.Variables(&process.Scope{Inputs: inputs}); err != nil {
-		return "", fmt.Errorf("releasetest: variables: %w", err)
+// releaseID is the release's id: Config.ID, or one derived from the
+// process, the name and the start, the same on every run (Create draws a
+// random one when given none).
+func (h *Harness) releaseID(p *process.Process) (release.ID, error) {
+	if h.cfg.ID != "" {
+		return h.cfg.ID, nil
 	}
 	now := h.clock.Now()
-	id := h.cfg.ID
-	if id == "" {
-		seed := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s\x00%s", p.ID, p.Version, h.cfg.Name, now.UTC().Format(time.RFC3339Nano)))
-		if id, err = release.NewID(now, rand.NewChaCha8(seed)); err != nil {
-			return "", fmt.Errorf("releasetest: %w", err)
-		}
-	}
-	name := h.cfg.Name
-	if name == "" {
-		name = p.Name
-		if name == "" {
-			name = string(p.ID)
-		}
-	}
-	_, total := c.CriticalPath(func(ref process.ActivityRef) time.Duration { return c.Activity(ref).Expected() })
-	rel, ev, err := release.Create(id, now, h.cfg.Initiator, "", release.ReleaseCreatedPayload{
-		Name: name, Version: h.cfg.Version, Process: p, Inputs: inputs,
-		ScheduledFor: now, ExpectedStart: now, ExpectedEnd: now.Add(total),
-	})
+	seed := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s\x00%s", p.ID, p.Version, h.cfg.Name, now.UTC().Format(time.RFC3339Nano)))
+	id, err := release.NewID(now, rand.NewChaCha8(seed))
 	if err != nil {
 		return "", fmt.Errorf("releasetest: %w", err)
-	}
-	if err := st.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: rel}); err != nil {
-		return "", fmt.Errorf("releasetest: storing release: %w", err)
 	}
 	return id, nil
 }
