@@ -299,21 +299,7 @@ func (s *suite) releaseTests(t *testing.T) {
 				require.True(t, prev.CreatedAt.Before(cur.CreatedAt) || (prev.CreatedAt.Equal(cur.CreatedAt) && prev.ID < cur.ID),
 					"ordered by (CreatedAt, ID) at %d", i)
 			}
-			var got []release.ID
-			cursor, pages := "", 0
-			for {
-				page, err := st.ListReleases(ctx(t), &store.ListReleasesParams{Cursor: cursor, Limit: 5})
-				require.NoError(t, err)
-				require.LessOrEqual(t, len(page.Releases), 5)
-				for _, r := range page.Releases {
-					got = append(got, r.ID)
-				}
-				pages++
-				if page.Next == "" {
-					break
-				}
-				cursor = page.Next
-			}
+			got, pages := listPages(t, st, store.ListReleasesParams{Limit: 5})
 			require.Equal(t, 5, pages)
 			require.ElementsMatch(t, want, got)
 			for i, r := range all.Releases {
@@ -335,21 +321,7 @@ func (s *suite) releaseTests(t *testing.T) {
 			all, err := st.ListReleases(ctx(t), &store.ListReleasesParams{Statuses: []release.Status{release.Running}, Limit: store.MaxLimit})
 			require.NoError(t, err)
 			require.Len(t, all.Releases, len(want))
-			var got []release.ID
-			cursor, pages := "", 0
-			for {
-				page, err := st.ListReleases(ctx(t), &store.ListReleasesParams{Statuses: []release.Status{release.Running}, Cursor: cursor, Limit: 4})
-				require.NoError(t, err)
-				for _, r := range page.Releases {
-					require.Equal(t, release.Running, r.Status)
-					got = append(got, r.ID)
-				}
-				pages++
-				if page.Next == "" {
-					break
-				}
-				cursor = page.Next
-			}
+			got, pages := listPages(t, st, store.ListReleasesParams{Statuses: []release.Status{release.Running}, Limit: 4})
 			require.Equal(t, 3, pages)
 			for i, r := range all.Releases {
 				require.Equal(t, r.ID, got[i], "page order at %d", i)
@@ -473,4 +445,27 @@ func (s *suite) releaseTests(t *testing.T) {
 			require.NoError(t, release.VerifyChain(again))
 		})
 	})
+}
+
+// listPages lists the releases p selects page by page, checking that each
+// page holds at most p.Limit releases, all matching p's statuses; it
+// returns their ids in order and the number of pages.
+func listPages(t *testing.T, st store.Store, p store.ListReleasesParams) ([]release.ID, int) {
+	t.Helper()
+	var ids []release.ID
+	for pages := 1; ; pages++ {
+		page, err := st.ListReleases(ctx(t), &p)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(page.Releases), p.Limit)
+		for _, r := range page.Releases {
+			if len(p.Statuses) > 0 {
+				require.Contains(t, p.Statuses, r.Status)
+			}
+			ids = append(ids, r.ID)
+		}
+		if page.Next == "" {
+			return ids, pages
+		}
+		p.Cursor = page.Next
+	}
 }
