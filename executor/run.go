@@ -287,12 +287,13 @@ func (r *run) flush(ctx context.Context) error {
 		}
 		r.pending = r.pending[:0]
 	}
-	for len(r.onCommit) > 0 {
-		f := r.onCommit[0]
-		r.onCommit = r.onCommit[1:]
-		f()
+	// Callbacks may add callbacks: they run too, in order. The slice is
+	// kept for the next flush (cleared: no closure outlives its flush).
+	for i := 0; i < len(r.onCommit); i++ {
+		r.onCommit[i]()
 	}
-	r.onCommit = nil
+	clear(r.onCommit)
+	r.onCommit = r.onCommit[:0]
 	return nil
 }
 
