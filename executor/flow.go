@@ -54,7 +54,9 @@ func (r *run) apply(res result) {
 		outputs = res.out.Outputs
 		links = append(links, res.out.Links...)
 	}
-	r.emit(r.actor(), "", &release.ActivitySucceededPayload{Activity: ai.key, Outputs: outputs})
+	r.succeededP = release.ActivitySucceededPayload{Activity: ai.key, Outputs: outputs}
+	r.emit(r.actor(), "", &r.succeededP)
+	r.succeededP = release.ActivitySucceededPayload{}
 	r.addLinks(ai.key, links)
 	r.markDone(res.act, true)
 }

@@ -58,10 +58,15 @@ type run struct {
 	queue    []result
 	draining bool
 
-	pending  []release.Event // recorded, not yet stored
-	onCommit []func()        // run under the lock once pending is stored
-	effects  []func()        // run after the lock is released
-	err      error           // a record failed: the in-memory release is unusable
+	pending []release.Event // recorded, not yet stored
+	// The payloads of the two events of every automated activity, filled
+	// for one emit and cleared after it: RecordPayload keeps nothing of
+	// what it is given, so one of each serves the run.
+	startedP   release.ActivityStartedPayload
+	succeededP release.ActivitySucceededPayload
+	onCommit   []func() // run under the lock once pending is stored
+	effects    []func() // run after the lock is released
+	err        error    // a record failed: the in-memory release is unusable
 }
 
 // flight is an adapter call in progress.
@@ -465,7 +470,10 @@ func (r *run) start(i int32, actor, reason string, override map[string]any) {
 		if err == nil {
 			_, err = r.e.reg.Lookup(ai.act.Uses)
 		}
-		if !r.emit(actor, reason, &release.ActivityStartedPayload{Activity: ai.key, Inputs: with, IdempotencyKey: key}) {
+		r.startedP = release.ActivityStartedPayload{Activity: ai.key, Inputs: with, IdempotencyKey: key}
+		ok := r.emit(actor, reason, &r.startedP)
+		r.startedP = release.ActivityStartedPayload{}
+		if !ok {
 			return
 		}
 		if err != nil {
