@@ -23,9 +23,9 @@ var (
 	// decision by the same person).
 	ErrForbidden = errors.New("executor: forbidden")
 	// ErrInvalid: the arguments are wrong (a missing actor or reason, an
-	// unknown output name, inputs that do not fit the process). When the
-	// process package found the problem, its *process.ValidationError
-	// (each field and what was expected) is in the chain too: errors.As.
+	// unknown output name, inputs that do not fit the process). For inputs
+	// Create refuses, the *process.ValidationError naming each input and
+	// what it expected is in the chain too (errors.As).
 	ErrInvalid = errors.New("executor: invalid argument")
 	// ErrRunning: Run was called while it is already running.
 	ErrRunning = errors.New("executor: already running")
