@@ -80,7 +80,11 @@ func (f ObserverFunc) Observe(e release.Event) { f(e) }
 type Config struct {
 	// Parallelism bounds the activities of one release that run at once
 	// (automated attempts and subprocesses in flight; activities waiting on
-	// people do not count). Defaults to 16.
+	// people do not count). The executor starts nothing past it: ready
+	// activities and automatic retries that are due wait for a free slot,
+	// retries first. An operator's Retry starts its attempt at once, even
+	// at the bound: the person decided, and the attempt is recorded as they
+	// asked (it takes a slot like any other). Defaults to 16.
 	Parallelism int
 	// Clock is the source of time for every timer. Defaults to SystemClock.
 	Clock Clock

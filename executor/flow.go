@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -396,6 +397,14 @@ func (r *run) onTimer(k timerKey) error {
 		}
 		if rel.Status != release.Running {
 			return nil // paused: Resume re-arms it
+		}
+		if r.busy >= r.e.cfg.Parallelism {
+			// Every slot is taken: the attempt starts when one frees
+			// (drive), before any activity that became ready later.
+			if !slices.Contains(r.retryDue, k.act) {
+				r.retryDue = append(r.retryDue, k.act)
+			}
+			return nil
 		}
 		r.start(k.act, r.actor(), "retry", nil)
 	case timerTimeout:

@@ -43,6 +43,7 @@ type run struct {
 	phaseLeft []int32 // per phase: activities not done
 	nDone     int
 	ready     []int32 // activities whose predecessors are done (may hold stale entries)
+	retryDue  []int32 // Failed activities whose next attempt is due but found no free slot
 
 	flights     map[int32]*flight
 	undriven    bool // an adapter call was left for Run to make
@@ -155,6 +156,7 @@ func (r *run) init() {
 	}
 	r.nDone, r.busy = 0, 0
 	r.ready = r.ready[:0]
+	r.retryDue = r.retryDue[:0]
 	if r.flights == nil {
 		r.flights = map[int32]*flight{}
 	}
@@ -311,6 +313,7 @@ func (r *run) invalidate(cause error) {
 	r.effects = nil
 	r.err = nil
 	r.ready = nil
+	r.retryDue = nil
 	r.rbPending = false
 	delay := r.e.cfg.StoreRetry
 	if errors.Is(cause, store.ErrConflict) {
@@ -394,6 +397,15 @@ func (r *run) drive() {
 		return
 	}
 	limit := r.e.cfg.Parallelism
+	// Next attempts that found every slot taken go first: they became
+	// runnable before anything still in ready.
+	for len(r.retryDue) > 0 && r.busy < limit && r.err == nil {
+		i := r.retryDue[0]
+		r.retryDue = r.retryDue[1:]
+		if r.state(i).Status == release.ActivityFailed {
+			r.start(i, r.actor(), "retry", nil)
+		}
+	}
 	for len(r.ready) > 0 && r.busy < limit && r.err == nil {
 		i := r.ready[0]
 		r.ready = r.ready[1:]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -645,4 +646,85 @@ phases:
 	require.Equal(t, "https://ci/b/7", links[0].URL)
 	require.Equal(t, "sha256:abc", links[1].Ref)
 	require.Equal(t, release.ActivityKey("p.build"), links[1].Activity)
+}
+
+// A paused release starts nothing new, but a running activity that fails
+// with on-failure fail still fails it (Paused -> Failed), and the failed
+// call is not made again.
+func TestAFailureWhilePausedFailsTheRelease(t *testing.T) {
+	release1 := make(chan struct{})
+	ad := &recorder{kind: "deploy", fn: func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
+		<-release1
+		return nil, adapters.Permanent(errors.New("broken"))
+	}}
+	h := newHarness(t, nil, ad)
+	h.put(`
+id: paused
+phases:
+  - id: p
+    activities:
+      - {id: rollout, uses: deploy, on-failure: fail}
+      - {id: after, uses: deploy, depends-on: [rollout]}
+`)
+	id := h.create("paused", nil)
+	require.True(t, waitFor(func() bool { return len(ad.Calls()) == 1 }))
+	require.NoError(t, h.ex.Pause(context.Background(), id, By{Actor: "alice"}))
+	close(release1)
+	r := h.waitStatus(id, release.Failed)
+	require.Equal(t, release.ActivityFailed, r.Activities["p.rollout"].Status)
+	require.Equal(t, release.ActivityPending, r.Activities["p.after"].Status)
+	h.advance(time.Minute) // timers and rescans: nothing is called again
+	time.Sleep(20 * time.Millisecond)
+	require.Len(t, ad.Calls(), 1, "the failed call is made once")
+}
+
+// Automatic retries wait for a free slot: with Parallelism 1, a retry that
+// falls due while another activity runs starts when it ends, and Why says
+// so meanwhile.
+func TestADueRetryWaitsForAFreeSlot(t *testing.T) {
+	slowDone := make(chan struct{})
+	var mu sync.Mutex
+	running, most := 0, 0
+	ad := &recorder{kind: "work", fn: func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
+		mu.Lock()
+		running++
+		most = max(most, running)
+		mu.Unlock()
+		defer func() { mu.Lock(); running--; mu.Unlock() }()
+		switch {
+		case req.Activity == "p.flaky" && req.Attempt == 1:
+			return nil, errors.New("flaked")
+		case req.Activity == "p.slow":
+			<-slowDone
+		}
+		return &adapters.Result{}, nil
+	}}
+	h := newHarness(t, &Config{Parallelism: 1}, ad)
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(slowDone) }) }
+	t.Cleanup(unblock) // before the harness stops, should the test fail early
+	h.put(`
+id: slots
+phases:
+  - id: p
+    activities:
+      - {id: flaky, uses: work, retry: {max-attempts: 2, backoff: 10s}}
+      - {id: slow, uses: work}
+`)
+	id := h.create("slots", nil)
+	h.waitActivity(id, "p.flaky", release.ActivityFailed)
+	h.waitActivity(id, "p.slow", release.ActivityRunning)
+	h.advance(time.Minute) // the retry falls due while slow holds the only slot
+	require.True(t, waitFor(func() bool {
+		x, err := h.ex.Why(context.Background(), id, "p.flaky")
+		return err == nil && len(x.Reasons) > 0 && x.Reasons[0].Kind == ReasonParallelism
+	}), "Why names the parallelism bound")
+	time.Sleep(20 * time.Millisecond)
+	require.Equal(t, release.ActivityFailed, h.get(id).Activities["p.flaky"].Status, "the retry waits")
+	unblock()
+	r := h.waitStatus(id, release.Succeeded)
+	require.Len(t, r.Activities["p.flaky"].Attempts, 2)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, 1, most, "never more than Parallelism calls at once")
 }

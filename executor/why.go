@@ -132,8 +132,13 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 				Text: fmt.Sprintf("retry backoff until %s after: %s", at.UTC().Format(time.RFC3339), a.Error)})
 		} else if !rel.Status.Terminal() {
 			at := a.Attempts[attempt-1].EndedAt.Add(backoffDelay(ai.act.Retry, attempt))
-			add(Reason{Kind: ReasonBackoff, Until: at, Status: a.Error,
-				Text: fmt.Sprintf("retry backoff until about %s after: %s", at.UTC().Format(time.RFC3339), a.Error)})
+			if rel.Status == release.Running && !e.clock.Now().Before(at) {
+				add(Reason{Kind: ReasonParallelism, Status: a.Error,
+					Text: fmt.Sprintf("attempt %d is due; the release already runs %d activities at once", attempt+1, e.cfg.Parallelism)})
+			} else {
+				add(Reason{Kind: ReasonBackoff, Until: at, Status: a.Error,
+					Text: fmt.Sprintf("retry backoff until about %s after: %s", at.UTC().Format(time.RFC3339), a.Error)})
+			}
 		}
 	case release.ActivityOnHold:
 		add(Reason{Kind: ReasonOnHold, Status: a.Error, Text: "failed (" + a.Error + "); an operator decides: retry, ignore, skip or abort"})

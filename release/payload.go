@@ -85,7 +85,8 @@ type ReleaseSucceededPayload struct{}
 // (Running -> PartialSuccess: done, with an ignored failure).
 type ReleasePartiallySucceededPayload struct{}
 
-// ReleaseFailedPayload is the payload of release.failed (Running -> Failed).
+// ReleaseFailedPayload is the payload of release.failed (Running or Paused ->
+// Failed).
 type ReleaseFailedPayload struct {
 	Error string `json:"error,omitempty"`
 }

@@ -22,7 +22,7 @@ var Statuses = []Status{Scheduled, Running, Paused, Succeeded, PartialSuccess, F
 var releaseTransitions = map[Status][]Status{
 	Scheduled: {Running, Aborted},
 	Running:   {Paused, Succeeded, PartialSuccess, Failed, Aborted, RolledBack},
-	Paused:    {Running, Aborted},
+	Paused:    {Running, Failed, Aborted},
 }
 
 // Valid reports whether s is one of the release statuses.
@@ -48,9 +48,11 @@ func (s Status) Terminal() bool {
 //
 //	Scheduled -> Running | Aborted
 //	Running   -> Paused | Succeeded | PartialSuccess | Failed | Aborted | RolledBack
-//	Paused    -> Running | Aborted
+//	Paused    -> Running | Failed | Aborted
 //
-// The other statuses are terminal.
+// A paused release starts nothing new, but what was running finishes: a
+// failure whose on-failure is fail still fails the release (Paused ->
+// Failed). The other statuses are terminal.
 func (s Status) CanTransition(to Status) bool {
 	for _, x := range releaseTransitions[s] {
 		if x == to {

@@ -14,7 +14,7 @@ func TestReleaseTransitionsFollowTheTable(t *testing.T) {
 	legal := map[release.Status][]release.Status{
 		release.Scheduled: {release.Running, release.Aborted},
 		release.Running:   {release.Paused, release.Succeeded, release.PartialSuccess, release.Failed, release.Aborted, release.RolledBack},
-		release.Paused:    {release.Running, release.Aborted},
+		release.Paused:    {release.Running, release.Failed, release.Aborted},
 	}
 	for _, from := range release.Statuses {
 		require.True(t, from.Valid())
