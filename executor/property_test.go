@@ -1,0 +1,464 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/adapters"
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+	"github.com/stretchr/testify/require"
+)
+
+// The property test: random processes (phases with dependencies, activities
+// with dependencies, failures, permanent failures, retries with backoff,
+// every on-failure strategy, rollbacks, Parallelism 1-4), each run to its
+// end on a fake clock with an operator who retries or ignores what is held
+// and now and then pauses, skips or aborts (driveToEnd). Whatever the
+// process, the rules of DESIGN §4 must hold in the stored result and the
+// adapter calls (checkRules). 300 seeds by default; BATON_PROPERTY_SEEDS
+// for more. It found two bugs: a failure with on-failure fail while the
+// release was paused recorded an illegal Paused -> Failed and re-ran the
+// failed call in a loop, and automatic retries ignored Parallelism.
+
+// randomSpec is a generated process and what its adapter will do.
+type randomSpec struct {
+	doc         string
+	parallelism int
+	acts        []randomAct
+	phaseDeps   map[string][]string // phase -> the phases it depends on
+}
+
+type randomAct struct {
+	key       release.ActivityKey
+	phase     string
+	deps      []release.ActivityKey // within its phase
+	fails     int                   // attempts that fail before one succeeds
+	permanent bool                  // its failures are permanent (no retry helps)
+	attempts  int                   // retry max-attempts (1: no retries)
+	onFailure string                // "" (hold, the default), fail, ignore, hold, rollback
+	rollback  bool                  // has a rollback (uses: undo)
+}
+
+const randomBackoff = 10 * time.Second
+
+func genRandomSpec(seed uint64) randomSpec {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	s := randomSpec{parallelism: 1 + rng.IntN(4), phaseDeps: map[string][]string{}}
+	var b strings.Builder
+	b.WriteString("id: random\nphases:\n")
+	phases := 1 + rng.IntN(4)
+	for p := range phases {
+		pid := fmt.Sprintf("p%d", p)
+		fmt.Fprintf(&b, "  - id: %s\n", pid)
+		for q := range p {
+			if rng.IntN(2) == 0 {
+				s.phaseDeps[pid] = append(s.phaseDeps[pid], fmt.Sprintf("p%d", q))
+			}
+		}
+		if len(s.phaseDeps[pid]) > 0 {
+			fmt.Fprintf(&b, "    depends-on: [%s]\n", strings.Join(s.phaseDeps[pid], ", "))
+		}
+		b.WriteString("    activities:\n")
+		n := 1 + rng.IntN(6)
+		for i := range n {
+			a := randomAct{key: release.Key(process.PhaseID(pid), process.ActivityID(fmt.Sprintf("a%d", i))), phase: pid, attempts: 1}
+			var deps []string
+			for j := range i {
+				if rng.IntN(3) == 0 {
+					deps = append(deps, fmt.Sprintf("a%d", j))
+					a.deps = append(a.deps, release.Key(process.PhaseID(pid), process.ActivityID(fmt.Sprintf("a%d", j))))
+				}
+			}
+			if rng.IntN(2) == 0 {
+				a.fails = 1 + rng.IntN(3)
+				a.permanent = rng.IntN(4) == 0
+			}
+			if rng.IntN(2) == 0 {
+				a.attempts = 2 + rng.IntN(2)
+			}
+			a.onFailure = []string{"", "fail", "ignore", "hold", "rollback"}[rng.IntN(5)]
+			a.rollback = rng.IntN(2) == 0
+			fmt.Fprintf(&b, "      - {id: a%d, uses: work, outputs: [v], with: {fails: %d, permanent: %v}", i, a.fails, a.permanent)
+			if len(deps) > 0 {
+				fmt.Fprintf(&b, ", depends-on: [%s]", strings.Join(deps, ", "))
+			}
+			if a.attempts > 1 {
+				fmt.Fprintf(&b, ", retry: {max-attempts: %d, backoff: %s}", a.attempts, randomBackoff)
+			}
+			if a.onFailure != "" {
+				fmt.Fprintf(&b, ", on-failure: %s", a.onFailure)
+			}
+			if a.rollback {
+				b.WriteString(", rollback: {uses: undo}")
+			}
+			b.WriteString("}\n")
+			s.acts = append(s.acts, a)
+		}
+	}
+	s.doc = b.String()
+	return s
+}
+
+// randomCalls records the adapter calls of one run.
+type randomCalls struct {
+	mu    sync.Mutex
+	work  map[release.ActivityKey][]int // attempts called, in order
+	undo  []release.ActivityKey
+	dupes []string
+}
+
+func (l *randomCalls) adapters() []adapters.Adapter {
+	seen := map[string]bool{}
+	work := adapters.Func("work", func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
+		l.mu.Lock()
+		key := fmt.Sprintf("%s#%d", req.Activity, req.Attempt)
+		if seen[key] {
+			l.dupes = append(l.dupes, key)
+		}
+		seen[key] = true
+		l.work[req.Activity] = append(l.work[req.Activity], req.Attempt)
+		l.mu.Unlock()
+		fails, _ := req.With["fails"].(float64)
+		if req.Attempt <= int(fails) {
+			err := fmt.Errorf("attempt %d of %s failed", req.Attempt, req.Activity)
+			if req.With["permanent"] == true {
+				return nil, adapters.Permanent(err)
+			}
+			return nil, err
+		}
+		return &adapters.Result{Outputs: map[string]any{"v": string(req.Activity)}}, nil
+	})
+	undo := adapters.Func("undo", func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
+		l.mu.Lock()
+		l.undo = append(l.undo, req.Activity)
+		l.mu.Unlock()
+		return nil, nil
+	})
+	return []adapters.Adapter{work, undo}
+}
+
+// writerFunc is an io.Writer made of a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestRandomReleasesKeepTheRules(t *testing.T) {
+	seeds := 300
+	if testing.Short() {
+		seeds = 40
+	}
+	if n, err := strconv.Atoi(os.Getenv("BATON_PROPERTY_SEEDS")); err == nil && n > 0 {
+		seeds = n // e.g. BATON_PROPERTY_SEEDS=5000 to search further
+	}
+	for seed := range uint64(seeds) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel()
+			spec := genRandomSpec(seed)
+			calls := &randomCalls{work: map[release.ActivityKey][]int{}}
+			var logBuf strings.Builder
+			var logMu sync.Mutex
+			logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+				logMu.Lock()
+				defer logMu.Unlock()
+				return logBuf.Write(p)
+			}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+			defer func() {
+				if t.Failed() {
+					logMu.Lock()
+					t.Logf("LOG:\n%s", logBuf.String())
+					logMu.Unlock()
+				}
+			}()
+			// The clock jumps 10 s a step while hundreds of these share two
+			// cores: a lease renewed every 10 s of that clock could lapse
+			// between two turns of the executor's timer goroutine, and a
+			// lapsed lease lets another instance take over (making the
+			// running calls again: right for a takeover, noise here). There
+			// is one instance, so the lease is long.
+			h := newHarness(t, &Config{Parallelism: spec.parallelism, LeaseDuration: 1000 * time.Hour, Logger: logger}, calls.adapters()...)
+			h.put(spec.doc)
+			id := h.create("random", nil)
+			rel, aborted := driveToEnd(t, h, id, spec, seed)
+			events := storedEvents(t, h.store, id)
+			calls.mu.Lock()
+			defer calls.mu.Unlock()
+			defer func() {
+				if t.Failed() {
+					t.Logf("process:\n%s\n%s", spec.doc, dump(rel))
+					for _, e := range events {
+						t.Logf("%3d %s %-22s %-8s %s", e.Seq, e.Time.Format("15:04:05"), e.Kind, e.Actor, e.Payload)
+					}
+					t.Logf("calls: %v undo: %v", calls.work, calls.undo)
+				}
+			}()
+			checkRules(t, spec, rel, events, calls, aborted)
+		})
+	}
+}
+
+// driveToEnd lets time pass and plays an operator until the release
+// ends: a held activity is retried with inputs that make it succeed,
+// retried as it was, or ignored with substitute outputs; now and then the
+// operator pauses the release (and resumes it at the next step), skips an
+// activity not yet started, or aborts the release. Refusals (the state
+// moved on meanwhile) must be ErrIllegal.
+func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed uint64) (*release.Release, bool) {
+	t.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(seed, 0x0be7))
+	by := By{Actor: "oncall", Reason: "property test"}
+	refused := func(err error) {
+		t.Helper()
+		if err != nil && !errors.Is(err, ErrIllegal) {
+			require.NoError(t, err)
+		}
+	}
+	aborted, paused := false, false
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		r := h.get(id)
+		if r.Status.Terminal() {
+			// Let anything still in flight settle: nothing may move after
+			// the end (checked below).
+			time.Sleep(5 * time.Millisecond)
+			return h.get(id), aborted
+		}
+		if paused {
+			refused(h.ex.Resume(ctx, id, by))
+			paused = false
+		}
+		for _, a := range spec.acts {
+			st := r.Activities[a.key]
+			switch {
+			case st.Status == release.ActivityOnHold:
+				switch choice := rng.IntN(4); {
+				case choice == 0 && len(st.Attempts) < 4:
+					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "again"}))
+				case choice == 1:
+					refused(h.ex.Ignore(ctx, id, a.key, &IgnoreParams{Actor: "oncall", Reason: "not needed", Outputs: map[string]any{"v": "substitute"}}))
+				default:
+					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "fixed", Inputs: map[string]any{"fails": 0, "permanent": false}}))
+				}
+			case st.Status == release.ActivityPending && rng.IntN(40) == 0:
+				refused(h.ex.Skip(ctx, id, a.key, by))
+			}
+		}
+		switch rng.IntN(60) {
+		case 0:
+			refused(h.ex.Pause(ctx, id, by))
+			paused = true
+		case 1:
+			refused(h.ex.Abort(ctx, id, by))
+			aborted = true
+		}
+		h.advance(randomBackoff)
+		time.Sleep(time.Millisecond)
+	}
+	r := h.get(id)
+	t.Fatalf("release did not end:\n%s\n%s", spec.doc, dump(r))
+	return nil, false
+}
+
+// checkRules checks what every run must show, whatever the process.
+func checkRules(t *testing.T, spec randomSpec, rel *release.Release, events []release.Event, calls *randomCalls, aborted bool) {
+	t.Helper()
+	// The log is the truth: it verifies, and folding it gives the release.
+	require.NoError(t, release.VerifyChain(events))
+	folded, err := release.Fold(events)
+	require.NoError(t, err)
+	require.Equal(t, outcomeOf(rel), outcomeOf(folded), "folding the log reproduces the stored release")
+
+	// Nothing runs or waits once the release has ended.
+	require.True(t, rel.Status.Terminal(), "release %s", rel.Status)
+	done := func(s release.ActivityStatus) bool {
+		return s == release.ActivitySucceeded || s == release.ActivityIgnored || s == release.ActivitySkipped
+	}
+	ignored := 0
+	for _, a := range spec.acts {
+		st := rel.Activities[a.key].Status
+		require.NotContains(t, []release.ActivityStatus{release.ActivityRunning, release.ActivityWaiting, release.ActivityOnHold}, st,
+			"activity %s is %s in a %s release", a.key, st, rel.Status)
+		if st == release.ActivityIgnored {
+			ignored++
+		}
+	}
+	switch rel.Status {
+	case release.Succeeded, release.PartialSuccess:
+		for _, a := range spec.acts {
+			require.True(t, done(rel.Activities[a.key].Status), "activity %s is %s in a %s release", a.key, rel.Activities[a.key].Status, rel.Status)
+		}
+		require.Equal(t, rel.Status == release.PartialSuccess, ignored > 0, "PartialSuccess iff a failure was ignored (%d ignored)", ignored)
+	case release.Failed, release.RolledBack:
+		strategy := map[release.Status][]string{release.Failed: {"fail"}, release.RolledBack: {"rollback"}}[rel.Status]
+		var culprit bool
+		for _, a := range spec.acts {
+			st := rel.Activities[a.key]
+			failedOnce := false
+			for _, at := range st.Attempts {
+				failedOnce = failedOnce || at.Error != ""
+			}
+			culprit = culprit || (failedOnce && containsString(strategy, a.onFailure))
+		}
+		require.True(t, culprit, "a %s release has an activity that failed with on-failure %v", rel.Status, strategy)
+	case release.Aborted:
+		require.True(t, aborted, "release aborted, but nobody aborted it")
+	default:
+		t.Fatalf("release ended %s", rel.Status)
+	}
+
+	// Every attempt recorded was called once, and every call recorded.
+	require.Empty(t, calls.dupes, "adapter called twice for the same attempt")
+	for _, a := range spec.acts {
+		var recorded []int
+		for _, at := range rel.Activities[a.key].Attempts {
+			recorded = append(recorded, at.Number)
+		}
+		called := calls.work[a.key]
+		if rel.Activities[a.key].Status == release.ActivityAborted && len(called) == len(recorded)-1 {
+			// Aborted between recording its start and making the call:
+			// the call is never made.
+			recorded = recorded[:len(recorded)-1]
+		}
+		if len(recorded) == 0 {
+			recorded = nil
+		}
+		require.Equal(t, recorded, called, "attempts of %s: recorded vs called", a.key)
+		// Automatic retries wait at least the backoff after a failure.
+		atts := rel.Activities[a.key].Attempts
+		for i := 1; i < len(atts); i++ {
+			if atts[i].Actor == "oncall" {
+				continue // an operator's retry waits for nobody
+			}
+			require.GreaterOrEqual(t, atts[i].StartedAt.Sub(atts[i-1].EndedAt), randomBackoff,
+				"attempt %d of %s started %v after attempt %d ended", i+1, a.key, atts[i].StartedAt.Sub(atts[i-1].EndedAt), i)
+		}
+	}
+
+	// Order: an activity starts only once its dependencies (its own and
+	// its phase's) are done, and never more than Parallelism run at once.
+	type activityRef struct {
+		Activity release.ActivityKey `json:"activity"`
+	}
+	doneAt := map[release.ActivityKey]int64{}
+	running := map[release.ActivityKey]bool{}
+	byKey := map[release.ActivityKey]randomAct{}
+	for _, a := range spec.acts {
+		byKey[a.key] = a
+	}
+	var rolledBack []release.ActivityKey
+	for _, e := range events {
+		var ref activityRef
+		if !strings.HasPrefix(string(e.Kind), "activity.") || json.Unmarshal(e.Payload, &ref) != nil || ref.Activity == "" {
+			continue
+		}
+		a := byKey[ref.Activity]
+		switch e.Kind {
+		case release.KindActivityStarted:
+			for _, d := range deps(spec, a) {
+				seq, ok := doneAt[d]
+				require.True(t, ok && seq < e.Seq, "%s started (event %d) before its dependency %s was done", a.key, e.Seq, d)
+			}
+			running[a.key] = true
+			n := 0
+			for _, r := range running {
+				if r {
+					n++
+				}
+			}
+			if e.Actor != "oncall" { // an operator's retry starts at once (Config.Parallelism)
+				require.LessOrEqual(t, n, spec.parallelism, "event %d: %d activities running, Parallelism %d", e.Seq, n, spec.parallelism)
+			}
+		case release.KindActivitySucceeded, release.KindActivityIgnored, release.KindActivitySkipped:
+			running[a.key] = false
+			doneAt[a.key] = e.Seq
+		case release.KindActivityFailed, release.KindActivityHeld, release.KindActivityAborted:
+			running[a.key] = false
+		case release.KindActivityRolledBack:
+			rolledBack = append(rolledBack, a.key)
+		}
+	}
+
+	// Rollbacks run in reverse dependency order: a dependent is undone
+	// before what it depends on, and only activities that succeeded and
+	// have a rollback are undone.
+	require.Equal(t, rolledBack, calls.undo, "rollback events vs undo calls")
+	for i, later := range rolledBack {
+		require.True(t, byKey[later].rollback, "%s has no rollback but was rolled back", later)
+		for _, earlier := range rolledBack[:i] {
+			require.False(t, dependsOn(spec, later, earlier), "%s was undone after %s, which depends on it", later, earlier)
+		}
+	}
+}
+
+// allEvents reads a release's whole log, page by page.
+func storedEvents(t *testing.T, st store.Store, id release.ID) []release.Event {
+	t.Helper()
+	var out []release.Event
+	for {
+		page, err := st.ListEvents(context.Background(), &store.ListEventsParams{Release: id, AfterSeq: int64(len(out)), Limit: store.MaxLimit})
+		require.NoError(t, err)
+		if len(page) == 0 {
+			return out
+		}
+		out = append(out, page...)
+	}
+}
+
+// deps are the activities a must wait for: its own dependencies and every
+// activity of the phases its phase depends on.
+func deps(spec randomSpec, a randomAct) []release.ActivityKey {
+	out := append([]release.ActivityKey(nil), a.deps...)
+	for _, p := range spec.phaseDeps[a.phase] {
+		for _, b := range spec.acts {
+			if b.phase == p {
+				out = append(out, b.key)
+			}
+		}
+	}
+	return out
+}
+
+// dependsOn reports whether a depends on b, directly or not.
+func dependsOn(spec randomSpec, a, b release.ActivityKey) bool {
+	byKey := map[release.ActivityKey]randomAct{}
+	for _, x := range spec.acts {
+		byKey[x.key] = x
+	}
+	seen := map[release.ActivityKey]bool{}
+	var walk func(k release.ActivityKey) bool
+	walk = func(k release.ActivityKey) bool {
+		for _, d := range deps(spec, byKey[k]) {
+			if d == b {
+				return true
+			}
+			if !seen[d] {
+				seen[d] = true
+				if walk(d) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(a)
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
