@@ -32,8 +32,14 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg *Config, ads ...adapters.Adapter) *harness {
 	t.Helper()
+	return newHarnessOn(t, memstore.New(nil), cfg, ads...)
+}
+
+// newHarnessOn is newHarness on the given store.
+func newHarnessOn(t *testing.T, st store.Store, cfg *Config, ads ...adapters.Adapter) *harness {
+	t.Helper()
 	mc := newFakeClock(t0)
-	h := &harness{t: t, clock: mc, store: memstore.New(nil), reg: adapters.NewRegistry(ads...)}
+	h := &harness{t: t, clock: mc, store: st, reg: adapters.NewRegistry(ads...)}
 	if cfg != nil {
 		h.cfg = *cfg
 	}
