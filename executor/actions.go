@@ -268,8 +268,8 @@ func (e *Executor) Resume(ctx context.Context, id release.ID, by By) error {
 }
 
 // Abort ends a release that has not ended: running adapters' contexts are
-// cancelled, child releases aborted, and every activity running, waiting
-// or on hold is marked Aborted. The reason is required.
+// cancelled (a rollback's too), child releases aborted, and every activity
+// running, waiting or on hold is marked Aborted. The reason is required.
 func (e *Executor) Abort(ctx context.Context, id release.ID, by By) error {
 	if strings.TrimSpace(by.Reason) == "" {
 		return invalidf(ActionAbort, "reason: required to abort a release")
@@ -282,6 +282,15 @@ func (e *Executor) Abort(ctx context.Context, id release.ID, by By) error {
 		e.timers.stop(timerKey{rel: id, kind: timerStart})
 		if st != release.Scheduled {
 			r.abortActive(-1, by.Actor, by.Reason, true)
+			// A rollback in progress stops too: its calls are cancelled
+			// and their results ignored.
+			for i, f := range r.flights {
+				if f.rollback {
+					delete(r.flights, i)
+					r.onCommit = append(r.onCommit, f.cancel)
+				}
+			}
+			r.rbPending = false
 			for _, pi := range r.p.phases {
 				if ph := r.rel.Phases[pi.id]; ph.Status == release.PhasePending || ph.Status == release.PhaseRunning {
 					r.emit(by.Actor, by.Reason, &release.PhaseAbortedPayload{Phase: pi.id})

@@ -728,3 +728,57 @@ phases:
 	defer mu.Unlock()
 	require.Equal(t, 1, most, "never more than Parallelism calls at once")
 }
+
+// Aborting a release while it rolls back cancels the rollback call in
+// flight and records nothing for it afterwards.
+func TestAbortDuringRollbackCancelsTheRollbackCall(t *testing.T) {
+	undoStarted := make(chan struct{})
+	undoCancelled := make(chan struct{})
+	giveUp := make(chan struct{}) // so that a failing test does not hang
+	t.Cleanup(func() { close(giveUp) })
+	undo := &recorder{kind: "undo", fn: func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
+		close(undoStarted)
+		select {
+		case <-ctx.Done():
+			close(undoCancelled)
+		case <-giveUp:
+		}
+		return nil, ctx.Err()
+	}}
+	within := func(c chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-c:
+		case <-time.After(10 * time.Second):
+			t.Fatal(what)
+		}
+	}
+	do := &recorder{kind: "do", fn: func(_ context.Context, req *adapters.Request) (*adapters.Result, error) {
+		if req.Activity == "p.bad" {
+			return nil, adapters.Permanent(errors.New("broken"))
+		}
+		return &adapters.Result{}, nil
+	}}
+	h := newHarness(t, nil, do, undo)
+	h.put(`
+id: abortrb
+phases:
+  - id: p
+    activities:
+      - {id: db, uses: do, rollback: {uses: undo}}
+      - {id: bad, uses: do, depends-on: [db], on-failure: rollback}
+`)
+	id := h.create("abortrb", nil)
+	within(undoStarted, "the rollback never called undo")
+	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "stop everything"}))
+	within(undoCancelled, "the abort did not cancel the rollback call")
+	r := h.waitStatus(id, release.Aborted)
+	h.advance(time.Minute)
+	time.Sleep(20 * time.Millisecond)
+	r = h.get(id)
+	require.Equal(t, release.Aborted, r.Status)
+	require.Equal(t, release.ActivitySucceeded, r.Activities["p.db"].Status, "its rollback never finished")
+	for _, e := range storedEvents(t, h.store, id) {
+		require.NotEqual(t, release.KindActivityRolledBack, e.Kind)
+	}
+}
