@@ -118,7 +118,7 @@ func (r *run) onFailure(i int32, msg string, timedOut, permanent bool) {
 		failed()
 		r.startRollback(ai.key, msg, r.actor(), "on-failure: rollback")
 	default: // hold
-		r.emit(r.actor(), "", &release.ActivityHeldPayload{Activity: ai.key, Error: msg})
+		r.emit(r.actor(), "", &release.ActivityHeldPayload{Activity: ai.key, Error: msg, TimedOut: timedOut, Permanent: permanent})
 	}
 }
 

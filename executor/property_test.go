@@ -31,7 +31,8 @@ import (
 // quorums, Parallelism 1-4), each run to its end on a fake clock with
 // people who complete tasks, submit outputs, approve or now and then
 // reject, and an operator who retries or ignores what is held and now and
-// then pauses, skips or aborts (driveToEnd). Whatever the
+// then pauses, skips, rolls back or aborts (driveToEnd). Some first
+// attempts hang until their timeout. Whatever the
 // process, the rules of DESIGN §4 must hold in the stored result and the
 // adapter calls (checkRules). Every tenth seed runs on SQLite instead of
 // memstore; every third crashes its executor at a random write (3rd to
@@ -60,7 +61,10 @@ type randomAct struct {
 	onFailure string                // "" (hold, the default), fail, ignore, hold, rollback
 	rollback  bool                  // has a rollback (uses: undo)
 	human     string                // "" (automated, uses: work), manual or approval
+	hangs     bool                  // its first attempt hangs until its timeout
 }
+
+const randomTimeout = 30 * time.Second
 
 const randomBackoff = 10 * time.Second
 
@@ -109,7 +113,11 @@ func genRandomSpec(seed uint64) randomSpec {
 					a.attempts = 2 + rng.IntN(2)
 				}
 				a.rollback = rng.IntN(2) == 0
-				fmt.Fprintf(&b, "      - {id: a%d, uses: work, outputs: [v], with: {fails: %d, permanent: %v}", i, a.fails, a.permanent)
+				a.hangs = a.fails == 0 && rng.IntN(8) == 0
+				fmt.Fprintf(&b, "      - {id: a%d, uses: work, outputs: [v], with: {fails: %d, permanent: %v, hang: %v}", i, a.fails, a.permanent, a.hangs)
+				if a.hangs {
+					fmt.Fprintf(&b, ", timeout: %s", randomTimeout)
+				}
 			}
 			if len(deps) > 0 {
 				fmt.Fprintf(&b, ", depends-on: [%s]", strings.Join(deps, ", "))
@@ -150,6 +158,10 @@ func (l *randomCalls) adapters() []adapters.Adapter {
 		seen[key] = true
 		l.work[req.Activity] = append(l.work[req.Activity], req.Attempt)
 		l.mu.Unlock()
+		if req.With["hang"] == true && req.Attempt == 1 {
+			<-ctx.Done() // until the timeout (or an abort) cancels it
+			return nil, ctx.Err()
+		}
 		fails, _ := req.With["fails"].(float64)
 		if req.Attempt <= int(fails) {
 			err := fmt.Errorf("attempt %d of %s failed", req.Attempt, req.Activity)
@@ -242,7 +254,7 @@ func TestRandomReleasesKeepTheRules(t *testing.T) {
 					h.start()
 				}
 			}
-			rel, aborted := driveToEnd(t, h, id, spec, seed, recover)
+			rel, aborted, operatorRolledBack := driveToEnd(t, h, id, spec, seed, recover)
 			events := storedEvents(t, h.store, id)
 			calls.mu.Lock()
 			defer calls.mu.Unlock()
@@ -255,7 +267,7 @@ func TestRandomReleasesKeepTheRules(t *testing.T) {
 					t.Logf("calls: %v undo: %v crashed: %v", calls.work, calls.undo, crashed)
 				}
 			}()
-			checkRules(t, spec, rel, events, calls, aborted, crashed)
+			checkRules(t, spec, rel, events, calls, aborted, operatorRolledBack, crashed)
 			logMu.Lock()
 			defer logMu.Unlock()
 			require.NotContains(t, logBuf.String(), ": recording ", "the executor tried to record an event the release refused")
@@ -269,7 +281,7 @@ func TestRandomReleasesKeepTheRules(t *testing.T) {
 // operator pauses the release (and resumes it at the next step), skips an
 // activity not yet started, or aborts the release. Refusals (the state
 // moved on meanwhile) must be ErrIllegal.
-func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed uint64, recover func()) (*release.Release, bool) {
+func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed uint64, recover func()) (_ *release.Release, aborted, rolledBack bool) {
 	t.Helper()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 0x0be7))
@@ -282,7 +294,7 @@ func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed u
 			require.NoError(t, err)
 		}
 	}
-	aborted, paused := false, false
+	aborted, paused, rolledBack := false, false, false
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		recover()
 		r, err := h.store.GetRelease(ctx, id)
@@ -295,7 +307,7 @@ func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed u
 			// the end (checked below).
 			time.Sleep(5 * time.Millisecond)
 			recover()
-			return h.get(id), aborted
+			return h.get(id), aborted, rolledBack
 		}
 		if paused {
 			refused(h.ex.Resume(ctx, id, by))
@@ -337,17 +349,20 @@ func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed u
 		case 1:
 			refused(h.ex.Abort(ctx, id, by))
 			aborted = true
+		case 2:
+			refused(h.ex.RollBack(ctx, id, by))
+			rolledBack = true
 		}
 		h.advance(randomBackoff)
 		time.Sleep(time.Millisecond)
 	}
 	r := h.get(id)
 	t.Fatalf("release did not end:\n%s\n%s", spec.doc, dump(r))
-	return nil, false
+	return nil, false, false
 }
 
 // checkRules checks what every run must show, whatever the process.
-func checkRules(t *testing.T, spec randomSpec, rel *release.Release, events []release.Event, calls *randomCalls, aborted, crashed bool) {
+func checkRules(t *testing.T, spec randomSpec, rel *release.Release, events []release.Event, calls *randomCalls, aborted, operatorRolledBack, crashed bool) {
 	t.Helper()
 	// The log is the truth: it verifies, and folding it gives the release.
 	require.NoError(t, release.VerifyChain(events))
@@ -386,7 +401,8 @@ func checkRules(t *testing.T, spec randomSpec, rel *release.Release, events []re
 			}
 			culprit = culprit || (failedOnce && containsString(strategy, a.onFailure))
 		}
-		require.True(t, culprit, "a %s release has an activity that failed with on-failure %v", rel.Status, strategy)
+		require.True(t, culprit || (rel.Status == release.RolledBack && operatorRolledBack),
+			"a %s release has an activity that failed with on-failure %v, or an operator rolled it back", rel.Status, strategy)
 	case release.Aborted:
 		require.True(t, aborted, "release aborted, but nobody aborted it")
 	default:
@@ -420,8 +436,14 @@ func checkRules(t *testing.T, spec randomSpec, rel *release.Release, events []re
 			recorded = nil
 		}
 		require.Equal(t, recorded, called, "attempts of %s: recorded vs called", a.key)
-		// Automatic retries wait at least the backoff after a failure.
+		// A hanging first attempt ends when its timeout says (or an abort,
+		// a rollback or a crash cuts it short).
 		atts := rel.Activities[a.key].Attempts
+		if a.hangs && len(atts) > 1 {
+			require.True(t, atts[0].TimedOut, "attempt 1 of %s hung: it ends timed out", a.key)
+			require.GreaterOrEqual(t, atts[0].EndedAt.Sub(atts[0].StartedAt), randomTimeout, "attempt 1 of %s timed out early", a.key)
+		}
+		// Automatic retries wait at least the backoff after a failure.
 		for i := 1; i < len(atts); i++ {
 			if atts[i].Actor == "oncall" {
 				continue // an operator's retry waits for nobody

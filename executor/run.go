@@ -588,6 +588,11 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 		if p, ok := ad.(adapters.Poller); ok {
 			f.poller = p
 			run = func() task {
+				if err := ctx.Err(); err != nil {
+					// Cancelled before this worker got to it (a timeout,
+					// an abort): the adapter is not called at all.
+					return e.deliver(r, result{act: i, f: f, err: err})
+				}
 				h, err := p.Start(ctx, f.req)
 				if err != nil {
 					return e.deliver(r, result{act: i, f: f, err: err})
@@ -597,6 +602,9 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 			}
 		} else {
 			run = func() task {
+				if err := ctx.Err(); err != nil {
+					return e.deliver(r, result{act: i, f: f, err: err}) // as above
+				}
 				out, err := ad.Run(ctx, f.req)
 				return e.deliver(r, result{act: i, f: f, out: out, err: err})
 			}

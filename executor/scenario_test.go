@@ -782,3 +782,26 @@ phases:
 		require.NotEqual(t, release.KindActivityRolledBack, e.Kind)
 	}
 }
+
+// A timed-out attempt that goes on hold says it timed out, as one that
+// fails does.
+func TestATimeoutThatHoldsIsRecordedAsATimeout(t *testing.T) {
+	ad := &recorder{kind: "slow", fn: func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}
+	h := newHarness(t, nil, ad)
+	h.put(`
+id: slowhold
+phases:
+  - id: p
+    activities:
+      - {id: s, uses: slow, timeout: 1m}
+`)
+	id := h.create("slowhold", nil)
+	require.True(t, waitFor(func() bool { return len(ad.Calls()) == 1 }))
+	h.advance(time.Minute)
+	a := h.waitActivity(id, "p.s", release.ActivityOnHold)
+	require.True(t, a.Attempts[0].TimedOut)
+	require.Equal(t, "timed out after 1m0s", a.Error)
+}

@@ -386,7 +386,7 @@ func (x *applier) apply(p Payload) error {
 		})
 	case *ActivityHeldPayload:
 		return x.activityTo(p.Activity, ActivityOnHold, func(a *ActivityState) {
-			x.endAttempt(a, p.Error, false)
+			x.endAttempt(a, p.Error, p.TimedOut)
 			if p.Error != "" {
 				a.Error = p.Error
 			}

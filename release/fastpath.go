@@ -66,6 +66,16 @@ func fastPayload(dst []byte, p Payload) ([]byte, Payload, error) {
 		return dst, &q, err
 	case *ActivityHeldPayload:
 		dst, err = fastActivityError(dst, p.Activity, p.Error)
+		if err == nil && (p.Permanent || p.TimedOut) {
+			dst = dst[:len(dst)-1] // reopen the object for the flags, in key order
+			if p.Permanent {
+				dst = append(dst, `,"permanent":true`...)
+			}
+			if p.TimedOut {
+				dst = append(dst, `,"timed-out":true`...)
+			}
+			dst = append(dst, '}')
+		}
 		q := *p
 		return dst, &q, err
 	case *ActivityRolledBackPayload:

@@ -176,8 +176,10 @@ type ActivityFailedPayload struct {
 // -> OnHold: an operator decides). From Running or Waiting it ends the
 // current attempt with Error.
 type ActivityHeldPayload struct {
-	Activity ActivityKey `json:"activity"`
-	Error    string      `json:"error,omitempty"`
+	Activity  ActivityKey `json:"activity"`
+	Error     string      `json:"error,omitempty"`
+	TimedOut  bool        `json:"timed-out,omitempty"` // the attempt ran past its timeout
+	Permanent bool        `json:"permanent,omitempty"` // the adapter said retrying will not help
 }
 
 // ActivityIgnoredPayload is the payload of activity.ignored (Failed, OnHold or
