@@ -60,11 +60,40 @@ type randomAct struct {
 	attempts  int                   // retry max-attempts (1: no retries)
 	onFailure string                // "" (hold, the default), fail, ignore, hold, rollback
 	rollback  bool                  // has a rollback (uses: undo)
-	human     string                // "" (automated, uses: work), manual or approval
+	human     string                // "" (automated, uses: work), manual, approval or subprocess
 	hangs     bool                  // its first attempt hangs until its timeout
 }
 
 const randomTimeout = 30 * time.Second
+
+// withSubprocesses adds subprocess activities to the generated processes
+// (BATON_PROPERTY_SUBPROCESS=1). Off by default: with them, some seeds
+// (232 and 283 of 300, no crash needed) never end. The goroutine dump
+// shows run.checkChild's effect calling Executor.with on the parent, whose
+// load reconciles the running subprocess activity, which queues
+// checkChild's effect again, run by releaseRun, and so on: unbounded
+// recursion (the test process reached 24 GB before the kernel killed it).
+// Found on 11-26 and not fixed yet: see the issue's note.
+var withSubprocesses = os.Getenv("BATON_PROPERTY_SUBPROCESS") != ""
+
+// The child processes a subprocess activity runs: one succeeds, one
+// fails (and with it the subprocess activity).
+const (
+	childOK = `
+id: child-ok
+phases:
+  - id: c
+    activities:
+      - {id: x, uses: work, outputs: [v], with: {fails: 0, permanent: false, hang: false}}
+`
+	childBad = `
+id: child-bad
+phases:
+  - id: c
+    activities:
+      - {id: x, uses: work, on-failure: fail, with: {fails: 1, permanent: true, hang: false}}
+`
+)
 
 const randomBackoff = 10 * time.Second
 
@@ -97,13 +126,20 @@ func genRandomSpec(seed uint64) randomSpec {
 				}
 			}
 			a.onFailure = []string{"", "fail", "ignore", "hold", "rollback"}[rng.IntN(5)]
-			switch rng.IntN(10) {
+			kind := rng.IntN(10)
+			if kind == 2 && !withSubprocesses {
+				kind = 3 // automated
+			}
+			switch kind {
 			case 0:
 				a.human = "manual"
 				fmt.Fprintf(&b, "      - {id: a%d, type: manual, tasks: [{id: t, required: true}], outputs: [v]", i)
 			case 1:
 				a.human = "approval"
 				fmt.Fprintf(&b, "      - {id: a%d, type: approval, approval: {approvers: [bob, carol, dave], min: %d}", i, 1+rng.IntN(3))
+			case 2:
+				a.human = "subprocess" // no adapter of its own: a child release runs
+				fmt.Fprintf(&b, "      - {id: a%d, type: subprocess, process: %s", i, []string{"child-ok", "child-bad"}[rng.IntN(2)])
 			default:
 				if rng.IntN(2) == 0 {
 					a.fails = 1 + rng.IntN(3)
@@ -151,12 +187,14 @@ func (l *randomCalls) adapters() []adapters.Adapter {
 	seen := map[string]bool{}
 	work := adapters.Func("work", func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
 		l.mu.Lock()
-		key := fmt.Sprintf("%s#%d", req.Activity, req.Attempt)
+		key := fmt.Sprintf("%s/%s#%d", req.Release, req.Activity, req.Attempt)
 		if seen[key] {
 			l.dupes = append(l.dupes, key)
 		}
 		seen[key] = true
-		l.work[req.Activity] = append(l.work[req.Activity], req.Attempt)
+		if !strings.HasPrefix(string(req.Activity), "c.") { // the parent's, not a child's
+			l.work[req.Activity] = append(l.work[req.Activity], req.Attempt)
+		}
 		l.mu.Unlock()
 		if req.With["hang"] == true && req.Attempt == 1 {
 			<-ctx.Done() // until the timeout (or an abort) cancels it
@@ -237,6 +275,8 @@ func TestRandomReleasesKeepTheRules(t *testing.T) {
 				fs = newFaultStore(st, 3+rng.IntN(12), rng.IntN(2) == 0)
 			}
 			h := newHarnessOn(t, st, &Config{Parallelism: spec.parallelism, LeaseDuration: 1000 * time.Hour, Logger: logger}, calls.adapters()...)
+			h.put(childOK)
+			h.put(childBad)
 			h.put(spec.doc)
 			if fs != nil {
 				h.shutdown()
@@ -477,7 +517,7 @@ func checkRules(t *testing.T, spec randomSpec, rel *release.Release, events []re
 				seq, ok := doneAt[d]
 				require.True(t, ok && seq < e.Seq, "%s started (event %d) before its dependency %s was done", a.key, e.Seq, d)
 			}
-			if a.human != "" {
+			if a.human == "manual" || a.human == "approval" {
 				continue // waiting on people takes no slot
 			}
 			running[a.key] = true
