@@ -440,7 +440,7 @@ func checkRules(t *testing.T, spec randomSpec, rel *release.Release, events []re
 			for _, at := range st.Attempts {
 				failedOnce = failedOnce || at.Error != ""
 			}
-			culprit = culprit || (failedOnce && containsString(strategy, a.onFailure))
+			culprit = culprit || (failedOnce && slices.Contains(strategy, a.onFailure))
 		}
 		require.True(t, culprit || (rel.Status == release.RolledBack && operatorRolledBack),
 			"a %s release has an activity that failed with on-failure %v, or an operator rolled it back", rel.Status, strategy)
@@ -624,13 +624,4 @@ func uniqueInOrder(keys []release.ActivityKey) []release.ActivityKey {
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
