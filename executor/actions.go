@@ -76,6 +76,8 @@ func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary
 	return e.create(ctx, id, p, false)
 }
 
+// create is Create with the release's id given. A child release (child
+// set) is stored but not started: startChild starts it.
 func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, child bool) (release.Summary, error) {
 	pl, err := e.storedPlan(ctx, p.Process, p.ProcessVersion)
 	if err != nil {
@@ -135,6 +137,9 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
 	}
 	e.publish([]release.Event{ev})
+	if child {
+		return rel.Summary(), nil // startChild starts it once the parent still wants it
+	}
 	if start.After(now) {
 		e.timers.set(timerKey{rel: id, kind: timerStart}, start)
 		return rel.Summary(), nil

@@ -33,6 +33,7 @@ type Executor struct {
 	runs    map[release.ID]*run  // releases held in memory ("hot")
 	idle    map[release.ID]int64 // releases this instance drove and let go, by Seq then: a rescan skips them while unchanged
 	plans   map[planKey]*plan
+	checks  map[timerKey]bool // subprocess attempts whose child is being looked at (see checkChild)
 	running bool
 	runCtx  context.Context // valid while running; adapter contexts derive from it
 	wg      sync.WaitGroup  // goroutines started while running
@@ -68,6 +69,7 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 		runs:   map[release.ID]*run{},
 		idle:   map[release.ID]int64{},
 		plans:  map[planKey]*plan{},
+		checks: map[timerKey]bool{},
 		work:   make(chan task),
 		rng:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}

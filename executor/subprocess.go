@@ -22,7 +22,10 @@ func childID(parent release.ID, k release.ActivityKey, attempt int) release.ID {
 }
 
 // startChild creates and starts the child release of a subprocess attempt
-// once the attempt is stored.
+// once the attempt is stored. The child is stored first and started only
+// if the parent's attempt is still running then: an abort of the parent
+// that came meanwhile found no child to abort, and the child is aborted
+// instead of started.
 func (r *run) startChild(i int32, attempt int, with map[string]any) {
 	ai := &r.p.acts[i]
 	parent, depth := r.id, r.depth
@@ -45,13 +48,39 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 			}, true)
 			if errors.Is(err, store.ErrAlreadyExists) {
 				err = nil
-				e.resumeChild(ctx, id)
+			}
+			if err == nil {
+				e.startChildIfWanted(ctx, parent, i, attempt, id)
 			}
 		}
 		if err != nil {
 			e.childEnded(parent, ai.key, attempt, nil, adapters.Permanent(err))
 		}
 	})
+}
+
+// startChildIfWanted starts a stored child release if its parent's attempt
+// is still running, and aborts it otherwise.
+func (e *Executor) startChildIfWanted(ctx context.Context, parent release.ID, i int32, attempt int, id release.ID) {
+	want := false
+	err := e.with(ctx, parent, func(r *run) error {
+		a := r.state(i)
+		want = !r.rel.Status.Terminal() && a.Status == release.ActivityRunning && len(a.Attempts) == attempt
+		return nil
+	})
+	switch {
+	case err != nil:
+		// The parent could not be read (it is looked at again when it is
+		// next loaded, see checkChild): leave the child as it is.
+		e.log.Warn("executor: starting a child release", "release", id, "err", err)
+	case want:
+		e.resumeChild(ctx, id)
+	default:
+		err := e.Abort(ctx, id, By{Actor: e.cfg.InstanceID, Reason: "parent release: the subprocess is no longer running"})
+		if err != nil && !errors.Is(err, ErrIllegal) {
+			e.log.Warn("executor: aborting a child release", "release", id, "err", err)
+		}
+	}
 }
 
 // resumeChild makes sure a child release that exists is started.
@@ -72,33 +101,54 @@ func (e *Executor) resumeChild(ctx context.Context, id release.ID) {
 }
 
 // checkChild looks at the child of a running subprocess attempt after a
-// reload: it may have ended, or not exist yet.
+// reload: it may have ended, or not exist yet. One look per attempt is under
+// way at a time: starting a missing child reloads the parent, whose
+// reconcile asks for another look, which would otherwise run (and find no
+// child) before the child is made, and so on without end.
 func (r *run) checkChild(i int32, attempt int) {
 	ai := &r.p.acts[i]
 	id := childID(r.id, ai.key, attempt)
 	parent := r.id
+	e := r.e
+	k := timerKey{rel: parent, kind: timerChild, act: i, attempt: int32(attempt)}
 	r.effects = append(r.effects, func() {
-		e := r.e
+		e.mu.Lock()
+		busy := e.checks[k]
+		e.checks[k] = true
+		e.mu.Unlock()
+		if busy {
+			return
+		}
+		defer func() {
+			e.mu.Lock()
+			delete(e.checks, k)
+			e.mu.Unlock()
+		}()
 		ctx := e.background()
 		sum, err := e.store.GetReleaseSummary(ctx, id)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			e.with(ctx, parent, func(r *run) error {
+			err := e.with(ctx, parent, func(r *run) error {
 				a := r.state(i)
 				if a.Status == release.ActivityRunning && len(a.Attempts) == attempt {
 					r.startChild(i, attempt, a.Attempts[attempt-1].Inputs)
 				}
 				return nil
 			})
+			if err != nil && ctx.Err() == nil && !errors.Is(err, errNotDriver) {
+				e.log.Warn("executor: starting a missing child release", "release", id, "err", err)
+			}
 			return
 		case err != nil:
 			e.log.Warn("executor: checking child release", "release", id, "err", err)
 		case sum.Status.Terminal():
 			e.resumeChild(ctx, id) // notifies the parent
 			return
+		case sum.Status == release.Scheduled: // stored, and then a crash
+			e.startChildIfWanted(ctx, parent, i, attempt, id)
 		}
 		// Still running (perhaps on another instance): look again later.
-		e.timers.set(timerKey{rel: parent, kind: timerChild, act: i, attempt: int32(attempt)}, e.clock.Now().Add(e.cfg.PollInterval))
+		e.timers.set(k, e.clock.Now().Add(e.cfg.PollInterval))
 	})
 }
 

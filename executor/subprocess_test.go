@@ -3,11 +3,14 @@ package executor
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/memstore"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -147,4 +150,121 @@ phases:
 	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "cancelled"}))
 	h.waitStatus(id, release.Aborted)
 	h.waitStatus(kid, release.Aborted)
+}
+
+// childCrashStore crashes, as faultStore does, when the first child release
+// is about to be created: the parent's subprocess attempt is stored as
+// started, its child is not.
+type childCrashStore struct{ *faultStore }
+
+func (s childCrashStore) CreateRelease(ctx context.Context, p *store.CreateReleaseParams) error {
+	if p.Release.Labels[LabelParent] != "" {
+		s.kill()
+		return errCrashed
+	}
+	return s.faultStore.CreateRelease(ctx, p)
+}
+
+// A release stopped between recording a subprocess attempt and creating its
+// child gets the child made when it is resumed (this once recursed without
+// end: each look for the missing child reloaded the parent, which asked for
+// another look before making the child).
+func TestAMissingChildIsCreatedOnResume(t *testing.T) {
+	mem := memstore.New(nil)
+	fs := childCrashStore{newFaultStore(mem, 0, false)}
+	h := newHarnessOn(t, fs, nil, &recorder{kind: "noop"})
+	h.put(`
+id: child
+phases:
+  - id: p
+    activities:
+      - {id: a, uses: noop, outputs: [x]}
+`)
+	h.put(`
+id: parent
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: child}
+      - {id: after, uses: noop, depends-on: [sub]}
+`)
+	id := h.create("parent", nil)
+	require.True(t, waitFor(fs.isCrashed), "the executor reaches the child's creation")
+	h.shutdown()
+	h.store = mem
+	r := h.get(id)
+	require.Equal(t, release.ActivityRunning, r.Activities["p.sub"].Status)
+	require.Empty(t, children(t, h, id))
+
+	h.start()
+	r = h.waitStatus(id, release.Succeeded)
+	kids := children(t, h, id)
+	require.Len(t, kids, 1, "one child, made once")
+	require.Equal(t, release.Succeeded, kids[0].Status)
+	require.Len(t, r.Activities["p.sub"].Attempts, 1)
+}
+
+// gateStore holds the creation of child releases until open is closed.
+type gateStore struct {
+	store.Store
+	reached chan struct{} // closed when a child's creation is held
+	open    chan struct{}
+	once    sync.Once
+}
+
+func (s *gateStore) CreateRelease(ctx context.Context, p *store.CreateReleaseParams) error {
+	if p.Release.Labels[LabelParent] != "" {
+		s.once.Do(func() { close(s.reached) })
+		<-s.open
+	}
+	return s.Store.CreateRelease(ctx, p)
+}
+
+// A parent aborted after recording its subprocess attempt but before the
+// child was stored (its abort found no child to abort) gets the child
+// aborted, not started: the child does no work.
+func TestAChildMadeAfterItsParentWasAbortedIsAborted(t *testing.T) {
+	gs := &gateStore{Store: memstore.New(nil), reached: make(chan struct{}), open: make(chan struct{})}
+	work := &recorder{kind: "noop"}
+	h := newHarnessOn(t, gs, nil, work)
+	h.put(`
+id: child
+phases:
+  - id: p
+    activities:
+      - {id: a, uses: noop}
+`)
+	h.put(`
+id: parent
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: child}
+`)
+	// Create makes the child on its way out (an effect of the start), so
+	// it is held there: run it aside.
+	created := make(chan release.ID, 1)
+	go func() {
+		sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "parent", Actor: "alice"})
+		assert.NoError(t, err)
+		created <- sum.ID
+	}()
+	<-gs.reached
+	page, err := h.store.ListReleases(context.Background(), &store.ListReleasesParams{Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, page.Releases, 1)
+	id := page.Releases[0].ID
+	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "wrong build"}))
+	close(gs.open)
+	require.Equal(t, id, <-created)
+	var kids []release.Summary
+	require.True(t, waitFor(func() bool {
+		kids = children(t, h, id)
+		return len(kids) == 1 && kids[0].Status.Terminal()
+	}), "the child is stored and ends: %v", kids)
+	require.Equal(t, release.Aborted, kids[0].Status)
+	require.Empty(t, work.Calls(), "the child did no work")
+	r := h.get(id)
+	require.Equal(t, release.Aborted, r.Status)
+	require.Equal(t, release.ActivityAborted, r.Activities["p.sub"].Status)
 }
