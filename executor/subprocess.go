@@ -50,7 +50,7 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 				err = nil
 			}
 			if err == nil {
-				e.startChildIfWanted(ctx, parent, i, attempt, id)
+				e.startChildIfWanted(ctx, parent, ai.key, attempt, id)
 			}
 		}
 		if err != nil {
@@ -60,18 +60,20 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 }
 
 // startChildIfWanted starts a stored child release if its parent's attempt
-// is still running, and aborts it otherwise.
-func (e *Executor) startChildIfWanted(ctx context.Context, parent release.ID, i int32, attempt int, id release.ID) {
+// is still running, and aborts it otherwise. It reads the parent from the
+// store: the child is stored before, and an abort stores the parent before
+// it looks for the child, so one of the two sees the other.
+func (e *Executor) startChildIfWanted(ctx context.Context, parent release.ID, key release.ActivityKey, attempt int, id release.ID) {
 	want := false
-	err := e.with(ctx, parent, func(r *run) error {
-		a := r.state(i)
-		want = !r.rel.Status.Terminal() && a.Status == release.ActivityRunning && len(a.Attempts) == attempt
-		return nil
-	})
+	p, err := e.store.GetRelease(ctx, parent)
+	if err == nil {
+		a := p.Activities[key]
+		want = !p.Status.Terminal() && a != nil && a.Status == release.ActivityRunning && len(a.Attempts) == attempt
+	}
 	switch {
 	case err != nil:
-		// The parent could not be read (it is looked at again when it is
-		// next loaded, see checkChild): leave the child as it is.
+		// The parent could not be read: leave the child as it is (a look
+		// from the parent, see checkChild, starts it later).
 		e.log.Warn("executor: starting a child release", "release", id, "err", err)
 	case want:
 		e.resumeChild(ctx, id)
@@ -145,7 +147,7 @@ func (r *run) checkChild(i int32, attempt int) {
 			e.resumeChild(ctx, id) // notifies the parent
 			return
 		case sum.Status == release.Scheduled: // stored, and then a crash
-			e.startChildIfWanted(ctx, parent, i, attempt, id)
+			e.startChildIfWanted(ctx, parent, ai.key, attempt, id)
 		}
 		// Still running (perhaps on another instance): look again later.
 		e.timers.set(k, e.clock.Now().Add(e.cfg.PollInterval))
