@@ -26,6 +26,14 @@
 // hand-off per step) and that exit when idle. An adapter's Reporter passes
 // its Log lines to Config.Logger and its last Progress to Why.
 //
+// A subprocess attempt runs as a child release whose id derives from the
+// parent, the activity and the attempt (so a crash never makes two), with
+// labels naming them (LabelParent, LabelParentActivity,
+// LabelParentAttempt, LabelDepth). The child is stored, then started only
+// if the parent's attempt is still running; a parent that is aborted,
+// fails or rolls back while its child runs aborts the child; the child's
+// end (its outputs, or its failure as a permanent error) ends the attempt. Config.MaxDepth limits nesting.
+//
 // A host that must not create a release twice for one request (a retried
 // webhook, a CI run) gives CreateParams.ID: a second Create with that id
 // fails matching store.ErrAlreadyExists.
