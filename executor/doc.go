@@ -31,8 +31,11 @@
 // labels naming them (LabelParent, LabelParentActivity,
 // LabelParentAttempt, LabelDepth). The child is stored, then started only
 // if the parent's attempt is still running; a parent that is aborted,
-// fails or rolls back while its child runs aborts the child; the child's
-// end (its outputs, or its failure as a permanent error) ends the attempt. Config.MaxDepth limits nesting.
+// fails or rolls back while its child runs aborts the child, and so does a
+// subprocess's timeout (a child that finds, when it is resumed, that its
+// parent no longer waits for it aborts itself: the executor may have
+// stopped in between); the child's end (its outputs, or its failure as a
+// permanent error) ends the attempt. Config.MaxDepth limits nesting.
 //
 // A host that must not create a release twice for one request (a retried
 // webhook, a CI run) gives CreateParams.ID: a second Create with that id

@@ -154,15 +154,23 @@ func (r *run) abortActive(except int32, actor, reason string, failedToo bool) {
 			r.onCommit = append(r.onCommit, f.cancel)
 		}
 		if ai.act.EffectiveType() == process.Subprocess && wasRunning {
-			child := childID(r.id, ai.key, len(a.Attempts))
-			r.effects = append(r.effects, func() {
-				err := r.e.Abort(context.Background(), child, By{Actor: actor, Reason: "parent release: " + reason})
-				if err != nil && !errors.Is(err, ErrIllegal) && !errors.Is(err, ErrNotFound) {
-					r.e.log.Warn("executor: aborting child release", "release", child, "err", err)
-				}
-			})
+			r.abortChild(i, len(a.Attempts), actor, reason)
 		}
 	}
+}
+
+// abortChild aborts the child release of a subprocess attempt once what
+// ended the attempt is stored. A child not made yet is not started (see
+// startChildIfWanted).
+func (r *run) abortChild(i int32, attempt int, actor, reason string) {
+	child := childID(r.id, r.p.acts[i].key, attempt)
+	e := r.e
+	r.effects = append(r.effects, func() {
+		err := e.Abort(context.Background(), child, By{Actor: actor, Reason: "parent release: " + reason})
+		if err != nil && !errors.Is(err, ErrIllegal) && !errors.Is(err, ErrNotFound) {
+			e.log.Warn("executor: aborting child release", "release", child, "err", err)
+		}
+	})
 }
 
 // startRollback enters rollback mode: active work is aborted and the
@@ -418,7 +426,11 @@ func (r *run) onTimer(k timerKey) error {
 			f.cancel()
 		}
 		r.busy--
-		r.failure(k.act, fmt.Errorf("timed out after %v", r.p.acts[k.act].act.Timeout.D()), true)
+		d := r.p.acts[k.act].act.Timeout.D()
+		if r.p.acts[k.act].act.EffectiveType() == process.Subprocess {
+			r.abortChild(k.act, int(k.attempt), r.actor(), fmt.Sprintf("the subprocess timed out after %v", d))
+		}
+		r.failure(k.act, fmt.Errorf("timed out after %v", d), true)
 	case timerDeadline:
 		a := r.state(k.act)
 		if a.Status != release.ActivityWaiting || len(a.Attempts) != int(k.attempt) {

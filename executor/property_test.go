@@ -76,7 +76,8 @@ const randomTimeout = 30 * time.Second
 var withSubprocesses = os.Getenv("BATON_PROPERTY_SUBPROCESS") != "0"
 
 // The child processes a subprocess activity runs: one succeeds, one
-// fails (and with it the subprocess activity).
+// fails (and with it the subprocess activity), one hangs until the
+// subprocess's timeout aborts it.
 const (
 	childOK = `
 id: child-ok
@@ -91,6 +92,13 @@ phases:
   - id: c
     activities:
       - {id: x, uses: work, on-failure: fail, with: {fails: 1, permanent: true, hang: false}}
+`
+	childSlow = `
+id: child-slow
+phases:
+  - id: c
+    activities:
+      - {id: x, uses: work, with: {fails: 0, permanent: false, hang: true}}
 `
 )
 
@@ -138,7 +146,11 @@ func genRandomSpec(seed uint64) randomSpec {
 				fmt.Fprintf(&b, "      - {id: a%d, type: approval, approval: {approvers: [bob, carol, dave], min: %d}", i, 1+rng.IntN(3))
 			case 2:
 				a.human = "subprocess" // no adapter of its own: a child release runs
-				fmt.Fprintf(&b, "      - {id: a%d, type: subprocess, process: %s", i, []string{"child-ok", "child-bad"}[rng.IntN(2)])
+				child := []string{"child-ok", "child-bad", "child-slow"}[rng.IntN(3)]
+				fmt.Fprintf(&b, "      - {id: a%d, type: subprocess, process: %s", i, child)
+				if child == "child-slow" {
+					fmt.Fprintf(&b, ", timeout: %s", randomTimeout)
+				}
 			default:
 				if rng.IntN(2) == 0 {
 					a.fails = 1 + rng.IntN(3)
@@ -276,6 +288,7 @@ func TestRandomReleasesKeepTheRules(t *testing.T) {
 			h := newHarnessOn(t, st, &Config{Parallelism: spec.parallelism, LeaseDuration: 1000 * time.Hour, Logger: logger}, calls.adapters()...)
 			h.put(childOK)
 			h.put(childBad)
+			h.put(childSlow)
 			h.put(spec.doc)
 			if fs != nil {
 				h.shutdown()
@@ -575,8 +588,9 @@ func checkRules(t *testing.T, spec randomSpec, rel *release.Release, events []re
 // checkChildren checks the child releases of the subprocess activities:
 // at most one per attempt, named by childID, each with a log that verifies;
 // every child ends (a parent that ends aborts the children it leaves
-// running); an attempt that succeeded has its child's outputs, one that
-// failed because of its child says how the child ended.
+// running, a timed-out attempt its child, even across a crash); an attempt
+// that succeeded has its child's outputs, one that failed because of its
+// child says how the child ended.
 func checkChildren(t *testing.T, h *harness, spec randomSpec, rel *release.Release) {
 	t.Helper()
 	var kids []release.Summary
@@ -618,6 +632,9 @@ func checkChildren(t *testing.T, h *harness, spec randomSpec, rel *release.Relea
 		st := rel.Activities[a.key]
 		for _, at := range st.Attempts {
 			kid, ok := byAttempt[fmt.Sprintf("%s#%d", a.key, at.Number)]
+			if at.TimedOut && ok {
+				require.Equal(t, release.Aborted, kid.Status, "attempt %d of %s timed out: its child is aborted", at.Number, a.key)
+			}
 			if msg, found := strings.CutPrefix(at.Error, "subprocess release "); found {
 				require.True(t, ok, "attempt %d of %s failed because of a child that does not exist: %s", at.Number, a.key, at.Error)
 				require.True(t, strings.HasPrefix(msg, string(kid.ID)+" ended "+string(kid.Status)), "attempt %d of %s: %q, child %s", at.Number, a.key, at.Error, kid.Status)

@@ -346,6 +346,9 @@ func (r *run) reconcile() {
 	default:
 		return
 	}
+	if rel.Labels[LabelParent] != "" {
+		r.checkParent()
+	}
 	for i := range r.p.acts {
 		i := int32(i)
 		ai := &r.p.acts[i]
@@ -361,6 +364,7 @@ func (r *run) reconcile() {
 					r.dispatch(i, attempt, at.Inputs, at.IdempotencyKey, false)
 				}
 			case process.Subprocess:
+				r.armTimeout(i, attempt, a.Attempts[attempt-1].StartedAt)
 				r.checkChild(i, attempt)
 			default:
 				r.emit(r.actor(), "", &release.ActivityWaitingPayload{Activity: ai.key})
@@ -528,6 +532,7 @@ func (r *run) start(i int32, actor, reason string, override map[string]any) {
 			return
 		}
 		r.busy++
+		r.armTimeout(i, attempt, r.now())
 		r.startChild(i, attempt, with)
 	}
 }

@@ -67,8 +67,7 @@ func (e *Executor) startChildIfWanted(ctx context.Context, parent release.ID, ke
 	want := false
 	p, err := e.store.GetRelease(ctx, parent)
 	if err == nil {
-		a := p.Activities[key]
-		want = !p.Status.Terminal() && a != nil && a.Status == release.ActivityRunning && len(a.Attempts) == attempt
+		want = waitsFor(p, key, attempt)
 	}
 	switch {
 	case err != nil:
@@ -83,6 +82,45 @@ func (e *Executor) startChildIfWanted(ctx context.Context, parent release.ID, ke
 			e.log.Warn("executor: aborting a child release", "release", id, "err", err)
 		}
 	}
+}
+
+// waitsFor reports whether parent still waits for the child of attempt of
+// its activity key.
+func waitsFor(parent *release.Release, key release.ActivityKey, attempt int) bool {
+	a := parent.Activities[key]
+	return !parent.Status.Terminal() && a != nil && a.Status == release.ActivityRunning && len(a.Attempts) == attempt
+}
+
+// checkParent aborts a child release, after a load, whose parent no longer
+// waits for it: what ended the parent's attempt (an abort, a timeout, the
+// parent's end) was stored, and then the executor stopped before it
+// aborted the child.
+func (r *run) checkParent() {
+	rel := r.rel
+	parent := release.ID(rel.Labels[LabelParent])
+	key := release.ActivityKey(rel.Labels[LabelParentActivity])
+	attempt, err := strconv.Atoi(rel.Labels[LabelParentAttempt])
+	if err != nil {
+		return
+	}
+	id, e := r.id, r.e
+	r.effects = append(r.effects, func() {
+		ctx := e.background()
+		p, err := e.store.GetRelease(ctx, parent)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				e.log.Warn("executor: reading the parent of a child release", "release", id, "parent", parent, "err", err)
+			}
+			return
+		}
+		if waitsFor(p, key, attempt) {
+			return
+		}
+		err = e.Abort(ctx, id, By{Actor: e.cfg.InstanceID, Reason: "parent release: the subprocess is no longer running"})
+		if err != nil && !errors.Is(err, ErrIllegal) {
+			e.log.Warn("executor: aborting a child release", "release", id, "err", err)
+		}
+	})
 }
 
 // resumeChild makes sure a child release that exists is started.

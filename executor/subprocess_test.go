@@ -3,8 +3,10 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/release"
@@ -267,4 +269,133 @@ phases:
 	r := h.get(id)
 	require.Equal(t, release.Aborted, r.Status)
 	require.Equal(t, release.ActivityAborted, r.Activities["p.sub"].Status)
+}
+
+// A subprocess with a timeout fails timed out when its child runs too long,
+// and the child is aborted (its adapter call cancelled); the retry runs a
+// new child. The timeout is re-armed when the parent is resumed.
+func TestASubprocessTimesOutAndItsChildIsAborted(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) {
+			cancelled := make(chan struct{}, 4)
+			slow := adapters.Func("slow", func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
+				if req.Inputs["fast"] == true {
+					return &adapters.Result{Outputs: map[string]any{"x": 1}}, nil
+				}
+				<-ctx.Done()
+				cancelled <- struct{}{}
+				return nil, ctx.Err()
+			})
+			h := newHarness(t, nil, slow)
+			h.put(`
+id: child
+inputs:
+  fast: {type: boolean, default: false}
+phases:
+  - id: p
+    activities:
+      - {id: a, uses: slow, outputs: [x]}
+`)
+			h.put(`
+id: parent
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: child, timeout: 10m}
+`)
+			id := h.create("parent", nil)
+			var kid release.ID
+			require.True(t, waitFor(func() bool {
+				k := children(t, h, id)
+				if len(k) == 1 && k[0].Status == release.Running {
+					kid = k[0].ID
+				}
+				return kid != ""
+			}))
+			if restart {
+				h.shutdown()
+				h.start()
+			}
+			h.advance(9 * time.Minute)
+			require.Never(t, func() bool { return h.get(id).Activities["p.sub"].Status != release.ActivityRunning }, 50*time.Millisecond, 5*time.Millisecond)
+			h.advance(time.Minute)
+			a := h.waitActivity(id, "p.sub", release.ActivityOnHold)
+			require.True(t, a.Attempts[0].TimedOut)
+			require.Contains(t, a.Error, "timed out after 10m0s")
+			require.Equal(t, release.Aborted, h.waitStatus(kid, release.Aborted).Status)
+			select {
+			case <-cancelled:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the child's adapter call was not cancelled")
+			}
+
+			// The operator retries with a child that is quick: a new child,
+			// and the parent succeeds.
+			require.NoError(t, h.ex.Retry(context.Background(), id, "p.sub", &RetryParams{Actor: "alice", Reason: "again", Inputs: map[string]any{"fast": true}}))
+			r := h.waitStatus(id, release.Succeeded)
+			require.Equal(t, map[string]any{"x": float64(1)}, r.Activities["p.sub"].Outputs)
+			require.Len(t, children(t, h, id), 2)
+		})
+	}
+}
+
+// abortCrashStore stores the abort of a parent release, then crashes (as
+// faultStore does) before the executor can abort the child.
+type abortCrashStore struct{ *faultStore }
+
+func (s abortCrashStore) AppendEvents(ctx context.Context, p *store.AppendEventsParams) error {
+	for _, e := range p.Events {
+		if e.Kind == release.KindReleaseAborted && p.Release.Labels[LabelParent] == "" {
+			err := s.faultStore.AppendEvents(ctx, p)
+			s.kill()
+			if err != nil {
+				return err
+			}
+			return errCrashed
+		}
+	}
+	return s.faultStore.AppendEvents(ctx, p)
+}
+
+// A child whose parent was aborted, with the executor stopped before it
+// aborted the child, is aborted when it is next loaded.
+func TestAChildWhoseParentEndedIsAbortedAfterACrash(t *testing.T) {
+	mem := memstore.New(nil)
+	fs := abortCrashStore{newFaultStore(mem, 0, false)}
+	h := newHarnessOn(t, fs, nil, adapters.Func("slow", func(ctx context.Context, _ *adapters.Request) (*adapters.Result, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}))
+	h.put(`
+id: child
+phases:
+  - id: p
+    activities:
+      - {id: a, uses: slow}
+`)
+	h.put(`
+id: parent
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: child}
+`)
+	id := h.create("parent", nil)
+	var kid release.ID
+	require.True(t, waitFor(func() bool {
+		k := children(t, h, id)
+		if len(k) == 1 && k[0].Status == release.Running {
+			kid = k[0].ID
+		}
+		return kid != ""
+	}))
+	require.ErrorIs(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "wrong build"}), errCrashed)
+	h.shutdown()
+	h.store = mem
+	require.Equal(t, release.Aborted, h.get(id).Status)
+	require.Equal(t, release.Running, h.get(kid).Status, "the crash came before the child's abort")
+
+	h.start()
+	r := h.waitStatus(kid, release.Aborted)
+	require.Equal(t, release.ActivityAborted, r.Activities["p.a"].Status)
 }
