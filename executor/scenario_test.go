@@ -47,6 +47,36 @@ phases:
 	require.Equal(t, release.PhaseSucceeded, r.Phases["report"].Status)
 }
 
+// An output that is not there (its activity was skipped) cannot be read: a
+// condition reading it skips its activity, saying why; a parameter reading
+// it fails the attempt.
+func TestAMissingOutputSkipsAConditionAndFailsAParameter(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, nil, ad)
+	h.put(`
+id: missing
+phases:
+  - id: p
+    activities:
+      - {id: a, uses: noop, outputs: [v], if: 1 == 2}
+      - {id: b, uses: noop, depends-on: [a], if: 'phases.p.activities.a.outputs.v == "x"'}
+      - {id: c, uses: noop, depends-on: [a], with: {n: '${{ phases.p.activities.a.outputs.v }}'}, on-failure: fail}
+`)
+	id := h.create("missing", nil)
+	r := h.waitStatus(id, release.Failed)
+	require.Empty(t, ad.Calls())
+	require.Equal(t, release.ActivitySkipped, r.Activities["p.b"].Status)
+	var reason string
+	for _, e := range h.events(id) {
+		if e.Kind == release.KindActivitySkipped && strings.Contains(string(e.Payload), `"p.b"`) {
+			reason = e.Reason
+		}
+	}
+	require.Equal(t, `condition could not be evaluated: process: p.b: if: expr: output v of activity p.a is not available (offset 0 in "phases.p.activities.a.outputs.v == \"x\"")`, reason)
+	require.Equal(t, release.ActivityFailed, r.Activities["p.c"].Status)
+	require.Contains(t, r.Activities["p.c"].Error, "output v of activity p.a is not available")
+}
+
 func TestOutputsOfCompletedActivitiesFeedLaterParameters(t *testing.T) {
 	ad := &recorder{kind: "ci", fn: func(_ context.Context, req *adapters.Request) (*adapters.Result, error) {
 		if req.Activity == "build.compile" {

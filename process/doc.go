@@ -50,7 +50,11 @@
 // reader depends on, directly or transitively. Names with hyphens are
 // reached as written (inputs.canary-percent); a subtraction needs spaces
 // around the minus sign. Reading anything else is a validation error, not a
-// runtime surprise. Expressions run sandboxed, with no access to the host,
+// runtime surprise. An output that is not there when the expression runs
+// (its activity was skipped, or ignored without substitute outputs) is an
+// error: the executor skips an activity or phase whose if cannot be
+// evaluated, giving the error as the reason, and fails an attempt whose
+// with: cannot. Expressions run sandboxed, with no access to the host,
 // under time and memory budgets.
 //
 // # Validation
