@@ -52,7 +52,9 @@ type CreateParams struct {
 
 // Create makes a release of a stored process: it resolves and validates the
 // inputs, pins the process version, stores the release and starts it now
-// or at ScheduledFor. It returns the release's summary.
+// or at ScheduledFor. It returns the release's summary. A process whose
+// subprocesses run in a cycle (a runs b, b runs a) is refused with
+// ErrInvalid.
 func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary, error) {
 	if p == nil {
 		return release.Summary{}, invalidf(ActionCreate, "params: required")
@@ -92,6 +94,15 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 	proc := pl.proc
 	if err := e.reg.ValidateProcess(proc); err != nil {
 		return release.Summary{}, invalid(ActionCreate, err)
+	}
+	if !child {
+		cycle, err := e.subprocessCycle(ctx, proc, []process.ID{proc.ID}, "")
+		if err != nil {
+			return release.Summary{}, fmt.Errorf("executor: create: %w", err)
+		}
+		if cycle != "" {
+			return release.Summary{}, invalidf(ActionCreate, "%s", cycle)
+		}
 	}
 	var set *process.InputSet
 	if p.InputSet != "" {
@@ -165,6 +176,49 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 		return rel.Summary(), fmt.Errorf("executor: create: release %s was stored but not started: %w", id, err)
 	}
 	return sum, nil
+}
+
+// subprocessCycle looks for a process that runs itself through its
+// subprocesses (a runs b, b runs a), up to MaxDepth levels down from the
+// process at the end of path: recursion is a validation error (DESIGN §4),
+// which Validate sees only when a process names itself. A process not
+// stored yet is passed over (its child fails when it is created), and a
+// chain deeper than MaxDepth fails at run time. at names the activity that
+// led to p ("" for the top).
+func (e *Executor) subprocessCycle(ctx context.Context, p *process.Process, path []process.ID, at string) (string, error) {
+	if len(path) > e.cfg.MaxDepth {
+		return "", nil
+	}
+	for _, ph := range p.Phases {
+		for _, a := range ph.Activities {
+			if a.EffectiveType() != process.Subprocess {
+				continue
+			}
+			where := at
+			if where == "" {
+				where = fmt.Sprintf("phases.%s.activities.%s", ph.ID, a.ID)
+			}
+			next := append(slices.Clip(path), a.Process)
+			if i := slices.Index(path, a.Process); i >= 0 {
+				var names []string
+				for _, id := range next[i:] {
+					names = append(names, string(id))
+				}
+				return fmt.Sprintf("%s: subprocesses run in a cycle, %s (recursion is not allowed)", where, strings.Join(names, " -> ")), nil
+			}
+			pl, err := e.storedPlan(ctx, a.Process, a.ProcessVersion)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return "", fmt.Errorf("subprocess %s of %s: %w", a.Process, where, err)
+			}
+			if cycle, err := e.subprocessCycle(ctx, pl.proc, next, where); cycle != "" || err != nil {
+				return cycle, err
+			}
+		}
+	}
+	return "", nil
 }
 
 // storedPlan returns the plan of a stored process version (0: the latest).

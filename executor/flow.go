@@ -418,16 +418,20 @@ func (r *run) onTimer(k timerKey) error {
 	case timerTimeout:
 		a := r.state(k.act)
 		f := r.flights[k.act]
-		if a.Status != release.ActivityRunning || len(a.Attempts) != int(k.attempt) {
+		typ := r.p.acts[k.act].act.EffectiveType()
+		human := typ == process.Manual || typ == process.Approval
+		if len(a.Attempts) != int(k.attempt) || !(a.Status == release.ActivityRunning || human && a.Status == release.ActivityWaiting) {
 			return nil
 		}
 		if f != nil {
 			delete(r.flights, k.act)
 			f.cancel()
 		}
-		r.busy--
+		if !human { // people take no slot
+			r.busy--
+		}
 		d := r.p.acts[k.act].act.Timeout.D()
-		if r.p.acts[k.act].act.EffectiveType() == process.Subprocess {
+		if typ == process.Subprocess {
 			r.abortChild(k.act, int(k.attempt), r.actor(), fmt.Sprintf("the subprocess timed out after %v", d))
 		}
 		r.failure(k.act, fmt.Errorf("timed out after %v", d), true)

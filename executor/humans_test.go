@@ -195,3 +195,59 @@ phases:
 	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.check", "t", By{Actor: "qa1"}))
 	h.waitStatus(id, release.Succeeded)
 }
+
+// A timeout on work for people counts as a failure, as it does for
+// automated work: the attempt ends timed out and on-failure applies. It
+// holds across a restart.
+func TestPeopleTimeOutToo(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("manual, restart=%v", restart), func(t *testing.T) {
+			ctx := context.Background()
+			h := newHarness(t, nil, &recorder{kind: "noop"})
+			h.put(`
+id: signoff
+phases:
+  - id: qa
+    activities:
+      - {id: check, type: manual, tasks: [{id: t, required: true}], timeout: 1h}
+`)
+			id := h.create("signoff", nil)
+			h.waitActivity(id, "qa.check", release.ActivityWaiting)
+			if restart {
+				h.shutdown()
+				h.start()
+			}
+			h.advance(59 * time.Minute)
+			require.Never(t, func() bool { return h.get(id).Activities["qa.check"].Status != release.ActivityWaiting }, 50*time.Millisecond, 5*time.Millisecond)
+			h.advance(time.Minute)
+			a := h.waitActivity(id, "qa.check", release.ActivityOnHold)
+			require.True(t, a.Attempts[0].TimedOut)
+			require.Equal(t, "timed out after 1h0m0s", a.Error)
+
+			// Retried, the new attempt has its own hour; done in time, it
+			// succeeds.
+			require.NoError(t, h.ex.Retry(ctx, id, "qa.check", &RetryParams{Actor: "oncall", Reason: "qa is back"}))
+			h.waitActivity(id, "qa.check", release.ActivityWaiting)
+			h.advance(30 * time.Minute)
+			require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.check", "t", By{Actor: "qa1"}))
+			h.waitStatus(id, release.Succeeded)
+		})
+	}
+	t.Run("approval", func(t *testing.T) {
+		h := newHarness(t, nil, &recorder{kind: "noop"})
+		h.put(`
+id: appr
+phases:
+  - id: qa
+    activities:
+      - {id: signoff, type: approval, approval: {approvers: [bob, carol], min: 2}, timeout: 30m, on-failure: fail}
+`)
+		id := h.create("appr", nil)
+		h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
+		require.NoError(t, h.ex.Approve(context.Background(), id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+		h.advance(30 * time.Minute)
+		r := h.waitStatus(id, release.Failed)
+		require.True(t, r.Activities["qa.signoff"].Attempts[0].TimedOut)
+		require.Equal(t, "activity qa.signoff failed: timed out after 30m0s", r.Error)
+	})
+}

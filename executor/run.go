@@ -368,12 +368,14 @@ func (r *run) reconcile() {
 				r.checkChild(i, attempt)
 			default:
 				r.emit(r.actor(), "", &release.ActivityWaitingPayload{Activity: ai.key})
+				r.armTimeout(i, attempt, a.Attempts[attempt-1].StartedAt)
 				r.checkHuman(i)
 			}
 		case release.ActivityWaiting:
 			if ai.act.EffectiveType() == process.Approval {
 				r.armDeadline(i)
 			}
+			r.armTimeout(i, attempt, a.Attempts[attempt-1].StartedAt)
 			r.checkHuman(i)
 		case release.ActivityFailed:
 			if !r.rollingBack && rel.Status == release.Running {
@@ -515,6 +517,7 @@ func (r *run) start(i int32, actor, reason string, override map[string]any) {
 		if ai.act.EffectiveType() == process.Approval {
 			r.armDeadline(i)
 		}
+		r.armTimeout(i, attempt, r.now())
 		r.checkHuman(i)
 	case process.Subprocess:
 		with, err := r.p.compiled.With(ai.ref, r.scope)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/adapters"
+	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/memstore"
@@ -398,4 +399,52 @@ phases:
 	h.start()
 	r := h.waitStatus(kid, release.Aborted)
 	require.Equal(t, release.ActivityAborted, r.Activities["p.a"].Status)
+}
+
+// Processes that run each other as subprocesses (a runs b, b runs a) are
+// refused at Create; Validate sees only a process naming itself.
+func TestSubprocessRecursionIsRefusedAtCreate(t *testing.T) {
+	h := newHarness(t, nil, &recorder{kind: "noop"})
+	for _, doc := range []string{`
+id: a
+phases:
+  - id: p
+    activities:
+      - {id: first, uses: noop}
+      - {id: sub, type: subprocess, process: b}
+`, `
+id: b
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: c}
+`, `
+id: c
+phases:
+  - id: p
+    activities:
+      - {id: back, type: subprocess, process: b}
+`, `
+id: d
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: not-stored-yet}
+`} {
+		h.put(doc)
+	}
+	for _, tc := range []struct{ process, want string }{
+		{"a", "executor: create: invalid argument: phases.p.activities.sub: subprocesses run in a cycle, b -> c -> b (recursion is not allowed)"},
+		{"c", "executor: create: invalid argument: phases.p.activities.back: subprocesses run in a cycle, c -> b -> c (recursion is not allowed)"},
+	} {
+		_, err := h.ex.Create(context.Background(), &CreateParams{Process: process.ID(tc.process), Actor: "alice"})
+		require.ErrorIs(t, err, ErrInvalid)
+		require.EqualError(t, err, tc.want)
+	}
+	// A subprocess whose process is not stored yet is not a cycle: the
+	// release starts, and the subprocess fails when its child cannot be made.
+	id := h.create("d", nil)
+	a := h.waitActivity(id, "p.sub", release.ActivityOnHold)
+	require.Contains(t, a.Error, "not-stored-yet")
+	require.Empty(t, children(t, h, id))
 }

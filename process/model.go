@@ -107,6 +107,10 @@ type Activity struct {
 	// Outputs declares the names of the outputs the activity produces.
 	Outputs []string
 
+	// Timeout bounds each attempt, for every type of activity: an attempt
+	// still running (or, for people, still waiting) when it passes fails
+	// timed out, like any failure (retries, then on-failure). A
+	// subprocess's child is aborted.
 	Timeout          Duration
 	ExpectedDuration Duration
 	Retry            *RetryPolicy
