@@ -29,7 +29,9 @@ import (
 // The property test: random processes (phases with dependencies, activities
 // with dependencies, failures, permanent failures, retries with backoff,
 // every on-failure strategy, rollbacks, manual tasks and approvals with
-// quorums, subprocesses whose child succeeds or fails, Parallelism 1-4),
+// quorums (some nobody acts on until their timeout), subprocesses whose
+// child succeeds, fails or hangs until its timeout, if conditions on
+// phases and on outputs, Parallelism 1-4),
 // each run to its end on a fake clock with people who complete tasks,
 // submit outputs, approve or now and then reject, and an operator who
 // retries or ignores what is held and now and then pauses, skips, rolls
@@ -58,6 +60,7 @@ type randomAct struct {
 	deps      []release.ActivityKey // within its phase
 	cond      release.ActivityKey   // runs if this dependency's output v is not "substitute" ("": no if)
 	phaseOff  bool                  // its phase's if is false
+	slow      bool                  // people do not act on its first attempt, which times out
 	fails     int                   // attempts that fail before one succeeds
 	permanent bool                  // its failures are permanent (no retry helps)
 	attempts  int                   // retry max-attempts (1: no retries)
@@ -143,6 +146,9 @@ func genRandomSpec(seed uint64) randomSpec {
 			if kind == 2 && !withSubprocesses {
 				kind = 3 // automated
 			}
+			if kind <= 1 {
+				a.slow = rng.IntN(4) == 0
+			}
 			switch kind {
 			case 0:
 				a.human = "manual"
@@ -171,6 +177,9 @@ func genRandomSpec(seed uint64) randomSpec {
 				if a.hangs {
 					fmt.Fprintf(&b, ", timeout: %s", randomTimeout)
 				}
+			}
+			if a.slow {
+				fmt.Fprintf(&b, ", timeout: %s", randomTimeout)
 			}
 			if len(deps) > 0 {
 				fmt.Fprintf(&b, ", depends-on: [%s]", strings.Join(deps, ", "))
@@ -406,6 +415,8 @@ func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed u
 				default:
 					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "fixed", Inputs: map[string]any{"fails": 0, "permanent": false}}))
 				}
+			case st.Status == release.ActivityWaiting && a.slow && len(st.Attempts) == 1:
+				// Nobody gets to it: it times out.
 			case st.Status == release.ActivityWaiting && a.human == "manual":
 				if st.Outputs["v"] == nil {
 					refused(h.ex.SubmitOutputs(ctx, id, a.key, &OutputsParams{Actor: "qa", Outputs: map[string]any{"v": "checked"}}))
@@ -537,6 +548,24 @@ func checkRules(t *testing.T, spec randomSpec, rel *release.Release, events []re
 			}
 			require.GreaterOrEqual(t, atts[i].StartedAt.Sub(atts[i-1].EndedAt), randomBackoff,
 				"attempt %d of %s started %v after attempt %d ended", i+1, a.key, atts[i].StartedAt.Sub(atts[i-1].EndedAt), i)
+		}
+	}
+
+	// People's timeouts: an attempt of work for people that timed out
+	// waited the whole timeout; the first attempt of a slow one, which
+	// nobody acts on, never succeeds.
+	for _, a := range spec.acts {
+		if a.human != "manual" && a.human != "approval" {
+			continue
+		}
+		for _, at := range rel.Activities[a.key].Attempts {
+			if at.TimedOut {
+				require.True(t, a.slow, "attempt %d of %s timed out without a timeout", at.Number, a.key)
+				require.GreaterOrEqual(t, at.EndedAt.Sub(at.StartedAt), randomTimeout, "attempt %d of %s timed out early", at.Number, a.key)
+			}
+		}
+		if st := rel.Activities[a.key]; a.slow && len(st.Attempts) == 1 {
+			require.NotEqual(t, release.ActivitySucceeded, st.Status, "%s succeeded though nobody acted on it", a.key)
 		}
 	}
 
