@@ -30,6 +30,47 @@ func children(t *testing.T, h *harness, parent release.ID) []release.Summary {
 	return out
 }
 
+// hanging is an adapter whose calls run until they are cancelled.
+func hanging(kind string) adapters.Adapter {
+	return adapters.Func(kind, func(ctx context.Context, _ *adapters.Request) (*adapters.Result, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+}
+
+// A parent whose one subprocess runs a child whose one activity hangs.
+const (
+	hangingChild = `
+id: child
+phases:
+  - id: p
+    activities:
+      - {id: a, uses: slow}
+`
+	parentOfOne = `
+id: parent
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: child}
+`
+)
+
+// runningChild waits until parent's only child release has its activity
+// p.a running, and returns the child's id.
+func runningChild(t *testing.T, h *harness, parent release.ID) release.ID {
+	t.Helper()
+	var kid release.ID
+	require.True(t, waitFor(func() bool {
+		k := children(t, h, parent)
+		if len(k) == 1 && h.get(k[0].ID).Activities["p.a"].Status == release.ActivityRunning {
+			kid = k[0].ID
+		}
+		return kid != ""
+	}), "parent %s has one child running", parent)
+	return kid
+}
+
 func TestSubprocessRunsAChildReleaseAndReturnsItsOutputs(t *testing.T) {
 	smoke := &recorder{kind: "smoke", fn: func(_ context.Context, req *adapters.Request) (*adapters.Result, error) {
 		return &adapters.Result{Outputs: map[string]any{"passed": 42, "target": req.Inputs["target"]}}, nil
@@ -74,13 +115,7 @@ phases:
     activities:
       - {id: a, uses: bad, on-failure: fail}
 `)
-	h.put(`
-id: parent
-phases:
-  - id: p
-    activities:
-      - {id: sub, type: subprocess, process: child}
-`)
+	h.put(parentOfOne)
 	id := h.create("parent", nil)
 	a := h.waitActivity(id, "p.sub", release.ActivityOnHold)
 	require.Contains(t, a.Error, "ended Failed: activity p.a failed: smoke failed")
@@ -122,34 +157,11 @@ phases:
 }
 
 func TestAbortingAParentAbortsItsChild(t *testing.T) {
-	h := newHarness(t, nil, adapters.Func("slow", func(ctx context.Context, _ *adapters.Request) (*adapters.Result, error) {
-		<-ctx.Done()
-		return nil, ctx.Err()
-	}))
-	h.put(`
-id: child
-phases:
-  - id: p
-    activities:
-      - {id: a, uses: slow}
-`)
-	h.put(`
-id: parent
-phases:
-  - id: p
-    activities:
-      - {id: sub, type: subprocess, process: child}
-`)
+	h := newHarness(t, nil, hanging("slow"))
+	h.put(hangingChild)
+	h.put(parentOfOne)
 	id := h.create("parent", nil)
-	var kid release.ID
-	require.True(t, waitFor(func() bool {
-		k := children(t, h, id)
-		if len(k) == 1 && h.get(k[0].ID).Activities["p.a"].Status == release.ActivityRunning {
-			kid = k[0].ID
-			return true
-		}
-		return false
-	}))
+	kid := runningChild(t, h, id)
 	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "cancelled"}))
 	h.waitStatus(id, release.Aborted)
 	h.waitStatus(kid, release.Aborted)
@@ -237,13 +249,7 @@ phases:
     activities:
       - {id: a, uses: noop}
 `)
-	h.put(`
-id: parent
-phases:
-  - id: p
-    activities:
-      - {id: sub, type: subprocess, process: child}
-`)
+	h.put(parentOfOne)
 	// Create makes the child on its way out (an effect of the start), so
 	// it is held there: run it aside.
 	created := make(chan release.ID, 1)
@@ -305,14 +311,7 @@ phases:
       - {id: sub, type: subprocess, process: child, timeout: 10m}
 `)
 			id := h.create("parent", nil)
-			var kid release.ID
-			require.True(t, waitFor(func() bool {
-				k := children(t, h, id)
-				if len(k) == 1 && k[0].Status == release.Running {
-					kid = k[0].ID
-				}
-				return kid != ""
-			}))
+			kid := runningChild(t, h, id)
 			if restart {
 				h.shutdown()
 				h.start()
@@ -363,33 +362,11 @@ func (s abortCrashStore) AppendEvents(ctx context.Context, p *store.AppendEvents
 func TestAChildWhoseParentEndedIsAbortedAfterACrash(t *testing.T) {
 	mem := memstore.New(nil)
 	fs := abortCrashStore{newFaultStore(mem, 0, false)}
-	h := newHarnessOn(t, fs, nil, adapters.Func("slow", func(ctx context.Context, _ *adapters.Request) (*adapters.Result, error) {
-		<-ctx.Done()
-		return nil, ctx.Err()
-	}))
-	h.put(`
-id: child
-phases:
-  - id: p
-    activities:
-      - {id: a, uses: slow}
-`)
-	h.put(`
-id: parent
-phases:
-  - id: p
-    activities:
-      - {id: sub, type: subprocess, process: child}
-`)
+	h := newHarnessOn(t, fs, nil, hanging("slow"))
+	h.put(hangingChild)
+	h.put(parentOfOne)
 	id := h.create("parent", nil)
-	var kid release.ID
-	require.True(t, waitFor(func() bool {
-		k := children(t, h, id)
-		if len(k) == 1 && k[0].Status == release.Running {
-			kid = k[0].ID
-		}
-		return kid != ""
-	}))
+	kid := runningChild(t, h, id)
 	require.ErrorIs(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "wrong build"}), errCrashed)
 	h.shutdown()
 	h.store = mem
