@@ -77,10 +77,15 @@ func (e *Executor) startChildIfWanted(ctx context.Context, parent release.ID, ke
 	case want:
 		e.resumeChild(ctx, id)
 	default:
-		err := e.Abort(ctx, id, By{Actor: e.cfg.InstanceID, Reason: "parent release: the subprocess is no longer running"})
-		if err != nil && !errors.Is(err, ErrIllegal) {
-			e.log.Warn("executor: aborting a child release", "release", id, "err", err)
-		}
+		e.abortOrphan(ctx, id)
+	}
+}
+
+// abortOrphan aborts a child release its parent no longer waits for.
+func (e *Executor) abortOrphan(ctx context.Context, id release.ID) {
+	err := e.Abort(ctx, id, By{Actor: e.cfg.InstanceID, Reason: "parent release: the subprocess is no longer running"})
+	if err != nil && !errors.Is(err, ErrIllegal) {
+		e.log.Warn("executor: aborting a child release", "release", id, "err", err)
 	}
 }
 
@@ -113,12 +118,8 @@ func (r *run) checkParent() {
 			}
 			return
 		}
-		if waitsFor(p, key, attempt) {
-			return
-		}
-		err = e.Abort(ctx, id, By{Actor: e.cfg.InstanceID, Reason: "parent release: the subprocess is no longer running"})
-		if err != nil && !errors.Is(err, ErrIllegal) {
-			e.log.Warn("executor: aborting a child release", "release", id, "err", err)
+		if !waitsFor(p, key, attempt) {
+			e.abortOrphan(ctx, id)
 		}
 	})
 }
