@@ -169,11 +169,20 @@ func TestAbortingAParentAbortsItsChild(t *testing.T) {
 
 // childCrashStore crashes, as faultStore does, when the first child release
 // is about to be created: the parent's subprocess attempt is stored as
-// started, its child is not.
-type childCrashStore struct{ *faultStore }
+// started, its child is not (or, with stored set, is stored but not
+// started).
+type childCrashStore struct {
+	*faultStore
+	stored bool
+}
 
 func (s childCrashStore) CreateRelease(ctx context.Context, p *store.CreateReleaseParams) error {
 	if p.Release.Labels[LabelParent] != "" {
+		if s.stored {
+			if err := s.faultStore.CreateRelease(ctx, p); err != nil {
+				return err
+			}
+		}
 		s.kill()
 		return errCrashed
 	}
@@ -185,9 +194,19 @@ func (s childCrashStore) CreateRelease(ctx context.Context, p *store.CreateRelea
 // end: each look for the missing child reloaded the parent, which asked for
 // another look before making the child).
 func TestAMissingChildIsCreatedOnResume(t *testing.T) {
+	for _, stored := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stored=%v", stored), func(t *testing.T) { testMissingChild(t, stored) })
+	}
+}
+
+// testMissingChild is TestAMissingChildIsCreatedOnResume; with stored, the
+// child was stored (Scheduled) but not started: the fresh executor starts
+// it, once.
+func testMissingChild(t *testing.T, stored bool) {
 	mem := memstore.New(nil)
-	fs := childCrashStore{newFaultStore(mem, 0, false)}
-	h := newHarnessOn(t, fs, nil, &recorder{kind: "noop"})
+	fs := childCrashStore{newFaultStore(mem, 0, false), stored}
+	noop := &recorder{kind: "noop"}
+	h := newHarnessOn(t, fs, nil, noop)
 	h.put(`
 id: child
 phases:
@@ -209,7 +228,13 @@ phases:
 	h.store = mem
 	r := h.get(id)
 	require.Equal(t, release.ActivityRunning, r.Activities["p.sub"].Status)
-	require.Empty(t, children(t, h, id))
+	if stored {
+		kids := children(t, h, id)
+		require.Len(t, kids, 1)
+		require.Equal(t, release.Scheduled, kids[0].Status)
+	} else {
+		require.Empty(t, children(t, h, id))
+	}
 
 	h.start()
 	r = h.waitStatus(id, release.Succeeded)
@@ -217,6 +242,13 @@ phases:
 	require.Len(t, kids, 1, "one child, made once")
 	require.Equal(t, release.Succeeded, kids[0].Status)
 	require.Len(t, r.Activities["p.sub"].Attempts, 1)
+	var childCalls int
+	for _, c := range noop.Calls() {
+		if c.Release == kids[0].ID {
+			childCalls++
+		}
+	}
+	require.Equal(t, 1, childCalls, "the child's activity ran once")
 }
 
 // gateStore holds the creation of child releases until open is closed.
