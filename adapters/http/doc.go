@@ -42,7 +42,10 @@
 //   - a success code: success, with the outputs (from the call, or from the
 //     final poll response in poll mode).
 //   - 408, 429 and 5xx: a retryable *StatusError, as adapters.RetryAfter
-//     when the server sent Retry-After (delay seconds or an HTTP date).
+//     when the server sent Retry-After: delay seconds or an HTTP date (a
+//     date in the past means no delay). A Retry-After of more than a year,
+//     in either form, or one that is neither form is ignored: the
+//     activity's retry policy decides.
 //   - any other status, including a redirect not followed: adapters.Permanent
 //     of a *StatusError quoting the start of the body.
 //   - a body that is not JSON or lacks a path the parameters name

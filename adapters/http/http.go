@@ -613,23 +613,37 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// retryAfter reads a Retry-After header: delay seconds or an HTTP date.
+// maxRetryAfter is the longest delay a Retry-After header may ask for; a
+// longer one, in either form, is ignored as implausible.
+const maxRetryAfter = 365 * 24 * time.Hour
+
+// retryAfter reads a Retry-After header: delay seconds (digits only) or an
+// HTTP date, a date in the past meaning no delay. A value that is neither,
+// or that asks for more than maxRetryAfter, gives no delay (false): the
+// activity's retry policy decides.
 func (a *Adapter) retryAfter(h nethttp.Header) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0, false
 	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 0 || n > int64(365*24*time.Hour/time.Second) {
+	var d time.Duration
+	if strings.Trim(v, "0123456789") == "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n > int64(maxRetryAfter/time.Second) {
+			return 0, false // only an overflow fails, and it is over the cap too
+		}
+		d = time.Duration(n) * time.Second
+	} else {
+		t, err := nethttp.ParseTime(v)
+		if err != nil {
 			return 0, false
 		}
-		return time.Duration(n) * time.Second, true
+		d = max(t.Sub(a.now()), 0) // Sub saturates instead of overflowing
 	}
-	t, err := nethttp.ParseTime(v)
-	if err != nil {
+	if d > maxRetryAfter {
 		return 0, false
 	}
-	return max(t.Sub(a.now()), 0), true
+	return d, true
 }
 
 func sortedStringKeys(m map[string]string) []string {
