@@ -34,8 +34,14 @@
 // X-Baton-Attempt. With Config.SigningKey set, X-Baton-Timestamp holds the
 // Unix time and X-Baton-Signature is "sha256=" and the hex HMAC-SHA256 of
 // the timestamp, ".", and the body; receivers check it with Verify or
-// VerifyRequest. Secret values are never logged, and neither they nor the
-// signature follow a redirect to another host.
+// VerifyRequest. Secret values are never logged.
+//
+// Credentials travel only to the scheme and host (with port) they were
+// meant for: a redirect to another host, port or scheme (an upgrade from
+// http to https included) drops the secret headers, Authorization,
+// Proxy-Authorization, Cookie and the signature headers, whether they were
+// set by headers or secret-headers, and no redirect carries a Referer. A
+// redirect from https to http is never followed (ErrInsecureRedirect).
 //
 // # Outcomes
 //
@@ -51,7 +57,8 @@
 //   - a body that is not JSON or lacks a path the parameters name
 //     (ErrMalformedResponse), a body over Config.MaxResponseBytes
 //     (ErrResponseTooLarge: never read whole), a URL AllowURL refuses
-//     (ErrURLNotAllowed), too many redirects (ErrTooManyRedirects), the
+//     (ErrURLNotAllowed), too many redirects (ErrTooManyRedirects), a
+//     redirect from https to http (ErrInsecureRedirect), the
 //     status reaching a failed value (ErrPollFailed): permanent.
 //   - network errors: retryable; cancellation and timeouts: an error
 //     wrapping the context's error.

@@ -74,6 +74,9 @@ var (
 	// ErrTooManyRedirects: a GET was redirected more than MaxRedirects
 	// times.
 	ErrTooManyRedirects = errors.New("http: too many redirects")
+	// ErrInsecureRedirect: a redirect from https to plain http, which the
+	// adapter never follows.
+	ErrInsecureRedirect = errors.New("http: redirect from https to http refused")
 	// ErrPollFailed: the status field reached one of poll.failed-values.
 	ErrPollFailed = errors.New("http: the polled work failed")
 )
@@ -198,6 +201,11 @@ func defaultAllow(u *url.URL) error {
 
 type secretNamesKey struct{}
 
+// credentialHeaders are dropped from a redirect that leaves the origin
+// (scheme and host) of the call's first request, whether they came from
+// headers or secret-headers.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", SignatureHeader, TimestampHeader}
+
 func (a *Adapter) checkRedirect(r *nethttp.Request, via []*nethttp.Request) error {
 	if m := via[0].Method; m != nethttp.MethodGet && m != nethttp.MethodHead {
 		return nethttp.ErrUseLastResponse
@@ -208,16 +216,34 @@ func (a *Adapter) checkRedirect(r *nethttp.Request, via []*nethttp.Request) erro
 	if err := a.allow(r.URL); err != nil {
 		return fmt.Errorf("%w: redirect to %s: %v", ErrURLNotAllowed, display(r.URL), err)
 	}
-	if r.URL.Host != via[0].URL.Host {
-		// Never hand a secret to another host.
+	if !strings.EqualFold(r.URL.Scheme, "https") {
+		for _, prev := range via {
+			if strings.EqualFold(prev.URL.Scheme, "https") {
+				// A downgrade exposes the call (and what it sends) to
+				// anyone on the path: never follow one.
+				return fmt.Errorf("%w: %s redirected to %s", ErrInsecureRedirect, display(via[len(via)-1].URL), display(r.URL))
+			}
+		}
+	}
+	// The client sets Referer to the previous URL, query string included.
+	r.Header.Del("Referer")
+	if !sameOrigin(r.URL, via[0].URL) {
+		// Secrets go only to the scheme and host they were meant for.
 		names, _ := r.Context().Value(secretNamesKey{}).([]string)
 		for _, name := range names {
 			r.Header.Del(name)
 		}
-		r.Header.Del(SignatureHeader)
-		r.Header.Del(TimestampHeader)
+		for _, name := range credentialHeaders {
+			r.Header.Del(name)
+		}
 	}
 	return nil
+}
+
+// sameOrigin reports whether two URLs have the same scheme and host (with
+// its port, if any).
+func sameOrigin(u, v *url.URL) bool {
+	return strings.EqualFold(u.Scheme, v.Scheme) && strings.EqualFold(u.Host, v.Host)
 }
 
 // display shows a URL without its query string and user info, which may
@@ -553,7 +579,7 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 	resp, err := a.client.Do(r)
 	if err != nil {
 		switch {
-		case errors.Is(err, ErrURLNotAllowed), errors.Is(err, ErrTooManyRedirects):
+		case errors.Is(err, ErrURLNotAllowed), errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrInsecureRedirect):
 			return nil, adapters.Permanent(fmt.Errorf("http: %s %s: %w", method, display(u), unwrapURLError(err)))
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("http: %s %s: %w", method, display(u), ctx.Err())
