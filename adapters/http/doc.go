@@ -42,6 +42,11 @@
 // Proxy-Authorization, Cookie and the signature headers, whether they were
 // set by headers or secret-headers, and no redirect carries a Referer. A
 // redirect from https to http is never followed (ErrInsecureRedirect).
+// The same holds for polling: a status URL the response names (Location or
+// poll.url-field) is polled with those credentials only on the scheme and
+// host of with.url (with.poll.url, set by the process, is trusted as
+// written), and one on plain http named by an https call is refused
+// (ErrInsecureRedirect).
 //
 // # Outcomes
 //
@@ -58,7 +63,7 @@
 //     (ErrMalformedResponse), a body over Config.MaxResponseBytes
 //     (ErrResponseTooLarge: never read whole), a URL AllowURL refuses
 //     (ErrURLNotAllowed), too many redirects (ErrTooManyRedirects), a
-//     redirect from https to http (ErrInsecureRedirect), the
+//     redirect or status URL from https to http (ErrInsecureRedirect), the
 //     status reaching a failed value (ErrPollFailed): permanent.
 //   - network errors: retryable; cancellation and timeouts: an error
 //     wrapping the context's error.

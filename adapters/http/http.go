@@ -75,7 +75,8 @@ var (
 	// times.
 	ErrTooManyRedirects = errors.New("http: too many redirects")
 	// ErrInsecureRedirect: a redirect from https to plain http, which the
-	// adapter never follows.
+	// adapter never follows, or a status URL on plain http named by the
+	// response of an https call, which it never polls.
 	ErrInsecureRedirect = errors.New("http: redirect from https to http refused")
 	// ErrPollFailed: the status field reached one of poll.failed-values.
 	ErrPollFailed = errors.New("http: the polled work failed")
@@ -238,6 +239,47 @@ func (a *Adapter) checkRedirect(r *nethttp.Request, via []*nethttp.Request) erro
 		}
 	}
 	return nil
+}
+
+// isCredentialHeader reports whether a header of with.headers carries
+// credentials, which go only where secret headers go.
+func isCredentialHeader(name string) bool {
+	for _, c := range credentialHeaders {
+		if strings.EqualFold(name, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// sendsCredentials reports whether a request to u may carry the secret
+// headers, the credential headers of with.headers and the signature: only
+// when u has the scheme and host of with.url or of with.poll.url, never
+// those of a status URL a response named elsewhere.
+func (p *params) sendsCredentials(u *url.URL) bool {
+	origins := []string{p.url}
+	if p.poll != nil && p.poll.url != "" {
+		origins = append(origins, p.poll.url)
+	}
+	for _, s := range origins {
+		if o, err := url.Parse(s); err == nil && sameOrigin(u, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCredentials reports whether the call carries any credentials.
+func (a *Adapter) hasCredentials(p *params) bool {
+	if len(p.secretHeaders) > 0 || len(a.key) > 0 {
+		return true
+	}
+	for name := range p.headers {
+		if isCredentialHeader(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameOrigin reports whether two URLs have the same scheme and host (with
@@ -415,7 +457,13 @@ func (a *Adapter) start(ctx context.Context, req *adapters.Request, p *params) (
 	if err != nil {
 		return "", adapters.Permanent(fmt.Errorf("%w: status URL %q: %v", ErrMalformedResponse, ref, err))
 	}
+	if pp.url == "" && strings.EqualFold(resp.url.Scheme, "https") && !strings.EqualFold(u.Scheme, "https") {
+		return "", adapters.Permanent(fmt.Errorf("%w: the response of %s names the status URL %s", ErrInsecureRedirect, display(resp.url), display(u)))
+	}
 	reporter(req).Log("http: polling " + display(u))
+	if !p.sendsCredentials(u) && a.hasCredentials(p) {
+		reporter(req).Log("http: the status URL is not on the scheme and host of with.url: it is polled without the secret headers, credential headers and signature (set with.poll.url to send them)")
+	}
 	return u.String(), nil
 }
 
@@ -557,23 +605,16 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 	if req.Attempt > 0 {
 		r.Header.Set("X-Baton-Attempt", strconv.Itoa(req.Attempt))
 	}
+	creds := p.sendsCredentials(u)
 	for name, v := range p.headers {
-		r.Header.Set(name, v)
-	}
-	if len(p.secretHeaders) > 0 && a.secrets == nil {
-		return nil, adapters.Permanent(errors.New("http: with.secret-headers is set but the host configured no secret resolver (Config.Secrets)"))
-	}
-	for _, header := range sortedStringKeys(p.secretHeaders) {
-		v, err := a.secrets(ctx, p.secretHeaders[header])
-		if err != nil {
-			return nil, fmt.Errorf("http: secret %q for header %s: %w", p.secretHeaders[header], header, err)
+		if creds || !isCredentialHeader(name) {
+			r.Header.Set(name, v)
 		}
-		r.Header.Set(header, v)
 	}
-	if len(a.key) > 0 {
-		ts := strconv.FormatInt(a.now().Unix(), 10)
-		r.Header.Set(TimestampHeader, ts)
-		r.Header.Set(SignatureHeader, Sign(a.key, ts, body))
+	if creds {
+		if err := a.addCredentials(ctx, r, p, body); err != nil {
+			return nil, err
+		}
 	}
 
 	resp, err := a.client.Do(r)
@@ -627,6 +668,27 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 	}
 	out.body = b
 	return out, nil
+}
+
+// addCredentials sets the secret headers and, with a signing key, the
+// signature headers.
+func (a *Adapter) addCredentials(ctx context.Context, r *nethttp.Request, p *params, body []byte) error {
+	if len(p.secretHeaders) > 0 && a.secrets == nil {
+		return adapters.Permanent(errors.New("http: with.secret-headers is set but the host configured no secret resolver (Config.Secrets)"))
+	}
+	for _, header := range sortedStringKeys(p.secretHeaders) {
+		v, err := a.secrets(ctx, p.secretHeaders[header])
+		if err != nil {
+			return fmt.Errorf("http: secret %q for header %s: %w", p.secretHeaders[header], header, err)
+		}
+		r.Header.Set(header, v)
+	}
+	if len(a.key) > 0 {
+		ts := strconv.FormatInt(a.now().Unix(), 10)
+		r.Header.Set(TimestampHeader, ts)
+		r.Header.Set(SignatureHeader, Sign(a.key, ts, body))
+	}
+	return nil
 }
 
 // unwrapURLError drops the *url.Error layer, whose message repeats the URL

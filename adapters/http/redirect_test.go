@@ -23,8 +23,8 @@ type seenRequest struct {
 
 // site serves example.com and its subdomains over https (a TLS server
 // whose certificate covers them) and plain http (another server): the same
-// host names under both schemes, as a real site has. Paths in redirects
-// answer with a redirect to the given URL; any other path answers 200 {}.
+// host names under both schemes, as a real site has. It records every
+// request.
 type site struct {
 	mu   sync.Mutex
 	seen []seenRequest
@@ -33,7 +33,20 @@ type site struct {
 	client *nethttp.Client
 }
 
-func newSite(t *testing.T, redirects map[string]string) *site {
+// redirectingSite answers a path in redirects with a redirect to the given
+// URL, any other path with 200 {}.
+func redirectingSite(t *testing.T, redirects map[string]string) *site {
+	return newSite(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		if to, ok := redirects[r.URL.Path]; ok {
+			nethttp.Redirect(w, r, to, nethttp.StatusFound)
+			return
+		}
+		writeJSON(w, 200, map[string]any{})
+	})
+}
+
+// newSite serves handler on both schemes.
+func newSite(t *testing.T, handler nethttp.HandlerFunc) *site {
 	s := &site{}
 	h := nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		scheme := "http"
@@ -43,11 +56,7 @@ func newSite(t *testing.T, redirects map[string]string) *site {
 		s.mu.Lock()
 		s.seen = append(s.seen, seenRequest{url: scheme + "://" + r.Host + r.URL.Path, header: r.Header.Clone()})
 		s.mu.Unlock()
-		if to, ok := redirects[r.URL.Path]; ok {
-			nethttp.Redirect(w, r, to, nethttp.StatusFound)
-			return
-		}
-		writeJSON(w, 200, map[string]any{})
+		handler(w, r)
 	})
 	tlsSrv := httptest.NewTLSServer(h)
 	t.Cleanup(tlsSrv.Close)
@@ -116,7 +125,7 @@ func TestRunRefusesARedirectFromHTTPSToHTTP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSite(t, tt.redirects)
+			s := redirectingSite(t, tt.redirects)
 			_, err := credentialAdapter(t, s).Run(context.Background(), request(credentials(tt.start)))
 			require.ErrorIs(t, err, batonhttp.ErrInsecureRedirect)
 			require.True(t, adapters.IsPermanent(err), "a downgrade is an attack, not a hiccup: %v", err)
@@ -158,7 +167,7 @@ func TestRunSendsCredentialsOnlyToTheOriginalSchemeAndHost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSite(t, tt.redirects)
+			s := redirectingSite(t, tt.redirects)
 			req := request(credentials(tt.start))
 			_, err := credentialAdapter(t, s).Run(context.Background(), req)
 			require.NoError(t, err)
@@ -173,11 +182,84 @@ func TestRunSendsCredentialsOnlyToTheOriginalSchemeAndHost(t *testing.T) {
 }
 
 func TestRunSendsNoRefererOnARedirect(t *testing.T) {
-	s := newSite(t, map[string]string{"/start": "https://sub.example.com/landing"})
+	s := redirectingSite(t, map[string]string{"/start": "https://sub.example.com/landing"})
 	_, err := newAdapter(t, &batonhttp.Config{Client: s.client}).Run(context.Background(),
 		request(map[string]any{"method": "GET", "url": "https://example.com/start?token=q-t0ken"}))
 	require.NoError(t, err)
 	seen := s.requests()
 	require.Len(t, seen, 2)
 	require.Empty(t, seen[1].header.Get("Referer"), "the query string of the first URL may hold a token")
+}
+
+// statusSite answers POST /builds with 202, naming the status URL in the
+// Location header and in links.status, and GET of any other path with
+// {"state": "succeeded"}.
+func statusSite(t *testing.T, statusURL string) *site {
+	return newSite(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		if r.Method == nethttp.MethodPost {
+			w.Header().Set("Location", statusURL)
+			writeJSON(w, 202, map[string]any{"links": map[string]any{"status": statusURL}})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"state": "succeeded"})
+	})
+}
+
+// pollCredentials is a POST with every kind of credential, polling the
+// status URL the response names (in Location, or at url-field when set).
+func pollCredentials(hook, urlField, pollURL string) map[string]any {
+	with := credentials(hook)
+	with["method"] = "POST"
+	poll := map[string]any{"field": "state", "done-values": []any{"succeeded"}, "interval": "1ms"}
+	if urlField != "" {
+		poll["url-field"] = urlField
+	}
+	if pollURL != "" {
+		poll["url"] = pollURL
+	}
+	with["poll"] = poll
+	return with
+}
+
+func TestRunRefusesAStatusURLThatDowngradesToHTTP(t *testing.T) {
+	for _, urlField := range []string{"", "links.status"} {
+		t.Run("url-field "+urlField, func(t *testing.T) {
+			s := statusSite(t, "http://example.com/builds/1")
+			_, err := credentialAdapter(t, s).Run(context.Background(), request(pollCredentials("https://example.com/builds", urlField, "")))
+			require.ErrorIs(t, err, batonhttp.ErrInsecureRedirect)
+			require.True(t, adapters.IsPermanent(err))
+			seen := s.requests()
+			require.Len(t, seen, 1, "only the webhook call")
+			require.Equal(t, "https://example.com/builds", seen[0].url)
+		})
+	}
+}
+
+func TestRunPollsWithCredentialsOnlyOnTheOriginOfTheWebhookOrPollURL(t *testing.T) {
+	tests := []struct {
+		name               string
+		hook, status, poll string
+		want               []string // credentials the status request carried
+	}{
+		{"a status URL on the webhook's origin", "https://example.com/builds", "/builds/1", "", allCredentials},
+		{"a status URL on another host", "https://example.com/builds", "https://status.example.com/builds/1", "", nil},
+		{"a status URL on another port", "https://example.com/builds", "https://example.com:8443/builds/1", "", nil},
+		{"an upgrade to https", "http://example.com/builds", "https://example.com/builds/1", "", nil},
+		{"with.poll.url on another host, named by the process", "https://example.com/builds", "", "https://status.example.com/builds/1", allCredentials},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := statusSite(t, tt.status)
+			req := request(pollCredentials(tt.hook, "", tt.poll))
+			_, err := credentialAdapter(t, s).Run(context.Background(), req)
+			require.NoError(t, err)
+			seen := s.requests()
+			require.Len(t, seen, 2, "the webhook call and one poll")
+			require.Equal(t, allCredentials, credentialsIn(seen[0].header), "the webhook call")
+			require.Equal(t, tt.want, credentialsIn(seen[1].header), "the poll of %s", seen[1].url)
+			if tt.want == nil {
+				require.Contains(t, req.Reporter.(*logRecorder).all(), "polled without the secret headers")
+			}
+		})
+	}
 }
