@@ -34,7 +34,12 @@
 // X-Baton-Attempt. With Config.SigningKey set, X-Baton-Timestamp holds the
 // Unix time and X-Baton-Signature is "sha256=" and the hex HMAC-SHA256 of
 // the timestamp, ".", and the body; receivers check it with Verify or
-// VerifyRequest. Secret values are never logged.
+// VerifyRequest.
+//
+// Secret values are never logged, and never quoted: where a response
+// echoes one (an error page, a status value), the adapter's errors and logs
+// show "[redacted]". URLs in errors and logs never show their query string
+// or user info, which may hold tokens.
 //
 // Credentials travel only to the scheme and host (with port) they were
 // meant for: a redirect to another host, port or scheme (an upgrade from

@@ -89,7 +89,9 @@ type StatusError struct {
 	Method string
 	URL    string // without its query string
 	Code   int
-	// Body is the start of the response body (up to 512 bytes).
+	// Body is the start of the response body (512 bytes, more when a
+	// secret value straddles the cut), every secret value the request
+	// carried replaced by "[redacted]".
 	Body string
 }
 
@@ -292,8 +294,29 @@ func sameOrigin(u, v *url.URL) bool {
 // hold tokens.
 func display(u *url.URL) string {
 	c := *u
-	c.RawQuery, c.ForceQuery, c.Fragment, c.User = "", false, "", nil
+	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment, c.User = "", false, "", "", nil
+	if c.Opaque != "" {
+		return displayRaw(c.String()) // "scheme:user:password@host/..."
+	}
 	return c.String()
+}
+
+// displayRaw shows a URL that may not parse as display does: without what
+// follows a "?" or "#", and without anything up to a "@" (user info).
+func displayRaw(s string) string {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		prefix := ""
+		if i := strings.Index(s, "://"); i >= 0 && i < at {
+			prefix = s[:i+3]
+		} else if i := strings.IndexByte(s, ':'); i > 0 && i < at && !strings.ContainsAny(s[:i], "/@") {
+			prefix = s[:i+1] // an opaque URL's scheme
+		}
+		s = prefix + s[at+1:]
+	}
+	return s
 }
 
 // Kind returns the configured kind.
@@ -455,7 +478,7 @@ func (a *Adapter) start(ctx context.Context, req *adapters.Request, p *params) (
 	}
 	u, err := resp.url.Parse(ref)
 	if err != nil {
-		return "", adapters.Permanent(fmt.Errorf("%w: status URL %q: %v", ErrMalformedResponse, ref, err))
+		return "", adapters.Permanent(fmt.Errorf("%w: status URL %q: %v", ErrMalformedResponse, displayRaw(ref), unwrapURLError(err)))
 	}
 	if pp.url == "" && strings.EqualFold(resp.url.Scheme, "https") && !strings.EqualFold(u.Scheme, "https") {
 		return "", adapters.Permanent(fmt.Errorf("%w: the response of %s names the status URL %s", ErrInsecureRedirect, display(resp.url), display(u)))
@@ -498,7 +521,7 @@ func (a *Adapter) poll(ctx context.Context, req *adapters.Request, p *params, ha
 	if !ok {
 		return adapters.PollStatus{}, adapters.Permanent(fmt.Errorf("%w: %s: with.poll.field %q is not a string, number or boolean", ErrMalformedResponse, display(resp.url), pp.fieldSrc))
 	}
-	reporter(req).Log(fmt.Sprintf("http: poll %s: %s=%s", display(resp.url), pp.fieldSrc, status))
+	reporter(req).Log(fmt.Sprintf("http: poll %s: %s=%s", display(resp.url), pp.fieldSrc, resp.secrets.hide(status)))
 	switch {
 	case slices.Contains(pp.doneValues, status):
 		out, err := outputs(doc, p)
@@ -507,7 +530,7 @@ func (a *Adapter) poll(ctx context.Context, req *adapters.Request, p *params, ha
 		}
 		return adapters.PollStatus{Done: true, Result: &adapters.Result{Outputs: out}}, nil
 	case slices.Contains(pp.failedValues, status):
-		return adapters.PollStatus{}, adapters.Permanent(fmt.Errorf("%w: %s: %s is %q", ErrPollFailed, display(resp.url), pp.fieldSrc, status))
+		return adapters.PollStatus{}, adapters.Permanent(fmt.Errorf("%w: %s: %s is %q", ErrPollFailed, display(resp.url), pp.fieldSrc, resp.secrets.hide(status)))
 	}
 	wait := a.pollInterval(p)
 	if d, ok := a.retryAfter(resp.header); ok {
@@ -545,6 +568,9 @@ type response struct {
 	url    *url.URL // of the last request, after redirects
 	body   []byte   // nil unless read
 	method string
+	// secrets are the secret values the request carried, hidden in
+	// whatever the adapter quotes from the response.
+	secrets redactor
 }
 
 func (r *response) json() (any, error) {
@@ -556,11 +582,7 @@ func (r *response) json() (any, error) {
 		err = errors.New("data after the JSON value")
 	}
 	if err != nil {
-		snippet := r.body
-		if len(snippet) > 64 {
-			snippet = snippet[:64]
-		}
-		return nil, adapters.Permanent(fmt.Errorf("%w: %s %s: the response is not JSON (%v): %q", ErrMalformedResponse, r.method, display(r.url), err, snippet))
+		return nil, adapters.Permanent(fmt.Errorf("%w: %s %s: the response is not JSON (%v): %q", ErrMalformedResponse, r.method, display(r.url), err, r.secrets.quote(r.body, 64)))
 	}
 	return adapters.NormalizeNumbers(doc), nil
 }
@@ -570,7 +592,7 @@ func (r *response) json() (any, error) {
 func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, method, rawURL string, body []byte, success []int, needBody bool) (*response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, adapters.Permanent(fmt.Errorf("http: URL %q: %w", rawURL, err))
+		return nil, adapters.Permanent(fmt.Errorf("http: URL %q: %w", displayRaw(rawURL), unwrapURLError(err)))
 	}
 	if err := a.allow(u); err != nil {
 		return nil, adapters.Permanent(fmt.Errorf("%w: %s: %v", ErrURLNotAllowed, display(u), err))
@@ -611,8 +633,9 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 			r.Header.Set(name, v)
 		}
 	}
+	var secrets redactor
 	if creds {
-		if err := a.addCredentials(ctx, r, p, body); err != nil {
+		if secrets, err = a.addCredentials(ctx, r, p, body); err != nil {
 			return nil, err
 		}
 	}
@@ -628,7 +651,7 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 		return nil, fmt.Errorf("http: %s %s: %w", method, display(u), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
-	out := &response{code: resp.StatusCode, header: resp.Header, url: resp.Request.URL, method: method}
+	out := &response{code: resp.StatusCode, header: resp.Header, url: resp.Request.URL, method: method, secrets: secrets}
 	reporter(req).Log(fmt.Sprintf("http: %s %s: %s", method, display(out.url), resp.Status))
 
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
@@ -639,8 +662,8 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 		}
 	}
 	if !ok {
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		se := &StatusError{Method: method, URL: display(out.url), Code: resp.StatusCode, Body: strings.TrimSpace(string(snippet))}
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, int64(512+secrets.maxLen())))
+		se := &StatusError{Method: method, URL: display(out.url), Code: resp.StatusCode, Body: strings.TrimSpace(secrets.quote(snippet, 512))}
 		c := resp.StatusCode
 		if c == nethttp.StatusRequestTimeout || c == nethttp.StatusTooManyRequests || c >= 500 {
 			if d, ok := a.retryAfter(resp.Header); ok {
@@ -671,24 +694,84 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 }
 
 // addCredentials sets the secret headers and, with a signing key, the
-// signature headers.
-func (a *Adapter) addCredentials(ctx context.Context, r *nethttp.Request, p *params, body []byte) error {
+// signature headers. It returns a redactor of the secret values.
+func (a *Adapter) addCredentials(ctx context.Context, r *nethttp.Request, p *params, body []byte) (redactor, error) {
 	if len(p.secretHeaders) > 0 && a.secrets == nil {
-		return adapters.Permanent(errors.New("http: with.secret-headers is set but the host configured no secret resolver (Config.Secrets)"))
+		return nil, adapters.Permanent(errors.New("http: with.secret-headers is set but the host configured no secret resolver (Config.Secrets)"))
 	}
+	values := make([]string, 0, len(p.secretHeaders))
 	for _, header := range sortedStringKeys(p.secretHeaders) {
 		v, err := a.secrets(ctx, p.secretHeaders[header])
 		if err != nil {
-			return fmt.Errorf("http: secret %q for header %s: %w", p.secretHeaders[header], header, err)
+			return nil, fmt.Errorf("http: secret %q for header %s: %w", p.secretHeaders[header], header, err)
 		}
 		r.Header.Set(header, v)
+		values = append(values, v)
 	}
 	if len(a.key) > 0 {
 		ts := strconv.FormatInt(a.now().Unix(), 10)
 		r.Header.Set(TimestampHeader, ts)
 		r.Header.Set(SignatureHeader, Sign(a.key, ts, body))
 	}
-	return nil
+	return newRedactor(values), nil
+}
+
+// redactor hides secret values in what the adapter quotes from a response
+// (a server may echo the request's headers in an error page): the longest
+// first, so a value that contains another is hidden whole.
+type redactor []string
+
+// redacted replaces a secret value in quoted text.
+const redacted = "[redacted]"
+
+// newRedactor hides each value and, for a value such as "Bearer TOKEN",
+// its credential after the scheme too.
+func newRedactor(values []string) redactor {
+	var r redactor
+	for _, v := range values {
+		r = append(r, v)
+		if _, cred, ok := strings.Cut(v, " "); ok {
+			r = append(r, strings.TrimSpace(cred))
+		}
+	}
+	r = slices.DeleteFunc(r, func(v string) bool { return v == "" })
+	slices.SortFunc(r, func(x, y string) int { return len(y) - len(x) })
+	return r
+}
+
+// maxLen is the length of the longest secret value.
+func (r redactor) maxLen() int {
+	if len(r) == 0 {
+		return 0
+	}
+	return len(r[0])
+}
+
+// hide replaces every secret value in s.
+func (r redactor) hide(s string) string {
+	for _, v := range r {
+		s = strings.ReplaceAll(s, v, redacted)
+	}
+	return s
+}
+
+// quote returns the first n bytes of b, extended to the end of any secret
+// value that starts in them, with the secret values hidden: a cut never
+// leaves the start of a secret visible. b should hold n+r.maxLen() bytes
+// when the body is that long.
+func (r redactor) quote(b []byte, n int) string {
+	end := min(n, len(b))
+	for _, v := range r {
+		for i := 0; i < n; {
+			j := bytes.Index(b[i:], []byte(v))
+			if j < 0 || i+j >= n {
+				break
+			}
+			end = max(end, min(i+j+len(v), len(b)))
+			i += j + 1
+		}
+	}
+	return r.hide(string(b[:end]))
 }
 
 // unwrapURLError drops the *url.Error layer, whose message repeats the URL
