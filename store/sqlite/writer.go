@@ -348,10 +348,18 @@ fill:
 		batch = s.lingerFor(batch, want)
 	}
 	t0 := time.Now()
-	s.runBatch(batch, s.results[:len(batch)])
+	results := s.results[:len(batch)]
+	s.runBatch(batch, results)
 	s.lastBatch = time.Since(t0)
+	// The counters are updated before any waiter hears its result: a
+	// caller that reads them once its write returned sees its batch.
 	s.batches.Add(1)
 	s.batched.Add(int64(len(batch)))
+	for i, r := range batch {
+		if r != nil {
+			r.done <- results[i]
+		}
+	}
 	// The writers of this batch will likely write again, and so will those
 	// that queued while it ran: the next batch expects them all.
 	s.expect = len(batch) + len(s.reqs)
@@ -414,8 +422,10 @@ func (s *Store) writeLoop() {
 	}
 }
 
-// runBatch commits a batch. Each claimed request gets its own result: its
-// fn's error, or the error that failed the whole transaction.
+// runBatch commits a batch and settles each claimed request's result: its
+// fn's error, or the error that failed the whole transaction. It sets the
+// entries of batch whose callers gave up to nil; the caller replies to the
+// others once its bookkeeping is done.
 //
 // A request that fails before writing (a stale expected sequence number,
 // say: the common failure) needs no undo and fails alone. One that fails
@@ -441,13 +451,6 @@ func (s *Store) runBatch(batch []*request, results []error) {
 	for i, r := range batch {
 		out[i] = r == nil || results[i] != nil
 	}
-	defer func() {
-		for i, r := range batch {
-			if r != nil {
-				r.done <- results[i]
-			}
-		}
-	}()
 	stale := false // the batch has run again for errStaleHeads: once is enough
 	for {
 		live := 0
