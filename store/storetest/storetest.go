@@ -28,6 +28,12 @@ type Options struct {
 	// AppendEvents/RandomLegalHistoriesFoldToTheStoredRelease stores and
 	// reloads. Defaults to 20.
 	RandomHistories int
+	// Tamperer, when set, edits the store's data behind its back for the
+	// Tamper subtests: an edited snapshot or summary, a removed or edited
+	// event and a log cut short must each be an error matching
+	// store.ErrCorrupt that names the release. Defaults to nil: the Tamper
+	// subtests are not run.
+	Tamperer Tamperer
 }
 
 func (o *Options) withDefaults() Options {
@@ -77,6 +83,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 	s.releaseTests(t)
 	s.groupTests(t)
 	s.contextTests(t)
+	if s.opts.Tamperer != nil {
+		s.tamperTests(t)
+	} else {
+		t.Logf("storetest: no Options.Tamperer: tamper tests not run")
+	}
 	probe := newStore(t)
 	if _, ok := probe.(store.Leaser); ok {
 		s.leaseTests(t)
