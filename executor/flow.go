@@ -332,7 +332,7 @@ func (r *run) approvalOutcome(i int32) approvalOutcome {
 		}
 		o.have++
 	}
-	o.eligible, o.err = r.e.eligible(pol, r.rel.CreatedBy)
+	o.eligible, o.err = r.e.eligible(pol, r.rel.Initiator)
 	switch pol.Rule {
 	case process.Majority:
 		o.need = len(o.eligible)/2 + 1
