@@ -633,11 +633,11 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 				return forbiddenf(action, "%s already decided on %s; one person counts once", p.Actor, k)
 			}
 		}
-		eligible, rerr := e.eligible(pol, r.rel.Initiator)
+		eligible, unresolved := e.eligible(pol, r.rel.Initiator)
 		if !slices.Contains(eligible, p.Actor) {
 			msg := fmt.Sprintf("%s is not an approver of %s (approvers: %s)", p.Actor, k, strings.Join(pol.Approvers, ", "))
-			if rerr != nil {
-				msg += "; " + rerr.Error()
+			if len(unresolved) > 0 {
+				msg += "; " + joinGroupErrors(unresolved)
 			}
 			return forbiddenf(action, "%s", msg)
 		}
