@@ -66,7 +66,8 @@ func TestChargingKeepsWhatTheBuiltinsReturn(t *testing.T) {
 		"upper('abc')", "lower('ÀB')", "split('a,b,c', ',')", "split('a,b,c', ',', 2)",
 		"split('héllo', '')", "join(['a', 'b'], '-')", "join(['a', 'b'])", "inputs.services | join(',')",
 		"concat([1], [2, 3])", "flatten([[1], [2, [3]]])", "keys({'a': 1})", "values({'a': 1})",
-		"reverse([1, 2])", "uniq([1, 1, 2, 1.0])", "fromJSON('{\"a\":[1]}')",
+		"reverse([1, 2])", "uniq([1, 1, 2, 1.0])", "uniq(['a', 'b', 'a'])", "uniq([true, false, true])",
+		"uniq([2, 1, 2, 3, 1])", "uniq([])", "uniq([nil, nil])", "uniq(inputs.services)", "fromJSON('{\"a\":[1]}')",
 		"'a' + 'b'", "1 + 2", "1.5 + 2", "inputs.version + '-rc'", "1..3", "5..1",
 		"map(inputs.list, # + 1)", "'x' + string(len(inputs.list))", "2 in 1..3",
 		"sum(1..10)", "len(toJSON(inputs.list))",
@@ -190,4 +191,25 @@ func TestResultSizeEstimatesTheInterpolatedLength(t *testing.T) {
 			require.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestUniqIsLinearOrCharged(t *testing.T) {
+	// Only ints: a set, linear, whatever the length.
+	tpl, err := CompileTemplate("${{ len(uniq(concat(1..20000, 1..20000))) }}", testEnv)
+	require.NoError(t, err)
+	got, err := tpl.Eval(testScope())
+	require.NoError(t, err)
+	require.Equal(t, 20000, got)
+	// Mixed types: expr-lang's quadratic comparisons, charged to the
+	// iterations before they run.
+	tpl, err = CompileTemplate("${{ len(uniq(concat(1..5000, ['a']))) }}", testEnv)
+	require.NoError(t, err)
+	_, err = tpl.Eval(testScope())
+	require.ErrorIs(t, err, ErrLimit)
+	require.ErrorContains(t, err, "uniq() of 5001 values of mixed types")
+	tpl, err = CompileTemplate("${{ len(uniq(concat(1..1000, ['a']))) }}", testEnv)
+	require.NoError(t, err)
+	got, err = tpl.Eval(testScope())
+	require.NoError(t, err)
+	require.Equal(t, 1001, got)
 }
