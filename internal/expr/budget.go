@@ -542,3 +542,23 @@ func charging(at ast.Node, name string, args ...ast.Node) *ast.CallNode {
 	call.SetLocation(loc)
 	return call
 }
+
+// constantRange returns m..n for a charging range call whose bounds are
+// integer literals, and nil for anything else.
+func constantRange(node ast.Node) ast.Node {
+	call, ok := node.(*ast.CallNode)
+	if !ok || len(call.Arguments) != 3 {
+		return nil
+	}
+	if id, ok := call.Callee.(*ast.IdentifierNode); !ok || id.Value != rangeName {
+		return nil
+	}
+	from, ok1 := call.Arguments[1].(*ast.IntegerNode)
+	to, ok2 := call.Arguments[2].(*ast.IntegerNode)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	r := &ast.BinaryNode{Operator: "..", Left: from, Right: to}
+	r.SetLocation(call.Location())
+	return r
+}

@@ -213,3 +213,18 @@ func TestUniqIsLinearOrCharged(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1001, got)
 }
+
+func TestASumOfAConstantRangeIsFoldedNotBuilt(t *testing.T) {
+	// expr-lang computes sum(m..n) of constants at compile time; charging
+	// the range must not turn that into a limit error.
+	tpl, err := CompileTemplate("${{ sum(1..100000000) }}", testEnv)
+	require.NoError(t, err)
+	got, err := tpl.Eval(testScope())
+	require.NoError(t, err)
+	require.Equal(t, 5000000050000000, got)
+	// A range that is not folded is charged.
+	tpl, err = CompileTemplate("${{ sum(1..inputs.a * 1000000) }}", testEnv)
+	require.NoError(t, err)
+	_, err = tpl.Eval(testScope())
+	require.ErrorIs(t, err, ErrLimit)
+}
