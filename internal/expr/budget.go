@@ -20,9 +20,10 @@ import (
 // routes every operation that builds a value through a charging function
 // that carries the evaluation's runtime:
 //
-//   - a + b: each operand is passed through __baton_size, which charges the
-//     length of a string operand (the concatenation allocates exactly their
-//     sum) and returns it unchanged, so expr-lang type-checks the + as before;
+//   - a + b: each operand that is not a number, bool or nil literal is
+//     passed through __baton_size, which charges the length of a string
+//     operand (the concatenation allocates exactly their sum) and returns it
+//     unchanged, so expr-lang type-checks the + as before;
 //   - a..b becomes __baton_range(__baton_rt, a, b);
 //   - a builtin that builds a value (toJSON, string, upper, split, join,
 //     keys, concat, flatten, ...) becomes __baton_fn_NAME(__baton_rt, ...),
@@ -521,14 +522,35 @@ var (
 				return nil, errors.New("internal: bad range call")
 			}
 			for _, t := range args[1:] {
+				if t == nil { // the nil literal
+					return nil, fmt.Errorf("invalid operation: .. (mismatched types %s and %s)", typeString(args[1]), typeString(args[2]))
+				}
 				if k := t.Kind(); k != reflect.Interface && (k < reflect.Int || k > reflect.Uint64) {
-					return nil, fmt.Errorf("invalid operation: .. (mismatched types %s and %s)", args[1], args[2])
+					return nil, fmt.Errorf("invalid operation: .. (mismatched types %s and %s)", typeString(args[1]), typeString(args[2]))
 				}
 			}
 			return reflect.TypeOf([]int(nil)), nil
 		},
 	}
 )
+
+func typeString(t reflect.Type) string {
+	if t == nil {
+		return "nil"
+	}
+	return t.String()
+}
+
+// chargingOperand wraps an operand of + in __baton_size, unless it is a
+// literal that cannot be a string (nothing to charge, and expr-lang keeps
+// checking nil + 1 at compile time).
+func chargingOperand(n ast.Node) ast.Node {
+	switch n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode:
+		return n
+	}
+	return charging(n, sizeName, n)
+}
 
 // charging returns a call of the charging function name on the runtime and
 // args, placed where at is.

@@ -88,6 +88,8 @@ func TestChargingKeepsCompileTimeTypeChecks(t *testing.T) {
 	tests := []struct{ src, msg string }{
 		{"${{ 1 + 'a' }}", "mismatched types int and string"},
 		{"${{ 'a'..2 }}", "invalid operation: .."},
+		{"${{ nil..2 }}", "invalid operation: .. (mismatched types nil and int)"},
+		{"${{ nil + 1 }}", "invalid operation: +"},
 		{"${{ join(1) }}", "join"},
 		{"${{ toJSON() }}", "not enough arguments to call toJSON"},
 		{"${{ upper(1) }}", "upper"},

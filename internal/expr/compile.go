@@ -450,8 +450,8 @@ func (g *guard) Visit(node *ast.Node) {
 	case *ast.BinaryNode:
 		switch n.Operator {
 		case "+":
-			n.Left = charging(n.Left, sizeName, n.Left)
-			n.Right = charging(n.Right, sizeName, n.Right)
+			n.Left = chargingOperand(n.Left)
+			n.Right = chargingOperand(n.Right)
 		case "..":
 			*node = charging(n, rangeName, n.Left, n.Right)
 		}
