@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -42,8 +43,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Leaser = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Leaser      = (*Store)(nil)
+	_ store.AnchorStore = (*Store)(nil)
 )
 
 type storedProcess struct {
@@ -77,6 +79,7 @@ type storedRelease struct {
 	snapshotHash  release.Hash // the hash of the event at snapshotSeq
 	// snapshotDigest is the SHA-256 of snapshot.
 	snapshotDigest release.Hash
+	anchors        []release.Anchor // in Seq order
 }
 
 // setSummary records r's summary, its digest and r's head.
@@ -424,6 +427,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := release.VerifyChain(p.Events); err != nil {
 		return fmt.Errorf("memstore: create release %s: %w: %w", id, store.ErrInvalid, err)
 	}
+	if err := store.CheckAnchor(p.Anchor, release.Head{Release: id, Seq: p.Release.Seq, Hash: p.Release.Hash}); err != nil {
+		return fmt.Errorf("memstore: create release %s: %w: %w", id, store.ErrInvalid, err)
+	}
 	// Room for about two events per activity, so that appends seldom copy
 	// the log.
 	events := make([]release.Event, 0, len(p.Events)+2*len(p.Release.Activities)+8)
@@ -433,6 +439,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	rec := &storedRelease{events: events}
 	if err := rec.setSummary(p.Release); err != nil {
 		return err
+	}
+	if p.Anchor != nil {
+		rec.anchors = []release.Anchor{p.Anchor.Clone()}
 	}
 	rec.key = releaseCursor{rec.summary.CreatedAt, id}
 	if s.snapshotDue(p.Release, 0) {
@@ -503,6 +512,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if err := release.VerifyChainFrom(head, p.Events); err != nil {
 		return fmt.Errorf("memstore: append to release %s: %w: %w", id, store.ErrInvalid, err)
 	}
+	if err := store.CheckAnchor(p.Anchor, release.Head{Release: id, Seq: p.Release.Seq, Hash: p.Release.Hash}); err != nil {
+		return fmt.Errorf("memstore: append to release %s: %w: %w", id, store.ErrInvalid, err)
+	}
 	if err := rec.checkLog(id); err != nil {
 		return err // never append after a log cut short
 	}
@@ -524,7 +536,32 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if snap != nil {
 		rec.setSnapshot(p.Release, snap)
 	}
+	if p.Anchor != nil {
+		rec.anchors = append(rec.anchors, p.Anchor.Clone())
+	}
 	return nil
+}
+
+// ListAnchors implements store.AnchorStore.
+func (s *Store) ListAnchors(ctx context.Context, p *store.ListAnchorsParams) ([]release.Anchor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errf(store.ErrInvalid, "list anchors: params are required")
+	}
+	rec := s.release(p.Release)
+	if rec == nil {
+		return nil, errf(store.ErrNotFound, "release %s", p.Release)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(rec.anchors, p.AfterSeq+1, func(a release.Anchor, seq int64) int { return cmp.Compare(a.Seq, seq) })
+	out := []release.Anchor{}
+	for _, a := range rec.anchors[i:min(len(rec.anchors), i+store.ClampLimit(p.Limit))] {
+		out = append(out, a.Clone())
+	}
+	return out, nil
 }
 
 // GetRelease implements store.ReleaseStore.

@@ -117,13 +117,17 @@ const (
 	// qSummary reads a release's summary: the document, its digest and
 	// the hash of the event it was built from (as b), and the head row
 	// with the counters.
-	qSummaryCols = `r.rid, r.summary, r.sum_seq, r.sum_digest, r.status, r.sched_s, r.sched_ns, b.hash, ` + qHeadCols
-	qSummaryFrom = ` FROM releases r` + headJoin + ` LEFT JOIN events b ON b.key = (r.rid << 32) + r.sum_seq`
-	qSummary     = `SELECT ` + qSummaryCols + qSummaryFrom + ` WHERE r.id = ?`
-	qReleaseRow  = `SELECT r.rid, r.snapshot_seq, ` + qHeadCols + ` FROM releases r` + headJoin + ` WHERE r.id = ?`
-	eventCols    = `key, kind, time, actor, reason, payload, prev_hash, hash`
-	qEventsFrom  = `SELECT ` + eventCols + ` FROM events WHERE key >= ? AND key <= ? ORDER BY key`
-	qEventsPage  = `SELECT e.key, e.kind, e.time, e.actor, e.reason, e.payload, e.prev_hash, e.hash
+	qSummaryCols  = `r.rid, r.summary, r.sum_seq, r.sum_digest, r.status, r.sched_s, r.sched_ns, b.hash, ` + qHeadCols
+	qSummaryFrom  = ` FROM releases r` + headJoin + ` LEFT JOIN events b ON b.key = (r.rid << 32) + r.sum_seq`
+	qSummary      = `SELECT ` + qSummaryCols + qSummaryFrom + ` WHERE r.id = ?`
+	qReleaseRow   = `SELECT r.rid, r.snapshot_seq, ` + qHeadCols + ` FROM releases r` + headJoin + ` WHERE r.id = ?`
+	eventCols     = `key, kind, time, actor, reason, payload, prev_hash, hash`
+	qEventsFrom   = `SELECT ` + eventCols + ` FROM events WHERE key >= ? AND key <= ? ORDER BY key`
+	qInsertAnchor = `INSERT INTO anchors (key, hash, alg, key_id, sig) VALUES (?, ?, ?, ?, ?)`
+	qAnchorsPage  = `SELECT a.key, a.hash, a.alg, a.key_id, a.sig
+		FROM releases r JOIN anchors a ON a.key > (r.rid << 32) + ? AND a.key <= (r.rid << 32) + 4294967294
+		WHERE r.id = ? ORDER BY a.key LIMIT ?`
+	qEventsPage = `SELECT e.key, e.kind, e.time, e.actor, e.reason, e.payload, e.prev_hash, e.hash
 		FROM releases r JOIN events e ON e.key > (r.rid << 32) + ? AND e.key <= (r.rid << 32) + 4294967294
 		WHERE r.id = ? ORDER BY e.key LIMIT ?`
 )
@@ -225,6 +229,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := release.VerifyChain(p.Events); err != nil {
 		return fmt.Errorf("sqlite: create release %s: %w: %w", r.ID, store.ErrInvalid, err)
 	}
+	anchor := p.Anchor
+	if err := store.CheckAnchor(anchor, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}); err != nil {
+		return fmt.Errorf("sqlite: create release %s: %w: %w", r.ID, store.ErrInvalid, err)
+	}
 	if r.Seq > maxSeq {
 		return errf(store.ErrInvalid, "create release %s: seq %d: above the store's limit %d", r.ID, r.Seq, maxSeq)
 	}
@@ -276,6 +284,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 			return wrapDB("create release "+string(row.id)+": storing the head", err)
 		}
 		w.queueEvents(rid, events)
+		if err := w.putAnchor(rid, anchor); err != nil {
+			return err
+		}
 		if snap != nil {
 			if err := w.putSnapshot(row, snap); err != nil {
 				return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", row.id, snapSeq), err)
@@ -309,8 +320,12 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	// Verified against the head the events claim; the writer checks that
 	// claim against the stored head.
 	chainErr := release.VerifyChainFrom(release.Head{Release: r.ID, Seq: first.Seq - 1, Hash: first.PrevHash}, events)
+	if err := store.CheckAnchor(p.Anchor, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}); err != nil {
+		return fmt.Errorf("sqlite: append to release %s: %w: %w", r.ID, store.ErrInvalid, err)
+	}
 	row := newSummaryRow(r)
 	expected := p.ExpectedSeq
+	anchor := p.Anchor
 	linked := chainErr == nil && first.Seq == expected+1
 	return s.write(ctx, func(w *wtx) error {
 		h := w.heads[row.id]
@@ -332,14 +347,14 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		if row.seq > maxSeq {
 			return errf(store.ErrInvalid, "append to release %s: seq %d: above the store's limit %d", row.id, row.seq, maxSeq)
 		}
-		return s.appendAt(w, r, row, h, events)
+		return s.appendAt(w, r, row, h, events, anchor)
 	})
 }
 
 // appendAt appends events after h, the release's stored head and row:
 // it queues the events, then stores the snapshot when due and rewrites the
 // summary's document when it changed.
-func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headState, events []release.Event) error {
+func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headState, events []release.Event, anchor *release.Anchor) error {
 	// The head row first: when it no longer holds h (another process
 	// appended), nothing is written or queued.
 	check := headCheck(h.rid, row.seq, row.hash, row.done, row.waiting)
@@ -351,6 +366,9 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 		return errStaleHeads
 	}
 	w.queueEvents(h.rid, events)
+	if err := w.putAnchor(h.rid, anchor); err != nil {
+		return err
+	}
 	snapSeq := h.snapSeq
 	snapped := false
 	if s.opts.SnapshotDue(r, snapSeq) {
@@ -385,6 +403,18 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 	// h is the writer's entry for the release (heads): moved in place.
 	*h = headState{rid: h.rid, seq: row.seq, hash: row.hash, snapSeq: snapSeq, cold: &row.cold,
 		status: row.status, schedS: row.schedS, schedNs: row.schedNs}
+	return nil
+}
+
+// putAnchor stores a, when set, the anchor of the head of the release with
+// rowid rid.
+func (w *wtx) putAnchor(rid int64, a *release.Anchor) error {
+	if a == nil {
+		return nil
+	}
+	if err := w.exec(qInsertAnchor, eventKey(rid, a.Seq), a.Hash[:], a.Alg, a.KeyID, a.Sig); err != nil {
+		return wrapDB(fmt.Sprintf("release %s: storing the anchor at seq %d", a.Release, a.Seq), err)
+	}
 	return nil
 }
 
@@ -805,4 +835,50 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) ([]re
 		}
 	}
 	return events, nil
+}
+
+// ListAnchors implements store.AnchorStore.
+func (s *Store) ListAnchors(ctx context.Context, p *store.ListAnchorsParams) ([]release.Anchor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if p == nil {
+		return nil, errf(store.ErrInvalid, "list anchors: params: missing")
+	}
+	id := p.Release
+	rows, err := s.rdb.QueryContext(ctx, qAnchorsPage, min(max(p.AfterSeq, 0), maxSeq), string(id), store.ClampLimit(p.Limit))
+	if err != nil {
+		return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+	}
+	defer rows.Close()
+	anchors := []release.Anchor{}
+	for rows.Next() {
+		a := release.Anchor{Release: id}
+		var hash []byte
+		if err := rows.Scan(&a.Seq, &hash, &a.Alg, &a.KeyID, &a.Sig); err != nil {
+			return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+		}
+		a.Seq &= seqMask
+		if len(hash) != len(a.Hash) {
+			return nil, &DecodeError{What: "anchor", ID: string(id), Seq: a.Seq, Err: fmt.Errorf("hash: %d bytes", len(hash))}
+		}
+		copy(a.Hash[:], hash)
+		anchors = append(anchors, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+	}
+	if len(anchors) == 0 {
+		var one int
+		err := s.rdb.QueryRowContext(ctx, qReleaseExists, string(id)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errf(store.ErrNotFound, "release %s", id)
+		} else if err != nil {
+			return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+		}
+	}
+	return anchors, nil
 }

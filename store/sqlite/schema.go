@@ -18,7 +18,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -184,6 +184,17 @@ UPDATE releases SET snapshot_seq = 0;
 INSERT INTO events (key, kind, time, actor, reason, payload, prev_hash, hash, done, waiting, head_seq)
 	SELECT (r.rid << 32) + 4294967295, '', '', '', '', NULL, x'', e.hash, coalesce(e.done, 0), coalesce(e.waiting, 0), e.key & 4294967295
 	FROM releases r JOIN events e ON e.key = (SELECT key FROM events WHERE key BETWEEN r.rid << 32 AND (r.rid << 32) + 4294967294 ORDER BY key DESC LIMIT 1);
+`,
+	// 4: the anchors hosts seal release heads with (store.AnchorStore),
+	// keyed like the event they seal.
+	`
+CREATE TABLE anchors (
+	key    INTEGER PRIMARY KEY, -- rid << 32 | seq
+	hash   BLOB    NOT NULL,
+	alg    TEXT    NOT NULL,
+	key_id TEXT    NOT NULL,
+	sig    BLOB    NOT NULL
+);
 `,
 }
 

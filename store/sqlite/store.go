@@ -139,8 +139,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Leaser = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Leaser      = (*Store)(nil)
+	_ store.AnchorStore = (*Store)(nil)
 )
 
 // Open opens the Baton database at path, creating the file when it does
