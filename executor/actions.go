@@ -75,12 +75,14 @@ func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary
 		}
 		id = parsed
 	}
-	return e.create(ctx, id, p, false)
+	return e.create(ctx, id, p, "")
 }
 
-// create is Create with the release's id given. A child release (child
-// set) is stored but not started: startChild starts it.
-func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, child bool) (release.Summary, error) {
+// create is Create with the release's id given. A child release (one
+// with the initiator of its top-level release given) is stored but not
+// started: startChild starts it.
+func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, initiator string) (release.Summary, error) {
+	child := initiator != ""
 	pl, err := e.storedPlan(ctx, p.Process, p.ProcessVersion)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -139,7 +141,7 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 		Name: name, Version: p.Version, Process: proc, Inputs: inputs,
 		Group: p.Group, Occurrence: p.Occurrence,
 		ScheduledFor: start, ExpectedStart: start, ExpectedEnd: start.Add(total),
-		Labels: p.Labels,
+		Labels: p.Labels, Initiator: initiator,
 	})
 	if err != nil {
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
@@ -623,19 +625,19 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 		if a.Status != release.ActivityWaiting {
 			return activityState(action, k, a.Status, release.ActivityWaiting)
 		}
-		if pol.ForbidInitiator && p.Actor == r.rel.CreatedBy {
-			return forbiddenf(action, "%s started release %s and the policy of %s forbids the initiator to decide", p.Actor, id, k)
+		if pol.ForbidInitiator && p.Actor == r.rel.Initiator {
+			return forbiddenf(action, "%s initiated release %s (or the release it is a subprocess of) and the policy of %s forbids the initiator to decide", p.Actor, id, k)
 		}
 		for _, d := range a.Decisions() {
 			if d.Actor == p.Actor {
 				return forbiddenf(action, "%s already decided on %s; one person counts once", p.Actor, k)
 			}
 		}
-		eligible, rerr := e.eligible(pol, r.rel.CreatedBy)
+		eligible, unresolved := e.eligible(pol, r.rel.Initiator)
 		if !slices.Contains(eligible, p.Actor) {
 			msg := fmt.Sprintf("%s is not an approver of %s (approvers: %s)", p.Actor, k, strings.Join(pol.Approvers, ", "))
-			if rerr != nil {
-				msg += "; " + rerr.Error()
+			if len(unresolved) > 0 {
+				msg += "; " + joinGroupErrors(unresolved)
 			}
 			return forbiddenf(action, "%s", msg)
 		}

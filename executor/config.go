@@ -98,9 +98,15 @@ type Config struct {
 	// and that error). Defaults to allowing everything.
 	Authorize func(ctx context.Context, a *Action) error
 	// ResolveGroup returns the members of an approver group named
-	// "group:NAME" in a process (it receives NAME). Defaults to nil: a
-	// process whose approvers name a group cannot be approved by anyone
-	// through that group, and Approve explains why.
+	// "group:NAME" in a process (it receives NAME). It is called while the
+	// release is locked, when someone decides on an approval and when the
+	// executor counts the decisions. A group it cannot resolve (an error,
+	// or no members) makes the approver set unknown: the approval keeps
+	// waiting whatever its rule and the decisions given, Why names the group
+	// and the error, and the lookup is tried again (with a backoff from 10s
+	// to 10m while decisions wait on it, and whenever someone decides).
+	// Defaults to nil: every group is unresolvable, so an approval that
+	// names a group cannot pass.
 	ResolveGroup func(ctx context.Context, group string) ([]string, error)
 	// LeaseDuration is how long this instance holds a release it drives when
 	// the store implements store.Leaser; the lease is renewed every third of

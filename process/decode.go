@@ -93,6 +93,9 @@ func (p Parser) decode(data []byte) (*Process, *decoder, error) {
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
 	}
+	// A UTF-8 byte-order mark is not part of the document: editors on
+	// Windows write one before JSON and YAML alike.
+	data = bytes.TrimPrefix(data, utf8BOM)
 	root, err := parseYAML(data)
 	if err != nil {
 		return nil, nil, &ValidationError{Problems: []Problem{yamlProblem(err)}}
@@ -109,6 +112,9 @@ func (p Parser) decode(data []byte) (*Process, *decoder, error) {
 	}
 	return proc, d, nil
 }
+
+// utf8BOM is the UTF-8 encoding of U+FEFF, the byte-order mark.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // aliasAllowance is how many values alias expansion may add to a document.
 const aliasAllowance = 100_000

@@ -27,6 +27,7 @@ func ResolveInputs(spec []InputSpec, set *InputSet, overrides map[string]any) (m
 	}
 	out := make(map[string]any, len(spec))
 	source := make(map[string]string, len(spec))
+	bad := map[string]bool{}
 	for _, s := range spec {
 		if s.Default != nil {
 			out[s.Name] = s.Default
@@ -37,6 +38,13 @@ func ResolveInputs(spec []InputSpec, set *InputSet, overrides map[string]any) (m
 		for _, name := range sortedKeys(values) {
 			if _, ok := byName[name]; !ok {
 				addf(name, "%s gives unknown input %q%s", from, name, hint(name, specNames(spec)))
+				continue
+			}
+			if p := dataProblem("inputs."+name, values[name]); p != nil {
+				p.Msg = from + " value: " + p.Msg
+				problems = append(problems, *p)
+				delete(out, name)
+				bad[name] = true // neither checked further nor reported as missing
 				continue
 			}
 			out[name] = values[name]
@@ -51,6 +59,9 @@ func ResolveInputs(spec []InputSpec, set *InputSet, overrides map[string]any) (m
 	for i := range spec {
 		s := &spec[i]
 		v, ok := out[s.Name]
+		if bad[s.Name] {
+			continue
+		}
 		if !ok || v == nil {
 			delete(out, s.Name)
 			if s.Required {

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -511,7 +512,7 @@ func (x *applier) create(p *ReleaseCreatedPayload) error {
 		ID: e.Release, Name: p.Name, Version: p.Version,
 		ProcessID: p.Process.ID, ProcessVersion: p.Process.Version, Process: p.Process,
 		Inputs: p.Inputs, Group: p.Group, Occurrence: p.Occurrence,
-		CreatedBy: e.Actor, Labels: p.Labels,
+		CreatedBy: e.Actor, Initiator: cmp.Or(p.Initiator, e.Actor), Labels: p.Labels,
 		ScheduledFor: p.ScheduledFor, ExpectedStart: p.ExpectedStart, ExpectedEnd: p.ExpectedEnd,
 		Status: Scheduled, CreatedAt: e.Time,
 		Phases: phases, Activities: acts, counts: counts,

@@ -59,6 +59,12 @@ type ReleaseCreatedPayload struct {
 	ExpectedStart time.Time         `json:"expected-start"`
 	ExpectedEnd   time.Time         `json:"expected-end"`
 	Labels        map[string]string `json:"labels,omitempty"`
+	// Initiator is the person who initiated the top-level release this one
+	// descends from (a subprocess's child release is created by the
+	// executor, but its initiator is the parent's). Empty means the event's
+	// Actor, as for every top-level release and for children created before
+	// the field existed.
+	Initiator string `json:"initiator,omitempty"`
 }
 
 // ReleaseStartedPayload is the payload of release.started (Scheduled -> Running).
