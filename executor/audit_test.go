@@ -17,19 +17,27 @@ import (
 	"github.com/batonhq/baton/store/memstore"
 )
 
+// webStore returns a memstore holding webProcess and a registry with its
+// adapter.
+func webStore(t *testing.T) (*memstore.Store, *adapters.Registry) {
+	t.Helper()
+	st := memstore.New(nil)
+	p, err := process.Parse([]byte(webProcess))
+	require.NoError(t, err)
+	_, err = st.PutProcess(t.Context(), &store.PutProcessParams{Process: p, CreatedBy: "alice"})
+	require.NoError(t, err)
+	reg := adapters.NewRegistry(adapters.Func("cd.deploy", func(context.Context, *adapters.Request) (*adapters.Result, error) {
+		return &adapters.Result{Outputs: map[string]any{"url": "https://example.com"}}, nil
+	}))
+	return st, reg
+}
+
 // sealedRun runs a release of webProcess to its end on an executor with
 // sealer and returns the store and the release's id.
 func sealedRun(t *testing.T, sealer release.Sealer) (store.Store, release.ID) {
 	t.Helper()
 	ctx := t.Context()
-	st := memstore.New(nil)
-	p, err := process.Parse([]byte(webProcess))
-	require.NoError(t, err)
-	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice"})
-	require.NoError(t, err)
-	reg := adapters.NewRegistry(adapters.Func("cd.deploy", func(context.Context, *adapters.Request) (*adapters.Result, error) {
-		return &adapters.Result{Outputs: map[string]any{"url": "https://example.com"}}, nil
-	}))
+	st, reg := webStore(t)
 	ex, err := executor.New(st, reg, &executor.Config{Sealer: sealer})
 	require.NoError(t, err)
 	runCtx, cancel := context.WithCancel(ctx)
@@ -109,14 +117,7 @@ func (failingSealer) Seal(context.Context, release.Head) (release.Anchor, error)
 
 func TestAHeadThatCannotBeSealedIsNotStored(t *testing.T) {
 	ctx := t.Context()
-	st := memstore.New(nil)
-	p, err := process.Parse([]byte(webProcess))
-	require.NoError(t, err)
-	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice"})
-	require.NoError(t, err)
-	reg := adapters.NewRegistry(adapters.Func("cd.deploy", func(context.Context, *adapters.Request) (*adapters.Result, error) {
-		return &adapters.Result{}, nil
-	}))
+	st, reg := webStore(t)
 	ex, err := executor.New(st, reg, &executor.Config{Sealer: failingSealer{}})
 	require.NoError(t, err)
 	_, err = ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
