@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"database/sql"
 	"errors"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,6 +18,7 @@ import (
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/memstore"
+	"github.com/batonhq/baton/store/sqlite"
 )
 
 // webStore returns a memstore holding webProcess and a registry with its
@@ -125,4 +129,67 @@ func TestAHeadThatCannotBeSealedIsNotStored(t *testing.T) {
 	page, err := st.ListReleases(ctx, &store.ListReleasesParams{})
 	require.NoError(t, err)
 	require.Empty(t, page.Releases)
+}
+
+// TestAnEditedSnapshotIsAnErrorNotADeployment is the attack of issue 12:
+// someone who can write the store file marks a waiting approval Succeeded
+// in the release's stored snapshot. The executor must not take it for the
+// truth: loading the release fails with store.ErrCorrupt, so acting on it
+// fails, and the deployment behind the approval never runs.
+func TestAnEditedSnapshotIsAnErrorNotADeployment(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	opts := &sqlite.Options{Synchronous: sqlite.SyncNormal, SnapshotDue: func(r *release.Release, last int64) bool { return r.Seq > last }}
+	p, err := process.Parse([]byte(webProcess))
+	require.NoError(t, err)
+	var deploys atomic.Int32
+	reg := adapters.NewRegistry(adapters.Func("cd.deploy", func(context.Context, *adapters.Request) (*adapters.Result, error) {
+		deploys.Add(1)
+		return &adapters.Result{Outputs: map[string]any{"url": "https://example.com"}}, nil
+	}))
+	start := func() (*executor.Executor, *sqlite.Store, func()) {
+		st, err := sqlite.Open(path, opts)
+		require.NoError(t, err)
+		ex, err := executor.New(st, reg, nil)
+		require.NoError(t, err)
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = ex.Run(runCtx)
+		}()
+		return ex, st, func() { cancel(); <-done; require.NoError(t, st.Close()) }
+	}
+
+	ex, st, stop := start()
+	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice"})
+	require.NoError(t, err)
+	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting}}, 4)
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	require.NoError(t, err)
+	<-sub.C()
+	sub.Close()
+	stop()
+
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	var doc []byte
+	require.NoError(t, db.QueryRow(`SELECT doc FROM snapshots WHERE release_id = ?`, string(sum.ID)).Scan(&doc))
+	snap, err := release.UnmarshalSnapshot(doc)
+	require.NoError(t, err)
+	require.Equal(t, release.ActivityWaiting, snap.Activities["ship.approve"].Status)
+	snap.Activities["ship.approve"].Status = release.ActivitySucceeded
+	doc, err = snap.MarshalSnapshot()
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE snapshots SET doc = ? WHERE release_id = ?`, doc, string(sum.ID))
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	ex, _, stop = start()
+	defer stop()
+	_, err = ex.Get(ctx, sum.ID)
+	require.ErrorIs(t, err, store.ErrCorrupt)
+	err = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"})
+	require.ErrorIs(t, err, store.ErrCorrupt)
+	require.Zero(t, deploys.Load())
 }
