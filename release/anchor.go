@@ -208,6 +208,12 @@ func NewEd25519Verifier(keyID string, pub ed25519.PublicKey) (*Ed25519Verifier, 
 	return &Ed25519Verifier{id: keyID, pub: append(ed25519.PublicKey(nil), pub...)}, nil
 }
 
+// PublicKey returns a copy of the verifier's public key, to hand to those
+// who verify.
+func (v *Ed25519Verifier) PublicKey() ed25519.PublicKey {
+	return append(ed25519.PublicKey(nil), v.pub...)
+}
+
 // Verify implements Verifier.
 func (v *Ed25519Verifier) Verify(a *Anchor) error {
 	if err := checkKey(a, AlgEd25519, v.id); err != nil {
