@@ -419,7 +419,9 @@ type IgnoreParams struct {
 }
 
 // Ignore marks an OnHold, Failed or Waiting activity Ignored, so its
-// dependents go on; the release then ends PartialSuccess.
+// dependents go on; the release then ends PartialSuccess. An approval, and
+// a subprocess whose process holds approvals, cannot be ignored (ErrInvalid):
+// that would pass them without their approvers (see BypassApproval).
 func (e *Executor) Ignore(ctx context.Context, id release.ID, k release.ActivityKey, p *IgnoreParams) error {
 	if p == nil {
 		p = &IgnoreParams{}
@@ -427,6 +429,9 @@ func (e *Executor) Ignore(ctx context.Context, id release.ID, k release.Activity
 	return e.act(ctx, &Action{Kind: ActionIgnore, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
 		i, a, err := r.activity(ActionIgnore, k)
 		if err != nil {
+			return err
+		}
+		if err := r.refuseBypass(ctx, ActionIgnore, i); err != nil {
 			return err
 		}
 		if a.Status != release.ActivityOnHold && a.Status != release.ActivityFailed && a.Status != release.ActivityWaiting {
@@ -442,11 +447,16 @@ func (e *Executor) Ignore(ctx context.Context, id release.ID, k release.Activity
 }
 
 // Skip marks a Pending, Waiting or OnHold activity Skipped; dependents go
-// on.
+// on. An approval, and a subprocess whose process holds approvals, cannot
+// be skipped (ErrInvalid): that would pass them without their approvers
+// (see BypassApproval).
 func (e *Executor) Skip(ctx context.Context, id release.ID, k release.ActivityKey, by By) error {
 	return e.act(ctx, &Action{Kind: ActionSkip, Release: id, Activity: k, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
 		i, a, err := r.activity(ActionSkip, k)
 		if err != nil {
+			return err
+		}
+		if err := r.refuseBypass(ctx, ActionSkip, i); err != nil {
 			return err
 		}
 		if a.Status != release.ActivityPending && a.Status != release.ActivityWaiting && a.Status != release.ActivityOnHold {
@@ -649,4 +659,118 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 		r.checkHuman(i)
 		return nil
 	})
+}
+
+// BypassParams are the arguments of BypassApproval.
+type BypassParams struct {
+	Actor  string
+	Reason string // required: why the approvers are not asked
+}
+
+// BypassApproval decides a Waiting approval activity in place of its
+// approvers: it records approval.bypassed (the actor and the reason, kept
+// in the activity's Approvals as a Decision with Bypassed set), and the
+// activity succeeds, so the release may end Succeeded. It is the only way
+// to pass an approval other than by its approvers (Skip and Ignore refuse
+// approvals), is authorized as ActionBypassApproval, and is always
+// refused (ErrForbidden) to the initiator of the release (or of the release
+// it is a subprocess of) when the approval's policy forbids the initiator,
+// whatever the authorizer says. An approval that is not Waiting (Pending,
+// or rejected and OnHold: retry it to ask again) cannot be bypassed. An
+// approval of a child release is bypassed on the child release.
+func (e *Executor) BypassApproval(ctx context.Context, id release.ID, k release.ActivityKey, p *BypassParams) error {
+	if p == nil || strings.TrimSpace(p.Reason) == "" {
+		return invalidf(ActionBypassApproval, "reason: required")
+	}
+	return e.act(ctx, &Action{Kind: ActionBypassApproval, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+		i, a, err := r.activity(ActionBypassApproval, k)
+		if err != nil {
+			return err
+		}
+		pol := r.p.acts[i].act.Approval
+		if pol == nil {
+			return invalidf(ActionBypassApproval, "activity %s is %s, not an approval", k, r.p.acts[i].act.EffectiveType())
+		}
+		if a.Status != release.ActivityWaiting {
+			return activityState(ActionBypassApproval, k, a.Status, release.ActivityWaiting)
+		}
+		if pol.ForbidInitiator && p.Actor == r.rel.Initiator {
+			return forbiddenf(ActionBypassApproval, "%s initiated release %s (or the release it is a subprocess of) and the policy of %s forbids the initiator to decide", p.Actor, id, k)
+		}
+		r.emit(p.Actor, p.Reason, &release.ApprovalBypassedPayload{Activity: k})
+		r.emit(p.Actor, "approval bypassed: "+p.Reason, &release.ActivitySucceededPayload{Activity: k})
+		r.markDone(i, true)
+		return nil
+	})
+}
+
+// refuseBypass refuses an action that would pass activity i without its
+// approvers: i is an approval, or a subprocess whose process (as stored,
+// or as pinned by its last child release) holds an approval at any depth.
+// A process that cannot be read is taken to hold one.
+func (r *run) refuseBypass(ctx context.Context, action ActionKind, i int32) error {
+	ai := &r.p.acts[i]
+	switch ai.act.EffectiveType() {
+	case process.Approval:
+		return invalidf(action, "activity %s is an approval: only its approvers decide it; use BypassApproval to decide in their place", ai.key)
+	case process.Subprocess:
+	default:
+		return nil
+	}
+	procs := []*process.Process{}
+	pl, err := r.e.storedPlan(ctx, ai.act.Process, ai.act.ProcessVersion)
+	switch {
+	case err == nil:
+		procs = append(procs, pl.proc)
+	case !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("executor: %s: activity %s: reading process %s: %w", action, ai.key, ai.act.Process, err)
+	}
+	if n := len(r.state(i).Attempts); n > 0 {
+		child, err := r.e.store.GetRelease(ctx, childID(r.id, ai.key, n))
+		switch {
+		case err == nil:
+			procs = append(procs, child.Process)
+		case !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("executor: %s: activity %s: reading its child release: %w", action, ai.key, err)
+		}
+	}
+	for _, p := range procs {
+		where, err := r.e.findApproval(ctx, p, 0)
+		if err != nil {
+			return fmt.Errorf("executor: %s: activity %s: %w", action, ai.key, err)
+		}
+		if where != "" {
+			return invalidf(action, "activity %s runs process %s, which holds the approval %s: skipping or ignoring it would pass that approval without its approvers; bypass it in the child release with BypassApproval, or retry or abort", ai.key, ai.act.Process, where)
+		}
+	}
+	return nil
+}
+
+// findApproval names an approval activity of p or of its subprocesses (as
+// stored), or returns "" when there is none. Past MaxDepth levels it
+// assumes one (such a child cannot run anyway).
+func (e *Executor) findApproval(ctx context.Context, p *process.Process, depth int) (string, error) {
+	if depth > e.cfg.MaxDepth {
+		return string(p.ID) + " (nesting too deep to look)", nil
+	}
+	for _, ph := range p.Phases {
+		for _, a := range ph.Activities {
+			switch a.EffectiveType() {
+			case process.Approval:
+				return fmt.Sprintf("%s: %s.%s", p.ID, ph.ID, a.ID), nil
+			case process.Subprocess:
+				pl, err := e.storedPlan(ctx, a.Process, a.ProcessVersion)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return "", fmt.Errorf("reading process %s: %w", a.Process, err)
+				}
+				if where, err := e.findApproval(ctx, pl.proc, depth+1); where != "" || err != nil {
+					return where, err
+				}
+			}
+		}
+	}
+	return "", nil
 }

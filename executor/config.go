@@ -49,6 +49,10 @@ const (
 	ActionReject        ActionKind = "reject"
 	ActionRollBack      ActionKind = "roll-back"
 	ActionCreate        ActionKind = "create"
+	// ActionBypassApproval decides an approval in place of its approvers
+	// (BypassApproval). It is its own kind so that an authorizer that
+	// allows skip or ignore does not allow it by accident.
+	ActionBypassApproval ActionKind = "bypass-approval"
 )
 
 // Action describes an operator action for Config.Authorize.
