@@ -36,6 +36,17 @@ func webStore(t *testing.T) (*memstore.Store, *adapters.Registry) {
 	return st, reg
 }
 
+// running runs ex until the returned stop is called, and waits for it.
+func running(ctx context.Context, ex *executor.Executor) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = ex.Run(ctx)
+	}()
+	return func() { cancel(); <-done }
+}
+
 // sealedRun runs a release of webProcess to its end on an executor with
 // sealer and returns the store and the release's id.
 func sealedRun(t *testing.T, sealer release.Sealer) (store.Store, release.ID) {
@@ -44,13 +55,7 @@ func sealedRun(t *testing.T, sealer release.Sealer) (store.Store, release.ID) {
 	st, reg := webStore(t)
 	ex, err := executor.New(st, reg, &executor.Config{Sealer: sealer})
 	require.NoError(t, err)
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = ex.Run(runCtx)
-	}()
-	defer func() { cancel(); <-done }()
+	defer running(ctx, ex)()
 	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseSucceeded}}, 16)
 	defer sub.Close()
 	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
@@ -152,13 +157,8 @@ func TestAnEditedSnapshotIsAnErrorNotADeployment(t *testing.T) {
 		require.NoError(t, err)
 		ex, err := executor.New(st, reg, nil)
 		require.NoError(t, err)
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = ex.Run(runCtx)
-		}()
-		return ex, st, func() { cancel(); <-done; require.NoError(t, st.Close()) }
+		stop := running(ctx, ex)
+		return ex, st, func() { stop(); require.NoError(t, st.Close()) }
 	}
 
 	ex, st, stop := start()

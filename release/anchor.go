@@ -37,7 +37,7 @@ type Anchor struct {
 }
 
 // Head returns the head the anchor seals.
-func (a *Anchor) Head() Head { return Head{Release: a.Release, Seq: a.Seq, Hash: a.Hash} }
+func (a Anchor) Head() Head { return Head{Release: a.Release, Seq: a.Seq, Hash: a.Hash} }
 
 // Clone returns a copy of a that shares no memory with it.
 func (a Anchor) Clone() Anchor {

@@ -54,6 +54,7 @@ type CorruptError struct {
 	Err error
 }
 
+// Error says which release and part are corrupt, and how.
 func (e *CorruptError) Error() string {
 	msg := e.Store + ": release " + string(e.Release) + ": " + e.What
 	if e.Seq != 0 {

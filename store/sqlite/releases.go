@@ -273,7 +273,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		}
 		if snap != nil {
 			if err := w.putSnapshot(row, snap); err != nil {
-				return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", row.id, snapSeq), err)
+				return err
 			}
 		}
 		w.setHead(row.id, &headState{rid: rid, seq: row.seq, hash: row.hash, snapSeq: snapSeq, cold: &row.cold,
