@@ -2,12 +2,15 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
@@ -59,7 +62,8 @@ func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary
 	if p == nil {
 		return release.Summary{}, invalidf(ActionCreate, "params: required")
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionCreate, Actor: p.Actor, Reason: p.Reason}); err != nil {
+	if err := e.authorize(ctx, &Action{Kind: ActionCreate, Actor: p.Actor, Reason: p.Reason, Inputs: maps.Clone(p.Inputs),
+		Process: p.Process, ProcessVersion: p.ProcessVersion, Group: p.Group, Labels: maps.Clone(p.Labels)}); err != nil {
 		return release.Summary{}, err
 	}
 	id := p.ID
@@ -271,16 +275,56 @@ func (e *Executor) storedPlan(ctx context.Context, id process.ID, version int) (
 // act checks an operator action and runs fn on the release, retrying when
 // another writer got there first.
 func (e *Executor) act(ctx context.Context, a *Action, fn func(r *run) error) error {
-	if err := e.authorize(ctx, a); err != nil {
-		return err
+	if a.Actor == "" {
+		return invalidf(a.Kind, "actor: required")
 	}
 	for try := 0; ; try++ {
-		err := e.with(ctx, a.Release, fn)
+		err := e.with(ctx, a.Release, func(r *run) error {
+			if err := r.describe(a); err != nil {
+				return err
+			}
+			if err := e.authorize(ctx, a); err != nil {
+				return err
+			}
+			return fn(r)
+		})
 		if errors.Is(err, store.ErrConflict) && try < 3 {
 			continue
 		}
 		return err
 	}
+}
+
+// describe fills the fields of a that say what it is about from the
+// loaded release, so the authorizer judges the stored state; an unknown
+// activity is ErrNotFound.
+func (r *run) describe(a *Action) error {
+	rel := r.rel
+	a.Process, a.ProcessVersion, a.Group = rel.ProcessID, rel.ProcessVersion, rel.Group
+	a.Labels = maps.Clone(rel.Labels)
+	a.ActivityType, a.Uses, a.Subprocess, a.TaskState = "", "", "", nil
+	if a.Activity == "" {
+		return nil
+	}
+	i, st, err := r.activity(a.Kind, a.Activity)
+	if err != nil {
+		return err
+	}
+	act := r.p.acts[i].act
+	a.ActivityType = act.EffectiveType()
+	switch a.ActivityType {
+	case process.Automated:
+		a.Uses = act.Uses
+	case process.Subprocess:
+		a.Subprocess = act.Process
+	}
+	if t := st.Task(a.Task); a.Task != "" && t != nil {
+		c := *t
+		c.Assignees = slices.Clone(t.Assignees)
+		c.Comments = slices.Clone(t.Comments)
+		a.TaskState = &c
+	}
+	return nil
 }
 
 // activity finds an activity of the release by key.
@@ -384,16 +428,24 @@ type RetryParams struct {
 	Actor  string
 	Reason string
 	// Inputs, when set, replace the named with: parameters (or the child
-	// release's inputs, for a subprocess) for the new attempt.
+	// release's inputs, for a subprocess) for the new attempt. They are
+	// checked as at creation before anything is recorded (see Retry), and
+	// the authorizer sees them (Action.Inputs).
 	Inputs map[string]any
 }
 
-// Retry starts a new attempt of an activity that is OnHold or Failed.
+// Retry starts a new attempt of an activity that is OnHold or Failed. New
+// inputs are refused with ErrInvalid naming the input, and nothing is
+// recorded, when a value cannot be stored (NaN, infinity, a function, a
+// cycle), when the adapter of an automated activity implements
+// adapters.Validator and refuses the with: parameters they make, when they
+// do not fit the input specs of a subprocess's process, or when the
+// activity is manual or an approval (they take no inputs).
 func (e *Executor) Retry(ctx context.Context, id release.ID, k release.ActivityKey, p *RetryParams) error {
 	if p == nil {
 		p = &RetryParams{}
 	}
-	return e.act(ctx, &Action{Kind: ActionRetry, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: ActionRetry, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Inputs: maps.Clone(p.Inputs)}, func(r *run) error {
 		i, a, err := r.activity(ActionRetry, k)
 		if err != nil {
 			return err
@@ -404,10 +456,74 @@ func (e *Executor) Retry(ctx context.Context, id release.ID, k release.ActivityK
 		if r.rel.Status != release.Running || r.rollingBack {
 			return releaseState(ActionRetry, id, r.rel.Status, release.Running)
 		}
+		if p.Inputs != nil {
+			if err := r.checkRetryInputs(ctx, i, p.Inputs); err != nil {
+				return err
+			}
+		}
 		e.timers.stop(timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(len(a.Attempts) + 1)})
 		r.start(i, p.Actor, p.Reason, p.Inputs)
 		return nil
 	})
+}
+
+// checkRetryInputs validates the new inputs of a retry of activity i as
+// creation would: every value must be storable (JSON: no NaN, infinity,
+// function, channel or cycle); an automated activity's with: parameters,
+// the inputs replacing theirs, must satisfy its adapter's Validator (if it
+// has one); a subprocess's child inputs must satisfy the child process's
+// input specs. Manual and approval activities take no inputs.
+func (r *run) checkRetryInputs(ctx context.Context, i int32, inputs map[string]any) error {
+	ai := &r.p.acts[i]
+	for _, name := range slices.Sorted(maps.Keys(inputs)) {
+		if _, err := json.Marshal(inputs[name]); err != nil {
+			return invalidf(ActionRetry, "activity %s: inputs.%s: cannot be stored: %v", ai.key, name, err)
+		}
+	}
+	switch ai.act.EffectiveType() {
+	case process.Automated:
+		ad, err := r.e.reg.Lookup(ai.act.Uses)
+		if err != nil {
+			return nil // the attempt fails with it, as a first attempt would
+		}
+		v, ok := ad.(adapters.Validator)
+		if !ok {
+			return nil
+		}
+		with := maps.Clone(ai.act.With) // templated values as their source text, as at registration
+		if with == nil {
+			with = map[string]any{}
+		}
+		maps.Copy(with, inputs)
+		if err := v.ValidateWith(with); err != nil {
+			if pe, ok := errors.AsType[*adapters.ParamError](err); ok {
+				return &actionError{action: ActionRetry, kind: ErrInvalid, cause: err,
+					msg: fmt.Sprintf("activity %s: inputs.%s: %s", ai.key, pe.Param, pe.Msg)}
+			}
+			return &actionError{action: ActionRetry, kind: ErrInvalid, cause: err,
+				msg: fmt.Sprintf("activity %s: inputs: %v", ai.key, err)}
+		}
+	case process.Subprocess:
+		pl, err := r.e.storedPlan(ctx, ai.act.Process, ai.act.ProcessVersion)
+		if err != nil {
+			return fmt.Errorf("executor: %s: activity %s: process %s: %w", ActionRetry, ai.key, ai.act.Process, err)
+		}
+		with, err := r.p.compiled.With(ai.ref, r.scope)
+		if err != nil {
+			return nil // the attempt fails with it, as a first attempt would
+		}
+		if with == nil {
+			with = map[string]any{}
+		}
+		maps.Copy(with, inputs)
+		if _, err := process.ResolveInputs(pl.proc.Inputs, nil, with); err != nil {
+			return &actionError{action: ActionRetry, kind: ErrInvalid, cause: err,
+				msg: fmt.Sprintf("activity %s: inputs of process %s: %v", ai.key, ai.act.Process, err)}
+		}
+	default:
+		return invalidf(ActionRetry, "activity %s is %s: it takes no inputs", ai.key, ai.act.EffectiveType())
+	}
+	return nil
 }
 
 // IgnoreParams are the arguments of Ignore.
@@ -426,7 +542,7 @@ func (e *Executor) Ignore(ctx context.Context, id release.ID, k release.Activity
 	if p == nil {
 		p = &IgnoreParams{}
 	}
-	return e.act(ctx, &Action{Kind: ActionIgnore, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: ActionIgnore, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Outputs: maps.Clone(p.Outputs)}, func(r *run) error {
 		i, a, err := r.activity(ActionIgnore, k)
 		if err != nil {
 			return err
@@ -489,7 +605,8 @@ func (e *Executor) UpdateTask(ctx context.Context, id release.ID, k release.Acti
 	if p == nil {
 		return invalidf(ActionUpdateTask, "params: required")
 	}
-	return e.act(ctx, &Action{Kind: ActionUpdateTask, Release: id, Activity: k, Task: p.Task, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: ActionUpdateTask, Release: id, Activity: k, Task: p.Task, Actor: p.Actor, Reason: p.Reason,
+		Status: p.Status, Assignees: slices.Clone(p.Assignees)}, func(r *run) error {
 		i, a, err := r.activity(ActionUpdateTask, k)
 		if err != nil {
 			return err
@@ -540,7 +657,7 @@ func (e *Executor) Comment(ctx context.Context, id release.ID, p *CommentParams)
 	if p.Task != "" && p.Activity == "" {
 		return invalidf(ActionComment, "task %q: needs an activity", p.Task)
 	}
-	return e.act(ctx, &Action{Kind: ActionComment, Release: id, Activity: p.Activity, Task: p.Task, Actor: p.Actor}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: ActionComment, Release: id, Activity: p.Activity, Task: p.Task, Actor: p.Actor, Text: p.Text}, func(r *run) error {
 		if p.Activity != "" {
 			_, a, err := r.activity(ActionComment, p.Activity)
 			if err != nil {
@@ -568,7 +685,7 @@ func (e *Executor) SubmitOutputs(ctx context.Context, id release.ID, k release.A
 	if p == nil || len(p.Outputs) == 0 {
 		return invalidf(ActionSubmitOutputs, "outputs: at least one is required")
 	}
-	return e.act(ctx, &Action{Kind: ActionSubmitOutputs, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: ActionSubmitOutputs, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Outputs: maps.Clone(p.Outputs)}, func(r *run) error {
 		i, a, err := r.activity(ActionSubmitOutputs, k)
 		if err != nil {
 			return err

@@ -409,6 +409,10 @@ func TestBypassApproval(t *testing.T) {
 		h.waitActivity(id, "qa.signoff", release.ActivityOnHold)
 		err = h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{Actor: "ops", Reason: "x"})
 		require.ErrorIs(t, err, ErrIllegal, "a rejected approval is retried (the approvers decide again), not bypassed")
+		ex, err := h.ex.Why(ctx, id, "qa.signoff")
+		require.NoError(t, err)
+		require.Len(t, ex.Reasons, 1)
+		require.Contains(t, ex.Reasons[0].Text, "an operator decides: retry (the approvers decide again) or abort")
 	})
 }
 

@@ -413,6 +413,9 @@ func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed u
 					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "again"}))
 				case choice == 1:
 					refused(h.ex.Ignore(ctx, id, a.key, &IgnoreParams{Actor: "oncall", Reason: "not needed", Outputs: map[string]any{"v": "substitute"}}))
+				case a.human != "":
+					// Only automated activities take new inputs.
+					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "fixed"}))
 				default:
 					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "fixed", Inputs: map[string]any{"fails": 0, "permanent": false}}))
 				}
