@@ -311,3 +311,44 @@ func (g *Group) Names(occurrence time.Time, sequence int) (name, version string,
 	}
 	return name, version, nil
 }
+
+// GroupDecision names what a group's scheduler decided for one occurrence.
+type GroupDecision string
+
+// The decisions a group's history records.
+const (
+	// DecisionCreated: the occurrence's release was created on time.
+	DecisionCreated GroupDecision = "created"
+	// DecisionLate: the release was created after its occurrence (after
+	// downtime, inside the group's catch-up window).
+	DecisionLate GroupDecision = "late"
+	// DecisionMissed: the occurrence passed beyond the catch-up window
+	// while no executor ran; no release was made.
+	DecisionMissed GroupDecision = "missed"
+	// DecisionSkipped: the occurrence was skipped (Reason says why, e.g.
+	// the previous release still running under OverlapForbid).
+	DecisionSkipped GroupDecision = "skipped"
+	// DecisionQueued: the release waits for the previous one to end
+	// (OverlapQueue).
+	DecisionQueued GroupDecision = "queued"
+	// DecisionStarted: the scheduler started the release.
+	DecisionStarted GroupDecision = "started"
+)
+
+// GroupRecord is one entry of a group's history: a decision about one
+// occurrence. A group's history holds at most one record per (Occurrence,
+// Decision), so several executors deciding the same thing record it once.
+type GroupRecord struct {
+	Group      GroupID       `json:"group"`
+	Occurrence time.Time     `json:"occurrence"`
+	Decision   GroupDecision `json:"decision"`
+	// Release is the release made for the occurrence, if any.
+	Release ID `json:"release,omitempty"`
+	// Sequence is the release's number in the group (1 for the first), for
+	// created and late records.
+	Sequence int    `json:"sequence,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// At is when the decision was made; By is the executor instance.
+	At time.Time `json:"at"`
+	By string    `json:"by,omitempty"`
+}
