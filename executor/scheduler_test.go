@@ -1,0 +1,269 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+)
+
+// t0 is Wednesday 2026-11-25 09:00 UTC; the weekly groups below fire on
+// Mondays at 10:00 UTC: 2026-11-30, 12-07, 12-14, ...
+var firstMonday = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+
+const week = 7 * 24 * time.Hour
+
+var errForTest = errors.New("not allowed")
+
+const noopProcess = `
+id: train
+name: Train
+phases:
+  - id: ship
+    activities:
+      - {id: build, uses: noop}
+`
+
+// manualProcess stays Running until its task is completed.
+const manualProcess = `
+id: train
+name: Train
+phases:
+  - id: ship
+    activities:
+      - {id: check, type: manual, tasks: [{id: t, required: true}]}
+`
+
+func weeklyGroup() *release.Group {
+	return &release.Group{
+		ID: "weekly", Name: "Weekly", Process: "train", Cadence: "0 10 * * MON", Timezone: "UTC",
+		Start: t0, LeadTime: process.Duration(24 * time.Hour), AutoExecute: true, Enabled: true,
+		VersionTemplate: "1.${{ vars.sequence }}", Labels: map[string]string{"team": "mobile"},
+	}
+}
+
+func (h *harness) putGroup(g *release.Group) *release.Group {
+	h.t.Helper()
+	stored, err := h.ex.PutGroup(context.Background(), &PutGroupParams{Group: g, Actor: "alice"})
+	require.NoError(h.t, err)
+	return stored
+}
+
+// groupReleases returns the group's releases ordered by occurrence.
+func (h *harness) groupReleases(g release.GroupID) []release.Summary {
+	h.t.Helper()
+	page, err := h.store.ListReleases(context.Background(), &store.ListReleasesParams{Group: g, Limit: store.MaxLimit})
+	require.NoError(h.t, err)
+	out := page.Releases
+	slices.SortFunc(out, func(a, b release.Summary) int { return a.Occurrence.Compare(b.Occurrence) })
+	return out
+}
+
+// waitReleases waits until the group has n releases and returns them.
+func (h *harness) waitReleases(g release.GroupID, n int) []release.Summary {
+	h.t.Helper()
+	ok := waitFor(func() bool { return len(h.groupReleases(g)) >= n })
+	got := h.groupReleases(g)
+	require.Truef(h.t, ok, "group %s: %d releases, want %d", g, len(got), n)
+	require.Len(h.t, got, n)
+	return got
+}
+
+type decision struct {
+	occ time.Time
+	d   release.GroupDecision
+}
+
+// history returns the group's history as (occurrence, decision) pairs.
+func (h *harness) history(g release.GroupID) []decision {
+	h.t.Helper()
+	page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit})
+	require.NoError(h.t, err)
+	var out []decision
+	for _, r := range page.Records {
+		out = append(out, decision{r.Occurrence.UTC(), r.Decision})
+	}
+	return out
+}
+
+func (h *harness) waitHistory(g release.GroupID, want []decision) {
+	h.t.Helper()
+	var got []decision
+	ok := waitFor(func() bool { got = h.history(g); return len(got) >= len(want) })
+	require.Truef(h.t, ok, "history %v, want %v", got, want)
+	require.Equal(h.t, want, got)
+}
+
+// until advances the clock to at.
+func (h *harness) until(at time.Time) { h.advance(at.Sub(h.clock.Now())) }
+
+func TestGroupCreatesOneReleasePerOccurrenceAheadByItsLeadTime(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, nil, ad)
+	h.put(noopProcess)
+	h.putGroup(weeklyGroup())
+
+	h.until(firstMonday.Add(-24*time.Hour - time.Minute))
+	require.Empty(t, h.groupReleases("weekly"), "nothing before the lead time")
+	h.until(firstMonday.Add(-24 * time.Hour))
+	rs := h.waitReleases("weekly", 1)
+	first := rs[0]
+	require.Equal(t, release.Scheduled, first.Status, "it waits Scheduled through the lead time")
+	require.True(t, first.ScheduledFor.Equal(firstMonday))
+	require.True(t, first.Occurrence.Equal(firstMonday))
+	require.Equal(t, "Weekly 2026-11-30", first.Name)
+	require.Equal(t, "1.1", first.Version)
+	require.Equal(t, "mobile", first.Labels["team"])
+	require.Equal(t, "1", first.Labels[LabelGroupSequence])
+	require.Empty(t, ad.Calls())
+
+	h.until(firstMonday)
+	h.waitStatus(first.ID, release.Succeeded)
+
+	h.until(firstMonday.Add(week - 24*time.Hour))
+	rs = h.waitReleases("weekly", 2)
+	require.Equal(t, "1.2", rs[1].Version, "the version increments from the previous release")
+	require.True(t, rs[1].Occurrence.Equal(firstMonday.Add(week)))
+	h.until(firstMonday.Add(week))
+	h.waitStatus(rs[1].ID, release.Succeeded)
+	require.Len(t, ad.Calls(), 2)
+	h.waitHistory("weekly", []decision{{firstMonday, release.DecisionCreated}, {firstMonday.Add(week), release.DecisionCreated}})
+}
+
+func TestGroupWithoutAutoExecuteWaitsForAPersonToStart(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, nil, ad)
+	h.put(noopProcess)
+	g := weeklyGroup()
+	g.AutoExecute = false
+	h.putGroup(g)
+
+	h.until(firstMonday.Add(-24 * time.Hour))
+	id := h.waitReleases("weekly", 1)[0].ID
+	h.until(firstMonday.Add(time.Hour))
+	// Restart: the release must not start itself on reload either.
+	h.shutdown()
+	h.start()
+	h.advance(time.Hour)
+	h.waitHistory("weekly", []decision{{firstMonday, release.DecisionCreated}})
+	require.Equal(t, release.Scheduled, h.get(id).Status)
+	require.Equal(t, StartManual, h.get(id).Labels[LabelStart])
+	require.Empty(t, ad.Calls())
+
+	require.NoError(t, h.ex.Start(context.Background(), id, By{Actor: "alice"}))
+	h.waitStatus(id, release.Succeeded)
+}
+
+func TestGroupEndDateStopsIt(t *testing.T) {
+	h := newHarness(t, nil, &recorder{kind: "noop"})
+	h.put(noopProcess)
+	g := weeklyGroup()
+	g.End = firstMonday.Add(week) // the second Monday is excluded
+	h.putGroup(g)
+	for i := range 3 {
+		h.until(firstMonday.Add(time.Duration(i)*week - 24*time.Hour))
+		h.waitReleases("weekly", 1)
+	}
+	h.until(firstMonday.Add(3 * week))
+	h.waitHistory("weekly", []decision{{firstMonday, release.DecisionCreated}})
+	require.Len(t, h.groupReleases("weekly"), 1)
+}
+
+func TestGroupPauseAndResume(t *testing.T) {
+	h := newHarness(t, nil, &recorder{kind: "noop"})
+	h.put(noopProcess)
+	h.putGroup(weeklyGroup())
+	ctx := context.Background()
+
+	h.until(firstMonday.Add(-24 * time.Hour))
+	h.waitReleases("weekly", 1)
+	require.NoError(t, h.ex.PauseGroup(ctx, "weekly", By{Actor: "alice"}))
+	g, err := h.ex.GetGroup(ctx, "weekly")
+	require.NoError(t, err)
+	require.False(t, g.Enabled)
+	for i := 1; i <= 2; i++ {
+		h.until(firstMonday.Add(time.Duration(i)*week - 24*time.Hour))
+		h.advance(time.Hour)
+	}
+	require.Len(t, h.groupReleases("weekly"), 1, "a paused group makes nothing")
+
+	// Resumed a day before the third Monday, inside its lead time: its
+	// release is made at once; the second Monday, passed while paused, is
+	// not made.
+	require.NoError(t, h.ex.ResumeGroup(ctx, "weekly", By{Actor: "alice"}))
+	rs := h.waitReleases("weekly", 2)
+	require.True(t, rs[1].Occurrence.Equal(firstMonday.Add(2*week)), "it resumes at its next occurrence")
+	h.until(firstMonday.Add(3*week - 24*time.Hour))
+	h.waitReleases("weekly", 3)
+	h.waitHistory("weekly", []decision{{firstMonday, release.DecisionCreated},
+		{firstMonday.Add(2 * week), release.DecisionCreated}, {firstMonday.Add(3 * week), release.DecisionCreated}})
+}
+
+func TestPutGroupValidatesAgainstTheStore(t *testing.T) {
+	var asked []Action
+	h := newHarness(t, &Config{Authorize: func(_ context.Context, a *Action) error {
+		asked = append(asked, *a)
+		return nil
+	}}, &recorder{kind: "noop"})
+	h.put(`
+id: train
+inputs:
+  channel: {enum: [beta, stable]}
+phases:
+  - id: ship
+    activities:
+      - {id: build, uses: noop}
+`)
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		change func(g *release.Group)
+		want   string
+	}{
+		"unknown process":   {func(g *release.Group) { g.Process = "nope" }, "process nope version 0 is not stored"},
+		"unknown version":   {func(g *release.Group) { g.ProcessVersion = 9 }, "process train version 9 is not stored"},
+		"unknown input set": {func(g *release.Group) { g.InputSet = "nope" }, `input set "nope" is not stored`},
+		"bad input":         {func(g *release.Group) { g.Inputs = map[string]any{"channel": "nightly"} }, "channel"},
+		"bad cadence":       {func(g *release.Group) { g.Cadence = "every tuesday-ish" }, "cadence"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := weeklyGroup()
+			tc.change(g)
+			_, err := h.ex.PutGroup(ctx, &PutGroupParams{Group: g, Actor: "alice"})
+			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	_, err := h.ex.PutGroup(ctx, &PutGroupParams{Group: weeklyGroup()})
+	require.ErrorIs(t, err, ErrInvalid, "an actor is required")
+	stored := h.putGroup(weeklyGroup())
+	require.Equal(t, int64(1), stored.Revision)
+	require.Equal(t, ActionPutGroup, asked[len(asked)-1].Kind)
+	require.Equal(t, release.GroupID("weekly"), asked[len(asked)-1].Group)
+}
+
+func TestGroupActionsAreAuthorized(t *testing.T) {
+	h := newHarness(t, &Config{Authorize: func(_ context.Context, a *Action) error {
+		if a.Actor != "admin" {
+			return errForTest
+		}
+		return nil
+	}}, &recorder{kind: "noop"})
+	h.put(noopProcess)
+	ctx := context.Background()
+	_, err := h.ex.PutGroup(ctx, &PutGroupParams{Group: weeklyGroup(), Actor: "mallory"})
+	require.ErrorIs(t, err, ErrUnauthorized)
+	_, err = h.ex.PutGroup(ctx, &PutGroupParams{Group: weeklyGroup(), Actor: "admin"})
+	require.NoError(t, err)
+	require.ErrorIs(t, h.ex.PauseGroup(ctx, "weekly", By{Actor: "mallory"}), ErrUnauthorized)
+	require.ErrorIs(t, h.ex.ResumeGroup(ctx, "weekly", By{Actor: "mallory"}), ErrUnauthorized)
+	g, err := h.ex.GetGroup(ctx, "weekly")
+	require.NoError(t, err)
+	require.True(t, g.Enabled, "a refused pause changed nothing")
+}
