@@ -329,7 +329,17 @@ func (e *Executor) fireGroup(ctx context.Context, id release.GroupID) {
 // error is a store failure: the occurrence is tried again.
 func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time) error {
 	g := st.g
+	id, err := groupReleaseID(g.ID, occ)
+	if err != nil {
+		return err
+	}
 	if window := max(g.CatchUp.D(), MinCatchUp); now.Sub(occ) > window {
+		// Unless another executor, on time, made it.
+		if _, err := e.store.GetReleaseSummary(ctx, id); err == nil {
+			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		return e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionMissed,
 			Reason: fmt.Sprintf("reached %s after the occurrence, beyond the catch-up window of %s", now.Sub(occ), window)})
 	}
@@ -354,10 +364,6 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 	start := groupStart(g)
 	if start != "" {
 		labels[LabelStart] = start
-	}
-	id, err := groupReleaseID(g.ID, occ)
-	if err != nil {
-		return err
 	}
 	sum, err := e.create(ctx, id, &CreateParams{
 		Process: g.Process, ProcessVersion: g.ProcessVersion, InputSet: g.InputSet, Inputs: g.Inputs,

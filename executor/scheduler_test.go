@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -266,4 +267,133 @@ func TestGroupActionsAreAuthorized(t *testing.T) {
 	g, err := h.ex.GetGroup(ctx, "weekly")
 	require.NoError(t, err)
 	require.True(t, g.Enabled, "a refused pause changed nothing")
+}
+
+func TestGroupManyExecutorsOnOneStoreCreateEachOccurrenceOnce(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, &Config{InstanceID: "a"}, ad)
+	h.put(noopProcess)
+	h.putGroup(weeklyGroup())
+	for _, name := range []string{"b", "c"} {
+		cfg := h.cfg
+		cfg.InstanceID = name
+		ex, err := New(h.store, h.reg, &cfg)
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			require.NoError(t, ex.Run(ctx))
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+	}
+	for i := range 4 {
+		h.until(firstMonday.Add(time.Duration(i)*week - 24*time.Hour))
+		h.waitReleases("weekly", i+1)
+		h.until(firstMonday.Add(time.Duration(i) * week))
+		h.waitStatus(h.groupReleases("weekly")[i].ID, release.Succeeded)
+	}
+	rs := h.groupReleases("weekly")
+	require.Len(t, rs, 4)
+	var want []decision
+	for i, r := range rs {
+		occ := firstMonday.Add(time.Duration(i) * week)
+		require.True(t, r.Occurrence.Equal(occ))
+		require.Equal(t, strconv.Itoa(i+1), r.Labels[LabelGroupSequence])
+		want = append(want, decision{occ, release.DecisionCreated})
+	}
+	h.waitHistory("weekly", want)
+	require.Len(t, ad.Calls(), 4, "each release ran once")
+}
+
+func TestGroupAfterDowntimeCatchesUpInsideItsWindowAndRecordsTheRestMissed(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, nil, ad)
+	h.put(noopProcess)
+	g := weeklyGroup()
+	g.Cadence, g.LeadTime, g.CatchUp = "0 10 * * *", 0, process.Duration(24*time.Hour)
+	h.putGroup(g)
+	day := 24 * time.Hour
+	wed := t0.Add(time.Hour) // Wednesday 10:00
+	h.until(wed)
+	h.waitStatus(h.waitReleases("weekly", 1)[0].ID, release.Succeeded)
+
+	h.shutdown()
+	h.until(wed.Add(3*day + 2*time.Hour)) // Saturday 12:00: three days down
+	h.start()
+	rs := h.waitReleases("weekly", 2)
+	late := rs[1]
+	require.True(t, late.Occurrence.Equal(wed.Add(3*day)), "Saturday 10:00 is inside the one-day window")
+	require.Equal(t, "true", late.Labels[LabelLate])
+	h.waitStatus(late.ID, release.Succeeded)
+	h.waitHistory("weekly", []decision{
+		{wed, release.DecisionCreated}, {wed.Add(day), release.DecisionMissed},
+		{wed.Add(2 * day), release.DecisionMissed}, {wed.Add(3 * day), release.DecisionLate},
+	})
+
+	// A second restart makes nothing again.
+	h.shutdown()
+	h.start()
+	h.advance(time.Hour)
+	h.until(wed.Add(4 * day))
+	h.waitReleases("weekly", 3)
+	require.Len(t, ad.Calls(), 3, "nothing ran twice")
+}
+
+// overlapHarness runs a daily group of a process that stays Running until
+// its task is done, and returns the first two releases: the first Running,
+// the second at its occurrence while the first still runs.
+func overlapHarness(t *testing.T, policy release.OverlapPolicy) (*harness, release.ID, release.ID) {
+	h := newHarness(t, nil)
+	h.put(manualProcess)
+	g := weeklyGroup()
+	g.Cadence, g.LeadTime, g.Overlap = "0 10 * * *", 0, policy
+	h.putGroup(g)
+	wed := t0.Add(time.Hour)
+	h.until(wed)
+	first := h.waitReleases("weekly", 1)[0].ID
+	h.waitStatus(first, release.Running)
+	h.until(wed.Add(24 * time.Hour))
+	second := h.waitReleases("weekly", 2)[1].ID
+	return h, first, second
+}
+
+func TestGroupOverlap(t *testing.T) {
+	wed := t0.Add(time.Hour)
+	thu := wed.Add(24 * time.Hour)
+	t.Run("allow starts the next release anyway", func(t *testing.T) {
+		h, first, second := overlapHarness(t, release.OverlapAllow)
+		h.waitStatus(second, release.Running)
+		require.Equal(t, release.Running, h.get(first).Status)
+	})
+	t.Run("forbid skips the occurrence and says why", func(t *testing.T) {
+		h, first, second := overlapHarness(t, release.OverlapForbid)
+		r := h.waitStatus(second, release.Aborted)
+		h.waitHistory("weekly", []decision{
+			{wed, release.DecisionCreated}, {wed, release.DecisionStarted},
+			{thu, release.DecisionCreated}, {thu, release.DecisionSkipped},
+		})
+		page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: "weekly"})
+		require.NoError(t, err)
+		require.Contains(t, page.Records[3].Reason, string(first))
+		require.Equal(t, second, page.Records[3].Release)
+		require.Equal(t, release.Running, h.get(first).Status)
+		require.True(t, r.StartedAt.IsZero(), "the skipped release never ran")
+	})
+	t.Run("queue starts the next release when the previous one ends", func(t *testing.T) {
+		h, first, second := overlapHarness(t, release.OverlapQueue)
+		h.waitHistory("weekly", []decision{
+			{wed, release.DecisionCreated}, {wed, release.DecisionStarted},
+			{thu, release.DecisionCreated}, {thu, release.DecisionQueued},
+		})
+		require.Equal(t, release.Scheduled, h.get(second).Status)
+		require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", By{Actor: "qa"}))
+		h.waitStatus(first, release.Succeeded)
+		h.advance(DefaultPollInterval)
+		h.waitStatus(second, release.Running)
+		h.waitHistory("weekly", []decision{
+			{wed, release.DecisionCreated}, {wed, release.DecisionStarted},
+			{thu, release.DecisionCreated}, {thu, release.DecisionQueued}, {thu, release.DecisionStarted},
+		})
+	})
 }
