@@ -50,7 +50,7 @@ func (e *Executor) PutGroup(ctx context.Context, p *PutGroupParams) (*release.Gr
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: group %s: %w", ActionPutGroup, g.ID, err)
 	}
-	e.sched.put(ctx, e, stored, true)
+	e.sched.put(ctx, e, stored, putStored)
 	return stored, nil
 }
 
@@ -146,7 +146,7 @@ func (e *Executor) setGroupEnabled(ctx context.Context, action ActionKind, id re
 			return fmt.Errorf("executor: %s: group %s: %w", action, id, err)
 		}
 		if g.Enabled == enabled {
-			e.sched.put(ctx, e, g, false)
+			e.sched.put(ctx, e, g, putStored)
 			return nil
 		}
 		g.Enabled = enabled
@@ -157,7 +157,7 @@ func (e *Executor) setGroupEnabled(ctx context.Context, action ActionKind, id re
 		if err != nil {
 			return fmt.Errorf("executor: %s: group %s: %w", action, id, err)
 		}
-		e.sched.put(ctx, e, stored, true)
+		e.sched.put(ctx, e, stored, putStored)
 		return nil
 	}
 }

@@ -88,15 +88,29 @@ func (s *scheduler) get(id release.GroupID) *groupState {
 	return s.groups[id]
 }
 
+// putMode says where the group given to put comes from.
+type putMode uint8
+
+const (
+	// putStored: this executor just stored it (PutGroup, PauseGroup,
+	// ResumeGroup). It begins at the current time, with no catch-up.
+	putStored putMode = iota + 1
+	// putInitial: the listing of Run's start. It continues after the last
+	// occurrence of its history, catching up.
+	putInitial
+	// putRescan: a rescan's listing, which may be older than a change
+	// this executor made meanwhile; a group changed, resumed or created
+	// elsewhere begins at the current time.
+	putRescan
+)
+
 // put installs g as the scheduler's state of its group (or removes it
-// when g is disabled). An unchanged or older revision changes nothing.
-// fresh says the group was stored, changed or resumed since Run began: it
-// begins at the current time, with no catch-up. Otherwise (Run starting)
-// it continues after the last occurrence of its history, catching up.
-func (s *scheduler) put(ctx context.Context, e *Executor, g *release.Group, fresh bool) {
+// when g is disabled). An unchanged revision changes nothing, nor does an
+// older one from a listing.
+func (s *scheduler) put(ctx context.Context, e *Executor, g *release.Group, mode putMode) {
 	s.mu.Lock()
 	old := s.groups[g.ID]
-	if g.Revision < s.revs[g.ID] || (old != nil && old.g.Revision == g.Revision) {
+	if (mode != putStored && g.Revision < s.revs[g.ID]) || (old != nil && old.g.Revision == g.Revision) {
 		s.mu.Unlock()
 		return
 	}
@@ -126,14 +140,15 @@ func (s *scheduler) put(ctx context.Context, e *Executor, g *release.Group, fres
 	if st == nil {
 		return
 	}
-	if err := e.armGroup(ctx, st, fresh); err != nil && ctx.Err() == nil {
+	if err := e.armGroup(ctx, st, mode != putInitial); err != nil && ctx.Err() == nil {
 		e.log.Warn("executor: scheduling group", "group", g.ID, "err", err)
 		e.timers.set(groupKey(g.ID), e.clock.Now().Add(e.cfg.StoreRetry))
 	}
 }
 
 // armGroup computes the group's next occurrence and the releases it is to
-// start, and sets its timers. st.mu is held.
+// start, and sets its timers: from the current time when fresh, else
+// after the last occurrence of its history. st.mu is held.
 func (e *Executor) armGroup(ctx context.Context, st *groupState, fresh bool) error {
 	g := st.g
 	sched, err := g.Schedule()
@@ -221,16 +236,18 @@ func (e *Executor) loadPending(ctx context.Context, st *groupState) error {
 	return nil
 }
 
-// loadGroups puts every enabled group of the store on the scheduler: at
-// the start of Run (initial: each catches up from its history) and at
-// every rescan (to see the groups other executors stored, paused or
-// resumed).
+// loadGroups puts every group of the store on the scheduler: at the start
+// of Run (initial: each catches up from its history) and at every rescan
+// (to see the groups other executors stored, paused, resumed or deleted).
 func (e *Executor) loadGroups(ctx context.Context, initial bool) {
 	e.sched.mu.Lock()
 	gen := e.sched.gen
 	e.sched.mu.Unlock()
-	yes := true
-	p := &store.ListGroupsParams{Enabled: &yes, Limit: store.MaxLimit}
+	mode := putRescan
+	if initial {
+		mode = putInitial
+	}
+	p := &store.ListGroupsParams{Limit: store.MaxLimit}
 	seen := map[release.GroupID]bool{}
 	for {
 		page, err := e.store.ListGroups(ctx, p)
@@ -242,20 +259,24 @@ func (e *Executor) loadGroups(ctx context.Context, initial bool) {
 		}
 		for _, g := range page.Groups {
 			seen[g.ID] = true
-			e.sched.put(ctx, e, g, !initial)
+			e.sched.put(ctx, e, g, mode)
 		}
 		if page.Next == "" {
 			break
 		}
 		p.Cursor = page.Next
 	}
-	// Groups paused or deleted elsewhere (not those put since the listing
-	// began).
+	// Groups deleted elsewhere (not those put since the listing began).
 	e.sched.mu.Lock()
 	var gone []release.GroupID
 	for id, st := range e.sched.groups {
 		if !seen[id] && st.gen <= gen {
 			gone = append(gone, id)
+		}
+	}
+	for id := range e.sched.revs {
+		if !seen[id] {
+			delete(e.sched.revs, id) // a group made again under its id starts from revision 1
 		}
 	}
 	e.sched.mu.Unlock()

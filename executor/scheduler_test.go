@@ -397,3 +397,23 @@ func TestGroupOverlap(t *testing.T) {
 		})
 	})
 }
+
+func TestGroupStoredOrDeletedElsewhereIsSeenAtTheNextRescan(t *testing.T) {
+	h := newHarness(t, nil, &recorder{kind: "noop"})
+	h.put(noopProcess)
+	ctx := context.Background()
+	// Another executor stores the group (straight into the store here).
+	_, err := h.store.CreateGroup(ctx, weeklyGroup())
+	require.NoError(t, err)
+	h.advance(DefaultLeaseDuration) // a rescan
+	h.until(firstMonday.Add(-24 * time.Hour))
+	h.waitReleases("weekly", 1)
+
+	require.NoError(t, h.store.DeleteGroup(ctx, "weekly"))
+	h.advance(DefaultLeaseDuration)
+	h.advance(DefaultLeaseDuration) // the listing of one rescan may predate the delete
+	require.True(t, waitFor(func() bool { return h.ex.sched.get("weekly") == nil }), "the scheduler let the group go")
+	h.until(firstMonday.Add(2 * week))
+	h.advance(time.Hour)
+	require.Len(t, h.groupReleases("weekly"), 1, "a deleted group makes nothing")
+}
