@@ -464,7 +464,7 @@ func (e *Executor) groupSequence(ctx context.Context, id release.GroupID) (int, 
 	if !ok {
 		return 0, nil
 	}
-	p := &store.ListGroupHistoryParams{Group: id, Newest: true, Limit: 100}
+	p := &store.ListGroupHistoryParams{Group: id, Newest: true, Limit: 8}
 	for range 10 {
 		page, err := hs.ListGroupHistory(ctx, p)
 		if err != nil {
