@@ -170,8 +170,8 @@ func (e *Executor) armGroup(ctx context.Context, st *groupState, fresh bool) err
 		}
 	case !last.IsZero():
 		from = last
-	default:
-		from = now.Add(-max(g.CatchUp.D(), MinCatchUp))
+	default: // no history: look back over the catch-up window, its start included
+		from = now.Add(-max(g.CatchUp.D(), MinCatchUp) - time.Nanosecond)
 	}
 	st.next = g.NextOccurrence(sched, from)
 	if err := e.loadPending(ctx, st); err != nil {
@@ -355,9 +355,10 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 		return err
 	}
 	if window := max(g.CatchUp.D(), MinCatchUp); now.Sub(occ) > window {
-		// Unless another executor, on time, made it.
-		if _, err := e.store.GetReleaseSummary(ctx, id); err == nil {
-			return nil
+		// Unless it was made in time (by another executor, or by one that
+		// stopped before recording it): record that.
+		if s, err := e.store.GetReleaseSummary(ctx, id); err == nil {
+			return e.recordMade(ctx, g.ID, occ, s)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -395,13 +396,18 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 	switch {
 	case err == nil || sum.ID != "": // stored (perhaps not started yet: its timers and rescans see to it)
 	case errors.Is(err, store.ErrAlreadyExists):
-		// Another executor made it (or this one did, and failed before
+		// Another executor made it (or one did, and stopped before
 		// recording it): record what was made.
 		s, gerr := e.store.GetReleaseSummary(ctx, id)
 		switch {
 		case gerr == nil:
-			seq, _ = strconv.Atoi(s.Labels[LabelGroupSequence])
-			late = s.Labels[LabelLate] != ""
+			if err := e.recordMade(ctx, g.ID, occ, s); err != nil {
+				return err
+			}
+			if start == StartGroup {
+				st.pending = append(st.pending, pendingStart{occ: occ, id: id})
+			}
+			return nil
 		case errors.Is(gerr, store.ErrNotFound):
 			id, seq = "", 0 // made for the occurrence under another id
 		default:
@@ -425,6 +431,17 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 		st.pending = append(st.pending, pendingStart{occ: occ, id: id})
 	}
 	return nil
+}
+
+// recordMade records the release s made for an occurrence, as created or
+// late as its labels say.
+func (e *Executor) recordMade(ctx context.Context, g release.GroupID, occ time.Time, s *release.Summary) error {
+	seq, _ := strconv.Atoi(s.Labels[LabelGroupSequence])
+	rec := &release.GroupRecord{Group: g, Occurrence: occ, Decision: release.DecisionCreated, Release: s.ID, Sequence: seq}
+	if s.Labels[LabelLate] != "" {
+		rec.Decision, rec.Reason = release.DecisionLate, fmt.Sprintf("created %s after the occurrence", s.CreatedAt.Sub(occ))
+	}
+	return e.record(ctx, rec)
 }
 
 // groupStart returns the LabelStart of g's releases.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"testing"
@@ -339,7 +340,7 @@ func TestGroupAfterDowntimeCatchesUpInsideItsWindowAndRecordsTheRestMissed(t *te
 	h.start()
 	h.advance(time.Hour)
 	h.until(wed.Add(4 * day))
-	h.waitReleases("weekly", 3)
+	h.waitStatus(h.waitReleases("weekly", 3)[2].ID, release.Succeeded)
 	require.Len(t, ad.Calls(), 3, "nothing ran twice")
 }
 
@@ -516,3 +517,132 @@ func BenchmarkGroupIdleTick(b *testing.B) {
 		})
 	}
 }
+
+// faultHistoryStore is faultStore with the group history, whose appends
+// count as writes (and may be where it crashes).
+type faultHistoryStore struct {
+	*faultStore
+	hist store.GroupHistoryStore
+}
+
+func (f *faultHistoryStore) AppendGroupHistory(ctx context.Context, r *release.GroupRecord) error {
+	return f.write(func() error { return f.hist.AppendGroupHistory(ctx, r) })
+}
+
+func (f *faultHistoryStore) ListGroupHistory(ctx context.Context, p *store.ListGroupHistoryParams) (*store.GroupHistoryPage, error) {
+	if err := f.read(); err != nil {
+		return nil, err
+	}
+	return f.hist.ListGroupHistory(ctx, p)
+}
+
+func (f *faultHistoryStore) GetReleaseSummary(ctx context.Context, id release.ID) (*release.Summary, error) {
+	if err := f.read(); err != nil {
+		return nil, err
+	}
+	return f.Store.GetReleaseSummary(ctx, id)
+}
+
+func (f *faultHistoryStore) ListGroups(ctx context.Context, p *store.ListGroupsParams) (*store.GroupPage, error) {
+	if err := f.read(); err != nil {
+		return nil, err
+	}
+	return f.Store.ListGroups(ctx, p)
+}
+
+// TestGroupSchedulerSurvivesACrashAtEveryWrite crashes an executor at
+// each of its store writes in turn (with the write lost or applied), lets
+// another take over on the same store, and checks that three weekly
+// occurrences still get exactly one release each, run once, none missed.
+func TestGroupSchedulerSurvivesACrashAtEveryWrite(t *testing.T) {
+	occs := []time.Time{firstMonday, firstMonday.Add(week), firstMonday.Add(2 * week)}
+	for crashAt := 1; crashAt <= 12; crashAt++ {
+		for _, after := range []bool{false, true} {
+			t.Run(fmt.Sprintf("write-%d-applied-%v", crashAt, after), func(t *testing.T) {
+				ad := &recorder{kind: "noop"}
+				mem := memstore.New(nil)
+				clk := newFakeClock(t0)
+				reg := adapters.NewRegistry(ad)
+				ctx := context.Background()
+				p, err := process.Parse([]byte(noopProcess))
+				require.NoError(t, err)
+				_, err = mem.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "test", Now: t0})
+				require.NoError(t, err)
+				_, err = mem.CreateGroup(ctx, weeklyGroup())
+				require.NoError(t, err)
+
+				run := func(s store.Store, name string) (stop func()) {
+					ex, err := New(s, reg, &Config{Clock: clk, Jitter: -1, InstanceID: name, LeaseDuration: 10 * time.Second, Logger: testLogger(t)})
+					require.NoError(t, err)
+					rctx, cancel := context.WithCancel(ctx)
+					done := make(chan struct{})
+					go func() { defer close(done); _ = ex.Run(rctx) }()
+					return func() { cancel(); <-done }
+				}
+				fs := &faultHistoryStore{faultStore: newFaultStore(mem, crashAt, after), hist: mem}
+				stop := run(fs, "a")
+				switched := false
+				step := func(to time.Time) {
+					clk.Add(to.Sub(clk.Now()))
+					time.Sleep(10 * time.Millisecond)
+					if !switched && fs.isCrashed() {
+						stop()
+						stop = run(mem, "b")
+						switched = true
+					}
+				}
+				for _, occ := range occs {
+					step(occ.Add(-24 * time.Hour))
+					require.True(t, waitFor(func() bool {
+						page, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly", ScheduledFrom: occ, ScheduledTo: occ.Add(time.Second)})
+						return err == nil && len(page.Releases) == 1
+					}) || fs.isCrashed(), "the release of %s", occ)
+					step(occ.Add(time.Minute))
+				}
+				step(occs[2].Add(time.Hour)) // leases of a crashed instance expire meanwhile
+				defer func() { stop() }()
+
+				var got []release.Summary
+				ok := waitFor(func() bool {
+					page, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly", Statuses: []release.Status{release.Succeeded}})
+					if err != nil {
+						return false
+					}
+					got = page.Releases
+					if len(got) < len(occs) {
+						clk.Add(5 * time.Second)
+					}
+					return len(got) >= len(occs)
+				})
+				require.True(t, ok, "succeeded releases %d", len(got))
+				all, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
+				require.NoError(t, err)
+				require.Len(t, all.Releases, len(occs), "one release per occurrence")
+				hist, err := mem.ListGroupHistory(ctx, &store.ListGroupHistoryParams{Group: "weekly"})
+				require.NoError(t, err)
+				made := map[time.Time]bool{}
+				for _, r := range hist.Records {
+					require.NotEqual(t, release.DecisionMissed, r.Decision, "nothing missed: %+v", r)
+					if r.Decision == release.DecisionCreated || r.Decision == release.DecisionLate {
+						require.False(t, made[r.Occurrence.UTC()], "recorded once: %+v", r)
+						made[r.Occurrence.UTC()] = true
+					}
+				}
+				require.Len(t, made, len(occs), "every occurrence's release is in the history")
+				runs := map[release.ID]int{}
+				for _, c := range ad.Calls() {
+					runs[c.Release]++
+				}
+				require.Len(t, runs, len(occs))
+			})
+		}
+	}
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, nil))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
