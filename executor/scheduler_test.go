@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/memstore"
+	"github.com/batonhq/baton/store/sqlite"
 )
 
 // t0 is Wednesday 2026-11-25 09:00 UTC; the weekly groups below fire on
@@ -274,8 +276,18 @@ func TestGroupActionsAreAuthorized(t *testing.T) {
 }
 
 func TestGroupManyExecutorsOnOneStoreCreateEachOccurrenceOnce(t *testing.T) {
+	t.Run("memstore", func(t *testing.T) { testGroupManyExecutors(t, memstore.New(nil)) })
+	t.Run("sqlite", func(t *testing.T) {
+		st, err := sqlite.Open(filepath.Join(t.TempDir(), "baton.db"), nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		testGroupManyExecutors(t, st)
+	})
+}
+
+func testGroupManyExecutors(t *testing.T, st store.Store) {
 	ad := &recorder{kind: "noop"}
-	h := newHarness(t, &Config{InstanceID: "a"}, ad)
+	h := newHarnessOn(t, st, &Config{InstanceID: "a"}, ad)
 	h.put(noopProcess)
 	h.putGroup(weeklyGroup())
 	for _, name := range []string{"b", "c"} {
@@ -646,3 +658,41 @@ func testLogger(t *testing.T) *slog.Logger {
 type tWriter struct{ t *testing.T }
 
 func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// TestGroupWeeklyAcrossDaylightSavingChanges runs a weekly group through
+// the spring-forward and fall-back weeks of New York and Berlin: a local
+// time that does not exist fires once, an hour later; one that happens
+// twice fires once, at its first instant.
+func TestGroupWeeklyAcrossDaylightSavingChanges(t *testing.T) {
+	utc := func(mo time.Month, d, h, m int) time.Time { return time.Date(2027, mo, d, h, m, 0, 0, time.UTC) }
+	for name, tc := range map[string]struct {
+		zone, cadence string
+		from          time.Time
+		want          []time.Time
+	}{
+		"New York spring forward": {"America/New_York", "30 2 * * SUN", utc(3, 1, 0, 0),
+			[]time.Time{utc(3, 7, 7, 30), utc(3, 14, 7, 30), utc(3, 21, 6, 30)}}, // 02:30 EST, 03:30 EDT, 02:30 EDT
+		"New York fall back": {"America/New_York", "30 1 * * SUN", utc(10, 25, 0, 0),
+			[]time.Time{utc(10, 31, 5, 30), utc(11, 7, 5, 30), utc(11, 14, 6, 30)}}, // 01:30 EDT, the first 01:30, 01:30 EST
+		"Berlin spring forward": {"Europe/Berlin", "30 2 * * SUN", utc(3, 15, 0, 0),
+			[]time.Time{utc(3, 21, 1, 30), utc(3, 28, 1, 30), utc(4, 4, 0, 30)}}, // 02:30 CET, 03:30 CEST, 02:30 CEST
+		"Berlin fall back": {"Europe/Berlin", "30 2 * * SUN", utc(10, 18, 0, 0),
+			[]time.Time{utc(10, 24, 0, 30), utc(10, 31, 0, 30), utc(11, 7, 1, 30)}}, // 02:30 CEST, the first 02:30, 02:30 CET
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, nil, &recorder{kind: "noop"})
+			h.put(noopProcess)
+			h.until(tc.from)
+			g := weeklyGroup()
+			g.Cadence, g.Timezone, g.LeadTime, g.AutoExecute = tc.cadence, tc.zone, 0, false
+			h.putGroup(g)
+			for i, w := range tc.want {
+				h.until(w.Add(-time.Minute))
+				require.Len(t, h.groupReleases("weekly"), i, "nothing before %s", w)
+				h.until(w)
+				rs := h.waitReleases("weekly", i+1)
+				require.Truef(t, rs[i].Occurrence.Equal(w), "occurrence %d: %s, want %s", i, rs[i].Occurrence.UTC(), w)
+			}
+		})
+	}
+}
