@@ -47,6 +47,27 @@
 // stopped in between); the child's end (its outputs, or its failure as a
 // permanent error) ends the attempt. Config.MaxDepth limits nesting.
 //
+// Release groups (release.Group) make releases on a cadence. PutGroup
+// validates a group (every field at once, then its process, input set and
+// inputs against the store) and stores it; PauseGroup and ResumeGroup
+// switch it off and on; GroupHistory reads what its scheduler decided. The
+// scheduler runs inside Run with no goroutine per group: one timer per
+// enabled group on the executor's timer structure, at its next occurrence
+// minus its lead time. Then it creates the occurrence's release, Scheduled
+// for the occurrence, named by the group's templates and numbered in the
+// group (LabelGroupSequence); the store's uniqueness on (group,
+// occurrence) makes it exactly once across executors. A group that
+// auto-executes starts the release at the occurrence; otherwise it waits
+// for a person's Start (LabelStart "manual"). After downtime, occurrences
+// inside the group's catch-up window are created late (LabelLate), older
+// ones are recorded missed and never run. When the group's previous
+// release is still running at an occurrence, the group's overlap policy
+// allows it, skips the occurrence (aborting its release, with the reason)
+// or queues it until the previous one ends. Each decision is a
+// release.GroupRecord in the group's history when the store implements
+// store.GroupHistoryStore. Groups stored, paused or deleted by another
+// executor are seen at its next rescan.
+//
 // A host that must not create a release twice for one request (a retried
 // webhook, a CI run) gives CreateParams.ID: a second Create with that id
 // fails matching store.ErrAlreadyExists.

@@ -32,6 +32,13 @@
 // Pin returns the shared read-only copy of a process that releases pin;
 // Create with a pinned process does not encode it again.
 //
+// A Group describes releases made on a cadence (a cron spec or RRULE read
+// by schedule.Parse, in an IANA zone, between Start and End), with a lead
+// time, auto-execute, name and version templates (Names), a catch-up
+// window and an overlap policy; Validate lists every problem at once
+// (*GroupError, ErrInvalidGroup). GroupRecord is one decision in a group's
+// history. The executor's scheduler runs groups.
+//
 // Event kinds are an open set: Apply counts kinds it does not know and
 // otherwise ignores them. Illegal transitions are errors matching ErrIllegal
 // (a *TransitionError names the subject and the two statuses); events that

@@ -2,7 +2,9 @@
 // processes (ProcessStore), input sets (InputSetStore), releases with their
 // event logs (ReleaseStore) and release groups (GroupStore), combined in
 // Store; an optional Leaser capability for many executors sharing one
-// store; the params structs; and the sentinel errors every implementation
+// store; an optional GroupHistoryStore keeping the decisions of the
+// groups' schedulers, one per (group, occurrence, decision); the params
+// structs; and the sentinel errors every implementation
 // returns (ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalid,
 // ErrCorrupt).
 //
