@@ -108,3 +108,33 @@ func FuzzReadFreezes(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseCadence(f *testing.F) {
+	for _, s := range []string{
+		"weekly on mon", "daily on weekdays at 09:00 in America/New_York", "biweekly on thu from 2026-03-02",
+		"monthly on the last fri at 16:00 in Europe/Berlin until 2026-12-31 for 2h", "monthly on day -2",
+		"monthly on the 2nd last mon", "every 3 months on the last day", "every 2 weeks on mon, fri", "every day at 23:59:59",
+		"monthly on the 5th sun from 2026-02-01", "weekly on mon on tue", "monthly on the",
+	} {
+		f.Add(s, int64(1773137220))
+	}
+	f.Fuzz(func(t *testing.T, text string, unix int64) {
+		if s, err := Parse(text); err != nil {
+			checkParseError(t, text, err)
+		} else {
+			checkNext(t, s, fuzzInstant(unix))
+		}
+		c, err := ParseCadence(text)
+		if err != nil {
+			checkParseError(t, text, err)
+			return
+		}
+		back, err := ParseCadence(c.String())
+		if err != nil {
+			t.Fatalf("ParseCadence(%q) = %+v, whose String %q does not parse: %v", text, c, c.String(), err)
+		}
+		if back.RRule() != c.RRule() {
+			t.Fatalf("%q reads as %q, and its String %q as %q", text, c.RRule(), c.String(), back.RRule())
+		}
+	})
+}
