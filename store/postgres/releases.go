@@ -485,55 +485,11 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	if p == nil {
-		p = &store.ListReleasesParams{}
+	q, args, limit, err := s.listReleasesQuery(p)
+	if err != nil {
+		return nil, err
 	}
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	var where strings.Builder
-	if p.Group != "" {
-		where.WriteString(` AND group_id = ` + arg(string(p.Group)))
-	}
-	if p.Process != "" {
-		where.WriteString(` AND process_id = ` + arg(string(p.Process)))
-	}
-	if !p.ScheduledFrom.IsZero() {
-		where.WriteString(` AND (sched_s, sched_ns) >= (` + arg(p.ScheduledFrom.Unix()) + `::bigint, ` + arg(int32(p.ScheduledFrom.Nanosecond())) + `::integer)`)
-	}
-	if !p.ScheduledTo.IsZero() {
-		where.WriteString(` AND (sched_s, sched_ns) < (` + arg(p.ScheduledTo.Unix()) + `::bigint, ` + arg(int32(p.ScheduledTo.Nanosecond())) + `::integer)`)
-	}
-	if p.Cursor != "" {
-		var c releaseCursor
-		raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" || !utf8.ValidString(string(c.ID)) {
-			return nil, errf(store.ErrInvalid, "list releases: cursor %q: not one this store made", p.Cursor)
-		}
-		where.WriteString(` AND (created_s, created_ns, id) > (` + arg(c.S) + `::bigint, ` + arg(c.NS) + `::integer, ` + arg(string(c.ID)) + `::text)`)
-	}
-	limit := store.ClampLimit(p.Limit)
-	lim := arg(limit + 1)
-	const cols = `SELECT id, created_s, created_ns, summary, sum_digest, status, sched_s, sched_ns, seq, hash FROM _s.releases WHERE TRUE`
-	const order = ` ORDER BY created_s, created_ns, id LIMIT `
-	var inner string
-	statuses := slices.Compact(slices.Sorted(slices.Values(p.Statuses)))
-	switch len(statuses) {
-	case 0:
-		inner = cols + where.String() + order + lim
-	case 1:
-		inner = cols + ` AND status = ` + arg(string(statuses[0])) + where.String() + order + lim
-	default:
-		arms := make([]string, len(statuses))
-		for i, st := range statuses {
-			arms[i] = `(` + cols + ` AND status = ` + arg(string(st)) + where.String() + order + lim + `)`
-		}
-		inner = strings.Join(arms, ` UNION ALL `)
-	}
-	q := `SELECT ` + summaryCols + ` FROM (` + inner + `) r` + lastEvent + ` ORDER BY r.created_s, r.created_ns, r.id LIMIT ` + lim
-	rows, err := s.pool.Query(ctx, s.q(q), args...)
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrapDB(ctx, "list releases", err)
 	}
@@ -561,6 +517,59 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 		return nil, s.wrapDB(ctx, "list releases", err)
 	}
 	return page, nil
+}
+
+// listReleasesQuery returns the query of a ListReleases page, its
+// arguments and the page size.
+func (s *Store) listReleasesQuery(p *store.ListReleasesParams) (q string, args []any, limit int, err error) {
+	if p == nil {
+		p = &store.ListReleasesParams{}
+	}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	var where strings.Builder
+	if p.Group != "" {
+		where.WriteString(` AND group_id = ` + arg(string(p.Group)))
+	}
+	if p.Process != "" {
+		where.WriteString(` AND process_id = ` + arg(string(p.Process)))
+	}
+	if !p.ScheduledFrom.IsZero() {
+		where.WriteString(` AND (sched_s, sched_ns) >= (` + arg(p.ScheduledFrom.Unix()) + `::bigint, ` + arg(int32(p.ScheduledFrom.Nanosecond())) + `::integer)`)
+	}
+	if !p.ScheduledTo.IsZero() {
+		where.WriteString(` AND (sched_s, sched_ns) < (` + arg(p.ScheduledTo.Unix()) + `::bigint, ` + arg(int32(p.ScheduledTo.Nanosecond())) + `::integer)`)
+	}
+	if p.Cursor != "" {
+		var c releaseCursor
+		raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
+		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" || !utf8.ValidString(string(c.ID)) {
+			return "", nil, 0, errf(store.ErrInvalid, "list releases: cursor %q: not one this store made", p.Cursor)
+		}
+		where.WriteString(` AND (created_s, created_ns, id) > (` + arg(c.S) + `::bigint, ` + arg(c.NS) + `::integer, ` + arg(string(c.ID)) + `::text)`)
+	}
+	limit = store.ClampLimit(p.Limit)
+	lim := arg(limit + 1)
+	const cols = `SELECT id, created_s, created_ns, summary, sum_digest, status, sched_s, sched_ns, seq, hash FROM _s.releases WHERE TRUE`
+	const order = ` ORDER BY created_s, created_ns, id LIMIT `
+	var inner string
+	statuses := slices.Compact(slices.Sorted(slices.Values(p.Statuses)))
+	switch len(statuses) {
+	case 0:
+		inner = cols + where.String() + order + lim
+	case 1:
+		inner = cols + ` AND status = ` + arg(string(statuses[0])) + where.String() + order + lim
+	default:
+		arms := make([]string, len(statuses))
+		for i, st := range statuses {
+			arms[i] = `(` + cols + ` AND status = ` + arg(string(st)) + where.String() + order + lim + `)`
+		}
+		inner = strings.Join(arms, ` UNION ALL `)
+	}
+	q = `SELECT ` + summaryCols + ` FROM (` + inner + `) r` + lastEvent + ` ORDER BY r.created_s, r.created_ns, r.id LIMIT ` + lim
+	return s.q(q), args, limit, nil
 }
 
 // ListEvents implements store.ReleaseStore: a range of the events' primary
