@@ -26,4 +26,80 @@
 // (ErrMigrationNeeded) and write nothing. A schema newer than this package
 // is always refused with a *SchemaVersionError naming both versions
 // (ErrSchemaTooNew).
+//
+// # Layout and indexes
+//
+// A release is a row of the releases table: its summary as JSON (built at
+// the release's head, with the head's seq and hash in it, and a SHA-256
+// digest beside it), the head itself (seq, hash), the seq of its latest
+// snapshot, and copies of the fields lists filter and order by. Its events
+// are rows of the events table, keyed (release_id, seq); its latest
+// snapshot is one row of the snapshots table. Ids that lists order by are
+// COLLATE "C" (byte order, as Go compares strings). Every query a host
+// with a million releases runs is an index range scan that stops after a
+// page, with no sort:
+//
+//   - ListReleases without a filter: releases_created (created_s,
+//     created_ns, id), the list's order (CreatedAt, ID);
+//   - by status: releases_status (status, created_s, created_ns, id); with
+//     several statuses one such scan per status, each stopping after a
+//     page, merged (UNION ALL);
+//   - by group: releases_group (group_id, created_s, created_ns, id);
+//   - by process: releases_process (process_id, created_s, created_ns, id);
+//   - by scheduled window alone: releases_scheduled (sched_s, sched_ns)
+//     finds the window's releases, which are then sorted: a window is as
+//     large as a calendar page, and no one index orders by creation a
+//     range of scheduled times. With another filter, that filter's index;
+//   - each listed summary is checked against the release's last event, a
+//     backward probe of the events' primary key (release_id, seq);
+//   - a release's events (ListEvents, GetRelease): the events' primary key
+//     (release_id, seq), one range;
+//   - ListProcesses: the processes' primary key (id, version) in id order,
+//     with a backward probe of it for each process's latest version;
+//     ListProcessVersions: a range of the same key;
+//   - ListInputSets and ListGroups: their primary key (id), or
+//     input_sets_process and release_groups_process (process_id, id) with
+//     a Process filter (ListGroups' Enabled filters the rows the index
+//     yields; groups are few);
+//   - the occurrence rule: the unique index releases_occurrence (group_id,
+//     occurrence), partial on the releases that have one.
+//
+// Labels are in the summary document only: the contract has no label
+// filter.
+//
+// # Writes
+//
+// CreateRelease sends the release's row, its events and its snapshot (when
+// due) as one batch, which PostgreSQL runs as one transaction; the primary
+// key and releases_occurrence refuse a duplicate (store.ErrAlreadyExists).
+// AppendEvents reads the release's head, checks the events against it
+// (store.ErrConflict for a stale ExpectedSeq, store.ErrInvalid for events
+// that do not continue the chain), then runs one statement that moves the
+// head iff it is still the one read and, in the same transaction, inserts
+// the events and the snapshot when due (store.SnapshotDue). Of concurrent
+// appends at one head the first to lock the release's row wins; the others
+// find the head moved, write nothing and get store.ErrConflict. The events'
+// primary key guards the same rule a second time. Each write is one
+// commit; its durability is the server's (synchronous_commit).
+// Leases are one INSERT ... ON CONFLICT statement per acquire, whose row
+// lock makes concurrent acquires of one key take turns; a released lease
+// keeps its row so that its token never repeats.
+//
+// # What is checked
+//
+// The summary and the snapshot are caches of the events, never a second
+// truth. GetRelease checks the snapshot's digest and the stored event at
+// its seq, folds the events after it while checking that they continue
+// the chain from there (hashes recomputed), and that the last one is the
+// release's head; GetReleaseSummary and ListReleases check the summary's
+// digest, that it was built at the head, that the row's copies of its
+// fields agree, and that the log ends at the head. Any mismatch is a
+// *store.CorruptError (store.ErrCorrupt) naming the release, a stored
+// document that does not decode a *DecodeError (also store.ErrCorrupt),
+// and damage PostgreSQL reports (data_corrupted, index_corrupted) is
+// wrapped with store.ErrCorrupt. An edit of an event before the latest
+// snapshot is found by verifying the whole chain (ListEvents and
+// release.VerifyChain), not by GetRelease. A consistent rewrite by someone
+// who recomputes every hash and digest is caught only by anchoring the
+// heads with a key the database's writers do not hold (release.Sealer).
 package postgres

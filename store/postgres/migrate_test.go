@@ -103,3 +103,23 @@ func TestOptionsAreChecked(t *testing.T) {
 	_, err := postgres.NewFromPool(t.Context(), nil, nil)
 	require.ErrorContains(t, err, "pool: missing")
 }
+
+func TestCloseFailsLaterCallsAndLeavesAHostsPoolOpen(t *testing.T) {
+	pool := testPool(t, 2)
+	schema := freshSchema(t, pool)
+	s, err := postgres.NewFromPool(t.Context(), pool, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "Close is idempotent")
+	_, err = s.GetProcess(t.Context(), "mobile", 0)
+	require.ErrorIs(t, err, postgres.ErrClosed)
+	_, err = s.ListReleases(t.Context(), nil)
+	require.ErrorIs(t, err, postgres.ErrClosed)
+	require.NoError(t, pool.Ping(t.Context()), "the host's pool stays open")
+
+	owned, err := postgres.New(t.Context(), dbURL(t), &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	require.NoError(t, owned.Close())
+	_, err = owned.GetGroup(t.Context(), "weekly")
+	require.ErrorIs(t, err, postgres.ErrClosed)
+}

@@ -159,3 +159,8 @@ func (s *Store) ready(ctx context.Context) error {
 	}
 	return nil
 }
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Leaser = (*Store)(nil)
+)

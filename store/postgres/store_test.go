@@ -1,0 +1,97 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/postgres"
+	"github.com/batonhq/baton/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	// One pool for every subtest's store, each in a schema of its own.
+	pool := testPool(t, 24)
+	storetest.TestStore(t, func(t *testing.T) store.Store {
+		return newStore(t, pool)
+	}, &storetest.Options{Tamperer: tamperer{pool: pool}})
+}
+
+// tamperer edits a Store's tables with raw SQL (storetest.Tamperer),
+// keeping every hash and digest stored beside what it edits.
+type tamperer struct{ pool *pgxpool.Pool }
+
+var _ storetest.Tamperer = tamperer{}
+
+// exec runs q, with "_s." standing for the store's schema, and requires
+// it to change one row or more.
+func (tp tamperer) exec(t *testing.T, st store.Store, q string, args ...any) {
+	t.Helper()
+	tag, err := tp.pool.Exec(t.Context(), inSchema(st, q), args...)
+	require.NoError(t, err)
+	require.Positive(t, tag.RowsAffected(), "the edit changed nothing: %s", q)
+}
+
+func inSchema(st store.Store, q string) string {
+	return strings.ReplaceAll(q, "_s.", st.(*postgres.Store).Schema()+".")
+}
+
+func (tp tamperer) SnapshotSeq(t *testing.T, st store.Store, id release.ID) int64 {
+	var seq int64
+	err := tp.pool.QueryRow(t.Context(), inSchema(st, `SELECT seq FROM _s.snapshots WHERE release_id = $1`), string(id)).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0
+	}
+	require.NoError(t, err)
+	return seq
+}
+
+func (tp tamperer) DeleteEvents(t *testing.T, st store.Store, id release.ID, from, to int64) {
+	tp.exec(t, st, `DELETE FROM _s.events WHERE release_id = $1 AND seq BETWEEN $2 AND $3`, string(id), from, to)
+}
+
+func (tp tamperer) EditEvent(t *testing.T, st store.Store, id release.ID, seq int64, edit func(*release.Event)) {
+	var e release.Event
+	var kind, tm string
+	var payload []byte
+	require.NoError(t, tp.pool.QueryRow(t.Context(), inSchema(st, `SELECT kind, time, actor, reason, payload FROM _s.events WHERE release_id = $1 AND seq = $2`),
+		string(id), seq).Scan(&kind, &tm, &e.Actor, &e.Reason, &payload))
+	var err error
+	e.Kind = release.EventKind(kind)
+	e.Time, err = time.Parse(time.RFC3339Nano, tm)
+	require.NoError(t, err)
+	e.Payload = payload
+	edit(&e)
+	tp.exec(t, st, `UPDATE _s.events SET kind = $1, time = $2, actor = $3, reason = $4, payload = $5 WHERE release_id = $6 AND seq = $7`,
+		string(e.Kind), e.Time.Format(time.RFC3339Nano), e.Actor, e.Reason, []byte(e.Payload), string(id), seq)
+}
+
+func (tp tamperer) EditSnapshot(t *testing.T, st store.Store, id release.ID, edit func(*release.Release)) {
+	var doc []byte
+	require.NoError(t, tp.pool.QueryRow(t.Context(), inSchema(st, `SELECT doc FROM _s.snapshots WHERE release_id = $1`), string(id)).Scan(&doc))
+	r, err := release.UnmarshalSnapshot(doc)
+	require.NoError(t, err)
+	edit(r)
+	doc, err = r.MarshalSnapshot()
+	require.NoError(t, err)
+	tp.exec(t, st, `UPDATE _s.snapshots SET doc = $1 WHERE release_id = $2`, doc, string(id))
+}
+
+func (tp tamperer) EditSummary(t *testing.T, st store.Store, id release.ID, edit func(*release.Summary)) {
+	var doc []byte
+	require.NoError(t, tp.pool.QueryRow(t.Context(), inSchema(st, `SELECT summary FROM _s.releases WHERE id = $1`), string(id)).Scan(&doc))
+	var sum release.Summary
+	require.NoError(t, json.Unmarshal(doc, &sum))
+	edit(&sum)
+	doc, err := json.Marshal(&sum)
+	require.NoError(t, err)
+	tp.exec(t, st, `UPDATE _s.releases SET summary = $1, status = $2 WHERE id = $3`, doc, string(sum.Status), string(id))
+}
