@@ -188,6 +188,14 @@ type Config struct {
 	// does not say, and between two checks of a child release driven by
 	// another instance. Defaults to 10s.
 	PollInterval time.Duration
+	// Sealer, when set, seals the head of every release the executor
+	// creates or appends to (release.Anchor), and the store keeps the
+	// anchor with the head: New requires a store that implements
+	// store.AnchorStore. A rewrite of a release's whole chain is then
+	// detected by whoever holds the key (ExportBundle,
+	// release.VerifyBundle). A write whose head cannot be sealed fails.
+	// Defaults to nil: heads are not anchored.
+	Sealer release.Sealer
 }
 
 // The defaults of Config.

@@ -1,6 +1,8 @@
 package process_test
 
 import (
+	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -65,4 +67,33 @@ func TestResolveInputsChecksIntegers(t *testing.T) {
 	got, err := process.ResolveInputs(spec, nil, map[string]any{"n": 2.0})
 	require.NoError(t, err)
 	require.Equal(t, 2, got["n"])
+}
+
+func TestResolveInputsRefusesValuesThatAreNotData(t *testing.T) {
+	spec := []process.InputSpec{{Name: "n", Type: process.Number, Required: true}, {Name: "o", Type: process.Object}}
+	cyclic := map[string]any{}
+	cyclic["me"] = []any{cyclic}
+	for _, tc := range []struct {
+		name   string
+		values map[string]any
+		path   string
+		msg    string
+	}{
+		{"NaN", map[string]any{"n": math.NaN()}, "inputs.n", "not a finite number"},
+		{"nested Inf", map[string]any{"n": 1, "o": map[string]any{"a b": []any{0, math.Inf(-1)}}}, `inputs.o["a b"][1]`, "not a finite number"},
+		{"func", map[string]any{"n": 1, "o": map[string]any{"f": func() {}}}, "inputs.o.f", "func() is not data"},
+		{"pointer", map[string]any{"n": 1, "o": map[string]any{"p": new(int)}}, "inputs.o.p", "pointer"},
+		{"cycle through a list", map[string]any{"n": 1, "o": cyclic}, "inputs.o.me[0]", "contains itself"},
+		{"bad json.Number", map[string]any{"n": json.Number("1e")}, "inputs.n", "not a number"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := process.ResolveInputs(spec, nil, tc.values)
+			var ve *process.ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Len(t, ve.Problems, 1, "a bad value is not also reported as missing: %v", err)
+			require.Equal(t, tc.path, ve.Problems[0].Path)
+			require.Contains(t, ve.Problems[0].Msg, tc.msg)
+			require.Contains(t, ve.Problems[0].Msg, "override value: ")
+		})
+	}
 }
