@@ -630,19 +630,11 @@ func (r *RRule) walk(sec int64, yield func(int64) bool) {
 		sec = t
 		return true
 	}
-	onWall := func(w int64) bool {
-		if w < r.startWall {
-			return true
-		}
-		if r.hasLast && w > r.lastWall {
-			return false
-		}
-		t, shifted := zc.resolveShift(r.loc, w)
-		if t > sec {
-			found = true
-		}
+	// merge handles what the fast path below does not: a shifted instant,
+	// or an instant with shifted ones waiting before it.
+	merge := func(t int64, shifted bool) bool {
 		if shifted {
-			if i, dup := slices.BinarySearch(pend, t); !dup && t > sec {
+			if i, dup := slices.BinarySearch(pend, t); !dup {
 				pend = slices.Insert(pend, i, t)
 			}
 			return true
@@ -655,6 +647,28 @@ func (r *RRule) walk(sec int64, yield func(int64) bool) {
 			}
 		}
 		return emit(t)
+	}
+	onWall := func(w int64) bool {
+		if w < r.startWall {
+			return true
+		}
+		if r.hasLast && w > r.lastWall {
+			return false
+		}
+		t, shifted := zc.resolveShift(r.loc, w)
+		if t <= sec {
+			return true // pend holds only instants after sec
+		}
+		found = true
+		if shifted || len(pend) > 0 {
+			return merge(t, shifted)
+		}
+		if (r.hasUntil && t > r.until) || !yield(t) {
+			stopped = true
+			return false
+		}
+		sec = t
+		return true
 	}
 	k := r.periodIndex(dayA)
 	from := -1
