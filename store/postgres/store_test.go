@@ -1,9 +1,12 @@
 package postgres_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/postgres"
@@ -94,4 +98,45 @@ func (tp tamperer) EditSummary(t *testing.T, st store.Store, id release.ID, edit
 	doc, err := json.Marshal(&sum)
 	require.NoError(t, err)
 	tp.exec(t, st, `UPDATE _s.releases SET summary = $1, status = $2 WHERE id = $3`, doc, string(sum.Status), string(id))
+}
+
+// Replicas that schedule the same occurrence of a group at once make one
+// release between them: the unique index decides, not a read before the
+// write.
+func TestConcurrentCreatesOfOneOccurrenceHaveOneWinner(t *testing.T) {
+	pool := testPool(t, 8)
+	s := newStore(t, pool)
+	occ := time.Date(2026, 3, 9, 9, 0, 0, 0, time.UTC)
+	p := &process.Process{ID: "mobile", Version: 1, Name: "mobile", Phases: []process.Phase{{ID: "build",
+		Activities: []process.Activity{{ID: "compile", Uses: "noop"}}}}}
+	const n = 12
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		id := release.ID(fmt.Sprintf("0190d000-0000-7000-8000-%012d", i+1))
+		r, created, err := release.Create(id, occ.Add(-time.Hour), "scheduler", "", release.ReleaseCreatedPayload{
+			Name: "weekly", Process: p, Group: "weekly", Occurrence: occ})
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = s.CreateRelease(context.Background(), &store.CreateReleaseParams{Events: []release.Event{created}, Release: r})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		if err == nil {
+			wins++
+			continue
+		}
+		require.ErrorIs(t, err, store.ErrAlreadyExists, "creator %d", i)
+	}
+	require.Equal(t, 1, wins)
+	page, err := s.ListReleases(t.Context(), &store.ListReleasesParams{Group: "weekly"})
+	require.NoError(t, err)
+	require.Len(t, page.Releases, 1)
 }
