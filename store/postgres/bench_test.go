@@ -18,7 +18,8 @@ import (
 // the next, so the two alternate inside one loop, in rounds of 8 of each
 // per worker, and both see the same load. Each worker appends one event
 // (a comment) at a time to a release of its own. It reports both rates
-// and their ratio (appends per raw insert).
+// and their ratio (appends per raw insert), and the bytes of WAL each
+// writes (the server's insert position before and after each round).
 func BenchmarkPairedAppendVsRawInsert(b *testing.B) {
 	for _, workers := range []int{1, 8} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
@@ -39,8 +40,17 @@ func BenchmarkPairedAppendVsRawInsert(b *testing.B) {
 			var mu sync.Mutex
 			// run runs op round times in each worker, and adds the wall
 			// time of the whole round to *total.
-			run := func(total *time.Duration, op func(w int) error) {
+			lsn := func() int64 {
+				var n int64
+				if err := pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint`).Scan(&n); err != nil {
+					b.Fatal(err)
+				}
+				return n
+			}
+			var rawWAL, appendWAL int64
+			run := func(total *time.Duration, wal *int64, op func(w int) error) {
 				var wg sync.WaitGroup
+				l0 := lsn()
 				t0 := time.Now()
 				for w := range workers {
 					wg.Add(1)
@@ -58,12 +68,13 @@ func BenchmarkPairedAppendVsRawInsert(b *testing.B) {
 				mu.Lock()
 				*total += time.Since(t0)
 				mu.Unlock()
+				*wal += lsn() - l0
 			}
 			b.ResetTimer()
 			rounds := (b.N + round*workers - 1) / (round * workers)
 			for range rounds {
-				run(&rawTime, func(int) error { _, err := pool.Exec(ctx, raw, row); return err })
-				run(&appendTime, func(w int) error {
+				run(&rawTime, &rawWAL, func(int) error { _, err := pool.Exec(ctx, raw, row); return err })
+				run(&appendTime, &appendWAL, func(w int) error {
 					r := rels[w]
 					expected := r.Seq
 					e, err := r.RecordPayload(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), "bob", "", release.CommentAddedPayload{Text: "benchmark"})
@@ -77,6 +88,8 @@ func BenchmarkPairedAppendVsRawInsert(b *testing.B) {
 			b.ReportMetric(n/rawTime.Seconds(), "raw-tx/s")
 			b.ReportMetric(n/appendTime.Seconds(), "appends/s")
 			b.ReportMetric(rawTime.Seconds()/appendTime.Seconds(), "append/raw")
+			b.ReportMetric(float64(rawWAL)/n, "WAL-B/raw-tx")
+			b.ReportMetric(float64(appendWAL)/n, "WAL-B/append")
 		})
 	}
 }
