@@ -67,6 +67,13 @@
 // Labels are in the summary document only: the contract has no label
 // filter.
 //
+// Documents (processes, input sets, groups, summaries, snapshots) and
+// event payloads are stored as bytes, byte for byte. Ids, names, lease
+// keys and owners, and events' kinds, actors and reasons are PostgreSQL
+// text, which holds neither NUL bytes nor invalid UTF-8: a write with
+// such a string is refused with store.ErrInvalid naming the field, and a
+// lookup by such an id finds nothing (store.ErrNotFound).
+//
 // # Writes
 //
 // CreateRelease sends the release's row, its events and its snapshot (when

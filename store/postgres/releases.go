@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -143,6 +142,12 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := release.VerifyChain(p.Events); err != nil {
 		return fmt.Errorf("postgres: create release %s: %w: %w", r.ID, store.ErrInvalid, err)
 	}
+	if err := checkText("create release", "ID", string(r.ID), "Group", string(r.Group), "ProcessID", string(r.ProcessID)); err != nil {
+		return err
+	}
+	if err := checkEvents("create release "+string(r.ID), p.Events); err != nil {
+		return err
+	}
 	row, err := newSummaryRow("create release", r)
 	if err != nil {
 		return err
@@ -203,6 +208,12 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	r, events, expected := p.Release, p.Events, p.ExpectedSeq
 	id := string(r.ID)
 	op := "append to release " + id
+	if !storable(id) {
+		return errf(store.ErrNotFound, "append to release %q", id)
+	}
+	if err := checkEvents(op, events); err != nil {
+		return err
+	}
 	first := &events[0]
 	// The events' own chain, from the head they claim to follow; qAppend
 	// checks that claim against the stored head.
@@ -385,6 +396,9 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 		return nil, err
 	}
 	op := "get release " + string(id)
+	if !storable(string(id)) {
+		return nil, errf(store.ErrNotFound, "release %q", id)
+	}
 	var (
 		hseq, snapSeq        int64
 		hhash                []byte
@@ -549,6 +563,9 @@ func (s *Store) GetReleaseSummary(ctx context.Context, id release.ID) (*release.
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
+	if !storable(string(id)) {
+		return nil, errf(store.ErrNotFound, "release %q", id)
+	}
 	var c summaryScan
 	err := s.pool.QueryRow(ctx, s.q(`SELECT `+summaryCols+` FROM _s.releases r`+lastEvent+` WHERE r.id = $1`), string(id)).Scan(c.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -623,6 +640,14 @@ func (s *Store) listReleasesQuery(p *store.ListReleasesParams) (q string, args [
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	if err := checkText("list releases", "Group", string(p.Group), "Process", string(p.Process)); err != nil {
+		return "", nil, 0, err
+	}
+	for _, st := range p.Statuses {
+		if err := checkText("list releases", "Statuses", string(st)); err != nil {
+			return "", nil, 0, err
+		}
+	}
 	var where strings.Builder
 	if p.Group != "" {
 		where.WriteString(` AND group_id = ` + arg(string(p.Group)))
@@ -639,7 +664,7 @@ func (s *Store) listReleasesQuery(p *store.ListReleasesParams) (q string, args [
 	if p.Cursor != "" {
 		var c releaseCursor
 		raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" || !utf8.ValidString(string(c.ID)) {
+		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" || !storable(string(c.ID)) {
 			return "", nil, 0, errf(store.ErrInvalid, "list releases: cursor %q: not one this store made", p.Cursor)
 		}
 		where.WriteString(` AND (created_s, created_ns, id) > (` + arg(c.S) + `::bigint, ` + arg(c.NS) + `::integer, ` + arg(string(c.ID)) + `::text)`)
@@ -677,6 +702,9 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) ([]re
 	}
 	id := p.Release
 	op := "list events of release " + string(id)
+	if !storable(string(id)) {
+		return nil, errf(store.ErrNotFound, "release %q", id)
+	}
 	rows, err := s.pool.Query(ctx, s.q(`SELECT `+eventCols+` FROM _s.events WHERE release_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`),
 		string(id), max(p.AfterSeq, 0), store.ClampLimit(p.Limit))
 	if err != nil {
