@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -241,4 +242,222 @@ func TestAFailedGroupLookupIsRetriedWhenSomeoneDecides(t *testing.T) {
 	groups.heal()
 	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "carol"}))
 	h.waitStatus(id, release.Succeeded)
+}
+
+// gatedRelease is a release of approvalDoc(policy) created by alice, its
+// approval qa.signoff Waiting.
+func gatedRelease(t *testing.T, h *harness, policy string) release.ID {
+	t.Helper()
+	h.put(approvalDoc(policy))
+	id := h.create("appr", nil)
+	h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
+	return id
+}
+
+func TestSkipAndIgnoreNeverPassAnApproval(t *testing.T) {
+	ctx := context.Background()
+	for name, act := range map[string]func(h *harness, id release.ID, k release.ActivityKey) error{
+		"skip": func(h *harness, id release.ID, k release.ActivityKey) error {
+			return h.ex.Skip(ctx, id, k, By{Actor: "alice", Reason: "in a hurry"})
+		},
+		"ignore": func(h *harness, id release.ID, k release.ActivityKey) error {
+			return h.ex.Ignore(ctx, id, k, &IgnoreParams{Actor: "alice", Reason: "in a hurry"})
+		},
+	} {
+		t.Run(name+" of an approval", func(t *testing.T) {
+			h := newHarness(t, nil, &recorder{kind: "noop"})
+			id := gatedRelease(t, h, `{approvers: [bob], forbid-initiator: true}`)
+			before := len(h.events(id))
+			err := act(h, id, "qa.signoff")
+			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorContains(t, err, "use BypassApproval")
+			require.Len(t, h.events(id), before, "nothing recorded")
+			require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
+		})
+		t.Run(name+" of a subprocess whose child holds an approval", func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.put(`
+id: gated-fail
+phases:
+  - id: p
+    activities:
+      - {id: gate, type: approval, approval: {approvers: [bob]}, on-failure: fail}
+`)
+			h.put(`
+id: middle-fail
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: gated-fail, on-failure: fail}
+`)
+			h.put(`
+id: top-fail
+phases:
+  - id: p
+    activities:
+      - {id: sub, type: subprocess, process: middle-fail}
+`)
+			id := h.create("top-fail", nil)
+			kid := waitingDescendant(t, h, id, 2)
+			// The grandchild's approval is rejected: the grandchild and the
+			// child fail, and the top's subprocess activity is held, where
+			// skip or ignore would pass it.
+			require.NoError(t, h.ex.Reject(ctx, kid, "p.gate", &DecisionParams{Actor: "bob"}))
+			h.waitActivity(id, "p.sub", release.ActivityOnHold)
+			before := len(h.events(id))
+			err := act(h, id, "p.sub")
+			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorContains(t, err, "holds the approval gated-fail: p.gate")
+			require.Len(t, h.events(id), before, "nothing recorded")
+			require.Equal(t, release.ActivityOnHold, h.get(id).Activities["p.sub"].Status)
+		})
+	}
+	t.Run("skip of a subprocess without approvals", func(t *testing.T) {
+		h := newHarness(t, nil, hanging("slow"))
+		h.put(hangingChild)
+		h.put(`
+id: parent
+phases:
+  - id: p
+    activities:
+      - {id: first, type: manual, tasks: [{id: t}]}
+      - {id: sub, type: subprocess, process: child, depends-on: [first]}
+`)
+		id := h.create("parent", nil)
+		h.waitActivity(id, "p.first", release.ActivityWaiting)
+		require.NoError(t, h.ex.Skip(ctx, id, "p.sub", By{Actor: "ops", Reason: "not today"}))
+		require.NoError(t, h.ex.CompleteTask(ctx, id, "p.first", "t", By{Actor: "ops"}))
+		h.waitStatus(id, release.Succeeded)
+	})
+}
+
+func TestBypassApproval(t *testing.T) {
+	ctx := context.Background()
+	deny := func(kinds ...ActionKind) func(context.Context, *Action) error {
+		return func(_ context.Context, a *Action) error {
+			if slices.Contains(kinds, a.Kind) {
+				return errors.New("not allowed")
+			}
+			return nil
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		policy    string
+		authorize func(context.Context, *Action) error
+		actor     string
+		reason    string
+		want      error // nil: bypassed
+		contains  string
+	}{
+		{name: "an operator bypasses with a reason", policy: `{approvers: [bob], forbid-initiator: true}`, actor: "ops", reason: "bob is away, change approved by phone"},
+		{name: "the initiator where the policy allows it", policy: `{approvers: [bob]}`, actor: "alice", reason: "hotfix"},
+		{name: "the initiator where the policy forbids it, even if authorized", policy: `{approvers: [bob], forbid-initiator: true}`,
+			actor: "alice", reason: "hotfix", want: ErrForbidden, contains: "forbids the initiator"},
+		{name: "no reason", policy: `{approvers: [bob]}`, actor: "ops", want: ErrInvalid, contains: "reason: required"},
+		{name: "an authorizer that allows skip and ignore only", policy: `{approvers: [bob]}`, actor: "ops", reason: "x",
+			authorize: deny(ActionBypassApproval), want: ErrUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var seen []ActionKind
+			var mu sync.Mutex
+			cfg := &Config{Authorize: func(ctx context.Context, a *Action) error {
+				mu.Lock()
+				seen = append(seen, a.Kind)
+				mu.Unlock()
+				if tc.authorize != nil {
+					return tc.authorize(ctx, a)
+				}
+				return nil
+			}}
+			h := newHarness(t, cfg, &recorder{kind: "noop"})
+			id := gatedRelease(t, h, tc.policy)
+			before := len(h.events(id))
+			err := h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{Actor: tc.actor, Reason: tc.reason})
+			if tc.want != nil {
+				require.ErrorIs(t, err, tc.want)
+				require.ErrorContains(t, err, tc.contains)
+				require.Len(t, h.events(id), before, "nothing recorded")
+				require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
+				return
+			}
+			require.NoError(t, err)
+			r := h.waitStatus(id, release.Succeeded)
+			mu.Lock()
+			require.Contains(t, seen, ActionBypassApproval)
+			mu.Unlock()
+			a := r.Activities["qa.signoff"]
+			require.Equal(t, []release.Decision{{Actor: tc.actor, Approved: true, Bypassed: true, Comment: tc.reason, At: t0, Attempt: 1}}, a.Approvals)
+			var bypassed *release.Event
+			for _, e := range h.events(id) {
+				if e.Kind == release.KindApprovalBypassed {
+					bypassed = &e
+				}
+			}
+			require.NotNil(t, bypassed)
+			require.Equal(t, tc.actor, bypassed.Actor)
+			require.Equal(t, tc.reason, bypassed.Reason)
+		})
+	}
+	t.Run("only a waiting approval", func(t *testing.T) {
+		h := newHarness(t, nil, &recorder{kind: "noop"})
+		id := gatedRelease(t, h, `{approvers: [bob]}`)
+		err := h.ex.BypassApproval(ctx, id, "ship.go", &BypassParams{Actor: "ops", Reason: "x"})
+		require.ErrorIs(t, err, ErrInvalid)
+		require.ErrorContains(t, err, "not an approval")
+		require.NoError(t, h.ex.Reject(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+		h.waitActivity(id, "qa.signoff", release.ActivityOnHold)
+		err = h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{Actor: "ops", Reason: "x"})
+		require.ErrorIs(t, err, ErrIllegal, "a rejected approval is retried (the approvers decide again), not bypassed")
+		ex, err := h.ex.Why(ctx, id, "qa.signoff")
+		require.NoError(t, err)
+		require.Len(t, ex.Reasons, 1)
+		require.Contains(t, ex.Reasons[0].Text, "an operator decides: retry (the approvers decide again) or abort")
+	})
+}
+
+// Every other path around an approval leaves it to its approvers.
+func TestOtherPathsAroundAnApprovalNeedItsApprovers(t *testing.T) {
+	ctx := context.Background()
+	const policy = `{approvers: [bob], forbid-initiator: true}`
+	t.Run("submit outputs", func(t *testing.T) {
+		h := newHarness(t, nil, &recorder{kind: "noop"})
+		id := gatedRelease(t, h, policy)
+		err := h.ex.SubmitOutputs(ctx, id, "qa.signoff", &OutputsParams{Actor: "alice", Outputs: map[string]any{"ok": true}})
+		require.ErrorIs(t, err, ErrInvalid)
+		require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
+	})
+	t.Run("complete a task", func(t *testing.T) {
+		h := newHarness(t, nil, &recorder{kind: "noop"})
+		id := gatedRelease(t, h, policy)
+		err := h.ex.CompleteTask(ctx, id, "qa.signoff", "approve", By{Actor: "alice"})
+		require.ErrorIs(t, err, ErrNotFound)
+		require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
+	})
+	t.Run("retry of a rejected approval asks the approvers again", func(t *testing.T) {
+		h := newHarness(t, nil, &recorder{kind: "noop"})
+		id := gatedRelease(t, h, policy)
+		require.NoError(t, h.ex.Reject(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+		h.waitActivity(id, "qa.signoff", release.ActivityOnHold)
+		require.NoError(t, h.ex.Retry(ctx, id, "qa.signoff", &RetryParams{Actor: "alice", Reason: "try again"}))
+		h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
+		require.ErrorIs(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "alice"}), ErrForbidden)
+		require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
+	})
+	t.Run("abort then retry", func(t *testing.T) {
+		h := newHarness(t, nil, &recorder{kind: "noop"})
+		id := gatedRelease(t, h, policy)
+		require.NoError(t, h.ex.Abort(ctx, id, By{Actor: "alice", Reason: "stop"}))
+		h.waitStatus(id, release.Aborted)
+		require.ErrorIs(t, h.ex.Retry(ctx, id, "qa.signoff", &RetryParams{Actor: "alice"}), ErrIllegal)
+		require.ErrorIs(t, h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{Actor: "ops", Reason: "x"}), ErrIllegal)
+		require.Equal(t, release.Aborted, h.get(id).Status)
+	})
+	t.Run("roll back", func(t *testing.T) {
+		h := newHarness(t, nil, &recorder{kind: "noop"})
+		id := gatedRelease(t, h, policy)
+		require.NoError(t, h.ex.RollBack(ctx, id, By{Actor: "alice", Reason: "undo"}))
+		r := h.waitStatus(id, release.RolledBack)
+		require.NotEqual(t, release.ActivitySucceeded, r.Activities["qa.signoff"].Status)
+	})
 }

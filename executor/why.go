@@ -142,7 +142,11 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 			}
 		}
 	case release.ActivityOnHold:
-		add(Reason{Kind: ReasonOnHold, Status: a.Error, Text: "failed (" + a.Error + "); an operator decides: retry, ignore, skip or abort"})
+		choices := "retry, ignore, skip or abort"
+		if ai.act.EffectiveType() == process.Approval {
+			choices = "retry (the approvers decide again) or abort" // never skipped or ignored
+		}
+		add(Reason{Kind: ReasonOnHold, Status: a.Error, Text: "failed (" + a.Error + "); an operator decides: " + choices})
 	case release.ActivityWaiting:
 		switch ai.act.EffectiveType() {
 		case process.Approval:

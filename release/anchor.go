@@ -37,7 +37,7 @@ type Anchor struct {
 }
 
 // Head returns the head the anchor seals.
-func (a *Anchor) Head() Head { return Head{Release: a.Release, Seq: a.Seq, Hash: a.Hash} }
+func (a Anchor) Head() Head { return Head{Release: a.Release, Seq: a.Seq, Hash: a.Hash} }
 
 // Clone returns a copy of a that shares no memory with it.
 func (a Anchor) Clone() Anchor {
@@ -206,6 +206,12 @@ func NewEd25519Verifier(keyID string, pub ed25519.PublicKey) (*Ed25519Verifier, 
 		return nil, fmt.Errorf("release: Ed25519 public key %q: %d bytes, want %d", keyID, len(pub), ed25519.PublicKeySize)
 	}
 	return &Ed25519Verifier{id: keyID, pub: append(ed25519.PublicKey(nil), pub...)}, nil
+}
+
+// PublicKey returns a copy of the verifier's public key, to hand to those
+// who verify.
+func (v *Ed25519Verifier) PublicKey() ed25519.PublicKey {
+	return append(ed25519.PublicKey(nil), v.pub...)
 }
 
 // Verify implements Verifier.

@@ -426,6 +426,8 @@ func (x *applier) apply(p Payload) error {
 		return x.decide(p.Activity, true, p.Comment)
 	case *ApprovalRejectedPayload:
 		return x.decide(p.Activity, false, p.Comment)
+	case *ApprovalBypassedPayload:
+		return x.bypass(p.Activity)
 	case *CommentAddedPayload:
 		c := Comment{Author: e.Actor, Text: p.Text, At: e.Time}
 		if p.Activity == "" {
@@ -745,6 +747,30 @@ func (x *applier) decide(k ActivityKey, approved bool, comment string) error {
 	}
 	x.log.saveActivity(a)
 	a.Approvals = append(a.Approvals, Decision{Actor: x.e.Actor, Approved: approved, Comment: comment, At: x.e.Time, Attempt: len(a.Attempts)})
+	return nil
+}
+
+// bypass records an approval decided in place of its approvers (the
+// event's Reason says why).
+func (x *applier) bypass(k ActivityKey) error {
+	if x.e.Reason == "" {
+		return errorf("reason: required to bypass an approval")
+	}
+	if err := x.requireActive(true); err != nil {
+		return err
+	}
+	a, err := x.activity(k)
+	if err != nil {
+		return err
+	}
+	if a.Type != process.Approval {
+		return errorf("activity %s is %s, not an approval", k, a.Type)
+	}
+	if a.Status != ActivityRunning && a.Status != ActivityWaiting {
+		return illegalf("approval %s is %s; it is bypassed while it is Running or Waiting", k, a.Status)
+	}
+	x.log.saveActivity(a)
+	a.Approvals = append(a.Approvals, Decision{Actor: x.e.Actor, Approved: true, Bypassed: true, Comment: x.e.Reason, At: x.e.Time, Attempt: len(a.Attempts)})
 	return nil
 }
 

@@ -48,3 +48,33 @@ func TestAnOldSnapshotWithoutInitiatorFallsBackToTheCreator(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "alice", back.Initiator)
 }
+
+func TestABypassIsRecordedAsADecisionInPlaceOfTheApprovers(t *testing.T) {
+	r, log := running(t)
+	rec(t, r, &log, t0, release.ActivitySkippedPayload{Activity: "build.compile"}, release.PhaseSucceededPayload{Phase: "build"},
+		release.PhaseStartedPayload{Phase: "qa"}, release.ActivitySkippedPayload{Activity: "qa.regression"})
+
+	// Not while it is Pending, not on another activity type, not without a reason.
+	for name, e := range map[string]release.Event{
+		"pending":   ev(t, t0, "ops", release.ApprovalBypassedPayload{Activity: "qa.signoff"}),
+		"automated": ev(t, t0, "ops", release.ApprovalBypassedPayload{Activity: "deploy.rollout"}),
+	} {
+		before := state(t, r)
+		_, err := r.Record(e)
+		require.Error(t, err, name)
+		require.Equal(t, before, state(t, r), name)
+	}
+	rec(t, r, &log, t0, release.ActivityStartedPayload{Activity: "qa.signoff"}, release.ActivityWaitingPayload{Activity: "qa.signoff"})
+	noReason, err := release.NewEvent(t0, "ops", "", release.ApprovalBypassedPayload{Activity: "qa.signoff"})
+	require.NoError(t, err)
+	_, err = r.Record(noReason)
+	require.ErrorContains(t, err, "reason: required to bypass an approval")
+
+	rec(t, r, &log, t0, release.ApprovalBypassedPayload{Activity: "qa.signoff"}, release.ActivitySucceededPayload{Activity: "qa.signoff"})
+	a := r.Activity("qa.signoff")
+	require.Equal(t, release.ActivitySucceeded, a.Status)
+	require.Equal(t, []release.Decision{{Actor: "bob", Approved: true, Bypassed: true, Comment: "because", At: t0, Attempt: 1}}, a.Approvals)
+	folded, err := release.Fold(log)
+	require.NoError(t, err)
+	require.Equal(t, a.Approvals, folded.Activity("qa.signoff").Approvals)
+}

@@ -151,6 +151,9 @@ type Decision struct {
 	// Attempt is the attempt the decision was taken on (zero in snapshots
 	// written before it was recorded).
 	Attempt int `json:"attempt,omitempty"`
+	// Bypassed says Actor is not an approver but decided in their place
+	// (approval.bypassed); Comment holds the reason given.
+	Bypassed bool `json:"bypassed,omitempty"`
 }
 
 // Comment is a comment on a release, an activity or a task.

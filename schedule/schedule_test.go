@@ -59,7 +59,7 @@ func TestParseDispatchesOnRecurrenceText(t *testing.T) {
 	require.True(t, ok)
 	_, ok = mustParse(t, "@daily").(*Cron)
 	require.True(t, ok)
-	_, err := Parse("DTSTART:20260101T000000Z\nRRULE:FREQ=DAILY;BYWEEKNO=3")
+	_, err := Parse("DTSTART:20260101T000000Z\nRRULE:FREQ=MINUTELY")
 	require.ErrorIs(t, err, ErrUnsupported)
 }
 

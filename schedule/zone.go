@@ -135,3 +135,18 @@ func (c *segCache) resolve(loc *time.Location, w int64) int64 {
 	c.fill(loc, t)
 	return t
 }
+
+// resolveShift is resolve, also reporting whether w fell in a gap and was
+// shifted forward (its instant reads a later wall-clock time).
+func (c *segCache) resolveShift(loc *time.Location, w int64) (int64, bool) {
+	if loc == time.UTC {
+		return w, false
+	}
+	if c.ok {
+		if t := w - c.off; t < c.end && t-maxOffsetSpread >= c.start {
+			return t, false
+		}
+	}
+	t := resolve(loc, w)
+	return t, t+c.fill(loc, t) != w
+}

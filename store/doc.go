@@ -32,8 +32,9 @@
 // event, or a log cut short is an error matching ErrCorrupt that names the
 // release (*CorruptError), never a silent answer. What these checks cannot
 // catch is a consistent rewrite by someone able to recompute every hash
-// and digest; anchoring each head with a key the writer of the storage
-// does not hold (release.Sealer) catches that.
+// and digest (store/sqlite can key its digests against that); anchoring
+// each head with a key the writer of the storage does not hold
+// (release.Sealer, AnchorStore) catches a rewritten chain.
 //
 // Implementations: store/memstore (in memory, for tests and demos),
 // store/sqlite (one file) and store/postgres. A host's own store proves

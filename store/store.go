@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -53,6 +54,7 @@ type CorruptError struct {
 	Err error
 }
 
+// Error says which release and part are corrupt, and how.
 func (e *CorruptError) Error() string {
 	msg := e.Store + ": release " + string(e.Release) + ": " + e.What
 	if e.Seq != 0 {
@@ -204,6 +206,9 @@ type CreateReleaseParams struct {
 	// Release.Record keep it). The store takes its summary and may
 	// snapshot it; it does not keep the pointer.
 	Release *release.Release
+	// Anchor, optional, seals the release's head after Events (see
+	// AnchorStore). Defaults to nil: no anchor.
+	Anchor *release.Anchor
 }
 
 // AppendEventsParams are the arguments of AppendEvents.
@@ -218,6 +223,9 @@ type AppendEventsParams struct {
 	// append to. The store refreshes the summary from it and, when
 	// SnapshotDue says so, snapshots it; it does not keep the pointer.
 	Release *release.Release
+	// Anchor, optional, seals the release's head after Events (see
+	// AnchorStore). Defaults to nil: no anchor.
+	Anchor *release.Anchor
 }
 
 // ListReleasesParams are the arguments of ListReleases. Zero fields do not
@@ -368,6 +376,47 @@ type Leaser interface {
 	// ReleaseLease frees Owner's lease (TTL is ignored). Releasing a lease
 	// that is free is not an error; ErrConflict when another owner holds it.
 	ReleaseLease(ctx context.Context, p *LeaseParams) error
+}
+
+// ListAnchorsParams are the arguments of ListAnchors.
+type ListAnchorsParams struct {
+	Release  release.ID
+	AfterSeq int64 // anchors with Seq > AfterSeq; 0 from the first
+	Limit    int
+}
+
+// AnchorStore is an optional capability: a store that keeps the anchors a
+// host's key sealed release heads with (release.Anchor), so that a rewrite
+// of a whole chain, hashes recomputed, is detected by whoever holds the
+// key (release.VerifyBundle). Find it by type assertion; an executor with
+// a sealer requires it. A store without it ignores the Anchor params.
+//
+// CreateRelease and AppendEvents keep the Anchor of their params, when
+// set, in the same atomic step as the events. It must seal the release's
+// head after the events (Release.ID, Release.Seq and Release.Hash) and
+// carry a signature, else they return ErrInvalid and write nothing. The
+// store checks no signature: it holds no key.
+type AnchorStore interface {
+	// ListAnchors returns up to Limit anchors of a release with Seq >
+	// AfterSeq, in Seq order, each as it was given. An empty slice once
+	// there are no more. ErrNotFound when the release does not exist.
+	ListAnchors(ctx context.Context, p *ListAnchorsParams) ([]release.Anchor, error)
+}
+
+// CheckAnchor returns nil when a, given with events that bring a release
+// to head, seals that head and carries a signature; else an error saying
+// why (stores wrap it in ErrInvalid). A nil anchor is fine.
+func CheckAnchor(a *release.Anchor, head release.Head) error {
+	switch {
+	case a == nil:
+		return nil
+	case a.Head() != head:
+		return fmt.Errorf("anchor: it seals release %s at seq %d (hash %s), not the head after the events (seq %d, hash %s)",
+			a.Release, a.Seq, a.Hash, head.Seq, head.Hash)
+	case len(a.Sig) == 0 || a.Alg == "":
+		return errors.New("anchor: no algorithm or signature")
+	}
+	return nil
 }
 
 // The snapshot policy of SnapshotDue.

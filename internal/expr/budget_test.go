@@ -14,6 +14,14 @@ func toJSONBomb(levels int) string {
 	return "${{ " + strings.Repeat("toJSON(", levels) + `'"'` + strings.Repeat(")", levels) + " }}"
 }
 
+// evalIn compiles src against testEnv and evaluates it on s.
+func evalIn(t *testing.T, src string, s *Scope) (any, error) {
+	t.Helper()
+	tpl, err := CompileTemplate(src, testEnv)
+	require.NoError(t, err)
+	return tpl.Eval(s)
+}
+
 func bigRefs(n int) string {
 	return "[" + strings.TrimSuffix(strings.Repeat("inputs.big, ", n), ", ") + "]"
 }
@@ -36,9 +44,7 @@ func TestEveryBuiltValueIsChargedToTheMemoryBudget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tpl, err := CompileTemplate(tt.src, testEnv)
-			require.NoError(t, err)
-			got, err := tpl.Eval(bigScope())
+			got, err := evalIn(t, tt.src, bigScope())
 			require.ErrorIs(t, err, ErrLimit)
 			require.Nil(t, got)
 			var e *Error
@@ -66,15 +72,14 @@ func TestChargingKeepsWhatTheBuiltinsReturn(t *testing.T) {
 		"upper('abc')", "lower('ÀB')", "split('a,b,c', ',')", "split('a,b,c', ',', 2)",
 		"split('héllo', '')", "join(['a', 'b'], '-')", "join(['a', 'b'])", "inputs.services | join(',')",
 		"concat([1], [2, 3])", "flatten([[1], [2, [3]]])", "keys({'a': 1})", "values({'a': 1})",
-		"reverse([1, 2])", "uniq([1, 1, 2, 1.0])", "fromJSON('{\"a\":[1]}')",
+		"reverse([1, 2])", "uniq([1, 1, 2, 1.0])", "uniq(['a', 'b', 'a'])", "uniq([true, false, true])",
+		"uniq([2, 1, 2, 3, 1])", "uniq([])", "uniq([nil, nil])", "uniq(inputs.services)", "fromJSON('{\"a\":[1]}')",
 		"'a' + 'b'", "1 + 2", "1.5 + 2", "inputs.version + '-rc'", "1..3", "5..1",
 		"map(inputs.list, # + 1)", "'x' + string(len(inputs.list))", "2 in 1..3",
 		"sum(1..10)", "len(toJSON(inputs.list))",
 	} {
 		t.Run(code, func(t *testing.T) {
-			tpl, err := CompileTemplate("${{ "+code+" }}", testEnv)
-			require.NoError(t, err)
-			got, err := tpl.Eval(testScope())
+			got, err := evalIn(t, "${{ "+code+" }}", testScope())
 			require.NoError(t, err)
 			want, err := exprlang.Eval(code, map[string]any{"inputs": testScope().Inputs})
 			require.NoError(t, err)
@@ -87,6 +92,8 @@ func TestChargingKeepsCompileTimeTypeChecks(t *testing.T) {
 	tests := []struct{ src, msg string }{
 		{"${{ 1 + 'a' }}", "mismatched types int and string"},
 		{"${{ 'a'..2 }}", "invalid operation: .."},
+		{"${{ nil..2 }}", "invalid operation: .. (mismatched types nil and int)"},
+		{"${{ nil + 1 }}", "invalid operation: +"},
 		{"${{ join(1) }}", "join"},
 		{"${{ toJSON() }}", "not enough arguments to call toJSON"},
 		{"${{ upper(1) }}", "upper"},
@@ -110,13 +117,9 @@ func TestChargingKeepsCompileTimeTypeChecks(t *testing.T) {
 func TestTheBudgetIsSharedByAllPartsOfATemplate(t *testing.T) {
 	// Each part builds 320 KiB: three fit, four pass the budget.
 	part := "${{ len(inputs.big + inputs.big + inputs.big) }}"
-	one, err := CompileTemplate(strings.Repeat(part, 3), testEnv)
+	_, err := evalIn(t, strings.Repeat(part, 3), bigScope())
 	require.NoError(t, err)
-	_, err = one.Eval(bigScope())
-	require.NoError(t, err)
-	all, err := CompileTemplate(strings.Repeat(part, 4), testEnv)
-	require.NoError(t, err)
-	_, err = all.Eval(bigScope())
+	_, err = evalIn(t, strings.Repeat(part, 4), bigScope())
 	require.ErrorIs(t, err, ErrLimit)
 }
 
@@ -135,18 +138,14 @@ func TestASinglePartTemplateResultIsBounded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tpl, err := CompileTemplate(tt.src, testEnv)
-			require.NoError(t, err)
-			got, err := tpl.Eval(tt.scope())
+			got, err := evalIn(t, tt.src, tt.scope())
 			require.ErrorIs(t, err, ErrLimit)
 			require.ErrorContains(t, err, "result longer than")
 			require.Nil(t, got)
 		})
 	}
 	// Below the limit the value is returned typed.
-	tpl, err := CompileTemplate("${{ "+bigRefs(10)+" }}", testEnv)
-	require.NoError(t, err)
-	got, err := tpl.Eval(bigScope())
+	got, err := evalIn(t, "${{ "+bigRefs(10)+" }}", bigScope())
 	require.NoError(t, err)
 	require.Len(t, got, 10)
 }
@@ -190,4 +189,30 @@ func TestResultSizeEstimatesTheInterpolatedLength(t *testing.T) {
 			require.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestUniqIsLinearOrCharged(t *testing.T) {
+	// Only ints: a set, linear, whatever the length.
+	got, err := evalIn(t, "${{ len(uniq(concat(1..20000, 1..20000))) }}", testScope())
+	require.NoError(t, err)
+	require.Equal(t, 20000, got)
+	// Mixed types: expr-lang's quadratic comparisons, charged to the
+	// iterations before they run.
+	_, err = evalIn(t, "${{ len(uniq(concat(1..5000, ['a']))) }}", testScope())
+	require.ErrorIs(t, err, ErrLimit)
+	require.ErrorContains(t, err, "uniq() of 5001 values of mixed types")
+	got, err = evalIn(t, "${{ len(uniq(concat(1..1000, ['a']))) }}", testScope())
+	require.NoError(t, err)
+	require.Equal(t, 1001, got)
+}
+
+func TestASumOfAConstantRangeIsFoldedNotBuilt(t *testing.T) {
+	// expr-lang computes sum(m..n) of constants at compile time; charging
+	// the range must not turn that into a limit error.
+	got, err := evalIn(t, "${{ sum(1..100000000) }}", testScope())
+	require.NoError(t, err)
+	require.Equal(t, 5000000050000000, got)
+	// A range that is not folded is charged.
+	_, err = evalIn(t, "${{ sum(1..inputs.a * 1000000) }}", testScope())
+	require.ErrorIs(t, err, ErrLimit)
 }

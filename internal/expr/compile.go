@@ -440,11 +440,18 @@ func (g *guard) Visit(node *ast.Node) {
 		if _, ok := builders[n.Name]; ok {
 			*node = charging(n, fnPrefix+n.Name, n.Arguments...)
 		}
+		if n.Name == "sum" && len(n.Arguments) == 1 {
+			// sum(m..n) of constants: expr-lang folds it to a number
+			// without building the range; give it back its range.
+			if r := constantRange(n.Arguments[0]); r != nil {
+				n.Arguments[0] = r
+			}
+		}
 	case *ast.BinaryNode:
 		switch n.Operator {
 		case "+":
-			n.Left = charging(n.Left, sizeName, n.Left)
-			n.Right = charging(n.Right, sizeName, n.Right)
+			n.Left = chargingOperand(n.Left)
+			n.Right = chargingOperand(n.Right)
 		case "..":
 			*node = charging(n, rangeName, n.Left, n.Right)
 		}

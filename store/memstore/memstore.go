@@ -2,12 +2,14 @@ package memstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -42,8 +44,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Leaser = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Leaser      = (*Store)(nil)
+	_ store.AnchorStore = (*Store)(nil)
 )
 
 type storedProcess struct {
@@ -69,39 +72,30 @@ type storedRelease struct {
 	events []release.Event
 	// head is the release's last sequence number and hash, set with each
 	// append: a log that ends before it was cut short.
-	head          release.Head
-	summary       release.Summary // built at summary.Seq, summary.Hash
-	summaryDigest release.Hash    // summaryDigest(summary)
-	snapshot      []byte          // JSON of the release at snapshotSeq; nil for none
-	snapshotSeq   int64
-	snapshotHash  release.Hash // the hash of the event at snapshotSeq
+	head    release.Head
+	summary release.Summary // built at summary.Seq, summary.Hash
+	// summaryCopy is a private copy of summary as written: in memory, a copy
+	// is the cheapest digest (no encoding on the append path), and reads
+	// compare the two.
+	summaryCopy  release.Summary
+	snapshot     []byte // JSON of the release at snapshotSeq; nil for none
+	snapshotSeq  int64
+	snapshotHash release.Hash // the hash of the event at snapshotSeq
 	// snapshotDigest is the SHA-256 of snapshot.
 	snapshotDigest release.Hash
+	anchors        []release.Anchor // in Seq order
 }
 
-// setSummary records r's summary, its digest and r's head.
-func (rec *storedRelease) setSummary(r *release.Release) error {
+// setSummary records r's summary, its copy and r's head.
+func (rec *storedRelease) setSummary(r *release.Release) {
 	sum := r.Summary()
-	d, err := summaryDigest(&sum)
-	if err != nil {
-		return errf(store.ErrInvalid, "release %s: encoding the summary: %v", r.ID, err)
-	}
-	rec.summary, rec.summaryDigest, rec.head = sum, d, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}
-	return nil
+	rec.summary, rec.summaryCopy, rec.head = sum, sum.Clone(), release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}
 }
 
 // setSnapshot records snap, r's snapshot.
 func (rec *storedRelease) setSnapshot(r *release.Release, snap []byte) {
 	rec.snapshot, rec.snapshotSeq, rec.snapshotHash = snap, r.Seq, r.Hash
 	rec.snapshotDigest = sha256.Sum256(snap)
-}
-
-func summaryDigest(sum *release.Summary) (release.Hash, error) {
-	b, err := json.Marshal(sum)
-	if err != nil {
-		return release.Hash{}, err
-	}
-	return sha256.Sum256(b), nil
 }
 
 // corrupt returns a *store.CorruptError about release id.
@@ -127,15 +121,15 @@ func (rec *storedRelease) eventHash(seq int64) (release.Hash, bool) {
 	return rec.events[seq-1].Hash, true
 }
 
-// checkSummary checks the summary against its digest, the event it was
-// built from and the head. rec.mu is held.
+// checkSummary checks the summary against its copy, the event it
+// was built from and the head. rec.mu is held.
 func (rec *storedRelease) checkSummary(id release.ID) error {
 	if err := rec.checkLog(id); err != nil {
 		return err
 	}
 	sum := &rec.summary
-	if d, err := summaryDigest(sum); err != nil || d != rec.summaryDigest {
-		return corrupt(id, "summary", sum.Seq, "the summary does not match its digest")
+	if !reflect.DeepEqual(sum, &rec.summaryCopy) {
+		return corrupt(id, "summary", sum.Seq, "the summary does not match its copy")
 	}
 	if h, ok := rec.eventHash(sum.Seq); sum.ID != id || !ok || h != sum.Hash || sum.Head() != rec.head {
 		return corrupt(id, "summary", sum.Seq, "the summary was not built from the stored head (seq %d, hash %s)", rec.head.Seq, rec.head.Hash)
@@ -424,6 +418,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := release.VerifyChain(p.Events); err != nil {
 		return fmt.Errorf("memstore: create release %s: %w: %w", id, store.ErrInvalid, err)
 	}
+	if err := store.CheckAnchor(p.Anchor, release.Head{Release: id, Seq: p.Release.Seq, Hash: p.Release.Hash}); err != nil {
+		return fmt.Errorf("memstore: create release %s: %w: %w", id, store.ErrInvalid, err)
+	}
 	// Room for about two events per activity, so that appends seldom copy
 	// the log.
 	events := make([]release.Event, 0, len(p.Events)+2*len(p.Release.Activities)+8)
@@ -431,8 +428,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		events = append(events, e.Clone())
 	}
 	rec := &storedRelease{events: events}
-	if err := rec.setSummary(p.Release); err != nil {
-		return err
+	rec.setSummary(p.Release)
+	if p.Anchor != nil {
+		rec.anchors = []release.Anchor{p.Anchor.Clone()}
 	}
 	rec.key = releaseCursor{rec.summary.CreatedAt, id}
 	if s.snapshotDue(p.Release, 0) {
@@ -503,6 +501,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if err := release.VerifyChainFrom(head, p.Events); err != nil {
 		return fmt.Errorf("memstore: append to release %s: %w: %w", id, store.ErrInvalid, err)
 	}
+	if err := store.CheckAnchor(p.Anchor, release.Head{Release: id, Seq: p.Release.Seq, Hash: p.Release.Hash}); err != nil {
+		return fmt.Errorf("memstore: append to release %s: %w: %w", id, store.ErrInvalid, err)
+	}
 	if err := rec.checkLog(id); err != nil {
 		return err // never append after a log cut short
 	}
@@ -513,18 +514,39 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 			return errf(store.ErrInvalid, "append to release %s: encoding snapshot: %v", id, err)
 		}
 	}
-	sum, digest := rec.summary, rec.summaryDigest
-	if err := rec.setSummary(p.Release); err != nil {
-		rec.summary, rec.summaryDigest, rec.head = sum, digest, head
-		return err
-	}
+	rec.setSummary(p.Release)
 	for _, e := range p.Events {
 		rec.events = append(rec.events, e.Clone())
 	}
 	if snap != nil {
 		rec.setSnapshot(p.Release, snap)
 	}
+	if p.Anchor != nil {
+		rec.anchors = append(rec.anchors, p.Anchor.Clone())
+	}
 	return nil
+}
+
+// ListAnchors implements store.AnchorStore.
+func (s *Store) ListAnchors(ctx context.Context, p *store.ListAnchorsParams) ([]release.Anchor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errf(store.ErrInvalid, "list anchors: params are required")
+	}
+	rec := s.release(p.Release)
+	if rec == nil {
+		return nil, errf(store.ErrNotFound, "release %s", p.Release)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(rec.anchors, p.AfterSeq+1, func(a release.Anchor, seq int64) int { return cmp.Compare(a.Seq, seq) })
+	out := []release.Anchor{}
+	for _, a := range rec.anchors[i:min(len(rec.anchors), i+store.ClampLimit(p.Limit))] {
+		out = append(out, a.Clone())
+	}
+	return out, nil
 }
 
 // GetRelease implements store.ReleaseStore.

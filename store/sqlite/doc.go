@@ -41,10 +41,12 @@
 // end is an error, never an answer; in 4,500 random single-byte damages of
 // a store file none gave a wrong answer. An edit of an event before the
 // latest snapshot is found by verifying the whole chain (ListEvents and
-// release.VerifyChain), not by GetRelease. What no check inside the file
-// can catch is a rewrite by someone who recomputes every hash and digest;
-// anchoring the heads with a key the file's writer does not hold catches
-// that (release.Sealer).
+// release.VerifyChain), not by GetRelease. The digests are SHA-256: they
+// catch damage and edits that leave them alone, not someone who knows the
+// format and recomputes them; with Options.DigestKey they are HMACs, and
+// editing a summary or snapshot takes the key. A rewrite of a whole chain
+// with every hash recomputed is caught by anchoring the heads with a key
+// the file's writer does not hold (release.Sealer, store.AnchorStore).
 //
 // # Writes and reads
 //

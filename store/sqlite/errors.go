@@ -55,8 +55,8 @@ func (e *SchemaVersionError) Is(target error) bool { return target == ErrSchemaT
 // through Unwrap (a *release.SnapshotError for a snapshot, a
 // *release.EventError for an event that does not fold).
 type DecodeError struct {
-	// What is "snapshot", "summary", "event", "process", "input set",
-	// "group" or "lease".
+	// What is "snapshot", "summary", "event", "anchor", "process",
+	// "input set", "group" or "lease".
 	What string
 	// ID names the document's owner: the release, process, input set or
 	// group id, or the lease key.

@@ -8,7 +8,7 @@ func BatchStats(s *Store) (batches, requests int64) { return s.batches.Load(), s
 
 // HeadCheck is the digest a release's head row keeps of its fields.
 func HeadCheck(rid, seq int64, hash release.Hash, done int64, waiting bool) release.Hash {
-	return headCheck(rid, seq, hash, done, waiting)
+	return digester{}.head(rid, seq, hash, done, waiting)
 }
 
 // Path returns the store's database file.

@@ -3,10 +3,8 @@ package sqlite
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,20 +37,6 @@ func headKey(rid int64) int64 { return eventKey(rid, headSeq) }
 // sameHash reports whether b, a stored hash or digest, is h.
 func sameHash(b []byte, h release.Hash) bool { return len(b) == len(h) && release.Hash(b) == h }
 
-// headCheck is the digest a head row keeps of its own fields, so that a
-// damaged or edited head or counter is an error, not a wrong answer.
-func headCheck(rid, seq int64, hash release.Hash, done int64, waiting bool) release.Hash {
-	var b [8 + 8 + 32 + 8 + 1]byte
-	binary.BigEndian.PutUint64(b[0:], uint64(rid))
-	binary.BigEndian.PutUint64(b[8:], uint64(seq))
-	copy(b[16:], hash[:])
-	binary.BigEndian.PutUint64(b[48:], uint64(done))
-	if waiting {
-		b[56] = 1
-	}
-	return sha256.Sum256(b[:])
-}
-
 // headCols are the columns of a release's head row (as m) and its last
 // event (as e), as readHeadCols scans them.
 type headCols struct {
@@ -66,13 +50,13 @@ func (c *headCols) dest() []any {
 
 // head checks the head row of the release with rowid rid against its
 // digest and the release's last event, and returns it.
-func (c *headCols) head(id release.ID, rid int64) (seq int64, hash release.Hash, done int64, waiting bool, err error) {
+func (c *headCols) head(dg digester, id release.ID, rid int64) (seq int64, hash release.Hash, done int64, waiting bool, err error) {
 	if !c.seq.Valid || !c.done.Valid || !c.waiting.Valid || len(c.hash) != len(hash) {
 		return 0, hash, 0, false, corrupt(id, "head", 0, "the release's head row is missing")
 	}
 	seq, done, waiting = c.seq.Int64, c.done.Int64, c.waiting.Int64 != 0
 	copy(hash[:], c.hash)
-	if !sameHash(c.check, headCheck(rid, seq, hash, done, waiting)) {
+	if !sameHash(c.check, dg.head(rid, seq, hash, done, waiting)) {
 		return 0, hash, 0, false, corrupt(id, "head", seq, "the head row does not match its digest")
 	}
 	if !c.key.Valid || c.key.Int64&seqMask != seq || !bytes.Equal(c.lastHash, hash[:]) {
@@ -117,13 +101,17 @@ const (
 	// qSummary reads a release's summary: the document, its digest and
 	// the hash of the event it was built from (as b), and the head row
 	// with the counters.
-	qSummaryCols = `r.rid, r.summary, r.sum_seq, r.sum_digest, r.status, r.sched_s, r.sched_ns, b.hash, ` + qHeadCols
-	qSummaryFrom = ` FROM releases r` + headJoin + ` LEFT JOIN events b ON b.key = (r.rid << 32) + r.sum_seq`
-	qSummary     = `SELECT ` + qSummaryCols + qSummaryFrom + ` WHERE r.id = ?`
-	qReleaseRow  = `SELECT r.rid, r.snapshot_seq, ` + qHeadCols + ` FROM releases r` + headJoin + ` WHERE r.id = ?`
-	eventCols    = `key, kind, time, actor, reason, payload, prev_hash, hash`
-	qEventsFrom  = `SELECT ` + eventCols + ` FROM events WHERE key >= ? AND key <= ? ORDER BY key`
-	qEventsPage  = `SELECT e.key, e.kind, e.time, e.actor, e.reason, e.payload, e.prev_hash, e.hash
+	qSummaryCols  = `r.rid, r.summary, r.sum_seq, r.sum_digest, r.status, r.sched_s, r.sched_ns, b.hash, ` + qHeadCols
+	qSummaryFrom  = ` FROM releases r` + headJoin + ` LEFT JOIN events b ON b.key = (r.rid << 32) + r.sum_seq`
+	qSummary      = `SELECT ` + qSummaryCols + qSummaryFrom + ` WHERE r.id = ?`
+	qReleaseRow   = `SELECT r.rid, r.snapshot_seq, ` + qHeadCols + ` FROM releases r` + headJoin + ` WHERE r.id = ?`
+	eventCols     = `key, kind, time, actor, reason, payload, prev_hash, hash`
+	qEventsFrom   = `SELECT ` + eventCols + ` FROM events WHERE key >= ? AND key <= ? ORDER BY key`
+	qInsertAnchor = `INSERT INTO anchors (key, hash, alg, key_id, sig) VALUES (?, ?, ?, ?, ?)`
+	qAnchorsPage  = `SELECT a.key, a.hash, a.alg, a.key_id, a.sig
+		FROM releases r JOIN anchors a ON a.key > (r.rid << 32) + ? AND a.key <= (r.rid << 32) + 4294967294
+		WHERE r.id = ? ORDER BY a.key LIMIT ?`
+	qEventsPage = `SELECT e.key, e.kind, e.time, e.actor, e.reason, e.payload, e.prev_hash, e.hash
 		FROM releases r JOIN events e ON e.key > (r.rid << 32) + ? AND e.key <= (r.rid << 32) + 4294967294
 		WHERE r.id = ? ORDER BY e.key LIMIT ?`
 )
@@ -225,6 +213,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := release.VerifyChain(p.Events); err != nil {
 		return fmt.Errorf("sqlite: create release %s: %w: %w", r.ID, store.ErrInvalid, err)
 	}
+	anchor := p.Anchor
+	if err := store.CheckAnchor(anchor, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}); err != nil {
+		return fmt.Errorf("sqlite: create release %s: %w: %w", r.ID, store.ErrInvalid, err)
+	}
 	if r.Seq > maxSeq {
 		return errf(store.ErrInvalid, "create release %s: seq %d: above the store's limit %d", r.ID, r.Seq, maxSeq)
 	}
@@ -233,7 +225,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err != nil {
 		return err
 	}
-	digest := sha256.Sum256(doc)
+	digest := s.dg.sum(digestSummary, doc)
 	var snap []byte
 	if s.opts.SnapshotDue(r, 0) {
 		if snap, err = r.MarshalSnapshot(); err != nil {
@@ -271,14 +263,17 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		if rid > maxRID {
 			return errf(store.ErrInvalid, "create release %s: the store holds its limit of %d releases", row.id, maxRID)
 		}
-		check := headCheck(rid, row.seq, row.hash, row.done, row.waiting)
+		check := w.dg.head(rid, row.seq, row.hash, row.done, row.waiting)
 		if err := w.exec(qInsertHead, headKey(rid), check[:], row.hash[:], row.done, row.waiting, row.seq); err != nil {
 			return wrapDB("create release "+string(row.id)+": storing the head", err)
 		}
 		w.queueEvents(rid, events)
+		if err := w.putAnchor(rid, anchor); err != nil {
+			return err
+		}
 		if snap != nil {
 			if err := w.putSnapshot(row, snap); err != nil {
-				return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", row.id, snapSeq), err)
+				return err
 			}
 		}
 		w.setHead(row.id, &headState{rid: rid, seq: row.seq, hash: row.hash, snapSeq: snapSeq, cold: &row.cold,
@@ -309,8 +304,12 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	// Verified against the head the events claim; the writer checks that
 	// claim against the stored head.
 	chainErr := release.VerifyChainFrom(release.Head{Release: r.ID, Seq: first.Seq - 1, Hash: first.PrevHash}, events)
+	if err := store.CheckAnchor(p.Anchor, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}); err != nil {
+		return fmt.Errorf("sqlite: append to release %s: %w: %w", r.ID, store.ErrInvalid, err)
+	}
 	row := newSummaryRow(r)
 	expected := p.ExpectedSeq
+	anchor := p.Anchor
 	linked := chainErr == nil && first.Seq == expected+1
 	return s.write(ctx, func(w *wtx) error {
 		h := w.heads[row.id]
@@ -332,17 +331,17 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		if row.seq > maxSeq {
 			return errf(store.ErrInvalid, "append to release %s: seq %d: above the store's limit %d", row.id, row.seq, maxSeq)
 		}
-		return s.appendAt(w, r, row, h, events)
+		return s.appendAt(w, r, row, h, events, anchor)
 	})
 }
 
 // appendAt appends events after h, the release's stored head and row:
 // it queues the events, then stores the snapshot when due and rewrites the
 // summary's document when it changed.
-func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headState, events []release.Event) error {
+func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headState, events []release.Event, anchor *release.Anchor) error {
 	// The head row first: when it no longer holds h (another process
 	// appended), nothing is written or queued.
-	check := headCheck(h.rid, row.seq, row.hash, row.done, row.waiting)
+	check := w.dg.head(h.rid, row.seq, row.hash, row.done, row.waiting)
 	n, err := w.execN(qSetHead, row.seq, row.hash[:], row.done, row.waiting, check[:], headKey(h.rid), h.seq, h.hash[:])
 	if err != nil {
 		return wrapDB("append to release "+string(row.id)+": updating the head", err)
@@ -351,6 +350,9 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 		return errStaleHeads
 	}
 	w.queueEvents(h.rid, events)
+	if err := w.putAnchor(h.rid, anchor); err != nil {
+		return err
+	}
 	snapSeq := h.snapSeq
 	snapped := false
 	if s.opts.SnapshotDue(r, snapSeq) {
@@ -364,13 +366,14 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 		}
 	}
 	var doc []byte
+	var digest release.Hash
 	if h.cold == nil || !sameCold(h.cold, &row.cold) {
 		var err error
 		if doc, err = row.coldDoc(); err != nil {
 			return err
 		}
+		digest = w.dg.sum(digestSummary, doc)
 	}
-	digest := sha256.Sum256(doc)
 	switch {
 	case doc != nil && (h.status != row.status || h.schedS != row.schedS || h.schedNs != row.schedNs):
 		err = w.exec(qSetSummaryIndexed, doc, row.seq, digest[:], snapSeq, row.status, row.schedS, row.schedNs, h.rid)
@@ -388,10 +391,22 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 	return nil
 }
 
+// putAnchor stores a, when set, the anchor of the head of the release with
+// rowid rid.
+func (w *wtx) putAnchor(rid int64, a *release.Anchor) error {
+	if a == nil {
+		return nil
+	}
+	if err := w.exec(qInsertAnchor, eventKey(rid, a.Seq), a.Hash[:], a.Alg, a.KeyID, a.Sig); err != nil {
+		return wrapDB(fmt.Sprintf("release %s: storing the anchor at seq %d", a.Release, a.Seq), err)
+	}
+	return nil
+}
+
 // putSnapshot stores snap, the release's snapshot at row's head, with the
 // head's hash and the snapshot's digest.
 func (w *wtx) putSnapshot(row *summaryRow, snap []byte) error {
-	digest := sha256.Sum256(snap)
+	digest := w.dg.sum(digestSnapshot, snap)
 	if err := w.exec(qPutSnapshot, string(row.id), row.seq, row.hash[:], digest[:], snap); err != nil {
 		return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", row.id, row.seq), err)
 	}
@@ -412,10 +427,10 @@ func readHead(w *wtx, id release.ID) (*headState, error) {
 	} else if err != nil {
 		return nil, wrapDB("append to release "+string(id), err)
 	}
-	if h.seq, h.hash, _, _, err = hc.head(id, h.rid); err != nil {
+	if h.seq, h.hash, _, _, err = hc.head(w.dg, id, h.rid); err != nil {
 		return nil, err
 	}
-	if !sameHash(digest, sha256.Sum256(doc)) {
+	if !sameHash(digest, w.dg.sum(digestSummary, doc)) {
 		return nil, corrupt(id, "summary", 0, "the summary does not match its digest")
 	}
 	cold, err := decodeSummary(id, doc)
@@ -497,13 +512,13 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 		} else if err != nil {
 			return wrapDB("get release "+string(id), err)
 		}
-		hseq, hhash, _, _, err := hc.head(id, rid)
+		hseq, hhash, _, _, err := hc.head(s.dg, id, rid)
 		if err != nil {
 			return err
 		}
 		from := release.Head{Release: id}
 		if snapSeq > 0 {
-			if r, from, err = readSnapshot(ctx, tx, id, snapSeq); err != nil {
+			if r, from, err = readSnapshot(ctx, tx, s.dg, id, snapSeq); err != nil {
 				return err
 			}
 		}
@@ -572,7 +587,7 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 
 // readSnapshot reads and checks the release's snapshot, which the release's
 // row says is at snapSeq, and returns it and the head it was built from.
-func readSnapshot(ctx context.Context, tx *sql.Tx, id release.ID, snapSeq int64) (*release.Release, release.Head, error) {
+func readSnapshot(ctx context.Context, tx *sql.Tx, dg digester, id release.ID, snapSeq int64) (*release.Release, release.Head, error) {
 	var seq int64
 	var hash, digest, doc []byte
 	from := release.Head{Release: id}
@@ -586,7 +601,7 @@ func readSnapshot(ctx context.Context, tx *sql.Tx, id release.ID, snapSeq int64)
 	if seq != snapSeq || len(hash) != len(from.Hash) {
 		return nil, from, corrupt(id, "snapshot", seq, "the release's row names a snapshot at seq %d", snapSeq)
 	}
-	if !sameHash(digest, sha256.Sum256(doc)) {
+	if !sameHash(digest, dg.sum(digestSnapshot, doc)) {
 		return nil, from, corrupt(id, "snapshot", seq, "the snapshot does not match its digest")
 	}
 	from.Seq = seq
@@ -616,7 +631,7 @@ func (s *Store) GetReleaseSummary(ctx context.Context, id release.ID) (*release.
 	} else if err != nil {
 		return nil, s.readErr(ctx, "get release summary "+string(id), err)
 	}
-	return sc.summary(id)
+	return sc.summary(s.dg, id)
 }
 
 // summaryCols are the columns of qSummaryCols.
@@ -634,12 +649,12 @@ func (c *summaryCols) dest() []any {
 // summary checks the summary against its digest, the event it was built
 // from, the release's row and the head row, decodes it and sets the fields
 // the head row keeps.
-func (c *summaryCols) summary(id release.ID) (*release.Summary, error) {
-	seq, hash, done, waiting, err := c.head.head(id, c.rid)
+func (c *summaryCols) summary(dg digester, id release.ID) (*release.Summary, error) {
+	seq, hash, done, waiting, err := c.head.head(dg, id, c.rid)
 	if err != nil {
 		return nil, err
 	}
-	if !sameHash(c.digest, sha256.Sum256(c.doc)) {
+	if !sameHash(c.digest, dg.sum(digestSummary, c.doc)) {
 		return nil, corrupt(id, "summary", c.sumSeq, "the summary does not match its digest")
 	}
 	sum, err := decodeSummary(id, c.doc)
@@ -755,7 +770,7 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 			return nil, s.readErr(ctx, "list releases", err)
 		}
 		last.ID = release.ID(id)
-		sum, err := sc.summary(last.ID)
+		sum, err := sc.summary(s.dg, last.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -805,4 +820,50 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) ([]re
 		}
 	}
 	return events, nil
+}
+
+// ListAnchors implements store.AnchorStore.
+func (s *Store) ListAnchors(ctx context.Context, p *store.ListAnchorsParams) ([]release.Anchor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if p == nil {
+		return nil, errf(store.ErrInvalid, "list anchors: params: missing")
+	}
+	id := p.Release
+	rows, err := s.rdb.QueryContext(ctx, qAnchorsPage, min(max(p.AfterSeq, 0), maxSeq), string(id), store.ClampLimit(p.Limit))
+	if err != nil {
+		return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+	}
+	defer rows.Close()
+	anchors := []release.Anchor{}
+	for rows.Next() {
+		a := release.Anchor{Release: id}
+		var hash []byte
+		if err := rows.Scan(&a.Seq, &hash, &a.Alg, &a.KeyID, &a.Sig); err != nil {
+			return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+		}
+		a.Seq &= seqMask
+		if len(hash) != len(a.Hash) {
+			return nil, &DecodeError{What: "anchor", ID: string(id), Seq: a.Seq, Err: fmt.Errorf("hash: %d bytes", len(hash))}
+		}
+		copy(a.Hash[:], hash)
+		anchors = append(anchors, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+	}
+	if len(anchors) == 0 {
+		var one int
+		err := s.rdb.QueryRowContext(ctx, qReleaseExists, string(id)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errf(store.ErrNotFound, "release %s", id)
+		} else if err != nil {
+			return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+		}
+	}
+	return anchors, nil
 }

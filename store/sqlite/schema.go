@@ -3,7 +3,6 @@ package sqlite
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"encoding/json"
@@ -18,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -166,7 +165,7 @@ CREATE UNIQUE INDEX releases_occurrence ON releases (group_id, occurrence) WHERE
 	// release gets a head row, the last key of its range in the events
 	// table (rid << 32 | 4294967295), updated with every append: head_seq
 	// and hash are the release's head, done and waiting the summary's
-	// counters, prev_hash the digest of these (headCheck), so a log cut
+	// counters, prev_hash the digest of these (digester.head), so a log cut
 	// short contradicts it. It sits next to the release's last events, in
 	// the b-tree leaf an append writes anyway. The summary keeps the seq
 	// of the event it was built from (sum_seq, also in the document) and
@@ -185,15 +184,26 @@ INSERT INTO events (key, kind, time, actor, reason, payload, prev_hash, hash, do
 	SELECT (r.rid << 32) + 4294967295, '', '', '', '', NULL, x'', e.hash, coalesce(e.done, 0), coalesce(e.waiting, 0), e.key & 4294967295
 	FROM releases r JOIN events e ON e.key = (SELECT key FROM events WHERE key BETWEEN r.rid << 32 AND (r.rid << 32) + 4294967294 ORDER BY key DESC LIMIT 1);
 `,
+	// 4: the anchors hosts seal release heads with (store.AnchorStore),
+	// keyed like the event they seal.
+	`
+CREATE TABLE anchors (
+	key    INTEGER PRIMARY KEY, -- rid << 32 | seq
+	hash   BLOB    NOT NULL,
+	alg    TEXT    NOT NULL,
+	key_id TEXT    NOT NULL,
+	sig    BLOB    NOT NULL
+);
+`,
 }
 
 // finishMigration holds the part of a migration done in Go, run after its
 // SQL in the same transaction; nil when there is none.
-var finishMigration = [SchemaVersion]func(ctx context.Context, conn *sql.Conn) error{2: finishV3}
+var finishMigration = [SchemaVersion]func(ctx context.Context, conn *sql.Conn, dg digester) error{2: finishV3}
 
 // finishV3 sets the digests migration 3 adds: each head row's and each
 // summary's, whose document now names the head it was built from.
-func finishV3(ctx context.Context, conn *sql.Conn) error {
+func finishV3(ctx context.Context, conn *sql.Conn, dg digester) error {
 	type fix struct {
 		rid, seq, done, waiting int64
 		hash                    release.Hash
@@ -229,12 +239,12 @@ func finishV3(ctx context.Context, conn *sql.Conn) error {
 		if err != nil {
 			return err
 		}
-		digest := sha256.Sum256(doc)
+		digest := dg.sum(digestSummary, doc)
 		if _, err := conn.ExecContext(ctx, `UPDATE releases SET summary = ?, sum_seq = ?, sum_digest = ? WHERE rid = ?`,
 			doc, f.seq, digest[:], f.rid); err != nil {
 			return err
 		}
-		check := headCheck(f.rid, f.seq, f.hash, f.done, f.waiting != 0)
+		check := dg.head(f.rid, f.seq, f.hash, f.done, f.waiting != 0)
 		if _, err := conn.ExecContext(ctx, `UPDATE events SET prev_hash = ? WHERE key = ?`, check[:], headKey(f.rid)); err != nil {
 			return err
 		}
@@ -338,7 +348,7 @@ func (s *Store) prepareFile(ctx context.Context, conn *sql.Conn) error {
 		return wrapDB(op, err)
 	}
 	for version < SchemaVersion {
-		next, err := migrate(ctx, conn)
+		next, err := migrate(ctx, conn, s.dg)
 		if err != nil {
 			return fmt.Errorf("sqlite: open %s: migrating from schema version %d: %w", s.path, version, err)
 		}
@@ -350,7 +360,7 @@ func (s *Store) prepareFile(ctx context.Context, conn *sql.Conn) error {
 // migrate applies the next migration in its own transaction, after reading
 // the version again under the write lock (another process may have
 // migrated meanwhile). It returns the version reached.
-func migrate(ctx context.Context, conn *sql.Conn) (_ int, err error) {
+func migrate(ctx context.Context, conn *sql.Conn, dg digester) (_ int, err error) {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return 0, err
 	}
@@ -368,7 +378,7 @@ func migrate(ctx context.Context, conn *sql.Conn) (_ int, err error) {
 			return 0, fmt.Errorf("migration %d: %w", v+1, err)
 		}
 		if finish := finishMigration[v]; finish != nil {
-			if err := finish(ctx, conn); err != nil {
+			if err := finish(ctx, conn, dg); err != nil {
 				return 0, fmt.Errorf("migration %d: %w", v+1, err)
 			}
 		}

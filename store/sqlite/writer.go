@@ -56,6 +56,7 @@ type wtx struct {
 	// fails on the key (errStaleHeads: the batch runs again without the
 	// entries). Cleared whenever a transaction is rolled back.
 	heads map[release.ID]*headState
+	dg    digester
 }
 
 // headState is a release's row and head as the writer knows them.
@@ -77,8 +78,8 @@ const maxHeads = 4096
 // with the heads read from the file.
 var errStaleHeads = errors.New("sqlite: the writer's heads are stale")
 
-func newWtx(_ *Store, conn *sql.Conn) *wtx {
-	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}, heads: map[release.ID]*headState{}}
+func newWtx(s *Store, conn *sql.Conn) *wtx {
+	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}, heads: map[release.ID]*headState{}, dg: s.dg}
 }
 
 func (w *wtx) setHead(id release.ID, h *headState) {

@@ -65,7 +65,8 @@ type suite struct {
 // database file or schema each time). Subtests are named Method/Behavior,
 // so one can run a part with -run 'TestMyStore/AppendEvents/'.
 //
-// The lease subtests run when the store implements store.Leaser.
+// The lease subtests run when the store implements store.Leaser, the
+// anchor subtests when it implements store.AnchorStore.
 //
 //	func TestStore(t *testing.T) {
 //		storetest.TestStore(t, func(t *testing.T) store.Store {
@@ -89,6 +90,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		t.Logf("storetest: no Options.Tamperer: tamper tests not run")
 	}
 	probe := newStore(t)
+	if _, ok := probe.(store.AnchorStore); ok {
+		s.anchorTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.AnchorStore: anchor tests not run", probe)
+	}
 	if _, ok := probe.(store.Leaser); ok {
 		s.leaseTests(t)
 	} else {
