@@ -67,20 +67,34 @@
 // Labels are in the summary document only: the contract has no label
 // filter.
 //
+// Documents (processes, input sets, groups, summaries, snapshots) and
+// event payloads are stored as bytes, byte for byte. Ids, names, lease
+// keys and owners, and events' kinds, actors and reasons are PostgreSQL
+// text, which holds neither NUL bytes nor invalid UTF-8: a write with
+// such a string is refused with store.ErrInvalid naming the field, and a
+// lookup by such an id finds nothing (store.ErrNotFound).
+//
 // # Writes
 //
 // CreateRelease sends the release's row, its events and its snapshot (when
 // due) as one batch, which PostgreSQL runs as one transaction; the primary
 // key and releases_occurrence refuse a duplicate (store.ErrAlreadyExists).
-// AppendEvents reads the release's head, checks the events against it
-// (store.ErrConflict for a stale ExpectedSeq, store.ErrInvalid for events
-// that do not continue the chain), then runs one statement that moves the
-// head iff it is still the one read and, in the same transaction, inserts
-// the events and the snapshot when due (store.SnapshotDue). Of concurrent
-// appends at one head the first to lock the release's row wins; the others
-// find the head moved, write nothing and get store.ErrConflict. The events'
-// primary key guards the same rule a second time. Each write is one
-// commit; its durability is the server's (synchronous_commit).
+// AppendEvents checks the events' own chain, then runs one statement that
+// moves the release's head iff it is the one the events follow
+// (ExpectedSeq and the first event's PrevHash) and, in the same
+// transaction, inserts the events and the snapshot when due
+// (store.SnapshotDue). When the head is another it writes nothing, and the
+// head is read to say why: store.ErrNotFound, store.ErrConflict (a stale
+// ExpectedSeq; of concurrent appends at one head the first to lock the
+// release's row wins, the others find it moved) or store.ErrInvalid
+// (events that do not continue the stored chain). To decide whether a
+// snapshot is due the Store remembers the seq of the latest snapshot of
+// the releases it wrote; for another release it reads the head first. An
+// entry made stale by another replica is lower than the stored seq, so it
+// costs at most a snapshot taken early. The events' primary key guards the
+// append rule a second time. Each write is one commit; its durability is
+// the server's (synchronous_commit).
+//
 // Leases are one INSERT ... ON CONFLICT statement per acquire, whose row
 // lock makes concurrent acquires of one key take turns; a released lease
 // keeps its row so that its token never repeats.

@@ -24,6 +24,9 @@ func (s *Store) PutInputSet(ctx context.Context, set *process.InputSet) error {
 	if set == nil || set.ID == "" || set.Process == "" {
 		return errf(store.ErrInvalid, "put input set: an input set with an id and a process is required")
 	}
+	if err := checkText("put input set", "ID", set.ID, "Process", string(set.Process)); err != nil {
+		return err
+	}
 	doc, err := json.Marshal(set)
 	if err != nil {
 		return errf(store.ErrInvalid, "put input set %s: encoding: %v", set.ID, err)
@@ -46,6 +49,9 @@ func (s *Store) GetInputSet(ctx context.Context, id string) (*process.InputSet, 
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
+	if !storable(id) {
+		return nil, errf(store.ErrNotFound, "input set %q", id)
+	}
 	var doc []byte
 	err := s.pool.QueryRow(ctx, s.q(`SELECT doc FROM _s.input_sets WHERE id = $1`), id).Scan(&doc)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -67,6 +73,9 @@ func (s *Store) ListInputSets(ctx context.Context, p *store.ListInputSetsParams)
 	}
 	after, err := decodeKeyCursor(p.Cursor)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkText("list input sets", "Process", string(p.Process)); err != nil {
 		return nil, err
 	}
 	limit := store.ClampLimit(p.Limit)
@@ -127,6 +136,9 @@ func (s *Store) deleteRow(ctx context.Context, q, id, what string) error {
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
+	if !storable(id) {
+		return errf(store.ErrNotFound, "delete %s", what)
+	}
 	tag, err := s.pool.Exec(ctx, s.q(q), id)
 	if err != nil {
 		return s.wrapDB(ctx, "delete "+what, err)
@@ -155,6 +167,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *release.Group) (*release.Gro
 	if g == nil || g.ID == "" {
 		return nil, errf(store.ErrInvalid, "create group: a group with an id is required")
 	}
+	if err := checkText("create group", "ID", string(g.ID), "Process", string(g.Process)); err != nil {
+		return nil, err
+	}
 	c := *g
 	c.Revision = 1
 	doc, err := json.Marshal(&c)
@@ -180,6 +195,12 @@ func (s *Store) UpdateGroup(ctx context.Context, g *release.Group) (*release.Gro
 	}
 	if g == nil || g.ID == "" {
 		return nil, errf(store.ErrInvalid, "update group: a group with an id is required")
+	}
+	if !storable(string(g.ID)) {
+		return nil, errf(store.ErrNotFound, "update group %q", g.ID)
+	}
+	if err := checkText("update group", "Process", string(g.Process)); err != nil {
+		return nil, err
 	}
 	c := *g
 	c.Revision++
@@ -212,6 +233,9 @@ func (s *Store) GetGroup(ctx context.Context, id release.GroupID) (*release.Grou
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
+	if !storable(string(id)) {
+		return nil, errf(store.ErrNotFound, "group %q", id)
+	}
 	var doc []byte
 	err := s.pool.QueryRow(ctx, s.q(`SELECT doc FROM _s.release_groups WHERE id = $1`), string(id)).Scan(&doc)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -234,6 +258,9 @@ func (s *Store) ListGroups(ctx context.Context, p *store.ListGroupsParams) (*sto
 	}
 	after, err := decodeKeyCursor(p.Cursor)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkText("list groups", "Process", string(p.Process)); err != nil {
 		return nil, err
 	}
 	limit := store.ClampLimit(p.Limit)

@@ -14,6 +14,9 @@ func checkLease(p *store.LeaseParams, needTTL bool) error {
 	if p == nil || p.Key == "" || p.Owner == "" {
 		return errf(store.ErrInvalid, "lease: a key and an owner are required")
 	}
+	if err := checkText("lease", "Key", p.Key, "Owner", p.Owner); err != nil {
+		return err
+	}
 	if needTTL && p.TTL <= 0 {
 		return errf(store.ErrInvalid, "lease %s: TTL %s: must be positive", p.Key, p.TTL)
 	}

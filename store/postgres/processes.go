@@ -33,6 +33,9 @@ func (s *Store) PutProcess(ctx context.Context, p *store.PutProcessParams) (*pro
 	id, given := string(c.ID), c.Version
 	by, now := p.CreatedBy, p.Now.Format(time.RFC3339Nano)
 	op := "put process " + id
+	if err := checkText("put process", "ID", id, "Name", c.Name, "CreatedBy", by); err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
 		var latest int
 		if err := s.pool.QueryRow(ctx, s.q(`SELECT coalesce(max(version), 0) FROM _s.processes WHERE id = $1`), id).Scan(&latest); err != nil {
@@ -74,6 +77,9 @@ func decodeProcess(id process.ID, version int, doc []byte) (*process.Process, er
 func (s *Store) GetProcess(ctx context.Context, id process.ID, version int) (*process.Process, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
+	}
+	if !storable(string(id)) {
+		return nil, errf(store.ErrNotFound, "process %q version %d", id, version)
 	}
 	var row pgx.Row
 	if version == 0 {
@@ -164,6 +170,9 @@ func (s *Store) ListProcessVersions(ctx context.Context, p *store.ListProcessVer
 		if err != nil || after < 0 {
 			return nil, errf(store.ErrInvalid, "list process versions: cursor %q: not one this store made", p.Cursor)
 		}
+	}
+	if !storable(string(p.ID)) {
+		return nil, errf(store.ErrNotFound, "process %q", p.ID)
 	}
 	limit := store.ClampLimit(p.Limit)
 	op := "list process versions of " + string(p.ID)

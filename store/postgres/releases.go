@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -142,6 +142,12 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := release.VerifyChain(p.Events); err != nil {
 		return fmt.Errorf("postgres: create release %s: %w: %w", r.ID, store.ErrInvalid, err)
 	}
+	if err := checkText("create release", "ID", string(r.ID), "Group", string(r.Group), "ProcessID", string(r.ProcessID)); err != nil {
+		return err
+	}
+	if err := checkEvents("create release "+string(r.ID), p.Events); err != nil {
+		return err
+	}
 	row, err := newSummaryRow("create release", r)
 	if err != nil {
 		return err
@@ -164,6 +170,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		b.Queue(s.q(qPutSnapshot), id, row.seq, row.hash[:], digest[:], snap)
 	}
 	err = s.pool.SendBatch(ctx, b).Close()
+	if err == nil {
+		s.snaps.put(row.id, snapSeq)
+		return nil
+	}
 	if name, dup := uniqueViolation(err); dup {
 		if name == "releases_occurrence" {
 			return errf(store.ErrAlreadyExists, "create release %s: a release of group %q exists for occurrence %s", id, row.group, *row.occurrence)
@@ -175,14 +185,16 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 
 // AppendEvents implements store.ReleaseStore.
 //
-// It reads the release's head (seq, hash and the seq of its latest
-// snapshot) and checks the events against it: ErrNotFound, ErrConflict
-// for a stale ExpectedSeq, ErrInvalid for events that do not continue the
-// stored chain. Then one statement (qAppend) moves the head iff it is still
-// the one read, and in the same transaction inserts the events and the
-// snapshot when due; if another writer moved the head meanwhile it writes
-// nothing and the append is an ErrConflict. The primary key (release_id,
-// seq) of the events guards the same rule a second time.
+// One statement (qAppend) moves the release's head iff it is the one the
+// events follow (ExpectedSeq and the first event's PrevHash), and in the
+// same transaction inserts the events and, when due, the snapshot; if the
+// head is another (a stale ExpectedSeq, another writer first, events
+// chained to another head) it writes nothing, and the head is then read
+// to say why: store.ErrNotFound, store.ErrConflict or store.ErrInvalid.
+// The events' own chain is checked before, in Go. The head is read before
+// the write only when the Store does not know the seq of the release's
+// latest snapshot (snapSeqs) or the events do not chain. The primary key
+// (release_id, seq) of the events guards the rule a second time.
 func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) error {
 	if err := s.ready(ctx); err != nil {
 		return err
@@ -196,24 +208,27 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	r, events, expected := p.Release, p.Events, p.ExpectedSeq
 	id := string(r.ID)
 	op := "append to release " + id
-	var seq, snapSeq int64
-	var stored []byte
-	err := s.pool.QueryRow(ctx, s.q(qHead), id).Scan(&seq, &stored, &snapSeq)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return errf(store.ErrNotFound, "append to release %s", id)
-	} else if err != nil {
-		return s.wrapDB(ctx, op, err)
+	if !storable(id) {
+		return errf(store.ErrNotFound, "append to release %q", id)
 	}
-	if seq != expected {
-		return errf(store.ErrConflict, "append to release %s: expected seq %d, stored %d", id, expected, seq)
+	if err := checkEvents(op, events); err != nil {
+		return err
 	}
-	head := release.Head{Release: r.ID, Seq: seq}
-	if len(stored) != len(head.Hash) {
-		return corrupt(r.ID, "head", seq, "the stored head hash has %d bytes", len(stored))
-	}
-	copy(head.Hash[:], stored)
-	if err := release.VerifyChainFrom(head, events); err != nil {
-		return fmt.Errorf("postgres: append to release %s: %w: %w", id, store.ErrInvalid, err)
+	first := &events[0]
+	// The events' own chain, from the head they claim to follow; qAppend
+	// checks that claim against the stored head.
+	chainErr := release.VerifyChainFrom(release.Head{Release: r.ID, Seq: first.Seq - 1, Hash: first.PrevHash}, events)
+	linked := chainErr == nil && first.Seq == expected+1
+	snapSeq, known := s.snaps.get(r.ID)
+	if !linked || !known {
+		h, err := s.readHead(ctx, op, r.ID)
+		if err != nil {
+			return err
+		}
+		if err := appendRefused(h, expected, events, chainErr); err != nil {
+			return err
+		}
+		snapSeq = h.snapSeq
 	}
 	row, err := newSummaryRow("append to release", r)
 	if err != nil {
@@ -227,20 +242,110 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		}
 		snapDigest = sha256.Sum256(snap)
 	}
-	args := []any{id, expected, head.Hash[:], row.seq, row.hash[:], row.status, row.schedS, row.schedNs, row.doc, row.digest[:]}
+	args := []any{id, expected, first.PrevHash[:], row.seq, row.hash[:], row.status, row.schedS, row.schedNs, row.doc, row.digest[:]}
 	args = append(args, eventArrays(events)...)
 	args = append(args, snapDigest[:], snap != nil, snap)
 	var n int64
 	if err := s.pool.QueryRow(ctx, s.q(qAppend), args...).Scan(&n); err != nil {
+		s.snaps.drop(r.ID)
 		if _, dup := uniqueViolation(err); dup {
 			return errf(store.ErrConflict, "append to release %s: events after seq %d were stored meanwhile", id, expected)
 		}
 		return s.wrapDB(ctx, op, err)
 	}
 	if n == 0 {
+		// The stored head is not the one the events follow: say why.
+		s.snaps.drop(r.ID)
+		h, err := s.readHead(ctx, op, r.ID)
+		if err != nil {
+			return err
+		}
+		if err := appendRefused(h, expected, events, chainErr); err != nil {
+			return err
+		}
 		return errf(store.ErrConflict, "append to release %s: expected seq %d: another writer appended meanwhile", id, expected)
 	}
+	if snap != nil {
+		snapSeq = row.seq
+	}
+	s.snaps.put(r.ID, snapSeq)
 	return nil
+}
+
+// storedHead is a release's head as its row holds it.
+type storedHead struct {
+	release.Head
+	snapSeq int64
+}
+
+// readHead reads the head of release id: store.ErrNotFound when there is
+// no such release.
+func (s *Store) readHead(ctx context.Context, op string, id release.ID) (*storedHead, error) {
+	h := &storedHead{Head: release.Head{Release: id}}
+	var hash []byte
+	err := s.pool.QueryRow(ctx, s.q(qHead), string(id)).Scan(&h.Seq, &hash, &h.snapSeq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errf(store.ErrNotFound, "append to release %s", id)
+	} else if err != nil {
+		return nil, s.wrapDB(ctx, op, err)
+	}
+	if len(hash) != len(h.Hash) {
+		return nil, corrupt(id, "head", h.Seq, "the stored head hash has %d bytes", len(hash))
+	}
+	copy(h.Hash[:], hash)
+	return h, nil
+}
+
+// appendRefused returns why events cannot be appended after h, the stored
+// head, in the contract's order (a stale expected sequence number, then
+// events that do not continue the stored chain), or nil when they can.
+func appendRefused(h *storedHead, expected int64, events []release.Event, chainErr error) error {
+	id := h.Release
+	if h.Seq != expected {
+		return errf(store.ErrConflict, "append to release %s: expected seq %d, stored %d", id, expected, h.Seq)
+	}
+	if err := release.VerifyChainFrom(h.Head, events); err != nil {
+		return fmt.Errorf("postgres: append to release %s: %w: %w", id, store.ErrInvalid, err)
+	}
+	if chainErr != nil {
+		return fmt.Errorf("postgres: append to release %s: %w: %w", id, store.ErrInvalid, chainErr)
+	}
+	return nil
+}
+
+// snapSeqs remembers, for the releases a Store has written, the seq of
+// each one's latest snapshot, so that an append needs no read before its
+// write to decide whether a snapshot is due. Snapshots only move forward:
+// an entry made stale by another process is lower than the stored seq,
+// which costs at most one snapshot taken early, never a wrong answer.
+type snapSeqs struct {
+	mu sync.Mutex
+	m  map[release.ID]int64
+}
+
+// maxSnapSeqs bounds snapSeqs; it is cleared when full.
+const maxSnapSeqs = 4096
+
+func (c *snapSeqs) get(id release.ID) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seq, ok := c.m[id]
+	return seq, ok
+}
+
+func (c *snapSeqs) put(id release.ID, seq int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxSnapSeqs {
+		c.m = make(map[release.ID]int64)
+	}
+	c.m[id] = seq
+}
+
+func (c *snapSeqs) drop(id release.ID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
 }
 
 const eventCols = `seq, kind, time, actor, reason, payload, prev_hash, hash`
@@ -291,6 +396,9 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 		return nil, err
 	}
 	op := "get release " + string(id)
+	if !storable(string(id)) {
+		return nil, errf(store.ErrNotFound, "release %q", id)
+	}
 	var (
 		hseq, snapSeq        int64
 		hhash                []byte
@@ -455,6 +563,9 @@ func (s *Store) GetReleaseSummary(ctx context.Context, id release.ID) (*release.
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
+	if !storable(string(id)) {
+		return nil, errf(store.ErrNotFound, "release %q", id)
+	}
 	var c summaryScan
 	err := s.pool.QueryRow(ctx, s.q(`SELECT `+summaryCols+` FROM _s.releases r`+lastEvent+` WHERE r.id = $1`), string(id)).Scan(c.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -529,6 +640,14 @@ func (s *Store) listReleasesQuery(p *store.ListReleasesParams) (q string, args [
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	if err := checkText("list releases", "Group", string(p.Group), "Process", string(p.Process)); err != nil {
+		return "", nil, 0, err
+	}
+	for _, st := range p.Statuses {
+		if err := checkText("list releases", "Statuses", string(st)); err != nil {
+			return "", nil, 0, err
+		}
+	}
 	var where strings.Builder
 	if p.Group != "" {
 		where.WriteString(` AND group_id = ` + arg(string(p.Group)))
@@ -545,7 +664,7 @@ func (s *Store) listReleasesQuery(p *store.ListReleasesParams) (q string, args [
 	if p.Cursor != "" {
 		var c releaseCursor
 		raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" || !utf8.ValidString(string(c.ID)) {
+		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" || !storable(string(c.ID)) {
 			return "", nil, 0, errf(store.ErrInvalid, "list releases: cursor %q: not one this store made", p.Cursor)
 		}
 		where.WriteString(` AND (created_s, created_ns, id) > (` + arg(c.S) + `::bigint, ` + arg(c.NS) + `::integer, ` + arg(string(c.ID)) + `::text)`)
@@ -583,6 +702,9 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) ([]re
 	}
 	id := p.Release
 	op := "list events of release " + string(id)
+	if !storable(string(id)) {
+		return nil, errf(store.ErrNotFound, "release %q", id)
+	}
 	rows, err := s.pool.Query(ctx, s.q(`SELECT `+eventCols+` FROM _s.events WHERE release_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`),
 		string(id), max(p.AfterSeq, 0), store.ClampLimit(p.Limit))
 	if err != nil {

@@ -69,6 +69,9 @@ type Store struct {
 	// schema is the quoted schema name that prefixes every table.
 	schema string
 	closed atomic.Bool
+	// snaps remembers the seq of the latest snapshot of the releases this
+	// Store wrote (see snapSeqs).
+	snaps snapSeqs
 }
 
 // New connects to the database at connString (a URL or key=value string as
