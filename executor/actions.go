@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -61,6 +60,11 @@ type CreateParams struct {
 func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary, error) {
 	if p == nil {
 		return release.Summary{}, invalidf(ActionCreate, "params: required")
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
+		if strings.HasPrefix(k, ReservedLabelPrefix) {
+			return release.Summary{}, invalidf(ActionCreate, "labels: %q: keys starting with %q are reserved for the executor (it links a subprocess's child to its parent with them)", k, ReservedLabelPrefix)
+		}
 	}
 	if err := e.authorize(ctx, &Action{Kind: ActionCreate, Actor: p.Actor, Reason: p.Reason, Inputs: maps.Clone(p.Inputs),
 		Process: p.Process, ProcessVersion: p.ProcessVersion, Group: p.Group, Labels: maps.Clone(p.Labels)}); err != nil {
@@ -476,8 +480,8 @@ func (e *Executor) Retry(ctx context.Context, id release.ID, k release.ActivityK
 func (r *run) checkRetryInputs(ctx context.Context, i int32, inputs map[string]any) error {
 	ai := &r.p.acts[i]
 	for _, name := range slices.Sorted(maps.Keys(inputs)) {
-		if _, err := json.Marshal(inputs[name]); err != nil {
-			return invalidf(ActionRetry, "activity %s: inputs.%s: cannot be stored: %v", ai.key, name, err)
+		if err := process.CheckData("inputs."+name, inputs[name]); err != nil {
+			return invalidf(ActionRetry, "activity %s: %v", ai.key, err)
 		}
 	}
 	switch ai.act.EffectiveType() {
@@ -553,7 +557,7 @@ func (e *Executor) Ignore(ctx context.Context, id release.ID, k release.Activity
 		if a.Status != release.ActivityOnHold && a.Status != release.ActivityFailed && a.Status != release.ActivityWaiting {
 			return activityState(ActionIgnore, k, a.Status, release.ActivityOnHold, release.ActivityFailed, release.ActivityWaiting)
 		}
-		if err := checkOutputNames(ActionIgnore, r.p.acts[i].act, p.Outputs); err != nil {
+		if err := checkOutputs(ActionIgnore, r.p.acts[i].act, p.Outputs); err != nil {
 			return err
 		}
 		r.emit(p.Actor, p.Reason, &release.ActivityIgnoredPayload{Activity: k, Outputs: p.Outputs})
@@ -697,7 +701,7 @@ func (e *Executor) SubmitOutputs(ctx context.Context, id release.ID, k release.A
 		if a.Status != release.ActivityWaiting {
 			return activityState(ActionSubmitOutputs, k, a.Status, release.ActivityWaiting)
 		}
-		if err := checkOutputNames(ActionSubmitOutputs, act, p.Outputs); err != nil {
+		if err := checkOutputs(ActionSubmitOutputs, act, p.Outputs); err != nil {
 			return err
 		}
 		r.emit(p.Actor, p.Reason, &release.OutputsSubmittedPayload{Activity: k, Outputs: p.Outputs})
@@ -706,13 +710,15 @@ func (e *Executor) SubmitOutputs(ctx context.Context, id release.ID, k release.A
 	})
 }
 
-func checkOutputNames(action ActionKind, act *process.Activity, outputs map[string]any) error {
-	if len(act.Outputs) == 0 {
-		return nil
-	}
-	for name := range outputs {
-		if !slices.Contains(act.Outputs, name) {
+// checkOutputs checks outputs a person gives: each named by the activity
+// (when it declares its outputs) and each a value an event can hold.
+func checkOutputs(action ActionKind, act *process.Activity, outputs map[string]any) error {
+	for _, name := range slices.Sorted(maps.Keys(outputs)) {
+		if len(act.Outputs) > 0 && !slices.Contains(act.Outputs, name) {
 			return invalidf(action, "output %q: activity %s declares %s", name, act.ID, strings.Join(act.Outputs, ", "))
+		}
+		if err := process.CheckData("outputs."+name, outputs[name]); err != nil {
+			return invalidf(action, "activity %s: %v", act.ID, err)
 		}
 	}
 	return nil
