@@ -3,6 +3,7 @@ package process_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,11 +43,13 @@ func siblings() string {
 
 // hostile are documents built to make parsing slow: each used to cost time
 // quadratic in its size (or worse) and must now cost time linear in it.
-var hostile = []struct {
+type hostileShape struct {
 	name  string
 	doc   func(size int) []byte
 	valid bool
-}{
+}
+
+var hostile = []hostileShape{
 	{"valid activities (the baseline)", func(n int) []byte {
 		return fill(n, onePhase, func(i int) string { return fmt.Sprintf("  - {id: a%d, uses: k}\n", i) }, "")
 	}, true},
@@ -120,6 +123,9 @@ var hostile = []struct {
 		return fill(n, "id: app\nphases: [{id: p, activities: [{id: a, uses: k}]}]\ninputs:\n  ? "+strings.Repeat("k", n/4)+
 			"\n  :\n    type: integer\n    enum: [", func(int) string { return "x," }, "2]\n")
 	}, false},
+	{"many phases", func(n int) []byte {
+		return fill(n, "id: app\nphases:\n", func(i int) string { return fmt.Sprintf("- {id: p%d, activities: [{id: a, uses: k}]}\n", i) }, "")
+	}, true},
 	{"a very long bad id", func(n int) []byte {
 		return []byte("id: app\nphases: [{id: p, activities: [{id: \"" + strings.Repeat("A", n-100) + "\", uses: k}]}]\n")
 	}, false},
@@ -259,6 +265,36 @@ func TestADocumentOfTooManyExpressionsIsRefused(t *testing.T) {
 			require.Len(t, verr.Problems, 1)
 			require.Equal(t, tt.want, verr.Problems[0].Path)
 			require.Contains(t, verr.Problems[0].Msg, fmt.Sprintf("more than %d distinct expressions", tt.limit))
+		})
+	}
+}
+
+// BenchmarkParseHostile parses documents just under DefaultMaxBytes: valid
+// activities (the baseline), one bad id per activity (the shape),
+// and the slowest shapes found.
+//
+//	go test -run='^$' -bench=ParseHostile -benchmem -benchtime=2x -count=3 ./process/
+func BenchmarkParseHostile(b *testing.B) {
+	for _, name := range []string{
+		"valid activities (the baseline)",
+		"bad activity ids",
+		"many phases",
+		"a long key over a long list",
+		"a long key over many duplicate keys",
+		"a long input name over an enum of many bad values",
+	} {
+		i := slices.IndexFunc(hostile, func(h hostileShape) bool { return h.name == name })
+		doc := hostile[i].doc(process.DefaultMaxBytes)
+		b.Run(strings.ReplaceAll(name, " ", "-"), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(doc)))
+			cpu := processCPU()
+			for b.Loop() {
+				if _, err := process.Parse(doc); (err == nil) != hostile[i].valid {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N)/1e6, "cpu-ms/op")
 		})
 	}
 }

@@ -165,8 +165,8 @@ func (c *checker) checkInputs() {
 			}
 		}
 		for j, e := range in.Enum {
-			if msg := checkValue(in, re, e, false); msg != "" {
-				c.addf(path+".enum["+strconv.Itoa(j)+"]", "allowed value %s", msg)
+			if msg := checkValue(in, re, e, false); msg != "" && c.room() { // the path only for a problem recorded
+				c.problems = append(c.problems, Problem{Path: path + ".enum[" + strconv.Itoa(j) + "]", Msg: "allowed value " + msg})
 			}
 		}
 		if in.Default != nil {
