@@ -518,12 +518,16 @@ func (d *decoder) value(n *yaml.Node, base string, depth int) any {
 	return nil
 }
 
-// valuePath builds the path of the value being read: base, d.below and
-// key (when not ""), stopping after maxProblemText bytes.
-func (d *decoder) valuePath(base, key string) string {
+// valuePath builds the path of the value being read, followed by key when
+// not "".
+func (d *decoder) valuePath(base, key string) string { return renderPath(base, d.below, key) }
+
+// renderPath builds the path base, then below, then key (when not ""),
+// stopping after maxProblemText bytes.
+func renderPath(base string, below []segment, key string) string {
 	var b strings.Builder
 	b.WriteString(base)
-	for _, seg := range d.below {
+	for _, seg := range below {
 		if b.Len() > maxProblemText {
 			return b.String()
 		}

@@ -123,6 +123,22 @@ var hostile = []hostileShape{
 		return fill(n, "id: app\nphases: [{id: p, activities: [{id: a, uses: k}]}]\ninputs:\n  ? "+strings.Repeat("k", n/4)+
 			"\n  :\n    type: integer\n    enum: [", func(int) string { return "x," }, "2]\n")
 	}, false},
+	{"expressions under many long keys", func(n int) []byte {
+		var deep strings.Builder
+		for range 60 {
+			deep.WriteString("{" + strings.Repeat("k", 500) + ": ")
+		}
+		return fill(n, "id: app\ninputs: {x: {}}\nphases:\n- id: p\n  activities:\n  - {id: a, uses: k, with: "+deep.String()+"{",
+			func(i int) string { return fmt.Sprintf("a%d: '${{ inputs.x }}',", i) }, "b: 1}"+strings.Repeat("}", 60)+"}\n")
+	}, true},
+	{"bad expressions under many long keys", func(n int) []byte {
+		var deep strings.Builder
+		for range 60 {
+			deep.WriteString("{" + strings.Repeat("k", 500) + ": ")
+		}
+		return fill(n, "id: app\ninputs: {x: {}}\nphases:\n- id: p\n  activities:\n  - {id: a, uses: k, with: "+deep.String()+"{",
+			func(i int) string { return fmt.Sprintf("a%d: '${{ inputs.y }}',", i) }, "b: 1}"+strings.Repeat("}", 60)+"}\n")
+	}, false},
 	{"many phases", func(n int) []byte {
 		return fill(n, "id: app\nphases:\n", func(i int) string { return fmt.Sprintf("- {id: p%d, activities: [{id: a, uses: k}]}\n", i) }, "")
 	}, true},
@@ -297,4 +313,18 @@ func BenchmarkParseHostile(b *testing.B) {
 			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N)/1e6, "cpu-ms/op")
 		})
 	}
+}
+
+func TestAnExpressionThatDoesNotCompileIsReportedWhereverItIsUsedButCompiledOnce(t *testing.T) {
+	doc := onePhase + "  - {id: a, uses: k, with: {x: '${{ inputs.nope }}'}}\n" +
+		"  - {id: b, uses: k, with: {x: '${{ inputs.nope }}', y: ['${{ inputs.nope }}']}}\n"
+	_, err := process.Parser{MaxExpressions: 1}.Parse([]byte(doc))
+	require.NotErrorIs(t, err, process.ErrTooLarge)
+	verr := checkBounded(t, err)
+	var got []string
+	for _, p := range verr.Problems {
+		require.Contains(t, p.Msg, `undeclared input "nope"`)
+		got = append(got, fmt.Sprintf("%s@%d:%d", p.Path, p.Line, p.Column))
+	}
+	require.Equal(t, []string{"phases[0].activities[0].with.x@5:32", "phases[0].activities[1].with.x@6:32", "phases[0].activities[1].with.y[0]@6:58"}, got)
 }
