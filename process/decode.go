@@ -941,14 +941,20 @@ func newCoverage(problems []Problem) *coverage {
 			c.all = true
 		}
 		c.at[p.Path] = true
-		for i := 0; i < len(p.Path); i++ {
+		for i, n := 0, 0; i < len(p.Path) && n < maxSegments; i++ {
 			if p.Path[i] == '.' || p.Path[i] == '[' {
 				c.outside[p.Path[:i]] = true
+				n++
 			}
 		}
 	}
 	return c
 }
+
+// maxSegments bounds the segments of a path that coverage compares: more
+// than any path the model has (a value 64 levels deep in an activity), and
+// few enough that a key of a million dots costs no million prefixes.
+const maxSegments = 100
 
 // covers reports whether a problem was reported at path, inside it or
 // around it. Path segments begin at '.' and '[': "a.b" lies inside "a" but
@@ -957,9 +963,12 @@ func (c *coverage) covers(path string) bool {
 	if c.all || c.at[path] || c.outside[path] {
 		return true
 	}
-	for i := 0; i < len(path); i++ {
-		if (path[i] == '.' || path[i] == '[') && c.at[path[:i]] {
-			return true
+	for i, n := 0, 0; i < len(path) && n < maxSegments; i++ {
+		if path[i] == '.' || path[i] == '[' {
+			if c.at[path[:i]] {
+				return true
+			}
+			n++
 		}
 	}
 	return false

@@ -139,6 +139,9 @@ var hostile = []hostileShape{
 		return fill(n, "id: app\ninputs: {x: {}}\nphases:\n- id: p\n  activities:\n  - {id: a, uses: k, with: "+deep.String()+"{",
 			func(i int) string { return fmt.Sprintf("a%d: '${{ inputs.y }}',", i) }, "b: 1}"+strings.Repeat("}", 60)+"}\n")
 	}, false},
+	{"an unknown key of dots", func(n int) []byte {
+		return []byte(`{"id":"app","` + strings.Repeat(".", n-100) + `":1}`)
+	}, false},
 	{"many phases", func(n int) []byte {
 		return fill(n, "id: app\nphases:\n", func(i int) string { return fmt.Sprintf("- {id: p%d, activities: [{id: a, uses: k}]}\n", i) }, "")
 	}, true},
