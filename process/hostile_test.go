@@ -184,6 +184,15 @@ func TestAHostileDocumentJustUnderTheSizeLimitGetsABoundedError(t *testing.T) {
 	require.Equal(t, "phases[0].activities[99].id", verr.Problems[99].Path)
 }
 
+func TestAKeyOfDotsJustUnderTheSizeLimitIsRefusedWithABoundedError(t *testing.T) {
+	i := slices.IndexFunc(hostile, func(h hostileShape) bool { return h.name == "an unknown key of dots" })
+	doc := hostile[i].doc(process.DefaultMaxBytes)
+	_, err := process.Parse(doc)
+	verr := checkBounded(t, err)
+	require.Len(t, verr.Problems, 2) // the key, and the missing phases
+	require.Equal(t, strings.Repeat(".", 512)+"...", verr.Problems[1].Path)
+}
+
 func TestEveryHostileShapeIsAnsweredWithABoundedError(t *testing.T) {
 	const size = 128 << 10
 	parser := process.Parser{MaxBytes: size}
