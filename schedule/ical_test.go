@@ -113,7 +113,7 @@ func TestReadFreezesRejectsBadEventsWithTheirLine(t *testing.T) {
 		{wrap("DTSTART:20260101T000000Z\r\nDURATION:P1X\r\n"), `schedule: ics line 4 DURATION "P1X": want an RFC 5545 duration such as P1W, P2D or PT16H`},
 		{wrap("DTSTART:20260101T000000Z\r\nDTEND:20251231T000000Z\r\n"), `schedule: ics VEVENT at line 2: ends before it starts`},
 		{wrap("DTSTART;TZID=W. Europe Standard Time:20260101T000000\r\nDURATION:PT1H\r\n"), `schedule: ics line 3 DTSTART "W. Europe Standard Time": TZID must be an IANA time zone name`},
-		{wrap("DTSTART:20260101T000000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=SOMETIMES\r\n"), `schedule: ics line 5 RRULE FREQ "SOMETIMES": want DAILY, WEEKLY, MONTHLY or YEARLY`},
+		{wrap("DTSTART:20260101T000000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=SOMETIMES\r\n"), `schedule: ics line 5 RRULE FREQ "SOMETIMES": want HOURLY, DAILY, WEEKLY, MONTHLY or YEARLY`},
 		{"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n", `schedule: ics: unterminated VEVENT`},
 		{"BEGIN:VCALENDAR\r\nEND:VEVENT\r\n", `schedule: ics line 2 "END:VEVENT": END without matching BEGIN`},
 		{"BEGIN:VCALENDAR\r\nnonsense\r\n", `schedule: ics line 2 "nonsense": expected NAME:value`},

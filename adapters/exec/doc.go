@@ -70,10 +70,26 @@
 //
 // # Processes
 //
-// On Unix the command leads a new process group. On timeout or
-// cancellation the whole group gets SIGTERM, then SIGKILL after
-// Config.KillGrace; when the command exits, whatever it left running in its
-// group is killed: an activity's processes never outlive it.
+// On Unix the command leads a new process group, and every process it
+// starts (children, grandchildren, double-forked or nohup daemons) stays in
+// that group unless it leaves it. On timeout or cancellation the whole
+// group gets SIGTERM, then SIGKILL after Config.KillGrace. When the command
+// exits by itself, successfully or not, whatever is left of its group gets
+// SIGKILL at once. So no process that stays in the group outlives its
+// activity.
+//
+// A descendant that leaves the group, by calling setsid or setpgid (the
+// setsid program, some daemons and supervisors do), escapes: the adapter
+// does not track it, and it keeps running after the activity ends. If it
+// still holds the command's stdout or stderr, Run stops reading them 2
+// seconds after the command exits. A host that needs every descendant gone
+// runs the commands inside a cgroup or container it removes when the
+// activity ends (for instance a systemd scope or service per command, which
+// systemd stops with every process in it); the adapter does not do this
+// itself.
+//
+// Elsewhere (Windows) only the command itself is killed; its children are
+// not reached.
 //
 //	a, err := exec.New(&exec.Config{Dir: "/srv/releases", Timeout: 15 * time.Minute})
 //	if err != nil { ... }

@@ -268,8 +268,9 @@ func (a *Adapter) Run(ctx context.Context, req *adapters.Request) (*adapters.Res
 		}
 		grace.Stop()
 	}
-	// Nothing the command started outlives it: kill what is left of its
-	// group, then give the readers a moment to drain what was written.
+	// Nothing left in the command's group outlives it (a process that
+	// left the group is out of reach): kill what is left, then give the
+	// readers a moment to drain what was written.
 	signalGroup(cmd, true)
 	drained := make(chan struct{})
 	go func() { readers.Wait(); close(drained) }()

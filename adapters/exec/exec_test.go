@@ -218,6 +218,7 @@ func TestRunKillsAHungCommandAndItsChildrenAtItsTimeout(t *testing.T) {
 	}{
 		{"a command that exits on SIGTERM", `sleep 300 & echo "child=$!"; sleep 300`},
 		{"a command that ignores SIGTERM", `trap '' TERM; sleep 300 & echo "child=$!"; sleep 300`},
+		{"an orphaned grandchild (double fork)", `(sleep 300 >/dev/null 2>&1 & echo "child=$!"); sleep 300`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -278,10 +279,55 @@ func TestRunKillsChildrenLeftBehindByACommandThatExited(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc to check that the child is gone")
 	}
+	tests := []struct {
+		name   string
+		script string
+		fails  bool
+	}{
+		{"a background child of a command that succeeded", `sleep 300 >/dev/null 2>&1 & echo "child=$!"`, false},
+		{"a background child of a command that failed", `sleep 300 >/dev/null 2>&1 & echo "child=$!"; exit 3`, true},
+		{"a child that ignores SIGTERM", `(trap '' TERM; exec sleep 300) >/dev/null 2>&1 & echo "child=$!"`, false},
+		{"an orphaned grandchild (double fork)", `(sleep 300 >/dev/null 2>&1 & echo "child=$!")`, false},
+		{"a nohup child", `nohup sleep 300 >/dev/null 2>&1 & echo "child=$!"`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := newLogRecorder()
+			_, err := newAdapter(t, nil).Run(context.Background(), request(rep, cmd("sh", "-c", tt.script)))
+			require.Equal(t, tt.fails, err != nil, "%v", err)
+			requireGone(t, childPID(t, rep))
+		})
+	}
+}
+
+// requireRunning checks that pid is a live process, not a zombie.
+func requireRunning(t *testing.T, pid int) {
+	t.Helper()
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	require.NoError(t, err, "process %d is gone", pid)
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	require.NotEmpty(t, fields)
+	require.NotContains(t, []string{"Z", "X"}, fields[0], "process %d has exited: %s", pid, stat)
+}
+
+// TestRunDoesNotReachAProcessThatLeftTheGroup pins the documented limit: a
+// descendant that calls setsid leaves the process group the adapter kills,
+// and outlives the activity. If this test fails, the adapter now reaches
+// such processes: update the package documentation.
+func TestRunDoesNotReachAProcessThatLeftTheGroup(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("needs /proc to check that the process runs")
+	}
+	if _, err := osexec.LookPath("setsid"); err != nil {
+		t.Skip("needs setsid to start a process outside the group")
+	}
 	rep := newLogRecorder()
-	_, err := newAdapter(t, nil).Run(context.Background(), request(rep, cmd("sh", "-c", `sleep 300 >/dev/null 2>&1 & echo "child=$!"`)))
+	_, err := newAdapter(t, nil).Run(context.Background(), request(rep, cmd("sh", "-c",
+		`setsid sh -c 'echo $$ > escaped.pid; exec sleep 300' >/dev/null 2>&1 & while [ ! -s escaped.pid ]; do sleep 0.01; done; echo "child=$(cat escaped.pid)"`)))
 	require.NoError(t, err)
-	requireGone(t, childPID(t, rep))
+	pid := childPID(t, rep)
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	requireRunning(t, pid)
 }
 
 func TestRunClassifiesExitCodes(t *testing.T) {

@@ -34,21 +34,41 @@
 // X-Baton-Attempt. With Config.SigningKey set, X-Baton-Timestamp holds the
 // Unix time and X-Baton-Signature is "sha256=" and the hex HMAC-SHA256 of
 // the timestamp, ".", and the body; receivers check it with Verify or
-// VerifyRequest. Secret values are never logged, and neither they nor the
-// signature follow a redirect to another host.
+// VerifyRequest.
+//
+// Secret values are never logged, and never quoted: where a response
+// echoes one (an error page, a status value), the adapter's errors and logs
+// show "[redacted]". URLs in errors and logs never show their query string
+// or user info, which may hold tokens.
+//
+// Credentials travel only to the scheme and host (with port) they were
+// meant for: a redirect to another host, port or scheme (an upgrade from
+// http to https included) drops the secret headers, Authorization,
+// Proxy-Authorization, Cookie and the signature headers, whether they were
+// set by headers or secret-headers, and no redirect carries a Referer. A
+// redirect from https to http is never followed (ErrInsecureRedirect).
+// The same holds for polling: a status URL the response names (Location or
+// poll.url-field) is polled with those credentials only on the scheme and
+// host of with.url (with.poll.url, set by the process, is trusted as
+// written), and one on plain http named by an https call is refused
+// (ErrInsecureRedirect).
 //
 // # Outcomes
 //
 //   - a success code: success, with the outputs (from the call, or from the
 //     final poll response in poll mode).
 //   - 408, 429 and 5xx: a retryable *StatusError, as adapters.RetryAfter
-//     when the server sent Retry-After (delay seconds or an HTTP date).
+//     when the server sent Retry-After: delay seconds or an HTTP date (a
+//     date in the past means no delay). A Retry-After of more than a year,
+//     in either form, or one that is neither form is ignored: the
+//     activity's retry policy decides.
 //   - any other status, including a redirect not followed: adapters.Permanent
 //     of a *StatusError quoting the start of the body.
 //   - a body that is not JSON or lacks a path the parameters name
 //     (ErrMalformedResponse), a body over Config.MaxResponseBytes
 //     (ErrResponseTooLarge: never read whole), a URL AllowURL refuses
-//     (ErrURLNotAllowed), too many redirects (ErrTooManyRedirects), the
+//     (ErrURLNotAllowed), too many redirects (ErrTooManyRedirects), a
+//     redirect or status URL from https to http (ErrInsecureRedirect), the
 //     status reaching a failed value (ErrPollFailed): permanent.
 //   - network errors: retryable; cancellation and timeouts: an error
 //     wrapping the context's error.

@@ -31,20 +31,21 @@ func FuzzParsePath(f *testing.F) {
 	})
 }
 
-// FuzzRetryAfter checks that any Retry-After value gives no delay or a
-// non-negative one.
+// FuzzRetryAfter checks that any Retry-After value gives no delay or one
+// from zero to maxRetryAfter.
 func FuzzRetryAfter(f *testing.F) {
 	f.Add("120")
 	f.Add("Wed, 25 Nov 2026 12:01:30 GMT")
 	f.Add("-5")
 	f.Add("99999999999999999999")
+	f.Add("Fri, 31 Dec 9999 23:59:59 GMT")
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	a := &Adapter{now: func() time.Time { return now }}
 	f.Fuzz(func(t *testing.T, v string) {
 		h := nethttp.Header{}
 		h.Set("Retry-After", v)
-		if d, ok := a.retryAfter(h); ok && d < 0 {
-			t.Fatalf("Retry-After %q: negative delay %v", v, d)
+		if d, ok := a.retryAfter(h); ok && (d < 0 || d > maxRetryAfter) {
+			t.Fatalf("Retry-After %q: delay %v outside [0, %v]", v, d, maxRetryAfter)
 		}
 	})
 }

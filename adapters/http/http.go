@@ -74,6 +74,10 @@ var (
 	// ErrTooManyRedirects: a GET was redirected more than MaxRedirects
 	// times.
 	ErrTooManyRedirects = errors.New("http: too many redirects")
+	// ErrInsecureRedirect: a redirect from https to plain http, which the
+	// adapter never follows, or a status URL on plain http named by the
+	// response of an https call, which it never polls.
+	ErrInsecureRedirect = errors.New("http: redirect from https to http refused")
 	// ErrPollFailed: the status field reached one of poll.failed-values.
 	ErrPollFailed = errors.New("http: the polled work failed")
 )
@@ -85,7 +89,9 @@ type StatusError struct {
 	Method string
 	URL    string // without its query string
 	Code   int
-	// Body is the start of the response body (up to 512 bytes).
+	// Body is the start of the response body (512 bytes, more when a
+	// secret value straddles the cut), every secret value the request
+	// carried replaced by "[redacted]".
 	Body string
 }
 
@@ -198,6 +204,11 @@ func defaultAllow(u *url.URL) error {
 
 type secretNamesKey struct{}
 
+// credentialHeaders are dropped from a redirect that leaves the origin
+// (scheme and host) of the call's first request, whether they came from
+// headers or secret-headers.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", SignatureHeader, TimestampHeader}
+
 func (a *Adapter) checkRedirect(r *nethttp.Request, via []*nethttp.Request) error {
 	if m := via[0].Method; m != nethttp.MethodGet && m != nethttp.MethodHead {
 		return nethttp.ErrUseLastResponse
@@ -208,24 +219,104 @@ func (a *Adapter) checkRedirect(r *nethttp.Request, via []*nethttp.Request) erro
 	if err := a.allow(r.URL); err != nil {
 		return fmt.Errorf("%w: redirect to %s: %v", ErrURLNotAllowed, display(r.URL), err)
 	}
-	if r.URL.Host != via[0].URL.Host {
-		// Never hand a secret to another host.
+	if !strings.EqualFold(r.URL.Scheme, "https") {
+		for _, prev := range via {
+			if strings.EqualFold(prev.URL.Scheme, "https") {
+				// A downgrade exposes the call (and what it sends) to
+				// anyone on the path: never follow one.
+				return fmt.Errorf("%w: %s redirected to %s", ErrInsecureRedirect, display(via[len(via)-1].URL), display(r.URL))
+			}
+		}
+	}
+	// The client sets Referer to the previous URL, query string included.
+	r.Header.Del("Referer")
+	if !sameOrigin(r.URL, via[0].URL) {
+		// Secrets go only to the scheme and host they were meant for.
 		names, _ := r.Context().Value(secretNamesKey{}).([]string)
 		for _, name := range names {
 			r.Header.Del(name)
 		}
-		r.Header.Del(SignatureHeader)
-		r.Header.Del(TimestampHeader)
+		for _, name := range credentialHeaders {
+			r.Header.Del(name)
+		}
 	}
 	return nil
+}
+
+// isCredentialHeader reports whether a header of with.headers carries
+// credentials, which go only where secret headers go.
+func isCredentialHeader(name string) bool {
+	for _, c := range credentialHeaders {
+		if strings.EqualFold(name, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// sendsCredentials reports whether a request to u may carry the secret
+// headers, the credential headers of with.headers and the signature: only
+// when u has the scheme and host of with.url or of with.poll.url, never
+// those of a status URL a response named elsewhere.
+func (p *params) sendsCredentials(u *url.URL) bool {
+	origins := []string{p.url}
+	if p.poll != nil && p.poll.url != "" {
+		origins = append(origins, p.poll.url)
+	}
+	for _, s := range origins {
+		if o, err := url.Parse(s); err == nil && sameOrigin(u, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCredentials reports whether the call carries any credentials.
+func (a *Adapter) hasCredentials(p *params) bool {
+	if len(p.secretHeaders) > 0 || len(a.key) > 0 {
+		return true
+	}
+	for name := range p.headers {
+		if isCredentialHeader(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameOrigin reports whether two URLs have the same scheme and host (with
+// its port, if any).
+func sameOrigin(u, v *url.URL) bool {
+	return strings.EqualFold(u.Scheme, v.Scheme) && strings.EqualFold(u.Host, v.Host)
 }
 
 // display shows a URL without its query string and user info, which may
 // hold tokens.
 func display(u *url.URL) string {
 	c := *u
-	c.RawQuery, c.ForceQuery, c.Fragment, c.User = "", false, "", nil
+	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment, c.User = "", false, "", "", nil
+	if c.Opaque != "" {
+		return displayRaw(c.String()) // "scheme:user:password@host/..."
+	}
 	return c.String()
+}
+
+// displayRaw shows a URL that may not parse as display does: without what
+// follows a "?" or "#", and without anything up to a "@" (user info).
+func displayRaw(s string) string {
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		prefix := ""
+		if i := strings.Index(s, "://"); i >= 0 && i < at {
+			prefix = s[:i+3]
+		} else if i := strings.IndexByte(s, ':'); i > 0 && i < at && !strings.ContainsAny(s[:i], "/@") {
+			prefix = s[:i+1] // an opaque URL's scheme
+		}
+		s = prefix + s[at+1:]
+	}
+	return s
 }
 
 // Kind returns the configured kind.
@@ -387,9 +478,15 @@ func (a *Adapter) start(ctx context.Context, req *adapters.Request, p *params) (
 	}
 	u, err := resp.url.Parse(ref)
 	if err != nil {
-		return "", adapters.Permanent(fmt.Errorf("%w: status URL %q: %v", ErrMalformedResponse, ref, err))
+		return "", adapters.Permanent(fmt.Errorf("%w: status URL %q: %v", ErrMalformedResponse, displayRaw(ref), unwrapURLError(err)))
+	}
+	if pp.url == "" && strings.EqualFold(resp.url.Scheme, "https") && !strings.EqualFold(u.Scheme, "https") {
+		return "", adapters.Permanent(fmt.Errorf("%w: the response of %s names the status URL %s", ErrInsecureRedirect, display(resp.url), display(u)))
 	}
 	reporter(req).Log("http: polling " + display(u))
+	if !p.sendsCredentials(u) && a.hasCredentials(p) {
+		reporter(req).Log("http: the status URL is not on the scheme and host of with.url: it is polled without the secret headers, credential headers and signature (set with.poll.url to send them)")
+	}
 	return u.String(), nil
 }
 
@@ -424,7 +521,7 @@ func (a *Adapter) poll(ctx context.Context, req *adapters.Request, p *params, ha
 	if !ok {
 		return adapters.PollStatus{}, adapters.Permanent(fmt.Errorf("%w: %s: with.poll.field %q is not a string, number or boolean", ErrMalformedResponse, display(resp.url), pp.fieldSrc))
 	}
-	reporter(req).Log(fmt.Sprintf("http: poll %s: %s=%s", display(resp.url), pp.fieldSrc, status))
+	reporter(req).Log(fmt.Sprintf("http: poll %s: %s=%s", display(resp.url), pp.fieldSrc, resp.secrets.hide(status)))
 	switch {
 	case slices.Contains(pp.doneValues, status):
 		out, err := outputs(doc, p)
@@ -433,7 +530,7 @@ func (a *Adapter) poll(ctx context.Context, req *adapters.Request, p *params, ha
 		}
 		return adapters.PollStatus{Done: true, Result: &adapters.Result{Outputs: out}}, nil
 	case slices.Contains(pp.failedValues, status):
-		return adapters.PollStatus{}, adapters.Permanent(fmt.Errorf("%w: %s: %s is %q", ErrPollFailed, display(resp.url), pp.fieldSrc, status))
+		return adapters.PollStatus{}, adapters.Permanent(fmt.Errorf("%w: %s: %s is %q", ErrPollFailed, display(resp.url), pp.fieldSrc, resp.secrets.hide(status)))
 	}
 	wait := a.pollInterval(p)
 	if d, ok := a.retryAfter(resp.header); ok {
@@ -471,6 +568,9 @@ type response struct {
 	url    *url.URL // of the last request, after redirects
 	body   []byte   // nil unless read
 	method string
+	// secrets are the secret values the request carried, hidden in
+	// whatever the adapter quotes from the response.
+	secrets redactor
 }
 
 func (r *response) json() (any, error) {
@@ -482,11 +582,7 @@ func (r *response) json() (any, error) {
 		err = errors.New("data after the JSON value")
 	}
 	if err != nil {
-		snippet := r.body
-		if len(snippet) > 64 {
-			snippet = snippet[:64]
-		}
-		return nil, adapters.Permanent(fmt.Errorf("%w: %s %s: the response is not JSON (%v): %q", ErrMalformedResponse, r.method, display(r.url), err, snippet))
+		return nil, adapters.Permanent(fmt.Errorf("%w: %s %s: the response is not JSON (%v): %q", ErrMalformedResponse, r.method, display(r.url), err, r.secrets.quote(r.body, 64)))
 	}
 	return adapters.NormalizeNumbers(doc), nil
 }
@@ -496,7 +592,7 @@ func (r *response) json() (any, error) {
 func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, method, rawURL string, body []byte, success []int, needBody bool) (*response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, adapters.Permanent(fmt.Errorf("http: URL %q: %w", rawURL, err))
+		return nil, adapters.Permanent(fmt.Errorf("http: URL %q: %w", displayRaw(rawURL), unwrapURLError(err)))
 	}
 	if err := a.allow(u); err != nil {
 		return nil, adapters.Permanent(fmt.Errorf("%w: %s: %v", ErrURLNotAllowed, display(u), err))
@@ -531,29 +627,23 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 	if req.Attempt > 0 {
 		r.Header.Set("X-Baton-Attempt", strconv.Itoa(req.Attempt))
 	}
+	creds := p.sendsCredentials(u)
 	for name, v := range p.headers {
-		r.Header.Set(name, v)
-	}
-	if len(p.secretHeaders) > 0 && a.secrets == nil {
-		return nil, adapters.Permanent(errors.New("http: with.secret-headers is set but the host configured no secret resolver (Config.Secrets)"))
-	}
-	for _, header := range sortedStringKeys(p.secretHeaders) {
-		v, err := a.secrets(ctx, p.secretHeaders[header])
-		if err != nil {
-			return nil, fmt.Errorf("http: secret %q for header %s: %w", p.secretHeaders[header], header, err)
+		if creds || !isCredentialHeader(name) {
+			r.Header.Set(name, v)
 		}
-		r.Header.Set(header, v)
 	}
-	if len(a.key) > 0 {
-		ts := strconv.FormatInt(a.now().Unix(), 10)
-		r.Header.Set(TimestampHeader, ts)
-		r.Header.Set(SignatureHeader, Sign(a.key, ts, body))
+	var secrets redactor
+	if creds {
+		if secrets, err = a.addCredentials(ctx, r, p, body); err != nil {
+			return nil, err
+		}
 	}
 
 	resp, err := a.client.Do(r)
 	if err != nil {
 		switch {
-		case errors.Is(err, ErrURLNotAllowed), errors.Is(err, ErrTooManyRedirects):
+		case errors.Is(err, ErrURLNotAllowed), errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrInsecureRedirect):
 			return nil, adapters.Permanent(fmt.Errorf("http: %s %s: %w", method, display(u), unwrapURLError(err)))
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("http: %s %s: %w", method, display(u), ctx.Err())
@@ -561,7 +651,7 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 		return nil, fmt.Errorf("http: %s %s: %w", method, display(u), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
-	out := &response{code: resp.StatusCode, header: resp.Header, url: resp.Request.URL, method: method}
+	out := &response{code: resp.StatusCode, header: resp.Header, url: resp.Request.URL, method: method, secrets: secrets}
 	reporter(req).Log(fmt.Sprintf("http: %s %s: %s", method, display(out.url), resp.Status))
 
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
@@ -572,8 +662,8 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 		}
 	}
 	if !ok {
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		se := &StatusError{Method: method, URL: display(out.url), Code: resp.StatusCode, Body: strings.TrimSpace(string(snippet))}
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, int64(512+secrets.maxLen())))
+		se := &StatusError{Method: method, URL: display(out.url), Code: resp.StatusCode, Body: strings.TrimSpace(secrets.quote(snippet, 512))}
 		c := resp.StatusCode
 		if c == nethttp.StatusRequestTimeout || c == nethttp.StatusTooManyRequests || c >= 500 {
 			if d, ok := a.retryAfter(resp.Header); ok {
@@ -603,6 +693,87 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 	return out, nil
 }
 
+// addCredentials sets the secret headers and, with a signing key, the
+// signature headers. It returns a redactor of the secret values.
+func (a *Adapter) addCredentials(ctx context.Context, r *nethttp.Request, p *params, body []byte) (redactor, error) {
+	if len(p.secretHeaders) > 0 && a.secrets == nil {
+		return nil, adapters.Permanent(errors.New("http: with.secret-headers is set but the host configured no secret resolver (Config.Secrets)"))
+	}
+	values := make([]string, 0, len(p.secretHeaders))
+	for _, header := range sortedStringKeys(p.secretHeaders) {
+		v, err := a.secrets(ctx, p.secretHeaders[header])
+		if err != nil {
+			return nil, fmt.Errorf("http: secret %q for header %s: %w", p.secretHeaders[header], header, err)
+		}
+		r.Header.Set(header, v)
+		values = append(values, v)
+	}
+	if len(a.key) > 0 {
+		ts := strconv.FormatInt(a.now().Unix(), 10)
+		r.Header.Set(TimestampHeader, ts)
+		r.Header.Set(SignatureHeader, Sign(a.key, ts, body))
+	}
+	return newRedactor(values), nil
+}
+
+// redactor hides secret values in what the adapter quotes from a response
+// (a server may echo the request's headers in an error page): the longest
+// first, so a value that contains another is hidden whole.
+type redactor []string
+
+// redacted replaces a secret value in quoted text.
+const redacted = "[redacted]"
+
+// newRedactor hides each value and, for a value such as "Bearer TOKEN",
+// its credential after the scheme too.
+func newRedactor(values []string) redactor {
+	var r redactor
+	for _, v := range values {
+		r = append(r, v)
+		if _, cred, ok := strings.Cut(v, " "); ok {
+			r = append(r, strings.TrimSpace(cred))
+		}
+	}
+	r = slices.DeleteFunc(r, func(v string) bool { return v == "" })
+	slices.SortFunc(r, func(x, y string) int { return len(y) - len(x) })
+	return r
+}
+
+// maxLen is the length of the longest secret value.
+func (r redactor) maxLen() int {
+	if len(r) == 0 {
+		return 0
+	}
+	return len(r[0])
+}
+
+// hide replaces every secret value in s.
+func (r redactor) hide(s string) string {
+	for _, v := range r {
+		s = strings.ReplaceAll(s, v, redacted)
+	}
+	return s
+}
+
+// quote returns the first n bytes of b, extended to the end of any secret
+// value that starts in them, with the secret values hidden: a cut never
+// leaves the start of a secret visible. b should hold n+r.maxLen() bytes
+// when the body is that long.
+func (r redactor) quote(b []byte, n int) string {
+	end := min(n, len(b))
+	for _, v := range r {
+		for i := 0; i < n; {
+			j := bytes.Index(b[i:], []byte(v))
+			if j < 0 || i+j >= n {
+				break
+			}
+			end = max(end, min(i+j+len(v), len(b)))
+			i += j + 1
+		}
+	}
+	return r.hide(string(b[:end]))
+}
+
 // unwrapURLError drops the *url.Error layer, whose message repeats the URL
 // with its query string.
 func unwrapURLError(err error) error {
@@ -613,23 +784,37 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// retryAfter reads a Retry-After header: delay seconds or an HTTP date.
+// maxRetryAfter is the longest delay a Retry-After header may ask for; a
+// longer one, in either form, is ignored as implausible.
+const maxRetryAfter = 365 * 24 * time.Hour
+
+// retryAfter reads a Retry-After header: delay seconds (digits only) or an
+// HTTP date, a date in the past meaning no delay. A value that is neither,
+// or that asks for more than maxRetryAfter, gives no delay (false): the
+// activity's retry policy decides.
 func (a *Adapter) retryAfter(h nethttp.Header) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0, false
 	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 0 || n > int64(365*24*time.Hour/time.Second) {
+	var d time.Duration
+	if strings.Trim(v, "0123456789") == "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n > int64(maxRetryAfter/time.Second) {
+			return 0, false // only an overflow fails, and it is over the cap too
+		}
+		d = time.Duration(n) * time.Second
+	} else {
+		t, err := nethttp.ParseTime(v)
+		if err != nil {
 			return 0, false
 		}
-		return time.Duration(n) * time.Second, true
+		d = max(t.Sub(a.now()), 0) // Sub saturates instead of overflowing
 	}
-	t, err := nethttp.ParseTime(v)
-	if err != nil {
+	if d > maxRetryAfter {
 		return 0, false
 	}
-	return max(t.Sub(a.now()), 0), true
+	return d, true
 }
 
 func sortedStringKeys(m map[string]string) []string {

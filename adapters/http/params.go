@@ -288,12 +288,14 @@ func validHeaderName(s string) bool {
 }
 
 func checkURL(s string) error {
+	// The messages never quote the query string or user info, which may
+	// hold tokens.
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("not a URL: %v", err)
+		return fmt.Errorf("not a URL: %q: %v", displayRaw(s), unwrapURLError(err))
 	}
 	if u.Scheme == "" || u.Host == "" {
-		return fmt.Errorf("must be an absolute URL such as https://ci.example.com/hooks/build, got %q", s)
+		return fmt.Errorf("must be an absolute URL such as https://ci.example.com/hooks/build, got %q", displayRaw(s))
 	}
 	return nil
 }
