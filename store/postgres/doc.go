@@ -1,5 +1,5 @@
 // Package postgres is Baton's shared store: the store contract
-// (store.Store and store.Leaser) in a PostgreSQL database that any number of
+// (store.Store, store.Leaser and store.AnchorStore) in a PostgreSQL database that any number of
 // executor processes use at once, through jackc/pgx v5 (pgxpool).
 //
 //	s, err := postgres.New(ctx, os.Getenv("DATABASE_URL"), nil) // schema "baton", migrated on open
@@ -34,7 +34,9 @@
 // digest beside it), the head itself (seq, hash), the seq of its latest
 // snapshot, and copies of the fields lists filter and order by. Its events
 // are rows of the events table, keyed (release_id, seq); its latest
-// snapshot is one row of the snapshots table. Ids that lists order by are
+// snapshot is one row of the snapshots table; the anchors sealing its
+// heads (store.AnchorStore) are rows of the anchors table, keyed
+// (release_id, seq), stored in the same transaction as the events. Ids that lists order by are
 // COLLATE "C" (byte order, as Go compares strings). Every query a host
 // with a million releases runs is an index range scan that stops after a
 // page, with no sort:
@@ -53,7 +55,8 @@
 //   - each listed summary is checked against the release's last event, a
 //     backward probe of the events' primary key (release_id, seq);
 //   - a release's events (ListEvents, GetRelease): the events' primary key
-//     (release_id, seq), one range;
+//     (release_id, seq), one range; its anchors (ListAnchors): the anchors'
+//     primary key (release_id, seq), one range;
 //   - ListProcesses: the processes' primary key (id, version) in id order,
 //     with a backward probe of it for each process's latest version;
 //     ListProcessVersions: a range of the same key;

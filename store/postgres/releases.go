@@ -104,7 +104,8 @@ const (
 	// and, only when that UPDATE found the head it names, inserts the
 	// events and, when $20 is set, the snapshot. A concurrent append at
 	// the same head waits for the row lock, then finds the head moved and
-	// changes nothing. It returns the number of releases updated: 0 or 1.
+	// changes nothing. With $25 set it also stores the anchor ($22 to $24
+	// with the new head). It returns the number of releases updated: 0 or 1.
 	qAppend = `WITH h AS (
 			UPDATE _s.releases SET seq = $4, hash = $5, status = $6, sched_s = $7, sched_ns = $8,
 				summary = $9, sum_digest = $10, snapshot_seq = CASE WHEN $20 THEN $4 ELSE snapshot_seq END
@@ -115,9 +116,12 @@ const (
 				AS u (seq, kind, time, actor, reason, payload, prev_hash, hash)),
 		s AS (INSERT INTO _s.snapshots (release_id, seq, hash, digest, doc)
 			SELECT h.id, $4, $5, $19, $21 FROM h WHERE $20
-			ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, digest = excluded.digest, doc = excluded.doc)
+			ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, digest = excluded.digest, doc = excluded.doc),
+		a AS (INSERT INTO _s.anchors (release_id, seq, hash, alg, key_id, sig)
+			SELECT h.id, $4, $5, $22, $23, $24 FROM h WHERE $25)
 		SELECT count(*) FROM h`
-	qHead = `SELECT seq, hash, snapshot_seq FROM _s.releases WHERE id = $1`
+	qHead         = `SELECT seq, hash, snapshot_seq FROM _s.releases WHERE id = $1`
+	qInsertAnchor = `INSERT INTO _s.anchors (release_id, seq, hash, alg, key_id, sig) VALUES ($1, $2, $3, $4, $5, $6)`
 )
 
 // CreateRelease implements store.ReleaseStore. The release's row, its
@@ -148,6 +152,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := checkEvents("create release "+string(r.ID), p.Events); err != nil {
 		return err
 	}
+	if err := checkAnchor("create release "+string(r.ID), p.Anchor, r); err != nil {
+		return err
+	}
 	row, err := newSummaryRow("create release", r)
 	if err != nil {
 		return err
@@ -168,6 +175,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if snap != nil {
 		digest := sha256.Sum256(snap)
 		b.Queue(s.q(qPutSnapshot), id, row.seq, row.hash[:], digest[:], snap)
+	}
+	if a := p.Anchor; a != nil {
+		b.Queue(s.q(qInsertAnchor), id, a.Seq, a.Hash[:], a.Alg, a.KeyID, a.Sig)
 	}
 	err = s.pool.SendBatch(ctx, b).Close()
 	if err == nil {
@@ -214,6 +224,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if err := checkEvents(op, events); err != nil {
 		return err
 	}
+	if err := checkAnchor(op, p.Anchor, r); err != nil {
+		return err
+	}
 	first := &events[0]
 	// The events' own chain, from the head they claim to follow; qAppend
 	// checks that claim against the stored head.
@@ -245,6 +258,11 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	args := []any{id, expected, first.PrevHash[:], row.seq, row.hash[:], row.status, row.schedS, row.schedNs, row.doc, row.digest[:]}
 	args = append(args, eventArrays(events)...)
 	args = append(args, snapDigest[:], snap != nil, snap)
+	if a := p.Anchor; a != nil {
+		args = append(args, a.Alg, a.KeyID, a.Sig, true)
+	} else {
+		args = append(args, "", "", []byte{}, false)
+	}
 	var n int64
 	if err := s.pool.QueryRow(ctx, s.q(qAppend), args...).Scan(&n); err != nil {
 		s.snaps.drop(r.ID)
@@ -733,4 +751,65 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) ([]re
 		}
 	}
 	return events, nil
+}
+
+// checkAnchor checks a, when set, as store.AnchorStore says: it seals r's
+// head, after the events, and carries a signature.
+func checkAnchor(op string, a *release.Anchor, r *release.Release) error {
+	if err := store.CheckAnchor(a, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}); err != nil {
+		return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrInvalid, err)
+	}
+	if a != nil {
+		return checkText(op+": anchor", "Alg", a.Alg, "KeyID", a.KeyID)
+	}
+	return nil
+}
+
+// ListAnchors implements store.AnchorStore: a range of the anchors' primary
+// key (release_id, seq).
+func (s *Store) ListAnchors(ctx context.Context, p *store.ListAnchorsParams) ([]release.Anchor, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errf(store.ErrInvalid, "list anchors: params: missing")
+	}
+	id := p.Release
+	op := "list anchors of release " + string(id)
+	if !storable(string(id)) {
+		return nil, errf(store.ErrNotFound, "release %q", id)
+	}
+	rows, err := s.pool.Query(ctx, s.q(`SELECT seq, hash, alg, key_id, sig FROM _s.anchors WHERE release_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`),
+		string(id), max(p.AfterSeq, 0), store.ClampLimit(p.Limit))
+	if err != nil {
+		return nil, s.wrapDB(ctx, op, err)
+	}
+	defer rows.Close()
+	anchors := []release.Anchor{}
+	for rows.Next() {
+		a := release.Anchor{Release: id}
+		var hash []byte
+		if err := rows.Scan(&a.Seq, &hash, &a.Alg, &a.KeyID, &a.Sig); err != nil {
+			return nil, s.wrapDB(ctx, op, err)
+		}
+		if len(hash) != len(a.Hash) {
+			return nil, &DecodeError{What: "anchor", ID: string(id), Seq: a.Seq, Err: fmt.Errorf("hash: %d bytes", len(hash))}
+		}
+		copy(a.Hash[:], hash)
+		anchors = append(anchors, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrapDB(ctx, op, err)
+	}
+	rows.Close()
+	if len(anchors) == 0 {
+		var one int
+		err := s.pool.QueryRow(ctx, s.q(`SELECT 1 FROM _s.releases WHERE id = $1`), string(id)).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, errf(store.ErrNotFound, "release %s", id)
+		} else if err != nil {
+			return nil, s.wrapDB(ctx, op, err)
+		}
+	}
+	return anchors, nil
 }
