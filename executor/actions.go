@@ -741,19 +741,9 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 		p = &DecisionParams{}
 	}
 	return e.act(ctx, &Action{Kind: action, Release: id, Activity: k, Actor: p.Actor, Reason: p.Comment}, func(r *run) error {
-		i, a, err := r.activity(action, k)
+		i, a, pol, err := r.waitingApproval(action, k, p.Actor)
 		if err != nil {
 			return err
-		}
-		pol := r.p.acts[i].act.Approval
-		if pol == nil {
-			return invalidf(action, "activity %s is %s, not an approval", k, r.p.acts[i].act.EffectiveType())
-		}
-		if a.Status != release.ActivityWaiting {
-			return activityState(action, k, a.Status, release.ActivityWaiting)
-		}
-		if pol.ForbidInitiator && p.Actor == r.rel.Initiator {
-			return forbiddenf(action, "%s initiated release %s (or the release it is a subprocess of) and the policy of %s forbids the initiator to decide", p.Actor, id, k)
 		}
 		for _, d := range a.Decisions() {
 			if d.Actor == p.Actor {
@@ -800,19 +790,9 @@ func (e *Executor) BypassApproval(ctx context.Context, id release.ID, k release.
 		return invalidf(ActionBypassApproval, "reason: required")
 	}
 	return e.act(ctx, &Action{Kind: ActionBypassApproval, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
-		i, a, err := r.activity(ActionBypassApproval, k)
+		i, _, _, err := r.waitingApproval(ActionBypassApproval, k, p.Actor)
 		if err != nil {
 			return err
-		}
-		pol := r.p.acts[i].act.Approval
-		if pol == nil {
-			return invalidf(ActionBypassApproval, "activity %s is %s, not an approval", k, r.p.acts[i].act.EffectiveType())
-		}
-		if a.Status != release.ActivityWaiting {
-			return activityState(ActionBypassApproval, k, a.Status, release.ActivityWaiting)
-		}
-		if pol.ForbidInitiator && p.Actor == r.rel.Initiator {
-			return forbiddenf(ActionBypassApproval, "%s initiated release %s (or the release it is a subprocess of) and the policy of %s forbids the initiator to decide", p.Actor, id, k)
 		}
 		r.emit(p.Actor, p.Reason, &release.ApprovalBypassedPayload{Activity: k})
 		r.emit(p.Actor, "approval bypassed: "+p.Reason, &release.ActivitySucceededPayload{Activity: k})
@@ -890,4 +870,26 @@ func (e *Executor) findApproval(ctx context.Context, p *process.Process, depth i
 		}
 	}
 	return "", nil
+}
+
+// waitingApproval finds approval activity k, Waiting, that actor may
+// decide as far as the initiator rule goes: the initiator of the release
+// (or of the release it descends from) never decides, nor bypasses, an
+// approval whose policy forbids the initiator.
+func (r *run) waitingApproval(action ActionKind, k release.ActivityKey, actor string) (int32, *release.ActivityState, *process.ApprovalPolicy, error) {
+	i, a, err := r.activity(action, k)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	pol := r.p.acts[i].act.Approval
+	if pol == nil {
+		return 0, nil, nil, invalidf(action, "activity %s is %s, not an approval", k, r.p.acts[i].act.EffectiveType())
+	}
+	if a.Status != release.ActivityWaiting {
+		return 0, nil, nil, activityState(action, k, a.Status, release.ActivityWaiting)
+	}
+	if pol.ForbidInitiator && actor == r.rel.Initiator {
+		return 0, nil, nil, forbiddenf(action, "%s initiated release %s (or the release it is a subprocess of) and the policy of %s forbids the initiator to decide", actor, r.id, k)
+	}
+	return i, a, pol, nil
 }

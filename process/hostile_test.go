@@ -110,6 +110,16 @@ var hostile = []struct {
 	{"an enum of many values the default is not in", func(n int) []byte {
 		return fill(n, "id: app\nphases: [{id: p, activities: [{id: a, uses: k}]}]\ninputs:\n  x:\n    type: integer\n    default: 1\n    enum: [", func(int) string { return "2," }, "2]\n")
 	}, false},
+	{"a long key over a long list", func(n int) []byte {
+		return fill(n, onePhase+"  - id: a\n    uses: k\n    with:\n      ? "+strings.Repeat("k", n/4)+"\n      : [", func(int) string { return "1," }, "1]\n")
+	}, true},
+	{"a long key over many duplicate keys", func(n int) []byte {
+		return fill(n, onePhase+"  - id: a\n    uses: k\n    with:\n      ? "+strings.Repeat("k", n/4)+"\n      : {", func(int) string { return "a: 1," }, "b: 1}\n")
+	}, false},
+	{"a long input name over an enum of many bad values", func(n int) []byte {
+		return fill(n, "id: app\nphases: [{id: p, activities: [{id: a, uses: k}]}]\ninputs:\n  ? "+strings.Repeat("k", n/4)+
+			"\n  :\n    type: integer\n    enum: [", func(int) string { return "x," }, "2]\n")
+	}, false},
 	{"a very long bad id", func(n int) []byte {
 		return []byte("id: app\nphases: [{id: p, activities: [{id: \"" + strings.Repeat("A", n-100) + "\", uses: k}]}]\n")
 	}, false},

@@ -20,7 +20,7 @@ func (p *Process) Validate() error {
 		return &ValidationError{Problems: []Problem{{Msg: "nil process"}}}
 	}
 	if c := check(p); len(c.problems) > 0 {
-		return newValidationError(c.problems)
+		return newValidationError(c.problems, c.dropped)
 	}
 	return nil
 }
@@ -34,7 +34,7 @@ func Compile(p *Process) (*Compiled, error) {
 	}
 	c := check(p)
 	if len(c.problems) > 0 {
-		return nil, newValidationError(c.problems)
+		return nil, newValidationError(c.problems, c.dropped)
 	}
 	return c.out, nil
 }
@@ -69,10 +69,10 @@ func validWord(s string, first func(byte) bool, more string) bool {
 }
 
 type checker struct {
-	p        *Process
-	problems []Problem
-	out      *Compiled
-	env      *expr.Env
+	p *Process
+	problemList
+	out *Compiled
+	env *expr.Env
 	// compiled expressions by source, shared between readers: compiling is
 	// the costly part and documents repeat their expressions.
 	templates  map[string]*expr.Template
@@ -91,14 +91,16 @@ func (c *checker) exprBudget(path string) bool {
 		return true
 	}
 	if c.exprs == c.maxExprs+1 {
-		c.problems = append(c.problems, Problem{Path: path, Err: ErrTooLarge,
+		c.add(Problem{Path: path, Err: ErrTooLarge,
 			Msg: fmt.Sprintf("more than %d distinct expressions (the parser's MaxExpressions); this one and the rest are not checked", c.maxExprs)})
 	}
 	return false
 }
 
 func (c *checker) addf(path, format string, args ...any) {
-	c.problems = append(c.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+	if c.room() {
+		c.problems = append(c.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
 }
 
 func check(p *Process) *checker { return checkWithin(p, 0) }
@@ -132,7 +134,7 @@ func (c *checker) checkInputs() {
 	}
 	for i := range c.p.Inputs {
 		in := &c.p.Inputs[i]
-		path := "inputs." + in.Name
+		path := "inputs." + clipText(in.Name) // a name of a megabyte is not repeated in every path
 		if !validName(in.Name) {
 			c.addf(path, "%q is not a valid input name: want letters, digits, '-' and '_', starting with a letter or '_'", in.Name)
 		}
@@ -207,7 +209,7 @@ func (c *checker) checkVariables() {
 		}
 	}
 	for i, v := range c.p.Variables {
-		path := "variables." + v.Name
+		path := "variables." + clipText(v.Name)
 		if !validName(v.Name) {
 			c.addf(path, "%q is not a valid variable name: want letters, digits, '-' and '_', starting with a letter or '_'", v.Name)
 		}
@@ -498,7 +500,7 @@ func (c *checker) compileGraph() {
 	if err != nil {
 		if ce, ok := err.(*dag.CycleError); ok {
 			cyc := &CycleError{Path: out.cycleNames(ce.Path)}
-			c.problems = append(c.problems, Problem{Path: out.cyclePath(ce.Path), Msg: cyc.Error()[len("process: "):], Err: cyc})
+			c.add(Problem{Path: out.cyclePath(ce.Path), Msg: cyc.Error()[len("process: "):], Err: cyc})
 		} else {
 			c.addf("phases", "%v", err)
 		}
@@ -589,7 +591,7 @@ func (c *checker) compileValues(path string, reader int, v any, self bool) any {
 	case map[string]any:
 		var out map[string]any
 		for _, k := range sortedKeys(x) {
-			if t := c.compileValues(path+"."+k, reader, x[k], self); t != nil {
+			if t := c.compileValues(path+"."+clipText(k), reader, x[k], self); t != nil {
 				if out == nil {
 					out = map[string]any{}
 				}

@@ -90,7 +90,26 @@ func FuzzParseRRule(f *testing.F) {
 			checkParseError(t, spec, err)
 			return
 		}
-		checkNext(t, s, fuzzInstant(unix))
+		at := fuzzInstant(unix)
+		checkNext(t, s, at)
+		// Between's period walk agrees with repeated Next over two days.
+		var fast, slow []time.Time
+		for v := range Between(s, at, at.Add(48*time.Hour)) {
+			if fast = append(fast, v); len(fast) > 200 {
+				return
+			}
+		}
+		for v := range Between(nextOnly{s}, at, at.Add(48*time.Hour)) {
+			slow = append(slow, v)
+		}
+		if len(fast) != len(slow) {
+			t.Fatalf("Between from %s: %d occurrences, repeated Next %d", at, len(fast), len(slow))
+		}
+		for i := range fast {
+			if !fast[i].Equal(slow[i]) {
+				t.Fatalf("Between from %s: %s, repeated Next %s", at, fast[i], slow[i])
+			}
+		}
 	})
 }
 

@@ -340,6 +340,40 @@ type GroupStore interface {
 	DeleteGroup(ctx context.Context, id release.GroupID) error
 }
 
+// ListGroupHistoryParams are the arguments of ListGroupHistory.
+type ListGroupHistoryParams struct {
+	Group release.GroupID // required
+	// Newest lists the newest occurrences first. Defaults to false: oldest
+	// first.
+	Newest bool
+	Cursor string
+	Limit  int
+}
+
+// GroupHistoryPage is one page of ListGroupHistory.
+type GroupHistoryPage struct {
+	Records []release.GroupRecord
+	Next    string
+}
+
+// GroupHistoryStore is an optional capability: a store that keeps the
+// decisions a group's scheduler made (release.GroupRecord). Find it by type
+// assertion. Without it the scheduler keeps no history: it cannot tell how
+// long it was down, so after a restart it looks back only over each
+// group's catch-up window and records nothing as missed.
+type GroupHistoryStore interface {
+	// AppendGroupHistory stores r. A record with the same Group, Occurrence
+	// and Decision returns ErrAlreadyExists and changes nothing, so that
+	// executors racing for one occurrence record it once. ErrInvalid when
+	// r is nil or its Group, Decision or Occurrence is missing. The group
+	// need not exist (its history outlives it).
+	AppendGroupHistory(ctx context.Context, r *release.GroupRecord) error
+	// ListGroupHistory returns a group's records ordered by Occurrence, then
+	// by the order they were appended (both reversed when Newest). An
+	// unknown group gives an empty page. ErrInvalid when Group is empty.
+	ListGroupHistory(ctx context.Context, p *ListGroupHistoryParams) (*GroupHistoryPage, error)
+}
+
 // LeaseParams are the arguments of the Leaser methods.
 type LeaseParams struct {
 	Key   string // what is leased, e.g. "release/" + release id; required

@@ -41,12 +41,15 @@ type Store struct {
 	occurs    map[occurrence]release.ID
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
+	history   map[release.GroupID]*groupHistory
 }
 
 var (
 	_ store.Store       = (*Store)(nil)
 	_ store.Leaser      = (*Store)(nil)
 	_ store.AnchorStore = (*Store)(nil)
+
+	_ store.GroupHistoryStore = (*Store)(nil)
 )
 
 type storedProcess struct {
@@ -145,6 +148,7 @@ func New(cfg *Config) *Store {
 		releases:  map[release.ID]*storedRelease{},
 		occurs:    map[occurrence]release.ID{},
 		groups:    map[release.GroupID]*release.Group{},
+		history:   map[release.GroupID]*groupHistory{},
 		leases:    map[string]*store.Lease{},
 	}
 	if cfg != nil {
@@ -841,6 +845,118 @@ func (s *Store) DeleteGroup(ctx context.Context, id release.GroupID) error {
 	}
 	delete(s.groups, id)
 	return nil
+}
+
+// ---- group history ----
+
+// groupHistory is one group's records, ordered by key.
+type groupHistory struct {
+	records []historyRecord
+	seen    map[historySeen]bool
+	n       int64 // records appended
+}
+
+type historyKey struct{ occ, n int64 }
+
+func (a historyKey) cmp(b historyKey) int {
+	if a.occ != b.occ {
+		return cmp.Compare(a.occ, b.occ)
+	}
+	return cmp.Compare(a.n, b.n)
+}
+
+type historySeen struct {
+	occ      int64
+	decision release.GroupDecision
+}
+
+type historyRecord struct {
+	key historyKey
+	doc []byte // JSON of the release.GroupRecord
+}
+
+// AppendGroupHistory implements store.GroupHistoryStore.
+func (s *Store) AppendGroupHistory(ctx context.Context, r *release.GroupRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r == nil || r.Group == "" || r.Decision == "" || r.Occurrence.IsZero() {
+		return errf(store.ErrInvalid, "append group history: a record with a group, an occurrence and a decision is required")
+	}
+	doc, err := json.Marshal(r)
+	if err != nil {
+		return errf(store.ErrInvalid, "append group history %s: encoding: %v", r.Group, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.history[r.Group]
+	if h == nil {
+		h = &groupHistory{seen: map[historySeen]bool{}}
+		s.history[r.Group] = h
+	}
+	seen := historySeen{occ: r.Occurrence.UnixNano(), decision: r.Decision}
+	if h.seen[seen] {
+		return errf(store.ErrAlreadyExists, "group %s: occurrence %s: %s is recorded", r.Group, r.Occurrence.UTC().Format(time.RFC3339Nano), r.Decision)
+	}
+	h.n++
+	k := historyKey{occ: seen.occ, n: h.n}
+	i, _ := slices.BinarySearchFunc(h.records, k, func(e historyRecord, k historyKey) int { return e.key.cmp(k) })
+	h.records = slices.Insert(h.records, i, historyRecord{key: k, doc: doc})
+	h.seen[seen] = true
+	return nil
+}
+
+// ListGroupHistory implements store.GroupHistoryStore.
+func (s *Store) ListGroupHistory(ctx context.Context, p *store.ListGroupHistoryParams) (*store.GroupHistoryPage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil || p.Group == "" {
+		return nil, errf(store.ErrInvalid, "list group history: a group is required")
+	}
+	var after *historyKey
+	if p.Cursor != "" {
+		raw, err := decodeKeyCursor(p.Cursor)
+		var k historyKey
+		if err == nil {
+			_, err = fmt.Sscanf(raw, "%d/%d", &k.occ, &k.n)
+		}
+		if err != nil {
+			return nil, errf(store.ErrInvalid, "cursor %q", p.Cursor)
+		}
+		after = &k
+	}
+	limit := store.ClampLimit(p.Limit)
+	page := &store.GroupHistoryPage{Records: []release.GroupRecord{}}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	h := s.history[p.Group]
+	if h == nil {
+		return page, nil
+	}
+	n := len(h.records)
+	var last historyKey
+	for j := 0; j < n; j++ {
+		i := j
+		if p.Newest {
+			i = n - 1 - j
+		}
+		e := h.records[i]
+		if after != nil && ((!p.Newest && e.key.cmp(*after) <= 0) || (p.Newest && e.key.cmp(*after) >= 0)) {
+			continue
+		}
+		if len(page.Records) == limit {
+			page.Next = encodeKeyCursor(fmt.Sprintf("%d/%d", last.occ, last.n))
+			break
+		}
+		last = e.key
+		var r release.GroupRecord
+		if err := json.Unmarshal(e.doc, &r); err != nil {
+			return nil, fmt.Errorf("memstore: group %s history: %w", p.Group, err)
+		}
+		page.Records = append(page.Records, r)
+	}
+	return page, nil
 }
 
 // ---- leases ----

@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -194,6 +194,20 @@ CREATE TABLE anchors (
 	key_id TEXT    NOT NULL,
 	sig    BLOB    NOT NULL
 );
+`,
+	// 5: the decisions of the groups' schedulers (store.GroupHistoryStore),
+	// one per (group, occurrence, decision); id keeps the append order.
+	`
+CREATE TABLE group_history (
+	id       INTEGER PRIMARY KEY,
+	group_id TEXT    NOT NULL,
+	occ_s    INTEGER NOT NULL,
+	occ_ns   INTEGER NOT NULL,
+	decision TEXT    NOT NULL,
+	doc      BLOB    NOT NULL,
+	UNIQUE (group_id, occ_s, occ_ns, decision)
+);
+CREATE INDEX group_history_order ON group_history (group_id, occ_s, occ_ns, id);
 `,
 }
 

@@ -66,7 +66,8 @@ type suite struct {
 // so one can run a part with -run 'TestMyStore/AppendEvents/'.
 //
 // The lease subtests run when the store implements store.Leaser, the
-// anchor subtests when it implements store.AnchorStore.
+// anchor subtests when it implements store.AnchorStore, the group history
+// subtests when it implements store.GroupHistoryStore.
 //
 //	func TestStore(t *testing.T) {
 //		storetest.TestStore(t, func(t *testing.T) store.Store {
@@ -94,6 +95,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.anchorTests(t)
 	} else {
 		t.Logf("storetest: %T does not implement store.AnchorStore: anchor tests not run", probe)
+	}
+	if _, ok := probe.(store.GroupHistoryStore); ok {
+		s.historyTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.GroupHistoryStore: group history tests not run", probe)
 	}
 	if _, ok := probe.(store.Leaser); ok {
 		s.leaseTests(t)
