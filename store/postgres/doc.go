@@ -1,6 +1,7 @@
 // Package postgres is Baton's shared store: the store contract
-// (store.Store, store.Leaser and store.AnchorStore) in a PostgreSQL database that any number of
-// executor processes use at once, through jackc/pgx v5 (pgxpool).
+// (store.Store, store.Leaser, store.AnchorStore and store.GroupHistoryStore)
+// in a PostgreSQL database that any number of executor processes use at
+// once, through jackc/pgx v5 (pgxpool).
 //
 //	s, err := postgres.New(ctx, os.Getenv("DATABASE_URL"), nil) // schema "baton", migrated on open
 //	if err != nil {
@@ -65,7 +66,9 @@
 //     a Process filter (ListGroups' Enabled filters the rows the index
 //     yields; groups are few);
 //   - the occurrence rule: the unique index releases_occurrence (group_id,
-//     occurrence), partial on the releases that have one.
+//     occurrence), partial on the releases that have one;
+//   - ListGroupHistory: group_history_order (group_id, occ_s, occ_ns, id),
+//     forward, or backward for Newest.
 //
 // Labels are in the summary document only: the contract has no label
 // filter.

@@ -62,7 +62,7 @@ func (e *SchemaVersionError) Is(target error) bool {
 // through Unwrap.
 type DecodeError struct {
 	// What is "snapshot", "summary", "event", "anchor", "process",
-	// "input set" or "group".
+	// "input set", "group" or "group history".
 	What string
 	// ID names the document's owner: the release, process, input set or
 	// group id.

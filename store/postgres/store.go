@@ -164,7 +164,8 @@ func (s *Store) ready(ctx context.Context) error {
 }
 
 var (
-	_ store.Store       = (*Store)(nil)
-	_ store.Leaser      = (*Store)(nil)
-	_ store.AnchorStore = (*Store)(nil)
+	_ store.Store             = (*Store)(nil)
+	_ store.Leaser            = (*Store)(nil)
+	_ store.AnchorStore       = (*Store)(nil)
+	_ store.GroupHistoryStore = (*Store)(nil)
 )
