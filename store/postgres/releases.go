@@ -742,12 +742,9 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) ([]re
 	}
 	rows.Close()
 	if len(events) == 0 {
-		var one int
-		err := s.pool.QueryRow(ctx, s.q(`SELECT 1 FROM _s.releases WHERE id = $1`), string(id)).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, errf(store.ErrNotFound, "release %s", id)
-		} else if err != nil {
-			return nil, s.wrapDB(ctx, op, err)
+		// None after AfterSeq: from a release that exists, or none at all?
+		if err := s.releaseExists(ctx, op, id); err != nil {
+			return nil, err
 		}
 	}
 	return events, nil
@@ -803,13 +800,19 @@ func (s *Store) ListAnchors(ctx context.Context, p *store.ListAnchorsParams) ([]
 	}
 	rows.Close()
 	if len(anchors) == 0 {
-		var one int
-		err := s.pool.QueryRow(ctx, s.q(`SELECT 1 FROM _s.releases WHERE id = $1`), string(id)).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, errf(store.ErrNotFound, "release %s", id)
-		} else if err != nil {
-			return nil, s.wrapDB(ctx, op, err)
+		if err := s.releaseExists(ctx, op, id); err != nil {
+			return nil, err
 		}
 	}
 	return anchors, nil
+}
+
+// releaseExists returns nil when release id exists, else store.ErrNotFound.
+func (s *Store) releaseExists(ctx context.Context, op string, id release.ID) error {
+	var one int
+	err := s.pool.QueryRow(ctx, s.q(`SELECT 1 FROM _s.releases WHERE id = $1`), string(id)).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errf(store.ErrNotFound, "release %s", id)
+	}
+	return s.wrapDB(ctx, op, err)
 }
