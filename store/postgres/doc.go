@@ -32,7 +32,8 @@
 //
 // A release is a row of the releases table: its summary as JSON (built at
 // the release's head, with the head's seq and hash in it, and a SHA-256
-// digest beside it), the head itself (seq, hash), the seq of its latest
+// digest beside it), the head itself (seq, hash) with a digest of it, the
+// seq of its latest
 // snapshot, and copies of the fields lists filter and order by. Its events
 // are rows of the events table, keyed (release_id, seq); its latest
 // snapshot is one row of the snapshots table; the anchors sealing its
@@ -108,7 +109,8 @@
 // # What is checked
 //
 // The summary and the snapshot are caches of the events, never a second
-// truth. GetRelease checks the snapshot's digest and the stored event at
+// truth. Every read checks the head against its digest. GetRelease checks
+// the snapshot's digest and the stored event at
 // its seq, folds the events after it while checking that they continue
 // the chain from there (hashes recomputed), and that the last one is the
 // release's head; GetReleaseSummary and ListReleases check the summary's
@@ -119,7 +121,12 @@
 // and damage PostgreSQL reports (data_corrupted, index_corrupted) is
 // wrapped with store.ErrCorrupt. An edit of an event before the latest
 // snapshot is found by verifying the whole chain (ListEvents and
-// release.VerifyChain), not by GetRelease. A consistent rewrite by someone
-// who recomputes every hash and digest is caught only by anchoring the
-// heads with a key the database's writers do not hold (release.Sealer).
+// release.VerifyChain), not by GetRelease. The digests are SHA-256, or
+// HMAC-SHA-256 with Options.DigestKey: then someone who can write the
+// database but does not hold the key cannot edit a summary or snapshot,
+// or move a head back over deleted events, and recompute the digest. A
+// consistent rewrite of events and digests by someone who holds the key
+// (or when there is none) is caught only by anchoring the heads with a
+// key the database's writers do not hold (release.Sealer,
+// store.AnchorStore).
 package postgres

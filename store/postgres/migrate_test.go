@@ -106,6 +106,8 @@ func TestOptionsAreChecked(t *testing.T) {
 	}
 	_, err := postgres.NewFromPool(t.Context(), nil, nil)
 	require.ErrorContains(t, err, "pool: missing")
+	_, err = postgres.NewFromPool(t.Context(), nil, &postgres.Options{DigestKey: []byte("short")})
+	require.ErrorContains(t, err, "Options.DigestKey")
 }
 
 func TestCloseFailsLaterCallsAndLeavesAHostsPoolOpen(t *testing.T) {
