@@ -1,6 +1,7 @@
 // Package postgres is Baton's shared store: the store contract
-// (store.Store and store.Leaser) in a PostgreSQL database that any number of
-// executor processes use at once, through jackc/pgx v5 (pgxpool).
+// (store.Store, store.Leaser, store.AnchorStore and store.GroupHistoryStore)
+// in a PostgreSQL database that any number of executor processes use at
+// once, through jackc/pgx v5 (pgxpool).
 //
 //	s, err := postgres.New(ctx, os.Getenv("DATABASE_URL"), nil) // schema "baton", migrated on open
 //	if err != nil {
@@ -31,10 +32,13 @@
 //
 // A release is a row of the releases table: its summary as JSON (built at
 // the release's head, with the head's seq and hash in it, and a SHA-256
-// digest beside it), the head itself (seq, hash), the seq of its latest
+// digest beside it), the head itself (seq, hash) with a digest of it, the
+// seq of its latest
 // snapshot, and copies of the fields lists filter and order by. Its events
 // are rows of the events table, keyed (release_id, seq); its latest
-// snapshot is one row of the snapshots table. Ids that lists order by are
+// snapshot is one row of the snapshots table; the anchors sealing its
+// heads (store.AnchorStore) are rows of the anchors table, keyed
+// (release_id, seq), stored in the same transaction as the events. Ids that lists order by are
 // COLLATE "C" (byte order, as Go compares strings). Every query a host
 // with a million releases runs is an index range scan that stops after a
 // page, with no sort:
@@ -53,7 +57,8 @@
 //   - each listed summary is checked against the release's last event, a
 //     backward probe of the events' primary key (release_id, seq);
 //   - a release's events (ListEvents, GetRelease): the events' primary key
-//     (release_id, seq), one range;
+//     (release_id, seq), one range; its anchors (ListAnchors): the anchors'
+//     primary key (release_id, seq), one range;
 //   - ListProcesses: the processes' primary key (id, version) in id order,
 //     with a backward probe of it for each process's latest version;
 //     ListProcessVersions: a range of the same key;
@@ -62,7 +67,9 @@
 //     a Process filter (ListGroups' Enabled filters the rows the index
 //     yields; groups are few);
 //   - the occurrence rule: the unique index releases_occurrence (group_id,
-//     occurrence), partial on the releases that have one.
+//     occurrence), partial on the releases that have one;
+//   - ListGroupHistory: group_history_order (group_id, occ_s, occ_ns, id),
+//     forward, or backward for Newest.
 //
 // Labels are in the summary document only: the contract has no label
 // filter.
@@ -102,7 +109,8 @@
 // # What is checked
 //
 // The summary and the snapshot are caches of the events, never a second
-// truth. GetRelease checks the snapshot's digest and the stored event at
+// truth. Every read checks the head against its digest. GetRelease checks
+// the snapshot's digest and the stored event at
 // its seq, folds the events after it while checking that they continue
 // the chain from there (hashes recomputed), and that the last one is the
 // release's head; GetReleaseSummary and ListReleases check the summary's
@@ -113,7 +121,12 @@
 // and damage PostgreSQL reports (data_corrupted, index_corrupted) is
 // wrapped with store.ErrCorrupt. An edit of an event before the latest
 // snapshot is found by verifying the whole chain (ListEvents and
-// release.VerifyChain), not by GetRelease. A consistent rewrite by someone
-// who recomputes every hash and digest is caught only by anchoring the
-// heads with a key the database's writers do not hold (release.Sealer).
+// release.VerifyChain), not by GetRelease. The digests are SHA-256, or
+// HMAC-SHA-256 with Options.DigestKey: then someone who can write the
+// database but does not hold the key cannot edit a summary or snapshot,
+// or move a head back over deleted events, and recompute the digest. A
+// consistent rewrite of events and digests by someone who holds the key
+// (or when there is none) is caught only by anchoring the heads with a
+// key the database's writers do not hold (release.Sealer,
+// store.AnchorStore).
 package postgres

@@ -61,8 +61,8 @@ func (e *SchemaVersionError) Is(target error) bool {
 // It matches store.ErrCorrupt; errors.As reaches the decoder's error
 // through Unwrap.
 type DecodeError struct {
-	// What is "snapshot", "summary", "event", "process", "input set" or
-	// "group".
+	// What is "snapshot", "summary", "event", "anchor", "process",
+	// "input set", "group" or "group history".
 	What string
 	// ID names the document's owner: the release, process, input set or
 	// group id.

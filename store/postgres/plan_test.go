@@ -83,6 +83,10 @@ func TestListQueriesUseIndexesWithoutSorting(t *testing.T) {
 		"processes":         `SELECT id FROM _s.processes AS p WHERE id > '' AND version = (SELECT max(version) FROM _s.processes WHERE id = p.id) ORDER BY id LIMIT 100`,
 		"input sets":        `SELECT id FROM _s.input_sets WHERE id > '' AND process_id = 'mobile' ORDER BY id LIMIT 100`,
 		"groups by process": `SELECT id FROM _s.release_groups WHERE id > '' AND process_id = 'mobile' ORDER BY id LIMIT 100`,
+		"group history":     `SELECT id FROM _s.group_history WHERE group_id = 'g' AND (occ_s, occ_ns, id) > (1, 2, 3) ORDER BY occ_s, occ_ns, id LIMIT 100`,
+		"group history, newest first": `SELECT id FROM _s.group_history WHERE group_id = 'g' AND (occ_s, occ_ns, id) < (1, 2, 3)
+			ORDER BY occ_s DESC, occ_ns DESC, id DESC LIMIT 100`,
+		"anchors": `SELECT seq FROM _s.anchors WHERE release_id = 'r' AND seq > 0 ORDER BY seq LIMIT 100`,
 	} {
 		var args []any
 		if name == "events" {

@@ -50,10 +50,10 @@ type summaryRow struct {
 	seq                 int64
 	hash                release.Hash
 	doc                 []byte
-	digest              [sha256.Size]byte
+	digest, headDigest  [sha256.Size]byte
 }
 
-func newSummaryRow(op string, r *release.Release) (*summaryRow, error) {
+func (s *Store) newSummaryRow(op string, r *release.Release) (*summaryRow, error) {
 	sum := r.Summary()
 	doc, err := json.Marshal(&sum)
 	if err != nil {
@@ -63,7 +63,8 @@ func newSummaryRow(op string, r *release.Release) (*summaryRow, error) {
 		id: r.ID, createdS: sum.CreatedAt.Unix(), createdNs: int32(sum.CreatedAt.Nanosecond()),
 		schedS: sum.ScheduledFor.Unix(), schedNs: int32(sum.ScheduledFor.Nanosecond()),
 		status: string(sum.Status), group: string(sum.Group), proc: string(sum.ProcessID),
-		seq: sum.Seq, hash: sum.Hash, doc: doc, digest: sha256.Sum256(doc),
+		seq: sum.Seq, hash: sum.Hash, doc: doc, digest: s.digest(doc),
+		headDigest: s.headDigest(release.Head{Release: r.ID, Seq: sum.Seq, Hash: sum.Hash}),
 	}
 	if !sum.Occurrence.IsZero() {
 		occ := sum.Occurrence.UTC().Format(time.RFC3339Nano)
@@ -96,7 +97,7 @@ const (
 		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bytea[], $9::bytea[])
 			AS u (seq, kind, time, actor, reason, payload, prev_hash, hash)`
 	qInsertRelease = `INSERT INTO _s.releases (id, created_s, created_ns, sched_s, sched_ns, status, group_id, occurrence,
-		process_id, seq, hash, snapshot_seq, summary, sum_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+		process_id, seq, hash, snapshot_seq, summary, sum_digest, head_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	qPutSnapshot = `INSERT INTO _s.snapshots (release_id, seq, hash, digest, doc) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, digest = excluded.digest, doc = excluded.doc`
 	// qAppend appends in one statement, so in one transaction: it moves
@@ -104,10 +105,11 @@ const (
 	// and, only when that UPDATE found the head it names, inserts the
 	// events and, when $20 is set, the snapshot. A concurrent append at
 	// the same head waits for the row lock, then finds the head moved and
-	// changes nothing. It returns the number of releases updated: 0 or 1.
+	// changes nothing. With $25 set it also stores the anchor ($22 to $24
+	// with the new head). It returns the number of releases updated: 0 or 1.
 	qAppend = `WITH h AS (
 			UPDATE _s.releases SET seq = $4, hash = $5, status = $6, sched_s = $7, sched_ns = $8,
-				summary = $9, sum_digest = $10, snapshot_seq = CASE WHEN $20 THEN $4 ELSE snapshot_seq END
+				summary = $9, sum_digest = $10, head_digest = $26, snapshot_seq = CASE WHEN $20 THEN $4 ELSE snapshot_seq END
 			WHERE id = $1 AND seq = $2 AND hash = $3 RETURNING id),
 		e AS (INSERT INTO _s.events (release_id, seq, kind, time, actor, reason, payload, prev_hash, hash)
 			SELECT h.id, u.seq, u.kind, u.time, u.actor, u.reason, u.payload, u.prev_hash, u.hash
@@ -115,9 +117,12 @@ const (
 				AS u (seq, kind, time, actor, reason, payload, prev_hash, hash)),
 		s AS (INSERT INTO _s.snapshots (release_id, seq, hash, digest, doc)
 			SELECT h.id, $4, $5, $19, $21 FROM h WHERE $20
-			ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, digest = excluded.digest, doc = excluded.doc)
+			ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, digest = excluded.digest, doc = excluded.doc),
+		a AS (INSERT INTO _s.anchors (release_id, seq, hash, alg, key_id, sig)
+			SELECT h.id, $4, $5, $22, $23, $24 FROM h WHERE $25)
 		SELECT count(*) FROM h`
-	qHead = `SELECT seq, hash, snapshot_seq FROM _s.releases WHERE id = $1`
+	qHead         = `SELECT seq, hash, snapshot_seq, head_digest FROM _s.releases WHERE id = $1`
+	qInsertAnchor = `INSERT INTO _s.anchors (release_id, seq, hash, alg, key_id, sig) VALUES ($1, $2, $3, $4, $5, $6)`
 )
 
 // CreateRelease implements store.ReleaseStore. The release's row, its
@@ -148,7 +153,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := checkEvents("create release "+string(r.ID), p.Events); err != nil {
 		return err
 	}
-	row, err := newSummaryRow("create release", r)
+	if err := checkAnchor("create release "+string(r.ID), p.Anchor, r); err != nil {
+		return err
+	}
+	row, err := s.newSummaryRow("create release", r)
 	if err != nil {
 		return err
 	}
@@ -163,11 +171,14 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	id := string(row.id)
 	b := &pgx.Batch{}
 	b.Queue(s.q(qInsertRelease), id, row.createdS, row.createdNs, row.schedS, row.schedNs, row.status, row.group, row.occurrence,
-		row.proc, row.seq, row.hash[:], snapSeq, row.doc, row.digest[:])
+		row.proc, row.seq, row.hash[:], snapSeq, row.doc, row.digest[:], row.headDigest[:])
 	b.Queue(s.q(qInsertEvents), append([]any{id}, eventArrays(p.Events)...)...)
 	if snap != nil {
-		digest := sha256.Sum256(snap)
+		digest := s.digest(snap)
 		b.Queue(s.q(qPutSnapshot), id, row.seq, row.hash[:], digest[:], snap)
+	}
+	if a := p.Anchor; a != nil {
+		b.Queue(s.q(qInsertAnchor), id, a.Seq, a.Hash[:], a.Alg, a.KeyID, a.Sig)
 	}
 	err = s.pool.SendBatch(ctx, b).Close()
 	if err == nil {
@@ -214,6 +225,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if err := checkEvents(op, events); err != nil {
 		return err
 	}
+	if err := checkAnchor(op, p.Anchor, r); err != nil {
+		return err
+	}
 	first := &events[0]
 	// The events' own chain, from the head they claim to follow; qAppend
 	// checks that claim against the stored head.
@@ -230,7 +244,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		}
 		snapSeq = h.snapSeq
 	}
-	row, err := newSummaryRow("append to release", r)
+	row, err := s.newSummaryRow("append to release", r)
 	if err != nil {
 		return err
 	}
@@ -240,11 +254,17 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		if snap, err = r.MarshalSnapshot(); err != nil {
 			return errf(store.ErrInvalid, "append to release %s: encoding the snapshot: %v", id, err)
 		}
-		snapDigest = sha256.Sum256(snap)
+		snapDigest = s.digest(snap)
 	}
 	args := []any{id, expected, first.PrevHash[:], row.seq, row.hash[:], row.status, row.schedS, row.schedNs, row.doc, row.digest[:]}
 	args = append(args, eventArrays(events)...)
 	args = append(args, snapDigest[:], snap != nil, snap)
+	if a := p.Anchor; a != nil {
+		args = append(args, a.Alg, a.KeyID, a.Sig, true)
+	} else {
+		args = append(args, "", "", []byte{}, false)
+	}
+	args = append(args, row.headDigest[:])
 	var n int64
 	if err := s.pool.QueryRow(ctx, s.q(qAppend), args...).Scan(&n); err != nil {
 		s.snaps.drop(r.ID)
@@ -282,8 +302,8 @@ type storedHead struct {
 // no such release.
 func (s *Store) readHead(ctx context.Context, op string, id release.ID) (*storedHead, error) {
 	h := &storedHead{Head: release.Head{Release: id}}
-	var hash []byte
-	err := s.pool.QueryRow(ctx, s.q(qHead), string(id)).Scan(&h.Seq, &hash, &h.snapSeq)
+	var hash, digest []byte
+	err := s.pool.QueryRow(ctx, s.q(qHead), string(id)).Scan(&h.Seq, &hash, &h.snapSeq, &digest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errf(store.ErrNotFound, "append to release %s", id)
 	} else if err != nil {
@@ -293,6 +313,9 @@ func (s *Store) readHead(ctx context.Context, op string, id release.ID) (*stored
 		return nil, corrupt(id, "head", h.Seq, "the stored head hash has %d bytes", len(hash))
 	}
 	copy(h.Hash[:], hash)
+	if !sameHash(digest, s.headDigest(h.Head)) {
+		return nil, corrupt(id, "head", h.Seq, "the head does not match its digest")
+	}
 	return h, nil
 }
 
@@ -380,7 +403,7 @@ func scanEvent(rows pgx.Rows, id release.ID) (release.Event, error) {
 
 // qReleaseHead reads a release's head and its latest snapshot (one
 // statement: one snapshot of the database).
-const qReleaseHead = `SELECT r.seq, r.hash, r.snapshot_seq, sn.seq, sn.hash, sn.digest, sn.doc
+const qReleaseHead = `SELECT r.seq, r.hash, r.head_digest, r.snapshot_seq, sn.seq, sn.hash, sn.digest, sn.doc
 	FROM _s.releases r LEFT JOIN _s.snapshots sn ON sn.release_id = r.id WHERE r.id = $1`
 
 // GetRelease implements store.ReleaseStore.
@@ -401,11 +424,11 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 	}
 	var (
 		hseq, snapSeq        int64
-		hhash                []byte
+		hhash, hdigest       []byte
 		sseq                 *int64
 		shash, sdigest, sdoc []byte
 	)
-	err := s.pool.QueryRow(ctx, s.q(qReleaseHead), string(id)).Scan(&hseq, &hhash, &snapSeq, &sseq, &shash, &sdigest, &sdoc)
+	err := s.pool.QueryRow(ctx, s.q(qReleaseHead), string(id)).Scan(&hseq, &hhash, &hdigest, &snapSeq, &sseq, &shash, &sdigest, &sdoc)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errf(store.ErrNotFound, "release %s", id)
 	} else if err != nil {
@@ -416,10 +439,14 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 		return nil, corrupt(id, "head", hseq, "the stored head hash has %d bytes", len(hhash))
 	}
 	copy(head.Hash[:], hhash)
+	head.Release, head.Seq = id, hseq
+	if !sameHash(hdigest, s.headDigest(head)) {
+		return nil, corrupt(id, "head", hseq, "the head does not match its digest")
+	}
 	var r *release.Release
 	from := release.Head{Release: id}
 	if snapSeq > 0 {
-		if r, from, err = checkSnapshot(id, snapSeq, sseq, shash, sdigest, sdoc); err != nil {
+		if r, from, err = s.checkSnapshot(id, snapSeq, sseq, shash, sdigest, sdoc); err != nil {
 			return nil, err
 		}
 	}
@@ -484,7 +511,7 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 
 // checkSnapshot checks and decodes the release's snapshot, which its row
 // says is at snapSeq, and returns it and the head it was built from.
-func checkSnapshot(id release.ID, snapSeq int64, seq *int64, hash, digest, doc []byte) (*release.Release, release.Head, error) {
+func (s *Store) checkSnapshot(id release.ID, snapSeq int64, seq *int64, hash, digest, doc []byte) (*release.Release, release.Head, error) {
 	from := release.Head{Release: id}
 	if seq == nil {
 		return nil, from, &DecodeError{What: "snapshot", ID: string(id), Seq: snapSeq, Err: errors.New("the release's row names a snapshot that is not stored")}
@@ -492,7 +519,7 @@ func checkSnapshot(id release.ID, snapSeq int64, seq *int64, hash, digest, doc [
 	if *seq != snapSeq || len(hash) != len(from.Hash) {
 		return nil, from, corrupt(id, "snapshot", *seq, "the release's row names a snapshot at seq %d", snapSeq)
 	}
-	if !sameHash(digest, sha256.Sum256(doc)) {
+	if !sameHash(digest, s.digest(doc)) {
 		return nil, from, corrupt(id, "snapshot", *seq, "the snapshot does not match its digest")
 	}
 	from.Seq = *seq
@@ -511,7 +538,7 @@ func checkSnapshot(id release.ID, snapSeq int64, seq *int64, hash, digest, doc [
 // releases row's, and the seq and hash of the release's last stored event
 // (as e, a backward probe of the events' primary key).
 const (
-	summaryCols = `r.id, r.created_s, r.created_ns, r.summary, r.sum_digest, r.status, r.sched_s, r.sched_ns, r.seq, r.hash, e.seq, e.hash`
+	summaryCols = `r.id, r.created_s, r.created_ns, r.summary, r.sum_digest, r.status, r.sched_s, r.sched_ns, r.seq, r.hash, r.head_digest, e.seq, e.hash`
 	lastEvent   = ` LEFT JOIN LATERAL (SELECT seq, hash FROM _s.events WHERE release_id = r.id ORDER BY seq DESC LIMIT 1) e ON true`
 )
 
@@ -521,6 +548,7 @@ type summaryScan struct {
 	createdS, schedS   int64
 	createdNs, schedNs int32
 	doc, digest, hash  []byte
+	headDigest         []byte
 	status             string
 	seq                int64
 	lastSeq            *int64
@@ -528,14 +556,14 @@ type summaryScan struct {
 }
 
 func (c *summaryScan) dest() []any {
-	return []any{&c.id, &c.createdS, &c.createdNs, &c.doc, &c.digest, &c.status, &c.schedS, &c.schedNs, &c.seq, &c.hash, &c.lastSeq, &c.lastHash}
+	return []any{&c.id, &c.createdS, &c.createdNs, &c.doc, &c.digest, &c.status, &c.schedS, &c.schedNs, &c.seq, &c.hash, &c.headDigest, &c.lastSeq, &c.lastHash}
 }
 
 // summary checks the summary against its digest, the release's head, the
 // columns that copy its fields, and the last stored event, and decodes it.
-func (c *summaryScan) summary() (*release.Summary, error) {
+func (c *summaryScan) summary(s *Store) (*release.Summary, error) {
 	id := release.ID(c.id)
-	if !sameHash(c.digest, sha256.Sum256(c.doc)) {
+	if !sameHash(c.digest, s.digest(c.doc)) {
 		return nil, corrupt(id, "summary", c.seq, "the summary does not match its digest")
 	}
 	sum := new(release.Summary)
@@ -545,6 +573,9 @@ func (c *summaryScan) summary() (*release.Summary, error) {
 	switch {
 	case sum.ID != id || sum.Seq != c.seq || !sameHash(c.hash, sum.Hash):
 		return nil, corrupt(id, "summary", sum.Seq, "the summary was not built from the release's head (seq %d)", c.seq)
+	case !sameHash(c.headDigest, s.headDigest(release.Head{Release: id, Seq: c.seq, Hash: sum.Hash})):
+		// sum.Hash is the head's hash (the case above).
+		return nil, corrupt(id, "head", c.seq, "the head does not match its digest")
 	case string(sum.Status) != c.status || sum.ScheduledFor.Unix() != c.schedS || int32(sum.ScheduledFor.Nanosecond()) != c.schedNs ||
 		sum.CreatedAt.Unix() != c.createdS || int32(sum.CreatedAt.Nanosecond()) != c.createdNs:
 		return nil, corrupt(id, "summary", c.seq, "the release's row (status %q) does not match the summary", c.status)
@@ -573,7 +604,7 @@ func (s *Store) GetReleaseSummary(ctx context.Context, id release.ID) (*release.
 	} else if err != nil {
 		return nil, s.wrapDB(ctx, "get release summary "+string(id), err)
 	}
-	return c.summary()
+	return c.summary(s)
 }
 
 // releaseCursor is the position after a release in (CreatedAt, ID) order.
@@ -617,7 +648,7 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 		if err := rows.Scan(c.dest()...); err != nil {
 			return nil, s.wrapDB(ctx, "list releases", err)
 		}
-		sum, err := c.summary()
+		sum, err := c.summary(s)
 		if err != nil {
 			return nil, err
 		}
@@ -671,7 +702,7 @@ func (s *Store) listReleasesQuery(p *store.ListReleasesParams) (q string, args [
 	}
 	limit = store.ClampLimit(p.Limit)
 	lim := arg(limit + 1)
-	const cols = `SELECT id, created_s, created_ns, summary, sum_digest, status, sched_s, sched_ns, seq, hash FROM _s.releases WHERE TRUE`
+	const cols = `SELECT id, created_s, created_ns, summary, sum_digest, status, sched_s, sched_ns, seq, hash, head_digest FROM _s.releases WHERE TRUE`
 	const order = ` ORDER BY created_s, created_ns, id LIMIT `
 	var inner string
 	statuses := slices.Compact(slices.Sorted(slices.Values(p.Statuses)))
@@ -724,13 +755,77 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) ([]re
 	}
 	rows.Close()
 	if len(events) == 0 {
-		var one int
-		err := s.pool.QueryRow(ctx, s.q(`SELECT 1 FROM _s.releases WHERE id = $1`), string(id)).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, errf(store.ErrNotFound, "release %s", id)
-		} else if err != nil {
-			return nil, s.wrapDB(ctx, op, err)
+		// None after AfterSeq: from a release that exists, or none at all?
+		if err := s.releaseExists(ctx, op, id); err != nil {
+			return nil, err
 		}
 	}
 	return events, nil
+}
+
+// checkAnchor checks a, when set, as store.AnchorStore says: it seals r's
+// head, after the events, and carries a signature.
+func checkAnchor(op string, a *release.Anchor, r *release.Release) error {
+	if err := store.CheckAnchor(a, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}); err != nil {
+		return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrInvalid, err)
+	}
+	if a != nil {
+		return checkText(op+": anchor", "Alg", a.Alg, "KeyID", a.KeyID)
+	}
+	return nil
+}
+
+// ListAnchors implements store.AnchorStore: a range of the anchors' primary
+// key (release_id, seq).
+func (s *Store) ListAnchors(ctx context.Context, p *store.ListAnchorsParams) ([]release.Anchor, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errf(store.ErrInvalid, "list anchors: params: missing")
+	}
+	id := p.Release
+	op := "list anchors of release " + string(id)
+	if !storable(string(id)) {
+		return nil, errf(store.ErrNotFound, "release %q", id)
+	}
+	rows, err := s.pool.Query(ctx, s.q(`SELECT seq, hash, alg, key_id, sig FROM _s.anchors WHERE release_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`),
+		string(id), max(p.AfterSeq, 0), store.ClampLimit(p.Limit))
+	if err != nil {
+		return nil, s.wrapDB(ctx, op, err)
+	}
+	defer rows.Close()
+	anchors := []release.Anchor{}
+	for rows.Next() {
+		a := release.Anchor{Release: id}
+		var hash []byte
+		if err := rows.Scan(&a.Seq, &hash, &a.Alg, &a.KeyID, &a.Sig); err != nil {
+			return nil, s.wrapDB(ctx, op, err)
+		}
+		if len(hash) != len(a.Hash) {
+			return nil, &DecodeError{What: "anchor", ID: string(id), Seq: a.Seq, Err: fmt.Errorf("hash: %d bytes", len(hash))}
+		}
+		copy(a.Hash[:], hash)
+		anchors = append(anchors, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrapDB(ctx, op, err)
+	}
+	rows.Close()
+	if len(anchors) == 0 {
+		if err := s.releaseExists(ctx, op, id); err != nil {
+			return nil, err
+		}
+	}
+	return anchors, nil
+}
+
+// releaseExists returns nil when release id exists, else store.ErrNotFound.
+func (s *Store) releaseExists(ctx context.Context, op string, id release.ID) error {
+	var one int
+	err := s.pool.QueryRow(ctx, s.q(`SELECT 1 FROM _s.releases WHERE id = $1`), string(id)).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errf(store.ErrNotFound, "release %s", id)
+	}
+	return s.wrapDB(ctx, op, err)
 }
