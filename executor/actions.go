@@ -2,12 +2,15 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
@@ -59,7 +62,8 @@ func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary
 	if p == nil {
 		return release.Summary{}, invalidf(ActionCreate, "params: required")
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionCreate, Actor: p.Actor, Reason: p.Reason}); err != nil {
+	if err := e.authorize(ctx, &Action{Kind: ActionCreate, Actor: p.Actor, Reason: p.Reason, Inputs: maps.Clone(p.Inputs),
+		Process: p.Process, ProcessVersion: p.ProcessVersion, Group: p.Group, Labels: maps.Clone(p.Labels)}); err != nil {
 		return release.Summary{}, err
 	}
 	id := p.ID
@@ -75,12 +79,14 @@ func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary
 		}
 		id = parsed
 	}
-	return e.create(ctx, id, p, false)
+	return e.create(ctx, id, p, "")
 }
 
-// create is Create with the release's id given. A child release (child
-// set) is stored but not started: startChild starts it.
-func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, child bool) (release.Summary, error) {
+// create is Create with the release's id given. A child release (one
+// with the initiator of its top-level release given) is stored but not
+// started: startChild starts it.
+func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, initiator string) (release.Summary, error) {
+	child := initiator != ""
 	pl, err := e.storedPlan(ctx, p.Process, p.ProcessVersion)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -139,7 +145,7 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, c
 		Name: name, Version: p.Version, Process: proc, Inputs: inputs,
 		Group: p.Group, Occurrence: p.Occurrence,
 		ScheduledFor: start, ExpectedStart: start, ExpectedEnd: start.Add(total),
-		Labels: p.Labels,
+		Labels: p.Labels, Initiator: initiator,
 	})
 	if err != nil {
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
@@ -269,16 +275,56 @@ func (e *Executor) storedPlan(ctx context.Context, id process.ID, version int) (
 // act checks an operator action and runs fn on the release, retrying when
 // another writer got there first.
 func (e *Executor) act(ctx context.Context, a *Action, fn func(r *run) error) error {
-	if err := e.authorize(ctx, a); err != nil {
-		return err
+	if a.Actor == "" {
+		return invalidf(a.Kind, "actor: required")
 	}
 	for try := 0; ; try++ {
-		err := e.with(ctx, a.Release, fn)
+		err := e.with(ctx, a.Release, func(r *run) error {
+			if err := r.describe(a); err != nil {
+				return err
+			}
+			if err := e.authorize(ctx, a); err != nil {
+				return err
+			}
+			return fn(r)
+		})
 		if errors.Is(err, store.ErrConflict) && try < 3 {
 			continue
 		}
 		return err
 	}
+}
+
+// describe fills the fields of a that say what it is about from the
+// loaded release, so the authorizer judges the stored state; an unknown
+// activity is ErrNotFound.
+func (r *run) describe(a *Action) error {
+	rel := r.rel
+	a.Process, a.ProcessVersion, a.Group = rel.ProcessID, rel.ProcessVersion, rel.Group
+	a.Labels = maps.Clone(rel.Labels)
+	a.ActivityType, a.Uses, a.Subprocess, a.TaskState = "", "", "", nil
+	if a.Activity == "" {
+		return nil
+	}
+	i, st, err := r.activity(a.Kind, a.Activity)
+	if err != nil {
+		return err
+	}
+	act := r.p.acts[i].act
+	a.ActivityType = act.EffectiveType()
+	switch a.ActivityType {
+	case process.Automated:
+		a.Uses = act.Uses
+	case process.Subprocess:
+		a.Subprocess = act.Process
+	}
+	if t := st.Task(a.Task); a.Task != "" && t != nil {
+		c := *t
+		c.Assignees = slices.Clone(t.Assignees)
+		c.Comments = slices.Clone(t.Comments)
+		a.TaskState = &c
+	}
+	return nil
 }
 
 // activity finds an activity of the release by key.
@@ -382,16 +428,24 @@ type RetryParams struct {
 	Actor  string
 	Reason string
 	// Inputs, when set, replace the named with: parameters (or the child
-	// release's inputs, for a subprocess) for the new attempt.
+	// release's inputs, for a subprocess) for the new attempt. They are
+	// checked as at creation before anything is recorded (see Retry), and
+	// the authorizer sees them (Action.Inputs).
 	Inputs map[string]any
 }
 
-// Retry starts a new attempt of an activity that is OnHold or Failed.
+// Retry starts a new attempt of an activity that is OnHold or Failed. New
+// inputs are refused with ErrInvalid naming the input, and nothing is
+// recorded, when a value cannot be stored (NaN, infinity, a function, a
+// cycle), when the adapter of an automated activity implements
+// adapters.Validator and refuses the with: parameters they make, when they
+// do not fit the input specs of a subprocess's process, or when the
+// activity is manual or an approval (they take no inputs).
 func (e *Executor) Retry(ctx context.Context, id release.ID, k release.ActivityKey, p *RetryParams) error {
 	if p == nil {
 		p = &RetryParams{}
 	}
-	return e.act(ctx, &Action{Kind: ActionRetry, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: ActionRetry, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Inputs: maps.Clone(p.Inputs)}, func(r *run) error {
 		i, a, err := r.activity(ActionRetry, k)
 		if err != nil {
 			return err
@@ -402,10 +456,74 @@ func (e *Executor) Retry(ctx context.Context, id release.ID, k release.ActivityK
 		if r.rel.Status != release.Running || r.rollingBack {
 			return releaseState(ActionRetry, id, r.rel.Status, release.Running)
 		}
+		if p.Inputs != nil {
+			if err := r.checkRetryInputs(ctx, i, p.Inputs); err != nil {
+				return err
+			}
+		}
 		e.timers.stop(timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(len(a.Attempts) + 1)})
 		r.start(i, p.Actor, p.Reason, p.Inputs)
 		return nil
 	})
+}
+
+// checkRetryInputs validates the new inputs of a retry of activity i as
+// creation would: every value must be storable (JSON: no NaN, infinity,
+// function, channel or cycle); an automated activity's with: parameters,
+// the inputs replacing theirs, must satisfy its adapter's Validator (if it
+// has one); a subprocess's child inputs must satisfy the child process's
+// input specs. Manual and approval activities take no inputs.
+func (r *run) checkRetryInputs(ctx context.Context, i int32, inputs map[string]any) error {
+	ai := &r.p.acts[i]
+	for _, name := range slices.Sorted(maps.Keys(inputs)) {
+		if _, err := json.Marshal(inputs[name]); err != nil {
+			return invalidf(ActionRetry, "activity %s: inputs.%s: cannot be stored: %v", ai.key, name, err)
+		}
+	}
+	switch ai.act.EffectiveType() {
+	case process.Automated:
+		ad, err := r.e.reg.Lookup(ai.act.Uses)
+		if err != nil {
+			return nil // the attempt fails with it, as a first attempt would
+		}
+		v, ok := ad.(adapters.Validator)
+		if !ok {
+			return nil
+		}
+		with := maps.Clone(ai.act.With) // templated values as their source text, as at registration
+		if with == nil {
+			with = map[string]any{}
+		}
+		maps.Copy(with, inputs)
+		if err := v.ValidateWith(with); err != nil {
+			if pe, ok := errors.AsType[*adapters.ParamError](err); ok {
+				return &actionError{action: ActionRetry, kind: ErrInvalid, cause: err,
+					msg: fmt.Sprintf("activity %s: inputs.%s: %s", ai.key, pe.Param, pe.Msg)}
+			}
+			return &actionError{action: ActionRetry, kind: ErrInvalid, cause: err,
+				msg: fmt.Sprintf("activity %s: inputs: %v", ai.key, err)}
+		}
+	case process.Subprocess:
+		pl, err := r.e.storedPlan(ctx, ai.act.Process, ai.act.ProcessVersion)
+		if err != nil {
+			return fmt.Errorf("executor: %s: activity %s: process %s: %w", ActionRetry, ai.key, ai.act.Process, err)
+		}
+		with, err := r.p.compiled.With(ai.ref, r.scope)
+		if err != nil {
+			return nil // the attempt fails with it, as a first attempt would
+		}
+		if with == nil {
+			with = map[string]any{}
+		}
+		maps.Copy(with, inputs)
+		if _, err := process.ResolveInputs(pl.proc.Inputs, nil, with); err != nil {
+			return &actionError{action: ActionRetry, kind: ErrInvalid, cause: err,
+				msg: fmt.Sprintf("activity %s: inputs of process %s: %v", ai.key, ai.act.Process, err)}
+		}
+	default:
+		return invalidf(ActionRetry, "activity %s is %s: it takes no inputs", ai.key, ai.act.EffectiveType())
+	}
+	return nil
 }
 
 // IgnoreParams are the arguments of Ignore.
@@ -417,14 +535,19 @@ type IgnoreParams struct {
 }
 
 // Ignore marks an OnHold, Failed or Waiting activity Ignored, so its
-// dependents go on; the release then ends PartialSuccess.
+// dependents go on; the release then ends PartialSuccess. An approval, and
+// a subprocess whose process holds approvals, cannot be ignored (ErrInvalid):
+// that would pass them without their approvers (see BypassApproval).
 func (e *Executor) Ignore(ctx context.Context, id release.ID, k release.ActivityKey, p *IgnoreParams) error {
 	if p == nil {
 		p = &IgnoreParams{}
 	}
-	return e.act(ctx, &Action{Kind: ActionIgnore, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: ActionIgnore, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Outputs: maps.Clone(p.Outputs)}, func(r *run) error {
 		i, a, err := r.activity(ActionIgnore, k)
 		if err != nil {
+			return err
+		}
+		if err := r.refuseBypass(ctx, ActionIgnore, i); err != nil {
 			return err
 		}
 		if a.Status != release.ActivityOnHold && a.Status != release.ActivityFailed && a.Status != release.ActivityWaiting {
@@ -440,11 +563,16 @@ func (e *Executor) Ignore(ctx context.Context, id release.ID, k release.Activity
 }
 
 // Skip marks a Pending, Waiting or OnHold activity Skipped; dependents go
-// on.
+// on. An approval, and a subprocess whose process holds approvals, cannot
+// be skipped (ErrInvalid): that would pass them without their approvers
+// (see BypassApproval).
 func (e *Executor) Skip(ctx context.Context, id release.ID, k release.ActivityKey, by By) error {
 	return e.act(ctx, &Action{Kind: ActionSkip, Release: id, Activity: k, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
 		i, a, err := r.activity(ActionSkip, k)
 		if err != nil {
+			return err
+		}
+		if err := r.refuseBypass(ctx, ActionSkip, i); err != nil {
 			return err
 		}
 		if a.Status != release.ActivityPending && a.Status != release.ActivityWaiting && a.Status != release.ActivityOnHold {
@@ -477,7 +605,8 @@ func (e *Executor) UpdateTask(ctx context.Context, id release.ID, k release.Acti
 	if p == nil {
 		return invalidf(ActionUpdateTask, "params: required")
 	}
-	return e.act(ctx, &Action{Kind: ActionUpdateTask, Release: id, Activity: k, Task: p.Task, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: ActionUpdateTask, Release: id, Activity: k, Task: p.Task, Actor: p.Actor, Reason: p.Reason,
+		Status: p.Status, Assignees: slices.Clone(p.Assignees)}, func(r *run) error {
 		i, a, err := r.activity(ActionUpdateTask, k)
 		if err != nil {
 			return err
@@ -528,7 +657,7 @@ func (e *Executor) Comment(ctx context.Context, id release.ID, p *CommentParams)
 	if p.Task != "" && p.Activity == "" {
 		return invalidf(ActionComment, "task %q: needs an activity", p.Task)
 	}
-	return e.act(ctx, &Action{Kind: ActionComment, Release: id, Activity: p.Activity, Task: p.Task, Actor: p.Actor}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: ActionComment, Release: id, Activity: p.Activity, Task: p.Task, Actor: p.Actor, Text: p.Text}, func(r *run) error {
 		if p.Activity != "" {
 			_, a, err := r.activity(ActionComment, p.Activity)
 			if err != nil {
@@ -556,7 +685,7 @@ func (e *Executor) SubmitOutputs(ctx context.Context, id release.ID, k release.A
 	if p == nil || len(p.Outputs) == 0 {
 		return invalidf(ActionSubmitOutputs, "outputs: at least one is required")
 	}
-	return e.act(ctx, &Action{Kind: ActionSubmitOutputs, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: ActionSubmitOutputs, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Outputs: maps.Clone(p.Outputs)}, func(r *run) error {
 		i, a, err := r.activity(ActionSubmitOutputs, k)
 		if err != nil {
 			return err
@@ -612,30 +741,20 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 		p = &DecisionParams{}
 	}
 	return e.act(ctx, &Action{Kind: action, Release: id, Activity: k, Actor: p.Actor, Reason: p.Comment}, func(r *run) error {
-		i, a, err := r.activity(action, k)
+		i, a, pol, err := r.waitingApproval(action, k, p.Actor)
 		if err != nil {
 			return err
-		}
-		pol := r.p.acts[i].act.Approval
-		if pol == nil {
-			return invalidf(action, "activity %s is %s, not an approval", k, r.p.acts[i].act.EffectiveType())
-		}
-		if a.Status != release.ActivityWaiting {
-			return activityState(action, k, a.Status, release.ActivityWaiting)
-		}
-		if pol.ForbidInitiator && p.Actor == r.rel.CreatedBy {
-			return forbiddenf(action, "%s started release %s and the policy of %s forbids the initiator to decide", p.Actor, id, k)
 		}
 		for _, d := range a.Decisions() {
 			if d.Actor == p.Actor {
 				return forbiddenf(action, "%s already decided on %s; one person counts once", p.Actor, k)
 			}
 		}
-		eligible, rerr := e.eligible(pol, r.rel.CreatedBy)
+		eligible, unresolved := e.eligible(pol, r.rel.Initiator)
 		if !slices.Contains(eligible, p.Actor) {
 			msg := fmt.Sprintf("%s is not an approver of %s (approvers: %s)", p.Actor, k, strings.Join(pol.Approvers, ", "))
-			if rerr != nil {
-				msg += "; " + rerr.Error()
+			if len(unresolved) > 0 {
+				msg += "; " + joinGroupErrors(unresolved)
 			}
 			return forbiddenf(action, "%s", msg)
 		}
@@ -647,4 +766,130 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 		r.checkHuman(i)
 		return nil
 	})
+}
+
+// BypassParams are the arguments of BypassApproval.
+type BypassParams struct {
+	Actor  string
+	Reason string // required: why the approvers are not asked
+}
+
+// BypassApproval decides a Waiting approval activity in place of its
+// approvers: it records approval.bypassed (the actor and the reason, kept
+// in the activity's Approvals as a Decision with Bypassed set), and the
+// activity succeeds, so the release may end Succeeded. It is the only way
+// to pass an approval other than by its approvers (Skip and Ignore refuse
+// approvals), is authorized as ActionBypassApproval, and is always
+// refused (ErrForbidden) to the initiator of the release (or of the release
+// it is a subprocess of) when the approval's policy forbids the initiator,
+// whatever the authorizer says. An approval that is not Waiting (Pending,
+// or rejected and OnHold: retry it to ask again) cannot be bypassed. An
+// approval of a child release is bypassed on the child release.
+func (e *Executor) BypassApproval(ctx context.Context, id release.ID, k release.ActivityKey, p *BypassParams) error {
+	if p == nil || strings.TrimSpace(p.Reason) == "" {
+		return invalidf(ActionBypassApproval, "reason: required")
+	}
+	return e.act(ctx, &Action{Kind: ActionBypassApproval, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
+		i, _, _, err := r.waitingApproval(ActionBypassApproval, k, p.Actor)
+		if err != nil {
+			return err
+		}
+		r.emit(p.Actor, p.Reason, &release.ApprovalBypassedPayload{Activity: k})
+		r.emit(p.Actor, "approval bypassed: "+p.Reason, &release.ActivitySucceededPayload{Activity: k})
+		r.markDone(i, true)
+		return nil
+	})
+}
+
+// refuseBypass refuses an action that would pass activity i without its
+// approvers: i is an approval, or a subprocess whose process (as stored,
+// or as pinned by its last child release) holds an approval at any depth.
+// A process that cannot be read is taken to hold one.
+func (r *run) refuseBypass(ctx context.Context, action ActionKind, i int32) error {
+	ai := &r.p.acts[i]
+	switch ai.act.EffectiveType() {
+	case process.Approval:
+		return invalidf(action, "activity %s is an approval: only its approvers decide it; use BypassApproval to decide in their place", ai.key)
+	case process.Subprocess:
+	default:
+		return nil
+	}
+	procs := []*process.Process{}
+	pl, err := r.e.storedPlan(ctx, ai.act.Process, ai.act.ProcessVersion)
+	switch {
+	case err == nil:
+		procs = append(procs, pl.proc)
+	case !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("executor: %s: activity %s: reading process %s: %w", action, ai.key, ai.act.Process, err)
+	}
+	if n := len(r.state(i).Attempts); n > 0 {
+		child, err := r.e.store.GetRelease(ctx, childID(r.id, ai.key, n))
+		switch {
+		case err == nil:
+			procs = append(procs, child.Process)
+		case !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("executor: %s: activity %s: reading its child release: %w", action, ai.key, err)
+		}
+	}
+	for _, p := range procs {
+		where, err := r.e.findApproval(ctx, p, 0)
+		if err != nil {
+			return fmt.Errorf("executor: %s: activity %s: %w", action, ai.key, err)
+		}
+		if where != "" {
+			return invalidf(action, "activity %s runs process %s, which holds the approval %s: skipping or ignoring it would pass that approval without its approvers; bypass it in the child release with BypassApproval, or retry or abort", ai.key, ai.act.Process, where)
+		}
+	}
+	return nil
+}
+
+// findApproval names an approval activity of p or of its subprocesses (as
+// stored), or returns "" when there is none. Past MaxDepth levels it
+// assumes one (such a child cannot run anyway).
+func (e *Executor) findApproval(ctx context.Context, p *process.Process, depth int) (string, error) {
+	if depth > e.cfg.MaxDepth {
+		return string(p.ID) + " (nesting too deep to look)", nil
+	}
+	for _, ph := range p.Phases {
+		for _, a := range ph.Activities {
+			switch a.EffectiveType() {
+			case process.Approval:
+				return fmt.Sprintf("%s: %s.%s", p.ID, ph.ID, a.ID), nil
+			case process.Subprocess:
+				pl, err := e.storedPlan(ctx, a.Process, a.ProcessVersion)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return "", fmt.Errorf("reading process %s: %w", a.Process, err)
+				}
+				if where, err := e.findApproval(ctx, pl.proc, depth+1); where != "" || err != nil {
+					return where, err
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
+// waitingApproval finds approval activity k, Waiting, that actor may
+// decide as far as the initiator rule goes: the initiator of the release
+// (or of the release it descends from) never decides, nor bypasses, an
+// approval whose policy forbids the initiator.
+func (r *run) waitingApproval(action ActionKind, k release.ActivityKey, actor string) (int32, *release.ActivityState, *process.ApprovalPolicy, error) {
+	i, a, err := r.activity(action, k)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	pol := r.p.acts[i].act.Approval
+	if pol == nil {
+		return 0, nil, nil, invalidf(action, "activity %s is %s, not an approval", k, r.p.acts[i].act.EffectiveType())
+	}
+	if a.Status != release.ActivityWaiting {
+		return 0, nil, nil, activityState(action, k, a.Status, release.ActivityWaiting)
+	}
+	if pol.ForbidInitiator && actor == r.rel.Initiator {
+		return 0, nil, nil, forbiddenf(action, "%s initiated release %s (or the release it is a subprocess of) and the policy of %s forbids the initiator to decide", actor, r.id, k)
+	}
+	return i, a, pol, nil
 }

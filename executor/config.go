@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 )
 
@@ -49,16 +50,65 @@ const (
 	ActionReject        ActionKind = "reject"
 	ActionRollBack      ActionKind = "roll-back"
 	ActionCreate        ActionKind = "create"
+	// ActionBypassApproval decides an approval in place of its approvers
+	// (BypassApproval). It is its own kind so that an authorizer that
+	// allows skip or ignore does not allow it by accident.
+	ActionBypassApproval ActionKind = "bypass-approval"
 )
 
-// Action describes an operator action for Config.Authorize.
+// Action describes an operator action for Config.Authorize: who does what
+// to which release, activity or task, and what the action would change,
+// so that an authorizer can refuse on content (a retry that rewrites an
+// exec activity's command, say).
+//
+// For every action on a release, the fields about its target are filled
+// by the executor from the stored release, never from what the caller
+// claims: Authorize runs after the release is loaded (with it locked).
+// Maps and slices are copies; changing them changes nothing.
 type Action struct {
 	Kind     ActionKind
 	Release  release.ID          // empty for ActionCreate
 	Activity release.ActivityKey // empty for release-wide actions
 	Task     string              // ActionUpdateTask, and ActionComment on a task
 	Actor    string
-	Reason   string
+	Reason   string // also the comment of ActionApprove and ActionReject
+
+	// What the action would change, as the caller asks it.
+
+	// Inputs are the new inputs of ActionRetry (the with: parameters they
+	// replace, or the child release's inputs for a subprocess), and the
+	// inputs given to ActionCreate.
+	Inputs map[string]any
+	// Outputs are the substitute outputs of ActionIgnore and the outputs
+	// of ActionSubmitOutputs.
+	Outputs map[string]any
+	// Status and Assignees are the new status and assignees of a task
+	// (ActionUpdateTask); empty and nil keep them.
+	Status    release.TaskStatus
+	Assignees []string
+	// Text is the text of ActionComment.
+	Text string
+
+	// What the action is about, from the stored release.
+
+	// Process and ProcessVersion are the release's pinned process (for
+	// ActionCreate: as asked, version 0 meaning the latest).
+	Process        process.ID
+	ProcessVersion int
+	// Group is the release group the release belongs to, if any.
+	Group release.GroupID
+	// Labels are the release's labels.
+	Labels map[string]string
+	// ActivityType is the type of the target activity (automated, manual,
+	// approval, subprocess); empty for release-wide actions.
+	ActivityType process.ActivityType
+	// Uses is the adapter kind of an automated target activity.
+	Uses string
+	// Subprocess is the process a subprocess target activity runs.
+	Subprocess process.ID
+	// TaskState is the target task as stored (its status, assignees and
+	// comments), for actions on a task; nil when there is none.
+	TaskState *release.TaskState
 }
 
 // Observer is told about every event after it is stored, in order per
@@ -95,12 +145,22 @@ type Config struct {
 	Observers []Observer
 	// Authorize checks an operator action before it is taken; a non-nil
 	// error refuses it (the action returns an error wrapping ErrUnauthorized
-	// and that error). Defaults to allowing everything.
+	// and that error), and nothing is recorded. For an action on a release
+	// it is called with the release loaded and locked (the Action's target
+	// fields come from it): it must not act on that release itself, and it
+	// may be called again if a concurrent change makes the executor reload
+	// the release. Defaults to allowing everything.
 	Authorize func(ctx context.Context, a *Action) error
 	// ResolveGroup returns the members of an approver group named
-	// "group:NAME" in a process (it receives NAME). Defaults to nil: a
-	// process whose approvers name a group cannot be approved by anyone
-	// through that group, and Approve explains why.
+	// "group:NAME" in a process (it receives NAME). It is called while the
+	// release is locked, when someone decides on an approval and when the
+	// executor counts the decisions. A group it cannot resolve (an error,
+	// or no members) makes the approver set unknown: the approval keeps
+	// waiting whatever its rule and the decisions given, Why names the group
+	// and the error, and the lookup is tried again (with a backoff from 10s
+	// to 10m while decisions wait on it, and whenever someone decides).
+	// Defaults to nil: every group is unresolvable, so an approval that
+	// names a group cannot pass.
 	ResolveGroup func(ctx context.Context, group string) ([]string, error)
 	// LeaseDuration is how long this instance holds a release it drives when
 	// the store implements store.Leaser; the lease is renewed every third of
@@ -128,6 +188,14 @@ type Config struct {
 	// does not say, and between two checks of a child release driven by
 	// another instance. Defaults to 10s.
 	PollInterval time.Duration
+	// Sealer, when set, seals the head of every release the executor
+	// creates or appends to (release.Anchor), and the store keeps the
+	// anchor with the head: New requires a store that implements
+	// store.AnchorStore. A rewrite of a release's whole chain is then
+	// detected by whoever holds the key (ExportBundle,
+	// release.VerifyBundle). A write whose head cannot be sealed fails.
+	// Defaults to nil: heads are not anchored.
+	Sealer release.Sealer
 }
 
 // The defaults of Config.

@@ -1,6 +1,7 @@
 // Package executor is Baton's runtime: it drives releases over a store and
-// adapters so that the execution rules of the design hold (DESIGN.md §4),
-// survives crashes, and costs little per activity.
+// adapters so that the execution rules hold (dependencies, conditions,
+// retries, on-failure strategies, approvals), survives crashes, and costs
+// little per activity.
 //
 // An Executor creates releases from stored processes (pinning the version,
 // resolving inputs), starts each activity as soon as its dependencies are
@@ -12,7 +13,16 @@
 // applies each activity's on-failure strategy (hold, fail, ignore,
 // rollback). Operators act through methods (Pause, Resume, Abort, Retry,
 // Ignore, Skip, UpdateTask, Comment, SubmitOutputs, Approve, Reject,
-// RollBack), each checked by Config.Authorize and recorded as an event.
+// BypassApproval, RollBack), each checked by Config.Authorize and recorded
+// as an event.
+//
+// Approvals are decided by their approvers only. The initiator of a release
+// (the person who created the top-level release, for every descendant of
+// it) never decides an approval whose policy forbids the initiator. An
+// approver group that cannot be resolved keeps the approval waiting. Skip
+// and Ignore refuse approvals, and subprocesses whose process holds one;
+// deciding an approval in place of its approvers is BypassApproval, an
+// action of its own kind, recorded with its actor and reason.
 //
 // Visibility: Get and List read the store; Subscribe gives a live feed
 // with a bounded buffer (a slow subscriber never blocks the executor and

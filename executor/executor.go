@@ -76,6 +76,11 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 	if l, ok := s.(store.Leaser); ok {
 		e.leaser = l
 	}
+	if c.Sealer != nil {
+		if e.store, err = sealing(s, c.Sealer); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 

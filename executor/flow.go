@@ -268,8 +268,38 @@ func (r *run) checkHuman(i int32) {
 		case o.approved:
 			r.emit(r.actor(), "", &release.ActivitySucceededPayload{Activity: ai.key})
 			r.markDone(i, true)
+		case len(o.unresolved) > 0 && o.have > 0:
+			// Only the lookup stands between the decisions given and the
+			// outcome: look again later (and whenever someone decides).
+			r.armResolve(i, a)
 		}
 	}
+}
+
+// The backoff of a failed approver group lookup: the wait doubles from
+// resolveRetryMin up to resolveRetryMax.
+const (
+	resolveRetryMin = 10 * time.Second
+	resolveRetryMax = 10 * time.Minute
+)
+
+// armResolve sets the timer that looks up the approver groups of approval
+// i again. The wait is the time since the last decision, within
+// [resolveRetryMin, resolveRetryMax], so it doubles from one look to the
+// next with no state kept between them (a reload or another instance goes
+// on where this one stopped).
+func (r *run) armResolve(i int32, a *release.ActivityState) {
+	var last time.Time
+	for _, d := range a.Decisions() {
+		if d.At.After(last) {
+			last = d.At
+		}
+	}
+	now := r.now()
+	delay := min(max(now.Sub(last), resolveRetryMin), resolveRetryMax)
+	k := timerKey{rel: r.id, kind: timerResolve, act: i, attempt: int32(len(a.Attempts))}
+	at := now.Add(delay)
+	r.onCommit = append(r.onCommit, func() { r.e.timers.set(k, at) })
 }
 
 func suffix(comment string) string {
@@ -313,7 +343,9 @@ type approvalOutcome struct {
 	comment    string
 	have, need int
 	eligible   []string
-	err        error
+	// unresolved are the approver groups that could not be looked up: while
+	// any is, the approval cannot pass (its set of approvers is unknown).
+	unresolved []*groupError
 }
 
 // approvalOutcome counts the decisions of the current attempt against the
@@ -332,7 +364,7 @@ func (r *run) approvalOutcome(i int32) approvalOutcome {
 		}
 		o.have++
 	}
-	o.eligible, o.err = r.e.eligible(pol, r.rel.CreatedBy)
+	o.eligible, o.unresolved = r.e.eligible(pol, r.rel.Initiator)
 	switch pol.Rule {
 	case process.Majority:
 		o.need = len(o.eligible)/2 + 1
@@ -341,16 +373,34 @@ func (r *run) approvalOutcome(i int32) approvalOutcome {
 	default:
 		o.need = max(pol.Min, 1)
 	}
-	o.approved = o.have >= o.need
+	o.approved = o.have >= o.need && len(o.unresolved) == 0
 	return o
 }
 
+// groupError is an approver group that could not be resolved.
+type groupError struct {
+	group string // without "group:"
+	err   error
+}
+
+func (g *groupError) Error() string {
+	return fmt.Sprintf("group %q could not be resolved: %v", g.group, g.err)
+}
+
+func (g *groupError) Unwrap() error { return g.err }
+
+// errNoMembers is the lookup error of a group that resolves to nobody.
+var errNoMembers = errors.New("it has no members")
+
 // eligible resolves the approvers of a policy (groups through
 // Config.ResolveGroup), without the initiator when the policy forbids it.
-func (e *Executor) eligible(pol *process.ApprovalPolicy, initiator string) ([]string, error) {
+// It also returns the groups it could not resolve: no ResolveGroup, an
+// error, or no members (a group that names nobody is a lookup gone wrong,
+// not a licence to decide without it).
+func (e *Executor) eligible(pol *process.ApprovalPolicy, initiator string) ([]string, []*groupError) {
 	seen := map[string]bool{}
 	var out []string
-	var errs []error
+	var errs []*groupError
 	add := func(u string) {
 		if u == "" || seen[u] || (pol.ForbidInitiator && u == initiator) {
 			return
@@ -365,19 +415,35 @@ func (e *Executor) eligible(pol *process.ApprovalPolicy, initiator string) ([]st
 			continue
 		}
 		if e.cfg.ResolveGroup == nil {
-			errs = append(errs, fmt.Errorf("group %q: Config.ResolveGroup is not set", g))
+			errs = append(errs, &groupError{group: g, err: errNoResolver})
 			continue
 		}
 		members, err := e.cfg.ResolveGroup(e.background(), g)
+		if err == nil && len(members) == 0 {
+			err = errNoMembers
+		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("group %q: %w", g, err))
+			errs = append(errs, &groupError{group: g, err: err})
 			continue
 		}
 		for _, m := range members {
 			add(m)
 		}
 	}
-	return out, errors.Join(errs...)
+	return out, errs
+}
+
+// errNoResolver is the lookup error of every group when Config.ResolveGroup
+// is not set.
+var errNoResolver = errors.New("Config.ResolveGroup is not set")
+
+// joinGroupErrors says what went wrong with each group, in one line.
+func joinGroupErrors(errs []*groupError) string {
+	msgs := make([]string, len(errs))
+	for i, g := range errs {
+		msgs[i] = g.Error()
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // onTimer handles one of the release's timers.
@@ -435,6 +501,16 @@ func (r *run) onTimer(k timerKey) error {
 			r.abortChild(k.act, int(k.attempt), r.actor(), fmt.Sprintf("the subprocess timed out after %v", d))
 		}
 		r.failure(k.act, fmt.Errorf("timed out after %v", d), true)
+	case timerResolve:
+		a := r.state(k.act)
+		if a.Status != release.ActivityWaiting || len(a.Attempts) != int(k.attempt) {
+			return nil
+		}
+		if rel.Status != release.Running {
+			r.armResolve(k.act, a) // paused: look again later
+			return nil
+		}
+		r.checkHuman(k.act)
 	case timerDeadline:
 		a := r.state(k.act)
 		if a.Status != release.ActivityWaiting || len(a.Attempts) != int(k.attempt) {

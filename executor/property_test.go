@@ -408,10 +408,14 @@ func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed u
 			switch {
 			case st.Status == release.ActivityOnHold:
 				switch choice := rng.IntN(4); {
-				case choice == 0 && len(st.Attempts) < 4:
+				case choice == 0 && len(st.Attempts) < 4 || a.human == "approval":
+					// A rejected approval is asked again, never ignored.
 					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "again"}))
 				case choice == 1:
 					refused(h.ex.Ignore(ctx, id, a.key, &IgnoreParams{Actor: "oncall", Reason: "not needed", Outputs: map[string]any{"v": "substitute"}}))
+				case a.human != "":
+					// Only automated activities take new inputs.
+					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "fixed"}))
 				default:
 					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "fixed", Inputs: map[string]any{"fails": 0, "permanent": false}}))
 				}
@@ -431,6 +435,12 @@ func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed u
 					}
 				}
 			case st.Status == release.ActivityPending && rng.IntN(40) == 0:
+				if a.human == "approval" {
+					if err := h.ex.Skip(ctx, id, a.key, by); !errors.Is(err, errCrashed) {
+						require.ErrorIs(t, err, ErrInvalid, "an approval is never skipped")
+					}
+					break
+				}
 				refused(h.ex.Skip(ctx, id, a.key, by))
 			}
 		}

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,10 @@ func childID(parent release.ID, k release.ActivityKey, attempt int) release.ID {
 func (r *run) startChild(i int32, attempt int, with map[string]any) {
 	ai := &r.p.acts[i]
 	parent, depth := r.id, r.depth
+	// The child's initiator is the parent's (the top-level release's
+	// creator), not the executor that creates it: forbid-initiator in the
+	// child must stop the person who started it all.
+	initiator := cmp.Or(r.rel.Initiator, r.rel.CreatedBy, r.e.cfg.InstanceID)
 	name := r.rel.Name + " / " + string(ai.key)
 	r.effects = append(r.effects, func() {
 		e := r.e
@@ -45,7 +50,7 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 					LabelParent: string(parent), LabelParentActivity: string(ai.key),
 					LabelParentAttempt: strconv.Itoa(attempt), LabelDepth: strconv.Itoa(depth + 1),
 				},
-			}, true)
+			}, initiator)
 			if errors.Is(err, store.ErrAlreadyExists) {
 				err = nil
 			}

@@ -21,6 +21,7 @@ const (
 	timerChild                         // check a child release driven elsewhere
 	timerRenew                         // renew the leases of the releases held
 	timerRescan                        // look for releases nobody drives
+	timerResolve                       // look up an approval's approver groups again
 )
 
 // timerKey identifies a timer; adding a timer with a key that is set moves

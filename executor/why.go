@@ -25,6 +25,7 @@ const (
 	ReasonSubprocess  ReasonKind = "subprocess"    // the child release Child is running
 	ReasonBackoff     ReasonKind = "retry-backoff" // the next attempt starts at Until
 	ReasonApproval    ReasonKind = "approval"      // Have of Need approvals from Approvers, deadline Until
+	ReasonApprovers   ReasonKind = "approvers"     // the approver group in Approvers could not be resolved (Status says why); the approval cannot pass until it is, and it is looked up again at Until (zero: when someone decides)
 	ReasonTask        ReasonKind = "task"          // Task is Status
 	ReasonOutput      ReasonKind = "output"        // Output has not been submitted
 	ReasonOnHold      ReasonKind = "on-hold"       // it failed (Status holds the error); an operator decides
@@ -141,7 +142,11 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 			}
 		}
 	case release.ActivityOnHold:
-		add(Reason{Kind: ReasonOnHold, Status: a.Error, Text: "failed (" + a.Error + "); an operator decides: retry, ignore, skip or abort"})
+		choices := "retry, ignore, skip or abort"
+		if ai.act.EffectiveType() == process.Approval {
+			choices = "retry (the approvers decide again) or abort" // never skipped or ignored
+		}
+		add(Reason{Kind: ReasonOnHold, Status: a.Error, Text: "failed (" + a.Error + "); an operator decides: " + choices})
 	case release.ActivityWaiting:
 		switch ai.act.EffectiveType() {
 		case process.Approval:
@@ -157,6 +162,14 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 				text += ", deadline " + until.UTC().Format(time.RFC3339)
 			}
 			add(Reason{Kind: ReasonApproval, Have: o.have, Need: o.need, Approvers: slices.Clone(pol.Approvers), Until: until, Text: text})
+			retry, _ := e.timers.when(timerKey{rel: id, kind: timerResolve, act: i, attempt: int32(attempt)})
+			for _, g := range o.unresolved {
+				text := g.Error() + "; the approval cannot pass until it is"
+				if !retry.IsZero() {
+					text += ", next look " + retry.UTC().Format(time.RFC3339)
+				}
+				add(Reason{Kind: ReasonApprovers, Approvers: []string{"group:" + g.group}, Status: g.err.Error(), Until: retry, Text: text})
+			}
 		case process.Manual:
 			anyRequired := false
 			for _, t := range a.Tasks {

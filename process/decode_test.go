@@ -192,3 +192,38 @@ func TestHostileDocumentsGetErrorsNotCrashes(t *testing.T) {
 		}
 	})
 }
+
+func TestALeadingByteOrderMarkIsIgnored(t *testing.T) {
+	const bom = "\ufeff"
+	jsonDoc := `{"id":"app","phases":[{"id":"build","activities":[{"id":"compile","uses":"ci.pipeline"}]}]}`
+	tests := []struct {
+		name string
+		doc  string
+	}{
+		{"JSON", bom + jsonDoc},
+		{"JSON after blank lines", bom + "\n\n" + jsonDoc},
+		{"YAML", bom + base},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := process.Parse([]byte(tt.doc))
+			require.NoError(t, err)
+			require.Equal(t, process.ID("app"), p.ID)
+			require.Equal(t, "ci.pipeline", p.Phases[0].Activities[0].Uses)
+		})
+	}
+}
+
+func TestAByteOrderMarkDoesNotShiftColumns(t *testing.T) {
+	// The id is invalid so the problem carries the column of its value.
+	_, err := process.Parse([]byte("\ufeff" + `{"id":"App!","phases":[{"id":"b","activities":[{"id":"c","uses":"k"}]}]}`))
+	var verr *process.ValidationError
+	require.ErrorAs(t, err, &verr)
+	require.Len(t, verr.Problems, 1)
+	require.Equal(t, process.Problem{Path: "id", Line: 1, Column: 7, Msg: verr.Problems[0].Msg}, verr.Problems[0])
+}
+
+func TestAByteOrderMarkInsideTheDocumentIsStillAnError(t *testing.T) {
+	_, err := process.Parse([]byte(`{"id":"app",` + "\ufeff" + `"phases":[]}`))
+	require.ErrorIs(t, err, process.ErrInvalid)
+}

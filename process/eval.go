@@ -2,6 +2,8 @@ package process
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/batonhq/baton/internal/expr"
 )
@@ -16,6 +18,17 @@ type Scope struct {
 	// Outputs returns the outputs of a completed activity, or nil.
 	Outputs func(ActivityRef) map[string]any
 }
+
+// ErrLimit matches the error of an expression that passed a safety limit
+// when evaluated: its memory budget, the size of its result, its
+// iterations, or (With, RollbackWith) the total size of an activity's
+// evaluated with: values. Test it with errors.Is.
+var ErrLimit = expr.ErrLimit
+
+// maxWithSize bounds the evaluated templates of one with: together, as
+// each one alone is bounded: many keys each just under the limit cannot add
+// up to many times it.
+const maxWithSize = expr.MaxResultLen
 
 func (s *Scope) expr() *expr.Scope {
 	if s == nil {
@@ -90,7 +103,9 @@ func (c *Compiled) ActivityEnabled(ref ActivityRef, s *Scope) (bool, error) {
 }
 
 // With returns an activity's with: parameters with every ${{ }} template
-// evaluated. The result is a fresh copy the caller owns.
+// evaluated. The result is a fresh copy the caller owns. The values of its
+// templates are bounded together: when their sizes add up to more than an
+// expression's result may be (1 MiB), the error matches ErrLimit.
 func (c *Compiled) With(ref ActivityRef, s *Scope) (map[string]any, error) {
 	id, ok := c.node(ref)
 	if !ok {
@@ -104,7 +119,8 @@ func (c *Compiled) With(ref ActivityRef, s *Scope) (map[string]any, error) {
 	if c.acts[id].with != nil { // some value is a template
 		es = s.expr()
 	}
-	v, err := evalValues(a.With, c.acts[id].with, es)
+	left := maxWithSize
+	v, err := evalValues(a.With, c.acts[id].with, es, &left)
 	if err != nil {
 		return nil, fmt.Errorf("process: %s: with: %w", ref, err)
 	}
@@ -113,7 +129,7 @@ func (c *Compiled) With(ref ActivityRef, s *Scope) (map[string]any, error) {
 }
 
 // RollbackWith returns the with: parameters of an activity's rollback,
-// evaluated; nil when the activity has no rollback.
+// evaluated and bounded as With's; nil when the activity has no rollback.
 func (c *Compiled) RollbackWith(ref ActivityRef, s *Scope) (map[string]any, error) {
 	id, ok := c.node(ref)
 	if !ok {
@@ -123,7 +139,8 @@ func (c *Compiled) RollbackWith(ref ActivityRef, s *Scope) (map[string]any, erro
 	if a.Rollback == nil {
 		return nil, nil
 	}
-	v, err := evalValues(a.Rollback.With, c.acts[id].rollbackWith, s.expr())
+	left := maxWithSize
+	v, err := evalValues(a.Rollback.With, c.acts[id].rollbackWith, s.expr(), &left)
 	if err != nil {
 		return nil, fmt.Errorf("process: %s: rollback.with: %w", ref, err)
 	}
@@ -132,19 +149,32 @@ func (c *Compiled) RollbackWith(ref ActivityRef, s *Scope) (map[string]any, erro
 }
 
 // evalValues copies v, replacing each string that has a compiled template
-// in the mirror tree t by its value.
-func evalValues(v any, t any, s *expr.Scope) (any, error) {
+// in the mirror tree t by its value. The sizes of the values are taken from
+// *left; a value larger than what is left is an ErrLimit error.
+func evalValues(v any, t any, s *expr.Scope, left *int) (any, error) {
 	switch x := v.(type) {
 	case string:
-		if tpl, ok := t.(*expr.Template); ok {
-			return tpl.Eval(s)
+		tpl, ok := t.(*expr.Template)
+		if !ok {
+			return x, nil
 		}
-		return x, nil
+		val, err := tpl.Eval(s)
+		if err != nil {
+			return nil, err
+		}
+		n := expr.ResultSize(val)
+		if n > *left {
+			return nil, fmt.Errorf("%w: the evaluated values add up to more than %d bytes", ErrLimit, maxWithSize)
+		}
+		*left -= n
+		return val, nil
 	case map[string]any:
 		tm, _ := t.(map[string]any)
 		out := make(map[string]any, len(x))
-		for k, e := range x {
-			val, err := evalValues(e, tm[k], s)
+		// In key order, so the key an error names is always the same.
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			e := x[k]
+			val, err := evalValues(e, tm[k], s, left)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -159,7 +189,7 @@ func evalValues(v any, t any, s *expr.Scope) (any, error) {
 			if i < len(tl) {
 				ti = tl[i]
 			}
-			val, err := evalValues(e, ti, s)
+			val, err := evalValues(e, ti, s, left)
 			if err != nil {
 				return nil, fmt.Errorf("[%d]: %w", i, err)
 			}

@@ -34,10 +34,11 @@ func ResolveInputs(spec []InputSpec, set *InputSet, overrides map[string]any) (m
 			source[s.Name] = "default"
 		}
 	}
+	var hints hinter
 	apply := func(from string, values map[string]any) {
 		for _, name := range sortedKeys(values) {
 			if _, ok := byName[name]; !ok {
-				addf(name, "%s gives unknown input %q%s", from, name, hint(name, specNames(spec)))
+				addf(name, "%s gives unknown input %q%s", from, name, hints.hint(name, len(spec), func(i int) string { return spec[i].Name }))
 				continue
 			}
 			if p := dataProblem("inputs."+name, values[name]); p != nil {
@@ -85,17 +86,9 @@ func ResolveInputs(spec []InputSpec, set *InputSet, overrides map[string]any) (m
 	}
 	if len(problems) > 0 {
 		sort.SliceStable(problems, func(i, j int) bool { return problems[i].Path < problems[j].Path })
-		return nil, &ValidationError{Problems: problems}
+		return nil, newValidationError(problems, 0)
 	}
 	return out, nil
-}
-
-func specNames(spec []InputSpec) []string {
-	names := make([]string, len(spec))
-	for i, s := range spec {
-		names[i] = s.Name
-	}
-	return names
 }
 
 func normalize(t InputType, v any) any {

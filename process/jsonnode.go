@@ -17,7 +17,7 @@ const maxJSONDepth = 1000
 
 // isJSON reports whether data looks like a JSON object.
 func isJSON(data []byte) bool {
-	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	t := bytes.TrimLeft(data, " \t\r\n")
 	return len(t) > 0 && t[0] == '{'
 }
 

@@ -20,7 +20,7 @@ func (p *Process) Validate() error {
 		return &ValidationError{Problems: []Problem{{Msg: "nil process"}}}
 	}
 	if c := check(p); len(c.problems) > 0 {
-		return &ValidationError{Problems: c.problems}
+		return newValidationError(c.problems, c.dropped)
 	}
 	return nil
 }
@@ -34,7 +34,7 @@ func Compile(p *Process) (*Compiled, error) {
 	}
 	c := check(p)
 	if len(c.problems) > 0 {
-		return nil, &ValidationError{Problems: c.problems}
+		return nil, newValidationError(c.problems, c.dropped)
 	}
 	return c.out, nil
 }
@@ -69,22 +69,46 @@ func validWord(s string, first func(byte) bool, more string) bool {
 }
 
 type checker struct {
-	p        *Process
-	problems []Problem
-	out      *Compiled
-	env      *expr.Env
+	p *Process
+	problemList
+	out *Compiled
+	env *expr.Env
 	// compiled expressions by source, shared between readers: compiling is
 	// the costly part and documents repeat their expressions.
 	templates  map[string]*expr.Template
 	conditions map[string]*expr.Condition
+	hints      hinter
+	// maxExprs bounds the distinct expressions compiled (0: no bound);
+	// exprs counts them.
+	maxExprs, exprs int
+}
+
+// exprBudget counts one more expression to compile and reports whether it
+// is within maxExprs; the first one past it is reported at path.
+func (c *checker) exprBudget(path string) bool {
+	c.exprs++
+	if c.maxExprs == 0 || c.exprs <= c.maxExprs {
+		return true
+	}
+	if c.exprs == c.maxExprs+1 {
+		c.add(Problem{Path: path, Err: ErrTooLarge,
+			Msg: fmt.Sprintf("more than %d distinct expressions (the parser's MaxExpressions); this one and the rest are not checked", c.maxExprs)})
+	}
+	return false
 }
 
 func (c *checker) addf(path, format string, args ...any) {
-	c.problems = append(c.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+	if c.room() {
+		c.problems = append(c.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
 }
 
-func check(p *Process) *checker {
-	c := &checker{p: p, templates: map[string]*expr.Template{}, conditions: map[string]*expr.Condition{}}
+func check(p *Process) *checker { return checkWithin(p, 0) }
+
+// checkWithin checks p compiling at most maxExprs distinct expressions
+// (0: any number).
+func checkWithin(p *Process, maxExprs int) *checker {
+	c := &checker{p: p, templates: map[string]*expr.Template{}, conditions: map[string]*expr.Condition{}, maxExprs: maxExprs}
 	if p.ID == "" {
 		c.addf("id", "required: the process id")
 	} else if !ValidID(string(p.ID)) {
@@ -104,16 +128,18 @@ func check(p *Process) *checker {
 }
 
 func (c *checker) checkInputs() {
+	first := make(map[string]int, len(c.p.Inputs))
+	for i := len(c.p.Inputs) - 1; i >= 0; i-- {
+		first[c.p.Inputs[i].Name] = i
+	}
 	for i := range c.p.Inputs {
 		in := &c.p.Inputs[i]
-		path := "inputs." + in.Name
+		path := "inputs." + clipText(in.Name) // a name of a megabyte is not repeated in every path
 		if !validName(in.Name) {
 			c.addf(path, "%q is not a valid input name: want letters, digits, '-' and '_', starting with a letter or '_'", in.Name)
 		}
-		for j := 0; j < i; j++ {
-			if c.p.Inputs[j].Name == in.Name {
-				c.addf(path, "input %q declared twice", in.Name)
-			}
+		if first[in.Name] != i {
+			c.addf(path, "input %q declared twice", in.Name)
 		}
 		if !in.EffectiveType().Valid() {
 			c.addf(path+".type", "unknown type %q: want string, number, integer, boolean, list or object", in.Type)
@@ -171,6 +197,7 @@ func (c *checker) buildEnv() {
 			}
 		}
 	}
+	env.Index()
 	c.env = env
 }
 
@@ -182,7 +209,7 @@ func (c *checker) checkVariables() {
 		}
 	}
 	for i, v := range c.p.Variables {
-		path := "variables." + v.Name
+		path := "variables." + clipText(v.Name)
 		if !validName(v.Name) {
 			c.addf(path, "%q is not a valid variable name: want letters, digits, '-' and '_', starting with a letter or '_'", v.Name)
 		}
@@ -211,6 +238,9 @@ func (c *checker) template(path, src string) *expr.Template {
 	if t, ok := c.templates[src]; ok {
 		return t
 	}
+	if !c.exprBudget(path) {
+		return nil
+	}
 	t, err := expr.CompileTemplate(src, c.env)
 	if err != nil {
 		c.addf(path, "%v", exprMessage(err))
@@ -223,6 +253,9 @@ func (c *checker) template(path, src string) *expr.Template {
 func (c *checker) condition(path, src string) *expr.Condition {
 	if t, ok := c.conditions[src]; ok {
 		return t
+	}
+	if !c.exprBudget(path) {
+		return nil
 	}
 	t, err := expr.CompileCondition(src, c.env)
 	if err != nil {
@@ -433,7 +466,7 @@ func (c *checker) compileGraph() {
 			case dep == ph.ID:
 				c.addf(dpath(), "phase %q depends on itself", dep)
 			case !ok:
-				c.addf(dpath(), "unknown phase %q%s", dep, suggestPhase(string(dep), p))
+				c.addf(dpath(), "unknown phase %q%s", dep, c.suggestPhase(string(dep)))
 			default:
 				b.AddEdge(out.phaseEnd[j], start)
 			}
@@ -447,7 +480,7 @@ func (c *checker) compileGraph() {
 				dpath := func() string { return actPath(i, j) + ".depends-on[" + strconv.Itoa(k) + "]" }
 				target, ok := c.resolveDep(ph.ID, dep)
 				if !ok {
-					c.addf(dpath(), "unknown activity %q: want a sibling activity id or phase.activity%s", dep, suggestActivity(ph, dep))
+					c.addf(dpath(), "unknown activity %q: want a sibling activity id or phase.activity%s", dep, c.suggestActivity(ph, dep))
 					continue
 				}
 				if target == (ActivityRef{Phase: ph.ID, Activity: a.ID}) {
@@ -467,7 +500,7 @@ func (c *checker) compileGraph() {
 	if err != nil {
 		if ce, ok := err.(*dag.CycleError); ok {
 			cyc := &CycleError{Path: out.cycleNames(ce.Path)}
-			c.problems = append(c.problems, Problem{Path: out.cyclePath(ce.Path), Msg: cyc.Error()[len("process: "):], Err: cyc})
+			c.add(Problem{Path: out.cyclePath(ce.Path), Msg: cyc.Error()[len("process: "):], Err: cyc})
 		} else {
 			c.addf("phases", "%v", err)
 		}
@@ -558,7 +591,7 @@ func (c *checker) compileValues(path string, reader int, v any, self bool) any {
 	case map[string]any:
 		var out map[string]any
 		for _, k := range sortedKeys(x) {
-			if t := c.compileValues(path+"."+k, reader, x[k], self); t != nil {
+			if t := c.compileValues(path+"."+clipText(k), reader, x[k], self); t != nil {
 				if out == nil {
 					out = map[string]any{}
 				}
@@ -628,25 +661,41 @@ func (c *checker) resolveDep(phase PhaseID, dep string) (ActivityRef, bool) {
 	return ref, ok
 }
 
-func suggestPhase(id string, p *Process) string {
-	var known []string
-	for _, ph := range p.Phases {
-		known = append(known, string(ph.ID))
-	}
-	return hint(id, known)
+func (c *checker) suggestPhase(id string) string {
+	return c.hints.hint(id, len(c.p.Phases), func(i int) string { return string(c.p.Phases[i].ID) })
 }
 
-func suggestActivity(ph *Phase, id string) string {
-	var known []string
-	for _, a := range ph.Activities {
-		known = append(known, string(a.ID))
-	}
-	return hint(id, known)
+func (c *checker) suggestActivity(ph *Phase, id string) string {
+	return c.hints.hint(id, len(ph.Activities), func(i int) string { return string(ph.Activities[i].ID) })
 }
 
-func hint(id string, known []string) string {
+// hintBudget bounds the work spent on "did you mean" hints for one
+// document, in edit-distance steps (tens of milliseconds): a document of
+// many unknown ids among many known ones would otherwise cost their
+// product. Past the budget, problems come without hints.
+const hintBudget = 1 << 22
+
+// hinter suggests known ids for unknown ones within hintBudget.
+type hinter struct {
+	steps int
+}
+
+// hint names the known id closest to id, if one is within two edits; n and
+// known give the known ids.
+func (h *hinter) hint(id string, n int, known func(i int) string) string {
+	if h.steps+n > hintBudget {
+		return ""
+	}
 	best, bestDist := "", 3
-	for _, k := range known {
+	for i := 0; i < n; i++ {
+		k := known(i)
+		h.steps++
+		if len(k) > len(id)+2 || len(id) > len(k)+2 {
+			continue // at least 3 edits apart
+		}
+		if h.steps += len(id) * len(k); h.steps > hintBudget {
+			return ""
+		}
 		if d := editDistance(id, k); d < bestDist {
 			best, bestDist = k, d
 		}
@@ -727,12 +776,10 @@ func (c *checker) checkActivity(i, j int, a *Activity) {
 		if !validName(o) {
 			c.addf(opath(), "%q is not a valid output name: want letters, digits, '-' and '_', starting with a letter or '_'", o)
 		}
-		for m := 0; m < k; m++ {
-			if a.Outputs[m] == o {
-				c.addf(opath(), "output %q declared twice", o)
-			}
-		}
 	}
+	forRepeats(a.Outputs, func(k int) {
+		c.addf(index(path()+".outputs", k), "output %q declared twice", a.Outputs[k])
+	})
 	c.checkDuration(path, ".timeout", a.Timeout)
 	c.checkDuration(path, ".expected-duration", a.ExpectedDuration)
 	if !a.OnFailure.Valid() {
@@ -767,13 +814,19 @@ func (c *checker) checkActivity(i, j int, a *Activity) {
 		} else if !ValidID(tk.ID) {
 			c.addf(path()+tp+".id", "%q is not a valid id: want lower-case letters, digits, '-' and '_', starting with a letter or digit", tk.ID)
 		}
-		for m := 0; m < k; m++ {
-			if a.Tasks[m].ID == tk.ID && tk.ID != "" {
-				c.addf(path()+tp+".id", "task %q declared twice", tk.ID)
-			}
-		}
 		c.checkDuration(path, tp+".expected-duration", tk.ExpectedDuration)
 		c.checkPrincipals(path()+tp+".assignees", tk.Assignees)
+	}
+	if len(a.Tasks) > 1 {
+		ids := make([]string, len(a.Tasks))
+		for k := range a.Tasks {
+			ids[k] = a.Tasks[k].ID
+		}
+		forRepeats(ids, func(k int) {
+			if ids[k] != "" {
+				c.addf(path()+index(".tasks", k)+".id", "task %q declared twice", ids[k])
+			}
+		})
 	}
 	if ap := a.Approval; ap != nil {
 		pp := ".approval"
@@ -847,10 +900,31 @@ func (c *checker) checkPrincipals(path string, who []string) {
 		if strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t\n") {
 			c.addf(index(path, i), "%q is not a user or group:NAME", w)
 		}
-		for j := 0; j < i; j++ {
-			if who[j] == w {
-				c.addf(index(path, i), "%q listed twice", w)
+	}
+	forRepeats(who, func(i int) { c.addf(index(path, i), "%q listed twice", who[i]) })
+}
+
+// forRepeats calls f, in order, with the index of every item of list that
+// repeats an earlier one. Short lists are compared pairwise, long ones
+// through a set, so a list of a million items costs a million steps.
+func forRepeats(list []string, f func(i int)) {
+	if len(list) <= 16 {
+		for i := 1; i < len(list); i++ {
+			for j := 0; j < i; j++ {
+				if list[j] == list[i] {
+					f(i)
+					break
+				}
 			}
 		}
+		return
+	}
+	seen := make(map[string]struct{}, len(list))
+	for i, s := range list {
+		if _, dup := seen[s]; dup {
+			f(i)
+			continue
+		}
+		seen[s] = struct{}{}
 	}
 }

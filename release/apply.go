@@ -1,6 +1,7 @@
 package release
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -425,6 +426,8 @@ func (x *applier) apply(p Payload) error {
 		return x.decide(p.Activity, true, p.Comment)
 	case *ApprovalRejectedPayload:
 		return x.decide(p.Activity, false, p.Comment)
+	case *ApprovalBypassedPayload:
+		return x.bypass(p.Activity)
 	case *CommentAddedPayload:
 		c := Comment{Author: e.Actor, Text: p.Text, At: e.Time}
 		if p.Activity == "" {
@@ -511,7 +514,7 @@ func (x *applier) create(p *ReleaseCreatedPayload) error {
 		ID: e.Release, Name: p.Name, Version: p.Version,
 		ProcessID: p.Process.ID, ProcessVersion: p.Process.Version, Process: p.Process,
 		Inputs: p.Inputs, Group: p.Group, Occurrence: p.Occurrence,
-		CreatedBy: e.Actor, Labels: p.Labels,
+		CreatedBy: e.Actor, Initiator: cmp.Or(p.Initiator, e.Actor), Labels: p.Labels,
 		ScheduledFor: p.ScheduledFor, ExpectedStart: p.ExpectedStart, ExpectedEnd: p.ExpectedEnd,
 		Status: Scheduled, CreatedAt: e.Time,
 		Phases: phases, Activities: acts, counts: counts,
@@ -724,6 +727,21 @@ func (x *applier) taskUpdated(p *TaskUpdatedPayload) error {
 }
 
 func (x *applier) decide(k ActivityKey, approved bool, comment string) error {
+	return x.addDecision(k, Decision{Approved: approved, Comment: comment})
+}
+
+// bypass records an approval decided in place of its approvers (the
+// event's Reason says why).
+func (x *applier) bypass(k ActivityKey) error {
+	if x.e.Reason == "" {
+		return errorf("reason: required to bypass an approval")
+	}
+	return x.addDecision(k, Decision{Approved: true, Bypassed: true, Comment: x.e.Reason})
+}
+
+// addDecision records d, by the event's actor, on the current attempt of
+// approval k, Running or Waiting. One approver counts once.
+func (x *applier) addDecision(k ActivityKey, d Decision) error {
 	if err := x.requireActive(true); err != nil {
 		return err
 	}
@@ -737,13 +755,16 @@ func (x *applier) decide(k ActivityKey, approved bool, comment string) error {
 	if a.Status != ActivityRunning && a.Status != ActivityWaiting {
 		return illegalf("approval %s is %s; decisions are taken while it is Running or Waiting", k, a.Status)
 	}
-	for _, d := range a.Decisions() {
-		if d.Actor == x.e.Actor {
-			return illegalf("%s already decided on %s; one person counts once", x.e.Actor, k)
+	if !d.Bypassed {
+		for _, prev := range a.Decisions() {
+			if prev.Actor == x.e.Actor {
+				return illegalf("%s already decided on %s; one person counts once", x.e.Actor, k)
+			}
 		}
 	}
 	x.log.saveActivity(a)
-	a.Approvals = append(a.Approvals, Decision{Actor: x.e.Actor, Approved: approved, Comment: comment, At: x.e.Time, Attempt: len(a.Attempts)})
+	d.Actor, d.At, d.Attempt = x.e.Actor, x.e.Time, len(a.Attempts)
+	a.Approvals = append(a.Approvals, d)
 	return nil
 }
 

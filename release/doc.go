@@ -9,7 +9,12 @@
 // release's events from the first (Fold) reproduces it exactly. Events are
 // sealed into a hash chain (Seal): each carries its sequence number and the
 // SHA-256 of its canonical encoding, which covers the previous event's hash;
-// VerifyChain finds the first altered, removed or reordered event.
+// VerifyChain finds the first altered, removed or reordered event. Since
+// anyone able to write the events can compute a new chain, a host may also
+// seal each head with a key (Sealer: HMACKey, Ed25519Signer) into an
+// Anchor; VerifyBundle checks a release's events and anchors (a Bundle)
+// with nothing but the key, and detects a chain rewritten with every hash
+// recomputed.
 //
 //	id, _ := release.NewID(now, nil)
 //	r, created, err := release.Create(id, now, "alice", "weekly train", release.ReleaseCreatedPayload{

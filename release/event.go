@@ -51,6 +51,7 @@ const (
 	KindTaskUpdated      EventKind = "task.updated"
 	KindApprovalGranted  EventKind = "approval.granted"
 	KindApprovalRejected EventKind = "approval.rejected"
+	KindApprovalBypassed EventKind = "approval.bypassed"
 	KindCommentAdded     EventKind = "comment.added"
 	KindLinkAdded        EventKind = "link.added"
 )

@@ -222,7 +222,7 @@ func TestEveryKnownKindHasAPayloadType(t *testing.T) {
 		release.ActivitySucceededPayload{}, release.ActivityFailedPayload{}, release.ActivityHeldPayload{}, release.ActivityIgnoredPayload{},
 		release.ActivitySkippedPayload{}, release.ActivityAbortedPayload{}, release.ActivityRolledBackPayload{},
 		release.OutputsSubmittedPayload{}, release.TaskUpdatedPayload{}, release.ApprovalGrantedPayload{}, release.ApprovalRejectedPayload{},
-		release.CommentAddedPayload{}, release.LinkAddedPayload{},
+		release.ApprovalBypassedPayload{}, release.CommentAddedPayload{}, release.LinkAddedPayload{},
 	}
 	seen := map[release.EventKind]bool{}
 	for _, p := range payloads {

@@ -737,7 +737,7 @@ func fastCreated(dst []byte, p *ReleaseCreatedPayload) ([]byte, Payload, error) 
 		Name: p.Name, Version: p.Version, Process: proc, Inputs: inputs, Group: p.Group,
 		Occurrence: p.Occurrence.UTC().Round(0), ScheduledFor: p.ScheduledFor.UTC().Round(0),
 		ExpectedStart: p.ExpectedStart.UTC().Round(0), ExpectedEnd: p.ExpectedEnd.UTC().Round(0),
-		Labels: labels,
+		Labels: labels, Initiator: p.Initiator,
 	}
 	appendTime := func(dst []byte, t time.Time) []byte {
 		dst = append(dst, '"')
@@ -751,6 +751,12 @@ func fastCreated(dst []byte, p *ReleaseCreatedPayload) ([]byte, Payload, error) 
 	if q.Group != "" {
 		dst = append(dst, `,"group":`...)
 		if dst, err = appendJSONString(dst, string(q.Group)); err != nil {
+			return nil, nil, err
+		}
+	}
+	if q.Initiator != "" {
+		dst = append(dst, `,"initiator":`...)
+		if dst, err = appendJSONString(dst, q.Initiator); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -27,6 +27,7 @@ func TestCreateMatchesTheGeneralPath(t *testing.T) {
 		"another time zone":       {Name: "m", Process: mobileProcess(), ScheduledFor: t0.In(berlin)},
 		"empty maps":              {Name: "m", Process: mobileProcess(), Inputs: map[string]any{}, Labels: map[string]string{}},
 		"odd input":               {Name: "m", Process: mobileProcess(), Inputs: map[string]any{"f": float32(0.5)}},
+		"initiator":               {Name: "m", Process: mobileProcess(), Initiator: "carol <c@x>", Inputs: map[string]any{"a": 1}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			at := t0.In(berlin)

@@ -59,6 +59,12 @@ type ReleaseCreatedPayload struct {
 	ExpectedStart time.Time         `json:"expected-start"`
 	ExpectedEnd   time.Time         `json:"expected-end"`
 	Labels        map[string]string `json:"labels,omitempty"`
+	// Initiator is the person who initiated the top-level release this one
+	// descends from (a subprocess's child release is created by the
+	// executor, but its initiator is the parent's). Empty means the event's
+	// Actor, as for every top-level release and for children created before
+	// the field existed.
+	Initiator string `json:"initiator,omitempty"`
 }
 
 // ReleaseStartedPayload is the payload of release.started (Scheduled -> Running).
@@ -243,6 +249,15 @@ type ApprovalRejectedPayload struct {
 	Comment  string      `json:"comment,omitempty"`
 }
 
+// ApprovalBypassedPayload is the payload of approval.bypassed: the event's
+// Actor decided a Running or Waiting approval activity in place of its
+// approvers, for the event's Reason (an explicit, authorized override).
+// It is recorded as a Decision with Bypassed set; the activity's success
+// is a separate activity.succeeded event.
+type ApprovalBypassedPayload struct {
+	Activity ActivityKey `json:"activity"`
+}
+
 // CommentAddedPayload is the payload of comment.added: a comment on the release
 // (no Activity), an activity, or a task of one (Activity and Task).
 type CommentAddedPayload struct {
@@ -289,6 +304,7 @@ func (OutputsSubmittedPayload) EventKind() EventKind          { return KindOutpu
 func (TaskUpdatedPayload) EventKind() EventKind               { return KindTaskUpdated }
 func (ApprovalGrantedPayload) EventKind() EventKind           { return KindApprovalGranted }
 func (ApprovalRejectedPayload) EventKind() EventKind          { return KindApprovalRejected }
+func (ApprovalBypassedPayload) EventKind() EventKind          { return KindApprovalBypassed }
 func (CommentAddedPayload) EventKind() EventKind              { return KindCommentAdded }
 func (LinkAddedPayload) EventKind() EventKind                 { return KindLinkAdded }
 
@@ -323,6 +339,7 @@ var payloadTypes = map[EventKind]func() Payload{
 	KindTaskUpdated:               func() Payload { return new(TaskUpdatedPayload) },
 	KindApprovalGranted:           func() Payload { return new(ApprovalGrantedPayload) },
 	KindApprovalRejected:          func() Payload { return new(ApprovalRejectedPayload) },
+	KindApprovalBypassed:          func() Payload { return new(ApprovalBypassedPayload) },
 	KindCommentAdded:              func() Payload { return new(CommentAddedPayload) },
 	KindLinkAdded:                 func() Payload { return new(LinkAddedPayload) },
 }
@@ -429,6 +446,8 @@ func validatePayload(p Payload) error {
 	case *ApprovalGrantedPayload:
 		return need("activity", p.Activity != "")
 	case *ApprovalRejectedPayload:
+		return need("activity", p.Activity != "")
+	case *ApprovalBypassedPayload:
 		return need("activity", p.Activity != "")
 	case *CommentAddedPayload:
 		if p.Task != "" && p.Activity == "" {

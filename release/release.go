@@ -25,10 +25,15 @@ type Release struct {
 	Process        *process.Process `json:"process"` // the pinned copy; treat as read-only
 	Inputs         map[string]any   `json:"inputs,omitempty"`
 
-	Group      GroupID           `json:"group,omitempty"`
-	Occurrence time.Time         `json:"occurrence"` // the group occurrence it was made for; zero on demand
-	CreatedBy  string            `json:"created-by"`
-	Labels     map[string]string `json:"labels,omitempty"`
+	Group      GroupID   `json:"group,omitempty"`
+	Occurrence time.Time `json:"occurrence"` // the group occurrence it was made for; zero on demand
+	CreatedBy  string    `json:"created-by"`
+	// Initiator is who initiated the top-level release this one descends
+	// from: CreatedBy for a top-level release, the parent's Initiator for a
+	// subprocess's child (whose CreatedBy is the executor). Approval rules
+	// about the initiator (forbid-initiator) apply to it. Never empty.
+	Initiator string            `json:"initiator,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
 
 	ScheduledFor  time.Time `json:"scheduled-for"` // never zero: defaults to CreatedAt
 	ExpectedStart time.Time `json:"expected-start"`
@@ -146,6 +151,9 @@ type Decision struct {
 	// Attempt is the attempt the decision was taken on (zero in snapshots
 	// written before it was recorded).
 	Attempt int `json:"attempt,omitempty"`
+	// Bypassed says Actor is not an approver but decided in their place
+	// (approval.bypassed); Comment holds the reason given.
+	Bypassed bool `json:"bypassed,omitempty"`
 }
 
 // Comment is a comment on a release, an activity or a task.
@@ -271,6 +279,17 @@ func (e *SnapshotError) Error() string { return "release: decoding snapshot: " +
 // Unwrap returns the underlying error.
 func (e *SnapshotError) Unwrap() error { return e.Err }
 
+// MarshalJSON encodes the release as a snapshot. Initiator is left out when
+// it is CreatedBy (every top-level release), so such snapshots read as they
+// did before releases had an initiator; decoding restores it.
+func (r Release) MarshalJSON() ([]byte, error) {
+	type plain Release
+	if r.Initiator == r.CreatedBy {
+		r.Initiator = ""
+	}
+	return json.Marshal(plain(r))
+}
+
 // UnmarshalJSON decodes a release and rebuilds its counters.
 func (r *Release) UnmarshalJSON(data []byte) error {
 	type plain Release
@@ -287,6 +306,9 @@ func (r *Release) UnmarshalJSON(data []byte) error {
 	}
 	*r = Release(x.plain)
 	r.Process = proc
+	if r.Initiator == "" {
+		r.Initiator = r.CreatedBy // a snapshot written before the field existed
+	}
 	if n := r.Unknown[KindReleaseRollbackStarted]; n > 0 {
 		// A snapshot written before this package knew the kind.
 		r.RollingBack = r.Status == Running || r.Status == Paused

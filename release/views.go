@@ -480,7 +480,10 @@ func activityTimeline(add func(at time.Time, subject, what, actor, detail string
 	}
 	for _, d := range a.Approvals {
 		what := "approved"
-		if !d.Approved {
+		switch {
+		case d.Bypassed:
+			what = "approval bypassed"
+		case !d.Approved:
 			what = "rejected"
 		}
 		add(d.At, subject, what, d.Actor, d.Comment)

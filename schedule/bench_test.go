@@ -1,7 +1,10 @@
 package schedule
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,6 +192,53 @@ func BenchmarkParse(b *testing.B) {
 			}
 		})
 	}
+}
+
+// unfoldByConcat is how ReadFreezes unfolded lines before: appending each
+// continuation to a string, which copies the line so far every time. It is
+// the baseline of BenchmarkReadFreezesFolded.
+func unfoldByConcat(r io.Reader) []icsLine {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	var lines []icsLine
+	for n := 1; sc.Scan(); n++ {
+		l := strings.TrimRight(sc.Text(), "\r")
+		if (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")) && len(lines) > 0 {
+			lines[len(lines)-1].text += l[1:]
+			continue
+		}
+		if l != "" {
+			lines = append(lines, icsLine{n, l})
+		}
+	}
+	return lines
+}
+
+// BenchmarkReadFreezesFolded reads a 781 KiB calendar whose one SUMMARY is
+// folded into 200,000 lines: ReadFreezes as a whole, against unfolding
+// alone the old way.
+//
+//	go test -run='^$' -bench=ReadFreezesFolded -benchmem -benchtime=1x -count=3 ./schedule/
+func BenchmarkReadFreezesFolded(b *testing.B) {
+	ics := foldedICS(781 << 10)
+	b.Run("ReadFreezes", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(ics)))
+		for b.Loop() {
+			if _, err := ReadFreezes(strings.NewReader(ics), nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("old-unfolding-only", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(ics)))
+		for b.Loop() {
+			if lines := unfoldByConcat(strings.NewReader(ics)); len(lines) != 7 {
+				b.Fatal(len(lines))
+			}
+		}
+	})
 }
 
 // BenchmarkRRuleSubDaily measures the rule parts added for calendars

@@ -14,11 +14,15 @@ var ErrNeverFires = errors.New("schedule: spec never fires")
 // FREQ=MINUTELY or BYSECOND, or the "@every" descriptor).
 var ErrUnsupported = errors.New("schedule: unsupported")
 
+// ErrTooLarge is wrapped by the *ParseError returned for an input larger
+// than its limit, such as an .ics file of more than MaxICalSize bytes.
+var ErrTooLarge = errors.New("schedule: input too large")
+
 // ParseError reports why a spec, cadence, or calendar could not be
 // understood. Field names the part that was wrong ("minute field", "RRULE
 // BYDAY", "cadence at"), Value is the offending text, and Reason says what
 // was wrong with it. Err, when set, is a sentinel (ErrNeverFires,
-// ErrUnsupported) reachable with errors.Is.
+// ErrUnsupported, ErrTooLarge) reachable with errors.Is.
 type ParseError struct {
 	Field  string
 	Value  string

@@ -1,7 +1,6 @@
 package schedule
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -230,38 +229,29 @@ func writeFolded(b *bytes.Buffer, s string) {
 // RRULE (and EXDATEs), a Recurring window whose length is the event's. The
 // event's SUMMARY is the window's name. TZID values must be IANA zone
 // names; floating times and all-day dates are read in loc (nil means UTC).
-// Other components (VTIMEZONE, VTODO, VALARM) are ignored.
+// Other components (VTIMEZONE, VTODO, VALARM) are ignored. An input of
+// more than MaxICalSize bytes is refused with a *ParseError wrapping
+// ErrTooLarge.
 func ReadFreezes(r io.Reader, loc *time.Location) (*Freezes, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	type rawLine struct {
-		n    int
-		text string
-	}
-	var lines []rawLine
-	for n := 1; sc.Scan(); n++ {
-		l := strings.TrimRight(sc.Text(), "\r")
-		if (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")) && len(lines) > 0 {
-			lines[len(lines)-1].text += l[1:]
-			continue
-		}
-		if l != "" {
-			lines = append(lines, rawLine{n, l})
-		}
-	}
-	if err := sc.Err(); err != nil {
+	data, err := io.ReadAll(io.LimitReader(r, MaxICalSize+1))
+	if err != nil {
 		return nil, &ParseError{Field: "ics", Reason: err.Error(), Err: err}
 	}
+	if len(data) > MaxICalSize {
+		return nil, &ParseError{Field: "ics", Err: ErrTooLarge,
+			Reason: fmt.Sprintf("larger than MaxICalSize (%d bytes)", MaxICalSize)}
+	}
+	lines := unfold(data)
 	f := &Freezes{}
 	var stack []string
 	var ev *icsEvent
 	for _, l := range lines {
 		name, params, value, err := parseProp(l.text)
 		if err != nil {
-			return nil, perr(fmt.Sprintf("ics line %d", l.n), l.text, "expected NAME:value")
+			return nil, perr(fmt.Sprintf("ics line %d", l.n), clipLine(l.text), "expected NAME:value")
 		}
 		switch name {
 		case "BEGIN":
@@ -306,6 +296,64 @@ func ReadFreezes(r io.Reader, loc *time.Location) (*Freezes, error) {
 		return nil, perr("ics", "", "unterminated "+stack[len(stack)-1])
 	}
 	return f, nil
+}
+
+// MaxICalSize is the largest iCalendar input ReadFreezes reads, 4 MiB:
+// thousands of times a year of weekly freeze windows, and small enough that
+// any input is read in a fraction of a second.
+const MaxICalSize = 4 << 20
+
+// icsLine is one content line, unfolded, and the number of its first
+// physical line.
+type icsLine struct {
+	n    int
+	text string
+}
+
+// unfold splits data into content lines, joining each folded line (a line
+// that begins with a space or tab continues the last non-empty one) in one
+// pass, and drops empty lines.
+func unfold(data []byte) []icsLine {
+	var lines []icsLine
+	var cur []byte // the content line being joined
+	start := 0     // its first physical line, 0 for none
+	flush := func() {
+		if start > 0 {
+			lines = append(lines, icsLine{start, string(cur)})
+		}
+		cur, start = cur[:0], 0
+	}
+	for n := 1; len(data) > 0; n++ {
+		l := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			l, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		l = bytes.TrimRight(l, "\r")
+		switch {
+		case len(l) == 0:
+		case (l[0] == ' ' || l[0] == '\t') && start > 0:
+			cur = append(cur, l[1:]...)
+		default:
+			flush()
+			cur, start = append(cur, l...), n
+		}
+	}
+	flush()
+	return lines
+}
+
+// clipLine shortens a content line quoted in an error to 200 bytes.
+func clipLine(s string) string {
+	if len(s) <= 200 {
+		return s
+	}
+	cut := 200
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 type icsProp struct {

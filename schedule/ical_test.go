@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +124,86 @@ func TestReadFreezesRejectsBadEventsWithTheirLine(t *testing.T) {
 			require.EqualError(t, err, tc.msg)
 		})
 	}
+}
+
+func TestUnfoldJoinsFoldedLinesAndNumbersThemByTheirFirstLine(t *testing.T) {
+	cases := []struct {
+		name, in string
+		want     []icsLine
+	}{
+		{"CRLF", "A:1\r\nB:2\r\n", []icsLine{{1, "A:1"}, {2, "B:2"}}},
+		{"LF and no final newline", "A:1\nB:2", []icsLine{{1, "A:1"}, {2, "B:2"}}},
+		{"space and tab folds", "A:1\r\n 23\r\n\t4\r\nB:2\r\n", []icsLine{{1, "A:1234"}, {4, "B:2"}}},
+		{"a fold keeps the spaces after the first", "A:1\r\n  2\r\n", []icsLine{{1, "A:1 2"}}},
+		{"empty lines are dropped, a fold after one continues the line before", "A:1\r\n\r\n 2\r\nB:\r\n", []icsLine{{1, "A:12"}, {4, "B:"}}},
+		{"a fold with nothing before it is a line", " A:1\r\nB:2\r\n", []icsLine{{1, " A:1"}, {2, "B:2"}}},
+		{"a fold of nothing", "A:1\r\n \r\n", []icsLine{{1, "A:1"}}},
+		{"nothing", "", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, unfold([]byte(tc.in)))
+		})
+	}
+}
+
+// foldedICS is a calendar whose one event's SUMMARY is folded into size
+// bytes of two-byte continuation lines (" x\r\n" each): the shape that made
+// unfolding quadratic.
+func foldedICS(size int) string {
+	head := "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20260101T000000Z\r\nDURATION:PT1H\r\nSUMMARY:"
+	tail := "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	n := (size - len(head) - len(tail)) / 4
+	return head + strings.Repeat("x\r\n ", n) + "x" + tail
+}
+
+func TestReadFreezesUnfoldsAMillionFoldedLines(t *testing.T) {
+	ics := foldedICS(MaxICalSize)
+	require.LessOrEqual(t, len(ics), MaxICalSize)
+	f, err := ReadFreezes(strings.NewReader(ics), nil)
+	require.NoError(t, err)
+	require.Len(t, f.Windows, 1)
+	require.Equal(t, strings.Repeat("x", strings.Count(ics, "x\r\n ")+1), f.Windows[0].Name)
+	require.Greater(t, len(f.Windows[0].Name), 1_000_000)
+}
+
+// endless is a reader of endless folded lines that counts what it gives.
+type endless struct{ read int }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = " x\r\n"[(e.read+i)%4]
+	}
+	e.read += len(p)
+	return len(p), nil
+}
+
+func TestReadFreezesRefusesInputOverMaxICalSize(t *testing.T) {
+	ok := foldedICS(MaxICalSize)
+	over := ok + strings.Repeat("\n", MaxICalSize+1-len(ok))
+	require.Len(t, over, MaxICalSize+1)
+	_, err := ReadFreezes(strings.NewReader(over[:MaxICalSize]), nil)
+	require.NoError(t, err, "exactly MaxICalSize bytes are read")
+
+	cases := []struct {
+		name string
+		r    io.Reader
+	}{
+		{"one byte over", strings.NewReader(over)},
+		{"an endless stream", io.MultiReader(strings.NewReader("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:"), &endless{})},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadFreezes(tc.r, nil)
+			require.ErrorIs(t, err, ErrTooLarge)
+			var pe *ParseError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, "schedule: ics: larger than MaxICalSize (4194304 bytes)", err.Error())
+		})
+	}
+}
+
+func TestAnUnreadableLineIsQuotedShort(t *testing.T) {
+	_, err := ReadFreezes(strings.NewReader("BEGIN:VCALENDAR\r\n"+strings.Repeat("y", 10_000)+"\r\n"), nil)
+	require.EqualError(t, err, `schedule: ics line 2 "`+strings.Repeat("y", 200)+`...": expected NAME:value`)
 }

@@ -3,7 +3,8 @@
 // event logs (ReleaseStore) and release groups (GroupStore), combined in
 // Store; an optional Leaser capability for many executors sharing one
 // store; the params structs; and the sentinel errors every implementation
-// returns (ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalid).
+// returns (ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalid,
+// ErrCorrupt).
 //
 // A release's truth is its event log (see the release package). An update
 // appends sealed events iff the release's last sequence number is the one
@@ -21,6 +22,19 @@
 //	if errors.Is(err, store.ErrConflict) {
 //		// another writer appended first: reload and decide again
 //	}
+//
+// Summaries and snapshots are caches of the events, never a second truth.
+// Each records the sequence number and hash of the event it was built from
+// and a digest of its own content; the store also keeps the release's head
+// (its last sequence number and hash) apart from the events, updated in
+// the same atomic step as each append. Reads check all of it against the
+// events: an edited snapshot or summary, a removed, altered or reordered
+// event, or a log cut short is an error matching ErrCorrupt that names the
+// release (*CorruptError), never a silent answer. What these checks cannot
+// catch is a consistent rewrite by someone able to recompute every hash
+// and digest (store/sqlite can key its digests against that); anchoring
+// each head with a key the writer of the storage does not hold
+// (release.Sealer, AnchorStore) catches a rewritten chain.
 //
 // Implementations: store/memstore (in memory, for tests and demos),
 // store/sqlite (one file) and store/postgres. A host's own store proves

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/batonhq/baton/process"
@@ -25,7 +27,51 @@ var (
 	// ErrInvalid: the arguments break the contract (a missing id, events
 	// that do not continue the release's chain). Nothing was written.
 	ErrInvalid = errors.New("store: invalid argument")
+	// ErrCorrupt: what the store holds contradicts a release's event log,
+	// or cannot be read: a snapshot or summary that does not match the
+	// event it was built from or its own digest, events missing, altered
+	// or out of chain, a log that ends before the release's recorded head.
+	// The error names the release (see CorruptError). Nothing is repaired
+	// and no partial answer is returned.
+	ErrCorrupt = errors.New("store: stored data is corrupt")
 )
+
+// CorruptError reports stored data of a release that contradicts its event
+// log. It matches ErrCorrupt (errors.Is); errors.As reaches the detail
+// (a *release.ChainError, say) through Unwrap.
+type CorruptError struct {
+	// Store names the implementation ("memstore", "sqlite").
+	Store string
+	// Release is the release whose data is corrupt.
+	Release release.ID
+	// What is the part found corrupt: "snapshot", "summary", "event" or
+	// "head" (the release's recorded last sequence number and hash).
+	What string
+	// Seq is the sequence number concerned (the event's, or the one the
+	// snapshot or summary was built from); 0 when unknown.
+	Seq int64
+	// Err says what does not match.
+	Err error
+}
+
+// Error says which release and part are corrupt, and how.
+func (e *CorruptError) Error() string {
+	msg := e.Store + ": release " + string(e.Release) + ": " + e.What
+	if e.Seq != 0 {
+		msg += " at seq " + strconv.FormatInt(e.Seq, 10)
+	}
+	msg += ": corrupt"
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Is reports whether target is ErrCorrupt.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// Unwrap returns the detail.
+func (e *CorruptError) Unwrap() error { return e.Err }
 
 // Page sizes for the List methods.
 const (
@@ -160,6 +206,9 @@ type CreateReleaseParams struct {
 	// Release.Record keep it). The store takes its summary and may
 	// snapshot it; it does not keep the pointer.
 	Release *release.Release
+	// Anchor, optional, seals the release's head after Events (see
+	// AnchorStore). Defaults to nil: no anchor.
+	Anchor *release.Anchor
 }
 
 // AppendEventsParams are the arguments of AppendEvents.
@@ -174,6 +223,9 @@ type AppendEventsParams struct {
 	// append to. The store refreshes the summary from it and, when
 	// SnapshotDue says so, snapshots it; it does not keep the pointer.
 	Release *release.Release
+	// Anchor, optional, seals the release's head after Events (see
+	// AnchorStore). Defaults to nil: no anchor.
+	Anchor *release.Anchor
 }
 
 // ListReleasesParams are the arguments of ListReleases. Zero fields do not
@@ -229,14 +281,22 @@ type ReleaseStore interface {
 	AppendEvents(ctx context.Context, p *AppendEventsParams) error
 	// GetRelease loads a release: its latest snapshot with the events after
 	// it folded in (release.FoldFrom), equal to folding all its events.
-	// ErrNotFound when it does not exist. It does not recompute hashes;
-	// ListEvents and release.VerifyChain do.
+	// ErrNotFound when it does not exist. A snapshot or summary is a cache
+	// of the events, never trusted beyond them: the snapshot must match its
+	// digest and the hash of the event at its sequence number, the events
+	// after it must continue the chain from there
+	// (release.VerifyChainFrom, hashes recomputed), and the last one must
+	// be the release's recorded head. Anything else returns an error
+	// matching ErrCorrupt that names the release, never a partial release.
 	GetRelease(ctx context.Context, id release.ID) (*release.Release, error)
 	// GetReleaseSummary returns a release's summary as of its last append,
-	// without loading the release. ErrNotFound when it does not exist.
+	// without loading the release. ErrNotFound when it does not exist;
+	// ErrCorrupt when the summary does not match its digest, the event it
+	// was built from, or the release's head (a log cut short).
 	GetReleaseSummary(ctx context.Context, id release.ID) (*release.Summary, error)
 	// ListReleases returns the summaries of the releases that match,
-	// ordered by (CreatedAt, ID). Paging is stable: a release that matched
+	// ordered by (CreatedAt, ID), each checked as GetReleaseSummary checks
+	// it (ErrCorrupt). Paging is stable: a release that matched
 	// when the listing began is returned exactly once across the pages,
 	// whatever is created meanwhile.
 	ListReleases(ctx context.Context, p *ListReleasesParams) (*ReleasePage, error)
@@ -280,6 +340,40 @@ type GroupStore interface {
 	DeleteGroup(ctx context.Context, id release.GroupID) error
 }
 
+// ListGroupHistoryParams are the arguments of ListGroupHistory.
+type ListGroupHistoryParams struct {
+	Group release.GroupID // required
+	// Newest lists the newest occurrences first. Defaults to false: oldest
+	// first.
+	Newest bool
+	Cursor string
+	Limit  int
+}
+
+// GroupHistoryPage is one page of ListGroupHistory.
+type GroupHistoryPage struct {
+	Records []release.GroupRecord
+	Next    string
+}
+
+// GroupHistoryStore is an optional capability: a store that keeps the
+// decisions a group's scheduler made (release.GroupRecord). Find it by type
+// assertion. Without it the scheduler keeps no history: it cannot tell how
+// long it was down, so after a restart it looks back only over each
+// group's catch-up window and records nothing as missed.
+type GroupHistoryStore interface {
+	// AppendGroupHistory stores r. A record with the same Group, Occurrence
+	// and Decision returns ErrAlreadyExists and changes nothing, so that
+	// executors racing for one occurrence record it once. ErrInvalid when
+	// r is nil or its Group, Decision or Occurrence is missing. The group
+	// need not exist (its history outlives it).
+	AppendGroupHistory(ctx context.Context, r *release.GroupRecord) error
+	// ListGroupHistory returns a group's records ordered by Occurrence, then
+	// by the order they were appended (both reversed when Newest). An
+	// unknown group gives an empty page. ErrInvalid when Group is empty.
+	ListGroupHistory(ctx context.Context, p *ListGroupHistoryParams) (*GroupHistoryPage, error)
+}
+
 // LeaseParams are the arguments of the Leaser methods.
 type LeaseParams struct {
 	Key   string // what is leased, e.g. "release/" + release id; required
@@ -316,6 +410,47 @@ type Leaser interface {
 	// ReleaseLease frees Owner's lease (TTL is ignored). Releasing a lease
 	// that is free is not an error; ErrConflict when another owner holds it.
 	ReleaseLease(ctx context.Context, p *LeaseParams) error
+}
+
+// ListAnchorsParams are the arguments of ListAnchors.
+type ListAnchorsParams struct {
+	Release  release.ID
+	AfterSeq int64 // anchors with Seq > AfterSeq; 0 from the first
+	Limit    int
+}
+
+// AnchorStore is an optional capability: a store that keeps the anchors a
+// host's key sealed release heads with (release.Anchor), so that a rewrite
+// of a whole chain, hashes recomputed, is detected by whoever holds the
+// key (release.VerifyBundle). Find it by type assertion; an executor with
+// a sealer requires it. A store without it ignores the Anchor params.
+//
+// CreateRelease and AppendEvents keep the Anchor of their params, when
+// set, in the same atomic step as the events. It must seal the release's
+// head after the events (Release.ID, Release.Seq and Release.Hash) and
+// carry a signature, else they return ErrInvalid and write nothing. The
+// store checks no signature: it holds no key.
+type AnchorStore interface {
+	// ListAnchors returns up to Limit anchors of a release with Seq >
+	// AfterSeq, in Seq order, each as it was given. An empty slice once
+	// there are no more. ErrNotFound when the release does not exist.
+	ListAnchors(ctx context.Context, p *ListAnchorsParams) ([]release.Anchor, error)
+}
+
+// CheckAnchor returns nil when a, given with events that bring a release
+// to head, seals that head and carries a signature; else an error saying
+// why (stores wrap it in ErrInvalid). A nil anchor is fine.
+func CheckAnchor(a *release.Anchor, head release.Head) error {
+	switch {
+	case a == nil:
+		return nil
+	case a.Head() != head:
+		return fmt.Errorf("anchor: it seals release %s at seq %d (hash %s), not the head after the events (seq %d, hash %s)",
+			a.Release, a.Seq, a.Hash, head.Seq, head.Hash)
+	case len(a.Sig) == 0 || a.Alg == "":
+		return errors.New("anchor: no algorithm or signature")
+	}
+	return nil
 }
 
 // The snapshot policy of SnapshotDue.

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -45,8 +46,11 @@ func BenchmarkCompileTemplateBaselineExpr(b *testing.B) {
 	}
 }
 
-func BenchmarkEvalTemplate(b *testing.B) {
-	tpl, err := CompileTemplate(benchTemplate, benchEnv)
+func BenchmarkEvalTemplate(b *testing.B) { benchEval(b, benchTemplate) }
+
+// benchEval measures evaluating the template src on benchScope.
+func benchEval(b *testing.B, src string) {
+	tpl, err := CompileTemplate(src, benchEnv)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -135,3 +139,40 @@ func TestBenchmarkBaselinesMatchTheRewriter(t *testing.T) {
 		t.Fatalf("rewritten condition %q, baseline uses %q", c.prog.p.code, benchCondCode)
 	}
 }
+
+// The 186-byte, 22-level toJSON bomb: with the memory budget it fails with
+// ErrLimit; plain expr-lang builds its 12.5 MB.
+var benchBomb = strings.Repeat("toJSON(", 22) + `'"'` + strings.Repeat(")", 22)
+
+func BenchmarkEvalToJSONBomb(b *testing.B) {
+	tpl, err := CompileTemplate("${{ "+benchBomb+" }}", benchEnv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tpl.Eval(benchScope); !errors.Is(err, ErrLimit) {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEvalToJSONBombBaselineExpr(b *testing.B) {
+	p, err := exprlang.Compile(benchBomb, exprlang.Env(benchRawEnvDef))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := exprlang.Run(p, map[string]any{"inputs": benchScope.Inputs})
+		if err != nil || len(v.(string)) != 12_582_910 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// An ordinary template that calls value-building builtins and +, which the
+// budget charges.
+const benchBuilders = "${{ upper(inputs.environment) }}: ${{ inputs.version + '-rc' }} ${{ toJSON({v: inputs.version}) }}"
+
+func BenchmarkEvalTemplateBuilders(b *testing.B) { benchEval(b, benchBuilders) }

@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -29,11 +30,15 @@ const (
 	// MaxSteps bounds the predicate iterations (map, filter, all, ...) of
 	// one evaluation, nested loops included.
 	MaxSteps = 100_000
-	// MaxMemory bounds, per evaluation, the sizes of the values predicate
-	// bodies produce (string bytes, list and map lengths) and expr-lang's own
-	// allocation budget (ranges, literals).
+	// MaxMemory is the memory budget of one evaluation (all parts of a
+	// template together): every value an expression builds is charged to it
+	// (string bytes, list and map elements), from ranges, +, toJSON, join,
+	// split and the other builtins that build values to the values predicate
+	// bodies produce; expr-lang's own budget for literals is what is left.
 	MaxMemory = 1 << 20
-	// MaxResultLen bounds the length of an interpolated template result.
+	// MaxResultLen bounds a template's result: the length of an interpolated
+	// string, or the [ResultSize] of the value of a template that is a single
+	// ${{ }}.
 	MaxResultLen = 1 << 20
 )
 
@@ -111,7 +116,7 @@ func (t *Template) IsLiteral() bool {
 
 // Eval evaluates the template. A template that is exactly one ${{ }} and
 // nothing else returns that value, typed (a list stays a list, a number a
-// number). Otherwise the result is a string with each part formatted: strings
+// number); its [ResultSize] must not pass MaxResultLen either. Otherwise the result is a string with each part formatted: strings
 // as-is, numbers without trailing zeros, booleans true/false, nil as empty,
 // lists and maps as compact JSON. A literal template returns its text.
 func (t *Template) Eval(s *Scope) (any, error) {
@@ -120,7 +125,14 @@ func (t *Template) Eval(s *Scope) (any, error) {
 	}
 	e := newEvaluation(s)
 	if len(t.parts) == 1 {
-		return t.parts[0].prog.run(t.src, e)
+		v, err := t.parts[0].prog.run(t.src, e)
+		if err != nil {
+			return nil, err
+		}
+		if sizeOf(v, MaxResultLen) > MaxResultLen {
+			return nil, errAt(t.src, 0, ErrLimit, "result longer than %d bytes", MaxResultLen)
+		}
+		return v, nil
 	}
 	var b strings.Builder
 	for _, p := range t.parts {
@@ -130,6 +142,10 @@ func (t *Template) Eval(s *Scope) (any, error) {
 			v, err := p.prog.run(t.src, e)
 			if err != nil {
 				return nil, err
+			}
+			// Refuse a value too large to format before formatting it.
+			if left := MaxResultLen - b.Len(); sizeOf(v, left) > left {
+				return nil, errAt(t.src, 0, ErrLimit, "result longer than %d bytes", MaxResultLen)
 			}
 			if err := format(&b, v); err != nil {
 				return nil, errAt(t.src, p.prog.p.start, ErrEval, "cannot format %T: %v", v, err)
@@ -284,6 +300,9 @@ var baseOptions = []exprlang.Option{
 		c.Disabled = disabledBuiltins
 		c.Functions[outName] = outFunction
 		c.Functions[stepName] = stepFunction
+		c.Functions[sizeName] = sizeFunction
+		c.Functions[rangeName] = rangeFunction
+		maps.Copy(c.Functions, builderFunctions)
 	},
 }
 
@@ -393,8 +412,10 @@ func runeToByte(s string, runes int) int {
 }
 
 // guard is an AST patcher that re-checks the rewritten program (defence in
-// depth behind the front end) and makes every predicate body count its
-// iterations and the size of what it produces.
+// depth behind the front end), makes every predicate body count its
+// iterations and the size of what it produces, and routes every operation
+// that builds a value through a function charging the memory budget
+// (budget.go). Nodes it inserts are not visited again.
 type guard struct {
 	err   error
 	errAt int
@@ -414,6 +435,25 @@ func (g *guard) Visit(node *ast.Node) {
 	case *ast.BuiltinNode:
 		if !slices.Contains(functions, n.Name) {
 			g.fail(n, "unknown function %q", n.Name)
+			return
+		}
+		if _, ok := builders[n.Name]; ok {
+			*node = charging(n, fnPrefix+n.Name, n.Arguments...)
+		}
+		if n.Name == "sum" && len(n.Arguments) == 1 {
+			// sum(m..n) of constants: expr-lang folds it to a number
+			// without building the range; give it back its range.
+			if r := constantRange(n.Arguments[0]); r != nil {
+				n.Arguments[0] = r
+			}
+		}
+	case *ast.BinaryNode:
+		switch n.Operator {
+		case "+":
+			n.Left = chargingOperand(n.Left)
+			n.Right = chargingOperand(n.Right)
+		case "..":
+			*node = charging(n, rangeName, n.Left, n.Right)
 		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)

@@ -27,9 +27,13 @@
 // Expressions come from untrusted documents, so compilation and evaluation are
 // bounded: each expression is at most [MaxSourceLen] bytes and [MaxNodes] AST
 // nodes; at run time the iterations of predicate builtins (map, filter, all,
-// ...) are capped at [MaxSteps], the values they produce, ranges and
-// literals by [MaxMemory], and an interpolated result by [MaxResultLen]. Any
-// panic inside expr-lang is recovered into an [*Error]. The package is pure:
+// ...) are capped at [MaxSteps], and every value an evaluation builds (ranges,
+// literals, string concatenation, toJSON, join, split and the other builtins
+// that build values, what predicate bodies produce) is charged to a memory
+// budget of [MaxMemory] shared by all parts of a template. A template's
+// result, interpolated or the single value of a lone ${{ }}, is bounded by
+// [MaxResultLen] (see [ResultSize]). Any panic inside expr-lang is recovered
+// into an [*Error]. The package is pure:
 // no goroutines, no clock, no I/O. Compiled templates and conditions are
 // immutable and safe for concurrent use.
 //

@@ -30,6 +30,8 @@ var fuzzSeeds = []string{
 	"${{ inputs.flag }}",
 	`"api" in inputs.services`,
 	"not inputs.flag or inputs.version matches '^1'",
+	`${{ toJSON(toJSON(toJSON(toJSON(toJSON(toJSON('"')))))) }}`,
+	"${{ join(split(inputs.big, ''), inputs.big + inputs.big) }} ${{ uniq(concat(1..9, ['a'])) }}",
 }
 
 func fuzzScope() *Scope {
@@ -89,8 +91,11 @@ func FuzzCompileTemplate(f *testing.F) {
 			return
 		}
 		checkRefs(t, src, tpl.Refs())
-		_, err = tpl.Eval(fuzzScope())
+		v, err := tpl.Eval(fuzzScope())
 		checkErr(t, src, err)
+		if n := ResultSize(v); err == nil && n > MaxResultLen {
+			t.Fatalf("%q: result of size %d passes MaxResultLen", src, n)
+		}
 	})
 }
 

@@ -45,6 +45,51 @@ type Env struct {
 	Inputs  []string                       // declared input names
 	Vars    []string                       // declared variable names
 	Outputs map[string]map[string][]string // phase -> activity -> declared output names
+
+	// names, when Index has run, holds every declared name keyed by
+	// declaredKey, so a check costs the same however many there are.
+	names map[string]struct{}
+}
+
+// Index prepares e for compiling many expressions: checking that a name is
+// declared then takes constant time instead of time in the number of
+// declared inputs, variables or outputs. Call it once e is filled in and
+// before it is shared; e must not change afterwards.
+func (e *Env) Index() {
+	n := len(e.Inputs) + len(e.Vars)
+	for _, acts := range e.Outputs {
+		for _, outs := range acts {
+			n += len(outs)
+		}
+	}
+	e.names = make(map[string]struct{}, n)
+	for _, s := range e.Inputs {
+		e.names[declaredKey("inputs", "", "", s)] = struct{}{}
+	}
+	for _, s := range e.Vars {
+		e.names[declaredKey("vars", "", "", s)] = struct{}{}
+	}
+	for phase, acts := range e.Outputs {
+		for act, outs := range acts {
+			for _, s := range outs {
+				e.names[declaredKey("outputs", phase, act, s)] = struct{}{}
+			}
+		}
+	}
+}
+
+func declaredKey(kind, phase, act, name string) string {
+	return kind + "\x00" + phase + "\x00" + act + "\x00" + name
+}
+
+// declares reports whether list, the declared names of one kind (inputs,
+// vars or the outputs of phase.act), holds name.
+func (e *Env) declares(list []string, kind, phase, act, name string) bool {
+	if e.names != nil {
+		_, ok := e.names[declaredKey(kind, phase, act, name)]
+		return ok
+	}
+	return slices.Contains(list, name)
 }
 
 // releaseFields are the fields `release.FIELD` may read.
@@ -226,19 +271,19 @@ func (r *rewriter) root(i int) (int, *Error) {
 		switch t.text {
 		case "inputs":
 			ref.Kind = RefInput
-			if !slices.Contains(r.env.Inputs, name) {
-				return 0, errAt(r.src, t.start, ErrUndeclared, "undeclared input %q%s", name, hyphenHint(name, r.env.Inputs))
+			if has := func(s string) bool { return r.env.declares(r.env.Inputs, "inputs", "", "", s) }; !has(name) {
+				return 0, errAt(r.src, t.start, ErrUndeclared, "undeclared input %q%s", name, hyphenHint(name, has))
 			}
 		case "vars":
 			ref.Kind = RefVar
-			if !slices.Contains(r.env.Vars, name) {
-				return 0, errAt(r.src, t.start, ErrUndeclared, "undeclared variable %q%s", name, hyphenHint(name, r.env.Vars))
+			if has := func(s string) bool { return r.env.declares(r.env.Vars, "vars", "", "", s) }; !has(name) {
+				return 0, errAt(r.src, t.start, ErrUndeclared, "undeclared variable %q%s", name, hyphenHint(name, has))
 			}
 		case "release":
 			ref.Kind = RefRelease
 			if !slices.Contains(releaseFields, name) {
 				return 0, errAt(r.src, t.start, ErrUndeclared,
-					"unknown release field %q (want id, name, version, group or scheduled-for)%s", name, hyphenHint(name, releaseFields))
+					"unknown release field %q (want id, name, version, group or scheduled-for)%s", name, hyphenHint(name, func(s string) bool { return slices.Contains(releaseFields, s) }))
 			}
 		}
 		r.refs = append(r.refs, ref)
@@ -259,18 +304,21 @@ func (r *rewriter) root(i int) (int, *Error) {
 		return 0, errAt(r.src, t.start, ErrUndeclared, "unknown function %q", t.text)
 	}
 	return 0, errAt(r.src, t.start, ErrUndeclared,
-		"unknown name %q (expressions may read inputs, vars, release and phases)%s", t.text, hyphenHint(t.text, nil))
+		"unknown name %q (expressions may read inputs, vars, release and phases)%s", t.text, hyphenHint(t.text, func(string) bool { return false }))
 }
 
 // hyphenHint explains "inputs.a-inputs.b" (read as the input "a-inputs"):
 // it is given when a hyphen splits name into a declared name or a root.
-func hyphenHint(name string, declared []string) string {
+func hyphenHint(name string, declared func(string) bool) string {
+	if len(name) > 1024 {
+		return "" // no typo of a subtraction, and a check per hyphen would cost its square
+	}
 	for i := 0; i < len(name); i++ {
 		if name[i] != '-' {
 			continue
 		}
 		before, after := name[:i], name[i+1:]
-		if slices.Contains(declared, before) || slices.Contains(declared, after) ||
+		if declared(before) || declared(after) ||
 			slices.Contains([]string{"inputs", "vars", "release", "phases"}, after) {
 			return "; a subtraction needs spaces around '-'"
 		}
@@ -344,8 +392,8 @@ func (r *rewriter) output(i int) (int, *Error) {
 	if !ok {
 		return 0, errAt(r.src, t.start, ErrUndeclared, "phase %q has no activity %q", phase, act)
 	}
-	if !slices.Contains(outs, name) {
-		return 0, errAt(r.src, t.start, ErrUndeclared, "activity %s.%s declares no output %q%s", phase, act, name, hyphenHint(name, outs))
+	if has := func(s string) bool { return r.env.declares(outs, "outputs", phase, act, s) }; !has(name) {
+		return 0, errAt(r.src, t.start, ErrUndeclared, "activity %s.%s declares no output %q%s", phase, act, name, hyphenHint(name, has))
 	}
 	r.refs = append(r.refs, Ref{Kind: RefOutput, Name: name, Phase: phase, Activity: act, Offset: t.start})
 	r.outs = append(r.outs, outRef{phase, act, name})

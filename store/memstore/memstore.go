@@ -2,10 +2,14 @@ package memstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -37,11 +41,15 @@ type Store struct {
 	occurs    map[occurrence]release.ID
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
+	history   map[release.GroupID]*groupHistory
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Leaser = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Leaser      = (*Store)(nil)
+	_ store.AnchorStore = (*Store)(nil)
+
+	_ store.GroupHistoryStore = (*Store)(nil)
 )
 
 type storedProcess struct {
@@ -54,16 +62,82 @@ type occurrence struct {
 	at    int64 // UnixNano of the occurrence
 }
 
-// storedRelease is one release: its log, its summary and its latest
-// snapshot. Its own mutex lets appends to different releases run in
+// storedRelease is one release: its log, its head, its summary and its
+// latest snapshot. Its own mutex lets appends to different releases run in
 // parallel.
+//
+// The summary and the snapshot are caches of the events: each is checked
+// on read against its digest and the event it was built from, and the log
+// against head, kept apart from it (see check and load).
 type storedRelease struct {
-	key         releaseCursor // its place in Store.order; never changes
-	mu          sync.Mutex
-	events      []release.Event
-	summary     release.Summary
-	snapshot    []byte // JSON of the release at snapshotSeq; nil for none
-	snapshotSeq int64
+	key    releaseCursor // its place in Store.order; never changes
+	mu     sync.Mutex
+	events []release.Event
+	// head is the release's last sequence number and hash, set with each
+	// append: a log that ends before it was cut short.
+	head    release.Head
+	summary release.Summary // built at summary.Seq, summary.Hash
+	// summaryCopy is a private copy of summary as written: in memory, a copy
+	// is the cheapest digest (no encoding on the append path), and reads
+	// compare the two.
+	summaryCopy  release.Summary
+	snapshot     []byte // JSON of the release at snapshotSeq; nil for none
+	snapshotSeq  int64
+	snapshotHash release.Hash // the hash of the event at snapshotSeq
+	// snapshotDigest is the SHA-256 of snapshot.
+	snapshotDigest release.Hash
+	anchors        []release.Anchor // in Seq order
+}
+
+// setSummary records r's summary, its copy and r's head.
+func (rec *storedRelease) setSummary(r *release.Release) {
+	sum := r.Summary()
+	rec.summary, rec.summaryCopy, rec.head = sum, sum.Clone(), release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}
+}
+
+// setSnapshot records snap, r's snapshot.
+func (rec *storedRelease) setSnapshot(r *release.Release, snap []byte) {
+	rec.snapshot, rec.snapshotSeq, rec.snapshotHash = snap, r.Seq, r.Hash
+	rec.snapshotDigest = sha256.Sum256(snap)
+}
+
+// corrupt returns a *store.CorruptError about release id.
+func corrupt(id release.ID, what string, seq int64, format string, args ...any) error {
+	return &store.CorruptError{Store: "memstore", Release: id, What: what, Seq: seq, Err: fmt.Errorf(format, args...)}
+}
+
+// checkLog checks that the log ends at the release's head. rec.mu is held.
+func (rec *storedRelease) checkLog(id release.ID) error {
+	n := int64(len(rec.events))
+	if n != rec.head.Seq || n == 0 || rec.events[n-1].Seq != n || rec.events[n-1].Hash != rec.head.Hash {
+		return corrupt(id, "head", rec.head.Seq, "the log holds %d events and does not end at the recorded head (seq %d, hash %s)",
+			n, rec.head.Seq, rec.head.Hash)
+	}
+	return nil
+}
+
+// eventHash returns the stored hash of the event at seq. rec.mu is held.
+func (rec *storedRelease) eventHash(seq int64) (release.Hash, bool) {
+	if seq < 1 || seq > int64(len(rec.events)) || rec.events[seq-1].Seq != seq {
+		return release.Hash{}, false
+	}
+	return rec.events[seq-1].Hash, true
+}
+
+// checkSummary checks the summary against its copy, the event it
+// was built from and the head. rec.mu is held.
+func (rec *storedRelease) checkSummary(id release.ID) error {
+	if err := rec.checkLog(id); err != nil {
+		return err
+	}
+	sum := &rec.summary
+	if !reflect.DeepEqual(sum, &rec.summaryCopy) {
+		return corrupt(id, "summary", sum.Seq, "the summary does not match its copy")
+	}
+	if h, ok := rec.eventHash(sum.Seq); sum.ID != id || !ok || h != sum.Hash || sum.Head() != rec.head {
+		return corrupt(id, "summary", sum.Seq, "the summary was not built from the stored head (seq %d, hash %s)", rec.head.Seq, rec.head.Hash)
+	}
+	return nil
 }
 
 // New returns an empty store.
@@ -74,6 +148,7 @@ func New(cfg *Config) *Store {
 		releases:  map[release.ID]*storedRelease{},
 		occurs:    map[occurrence]release.ID{},
 		groups:    map[release.GroupID]*release.Group{},
+		history:   map[release.GroupID]*groupHistory{},
 		leases:    map[string]*store.Lease{},
 	}
 	if cfg != nil {
@@ -347,20 +422,27 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := release.VerifyChain(p.Events); err != nil {
 		return fmt.Errorf("memstore: create release %s: %w: %w", id, store.ErrInvalid, err)
 	}
+	if err := store.CheckAnchor(p.Anchor, release.Head{Release: id, Seq: p.Release.Seq, Hash: p.Release.Hash}); err != nil {
+		return fmt.Errorf("memstore: create release %s: %w: %w", id, store.ErrInvalid, err)
+	}
 	// Room for about two events per activity, so that appends seldom copy
 	// the log.
 	events := make([]release.Event, 0, len(p.Events)+2*len(p.Release.Activities)+8)
 	for _, e := range p.Events {
 		events = append(events, e.Clone())
 	}
-	rec := &storedRelease{events: events, summary: p.Release.Summary()}
+	rec := &storedRelease{events: events}
+	rec.setSummary(p.Release)
+	if p.Anchor != nil {
+		rec.anchors = []release.Anchor{p.Anchor.Clone()}
+	}
 	rec.key = releaseCursor{rec.summary.CreatedAt, id}
 	if s.snapshotDue(p.Release, 0) {
 		snap, err := p.Release.MarshalSnapshot()
 		if err != nil {
 			return errf(store.ErrInvalid, "create release %s: encoding snapshot: %v", id, err)
 		}
-		rec.snapshot, rec.snapshotSeq = snap, p.Release.Seq
+		rec.setSnapshot(p.Release, snap)
 	}
 	occ := occurrence{group: p.Release.Group, at: p.Release.Occurrence.UnixNano()}
 	s.mu.Lock()
@@ -416,12 +498,18 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	head := rec.summary.Head()
+	head := rec.head
 	if head.Seq != p.ExpectedSeq {
 		return errf(store.ErrConflict, "append to release %s: expected seq %d, stored %d", id, p.ExpectedSeq, head.Seq)
 	}
 	if err := release.VerifyChainFrom(head, p.Events); err != nil {
 		return fmt.Errorf("memstore: append to release %s: %w: %w", id, store.ErrInvalid, err)
+	}
+	if err := store.CheckAnchor(p.Anchor, release.Head{Release: id, Seq: p.Release.Seq, Hash: p.Release.Hash}); err != nil {
+		return fmt.Errorf("memstore: append to release %s: %w: %w", id, store.ErrInvalid, err)
+	}
+	if err := rec.checkLog(id); err != nil {
+		return err // never append after a log cut short
 	}
 	var snap []byte
 	if s.snapshotDue(p.Release, rec.snapshotSeq) {
@@ -430,14 +518,39 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 			return errf(store.ErrInvalid, "append to release %s: encoding snapshot: %v", id, err)
 		}
 	}
+	rec.setSummary(p.Release)
 	for _, e := range p.Events {
 		rec.events = append(rec.events, e.Clone())
 	}
-	rec.summary = p.Release.Summary()
 	if snap != nil {
-		rec.snapshot, rec.snapshotSeq = snap, p.Release.Seq
+		rec.setSnapshot(p.Release, snap)
+	}
+	if p.Anchor != nil {
+		rec.anchors = append(rec.anchors, p.Anchor.Clone())
 	}
 	return nil
+}
+
+// ListAnchors implements store.AnchorStore.
+func (s *Store) ListAnchors(ctx context.Context, p *store.ListAnchorsParams) ([]release.Anchor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errf(store.ErrInvalid, "list anchors: params are required")
+	}
+	rec := s.release(p.Release)
+	if rec == nil {
+		return nil, errf(store.ErrNotFound, "release %s", p.Release)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(rec.anchors, p.AfterSeq+1, func(a release.Anchor, seq int64) int { return cmp.Compare(a.Seq, seq) })
+	out := []release.Anchor{}
+	for _, a := range rec.anchors[i:min(len(rec.anchors), i+store.ClampLimit(p.Limit))] {
+		out = append(out, a.Clone())
+	}
+	return out, nil
 }
 
 // GetRelease implements store.ReleaseStore.
@@ -450,15 +563,51 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 		return nil, errf(store.ErrNotFound, "release %s", id)
 	}
 	rec.mu.Lock()
-	snap, snapSeq := rec.snapshot, rec.snapshotSeq
-	after := rec.events[snapSeq:] // events are never rewritten: safe to read after unlock
+	if err := rec.checkLog(id); err != nil {
+		rec.mu.Unlock()
+		return nil, err
+	}
+	snap, snapSeq, snapHash, snapDigest := rec.snapshot, rec.snapshotSeq, rec.snapshotHash, rec.snapshotDigest
+	stored, ok := rec.eventHash(snapSeq)
+	if snap == nil {
+		snapSeq, snapHash, stored, ok = 0, release.Hash{}, release.Hash{}, true
+	}
+	after := rec.events[min(snapSeq, int64(len(rec.events))):] // events are never rewritten: safe to read after unlock
 	rec.mu.Unlock()
+	return load(id, snap, snapSeq, snapHash, snapDigest, stored, ok, after)
+}
+
+// load folds a release from its snapshot (nil for none) at snapSeq and the
+// events after it, checking each against the others: the snapshot against
+// its digest and the hash stored of the event at snapSeq, the events
+// against the chain from the snapshot's head.
+func load(id release.ID, snap []byte, snapSeq int64, snapHash, snapDigest, stored release.Hash, found bool, after []release.Event) (*release.Release, error) {
 	var r *release.Release
-	var err error
 	if snap != nil {
-		if r, err = release.UnmarshalSnapshot(snap); err == nil {
-			err = release.FoldFrom(r, after)
+		if sha256.Sum256(snap) != snapDigest {
+			return nil, corrupt(id, "snapshot", snapSeq, "the snapshot does not match its digest")
 		}
+		if !found || stored != snapHash {
+			return nil, corrupt(id, "snapshot", snapSeq, "the event at the snapshot's seq is not the one it was built from")
+		}
+		var err error
+		if r, err = release.UnmarshalSnapshot(snap); err != nil {
+			return nil, corrupt(id, "snapshot", snapSeq, "%w", err)
+		}
+		if r.ID != id || r.Seq != snapSeq || r.Hash != snapHash {
+			return nil, corrupt(id, "snapshot", snapSeq, "it holds release %s at seq %d", r.ID, r.Seq)
+		}
+	}
+	if err := release.VerifyChainFrom(release.Head{Release: id, Seq: snapSeq, Hash: snapHash}, after); err != nil {
+		var seq int64
+		if ce := (*release.ChainError)(nil); errors.As(err, &ce) {
+			seq = ce.Seq
+		}
+		return nil, corrupt(id, "event", seq, "%w", err)
+	}
+	var err error
+	if r != nil {
+		err = release.FoldFrom(r, after)
 	} else {
 		r, err = release.Fold(after)
 	}
@@ -478,8 +627,11 @@ func (s *Store) GetReleaseSummary(ctx context.Context, id release.ID) (*release.
 		return nil, errf(store.ErrNotFound, "release %s", id)
 	}
 	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if err := rec.checkSummary(id); err != nil {
+		return nil, err
+	}
 	sum := rec.summary.Clone()
-	rec.mu.Unlock()
 	return &sum, nil
 }
 
@@ -523,17 +675,23 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 		}
 	}
 	var all []release.Summary
+	var err error
 	for _, rec := range s.order[start:] {
 		rec.mu.Lock()
 		if matches(p, &rec.summary) {
-			all = append(all, rec.summary.Clone())
+			if err = rec.checkSummary(rec.key.ID); err == nil {
+				all = append(all, rec.summary.Clone())
+			}
 		}
 		rec.mu.Unlock()
-		if len(all) > limit {
+		if err != nil || len(all) > limit {
 			break
 		}
 	}
 	s.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
 	page := &store.ReleasePage{}
 	page.Releases, page.Next = pageOf(all, limit, func(v release.Summary) string {
 		raw, _ := json.Marshal(releaseCursor{v.CreatedAt, v.ID})
@@ -687,6 +845,118 @@ func (s *Store) DeleteGroup(ctx context.Context, id release.GroupID) error {
 	}
 	delete(s.groups, id)
 	return nil
+}
+
+// ---- group history ----
+
+// groupHistory is one group's records, ordered by key.
+type groupHistory struct {
+	records []historyRecord
+	seen    map[historySeen]bool
+	n       int64 // records appended
+}
+
+type historyKey struct{ occ, n int64 }
+
+func (a historyKey) cmp(b historyKey) int {
+	if a.occ != b.occ {
+		return cmp.Compare(a.occ, b.occ)
+	}
+	return cmp.Compare(a.n, b.n)
+}
+
+type historySeen struct {
+	occ      int64
+	decision release.GroupDecision
+}
+
+type historyRecord struct {
+	key historyKey
+	doc []byte // JSON of the release.GroupRecord
+}
+
+// AppendGroupHistory implements store.GroupHistoryStore.
+func (s *Store) AppendGroupHistory(ctx context.Context, r *release.GroupRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r == nil || r.Group == "" || r.Decision == "" || r.Occurrence.IsZero() {
+		return errf(store.ErrInvalid, "append group history: a record with a group, an occurrence and a decision is required")
+	}
+	doc, err := json.Marshal(r)
+	if err != nil {
+		return errf(store.ErrInvalid, "append group history %s: encoding: %v", r.Group, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.history[r.Group]
+	if h == nil {
+		h = &groupHistory{seen: map[historySeen]bool{}}
+		s.history[r.Group] = h
+	}
+	seen := historySeen{occ: r.Occurrence.UnixNano(), decision: r.Decision}
+	if h.seen[seen] {
+		return errf(store.ErrAlreadyExists, "group %s: occurrence %s: %s is recorded", r.Group, r.Occurrence.UTC().Format(time.RFC3339Nano), r.Decision)
+	}
+	h.n++
+	k := historyKey{occ: seen.occ, n: h.n}
+	i, _ := slices.BinarySearchFunc(h.records, k, func(e historyRecord, k historyKey) int { return e.key.cmp(k) })
+	h.records = slices.Insert(h.records, i, historyRecord{key: k, doc: doc})
+	h.seen[seen] = true
+	return nil
+}
+
+// ListGroupHistory implements store.GroupHistoryStore.
+func (s *Store) ListGroupHistory(ctx context.Context, p *store.ListGroupHistoryParams) (*store.GroupHistoryPage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil || p.Group == "" {
+		return nil, errf(store.ErrInvalid, "list group history: a group is required")
+	}
+	var after *historyKey
+	if p.Cursor != "" {
+		raw, err := decodeKeyCursor(p.Cursor)
+		var k historyKey
+		if err == nil {
+			_, err = fmt.Sscanf(raw, "%d/%d", &k.occ, &k.n)
+		}
+		if err != nil {
+			return nil, errf(store.ErrInvalid, "cursor %q", p.Cursor)
+		}
+		after = &k
+	}
+	limit := store.ClampLimit(p.Limit)
+	page := &store.GroupHistoryPage{Records: []release.GroupRecord{}}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	h := s.history[p.Group]
+	if h == nil {
+		return page, nil
+	}
+	n := len(h.records)
+	var last historyKey
+	for j := 0; j < n; j++ {
+		i := j
+		if p.Newest {
+			i = n - 1 - j
+		}
+		e := h.records[i]
+		if after != nil && ((!p.Newest && e.key.cmp(*after) <= 0) || (p.Newest && e.key.cmp(*after) >= 0)) {
+			continue
+		}
+		if len(page.Records) == limit {
+			page.Next = encodeKeyCursor(fmt.Sprintf("%d/%d", last.occ, last.n))
+			break
+		}
+		last = e.key
+		var r release.GroupRecord
+		if err := json.Unmarshal(e.doc, &r); err != nil {
+			return nil, fmt.Errorf("memstore: group %s history: %w", p.Group, err)
+		}
+		page.Records = append(page.Records, r)
+	}
+	return page, nil
 }
 
 // ---- leases ----

@@ -9,9 +9,11 @@ import (
 )
 
 func TestStore(t *testing.T) {
-	storetest.TestStore(t, func(t *testing.T) store.Store { return memstore.New(nil) }, nil)
+	storetest.TestStore(t, func(t *testing.T) store.Store { return memstore.New(nil) },
+		&storetest.Options{Tamperer: memstore.Tamperer{}})
 }
 
 func TestStoreWithFrequentSnapshots(t *testing.T) {
-	storetest.TestStore(t, func(t *testing.T) store.Store { return memstore.New(&memstore.Config{SnapshotEvery: 3}) }, nil)
+	storetest.TestStore(t, func(t *testing.T) store.Store { return memstore.New(&memstore.Config{SnapshotEvery: 3}) },
+		&storetest.Options{Tamperer: memstore.Tamperer{}})
 }

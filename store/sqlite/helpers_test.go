@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/sqlite"
 )
 
 var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
@@ -126,4 +128,19 @@ func (d *driver) step(ctx context.Context, s store.Store) error {
 		return err
 	}
 	return s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: expected, Events: sealed, Release: d.r})
+}
+
+// setHead moves release id's head row to (seq, hash), with a matching
+// digest, as a writer of the file who knows the format can.
+func setHead(t *testing.T, db *sql.DB, id release.ID, seq int64, hash release.Hash) {
+	t.Helper()
+	var rid, done, waiting int64
+	require.NoError(t, db.QueryRow(`SELECT r.rid, m.done, m.waiting FROM releases r JOIN events m ON m.key = (r.rid << 32) + 4294967295
+		WHERE r.id = ?`, string(id)).Scan(&rid, &done, &waiting))
+	check := sqlite.HeadCheck(rid, seq, hash, done, waiting != 0)
+	res, err := db.Exec(`UPDATE events SET head_seq = ?, hash = ?, prev_hash = ? WHERE key = (? << 32) + 4294967295`, seq, hash[:], check[:], rid)
+	require.NoError(t, err)
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
 }

@@ -17,53 +17,107 @@ import (
 )
 
 // An event's key is rid<<32 | seq (see migration 2): a release's events are
-// one range of the events table, in seq order.
+// one range of the events table, in seq order. The last key of the range,
+// rid<<32 | headSeq, is the release's head row (see migration 3).
 const (
 	seqBits = 32
+	seqMask = 1<<seqBits - 1
+	// headSeq is the seq part of the key of a release's head row.
+	headSeq = seqMask
 	// maxSeq is the highest sequence number the store keeps.
-	maxSeq = 1<<seqBits - 1
+	maxSeq = headSeq - 1
 	// maxRID is the highest release rowid: rid<<32 stays a positive int64.
 	maxRID = 1<<(63-seqBits) - 1
 )
 
 func eventKey(rid, seq int64) int64 { return rid<<seqBits | seq }
 
+func headKey(rid int64) int64 { return eventKey(rid, headSeq) }
+
+// sameHash reports whether b, a stored hash or digest, is h.
+func sameHash(b []byte, h release.Hash) bool { return len(b) == len(h) && release.Hash(b) == h }
+
+// headCols are the columns of a release's head row (as m) and its last
+// event (as e), as readHeadCols scans them.
+type headCols struct {
+	seq, done, waiting, key sql.NullInt64
+	hash, check, lastHash   []byte
+}
+
+func (c *headCols) dest() []any {
+	return []any{&c.seq, &c.hash, &c.done, &c.waiting, &c.check, &c.key, &c.lastHash}
+}
+
+// head checks the head row of the release with rowid rid against its
+// digest and the release's last event, and returns it.
+func (c *headCols) head(dg digester, id release.ID, rid int64) (seq int64, hash release.Hash, done int64, waiting bool, err error) {
+	if !c.seq.Valid || !c.done.Valid || !c.waiting.Valid || len(c.hash) != len(hash) {
+		return 0, hash, 0, false, corrupt(id, "head", 0, "the release's head row is missing")
+	}
+	seq, done, waiting = c.seq.Int64, c.done.Int64, c.waiting.Int64 != 0
+	copy(hash[:], c.hash)
+	if !sameHash(c.check, dg.head(rid, seq, hash, done, waiting)) {
+		return 0, hash, 0, false, corrupt(id, "head", seq, "the head row does not match its digest")
+	}
+	if !c.key.Valid || c.key.Int64&seqMask != seq || !bytes.Equal(c.lastHash, hash[:]) {
+		last := int64(0)
+		if c.key.Valid {
+			last = c.key.Int64 & seqMask
+		}
+		return 0, hash, 0, false, corrupt(id, "head", seq, "the log ends at seq %d, not at the release's head (seq %d, hash %s)", last, seq, hash)
+	}
+	return seq, hash, done, waiting, nil
+}
+
 const (
 	qReleaseExists = `SELECT 1 FROM releases WHERE id = ?`
 	qOccurrence    = `SELECT id FROM releases WHERE group_id = ? AND occurrence = ?`
 	qInsertRelease = `INSERT INTO releases (id, created_s, created_ns, sched_s, sched_ns, status, group_id, occurrence,
-		process_id, snapshot_seq, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rid`
+		process_id, snapshot_seq, summary, sum_seq, sum_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rid`
+	// qInsertHead and qSetHead write a release's head row; qSetHead only
+	// when it still holds the head the writer read.
+	qInsertHead = `INSERT INTO events (key, kind, time, actor, reason, prev_hash, hash, done, waiting, head_seq)
+		VALUES (?, '', '', '', '', ?, ?, ?, ?, ?)`
+	qSetHead = `UPDATE events SET head_seq = ?, hash = ?, done = ?, waiting = ?, prev_hash = ?
+		WHERE key = ? AND head_seq = ? AND hash = ?`
 	// lastEvent is the key of a release's last event, given the release's
-	// row as r.
-	lastEvent = `(SELECT key FROM events WHERE key BETWEEN r.rid << 32 AND (r.rid << 32) + 4294967295 ORDER BY key DESC LIMIT 1)`
+	// row as r; headJoin joins its head row as m and its last event as e.
+	lastEvent = `(SELECT key FROM events WHERE key BETWEEN r.rid << 32 AND (r.rid << 32) + 4294967294 ORDER BY key DESC LIMIT 1)`
+	headJoin  = ` LEFT JOIN events m ON m.key = (r.rid << 32) + 4294967295 LEFT JOIN events e ON e.key = ` + lastEvent
+	qHeadCols = `m.head_seq, m.hash, m.done, m.waiting, m.prev_hash, e.key, e.hash`
 	// qWriterHead is what the writer needs of a release it does not know:
 	// its row and its head.
-	qWriterHead = `SELECT r.rid, r.status, r.sched_s, r.sched_ns, r.snapshot_seq, r.summary, e.key, e.hash
-		FROM releases r LEFT JOIN events e ON e.key = ` + lastEvent + ` WHERE r.id = ?`
+	qWriterHead = `SELECT r.rid, r.status, r.sched_s, r.sched_ns, r.snapshot_seq, r.summary, r.sum_digest, ` + qHeadCols +
+		` FROM releases r` + headJoin + ` WHERE r.id = ?`
 	// qSetSummary and qSetSummaryIndexed rewrite the summary's document
 	// (and snapshot_seq); the second also its indexed columns, which are
 	// left alone when they do not change (updating them rewrites index
 	// pages).
-	qSetSummary        = `UPDATE releases SET summary = ?, snapshot_seq = ? WHERE rid = ?`
-	qSetSummaryIndexed = `UPDATE releases SET summary = ?, snapshot_seq = ?, status = ?, sched_s = ?, sched_ns = ? WHERE rid = ?`
+	qSetSummary        = `UPDATE releases SET summary = ?, sum_seq = ?, sum_digest = ?, snapshot_seq = ? WHERE rid = ?`
+	qSetSummaryIndexed = `UPDATE releases SET summary = ?, sum_seq = ?, sum_digest = ?, snapshot_seq = ?, status = ?, sched_s = ?, sched_ns = ? WHERE rid = ?`
 	qSetSnapshotSeq    = `UPDATE releases SET snapshot_seq = ? WHERE rid = ?`
-	qPutSnapshot       = `INSERT INTO snapshots (release_id, seq, doc) VALUES (?, ?, ?)
-		ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, doc = excluded.doc`
-	// qSummary reads a release's summary: the document and, from its last
-	// event, the head and the counters.
-	qSummaryCols = `r.summary, e.key, e.hash, e.done, e.waiting`
-	qSummaryFrom = ` FROM releases r LEFT JOIN events e ON e.key = ` + lastEvent
-	qSummary     = `SELECT ` + qSummaryCols + qSummaryFrom + ` WHERE r.id = ?`
-	qReleaseRow  = `SELECT rid, snapshot_seq FROM releases WHERE id = ?`
-	eventCols    = `key, kind, time, actor, reason, payload, prev_hash, hash`
-	qEventsAfter = `SELECT ` + eventCols + ` FROM events WHERE key > ? AND key <= ? ORDER BY key`
-	qEventsPage  = `SELECT e.key, e.kind, e.time, e.actor, e.reason, e.payload, e.prev_hash, e.hash
-		FROM releases r JOIN events e ON e.key > (r.rid << 32) + ? AND e.key <= (r.rid << 32) + 4294967295
+	qPutSnapshot       = `INSERT INTO snapshots (release_id, seq, hash, digest, doc) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, digest = excluded.digest, doc = excluded.doc`
+	// qSummary reads a release's summary: the document, its digest and
+	// the hash of the event it was built from (as b), and the head row
+	// with the counters.
+	qSummaryCols  = `r.rid, r.summary, r.sum_seq, r.sum_digest, r.status, r.sched_s, r.sched_ns, b.hash, ` + qHeadCols
+	qSummaryFrom  = ` FROM releases r` + headJoin + ` LEFT JOIN events b ON b.key = (r.rid << 32) + r.sum_seq`
+	qSummary      = `SELECT ` + qSummaryCols + qSummaryFrom + ` WHERE r.id = ?`
+	qReleaseRow   = `SELECT r.rid, r.snapshot_seq, ` + qHeadCols + ` FROM releases r` + headJoin + ` WHERE r.id = ?`
+	eventCols     = `key, kind, time, actor, reason, payload, prev_hash, hash`
+	qEventsFrom   = `SELECT ` + eventCols + ` FROM events WHERE key >= ? AND key <= ? ORDER BY key`
+	qInsertAnchor = `INSERT INTO anchors (key, hash, alg, key_id, sig) VALUES (?, ?, ?, ?, ?)`
+	qAnchorsPage  = `SELECT a.key, a.hash, a.alg, a.key_id, a.sig
+		FROM releases r JOIN anchors a ON a.key > (r.rid << 32) + ? AND a.key <= (r.rid << 32) + 4294967294
+		WHERE r.id = ? ORDER BY a.key LIMIT ?`
+	qEventsPage = `SELECT e.key, e.kind, e.time, e.actor, e.reason, e.payload, e.prev_hash, e.hash
+		FROM releases r JOIN events e ON e.key > (r.rid << 32) + ? AND e.key <= (r.rid << 32) + 4294967294
 		WHERE r.id = ? ORDER BY e.key LIMIT ?`
 )
 
 // summaryRow is a release's row in the releases table, and the summary's
-// fields its appends keep in their last event.
+// fields its appends keep in its head row.
 type summaryRow struct {
 	id                   release.ID
 	createdS, createdNs  int64
@@ -96,9 +150,14 @@ func newSummaryRow(r *release.Release) *summaryRow {
 	return row
 }
 
-// coldDoc encodes the summary column.
+// coldDoc encodes the summary column: the summary without the fields the
+// head row keeps, with the seq and hash of the event it is built from (the
+// release's head when written). The summary's digest (sum_digest) is
+// the SHA-256 of it.
 func (row *summaryRow) coldDoc() ([]byte, error) {
-	doc, err := json.Marshal(&row.cold)
+	cold := row.cold
+	cold.Seq, cold.Hash = row.seq, row.hash
+	doc, err := json.Marshal(&cold)
 	if err != nil {
 		return nil, errf(store.ErrInvalid, "release %s: encoding the summary: %v", row.id, err)
 	}
@@ -154,6 +213,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := release.VerifyChain(p.Events); err != nil {
 		return fmt.Errorf("sqlite: create release %s: %w: %w", r.ID, store.ErrInvalid, err)
 	}
+	anchor := p.Anchor
+	if err := store.CheckAnchor(anchor, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}); err != nil {
+		return fmt.Errorf("sqlite: create release %s: %w: %w", r.ID, store.ErrInvalid, err)
+	}
 	if r.Seq > maxSeq {
 		return errf(store.ErrInvalid, "create release %s: seq %d: above the store's limit %d", r.ID, r.Seq, maxSeq)
 	}
@@ -162,6 +225,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err != nil {
 		return err
 	}
+	digest := s.dg.sum(digestSummary, doc)
 	var snap []byte
 	if s.opts.SnapshotDue(r, 0) {
 		if snap, err = r.MarshalSnapshot(); err != nil {
@@ -193,16 +257,23 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		}
 		var rid int64
 		if err := w.writeRow(qInsertRelease, []any{string(row.id), row.createdS, row.createdNs, row.schedS, row.schedNs,
-			row.status, row.group, row.occurrence, row.procs, snapSeq, doc}, &rid); err != nil {
+			row.status, row.group, row.occurrence, row.procs, snapSeq, doc, row.seq, digest[:]}, &rid); err != nil {
 			return wrapDB("create release "+string(row.id), err)
 		}
 		if rid > maxRID {
 			return errf(store.ErrInvalid, "create release %s: the store holds its limit of %d releases", row.id, maxRID)
 		}
-		w.queueEvents(rid, events, row)
+		check := w.dg.head(rid, row.seq, row.hash, row.done, row.waiting)
+		if err := w.exec(qInsertHead, headKey(rid), check[:], row.hash[:], row.done, row.waiting, row.seq); err != nil {
+			return wrapDB("create release "+string(row.id)+": storing the head", err)
+		}
+		w.queueEvents(rid, events)
+		if err := w.putAnchor(rid, anchor); err != nil {
+			return err
+		}
 		if snap != nil {
-			if err := w.exec(qPutSnapshot, string(row.id), snapSeq, snap); err != nil {
-				return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", row.id, snapSeq), err)
+			if err := w.putSnapshot(row, snap); err != nil {
+				return err
 			}
 		}
 		w.setHead(row.id, &headState{rid: rid, seq: row.seq, hash: row.hash, snapSeq: snapSeq, cold: &row.cold,
@@ -233,8 +304,12 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	// Verified against the head the events claim; the writer checks that
 	// claim against the stored head.
 	chainErr := release.VerifyChainFrom(release.Head{Release: r.ID, Seq: first.Seq - 1, Hash: first.PrevHash}, events)
+	if err := store.CheckAnchor(p.Anchor, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}); err != nil {
+		return fmt.Errorf("sqlite: append to release %s: %w: %w", r.ID, store.ErrInvalid, err)
+	}
 	row := newSummaryRow(r)
 	expected := p.ExpectedSeq
+	anchor := p.Anchor
 	linked := chainErr == nil && first.Seq == expected+1
 	return s.write(ctx, func(w *wtx) error {
 		h := w.heads[row.id]
@@ -242,7 +317,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 			// Not known, or not known to follow: read the stored row and
 			// head (after writing what the batch queued, which may be
 			// this release's).
-			if err := w.flushEvents(false); err != nil {
+			if err := w.flushEvents(); err != nil {
 				return err
 			}
 			var err error
@@ -256,15 +331,28 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		if row.seq > maxSeq {
 			return errf(store.ErrInvalid, "append to release %s: seq %d: above the store's limit %d", row.id, row.seq, maxSeq)
 		}
-		return s.appendAt(w, r, row, h, events)
+		return s.appendAt(w, r, row, h, events, anchor)
 	})
 }
 
 // appendAt appends events after h, the release's stored head and row:
 // it queues the events, then stores the snapshot when due and rewrites the
 // summary's document when it changed.
-func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headState, events []release.Event) error {
-	w.queueEvents(h.rid, events, row)
+func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headState, events []release.Event, anchor *release.Anchor) error {
+	// The head row first: when it no longer holds h (another process
+	// appended), nothing is written or queued.
+	check := w.dg.head(h.rid, row.seq, row.hash, row.done, row.waiting)
+	n, err := w.execN(qSetHead, row.seq, row.hash[:], row.done, row.waiting, check[:], headKey(h.rid), h.seq, h.hash[:])
+	if err != nil {
+		return wrapDB("append to release "+string(row.id)+": updating the head", err)
+	}
+	if n != 1 {
+		return errStaleHeads
+	}
+	w.queueEvents(h.rid, events)
+	if err := w.putAnchor(h.rid, anchor); err != nil {
+		return err
+	}
 	snapSeq := h.snapSeq
 	snapped := false
 	if s.opts.SnapshotDue(r, snapSeq) {
@@ -273,26 +361,24 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 			return errf(store.ErrInvalid, "append to release %s: encoding the snapshot: %v", row.id, err)
 		}
 		snapSeq, snapped = row.seq, true
-		if err := w.exec(qPutSnapshot, string(row.id), snapSeq, snap); err != nil {
-			return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", row.id, snapSeq), err)
+		if err := w.putSnapshot(row, snap); err != nil {
+			return err
 		}
 	}
 	var doc []byte
+	var digest release.Hash
 	if h.cold == nil || !sameCold(h.cold, &row.cold) {
 		var err error
 		if doc, err = row.coldDoc(); err != nil {
 			return err
 		}
-		if h.cold == nil && bytes.Equal(doc, h.doc) {
-			doc = nil // as stored
-		}
+		digest = w.dg.sum(digestSummary, doc)
 	}
-	var err error
 	switch {
 	case doc != nil && (h.status != row.status || h.schedS != row.schedS || h.schedNs != row.schedNs):
-		err = w.exec(qSetSummaryIndexed, doc, snapSeq, row.status, row.schedS, row.schedNs, h.rid)
+		err = w.exec(qSetSummaryIndexed, doc, row.seq, digest[:], snapSeq, row.status, row.schedS, row.schedNs, h.rid)
 	case doc != nil:
-		err = w.exec(qSetSummary, doc, snapSeq, h.rid)
+		err = w.exec(qSetSummary, doc, row.seq, digest[:], snapSeq, h.rid)
 	case snapped:
 		err = w.exec(qSetSnapshotSeq, snapSeq, h.rid)
 	}
@@ -305,23 +391,54 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 	return nil
 }
 
+// putAnchor stores a, when set, the anchor of the head of the release with
+// rowid rid.
+func (w *wtx) putAnchor(rid int64, a *release.Anchor) error {
+	if a == nil {
+		return nil
+	}
+	if err := w.exec(qInsertAnchor, eventKey(rid, a.Seq), a.Hash[:], a.Alg, a.KeyID, a.Sig); err != nil {
+		return wrapDB(fmt.Sprintf("release %s: storing the anchor at seq %d", a.Release, a.Seq), err)
+	}
+	return nil
+}
+
+// putSnapshot stores snap, the release's snapshot at row's head, with the
+// head's hash and the snapshot's digest.
+func (w *wtx) putSnapshot(row *summaryRow, snap []byte) error {
+	digest := w.dg.sum(digestSnapshot, snap)
+	if err := w.exec(qPutSnapshot, string(row.id), row.seq, row.hash[:], digest[:], snap); err != nil {
+		return wrapDB(fmt.Sprintf("release %s: storing the snapshot at seq %d", row.id, row.seq), err)
+	}
+	return nil
+}
+
 // readHead reads what the writer needs of a release it does not know, and
-// remembers it. It returns ErrNotFound when there is no such release.
+// remembers it. It returns ErrNotFound when there is no such release, and
+// ErrCorrupt when its head row, log or summary do not agree: an append
+// never writes around damage.
 func readHead(w *wtx, id release.ID) (*headState, error) {
 	h := &headState{}
-	var key sql.NullInt64
-	var hash []byte
-	err := w.queryRow(qWriterHead, []any{string(id)}, &h.rid, &h.status, &h.schedS, &h.schedNs, &h.snapSeq, &h.doc, &key, &hash)
+	var hc headCols
+	var doc, digest []byte
+	err := w.queryRow(qWriterHead, []any{string(id)}, append([]any{&h.rid, &h.status, &h.schedS, &h.schedNs, &h.snapSeq, &doc, &digest}, hc.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errf(store.ErrNotFound, "append to release %s", id)
 	} else if err != nil {
 		return nil, wrapDB("append to release "+string(id), err)
 	}
-	if !key.Valid || len(hash) != len(h.hash) {
-		return nil, &DecodeError{What: "event", ID: string(id), Seq: 1, Err: errors.New("the release has no readable last event")}
+	if h.seq, h.hash, _, _, err = hc.head(w.dg, id, h.rid); err != nil {
+		return nil, err
 	}
-	h.seq = key.Int64 & maxSeq
-	copy(h.hash[:], hash)
+	if !sameHash(digest, w.dg.sum(digestSummary, doc)) {
+		return nil, corrupt(id, "summary", 0, "the summary does not match its digest")
+	}
+	cold, err := decodeSummary(id, doc)
+	if err != nil {
+		return nil, err
+	}
+	cold.Seq, cold.Hash = 0, release.Hash{}
+	h.cold = cold
 	w.setHead(id, h)
 	return h, nil
 }
@@ -355,7 +472,7 @@ func scanEvent(sc scanner, id release.ID) (release.Event, error) {
 	if err := sc.Scan(&e.Seq, &kind, &tm, &e.Actor, &e.Reason, &payload, &prev, &hh); err != nil {
 		return e, wrapDB("release "+string(id)+": reading events", err)
 	}
-	e.Seq &= maxSeq // the key
+	e.Seq &= seqMask // the key
 	e.Release, e.Kind = id, release.EventKind(kind)
 	if payload != nil {
 		e.Payload = json.RawMessage(payload)
@@ -375,6 +492,12 @@ func scanEvent(sc scanner, id release.ID) (release.Event, error) {
 }
 
 // GetRelease implements store.ReleaseStore.
+//
+// It reads the release's head row, its snapshot and the events from the
+// snapshot's seq on, in one read transaction, and trusts none of them
+// beyond the others: the snapshot must match its digest and the stored
+// event at its seq, the events after it must continue the chain from that
+// event (hashes recomputed), and the last one must be the head.
 func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -382,40 +505,71 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 	var r *release.Release
 	err := s.readTx(ctx, "get release "+string(id), func(tx *sql.Tx) error {
 		var rid, snapSeq int64
-		err := tx.QueryRowContext(ctx, qReleaseRow, string(id)).Scan(&rid, &snapSeq)
+		var hc headCols
+		err := tx.QueryRowContext(ctx, qReleaseRow, string(id)).Scan(append([]any{&rid, &snapSeq}, hc.dest()...)...)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errf(store.ErrNotFound, "release %s", id)
 		} else if err != nil {
 			return wrapDB("get release "+string(id), err)
 		}
-		after := int64(0)
+		hseq, hhash, _, _, err := hc.head(s.dg, id, rid)
+		if err != nil {
+			return err
+		}
+		from := release.Head{Release: id}
 		if snapSeq > 0 {
-			var doc []byte
-			if err := tx.QueryRowContext(ctx, `SELECT seq, doc FROM snapshots WHERE release_id = ?`, string(id)).
-				Scan(&after, &doc); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return &DecodeError{What: "snapshot", ID: string(id), Seq: snapSeq, Err: errors.New("the summary names a snapshot that is not stored")}
-				}
-				return wrapDB("get release "+string(id)+": reading the snapshot", err)
-			}
-			if r, err = release.UnmarshalSnapshot(doc); err != nil {
-				return &DecodeError{What: "snapshot", ID: string(id), Seq: after, Err: err}
-			}
-			if r.ID != id || r.Seq != after {
-				return &DecodeError{What: "snapshot", ID: string(id), Seq: after,
-					Err: fmt.Errorf("it holds release %s at seq %d", r.ID, r.Seq)}
+			if r, from, err = readSnapshot(ctx, tx, s.dg, id, snapSeq); err != nil {
+				return err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, qEventsAfter, eventKey(rid, min(after, maxSeq)), eventKey(rid, maxSeq))
+		if from.Seq > hseq {
+			return corrupt(id, "snapshot", from.Seq, "it is past the release's head (seq %d)", hseq)
+		}
+		rows, err := tx.QueryContext(ctx, qEventsFrom, eventKey(rid, from.Seq), eventKey(rid, maxSeq))
 		if err != nil {
 			return wrapDB("get release "+string(id)+": reading events", err)
 		}
 		defer rows.Close()
+		events := make([]release.Event, 0, min(hseq-from.Seq, 1024))
+		first := true
 		for rows.Next() {
 			e, err := scanEvent(rows, id)
 			if err != nil {
 				return err
 			}
+			if first && from.Seq > 0 {
+				// The event the snapshot was built from.
+				if e.Seq != from.Seq || e.Hash != from.Hash {
+					return corrupt(id, "snapshot", from.Seq, "the stored event at its seq is not the one it was built from")
+				}
+				first = false
+				continue
+			}
+			first = false
+			events = append(events, e)
+		}
+		if err := rows.Err(); err != nil {
+			return wrapDB("get release "+string(id)+": reading events", err)
+		}
+		if first && from.Seq > 0 {
+			return corrupt(id, "snapshot", from.Seq, "the event it was built from is missing")
+		}
+		if err := release.VerifyChainFrom(from, events); err != nil {
+			var ce *release.ChainError
+			seq := int64(0)
+			if errors.As(err, &ce) {
+				seq = ce.Seq
+			}
+			return corrupt(id, "event", seq, "%w", err)
+		}
+		end := from
+		if n := len(events); n > 0 {
+			end = release.Head{Release: id, Seq: events[n-1].Seq, Hash: events[n-1].Hash}
+		}
+		if end.Seq != hseq || end.Hash != hhash {
+			return corrupt(id, "head", hseq, "the log ends at seq %d, not at the release's head (seq %d, hash %s)", end.Seq, hseq, hhash)
+		}
+		for _, e := range events {
 			if r == nil {
 				r = new(release.Release)
 			}
@@ -423,18 +577,43 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 				return &DecodeError{What: "event", ID: string(id), Seq: e.Seq, Err: fmt.Errorf("folding: %w", err)}
 			}
 		}
-		if err := rows.Err(); err != nil {
-			return wrapDB("get release "+string(id)+": reading events", err)
-		}
-		if r == nil {
-			return &DecodeError{What: "event", ID: string(id), Seq: 1, Err: errors.New("missing: the release has no events")}
-		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// readSnapshot reads and checks the release's snapshot, which the release's
+// row says is at snapSeq, and returns it and the head it was built from.
+func readSnapshot(ctx context.Context, tx *sql.Tx, dg digester, id release.ID, snapSeq int64) (*release.Release, release.Head, error) {
+	var seq int64
+	var hash, digest, doc []byte
+	from := release.Head{Release: id}
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash, digest, doc FROM snapshots WHERE release_id = ?`, string(id)).
+		Scan(&seq, &hash, &digest, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, from, &DecodeError{What: "snapshot", ID: string(id), Seq: snapSeq, Err: errors.New("the summary names a snapshot that is not stored")}
+	} else if err != nil {
+		return nil, from, wrapDB("get release "+string(id)+": reading the snapshot", err)
+	}
+	if seq != snapSeq || len(hash) != len(from.Hash) {
+		return nil, from, corrupt(id, "snapshot", seq, "the release's row names a snapshot at seq %d", snapSeq)
+	}
+	if !sameHash(digest, dg.sum(digestSnapshot, doc)) {
+		return nil, from, corrupt(id, "snapshot", seq, "the snapshot does not match its digest")
+	}
+	from.Seq = seq
+	copy(from.Hash[:], hash)
+	r, err := release.UnmarshalSnapshot(doc)
+	if err != nil {
+		return nil, from, &DecodeError{What: "snapshot", ID: string(id), Seq: seq, Err: err}
+	}
+	if r.ID != id || r.Seq != seq || r.Hash != from.Hash {
+		return nil, from, corrupt(id, "snapshot", seq, "it holds release %s at seq %d", r.ID, r.Seq)
+	}
+	return r, from, nil
 }
 
 // GetReleaseSummary implements store.ReleaseStore.
@@ -452,35 +631,44 @@ func (s *Store) GetReleaseSummary(ctx context.Context, id release.ID) (*release.
 	} else if err != nil {
 		return nil, s.readErr(ctx, "get release summary "+string(id), err)
 	}
-	return sc.summary(id)
+	return sc.summary(s.dg, id)
 }
 
 // summaryCols are the columns of qSummaryCols.
 type summaryCols struct {
-	doc, hash     []byte
-	key           sql.NullInt64
-	done, waiting sql.NullInt64
+	rid, sumSeq, schedS, schedNs int64
+	doc, digest, builtHash       []byte
+	status                       string
+	head                         headCols
 }
 
-func (c *summaryCols) dest() []any { return []any{&c.doc, &c.key, &c.hash, &c.done, &c.waiting} }
+func (c *summaryCols) dest() []any {
+	return append([]any{&c.rid, &c.doc, &c.sumSeq, &c.digest, &c.status, &c.schedS, &c.schedNs, &c.builtHash}, c.head.dest()...)
+}
 
-// summary decodes the document and sets the fields its last event keeps.
-func (c *summaryCols) summary(id release.ID) (*release.Summary, error) {
+// summary checks the summary against its digest, the event it was built
+// from, the release's row and the head row, decodes it and sets the fields
+// the head row keeps.
+func (c *summaryCols) summary(dg digester, id release.ID) (*release.Summary, error) {
+	seq, hash, done, waiting, err := c.head.head(dg, id, c.rid)
+	if err != nil {
+		return nil, err
+	}
+	if !sameHash(c.digest, dg.sum(digestSummary, c.doc)) {
+		return nil, corrupt(id, "summary", c.sumSeq, "the summary does not match its digest")
+	}
 	sum, err := decodeSummary(id, c.doc)
 	if err != nil {
 		return nil, err
 	}
-	if !c.key.Valid || len(c.hash) != len(sum.Hash) {
-		return nil, &DecodeError{What: "summary", ID: string(id), Err: errors.New("the release has no readable last event")}
+	switch {
+	case sum.ID != id || sum.Seq != c.sumSeq || c.sumSeq < 1 || c.sumSeq > seq || !sameHash(c.builtHash, sum.Hash):
+		return nil, corrupt(id, "summary", c.sumSeq, "the summary was not built from the stored event at seq %d", c.sumSeq)
+	case string(sum.Status) != c.status || sum.ScheduledFor.Unix() != c.schedS || int64(sum.ScheduledFor.Nanosecond()) != c.schedNs:
+		return nil, corrupt(id, "summary", c.sumSeq, "the release's row (status %q) does not match the summary", c.status)
 	}
-	sum.Seq = c.key.Int64 & maxSeq
-	copy(sum.Hash[:], c.hash)
-	if c.done.Valid {
-		sum.ActivitiesDone = int(c.done.Int64)
-	}
-	if c.waiting.Valid {
-		sum.WaitingForInput = c.waiting.Int64 != 0
-	}
+	sum.Seq, sum.Hash = seq, hash
+	sum.ActivitiesDone, sum.WaitingForInput = int(done), waiting
 	return sum, nil
 }
 
@@ -582,7 +770,7 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 			return nil, s.readErr(ctx, "list releases", err)
 		}
 		last.ID = release.ID(id)
-		sum, err := sc.summary(last.ID)
+		sum, err := sc.summary(s.dg, last.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -632,4 +820,50 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) ([]re
 		}
 	}
 	return events, nil
+}
+
+// ListAnchors implements store.AnchorStore.
+func (s *Store) ListAnchors(ctx context.Context, p *store.ListAnchorsParams) ([]release.Anchor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if p == nil {
+		return nil, errf(store.ErrInvalid, "list anchors: params: missing")
+	}
+	id := p.Release
+	rows, err := s.rdb.QueryContext(ctx, qAnchorsPage, min(max(p.AfterSeq, 0), maxSeq), string(id), store.ClampLimit(p.Limit))
+	if err != nil {
+		return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+	}
+	defer rows.Close()
+	anchors := []release.Anchor{}
+	for rows.Next() {
+		a := release.Anchor{Release: id}
+		var hash []byte
+		if err := rows.Scan(&a.Seq, &hash, &a.Alg, &a.KeyID, &a.Sig); err != nil {
+			return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+		}
+		a.Seq &= seqMask
+		if len(hash) != len(a.Hash) {
+			return nil, &DecodeError{What: "anchor", ID: string(id), Seq: a.Seq, Err: fmt.Errorf("hash: %d bytes", len(hash))}
+		}
+		copy(a.Hash[:], hash)
+		anchors = append(anchors, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+	}
+	if len(anchors) == 0 {
+		var one int
+		err := s.rdb.QueryRowContext(ctx, qReleaseExists, string(id)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errf(store.ErrNotFound, "release %s", id)
+		} else if err != nil {
+			return nil, s.readErr(ctx, "list anchors of release "+string(id), err)
+		}
+	}
+	return anchors, nil
 }

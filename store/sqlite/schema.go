@@ -5,16 +5,19 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/batonhq/baton/release"
 )
 
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 2
+const SchemaVersion = 5
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -158,6 +161,109 @@ CREATE INDEX releases_process   ON releases (process_id, created_s, created_ns, 
 CREATE INDEX releases_scheduled ON releases (sched_s, sched_ns);
 CREATE UNIQUE INDEX releases_occurrence ON releases (group_id, occurrence) WHERE occurrence IS NOT NULL;
 `,
+	// 3: summaries and snapshots are checked against the events. Each
+	// release gets a head row, the last key of its range in the events
+	// table (rid << 32 | 4294967295), updated with every append: head_seq
+	// and hash are the release's head, done and waiting the summary's
+	// counters, prev_hash the digest of these (digester.head), so a log cut
+	// short contradicts it. It sits next to the release's last events, in
+	// the b-tree leaf an append writes anyway. The summary keeps the seq
+	// of the event it was built from (sum_seq, also in the document) and
+	// its digest; a snapshot the hash of its event and its digest. The
+	// digests are computed in Go (finishV3). Snapshots of older versions
+	// are dropped rather than vouched for: the next append makes one.
+	`
+ALTER TABLE events ADD COLUMN head_seq INTEGER;
+ALTER TABLE releases ADD COLUMN sum_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE releases ADD COLUMN sum_digest BLOB;
+ALTER TABLE snapshots ADD COLUMN hash BLOB;
+ALTER TABLE snapshots ADD COLUMN digest BLOB;
+DELETE FROM snapshots;
+UPDATE releases SET snapshot_seq = 0;
+INSERT INTO events (key, kind, time, actor, reason, payload, prev_hash, hash, done, waiting, head_seq)
+	SELECT (r.rid << 32) + 4294967295, '', '', '', '', NULL, x'', e.hash, coalesce(e.done, 0), coalesce(e.waiting, 0), e.key & 4294967295
+	FROM releases r JOIN events e ON e.key = (SELECT key FROM events WHERE key BETWEEN r.rid << 32 AND (r.rid << 32) + 4294967294 ORDER BY key DESC LIMIT 1);
+`,
+	// 4: the anchors hosts seal release heads with (store.AnchorStore),
+	// keyed like the event they seal.
+	`
+CREATE TABLE anchors (
+	key    INTEGER PRIMARY KEY, -- rid << 32 | seq
+	hash   BLOB    NOT NULL,
+	alg    TEXT    NOT NULL,
+	key_id TEXT    NOT NULL,
+	sig    BLOB    NOT NULL
+);
+`,
+	// 5: the decisions of the groups' schedulers (store.GroupHistoryStore),
+	// one per (group, occurrence, decision); id keeps the append order.
+	`
+CREATE TABLE group_history (
+	id       INTEGER PRIMARY KEY,
+	group_id TEXT    NOT NULL,
+	occ_s    INTEGER NOT NULL,
+	occ_ns   INTEGER NOT NULL,
+	decision TEXT    NOT NULL,
+	doc      BLOB    NOT NULL,
+	UNIQUE (group_id, occ_s, occ_ns, decision)
+);
+CREATE INDEX group_history_order ON group_history (group_id, occ_s, occ_ns, id);
+`,
+}
+
+// finishMigration holds the part of a migration done in Go, run after its
+// SQL in the same transaction; nil when there is none.
+var finishMigration = [SchemaVersion]func(ctx context.Context, conn *sql.Conn, dg digester) error{2: finishV3}
+
+// finishV3 sets the digests migration 3 adds: each head row's and each
+// summary's, whose document now names the head it was built from.
+func finishV3(ctx context.Context, conn *sql.Conn, dg digester) error {
+	type fix struct {
+		rid, seq, done, waiting int64
+		hash                    release.Hash
+		doc                     []byte
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT r.rid, r.summary, m.head_seq, m.hash, m.done, m.waiting
+		FROM releases r JOIN events m ON m.key = (r.rid << 32) + 4294967295`)
+	if err != nil {
+		return err
+	}
+	var fixes []fix
+	for rows.Next() {
+		var f fix
+		var hash []byte
+		if err := rows.Scan(&f.rid, &f.doc, &f.seq, &hash, &f.done, &f.waiting); err != nil {
+			rows.Close()
+			return err
+		}
+		copy(f.hash[:], hash)
+		fixes = append(fixes, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, f := range fixes {
+		var sum map[string]any
+		if err := json.Unmarshal(f.doc, &sum); err != nil {
+			return fmt.Errorf("release row %d: decoding the summary: %w", f.rid, err)
+		}
+		sum["seq"], sum["hash"] = f.seq, f.hash
+		doc, err := json.Marshal(sum)
+		if err != nil {
+			return err
+		}
+		digest := dg.sum(digestSummary, doc)
+		if _, err := conn.ExecContext(ctx, `UPDATE releases SET summary = ?, sum_seq = ?, sum_digest = ? WHERE rid = ?`,
+			doc, f.seq, digest[:], f.rid); err != nil {
+			return err
+		}
+		check := dg.head(f.rid, f.seq, f.hash, f.done, f.waiting != 0)
+		if _, err := conn.ExecContext(ctx, `UPDATE events SET prev_hash = ? WHERE key = ?`, check[:], headKey(f.rid)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkFile refuses, before SQLite touches it, a file that cannot be a
@@ -256,7 +362,7 @@ func (s *Store) prepareFile(ctx context.Context, conn *sql.Conn) error {
 		return wrapDB(op, err)
 	}
 	for version < SchemaVersion {
-		next, err := migrate(ctx, conn)
+		next, err := migrate(ctx, conn, s.dg)
 		if err != nil {
 			return fmt.Errorf("sqlite: open %s: migrating from schema version %d: %w", s.path, version, err)
 		}
@@ -268,7 +374,7 @@ func (s *Store) prepareFile(ctx context.Context, conn *sql.Conn) error {
 // migrate applies the next migration in its own transaction, after reading
 // the version again under the write lock (another process may have
 // migrated meanwhile). It returns the version reached.
-func migrate(ctx context.Context, conn *sql.Conn) (_ int, err error) {
+func migrate(ctx context.Context, conn *sql.Conn, dg digester) (_ int, err error) {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return 0, err
 	}
@@ -284,6 +390,11 @@ func migrate(ctx context.Context, conn *sql.Conn) (_ int, err error) {
 	if v < SchemaVersion {
 		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
 			return 0, fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if finish := finishMigration[v]; finish != nil {
+			if err := finish(ctx, conn, dg); err != nil {
+				return 0, fmt.Errorf("migration %d: %w", v+1, err)
+			}
 		}
 		v++
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version=%d", v)); err != nil {

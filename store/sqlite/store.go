@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -57,6 +58,16 @@ type Options struct {
 	// checks the file's header and size, and damage further in is reported
 	// by the operation that reads it.
 	IntegrityCheck bool
+	// DigestKey, when set, keys the digests the store keeps of each
+	// release's head row, summary and snapshot (HMAC-SHA-256 instead of
+	// SHA-256), so that someone who can write the file but does not hold
+	// the key cannot edit a summary or snapshot and recompute its digest.
+	// Keep it out of the file, like an anchoring key (release.Sealer). A
+	// file must be opened with the key it was written with: with another,
+	// or none, every release reads as corrupt (store.ErrCorrupt). Defaults
+	// to nil: SHA-256, which catches damage and edits that leave the
+	// digests alone.
+	DigestKey []byte
 }
 
 // withDefaults returns a copy of o with the defaults applied, or an error
@@ -78,6 +89,12 @@ func (o *Options) withDefaults() (Options, error) {
 		c.BusyTimeout = 5 * time.Second
 	case c.BusyTimeout < 0:
 		return c, fmt.Errorf("sqlite: Options.BusyTimeout %s: must not be negative", c.BusyTimeout)
+	}
+	if c.DigestKey != nil {
+		if len(c.DigestKey) < 32 {
+			return c, fmt.Errorf("sqlite: Options.DigestKey: %d bytes, want at least 32", len(c.DigestKey))
+		}
+		c.DigestKey = bytes.Clone(c.DigestKey)
 	}
 	if c.SnapshotDue == nil {
 		c.SnapshotDue = store.SnapshotDue
@@ -111,6 +128,7 @@ func (o *Options) withDefaults() (Options, error) {
 type Store struct {
 	path string
 	opts Options
+	dg   digester // the digests' key is opts.DigestKey
 
 	wdb   *sql.DB   // one connection: the writer's
 	wconn *sql.Conn // owned by the writer goroutine after Open
@@ -139,8 +157,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Leaser = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Leaser      = (*Store)(nil)
+	_ store.AnchorStore = (*Store)(nil)
 )
 
 // Open opens the Baton database at path, creating the file when it does
@@ -168,7 +187,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err := checkFile(abs); err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs, opts: o}
+	s := &Store{path: abs, opts: o, dg: digester{key: o.DigestKey}}
 	if err := s.open(); err != nil {
 		s.closeDBs()
 		return nil, err

@@ -23,5 +23,5 @@ func TestStore(t *testing.T) {
 	storetest.TestStore(t, func(t *testing.T) store.Store {
 		// NORMAL keeps the suite fast; FULL differs only in fsyncs.
 		return openTemp(t, &sqlite.Options{Synchronous: sqlite.SyncNormal})
-	}, nil)
+	}, &storetest.Options{Tamperer: tamperer{}})
 }

@@ -34,10 +34,9 @@ type wtx struct {
 	// dirty is set by every write statement: a request that fails with
 	// dirty unset has written nothing and fails alone.
 	dirty bool
-	// inTx is set once the batch's transaction has begun: at the batch's
-	// first statement, so a batch that only inserts events needs no
-	// BEGIN and COMMIT (its INSERT commits by itself). beginErr is the
-	// error of a BEGIN that failed in this batch.
+	// inTx is set once the batch's transaction has begun, at the batch's
+	// first statement. beginErr is the error of a BEGIN that failed in
+	// this batch.
 	inTx     bool
 	beginErr error
 	conn     *sql.Conn
@@ -52,10 +51,12 @@ type wtx struct {
 	// wrote or read them in a transaction that committed. An append whose
 	// expected seq and first event's prev hash match the entry needs no
 	// read: committed events never change, and if another process has
-	// appended meanwhile the batch's INSERT of the events fails on the key
-	// (errStaleHeads: the batch runs again without the entries). Cleared
-	// whenever a transaction is rolled back.
+	// appended meanwhile the update of the head row (which names the head
+	// it replaces) changes nothing, or the batch's INSERT of the events
+	// fails on the key (errStaleHeads: the batch runs again without the
+	// entries). Cleared whenever a transaction is rolled back.
 	heads map[release.ID]*headState
+	dg    digester
 }
 
 // headState is a release's row and head as the writer knows them.
@@ -64,10 +65,9 @@ type headState struct {
 	hash                     release.Hash
 	snapSeq, schedS, schedNs int64
 	status                   string
-	// cold is the summary's document as last written (the fields the
-	// events carry zero), or nil when the writer read it (doc).
+	// cold is the summary's document as last written or read, without
+	// the fields the head row keeps (zero).
 	cold *release.Summary
-	doc  []byte
 }
 
 // maxHeads bounds the heads cache; it is cleared when full.
@@ -78,8 +78,8 @@ const maxHeads = 4096
 // with the heads read from the file.
 var errStaleHeads = errors.New("sqlite: the writer's heads are stale")
 
-func newWtx(_ *Store, conn *sql.Conn) *wtx {
-	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}, heads: map[release.ID]*headState{}}
+func newWtx(s *Store, conn *sql.Conn) *wtx {
+	return &wtx{conn: conn, ctx: context.Background(), stmts: map[string]*sql.Stmt{}, heads: map[release.ID]*headState{}, dg: s.dg}
 }
 
 func (w *wtx) setHead(id release.ID, h *headState) {
@@ -90,11 +90,11 @@ func (w *wtx) setHead(id release.ID, h *headState) {
 }
 
 // eventColumns is the number of columns insertEventsSQL sets per event.
-const eventColumns = 10
+const eventColumns = 8
 
 // queueEvents queues events of the release with rowid rid for the batch's
-// INSERT; the last one carries the summary's counters (row).
-func (w *wtx) queueEvents(rid int64, events []release.Event, row *summaryRow) {
+// INSERT.
+func (w *wtx) queueEvents(rid int64, events []release.Event) {
 	w.dirty = true
 	for i := range events {
 		e := &events[i]
@@ -102,12 +102,8 @@ func (w *wtx) queueEvents(rid int64, events []release.Event, row *summaryRow) {
 		if e.Payload != nil {
 			payload = []byte(e.Payload)
 		}
-		var done, waiting any
-		if i == len(events)-1 {
-			done, waiting = row.done, row.waiting
-		}
 		w.queued = append(w.queued, eventKey(rid, e.Seq), string(e.Kind), e.Time.Format(time.RFC3339Nano), e.Actor, e.Reason,
-			payload, e.PrevHash[:], e.Hash[:], done, waiting)
+			payload, e.PrevHash[:], e.Hash[:])
 	}
 }
 
@@ -116,18 +112,17 @@ const maxInsertRows = 16
 
 // insertEventsSQL[n] inserts n events in the batch's transaction: OR
 // FAIL, since a failure rolls the whole transaction back (so SQLite keeps
-// no statement journal to undo the statement alone). autoInsertSQL[n]
-// inserts them as a transaction of its own, all or nothing.
-var insertEventsSQL, autoInsertSQL = insertSQL("INSERT OR FAIL"), insertSQL("INSERT")
+// no statement journal to undo the statement alone).
+var insertEventsSQL = insertSQL("INSERT OR FAIL")
 
 func insertSQL(verb string) (qs [maxInsertRows + 1]string) {
 	for n := 1; n <= maxInsertRows; n++ {
-		q := verb + ` INTO events (key, kind, time, actor, reason, payload, prev_hash, hash, done, waiting) VALUES `
+		q := verb + ` INTO events (key, kind, time, actor, reason, payload, prev_hash, hash) VALUES `
 		for i := range n {
 			if i > 0 {
 				q += `, `
 			}
-			q += `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			q += `(?, ?, ?, ?, ?, ?, ?, ?)`
 		}
 		qs[n] = q
 	}
@@ -135,23 +130,17 @@ func insertSQL(verb string) (qs [maxInsertRows + 1]string) {
 }
 
 // flushEvents inserts the queued events, up to maxInsertRows a statement.
-// An event that is already stored fails it with errStaleHeads. With last
-// (the batch's end) and no transaction begun, events that fit one
-// statement go in as a transaction of their own: an append of a release
-// the writer knows is that one statement.
-func (w *wtx) flushEvents(last bool) error {
+// An event that is already stored fails it with errStaleHeads.
+func (w *wtx) flushEvents() error {
 	if len(w.queued) == 0 {
 		return nil
 	}
-	sqls := &insertEventsSQL
-	if last && !w.inTx && len(w.queued) <= eventColumns*maxInsertRows {
-		sqls = &autoInsertSQL
-	} else if err := w.begin(); err != nil {
+	if err := w.begin(); err != nil {
 		return wrapDB("begin", err)
 	}
 	for rest := w.queued; len(rest) > 0; {
 		n := min(len(rest)/eventColumns, maxInsertRows)
-		if err := w.run(sqls[n], rest[:eventColumns*n]...); err != nil {
+		if err := w.run(insertEventsSQL[n], rest[:eventColumns*n]...); err != nil {
 			if isPrimaryKeyError(err) {
 				return fmt.Errorf("%w: %w", errStaleHeads, err)
 			}
@@ -348,10 +337,18 @@ fill:
 		batch = s.lingerFor(batch, want)
 	}
 	t0 := time.Now()
-	s.runBatch(batch, s.results[:len(batch)])
+	results := s.results[:len(batch)]
+	s.runBatch(batch, results)
 	s.lastBatch = time.Since(t0)
+	// The counters are updated before any waiter hears its result: a
+	// caller that reads them once its write returned sees its batch.
 	s.batches.Add(1)
 	s.batched.Add(int64(len(batch)))
+	for i, r := range batch {
+		if r != nil {
+			r.done <- results[i]
+		}
+	}
 	// The writers of this batch will likely write again, and so will those
 	// that queued while it ran: the next batch expects them all.
 	s.expect = len(batch) + len(s.reqs)
@@ -414,8 +411,10 @@ func (s *Store) writeLoop() {
 	}
 }
 
-// runBatch commits a batch. Each claimed request gets its own result: its
-// fn's error, or the error that failed the whole transaction.
+// runBatch commits a batch and settles each claimed request's result: its
+// fn's error, or the error that failed the whole transaction. It sets the
+// entries of batch whose callers gave up to nil; the caller replies to the
+// others once its bookkeeping is done.
 //
 // A request that fails before writing (a stale expected sequence number,
 // say: the common failure) needs no undo and fails alone. One that fails
@@ -441,13 +440,6 @@ func (s *Store) runBatch(batch []*request, results []error) {
 	for i, r := range batch {
 		out[i] = r == nil || results[i] != nil
 	}
-	defer func() {
-		for i, r := range batch {
-			if r != nil {
-				r.done <- results[i]
-			}
-		}
-	}()
 	stale := false // the batch has run again for errStaleHeads: once is enough
 	for {
 		live := 0
@@ -490,7 +482,7 @@ func (s *Store) runBatch(batch []*request, results []error) {
 		}
 		err := error(nil)
 		if !again {
-			err = w.flushEvents(true)
+			err = w.flushEvents()
 			if errors.Is(err, errStaleHeads) && !stale {
 				stale, again = true, true
 			}

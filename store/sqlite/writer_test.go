@@ -114,8 +114,8 @@ func TestWriteLockHeldElsewhereFailsTheWriteAndNothingIsLost(t *testing.T) {
 
 // TestTheEventKeysLimitsAreInvalidArguments reaches the limits of the
 // events' key (rid << 32 | seq) by writing rows at them directly: an append
-// past seq 2^32-1 and a release past rowid 2^31-1 are refused with
-// ErrInvalid, writing nothing.
+// past seq 2^32-2 (the last seq of a release's range is its head row) and
+// a release past rowid 2^31-1 are refused with ErrInvalid, writing nothing.
 func TestTheEventKeysLimitsAreInvalidArguments(t *testing.T) {
 	path := t.TempDir() + "/baton.db"
 	s, err := sqlite.Open(path, &sqlite.Options{Synchronous: sqlite.SyncNormal})
@@ -126,13 +126,14 @@ func TestTheEventKeysLimitsAreInvalidArguments(t *testing.T) {
 
 	// The release's last event at the highest seq, and a release at the
 	// highest rowid.
-	const maxSeq = 1<<32 - 1
+	const maxSeq = 1<<32 - 2
 	last := [32]byte{7}
 	db := rawDB(t, path)
-	_, err = db.Exec(`INSERT INTO events (key, kind, time, actor, reason, payload, prev_hash, hash, done, waiting)
-		SELECT (rid << 32) + ?, 'comment.added', '2026-11-25T09:00:00Z', 'x', '', NULL, zeroblob(32), ?, 0, 0
+	_, err = db.Exec(`INSERT INTO events (key, kind, time, actor, reason, payload, prev_hash, hash)
+		SELECT (rid << 32) + ?, 'comment.added', '2026-11-25T09:00:00Z', 'x', '', NULL, zeroblob(32), ?
 		FROM releases WHERE id = ?`, maxSeq, last[:], string(d.r.ID))
 	require.NoError(t, err)
+	setHead(t, db, d.r.ID, maxSeq, last)
 	_, err = db.Exec(`INSERT INTO releases (rid, id, created_s, created_ns, sched_s, sched_ns, status, group_id, process_id, summary)
 		VALUES (2147483647, 'last', 0, 0, 0, 0, 'Scheduled', '', 'p', '{}')`)
 	require.NoError(t, err)

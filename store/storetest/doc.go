@@ -15,5 +15,12 @@
 // filters and cursor pagination that stays stable under concurrent inserts,
 // returned values being copies, cancelled contexts, and, when the store
 // implements store.Leaser, leases (acquire, renew, expire, steal after
-// expiry, release, fencing tokens).
+// expiry, release, fencing tokens), and when it implements
+// store.AnchorStore, anchors kept with their heads.
+//
+// With Options.Tamperer, which edits the store's data behind its back (a
+// store's own test provides it), the Tamper subtests check that an edited
+// snapshot or summary, a removed or edited event and a log cut short are
+// each an error matching store.ErrCorrupt that names the release, never a
+// silent answer.
 package storetest

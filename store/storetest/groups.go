@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -18,7 +17,9 @@ func testGroup(id release.GroupID, p process.ID, enabled bool) *release.Group {
 		Cadence: "weekly on mon at 09:00", Timezone: "Europe/Paris",
 		Start: base, End: base.Add(365 * 24 * time.Hour), ReleaseDuration: process.Duration(8 * time.Hour),
 		Enabled: enabled, Labels: map[string]string{"team": "mobile"},
-		Schedule: json.RawMessage(`{"catch-up":"1h","overlap":"queue"}`),
+		Inputs: map[string]any{"channel": "beta"}, LeadTime: process.Duration(2 * time.Hour),
+		AutoExecute: true, NameTemplate: "${{ vars.group.name }} ${{ vars.occurrence.date }}",
+		CatchUp: process.Duration(time.Hour), Overlap: release.OverlapQueue,
 	}
 }
 
@@ -54,11 +55,11 @@ func (s *suite) groupTests(t *testing.T) {
 			_, err := st.CreateGroup(ctx(t), in)
 			require.NoError(t, err)
 			in.Labels["team"] = "changed"
-			in.Schedule[2] = 'X'
+			in.Inputs["channel"] = "changed"
 			got, err := st.GetGroup(ctx(t), "weekly")
 			require.NoError(t, err)
 			require.Equal(t, "mobile", got.Labels["team"])
-			require.JSONEq(t, `{"catch-up":"1h","overlap":"queue"}`, string(got.Schedule))
+			require.Equal(t, "beta", got.Inputs["channel"])
 		})
 	})
 	group(t, "UpdateGroup", func(t *testing.T) {
@@ -107,7 +108,7 @@ func (s *suite) groupTests(t *testing.T) {
 			got, err := st.GetGroup(ctx(t), "weekly")
 			require.NoError(t, err)
 			got.Labels["team"] = "changed"
-			got.Schedule[2] = 'X'
+			got.Inputs["channel"] = "changed"
 			got.Name = "changed"
 			again, err := st.GetGroup(ctx(t), "weekly")
 			require.NoError(t, err)

@@ -28,6 +28,12 @@ type Options struct {
 	// AppendEvents/RandomLegalHistoriesFoldToTheStoredRelease stores and
 	// reloads. Defaults to 20.
 	RandomHistories int
+	// Tamperer, when set, edits the store's data behind its back for the
+	// Tamper subtests: an edited snapshot or summary, a removed or edited
+	// event and a log cut short must each be an error matching
+	// store.ErrCorrupt that names the release. Defaults to nil: the Tamper
+	// subtests are not run.
+	Tamperer Tamperer
 }
 
 func (o *Options) withDefaults() Options {
@@ -59,7 +65,9 @@ type suite struct {
 // database file or schema each time). Subtests are named Method/Behavior,
 // so one can run a part with -run 'TestMyStore/AppendEvents/'.
 //
-// The lease subtests run when the store implements store.Leaser.
+// The lease subtests run when the store implements store.Leaser, the
+// anchor subtests when it implements store.AnchorStore, the group history
+// subtests when it implements store.GroupHistoryStore.
 //
 //	func TestStore(t *testing.T) {
 //		storetest.TestStore(t, func(t *testing.T) store.Store {
@@ -77,7 +85,22 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 	s.releaseTests(t)
 	s.groupTests(t)
 	s.contextTests(t)
+	if s.opts.Tamperer != nil {
+		s.tamperTests(t)
+	} else {
+		t.Logf("storetest: no Options.Tamperer: tamper tests not run")
+	}
 	probe := newStore(t)
+	if _, ok := probe.(store.AnchorStore); ok {
+		s.anchorTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.AnchorStore: anchor tests not run", probe)
+	}
+	if _, ok := probe.(store.GroupHistoryStore); ok {
+		s.historyTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.GroupHistoryStore: group history tests not run", probe)
+	}
 	if _, ok := probe.(store.Leaser); ok {
 		s.leaseTests(t)
 	} else {

@@ -1,0 +1,169 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+)
+
+// DefaultSchema is the PostgreSQL schema the store keeps its tables in when
+// Options.Schema is empty.
+const DefaultSchema = "baton"
+
+// Options tune a Store. A nil *Options is valid; zero fields take their
+// defaults.
+type Options struct {
+	// Schema is the PostgreSQL schema that holds the store's tables: a
+	// lowercase SQL identifier (letters, digits and underscores, not
+	// starting with a digit, at most 63 bytes). Several stores can share a
+	// database in different schemas. Defaults to DefaultSchema ("baton").
+	Schema string
+	// NoMigrate makes New refuse a schema older than SchemaVersion, or one
+	// that does not exist yet, with an error matching ErrMigrationNeeded,
+	// instead of creating or migrating it. Use it where schema changes are
+	// rolled out by a separate step. Defaults to false: New creates the
+	// schema and applies the migrations it lacks.
+	NoMigrate bool
+	// SnapshotDue decides, on every append, whether to store a snapshot of
+	// the release after it (lastSnapshotSeq is the Seq of its latest
+	// snapshot, 0 for none). Defaults to store.SnapshotDue.
+	SnapshotDue func(r *release.Release, lastSnapshotSeq int64) bool
+}
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// withDefaults returns a copy of o with the defaults applied, or an error
+// naming a bad field.
+func (o *Options) withDefaults() (Options, error) {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.Schema == "" {
+		c.Schema = DefaultSchema
+	}
+	if !schemaName.MatchString(c.Schema) {
+		return c, fmt.Errorf("postgres: Options.Schema %q: want a lowercase identifier of letters, digits and underscores (at most 63 bytes, not starting with a digit)", c.Schema)
+	}
+	if c.SnapshotDue == nil {
+		c.SnapshotDue = store.SnapshotDue
+	}
+	return c, nil
+}
+
+// Store is a store.Store and store.Leaser kept in a PostgreSQL database,
+// shared by any number of executor processes. It is safe for concurrent
+// use. New or NewFromPool makes one; Close releases it.
+type Store struct {
+	pool    *pgxpool.Pool
+	ownPool bool
+	opts    Options
+	// schema is the quoted schema name that prefixes every table.
+	schema string
+	closed atomic.Bool
+	// snaps remembers the seq of the latest snapshot of the releases this
+	// Store wrote (see snapSeqs).
+	snaps snapSeqs
+}
+
+// New connects to the database at connString (a URL or key=value string as
+// pgxpool.ParseConfig takes it, including pool settings such as
+// pool_max_conns), brings the schema to SchemaVersion (see NewFromPool) and
+// returns a Store that owns the pool: Close closes it. opts may be nil.
+func New(ctx context.Context, connString string, opts *Options) (*Store, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connection string: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	s, err := newStore(ctx, pool, o)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.ownPool = true
+	return s, nil
+}
+
+// NewFromPool returns a Store on a pool the host made and keeps: Close
+// leaves it open. opts may be nil.
+//
+// It brings the schema (Options.Schema) to SchemaVersion: it creates the
+// schema when missing and applies, in one transaction, the migrations the
+// database lacks, unless Options.NoMigrate is set (then a schema that is
+// missing or older fails with ErrMigrationNeeded and nothing is written).
+// Many processes may call it at once on one database: the migrating
+// transaction holds a PostgreSQL advisory lock for the schema, and each
+// reads the version again under it, so each migration runs once. A schema
+// newer than this package is refused with a *SchemaVersionError naming
+// both versions (ErrSchemaTooNew), and left as it is.
+func NewFromPool(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if pool == nil {
+		return nil, fmt.Errorf("postgres: NewFromPool: pool: missing")
+	}
+	return newStore(ctx, pool, o)
+}
+
+func newStore(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
+	s := &Store{pool: pool, opts: o, schema: pgx.Identifier{o.Schema}.Sanitize()}
+	if err := s.prepareSchema(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Schema returns the name of the PostgreSQL schema that holds the store's
+// tables.
+func (s *Store) Schema() string { return s.opts.Schema }
+
+// Close marks the store closed: every method called after it returns
+// ErrClosed. It closes the pool when New made it, and leaves a pool given
+// to NewFromPool open. Close is idempotent and returns nil.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if s.ownPool {
+		s.pool.Close()
+	}
+	return nil
+}
+
+// q returns query with every "_s." (the schema placeholder) replaced by the
+// store's schema.
+func (s *Store) q(query string) string { return strings.ReplaceAll(query, "_s.", s.schema+".") }
+
+// ready returns ctx's error, or ErrClosed after Close.
+func (s *Store) ready(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Leaser = (*Store)(nil)
+)

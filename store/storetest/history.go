@@ -1,0 +1,110 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+)
+
+func historyRecord(g release.GroupID, occ time.Time, d release.GroupDecision) *release.GroupRecord {
+	return &release.GroupRecord{Group: g, Occurrence: occ, Decision: d, Reason: "test", At: base, By: "executor"}
+}
+
+func listHistory(t *testing.T, hs store.GroupHistoryStore, p store.ListGroupHistoryParams) []release.GroupRecord {
+	t.Helper()
+	var out []release.GroupRecord
+	for {
+		page, err := hs.ListGroupHistory(ctx(t), &p)
+		require.NoError(t, err)
+		if p.Limit > 0 {
+			require.LessOrEqual(t, len(page.Records), p.Limit)
+		}
+		out = append(out, page.Records...)
+		if page.Next == "" {
+			return out
+		}
+		p.Cursor = page.Next
+	}
+}
+
+func (s *suite) historyTests(t *testing.T) {
+	hist := func(st store.Store) store.GroupHistoryStore { return st.(store.GroupHistoryStore) }
+	group(t, "AppendGroupHistory", func(t *testing.T) {
+		s.run(t, "RecordsOneDecisionPerOccurrence", func(t *testing.T, st store.Store) {
+			hs := hist(st)
+			in := historyRecord("weekly", base, release.DecisionCreated)
+			in.Release, in.Sequence = "0190a0a0-0000-7000-8000-000000000001", 3
+			require.NoError(t, hs.AppendGroupHistory(ctx(t), in))
+			again := historyRecord("weekly", base, release.DecisionCreated)
+			again.Reason = "a second executor"
+			require.ErrorIs(t, hs.AppendGroupHistory(ctx(t), again), store.ErrAlreadyExists)
+			require.NoError(t, hs.AppendGroupHistory(ctx(t), historyRecord("weekly", base, release.DecisionStarted)),
+				"another decision on the same occurrence is recorded")
+			require.NoError(t, hs.AppendGroupHistory(ctx(t), historyRecord("other", base, release.DecisionCreated)),
+				"the same decision in another group is recorded")
+			got := listHistory(t, hs, store.ListGroupHistoryParams{Group: "weekly"})
+			require.Len(t, got, 2)
+			requireSameJSON(t, in, &got[0])
+			require.Equal(t, "test", got[0].Reason, "the first record is kept")
+			require.Equal(t, release.DecisionStarted, got[1].Decision)
+		})
+		s.run(t, "RejectsAnIncompleteRecord", func(t *testing.T, st store.Store) {
+			hs := hist(st)
+			require.ErrorIs(t, hs.AppendGroupHistory(ctx(t), nil), store.ErrInvalid)
+			require.ErrorIs(t, hs.AppendGroupHistory(ctx(t), historyRecord("", base, release.DecisionCreated)), store.ErrInvalid)
+			require.ErrorIs(t, hs.AppendGroupHistory(ctx(t), historyRecord("g", time.Time{}, release.DecisionCreated)), store.ErrInvalid)
+			require.ErrorIs(t, hs.AppendGroupHistory(ctx(t), historyRecord("g", base, "")), store.ErrInvalid)
+		})
+	})
+	group(t, "ListGroupHistory", func(t *testing.T) {
+		s.run(t, "OrdersByOccurrenceThenAppendAndPagesBothWays", func(t *testing.T, st store.Store) {
+			hs := hist(st)
+			// Appended out of occurrence order, as late and missed records are.
+			for _, r := range []*release.GroupRecord{
+				historyRecord("g", base.Add(2*time.Hour), release.DecisionCreated),
+				historyRecord("g", base, release.DecisionMissed),
+				historyRecord("g", base.Add(time.Hour), release.DecisionLate),
+				historyRecord("g", base.Add(2*time.Hour), release.DecisionStarted),
+				historyRecord("g", base.Add(time.Hour), release.DecisionStarted),
+			} {
+				require.NoError(t, hs.AppendGroupHistory(ctx(t), r))
+			}
+			type step struct {
+				at time.Duration
+				d  release.GroupDecision
+			}
+			steps := func(rs []release.GroupRecord) []step {
+				var out []step
+				for _, r := range rs {
+					out = append(out, step{r.Occurrence.Sub(base), r.Decision})
+				}
+				return out
+			}
+			want := []step{{0, release.DecisionMissed}, {time.Hour, release.DecisionLate}, {time.Hour, release.DecisionStarted},
+				{2 * time.Hour, release.DecisionCreated}, {2 * time.Hour, release.DecisionStarted}}
+			for _, limit := range []int{1, 2, 100} {
+				require.Equal(t, want, steps(listHistory(t, hs, store.ListGroupHistoryParams{Group: "g", Limit: limit})))
+				newest := listHistory(t, hs, store.ListGroupHistoryParams{Group: "g", Limit: limit, Newest: true})
+				for i, j := 0, len(newest)-1; i < j; i, j = i+1, j-1 {
+					newest[i], newest[j] = newest[j], newest[i]
+				}
+				require.Equal(t, want, steps(newest))
+			}
+		})
+		s.run(t, "UnknownGroupIsEmptyAndAMissingGroupInvalid", func(t *testing.T, st store.Store) {
+			hs := hist(st)
+			page, err := hs.ListGroupHistory(ctx(t), &store.ListGroupHistoryParams{Group: "nope"})
+			require.NoError(t, err)
+			require.Empty(t, page.Records)
+			require.Empty(t, page.Next)
+			_, err = hs.ListGroupHistory(ctx(t), &store.ListGroupHistoryParams{})
+			require.ErrorIs(t, err, store.ErrInvalid)
+			_, err = hs.ListGroupHistory(ctx(t), &store.ListGroupHistoryParams{Group: "g", Cursor: "!!"})
+			require.ErrorIs(t, err, store.ErrInvalid)
+		})
+	})
+}
