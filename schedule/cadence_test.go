@@ -266,7 +266,12 @@ func TestParseReadsRRuleWithoutDTStartAndParseInSuppliesTheZone(t *testing.T) {
 		{"weekly on thu at 09:00", "2026-03-05 09:00"},
 		{"CRON_TZ=UTC 0 9 * * 3", "2026-03-04 10:00"},
 		{"weekly on thu at 09:00 in UTC", "2026-03-05 10:00"},
+		{"CRON_TZ=UTC weekly on thu at 09:00 in America/New_York", "2026-03-05 15:00"},
 		{"DTSTART:20260101T090000Z\nRRULE:FREQ=WEEKLY;BYDAY=FR", "2026-03-06 10:00"},
+		{"CRON_TZ=UTC weekly on thu at 09:00", "2026-03-05 10:00"},
+		{"CRON_TZ=UTC FREQ=WEEKLY;BYDAY=TU;BYHOUR=9", "2026-03-03 10:00"},
+		{"TZ=UTC RRULE:FREQ=WEEKLY;BYDAY=TU;BYHOUR=9", "2026-03-03 10:00"},
+		{"CRON_TZ=UTC DTSTART;TZID=Europe/Berlin:20260101T090000\nRRULE:FREQ=WEEKLY;BYDAY=FR", "2026-03-06 09:00"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.spec, func(t *testing.T) {

@@ -67,7 +67,7 @@ type dateutilResult struct {
 func runDateutil(t *testing.T, jobs []dateutilJob) []dateutilResult {
 	t.Helper()
 	if out, err := exec.Command("python3", "-c", "import dateutil.rrule").CombinedOutput(); err != nil {
-		t.Skipf("python3 with dateutil not found: %v: %s (install Debian's python3-dateutil)", err, bytes.TrimSpace(out))
+		t.Skipf("python3 with dateutil not found: %v %s(install Debian's python3-dateutil)", err, bytes.TrimSpace(append(out, ' ')))
 	}
 	in, err := json.Marshal(jobs)
 	require.NoError(t, err)

@@ -124,7 +124,9 @@ type RRule struct {
 
 var _ Schedule = (*RRule)(nil)
 
-// String returns the text the rule was parsed from.
+// String returns the recurrence text the rule was parsed from, with the
+// DTSTART line Parse supplies when the spec has none; Parse reads it back
+// as the same schedule.
 func (r *RRule) String() string { return r.text }
 
 // Location returns DTSTART's time zone.

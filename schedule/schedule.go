@@ -38,8 +38,10 @@ type Schedule interface {
 //     DTSTART).
 //
 // Specs that name no time zone are read in UTC; ParseIn reads them in
-// another zone. A spec that does not say when it starts starts on
-// 1970-01-01.
+// another zone, and so does a "CRON_TZ=Zone " prefix before a preset or
+// recurrence text ("CRON_TZ=Europe/Berlin weekly on mon"; a DTSTART with
+// its own TZID keeps it). A spec that does not say when it starts starts
+// on 1970-01-01.
 //
 // The error is a *ParseError naming the field and value at fault. A spec
 // that can never fire is an error wrapping ErrNeverFires where that can be
@@ -58,10 +60,24 @@ func ParseIn(spec string, loc *time.Location) (Schedule, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
+	if hasPrefixFold(s, "CRON_TZ=") || hasPrefixFold(s, "TZ=") {
+		// A zone prefix before a preset or recurrence text is the zone
+		// for what names none.
+		_, rest, _ := strings.Cut(s, "=")
+		zone, rest, _ := strings.Cut(rest, " ")
+		rest = strings.TrimSpace(rest)
+		if first, _, _ := strings.Cut(rest, " "); isCadenceWord(first) || isRecurrence(rest) {
+			z, err := LoadLocation(zone)
+			if err != nil {
+				return nil, err
+			}
+			loc, s = z, rest
+		}
+	}
 	if hasPrefixFold(s, "FREQ=") {
 		s = "RRULE:" + s
 	}
-	if hasPrefixFold(s, "DTSTART") || hasPrefixFold(s, "RRULE") || hasPrefixFold(s, "EXDATE") || hasPrefixFold(s, "RDATE") {
+	if isRecurrence(s) {
 		if !hasDTStart(s) {
 			if loc == time.UTC {
 				s = "DTSTART:19700101T000000Z\n" + s
@@ -99,6 +115,16 @@ func isCadenceWord(w string) bool {
 	switch strings.ToLower(w) {
 	case "daily", "weekly", "biweekly", "fortnightly", "monthly", "every":
 		return true
+	}
+	return false
+}
+
+// isRecurrence reports whether s is RFC 5545 recurrence text.
+func isRecurrence(s string) bool {
+	for _, p := range []string{"DTSTART", "RRULE", "EXDATE", "RDATE", "FREQ="} {
+		if hasPrefixFold(s, p) {
+			return true
+		}
 	}
 	return false
 }
