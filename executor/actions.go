@@ -161,6 +161,9 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	if child {
 		return rel.Summary(), nil // startChild starts it once the parent still wants it
 	}
+	if p.Labels[LabelStart] != "" {
+		return rel.Summary(), nil // a person or the group's scheduler starts it
+	}
 	if start.After(now) {
 		e.timers.set(timerKey{rel: id, kind: timerStart}, start)
 		return rel.Summary(), nil

@@ -434,9 +434,12 @@ func startMeter() meter {
 
 // report adds ns/activity (wall) and cpu-ns/activity (CPU time of the
 // whole process, which other load on a shared machine disturbs far less).
-func (m meter) report(b *testing.B, activities int) {
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(activities), "ns/activity")
+func (m meter) report(b *testing.B, activities int) { m.reportPer(b, activities, "activity") }
+
+// reportPer is report per n units of what.
+func (m meter) reportPer(b *testing.B, n int, what string) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/"+what)
 	if c, ok := cputime.Process(); ok {
-		b.ReportMetric(float64((c-m.cpu0).Nanoseconds())/float64(activities), "cpu-ns/activity")
+		b.ReportMetric(float64((c-m.cpu0).Nanoseconds())/float64(n), "cpu-ns/"+what)
 	}
 }

@@ -54,6 +54,12 @@ const (
 	// (BypassApproval). It is its own kind so that an authorizer that
 	// allows skip or ignore does not allow it by accident.
 	ActionBypassApproval ActionKind = "bypass-approval"
+	// ActionPutGroup creates or replaces a release group (PutGroup).
+	ActionPutGroup ActionKind = "put-group"
+	// ActionPauseGroup pauses a release group (PauseGroup).
+	ActionPauseGroup ActionKind = "pause-group"
+	// ActionResumeGroup resumes a paused release group (ResumeGroup).
+	ActionResumeGroup ActionKind = "resume-group"
 )
 
 // Action describes an operator action for Config.Authorize: who does what

@@ -28,6 +28,7 @@ type Executor struct {
 	log    *slog.Logger
 	timers *timers
 	subs   subscribers
+	sched  scheduler // the release groups' scheduler
 
 	mu      sync.Mutex
 	runs    map[release.ID]*run  // releases held in memory ("hot")
@@ -114,6 +115,7 @@ func (e *Executor) Run(ctx context.Context) error {
 		e.timers.set(timerKey{kind: timerRescan}, now.Add(e.cfg.RescanInterval))
 	}
 	e.spawn(do(func() { e.scan(runCtx) }))
+	e.spawn(do(func() { e.loadGroups(runCtx, true) }))
 
 	<-runCtx.Done()
 
@@ -140,6 +142,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	}
 	e.timers.stop(timerKey{kind: timerRenew})
 	e.timers.stop(timerKey{kind: timerRescan})
+	e.sched.stopAll(e)
 	return nil
 }
 
@@ -432,7 +435,14 @@ func (e *Executor) fire(ctx context.Context, k timerKey) {
 		return
 	case timerRescan:
 		e.spawn(do(func() { e.scan(ctx) }))
+		e.spawn(do(func() { e.loadGroups(ctx, false) }))
 		e.timers.set(k, e.clock.Now().Add(e.cfg.RescanInterval))
+		return
+	case timerGroup:
+		e.spawn(do(func() { e.fireGroup(ctx, k.grp) }))
+		return
+	case timerGroupStart:
+		e.spawn(do(func() { e.fireGroupStart(ctx, k.grp) }))
 		return
 	}
 	e.spawn(do(func() { e.fireRelease(ctx, k) }))

@@ -344,7 +344,9 @@ func (r *run) reconcile() {
 	rel := r.rel
 	switch rel.Status {
 	case release.Scheduled:
-		r.e.timers.set(timerKey{rel: r.id, kind: timerStart}, rel.ScheduledFor)
+		if rel.Labels[LabelStart] == "" { // else a person or the group's scheduler starts it
+			r.e.timers.set(timerKey{rel: r.id, kind: timerStart}, rel.ScheduledFor)
+		}
 		return
 	case release.Running, release.Paused:
 	default:

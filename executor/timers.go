@@ -12,16 +12,18 @@ import (
 type timerKind uint8
 
 const (
-	timerRetry    timerKind = iota + 1 // start the next attempt of an activity
-	timerTimeout                       // an attempt ran out of time
-	timerDeadline                      // an approval's deadline passed
-	timerStart                         // a scheduled release is due
-	timerPoll                          // poll a Poller adapter's work
-	timerReload                        // reload a release after a store failure
-	timerChild                         // check a child release driven elsewhere
-	timerRenew                         // renew the leases of the releases held
-	timerRescan                        // look for releases nobody drives
-	timerResolve                       // look up an approval's approver groups again
+	timerRetry      timerKind = iota + 1 // start the next attempt of an activity
+	timerTimeout                         // an attempt ran out of time
+	timerDeadline                        // an approval's deadline passed
+	timerStart                           // a scheduled release is due
+	timerPoll                            // poll a Poller adapter's work
+	timerReload                          // reload a release after a store failure
+	timerChild                           // check a child release driven elsewhere
+	timerRenew                           // renew the leases of the releases held
+	timerRescan                          // look for releases nobody drives
+	timerResolve                         // look up an approval's approver groups again
+	timerGroup                           // create a release group's due occurrences
+	timerGroupStart                      // start a release group's releases at their occurrence
 )
 
 // timerKey identifies a timer; adding a timer with a key that is set moves
@@ -31,6 +33,7 @@ type timerKey struct {
 	kind    timerKind
 	act     int32
 	attempt int32
+	grp     release.GroupID // the group of timerGroup and timerGroupStart
 }
 
 type timerEntry struct {
@@ -157,6 +160,8 @@ func (k timerKey) less(o timerKey) bool {
 		return k.kind < o.kind
 	case k.act != o.act:
 		return k.act < o.act
+	case k.grp != o.grp:
+		return k.grp < o.grp
 	}
 	return k.attempt < o.attempt
 }
