@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -61,6 +60,11 @@ type CreateParams struct {
 func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary, error) {
 	if p == nil {
 		return release.Summary{}, invalidf(ActionCreate, "params: required")
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
+		if strings.HasPrefix(k, ReservedLabelPrefix) {
+			return release.Summary{}, invalidf(ActionCreate, "labels: %q: keys starting with %q are reserved for the executor (it links a subprocess's child to its parent with them)", k, ReservedLabelPrefix)
+		}
 	}
 	if err := e.authorize(ctx, &Action{Kind: ActionCreate, Actor: p.Actor, Reason: p.Reason, Inputs: maps.Clone(p.Inputs),
 		Process: p.Process, ProcessVersion: p.ProcessVersion, Group: p.Group, Labels: maps.Clone(p.Labels)}); err != nil {
@@ -479,8 +483,8 @@ func (e *Executor) Retry(ctx context.Context, id release.ID, k release.ActivityK
 func (r *run) checkRetryInputs(ctx context.Context, i int32, inputs map[string]any) error {
 	ai := &r.p.acts[i]
 	for _, name := range slices.Sorted(maps.Keys(inputs)) {
-		if _, err := json.Marshal(inputs[name]); err != nil {
-			return invalidf(ActionRetry, "activity %s: inputs.%s: cannot be stored: %v", ai.key, name, err)
+		if err := process.CheckData("inputs."+name, inputs[name]); err != nil {
+			return invalidf(ActionRetry, "activity %s: %v", ai.key, err)
 		}
 	}
 	switch ai.act.EffectiveType() {
@@ -556,7 +560,7 @@ func (e *Executor) Ignore(ctx context.Context, id release.ID, k release.Activity
 		if a.Status != release.ActivityOnHold && a.Status != release.ActivityFailed && a.Status != release.ActivityWaiting {
 			return activityState(ActionIgnore, k, a.Status, release.ActivityOnHold, release.ActivityFailed, release.ActivityWaiting)
 		}
-		if err := checkOutputNames(ActionIgnore, r.p.acts[i].act, p.Outputs); err != nil {
+		if err := checkOutputs(ActionIgnore, r.p.acts[i].act, p.Outputs); err != nil {
 			return err
 		}
 		r.emit(p.Actor, p.Reason, &release.ActivityIgnoredPayload{Activity: k, Outputs: p.Outputs})
@@ -700,7 +704,7 @@ func (e *Executor) SubmitOutputs(ctx context.Context, id release.ID, k release.A
 		if a.Status != release.ActivityWaiting {
 			return activityState(ActionSubmitOutputs, k, a.Status, release.ActivityWaiting)
 		}
-		if err := checkOutputNames(ActionSubmitOutputs, act, p.Outputs); err != nil {
+		if err := checkOutputs(ActionSubmitOutputs, act, p.Outputs); err != nil {
 			return err
 		}
 		r.emit(p.Actor, p.Reason, &release.OutputsSubmittedPayload{Activity: k, Outputs: p.Outputs})
@@ -709,13 +713,15 @@ func (e *Executor) SubmitOutputs(ctx context.Context, id release.ID, k release.A
 	})
 }
 
-func checkOutputNames(action ActionKind, act *process.Activity, outputs map[string]any) error {
-	if len(act.Outputs) == 0 {
-		return nil
-	}
-	for name := range outputs {
-		if !slices.Contains(act.Outputs, name) {
+// checkOutputs checks outputs a person gives: each named by the activity
+// (when it declares its outputs) and each a value an event can hold.
+func checkOutputs(action ActionKind, act *process.Activity, outputs map[string]any) error {
+	for _, name := range slices.Sorted(maps.Keys(outputs)) {
+		if len(act.Outputs) > 0 && !slices.Contains(act.Outputs, name) {
 			return invalidf(action, "output %q: activity %s declares %s", name, act.ID, strings.Join(act.Outputs, ", "))
+		}
+		if err := process.CheckData("outputs."+name, outputs[name]); err != nil {
+			return invalidf(action, "activity %s: %v", act.ID, err)
 		}
 	}
 	return nil
@@ -744,19 +750,9 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 		p = &DecisionParams{}
 	}
 	return e.act(ctx, &Action{Kind: action, Release: id, Activity: k, Actor: p.Actor, Reason: p.Comment}, func(r *run) error {
-		i, a, err := r.activity(action, k)
+		i, a, pol, err := r.waitingApproval(action, k, p.Actor)
 		if err != nil {
 			return err
-		}
-		pol := r.p.acts[i].act.Approval
-		if pol == nil {
-			return invalidf(action, "activity %s is %s, not an approval", k, r.p.acts[i].act.EffectiveType())
-		}
-		if a.Status != release.ActivityWaiting {
-			return activityState(action, k, a.Status, release.ActivityWaiting)
-		}
-		if pol.ForbidInitiator && p.Actor == r.rel.Initiator {
-			return forbiddenf(action, "%s initiated release %s (or the release it is a subprocess of) and the policy of %s forbids the initiator to decide", p.Actor, id, k)
 		}
 		for _, d := range a.Decisions() {
 			if d.Actor == p.Actor {
@@ -803,19 +799,9 @@ func (e *Executor) BypassApproval(ctx context.Context, id release.ID, k release.
 		return invalidf(ActionBypassApproval, "reason: required")
 	}
 	return e.act(ctx, &Action{Kind: ActionBypassApproval, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
-		i, a, err := r.activity(ActionBypassApproval, k)
+		i, _, _, err := r.waitingApproval(ActionBypassApproval, k, p.Actor)
 		if err != nil {
 			return err
-		}
-		pol := r.p.acts[i].act.Approval
-		if pol == nil {
-			return invalidf(ActionBypassApproval, "activity %s is %s, not an approval", k, r.p.acts[i].act.EffectiveType())
-		}
-		if a.Status != release.ActivityWaiting {
-			return activityState(ActionBypassApproval, k, a.Status, release.ActivityWaiting)
-		}
-		if pol.ForbidInitiator && p.Actor == r.rel.Initiator {
-			return forbiddenf(ActionBypassApproval, "%s initiated release %s (or the release it is a subprocess of) and the policy of %s forbids the initiator to decide", p.Actor, id, k)
 		}
 		r.emit(p.Actor, p.Reason, &release.ApprovalBypassedPayload{Activity: k})
 		r.emit(p.Actor, "approval bypassed: "+p.Reason, &release.ActivitySucceededPayload{Activity: k})
@@ -893,4 +879,26 @@ func (e *Executor) findApproval(ctx context.Context, p *process.Process, depth i
 		}
 	}
 	return "", nil
+}
+
+// waitingApproval finds approval activity k, Waiting, that actor may
+// decide as far as the initiator rule goes: the initiator of the release
+// (or of the release it descends from) never decides, nor bypasses, an
+// approval whose policy forbids the initiator.
+func (r *run) waitingApproval(action ActionKind, k release.ActivityKey, actor string) (int32, *release.ActivityState, *process.ApprovalPolicy, error) {
+	i, a, err := r.activity(action, k)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	pol := r.p.acts[i].act.Approval
+	if pol == nil {
+		return 0, nil, nil, invalidf(action, "activity %s is %s, not an approval", k, r.p.acts[i].act.EffectiveType())
+	}
+	if a.Status != release.ActivityWaiting {
+		return 0, nil, nil, activityState(action, k, a.Status, release.ActivityWaiting)
+	}
+	if pol.ForbidInitiator && actor == r.rel.Initiator {
+		return 0, nil, nil, forbiddenf(action, "%s initiated release %s (or the release it is a subprocess of) and the policy of %s forbids the initiator to decide", actor, r.id, k)
+	}
+	return i, a, pol, nil
 }

@@ -121,9 +121,9 @@ func TestInvalidRetryInputsAreRefusedBeforeAnythingIsRecorded(t *testing.T) {
 	}{
 		{"the adapter's validator: a type", "p.run", map[string]any{"command": "rm -rf /"}, "inputs.command: want a list of strings, got string"},
 		{"the adapter's validator: an unknown parameter", "p.run", map[string]any{"shell": true}, "inputs.shell: unknown parameter"},
-		{"NaN", "p.run", map[string]any{"dir": math.NaN()}, "inputs.dir: cannot be stored"},
-		{"a function", "p.run", map[string]any{"dir": func() {}}, "inputs.dir: cannot be stored"},
-		{"a cycle", "p.run", map[string]any{"dir": cyclic}, "inputs.dir: cannot be stored"},
+		{"NaN", "p.run", map[string]any{"dir": math.NaN()}, "inputs.dir: NaN is not a finite number"},
+		{"a function", "p.run", map[string]any{"dir": func() {}}, "inputs.dir: a func() is not data"},
+		{"a cycle", "p.run", map[string]any{"dir": cyclic}, "inputs.dir.self: value contains itself"},
 		{"the child's input specs", "p.sub", map[string]any{"target": 5}, "inputs.target"},
 		{"the child's unknown input", "p.sub", map[string]any{"nope": "x"}, "inputs.nope"},
 		{"a manual activity takes none", "p.man", map[string]any{"x": 1}, "it takes no inputs"},

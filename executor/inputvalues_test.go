@@ -1,7 +1,10 @@
 package executor
 
 import (
+	"errors"
+
 	"context"
+	"github.com/batonhq/baton/adapters"
 	"math"
 	"testing"
 
@@ -71,4 +74,39 @@ func TestCreateAcceptsSharedValues(t *testing.T) {
 	id := h.create("vals", map[string]any{"o": map[string]any{"a": shared, "b": shared, "n": 1, "u": uint8(2), "s": []string{"x"}}})
 	r := h.waitStatus(id, release.Succeeded)
 	require.Equal(t, "v", r.Inputs["o"].(map[string]any)["b"].(map[string]any)["k"])
+}
+
+// Outputs a person submits, or substitutes when ignoring a failure, are
+// checked the same way, before anything is recorded.
+func TestOutputsThatAreNotDataAreRefused(t *testing.T) {
+	h := newHarness(t, nil, &failing{kind: "boom"})
+	h.put(`
+id: outs
+phases:
+  - id: p
+    activities:
+      - {id: man, type: manual, outputs: [report]}
+      - {id: auto, uses: boom, outputs: [url]}
+`)
+	id := h.create("outs", nil)
+	h.waitActivity(id, "p.man", release.ActivityWaiting)
+	h.waitActivity(id, "p.auto", release.ActivityOnHold)
+	before := h.events(id)
+	ctx := context.Background()
+
+	err := h.ex.SubmitOutputs(ctx, id, "p.man", &OutputsParams{Actor: "bob", Outputs: map[string]any{"report": math.NaN()}})
+	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorContains(t, err, "outputs.report")
+	err = h.ex.Ignore(ctx, id, "p.auto", &IgnoreParams{Actor: "ops", Reason: "known", Outputs: map[string]any{"url": []any{func() {}}}})
+	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorContains(t, err, "outputs.url[0]")
+	require.Equal(t, before, h.events(id), "nothing is recorded")
+}
+
+// failing fails every attempt, permanently.
+type failing struct{ kind string }
+
+func (f *failing) Kind() string { return f.kind }
+func (f *failing) Run(context.Context, *adapters.Request) (*adapters.Result, error) {
+	return nil, adapters.Permanent(errors.New("it broke"))
 }

@@ -15,8 +15,12 @@ import (
 	"github.com/batonhq/baton/store"
 )
 
-// Labels the executor sets on child releases.
+// Labels the executor sets on child releases. Every label key starting
+// with ReservedLabelPrefix is the executor's: Create refuses them from a
+// host, so that no release can pose as another's child.
 const (
+	ReservedLabelPrefix = "baton."
+
 	LabelParent         = "baton.parent"          // the parent release id
 	LabelParentActivity = "baton.parent-activity" // the subprocess activity's key
 	LabelParentAttempt  = "baton.parent-attempt"  // the attempt of that activity

@@ -52,7 +52,7 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 				},
 			}, initiator)
 			if errors.Is(err, store.ErrAlreadyExists) {
-				err = nil
+				err = e.checkIsChild(ctx, id, parent, ai.key, attempt)
 			}
 			if err == nil {
 				e.startChildIfWanted(ctx, parent, ai.key, attempt, id)
@@ -62,6 +62,32 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 			e.childEnded(parent, ai.key, attempt, nil, adapters.Permanent(err))
 		}
 	})
+}
+
+// isChildOf reports whether labels are those the executor gave the child
+// of attempt of parent's activity key.
+func isChildOf(labels map[string]string, parent release.ID, key release.ActivityKey, attempt int) bool {
+	return labels[LabelParent] == string(parent) && labels[LabelParentActivity] == string(key) &&
+		labels[LabelParentAttempt] == strconv.Itoa(attempt)
+}
+
+// checkIsChild checks that the release stored under a child's id is that
+// child: child ids are derived from the parent, so anyone can compute one
+// and create a release under it first. Such a release is never adopted:
+// the attempt fails, saying why.
+func (e *Executor) checkIsChild(ctx context.Context, id, parent release.ID, key release.ActivityKey, attempt int) error {
+	sum, err := e.store.GetReleaseSummary(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !isChildOf(sum.Labels, parent, key, attempt) {
+		return notChild(sum)
+	}
+	return nil
+}
+
+func notChild(sum *release.Summary) error {
+	return fmt.Errorf("release %s (process %s, created by %s) is not this subprocess's child: its id was taken before the child was made", sum.ID, sum.ProcessID, sum.CreatedBy)
 }
 
 // startChildIfWanted starts a stored child release if its parent's attempt
@@ -187,6 +213,9 @@ func (r *run) checkChild(i int32, attempt int) {
 			return
 		case err != nil:
 			e.log.Warn("executor: checking child release", "release", id, "err", err)
+		case !isChildOf(sum.Labels, parent, ai.key, attempt):
+			e.childEnded(parent, ai.key, attempt, nil, adapters.Permanent(notChild(sum)))
+			return
 		case sum.Status.Terminal():
 			e.resumeChild(ctx, id) // notifies the parent
 			return
@@ -204,6 +233,12 @@ func (r *run) notifyParent() {
 	parent := release.ID(rel.Labels[LabelParent])
 	key := release.ActivityKey(rel.Labels[LabelParentActivity])
 	attempt, _ := strconv.Atoi(rel.Labels[LabelParentAttempt])
+	if rel.ID != childID(parent, key, attempt) {
+		// Not a child the executor made (its id would be derived from
+		// these labels): never let it end the parent's subprocess.
+		r.e.log.Warn("executor: a release labelled as a child is not one; its parent is not told", "release", rel.ID, "parent", parent)
+		return
+	}
 	var outputs map[string]any
 	var err error
 	switch rel.Status {

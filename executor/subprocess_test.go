@@ -241,6 +241,7 @@ phases:
 	kids := children(t, h, id)
 	require.Len(t, kids, 1, "one child, made once")
 	require.Equal(t, release.Succeeded, kids[0].Status)
+	require.Equal(t, "alice", h.get(kids[0].ID).Initiator, "a child made on resume has the parent's initiator")
 	require.Len(t, r.Activities["p.sub"].Attempts, 1)
 	var childCalls int
 	for _, c := range noop.Calls() {

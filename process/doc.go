@@ -60,11 +60,15 @@
 // # Validation
 //
 // Parse decodes and validates; Validate checks a Process built in code.
-// Both report every problem at once in a *ValidationError, each Problem with
+// Both report the problems at once in a *ValidationError, each Problem with
 // its path (phases[2].activities[0].depends-on[1]) and, from a document,
-// its line and column. A dependency cycle is also a *CycleError naming the
-// cycle. Parser bounds the size of a document, alias expansion and nesting,
-// so hostile input gets an error, never a crash or a hang.
+// its line and column: the first MaxListedProblems (100) in document order,
+// and a count of the rest. A dependency cycle is also a *CycleError naming
+// the cycle. Parser bounds the size of a document (2 MiB by default), alias
+// expansion, nesting and the number of distinct expressions, and the work
+// done per problem, so hostile input gets a short error in well under two
+// seconds, never a crash or a hang. A leading UTF-8 byte-order mark is
+// ignored.
 //
 // # Compiling and running
 //

@@ -46,7 +46,7 @@ func (p *Process) UnmarshalYAML(n *yaml.Node) error {
 		return &ValidationError{Problems: []Problem{*d.aborted}}
 	}
 	if len(d.problems) > 0 {
-		return newValidationError(d.problems)
+		return newValidationError(d.problems, d.dropped)
 	}
 	*p = *q
 	return nil

@@ -61,19 +61,51 @@ const maxProblemText = 512
 // Omitted counting the rest.
 type ValidationError struct {
 	Problems []Problem
-	// Omitted counts the problems found beyond those in Problems.
+	// Omitted counts the problems found beyond those in Problems. Past
+	// 10,000 problems the count may include some that follow from others
+	// (a value of the wrong type that is also out of range).
 	Omitted int
 	// causes are the typed causes of the omitted problems, so errors.As
 	// still finds a *CycleError that was not listed.
 	causes []error
 }
 
+// maxRecorded is how many problems a decoder or checker records in full;
+// past it they are only counted, so a document of a million problems costs
+// no million messages.
+const maxRecorded = 10_000
+
+// problemList collects problems, recording at most maxRecorded of them.
+type problemList struct {
+	problems []Problem
+	dropped  int // problems found but not recorded
+}
+
+// room reports whether another problem will be recorded; past maxRecorded
+// it counts the problem instead.
+func (l *problemList) room() bool {
+	if len(l.problems) < maxRecorded {
+		return true
+	}
+	l.dropped++
+	return false
+}
+
+// add records p if there is room, and always when it has a typed cause
+// (a cycle, a limit): there is at most one of each.
+func (l *problemList) add(p Problem) {
+	if p.Err != nil || l.room() {
+		l.problems = append(l.problems, p)
+	}
+}
+
 // newValidationError keeps the first MaxListedProblems of problems (already
-// in document order) and counts the rest.
-func newValidationError(problems []Problem) *ValidationError {
-	e := &ValidationError{}
+// in document order) and counts the rest, and dropped more found but not
+// recorded.
+func newValidationError(problems []Problem, dropped int) *ValidationError {
+	e := &ValidationError{Omitted: dropped}
 	if len(problems) > MaxListedProblems {
-		e.Omitted = len(problems) - MaxListedProblems
+		e.Omitted += len(problems) - MaxListedProblems
 		for _, p := range problems[MaxListedProblems:] {
 			if p.Err != nil && len(e.causes) < MaxListedProblems {
 				e.causes = append(e.causes, p.Err)

@@ -3,6 +3,7 @@ package process_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,11 +43,13 @@ func siblings() string {
 
 // hostile are documents built to make parsing slow: each used to cost time
 // quadratic in its size (or worse) and must now cost time linear in it.
-var hostile = []struct {
+type hostileShape struct {
 	name  string
 	doc   func(size int) []byte
 	valid bool
-}{
+}
+
+var hostile = []hostileShape{
 	{"valid activities (the baseline)", func(n int) []byte {
 		return fill(n, onePhase, func(i int) string { return fmt.Sprintf("  - {id: a%d, uses: k}\n", i) }, "")
 	}, true},
@@ -110,6 +113,38 @@ var hostile = []struct {
 	{"an enum of many values the default is not in", func(n int) []byte {
 		return fill(n, "id: app\nphases: [{id: p, activities: [{id: a, uses: k}]}]\ninputs:\n  x:\n    type: integer\n    default: 1\n    enum: [", func(int) string { return "2," }, "2]\n")
 	}, false},
+	{"a long key over a long list", func(n int) []byte {
+		return fill(n, onePhase+"  - id: a\n    uses: k\n    with:\n      ? "+strings.Repeat("k", n/4)+"\n      : [", func(int) string { return "1," }, "1]\n")
+	}, true},
+	{"a long key over many duplicate keys", func(n int) []byte {
+		return fill(n, onePhase+"  - id: a\n    uses: k\n    with:\n      ? "+strings.Repeat("k", n/4)+"\n      : {", func(int) string { return "a: 1," }, "b: 1}\n")
+	}, false},
+	{"a long input name over an enum of many bad values", func(n int) []byte {
+		return fill(n, "id: app\nphases: [{id: p, activities: [{id: a, uses: k}]}]\ninputs:\n  ? "+strings.Repeat("k", n/4)+
+			"\n  :\n    type: integer\n    enum: [", func(int) string { return "x," }, "2]\n")
+	}, false},
+	{"expressions under many long keys", func(n int) []byte {
+		var deep strings.Builder
+		for range 60 {
+			deep.WriteString("{" + strings.Repeat("k", 500) + ": ")
+		}
+		return fill(n, "id: app\ninputs: {x: {}}\nphases:\n- id: p\n  activities:\n  - {id: a, uses: k, with: "+deep.String()+"{",
+			func(i int) string { return fmt.Sprintf("a%d: '${{ inputs.x }}',", i) }, "b: 1}"+strings.Repeat("}", 60)+"}\n")
+	}, true},
+	{"bad expressions under many long keys", func(n int) []byte {
+		var deep strings.Builder
+		for range 60 {
+			deep.WriteString("{" + strings.Repeat("k", 500) + ": ")
+		}
+		return fill(n, "id: app\ninputs: {x: {}}\nphases:\n- id: p\n  activities:\n  - {id: a, uses: k, with: "+deep.String()+"{",
+			func(i int) string { return fmt.Sprintf("a%d: '${{ inputs.y }}',", i) }, "b: 1}"+strings.Repeat("}", 60)+"}\n")
+	}, false},
+	{"an unknown key of dots", func(n int) []byte {
+		return []byte(`{"id":"app","` + strings.Repeat(".", n-100) + `":1}`)
+	}, false},
+	{"many phases", func(n int) []byte {
+		return fill(n, "id: app\nphases:\n", func(i int) string { return fmt.Sprintf("- {id: p%d, activities: [{id: a, uses: k}]}\n", i) }, "")
+	}, true},
 	{"a very long bad id", func(n int) []byte {
 		return []byte("id: app\nphases: [{id: p, activities: [{id: \"" + strings.Repeat("A", n-100) + "\", uses: k}]}]\n")
 	}, false},
@@ -147,6 +182,15 @@ func TestAHostileDocumentJustUnderTheSizeLimitGetsABoundedError(t *testing.T) {
 	require.Equal(t, strings.Count(string(doc), "{id: A"), len(verr.Problems)+verr.Omitted)
 	require.Equal(t, "phases[0].activities[0].id", verr.Problems[0].Path)
 	require.Equal(t, "phases[0].activities[99].id", verr.Problems[99].Path)
+}
+
+func TestAKeyOfDotsJustUnderTheSizeLimitIsRefusedWithABoundedError(t *testing.T) {
+	i := slices.IndexFunc(hostile, func(h hostileShape) bool { return h.name == "an unknown key of dots" })
+	doc := hostile[i].doc(process.DefaultMaxBytes)
+	_, err := process.Parse(doc)
+	verr := checkBounded(t, err)
+	require.Len(t, verr.Problems, 2) // the key, and the missing phases
+	require.Equal(t, strings.Repeat(".", 512)+"...", verr.Problems[1].Path)
 }
 
 func TestEveryHostileShapeIsAnsweredWithABoundedError(t *testing.T) {
@@ -251,4 +295,48 @@ func TestADocumentOfTooManyExpressionsIsRefused(t *testing.T) {
 			require.Contains(t, verr.Problems[0].Msg, fmt.Sprintf("more than %d distinct expressions", tt.limit))
 		})
 	}
+}
+
+// BenchmarkParseHostile parses documents just under DefaultMaxBytes: valid
+// activities (the baseline), one bad id per activity (the issue's shape),
+// and the slowest shapes found.
+//
+//	go test -run='^$' -bench=ParseHostile -benchmem -benchtime=2x -count=3 ./process/
+func BenchmarkParseHostile(b *testing.B) {
+	for _, name := range []string{
+		"valid activities (the baseline)",
+		"bad activity ids",
+		"many phases",
+		"a long key over a long list",
+		"a long key over many duplicate keys",
+		"a long input name over an enum of many bad values",
+	} {
+		i := slices.IndexFunc(hostile, func(h hostileShape) bool { return h.name == name })
+		doc := hostile[i].doc(process.DefaultMaxBytes)
+		b.Run(strings.ReplaceAll(name, " ", "-"), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(doc)))
+			cpu := processCPU()
+			for b.Loop() {
+				if _, err := process.Parse(doc); (err == nil) != hostile[i].valid {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
+}
+
+func TestAnExpressionThatDoesNotCompileIsReportedWhereverItIsUsedButCompiledOnce(t *testing.T) {
+	doc := onePhase + "  - {id: a, uses: k, with: {x: '${{ inputs.nope }}'}}\n" +
+		"  - {id: b, uses: k, with: {x: '${{ inputs.nope }}', y: ['${{ inputs.nope }}']}}\n"
+	_, err := process.Parser{MaxExpressions: 1}.Parse([]byte(doc))
+	require.NotErrorIs(t, err, process.ErrTooLarge)
+	verr := checkBounded(t, err)
+	var got []string
+	for _, p := range verr.Problems {
+		require.Contains(t, p.Msg, `undeclared input "nope"`)
+		got = append(got, fmt.Sprintf("%s@%d:%d", p.Path, p.Line, p.Column))
+	}
+	require.Equal(t, []string{"phases[0].activities[0].with.x@5:32", "phases[0].activities[1].with.x@6:32", "phases[0].activities[1].with.y[0]@6:58"}, got)
 }

@@ -86,7 +86,7 @@ func ResolveInputs(spec []InputSpec, set *InputSet, overrides map[string]any) (m
 	}
 	if len(problems) > 0 {
 		sort.SliceStable(problems, func(i, j int) bool { return problems[i].Path < problems[j].Path })
-		return nil, newValidationError(problems)
+		return nil, newValidationError(problems, 0)
 	}
 	return out, nil
 }

@@ -20,7 +20,7 @@ func (p *Process) Validate() error {
 		return &ValidationError{Problems: []Problem{{Msg: "nil process"}}}
 	}
 	if c := check(p); len(c.problems) > 0 {
-		return newValidationError(c.problems)
+		return newValidationError(c.problems, c.dropped)
 	}
 	return nil
 }
@@ -34,7 +34,7 @@ func Compile(p *Process) (*Compiled, error) {
 	}
 	c := check(p)
 	if len(c.problems) > 0 {
-		return nil, newValidationError(c.problems)
+		return nil, newValidationError(c.problems, c.dropped)
 	}
 	return c.out, nil
 }
@@ -69,10 +69,10 @@ func validWord(s string, first func(byte) bool, more string) bool {
 }
 
 type checker struct {
-	p        *Process
-	problems []Problem
-	out      *Compiled
-	env      *expr.Env
+	p *Process
+	problemList
+	out *Compiled
+	env *expr.Env
 	// compiled expressions by source, shared between readers: compiling is
 	// the costly part and documents repeat their expressions.
 	templates  map[string]*expr.Template
@@ -81,24 +81,32 @@ type checker struct {
 	// maxExprs bounds the distinct expressions compiled (0: no bound);
 	// exprs counts them.
 	maxExprs, exprs int
+	// failed holds the message of each source that did not compile, by
+	// "t" (template) or "c" (condition) and the source.
+	failed map[string]string
+	// below is the path of the value compileValues is reading, under its
+	// base.
+	below []segment
 }
 
 // exprBudget counts one more expression to compile and reports whether it
 // is within maxExprs; the first one past it is reported at path.
-func (c *checker) exprBudget(path string) bool {
+func (c *checker) exprBudget(path func() string) bool {
 	c.exprs++
 	if c.maxExprs == 0 || c.exprs <= c.maxExprs {
 		return true
 	}
 	if c.exprs == c.maxExprs+1 {
-		c.problems = append(c.problems, Problem{Path: path, Err: ErrTooLarge,
+		c.add(Problem{Path: path(), Err: ErrTooLarge,
 			Msg: fmt.Sprintf("more than %d distinct expressions (the parser's MaxExpressions); this one and the rest are not checked", c.maxExprs)})
 	}
 	return false
 }
 
 func (c *checker) addf(path, format string, args ...any) {
-	c.problems = append(c.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+	if c.room() {
+		c.problems = append(c.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
 }
 
 func check(p *Process) *checker { return checkWithin(p, 0) }
@@ -106,7 +114,8 @@ func check(p *Process) *checker { return checkWithin(p, 0) }
 // checkWithin checks p compiling at most maxExprs distinct expressions
 // (0: any number).
 func checkWithin(p *Process, maxExprs int) *checker {
-	c := &checker{p: p, templates: map[string]*expr.Template{}, conditions: map[string]*expr.Condition{}, maxExprs: maxExprs}
+	c := &checker{p: p, templates: map[string]*expr.Template{}, conditions: map[string]*expr.Condition{},
+		failed: map[string]string{}, maxExprs: maxExprs}
 	if p.ID == "" {
 		c.addf("id", "required: the process id")
 	} else if !ValidID(string(p.ID)) {
@@ -132,7 +141,7 @@ func (c *checker) checkInputs() {
 	}
 	for i := range c.p.Inputs {
 		in := &c.p.Inputs[i]
-		path := "inputs." + in.Name
+		path := "inputs." + clipText(in.Name) // a name of a megabyte is not repeated in every path
 		if !validName(in.Name) {
 			c.addf(path, "%q is not a valid input name: want letters, digits, '-' and '_', starting with a letter or '_'", in.Name)
 		}
@@ -163,8 +172,8 @@ func (c *checker) checkInputs() {
 			}
 		}
 		for j, e := range in.Enum {
-			if msg := checkValue(in, re, e, false); msg != "" {
-				c.addf(path+".enum["+strconv.Itoa(j)+"]", "allowed value %s", msg)
+			if msg := checkValue(in, re, e, false); msg != "" && c.room() { // the path only for a problem recorded
+				c.problems = append(c.problems, Problem{Path: path + ".enum[" + strconv.Itoa(j) + "]", Msg: "allowed value " + msg})
 			}
 		}
 		if in.Default != nil {
@@ -207,14 +216,14 @@ func (c *checker) checkVariables() {
 		}
 	}
 	for i, v := range c.p.Variables {
-		path := "variables." + v.Name
+		path := "variables." + clipText(v.Name)
 		if !validName(v.Name) {
 			c.addf(path, "%q is not a valid variable name: want letters, digits, '-' and '_', starting with a letter or '_'", v.Name)
 		}
 		if pos[v.Name] != i {
 			c.addf(path, "variable %q declared twice", v.Name)
 		}
-		t := c.template(path, v.Value)
+		t := c.template(func() string { return path }, v.Value)
 		if t == nil {
 			continue
 		}
@@ -231,38 +240,53 @@ func (c *checker) checkVariables() {
 	}
 }
 
-// template compiles a ${{ }} string once per distinct source.
-func (c *checker) template(path, src string) *expr.Template {
+// template compiles a ${{ }} string once per distinct source (a source
+// that does not compile is reported wherever it is used, but compiled
+// once). path is called only for a problem.
+func (c *checker) template(path func() string, src string) *expr.Template {
 	if t, ok := c.templates[src]; ok {
+		if t == nil && c.room() {
+			c.problems = append(c.problems, Problem{Path: path(), Msg: c.failed["t"+src]})
+		}
 		return t
 	}
 	if !c.exprBudget(path) {
 		return nil
 	}
 	t, err := expr.CompileTemplate(src, c.env)
+	c.templates[src] = t
 	if err != nil {
-		c.addf(path, "%v", exprMessage(err))
+		c.failed["t"+src] = exprMessage(err)
+		c.addf(path(), "%s", c.failed["t"+src])
 		return nil
 	}
-	c.templates[src] = t
 	return t
 }
 
-func (c *checker) condition(path, src string) *expr.Condition {
+// condition compiles an if: condition once per distinct source, as
+// template does.
+func (c *checker) condition(path func() string, src string) *expr.Condition {
 	if t, ok := c.conditions[src]; ok {
+		if t == nil && c.room() {
+			c.problems = append(c.problems, Problem{Path: path(), Msg: c.failed["c"+src]})
+		}
 		return t
 	}
 	if !c.exprBudget(path) {
 		return nil
 	}
 	t, err := expr.CompileCondition(src, c.env)
+	c.conditions[src] = t
 	if err != nil {
-		c.addf(path, "%v", exprMessage(err))
+		c.failed["c"+src] = exprMessage(err)
+		c.addf(path(), "%s", c.failed["c"+src])
 		return nil
 	}
-	c.conditions[src] = t
 	return t
 }
+
+// fixed is a path known in advance.
+func fixed(path string) func() string { return func() string { return path } }
 
 func exprMessage(err error) string {
 	return strings.TrimPrefix(err.Error(), "expr: ")
@@ -498,7 +522,7 @@ func (c *checker) compileGraph() {
 	if err != nil {
 		if ce, ok := err.(*dag.CycleError); ok {
 			cyc := &CycleError{Path: out.cycleNames(ce.Path)}
-			c.problems = append(c.problems, Problem{Path: out.cyclePath(ce.Path), Msg: cyc.Error()[len("process: "):], Err: cyc})
+			c.add(Problem{Path: out.cyclePath(ce.Path), Msg: cyc.Error()[len("process: "):], Err: cyc})
 		} else {
 			c.addf("phases", "%v", err)
 		}
@@ -516,8 +540,8 @@ func (c *checker) compileGraph() {
 		ph := &p.Phases[i]
 		path := index("phases", i)
 		if ph.If != "" {
-			if cond := c.condition(path+".if", ph.If); cond != nil {
-				c.checkReads(path+".if", out.phaseStart[i], cond.Refs(), false)
+			if cond := c.condition(fixed(path+".if"), ph.If); cond != nil {
+				c.checkReads(fixed(path+".if"), out.phaseStart[i], cond.Refs(), false)
 				out.phaseIf[i] = cond
 			}
 		}
@@ -530,8 +554,8 @@ func (c *checker) compileGraph() {
 			}
 			apath := actPath(i, j)
 			if a.If != "" {
-				if cond := c.condition(apath+".if", a.If); cond != nil {
-					c.checkReads(apath+".if", id, cond.Refs(), false)
+				if cond := c.condition(fixed(apath+".if"), a.If); cond != nil {
+					c.checkReads(fixed(apath+".if"), id, cond.Refs(), false)
 					ca.cond = cond
 				}
 			}
@@ -573,13 +597,15 @@ func hasTemplate(v any) bool {
 }
 
 // compileValues compiles every string in a with: tree. self says whether
-// the reader may read its own outputs (a rollback may).
-func (c *checker) compileValues(path string, reader int, v any, self bool) any {
+// the reader may read its own outputs (a rollback may). The path of a value
+// is base followed by c.below, built only for a problem.
+func (c *checker) compileValues(base string, reader int, v any, self bool) any {
 	switch x := v.(type) {
 	case string:
 		if !expr.Contains(x) {
 			return nil
 		}
+		path := func() string { return renderPath(base, c.below, "") }
 		t := c.template(path, x)
 		if t == nil {
 			return nil
@@ -589,7 +615,10 @@ func (c *checker) compileValues(path string, reader int, v any, self bool) any {
 	case map[string]any:
 		var out map[string]any
 		for _, k := range sortedKeys(x) {
-			if t := c.compileValues(path+"."+k, reader, x[k], self); t != nil {
+			c.below = append(c.below, segment{key: k, index: -1})
+			t := c.compileValues(base, reader, x[k], self)
+			c.below = c.below[:len(c.below)-1]
+			if t != nil {
 				if out == nil {
 					out = map[string]any{}
 				}
@@ -603,7 +632,10 @@ func (c *checker) compileValues(path string, reader int, v any, self bool) any {
 	case []any:
 		var out []any
 		for i, e := range x {
-			if t := c.compileValues(index(path, i), reader, e, self); t != nil {
+			c.below = append(c.below, segment{index: i})
+			t := c.compileValues(base, reader, e, self)
+			c.below = c.below[:len(c.below)-1]
+			if t != nil {
 				if out == nil {
 					out = make([]any, len(x))
 				}
@@ -629,7 +661,7 @@ func sortedKeys(m map[string]any) []string {
 
 // checkReads checks that every output an expression reads belongs to an
 // activity the reader depends on.
-func (c *checker) checkReads(path string, reader int, refs []expr.Ref, self bool) {
+func (c *checker) checkReads(path func() string, reader int, refs []expr.Ref, self bool) {
 	for _, r := range refs {
 		if r.Kind != expr.RefOutput {
 			continue
@@ -642,7 +674,7 @@ func (c *checker) checkReads(path string, reader int, refs []expr.Ref, self bool
 			continue
 		}
 		if !c.out.graph.Reaches(from, reader) {
-			c.addf(path, "reads phases.%s.activities.%s.outputs.%s, but does not depend on %s.%s (directly or transitively): add it to depends-on",
+			c.addf(path(), "reads phases.%s.activities.%s.outputs.%s, but does not depend on %s.%s (directly or transitively): add it to depends-on",
 				r.Phase, r.Activity, r.Name, r.Phase, r.Activity)
 		}
 	}

@@ -727,6 +727,21 @@ func (x *applier) taskUpdated(p *TaskUpdatedPayload) error {
 }
 
 func (x *applier) decide(k ActivityKey, approved bool, comment string) error {
+	return x.addDecision(k, Decision{Approved: approved, Comment: comment})
+}
+
+// bypass records an approval decided in place of its approvers (the
+// event's Reason says why).
+func (x *applier) bypass(k ActivityKey) error {
+	if x.e.Reason == "" {
+		return errorf("reason: required to bypass an approval")
+	}
+	return x.addDecision(k, Decision{Approved: true, Bypassed: true, Comment: x.e.Reason})
+}
+
+// addDecision records d, by the event's actor, on the current attempt of
+// approval k, Running or Waiting. One approver counts once.
+func (x *applier) addDecision(k ActivityKey, d Decision) error {
 	if err := x.requireActive(true); err != nil {
 		return err
 	}
@@ -740,37 +755,16 @@ func (x *applier) decide(k ActivityKey, approved bool, comment string) error {
 	if a.Status != ActivityRunning && a.Status != ActivityWaiting {
 		return illegalf("approval %s is %s; decisions are taken while it is Running or Waiting", k, a.Status)
 	}
-	for _, d := range a.Decisions() {
-		if d.Actor == x.e.Actor {
-			return illegalf("%s already decided on %s; one person counts once", x.e.Actor, k)
+	if !d.Bypassed {
+		for _, prev := range a.Decisions() {
+			if prev.Actor == x.e.Actor {
+				return illegalf("%s already decided on %s; one person counts once", x.e.Actor, k)
+			}
 		}
 	}
 	x.log.saveActivity(a)
-	a.Approvals = append(a.Approvals, Decision{Actor: x.e.Actor, Approved: approved, Comment: comment, At: x.e.Time, Attempt: len(a.Attempts)})
-	return nil
-}
-
-// bypass records an approval decided in place of its approvers (the
-// event's Reason says why).
-func (x *applier) bypass(k ActivityKey) error {
-	if x.e.Reason == "" {
-		return errorf("reason: required to bypass an approval")
-	}
-	if err := x.requireActive(true); err != nil {
-		return err
-	}
-	a, err := x.activity(k)
-	if err != nil {
-		return err
-	}
-	if a.Type != process.Approval {
-		return errorf("activity %s is %s, not an approval", k, a.Type)
-	}
-	if a.Status != ActivityRunning && a.Status != ActivityWaiting {
-		return illegalf("approval %s is %s; it is bypassed while it is Running or Waiting", k, a.Status)
-	}
-	x.log.saveActivity(a)
-	a.Approvals = append(a.Approvals, Decision{Actor: x.e.Actor, Approved: true, Bypassed: true, Comment: x.e.Reason, At: x.e.Time, Attempt: len(a.Attempts)})
+	d.Actor, d.At, d.Attempt = x.e.Actor, x.e.Time, len(a.Attempts)
+	a.Approvals = append(a.Approvals, d)
 	return nil
 }
 

@@ -240,3 +240,75 @@ func BenchmarkReadFreezesFolded(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRRuleSubDaily measures the rule parts added for calendars
+// exported by calendar tools (HOURLY, BYHOUR/BYMINUTE, BYWEEKNO) beside
+// the daily rule of the same run and rrule-go, with DTSTART one year
+// before the query: Next from 2026-03-10 10:07 New York, and Between over
+// a window holding about the same number of occurrences as a year of the
+// daily rule (365).
+func BenchmarkRRuleSubDaily(b *testing.B) {
+	ny, _ := LoadLocation("America/New_York")
+	query := benchAfter.In(ny)
+	for _, bc := range []struct {
+		name, rule string
+		window     time.Duration
+	}{
+		{"daily-0900", "FREQ=DAILY", 365 * 24 * time.Hour},
+		{"hourly", "FREQ=HOURLY", 15*24*time.Hour + 5*time.Hour},
+		{"hourly-business-hours-every-20-min", "FREQ=HOURLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9,10,11,12,13,14,15,16;BYMINUTE=0,20,40", 15 * 7 * 24 * time.Hour},
+		{"daily-byhour-byminute", "FREQ=DAILY;BYHOUR=9,13,17;BYMINUTE=0,30", 61 * 24 * time.Hour},
+		{"yearly-byweekno", "FREQ=YEARLY;BYWEEKNO=1,10,20,30,40,50;BYDAY=MO,WE,FR", 20 * 365 * 24 * time.Hour},
+	} {
+		start := query.AddDate(-1, 0, 0)
+		text := fmt.Sprintf("DTSTART;TZID=America/New_York:%s\nRRULE:%s", time.Date(start.Year(), start.Month(), start.Day(), 9, 0, 0, 0, ny).Format("20060102T150405"), bc.rule)
+		ours, err := Parse(text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		set, err := rrule.StrToRRuleSet(text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		peer := set.GetRRule()
+		if !ours.Next(query).Equal(peer.After(query, false)) {
+			b.Fatalf("%s: peers disagree: %s vs %s", text, ours.Next(query), peer.After(query, false))
+		}
+		to := query.Add(bc.window)
+		n := 0
+		for range Between(ours, query, to) {
+			n++
+		}
+		if m := len(peer.Between(query, to, true)); n != m {
+			b.Fatalf("%s: baton %d, rrule-go %d occurrences", text, n, m)
+		}
+		b.Run("next/"+bc.name+"/baton", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkTime = ours.Next(query)
+			}
+		})
+		b.Run("next/"+bc.name+"/rrule-go", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkTime = peer.After(query, false)
+			}
+		})
+		b.Run(fmt.Sprintf("between-%d/%s/baton", n, bc.name), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for t := range Between(ours, query, to) {
+					sinkTime = t
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("between-%d/%s/rrule-go", n, bc.name), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, t := range peer.Between(query, to, true) {
+					sinkTime = t
+				}
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -376,5 +377,238 @@ func (d *Duration) UnmarshalText(b []byte) error {
 		return perr("duration", string(b), "want a duration such as 90m or 2h30m")
 	}
 	*d = Duration(v)
+	return nil
+}
+
+// defaultStart is the start of a cadence or recurrence that names none.
+var defaultStart = Date{1970, time.January, 1}
+
+var ordinals = []string{"", "1st", "2nd", "3rd", "4th", "5th"}
+
+// String returns c in the text form that ParseCadence and Parse read:
+//
+//	daily | weekly | biweekly | monthly | every N days|weeks|months
+//	  [on mon,wed,...]                 (daily, weekly, biweekly, every N days|weeks)
+//	  [on day N | on the last day]     (monthly, every N months; N may be -31 to -1)
+//	  [on the 2nd tue | on the last fri | on the 2nd last fri]
+//	  [at 09:00] [in Europe/Berlin] [from 2026-03-02] [until 2026-12-31] [for 2h]
+//
+// A daily, weekly or monthly cadence with an Interval above 1 is written
+// as "every N days" (weeks, months), which reads back as a Custom cadence
+// with the same schedule. Start is left out when it is 1970-01-01, the
+// default.
+func (c Cadence) String() string {
+	var b strings.Builder
+	n := max(c.Interval, 1)
+	switch {
+	case c.Frequency == Custom:
+		fmt.Fprintf(&b, "every %d %s", n, c.Unit)
+	case c.Frequency == Biweekly:
+		b.WriteString("biweekly")
+	case n > 1:
+		unit := map[Frequency]Unit{Daily: Days, Weekly: Weeks, Monthly: Months}[c.Frequency]
+		fmt.Fprintf(&b, "every %d %s", n, unit)
+	default:
+		b.WriteString(string(c.Frequency))
+	}
+	switch {
+	case c.Nth != 0 && len(c.Weekdays) == 1:
+		b.WriteString(" on the ")
+		switch {
+		case c.Nth == -1:
+			b.WriteString("last")
+		case c.Nth < 0 && -c.Nth < len(ordinals):
+			b.WriteString(ordinals[-c.Nth] + " last")
+		case c.Nth > 0 && c.Nth < len(ordinals):
+			b.WriteString(ordinals[c.Nth])
+		default:
+			b.WriteString(strconv.Itoa(c.Nth))
+		}
+		b.WriteString(" " + c.Weekdays[0].String())
+	case len(c.Weekdays) > 0:
+		b.WriteString(" on ")
+		for i, w := range c.Weekdays {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(w.String())
+		}
+	}
+	switch {
+	case c.MonthDay == -1:
+		b.WriteString(" on the last day")
+	case c.MonthDay != 0:
+		fmt.Fprintf(&b, " on day %d", c.MonthDay)
+	}
+	if c.At != (TimeOfDay{}) {
+		b.WriteString(" at " + c.At.String())
+	}
+	if c.Location != "" {
+		b.WriteString(" in " + c.Location)
+	}
+	if !c.Start.IsZero() && c.Start != defaultStart {
+		b.WriteString(" from " + c.Start.String())
+	}
+	if !c.End.IsZero() {
+		b.WriteString(" until " + c.End.String())
+	}
+	if c.Duration != 0 {
+		b.WriteString(" for " + time.Duration(c.Duration).String())
+	}
+	return b.String()
+}
+
+// ParseCadence reads the text form of a cadence (see Cadence.String), such
+// as "weekly on mon,thu at 09:30 in Europe/Berlin" or "monthly on the last
+// fri at 16:00". Keywords and weekday names are case-insensitive; weekdays
+// may be written mon, monday or MO, and lists may have spaces after their
+// commas; "on weekdays" means Monday to Friday. Start defaults to
+// 1970-01-01 and At to midnight. The cadence is validated: the error is a
+// *ParseError naming the word at fault, or Validate's errors.
+func ParseCadence(text string) (Cadence, error) {
+	var c Cadence
+	s := strings.TrimSpace(text)
+	for strings.Contains(s, ", ") || strings.Contains(s, " ,") {
+		s = strings.ReplaceAll(strings.ReplaceAll(s, ", ", ","), " ,", ",")
+	}
+	words := strings.Fields(s)
+	i := 0
+	next := func() (string, bool) {
+		if i >= len(words) {
+			return "", false
+		}
+		i++
+		return words[i-1], true
+	}
+	bad := func(value, reason string) (Cadence, error) {
+		return Cadence{}, perr("cadence", value, reason)
+	}
+	first, _ := next()
+	switch strings.ToLower(first) {
+	case "daily":
+		c.Frequency = Daily
+	case "weekly":
+		c.Frequency = Weekly
+	case "biweekly", "fortnightly":
+		c.Frequency = Biweekly
+	case "monthly":
+		c.Frequency = Monthly
+	case "every":
+		c.Frequency, c.Interval = Custom, 1
+		w, _ := next()
+		if n, err := strconv.Atoi(w); err == nil {
+			if n < 1 || n > 100000 {
+				return bad(w, "want every N days, weeks or months, N from 1 to 100000")
+			}
+			c.Interval = n
+			w, _ = next()
+		}
+		switch strings.ToLower(w) {
+		case "day", "days":
+			c.Unit = Days
+		case "week", "weeks":
+			c.Unit = Weeks
+		case "month", "months":
+			c.Unit = Months
+		default:
+			return bad(w, "want every N days, weeks or months")
+		}
+	default:
+		return bad(first, "want daily, weekly, biweekly, monthly or every N days|weeks|months, a cron spec or an RRULE")
+	}
+	seen := map[string]bool{}
+	for i < len(words) {
+		key, _ := next()
+		key = strings.ToLower(key)
+		arg, ok := next()
+		if !ok {
+			return bad(key, "expected a value after it")
+		}
+		if seen[key] {
+			return bad(key, "appears twice")
+		}
+		seen[key] = true
+		var err error
+		switch key {
+		case "on":
+			err = c.parseOn(arg, next)
+		case "at":
+			err = c.At.UnmarshalText([]byte(arg))
+		case "in":
+			c.Location = arg
+		case "from":
+			err = c.Start.UnmarshalText([]byte(arg))
+		case "until":
+			err = c.End.UnmarshalText([]byte(arg))
+		case "for":
+			err = c.Duration.UnmarshalText([]byte(arg))
+		default:
+			return bad(key, "want on, at, in, from, until or for")
+		}
+		if err != nil {
+			return Cadence{}, err
+		}
+	}
+	if c.Start.IsZero() {
+		c.Start = defaultStart
+	}
+	if err := c.Validate(); err != nil {
+		return Cadence{}, err
+	}
+	return c, nil
+}
+
+// parseOn reads what follows "on": a weekday list, "weekdays", "day N",
+// "the last day", or "the [Nth] [last] weekday".
+func (c *Cadence) parseOn(arg string, next func() (string, bool)) error {
+	switch strings.ToLower(arg) {
+	case "weekdays":
+		c.Weekdays = []Weekday{Monday, Tuesday, Wednesday, Thursday, Friday}
+		return nil
+	case "day":
+		v, _ := next()
+		n, err := strconv.Atoi(v)
+		if err != nil || n == 0 {
+			return perr("cadence on day", v, "want a day of the month, 1 to 31 or -31 to -1")
+		}
+		c.MonthDay = n
+		return nil
+	case "the":
+		w, _ := next()
+		n := 1
+		if k := slices.Index(ordinals, strings.ToLower(w)); k > 0 {
+			n = k
+			w, _ = next()
+		} else if strings.EqualFold(w, "first") {
+			w, _ = next()
+		}
+		if strings.EqualFold(w, "last") {
+			n = -n
+			w, _ = next()
+		}
+		if strings.EqualFold(w, "day") {
+			if n != -1 {
+				return perr("cadence on the", w, "only \"the last day\"; write \"on day N\" for another day")
+			}
+			c.MonthDay = -1
+			return nil
+		}
+		if w == "" {
+			return perr("cadence on the", "", `want a weekday (the last fri) or "the last day"`)
+		}
+		var wd Weekday
+		if err := wd.UnmarshalText([]byte(w)); err != nil {
+			return err
+		}
+		c.Nth, c.Weekdays = n, []Weekday{wd}
+		return nil
+	}
+	for x := range strings.SplitSeq(arg, ",") {
+		var wd Weekday
+		if err := wd.UnmarshalText([]byte(x)); err != nil {
+			return err
+		}
+		c.Weekdays = append(c.Weekdays, wd)
+	}
 	return nil
 }

@@ -277,3 +277,35 @@ func TestBetweenOnRRuleAgreesWithRepeatedNext(t *testing.T) {
 		require.Equal(t, slow, fast, "%s from %s", text, fmtT(from))
 	}
 }
+
+// TestBetweenOnSubDailyRRuleAgreesWithRepeatedNextAcrossDST checks the
+// period walk's merge of instants shifted out of spring-forward gaps:
+// random rules of every part, in zones with daylight saving, starting in
+// the months of their transitions.
+func TestBetweenOnSubDailyRRuleAgreesWithRepeatedNextAcrossDST(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 10))
+	zones := []string{"America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Australia/Adelaide", "America/Santiago"}
+	occurrences := 0
+	for range 300 {
+		c := randomDateutilCase(r, zones, time.March, time.April, time.September, time.October, time.November)
+		s := mustParse(t, c.ours)
+		from := c.start.Add(time.Duration(r.Int64N(int64(20*24*time.Hour))) - 24*time.Hour)
+		to := from.Add(30 * 24 * time.Hour)
+		var fast, slow []string
+		for v := range Between(s, from, to) {
+			fast = append(fast, fmtT(v))
+			if len(fast) == 2000 {
+				to = v
+				fast = fast[:len(fast)-1]
+				break
+			}
+		}
+		for v := range Between(nextOnly{s}, from, to) {
+			slow = append(slow, fmtT(v))
+		}
+		require.Equal(t, slow, fast, "%s\nfrom %s", c.ours, fmtT(from))
+		occurrences += len(fast)
+	}
+	require.Greater(t, occurrences, 2000)
+}

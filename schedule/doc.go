@@ -13,11 +13,16 @@
 //
 //	type Schedule interface{ Next(after time.Time) time.Time }
 //
-// Parse reads 5-field cron specs (with an optional "CRON_TZ=Zone " prefix)
-// and RFC 5545 recurrence text (DTSTART, RRULE, EXDATE); a Cadence
-// describes the daily / weekly / bi-weekly / monthly / custom cadences of
-// release groups as data (JSON and YAML, kebab-case keys) and compiles to
-// an *RRule. Between lists the occurrences in a range.
+// Parse is the one text form of a release group's cadence. It reads
+// cadence presets ("weekly on mon at 09:00", "monthly on the last fri",
+// "every 2 weeks on thu"), 5-field cron specs (with an optional
+// "CRON_TZ=Zone " prefix) and RFC 5545 recurrence text (DTSTART, RRULE,
+// RDATE, EXDATE, with HOURLY to YEARLY rules and every BYxxx part but
+// BYSECOND); ParseIn reads a spec that names no zone in the group's zone.
+// A Cadence describes the daily / weekly / bi-weekly / monthly / custom
+// cadences as data (JSON and YAML, kebab-case keys), its String is the
+// preset text, and it compiles to an *RRule. Between lists the
+// occurrences in a range.
 //
 //	s, err := schedule.Parse("CRON_TZ=Europe/Berlin 0 9 * * 1-5")
 //	if err != nil {

@@ -11,7 +11,7 @@ var ErrNeverFires = errors.New("schedule: spec never fires")
 
 // ErrUnsupported is wrapped by the *ParseError returned for valid syntax that
 // this package deliberately does not implement (for example an RRULE with
-// BYHOUR, or the "@every" descriptor).
+// FREQ=MINUTELY or BYSECOND, or the "@every" descriptor).
 var ErrUnsupported = errors.New("schedule: unsupported")
 
 // ErrTooLarge is wrapped by the *ParseError returned for an input larger

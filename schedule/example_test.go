@@ -153,3 +153,21 @@ func ExampleReadFreezes() {
 	fmt.Println(frozen, w.Name, w.Start, "to", w.End)
 	// Output: true Month-end close 2026-02-27 00:00:00 +0100 CET to 2026-03-01 00:00:00 +0100 CET
 }
+
+func ExampleParse_cadence() {
+	s, err := schedule.Parse("monthly on the last fri at 16:00 in Europe/Berlin")
+	if err != nil {
+		panic(err)
+	}
+	t := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for range 2 {
+		t = s.Next(t)
+		fmt.Println(t)
+	}
+	c, _ := schedule.ParseCadence("every 2 weeks on Monday, Thursday at 09:30")
+	fmt.Println(c)
+	// Output:
+	// 2026-03-27 16:00:00 +0100 CET
+	// 2026-04-24 16:00:00 +0200 CEST
+	// every 2 weeks on mon,thu at 09:30
+}

@@ -74,6 +74,13 @@ func FuzzParseRRule(f *testing.F) {
 		"DTSTART:20260101T090000Z\nRRULE:FREQ=DAILY;INTERVAL=7;BYDAY=TU;BYMONTH=2,3",
 		"DTSTART;TZID=Australia/Sydney:20260101T020000\nRRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1,1\nEXDATE;TZID=Australia/Sydney:20260102T020000",
 		"DTSTART:20260101T090000Z\nRRULE:FREQ=MONTHLY;INTERVAL=12;BYMONTH=3;COUNT=3",
+		"DTSTART;TZID=America/New_York:20260308T000000\nRRULE:FREQ=HOURLY;BYMINUTE=10,50;COUNT=50",
+		"DTSTART;TZID=Australia/Lord_Howe:20261001T000000\nRRULE:FREQ=DAILY;BYHOUR=1,2,3;BYMINUTE=20,40;BYSETPOS=-2,3",
+		"DTSTART:20260101T000000Z\nRRULE:FREQ=HOURLY;INTERVAL=49;BYDAY=SA;BYYEARDAY=-1,60",
+		"DTSTART:20260101T090000Z\nRRULE:FREQ=YEARLY;BYWEEKNO=1,-1,53;BYDAY=MO,SU;WKST=SU;BYHOUR=9",
+		"DTSTART;VALUE=DATE:20260101\nRRULE:FREQ=WEEKLY;UNTIL=20260301\nRDATE;VALUE=DATE:20260704\nEXDATE;VALUE=DATE:20260108",
+		"DTSTART;TZID=Europe/Berlin:20260101T090000\nRDATE:20260329T023000,20261025T023000",
+		"DTSTART:20260101T090000Z\nRRULE:FREQ=MINUTELY",
 	} {
 		f.Add(s, int64(1773137220))
 	}
@@ -83,7 +90,26 @@ func FuzzParseRRule(f *testing.F) {
 			checkParseError(t, spec, err)
 			return
 		}
-		checkNext(t, s, fuzzInstant(unix))
+		at := fuzzInstant(unix)
+		checkNext(t, s, at)
+		// Between's period walk agrees with repeated Next over two days.
+		var fast, slow []time.Time
+		for v := range Between(s, at, at.Add(48*time.Hour)) {
+			if fast = append(fast, v); len(fast) > 200 {
+				return
+			}
+		}
+		for v := range Between(nextOnly{s}, at, at.Add(48*time.Hour)) {
+			slow = append(slow, v)
+		}
+		if len(fast) != len(slow) {
+			t.Fatalf("Between from %s: %d occurrences, repeated Next %d", at, len(fast), len(slow))
+		}
+		for i := range fast {
+			if !fast[i].Equal(slow[i]) {
+				t.Fatalf("Between from %s: %s, repeated Next %s", at, fast[i], slow[i])
+			}
+		}
 	})
 }
 
@@ -98,6 +124,36 @@ func FuzzReadFreezes(f *testing.F) {
 		at := fuzzInstant(unix)
 		if frozen, w := fr.Frozen(at); frozen && !w.Contains(at) {
 			t.Fatalf("Frozen(%s) returned %v, which does not contain it", at, w)
+		}
+	})
+}
+
+func FuzzParseCadence(f *testing.F) {
+	for _, s := range []string{
+		"weekly on mon", "daily on weekdays at 09:00 in America/New_York", "biweekly on thu from 2026-03-02",
+		"monthly on the last fri at 16:00 in Europe/Berlin until 2026-12-31 for 2h", "monthly on day -2",
+		"monthly on the 2nd last mon", "every 3 months on the last day", "every 2 weeks on mon, fri", "every day at 23:59:59",
+		"monthly on the 5th sun from 2026-02-01", "weekly on mon on tue", "monthly on the",
+	} {
+		f.Add(s, int64(1773137220))
+	}
+	f.Fuzz(func(t *testing.T, text string, unix int64) {
+		if s, err := Parse(text); err != nil {
+			checkParseError(t, text, err)
+		} else {
+			checkNext(t, s, fuzzInstant(unix))
+		}
+		c, err := ParseCadence(text)
+		if err != nil {
+			checkParseError(t, text, err)
+			return
+		}
+		back, err := ParseCadence(c.String())
+		if err != nil {
+			t.Fatalf("ParseCadence(%q) = %+v, whose String %q does not parse: %v", text, c, c.String(), err)
+		}
+		if back.RRule() != c.RRule() {
+			t.Fatalf("%q reads as %q, and its String %q as %q", text, c.RRule(), c.String(), back.RRule())
 		}
 	})
 }

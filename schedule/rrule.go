@@ -124,7 +124,9 @@ type RRule struct {
 
 var _ Schedule = (*RRule)(nil)
 
-// String returns the text the rule was parsed from.
+// String returns the recurrence text the rule was parsed from, with the
+// DTSTART line Parse supplies when the spec has none; Parse reads it back
+// as the same schedule.
 func (r *RRule) String() string { return r.text }
 
 // Location returns DTSTART's time zone.
@@ -468,9 +470,9 @@ func (r *RRule) hoursOf(d int64) uint32 {
 
 // periodWalls calls fn with the wall readings (local seconds) of the
 // occurrences of period k on its days from index from on, in order, BYSETPOS
-// applied, and reports false if fn stopped it. Walls before DTSTART are
-// included (the caller cuts them).
-func (r *RRule) periodWalls(k int64, from int, fn func(w int64) bool) bool {
+// applied, and reports false if fn stopped it. Walls below minWall are
+// skipped without calling fn.
+func (r *RRule) periodWalls(k int64, from int, minWall int64, fn func(w int64) bool) bool {
 	first, s := r.expand(k)
 	if len(r.setPos) > 0 && r.freq != freqHourly {
 		per := len(r.tods)
@@ -489,10 +491,7 @@ func (r *RRule) periodWalls(k int64, from int, fn func(w int64) bool) bool {
 		slices.Sort(pos)
 		for _, i := range slices.Compact(pos) {
 			j := s.nth(i / per)
-			if j < from {
-				continue
-			}
-			if !fn((first+int64(j))*86400 + r.tods[i%per]) {
+			if w := (first+int64(j))*86400 + r.tods[i%per]; j >= from && w >= minWall && !fn(w) {
 				return false
 			}
 		}
@@ -500,18 +499,29 @@ func (r *RRule) periodWalls(k int64, from int, fn func(w int64) bool) bool {
 	}
 	for j := s.nextFrom(from); j >= 0; j = s.nextFrom(j + 1) {
 		d := first + int64(j)
+		if (d+1)*86400 <= minWall {
+			continue
+		}
 		if r.freq == freqHourly {
 			for hs := r.hoursOf(d); hs != 0; hs &= hs - 1 {
 				base := d*86400 + int64(bits.TrailingZeros32(hs))*3600
+				if base+3600 <= minWall {
+					continue
+				}
 				for _, ms := range r.minSecs {
-					if !fn(base + ms) {
+					if base+ms >= minWall && !fn(base+ms) {
 						return false
 					}
 				}
 			}
 			continue
 		}
-		for _, tod := range r.tods {
+		tods := r.tods
+		if d*86400 < minWall {
+			i, _ := slices.BinarySearch(tods, minWall-d*86400)
+			tods = tods[i:]
+		}
+		for _, tod := range tods {
 			if !fn(d*86400 + tod) {
 				return false
 			}
@@ -617,6 +627,16 @@ func (r *RRule) walk(sec int64, yield func(int64) bool) {
 	if dayA < r.startDay {
 		dayA = r.startDay
 	}
+	// A wall reading below minWall maps to an instant before sec. Worth
+	// the zone lookups only for rules with many times a day.
+	minWall := r.startWall
+	if r.freq == freqHourly || len(r.tods) > 1 {
+		m := off
+		if r.loc != time.UTC {
+			m = zc.minOffsetNear(r.loc, sec)
+		}
+		minWall = max(sec+m, r.startWall)
+	}
 	var pend []int64
 	stopped, found := false, false
 	emit := func(t int64) bool {
@@ -630,19 +650,11 @@ func (r *RRule) walk(sec int64, yield func(int64) bool) {
 		sec = t
 		return true
 	}
-	onWall := func(w int64) bool {
-		if w < r.startWall {
-			return true
-		}
-		if r.hasLast && w > r.lastWall {
-			return false
-		}
-		t, shifted := zc.resolveShift(r.loc, w)
-		if t > sec {
-			found = true
-		}
+	// merge handles what the fast path below does not: a shifted instant,
+	// or an instant with shifted ones waiting before it.
+	merge := func(t int64, shifted bool) bool {
 		if shifted {
-			if i, dup := slices.BinarySearch(pend, t); !dup && t > sec {
+			if i, dup := slices.BinarySearch(pend, t); !dup {
 				pend = slices.Insert(pend, i, t)
 			}
 			return true
@@ -655,6 +667,28 @@ func (r *RRule) walk(sec int64, yield func(int64) bool) {
 			}
 		}
 		return emit(t)
+	}
+	onWall := func(w int64) bool {
+		if w < r.startWall {
+			return true
+		}
+		if r.hasLast && w > r.lastWall {
+			return false
+		}
+		t, shifted := zc.resolveShift(r.loc, w)
+		if t <= sec {
+			return true // pend holds only instants after sec
+		}
+		found = true
+		if shifted || len(pend) > 0 {
+			return merge(t, shifted)
+		}
+		if (r.hasUntil && t > r.until) || !yield(t) {
+			stopped = true
+			return false
+		}
+		sec = t
+		return true
 	}
 	k := r.periodIndex(dayA)
 	from := -1
@@ -691,7 +725,7 @@ func (r *RRule) walk(sec int64, yield func(int64) bool) {
 		}
 		if from < n {
 			found = false
-			if !r.periodWalls(k, from, onWall) {
+			if !r.periodWalls(k, from, minWall, onWall) {
 				break
 			}
 			if found {
@@ -787,10 +821,7 @@ func (r *RRule) resolveCount() error {
 				continue
 			}
 		}
-		r.periodWalls(k, 0, func(w int64) bool {
-			if w < r.startWall {
-				return true
-			}
+		r.periodWalls(k, 0, r.startWall, func(w int64) bool {
 			if left--; left == 0 {
 				r.hasLast, r.lastWall = true, w
 				return false

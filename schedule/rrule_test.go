@@ -133,7 +133,6 @@ func TestParseRRuleRejectsBadInputWithFieldAndValue(t *testing.T) {
 		{"DTSTART;TZID=Nowhere/Land:20260101T090000\nRRULE:FREQ=DAILY", `schedule: time zone "Nowhere/Land": unknown IANA time zone`},
 		{"DTSTART:20260231T090000Z\nRRULE:FREQ=DAILY", `schedule: DTSTART "20260231T090000Z": day 31 is not in that month`},
 		{"DTSTART:2026-01-01\nRRULE:FREQ=DAILY", `schedule: DTSTART "2026-01-01": want YYYYMMDDTHHMMSS, with a trailing Z for UTC`},
-		{"RRULE:FREQ=DAILY", `schedule: recurrence "RRULE:FREQ=DAILY": missing DTSTART line`},
 		{"DTSTART:20260101T090000Z", `schedule: recurrence "DTSTART:20260101T090000Z": missing RRULE line (or RDATE lines)`},
 		{"DTSTART:20260101T090000Z\nEXRULE:FREQ=DAILY\nRRULE:FREQ=DAILY", `schedule: recurrence line "EXRULE:FREQ=DAILY": want DTSTART, RRULE, RDATE or EXDATE`},
 		{"DTSTART:20260101T090000Z\nRRULE:FREQ=DAILY\nEXDATE:2026", `schedule: EXDATE "2026": want YYYYMMDDTHHMMSS, with a trailing Z for UTC`},

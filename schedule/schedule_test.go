@@ -68,6 +68,8 @@ func TestNextIsStrictlyIncreasingOverLongRuns(t *testing.T) {
 		"CRON_TZ=America/New_York */20 * * * *",
 		"CRON_TZ=Australia/Lord_Howe 15,45 1-3 * * *",
 		"DTSTART;TZID=Europe/Berlin:20260101T023000\nRRULE:FREQ=DAILY",
+		"DTSTART;TZID=Australia/Lord_Howe:20260101T000000\nRRULE:FREQ=HOURLY;BYMINUTE=10,20,40,50",
+		"DTSTART;TZID=America/New_York:20260101T000000\nRRULE:FREQ=DAILY;BYHOUR=0,1,2,3;BYMINUTE=0,30;BYSETPOS=2,-3",
 	} {
 		s := mustParse(t, spec)
 		prev := at(t, time.UTC, "2026-01-01 00:00")

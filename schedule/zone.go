@@ -139,14 +139,39 @@ func (c *segCache) resolve(loc *time.Location, w int64) int64 {
 // resolveShift is resolve, also reporting whether w fell in a gap and was
 // shifted forward (its instant reads a later wall-clock time).
 func (c *segCache) resolveShift(loc *time.Location, w int64) (int64, bool) {
-	if loc == time.UTC {
-		return w, false
-	}
 	if c.ok {
 		if t := w - c.off; t < c.end && t-maxOffsetSpread >= c.start {
 			return t, false
 		}
 	}
+	return c.resolveShiftSlow(loc, w)
+}
+
+func (c *segCache) resolveShiftSlow(loc *time.Location, w int64) (int64, bool) {
+	if loc == time.UTC {
+		return w, false
+	}
 	t := resolve(loc, w)
 	return t, t+c.fill(loc, t) != w
+}
+
+// minOffsetNear returns the smallest UTC offset of loc from three days
+// before sec to two days after it (the instants of the wall readings a
+// walk from the day before sec's local date examines first). c must hold
+// the period of sec; the answer is c.off unless a transition is near.
+func (c *segCache) minOffsetNear(loc *time.Location, sec int64) int64 {
+	lo, hi := sec-3*86400, sec+2*86400
+	if c.start <= lo && c.end > hi {
+		return c.off
+	}
+	m := c.off
+	for t, n := lo, 0; n < 16; n++ {
+		o, _, e := zoneAt(loc, t)
+		m = min(m, o)
+		if e > hi {
+			break
+		}
+		t = e
+	}
+	return m
 }

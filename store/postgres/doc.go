@@ -1,6 +1,7 @@
 // Package postgres is Baton's shared store: the store contract
-// (store.Store and store.Leaser) in a PostgreSQL database that any number of
-// executor processes use at once, through jackc/pgx v5 (pgxpool).
+// (store.Store, store.Leaser, store.AnchorStore and store.GroupHistoryStore)
+// in a PostgreSQL database that any number of executor processes use at
+// once, through jackc/pgx v5 (pgxpool).
 //
 //	s, err := postgres.New(ctx, os.Getenv("DATABASE_URL"), nil) // schema "baton", migrated on open
 //	if err != nil {
@@ -26,4 +27,106 @@
 // (ErrMigrationNeeded) and write nothing. A schema newer than this package
 // is always refused with a *SchemaVersionError naming both versions
 // (ErrSchemaTooNew).
+//
+// # Layout and indexes
+//
+// A release is a row of the releases table: its summary as JSON (built at
+// the release's head, with the head's seq and hash in it, and a SHA-256
+// digest beside it), the head itself (seq, hash) with a digest of it, the
+// seq of its latest
+// snapshot, and copies of the fields lists filter and order by. Its events
+// are rows of the events table, keyed (release_id, seq); its latest
+// snapshot is one row of the snapshots table; the anchors sealing its
+// heads (store.AnchorStore) are rows of the anchors table, keyed
+// (release_id, seq), stored in the same transaction as the events. Ids that lists order by are
+// COLLATE "C" (byte order, as Go compares strings). Every query a host
+// with a million releases runs is an index range scan that stops after a
+// page, with no sort:
+//
+//   - ListReleases without a filter: releases_created (created_s,
+//     created_ns, id), the list's order (CreatedAt, ID);
+//   - by status: releases_status (status, created_s, created_ns, id); with
+//     several statuses one such scan per status, each stopping after a
+//     page, merged (UNION ALL);
+//   - by group: releases_group (group_id, created_s, created_ns, id);
+//   - by process: releases_process (process_id, created_s, created_ns, id);
+//   - by scheduled window alone: releases_scheduled (sched_s, sched_ns)
+//     finds the window's releases, which are then sorted: a window is as
+//     large as a calendar page, and no one index orders by creation a
+//     range of scheduled times. With another filter, that filter's index;
+//   - each listed summary is checked against the release's last event, a
+//     backward probe of the events' primary key (release_id, seq);
+//   - a release's events (ListEvents, GetRelease): the events' primary key
+//     (release_id, seq), one range; its anchors (ListAnchors): the anchors'
+//     primary key (release_id, seq), one range;
+//   - ListProcesses: the processes' primary key (id, version) in id order,
+//     with a backward probe of it for each process's latest version;
+//     ListProcessVersions: a range of the same key;
+//   - ListInputSets and ListGroups: their primary key (id), or
+//     input_sets_process and release_groups_process (process_id, id) with
+//     a Process filter (ListGroups' Enabled filters the rows the index
+//     yields; groups are few);
+//   - the occurrence rule: the unique index releases_occurrence (group_id,
+//     occurrence), partial on the releases that have one;
+//   - ListGroupHistory: group_history_order (group_id, occ_s, occ_ns, id),
+//     forward, or backward for Newest.
+//
+// Labels are in the summary document only: the contract has no label
+// filter.
+//
+// Documents (processes, input sets, groups, summaries, snapshots) and
+// event payloads are stored as bytes, byte for byte. Ids, names, lease
+// keys and owners, and events' kinds, actors and reasons are PostgreSQL
+// text, which holds neither NUL bytes nor invalid UTF-8: a write with
+// such a string is refused with store.ErrInvalid naming the field, and a
+// lookup by such an id finds nothing (store.ErrNotFound).
+//
+// # Writes
+//
+// CreateRelease sends the release's row, its events and its snapshot (when
+// due) as one batch, which PostgreSQL runs as one transaction; the primary
+// key and releases_occurrence refuse a duplicate (store.ErrAlreadyExists).
+// AppendEvents checks the events' own chain, then runs one statement that
+// moves the release's head iff it is the one the events follow
+// (ExpectedSeq and the first event's PrevHash) and, in the same
+// transaction, inserts the events and the snapshot when due
+// (store.SnapshotDue). When the head is another it writes nothing, and the
+// head is read to say why: store.ErrNotFound, store.ErrConflict (a stale
+// ExpectedSeq; of concurrent appends at one head the first to lock the
+// release's row wins, the others find it moved) or store.ErrInvalid
+// (events that do not continue the stored chain). To decide whether a
+// snapshot is due the Store remembers the seq of the latest snapshot of
+// the releases it wrote; for another release it reads the head first. An
+// entry made stale by another replica is lower than the stored seq, so it
+// costs at most a snapshot taken early. The events' primary key guards the
+// append rule a second time. Each write is one commit; its durability is
+// the server's (synchronous_commit).
+//
+// Leases are one INSERT ... ON CONFLICT statement per acquire, whose row
+// lock makes concurrent acquires of one key take turns; a released lease
+// keeps its row so that its token never repeats.
+//
+// # What is checked
+//
+// The summary and the snapshot are caches of the events, never a second
+// truth. Every read checks the head against its digest. GetRelease checks
+// the snapshot's digest and the stored event at
+// its seq, folds the events after it while checking that they continue
+// the chain from there (hashes recomputed), and that the last one is the
+// release's head; GetReleaseSummary and ListReleases check the summary's
+// digest, that it was built at the head, that the row's copies of its
+// fields agree, and that the log ends at the head. Any mismatch is a
+// *store.CorruptError (store.ErrCorrupt) naming the release, a stored
+// document that does not decode a *DecodeError (also store.ErrCorrupt),
+// and damage PostgreSQL reports (data_corrupted, index_corrupted) is
+// wrapped with store.ErrCorrupt. An edit of an event before the latest
+// snapshot is found by verifying the whole chain (ListEvents and
+// release.VerifyChain), not by GetRelease. The digests are SHA-256, or
+// HMAC-SHA-256 with Options.DigestKey: then someone who can write the
+// database but does not hold the key cannot edit a summary or snapshot,
+// or move a head back over deleted events, and recompute the digest. A
+// consistent rewrite of events and digests by someone who holds the key
+// (or when there is none) is caught only by anchoring the heads with a
+// key the database's writers do not hold (release.Sealer,
+// store.AnchorStore).
 package postgres

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -59,8 +61,8 @@ func (e *SchemaVersionError) Is(target error) bool {
 // It matches store.ErrCorrupt; errors.As reaches the decoder's error
 // through Unwrap.
 type DecodeError struct {
-	// What is "snapshot", "summary", "event", "process", "input set" or
-	// "group".
+	// What is "snapshot", "summary", "event", "anchor", "process",
+	// "input set", "group" or "group history".
 	What string
 	// ID names the document's owner: the release, process, input set or
 	// group id.
@@ -142,4 +144,32 @@ func (s *Store) wrapDB(ctx context.Context, op string, err error) error {
 
 func errf(sentinel error, format string, args ...any) error {
 	return fmt.Errorf("postgres: "+format+": %w", append(args, sentinel)...)
+}
+
+// storable reports whether PostgreSQL's text type can hold v: valid UTF-8
+// without NUL bytes. Ids, names, lease keys and owners, and events' kinds,
+// actors and reasons are text columns; documents and payloads are bytea
+// and hold anything.
+func storable(v string) bool { return utf8.ValidString(v) && strings.IndexByte(v, 0) < 0 }
+
+// checkText returns a store.ErrInvalid that names the field when one of
+// the values (given as name, value pairs) is not storable.
+func checkText(op string, fields ...string) error {
+	for i := 0; i+1 < len(fields); i += 2 {
+		if !storable(fields[i+1]) {
+			return errf(store.ErrInvalid, "%s: %s %q: PostgreSQL text holds neither NUL bytes nor invalid UTF-8", op, fields[i], fields[i+1])
+		}
+	}
+	return nil
+}
+
+// checkEvents checks the text fields of events with checkText.
+func checkEvents(op string, events []release.Event) error {
+	for i := range events {
+		e := &events[i]
+		if err := checkText(fmt.Sprintf("%s: event %d", op, e.Seq), "Kind", string(e.Kind), "Actor", e.Actor, "Reason", e.Reason); err != nil {
+			return err
+		}
+	}
+	return nil
 }

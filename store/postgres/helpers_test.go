@@ -6,10 +6,14 @@ import (
 	"encoding/hex"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/postgres"
 )
 
@@ -75,4 +79,16 @@ func schemaExists(t testing.TB, pool *pgxpool.Pool, name string) bool {
 	var ok bool
 	require.NoError(t, pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, name).Scan(&ok))
 	return ok
+}
+
+// createTestRelease stores a release of a one-activity process, created at
+// at.
+func createTestRelease(t testing.TB, s *postgres.Store, id release.ID, at time.Time) *release.Release {
+	t.Helper()
+	p := &process.Process{ID: "mobile", Version: 1, Name: "mobile", Phases: []process.Phase{{ID: "build",
+		Activities: []process.Activity{{ID: "compile", Uses: "noop"}}}}}
+	r, created, err := release.Create(id, at, "alice", "", release.ReleaseCreatedPayload{Name: "r", Process: p})
+	require.NoError(t, err)
+	require.NoError(t, s.CreateRelease(context.Background(), &store.CreateReleaseParams{Events: []release.Event{created}, Release: r}))
+	return r
 }

@@ -1,7 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"regexp"
 	"strings"
@@ -36,6 +40,17 @@ type Options struct {
 	// the release after it (lastSnapshotSeq is the Seq of its latest
 	// snapshot, 0 for none). Defaults to store.SnapshotDue.
 	SnapshotDue func(r *release.Release, lastSnapshotSeq int64) bool
+	// DigestKey, when set, keys the digests the store keeps of each
+	// release's head, summary and snapshot (HMAC-SHA-256 instead of
+	// SHA-256), so that someone who can write the database but does not
+	// hold the key cannot edit a summary or snapshot, or move a head back
+	// over deleted events, and recompute the digest. Keep it out of the
+	// database, like an anchoring key (release.Sealer). A schema must be
+	// opened with the key it was written with: with another, or none,
+	// every release reads as corrupt (store.ErrCorrupt). At least 32
+	// bytes. Defaults to nil: SHA-256, which catches damage and edits that
+	// leave the digests alone.
+	DigestKey []byte
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -56,6 +71,12 @@ func (o *Options) withDefaults() (Options, error) {
 	if c.SnapshotDue == nil {
 		c.SnapshotDue = store.SnapshotDue
 	}
+	if c.DigestKey != nil {
+		if len(c.DigestKey) < 32 {
+			return c, fmt.Errorf("postgres: Options.DigestKey: %d bytes, want at least 32", len(c.DigestKey))
+		}
+		c.DigestKey = bytes.Clone(c.DigestKey)
+	}
 	return c, nil
 }
 
@@ -69,6 +90,9 @@ type Store struct {
 	// schema is the quoted schema name that prefixes every table.
 	schema string
 	closed atomic.Bool
+	// snaps remembers the seq of the latest snapshot of the releases this
+	// Store wrote (see snapSeqs).
+	snaps snapSeqs
 }
 
 // New connects to the database at connString (a URL or key=value string as
@@ -158,4 +182,36 @@ func (s *Store) ready(ctx context.Context) error {
 		return ErrClosed
 	}
 	return nil
+}
+
+var (
+	_ store.Store             = (*Store)(nil)
+	_ store.Leaser            = (*Store)(nil)
+	_ store.AnchorStore       = (*Store)(nil)
+	_ store.GroupHistoryStore = (*Store)(nil)
+)
+
+// digest is the digest the store keeps of a document: HMAC-SHA-256 with
+// Options.DigestKey, else SHA-256.
+func (s *Store) digest(doc []byte) [sha256.Size]byte {
+	if s.opts.DigestKey == nil {
+		return sha256.Sum256(doc)
+	}
+	m := hmac.New(sha256.New, s.opts.DigestKey)
+	m.Write(doc)
+	var d [sha256.Size]byte
+	m.Sum(d[:0])
+	return d
+}
+
+// headDigest is the digest of a release's head: of its id, a NUL byte, its
+// seq (8 bytes, big-endian) and its hash (migration 4 computes the same
+// in SQL).
+func (s *Store) headDigest(h release.Head) [sha256.Size]byte {
+	b := make([]byte, 0, len(h.Release)+1+8+len(h.Hash))
+	b = append(b, h.Release...)
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint64(b, uint64(h.Seq))
+	b = append(b, h.Hash[:]...)
+	return s.digest(b)
 }

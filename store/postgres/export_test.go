@@ -1,0 +1,22 @@
+package postgres
+
+import (
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+)
+
+// ListReleasesSQL returns the query ListReleases runs for p, and its
+// arguments.
+func ListReleasesSQL(s *Store, p *store.ListReleasesParams) (string, []any, error) {
+	q, args, _, err := s.listReleasesQuery(p)
+	return q, args, err
+}
+
+// SQL returns q with the store's schema for "_s.".
+func SQL(s *Store, q string) string { return s.q(q) }
+
+// HeadDigest returns the digest s keeps of a release's head.
+func HeadDigest(s *Store, h release.Head) []byte {
+	d := s.headDigest(h)
+	return d[:]
+}
