@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
@@ -58,6 +61,12 @@ func (e *Executor) PutGroup(ctx context.Context, p *PutGroupParams) (*release.Gr
 func (e *Executor) checkGroup(ctx context.Context, g *release.Group) error {
 	if err := g.Validate(); err != nil {
 		return invalid(ActionPutGroup, err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(g.Labels)) {
+		if strings.HasPrefix(k, ReservedLabelPrefix) {
+			return invalid(ActionPutGroup, &release.GroupError{Group: g.ID, Problems: []process.Problem{{
+				Path: "labels", Msg: fmt.Sprintf("%q: keys starting with %q are reserved for the executor", k, ReservedLabelPrefix)}}})
+		}
 	}
 	proc, err := e.store.GetProcess(ctx, g.Process, g.ProcessVersion)
 	if errors.Is(err, store.ErrNotFound) {

@@ -104,6 +104,21 @@ const (
 	putRescan
 )
 
+// lock returns the group's state with its mu held, or nil when the
+// group is not scheduled (any more).
+func (s *scheduler) lock(id release.GroupID) *groupState {
+	st := s.get(id)
+	if st == nil {
+		return nil
+	}
+	st.mu.Lock()
+	if st.gone {
+		st.mu.Unlock()
+		return nil
+	}
+	return st
+}
+
 // put installs g as the scheduler's state of its group (or removes it
 // when g is disabled). An unchanged revision changes nothing, nor does an
 // older one from a listing.
@@ -316,15 +331,11 @@ func (s *scheduler) stopAll(e *Executor) {
 // fireGroup handles the group's occurrences whose creation time (the
 // occurrence minus the lead time) has come, then arms the next.
 func (e *Executor) fireGroup(ctx context.Context, id release.GroupID) {
-	st := e.sched.get(id)
+	st := e.sched.lock(id)
 	if st == nil {
 		return
 	}
-	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.gone {
-		return
-	}
 	now := e.clock.Now()
 	lead := st.g.LeadTime.D()
 	for n := 0; !st.next.IsZero() && !st.next.Add(-lead).After(now); n++ {
@@ -520,15 +531,11 @@ func (e *Executor) record(ctx context.Context, r *release.GroupRecord) error {
 // OverlapForbid aborts the new one and records the occurrence skipped;
 // OverlapQueue records it queued and looks again every PollInterval.
 func (e *Executor) fireGroupStart(ctx context.Context, id release.GroupID) {
-	st := e.sched.get(id)
+	st := e.sched.lock(id)
 	if st == nil {
 		return
 	}
-	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.gone {
-		return
-	}
 	now := e.clock.Now()
 	kept := st.pending[:0]
 	wait := false

@@ -52,12 +52,12 @@ type Group struct {
 	// override its values for every release of the group.
 	InputSet string         `json:"input-set,omitempty"`
 	Inputs   map[string]any `json:"inputs,omitempty"`
-	// Cadence is the schedule spec, read by schedule.Parse: a cron spec or
-	// RFC 5545 recurrence text (and the presets schedule.Parse accepts).
+	// Cadence is the schedule spec, read by schedule.ParseIn: a preset
+	// ("weekly on mon at 09:00"), a cron spec or RFC 5545 recurrence text.
 	Cadence string `json:"cadence"`
-	// Timezone is the IANA zone of the cadence; empty means UTC. A cron
-	// spec without its own CRON_TZ= or TZ= prefix runs in it; recurrence
-	// text carries its zone in its DTSTART.
+	// Timezone is the IANA zone of a cadence that names none (a cron spec
+	// without CRON_TZ=, a preset without "in", recurrence text without
+	// DTSTART); empty means UTC.
 	Timezone string `json:"timezone,omitempty"`
 	// Start and End bound the occurrences: none before Start, none at or
 	// after End (zero: unbounded).
@@ -212,29 +212,18 @@ func (g *Group) Validate() error {
 }
 
 func (g *Group) location() (*time.Location, error) {
-	if g.Timezone == "" {
-		return time.UTC, nil
-	}
-	return time.LoadLocation(g.Timezone)
+	return schedule.LoadLocation(g.Timezone)
 }
 
-// Schedule parses the group's cadence with schedule.Parse, in the group's
-// time zone (see Timezone). It does not apply Start and End: Occurrences
-// does.
+// Schedule parses the group's cadence with schedule.ParseIn, in the
+// group's time zone (see Timezone). It does not apply Start and End:
+// NextOccurrence does.
 func (g *Group) Schedule() (schedule.Schedule, error) {
-	spec := strings.TrimSpace(g.Cadence)
-	if g.Timezone != "" && !hasZone(spec) {
-		spec = "CRON_TZ=" + g.Timezone + " " + spec
+	loc, err := g.location()
+	if err != nil {
+		return nil, err
 	}
-	return schedule.Parse(spec)
-}
-
-// hasZone reports whether spec names its own zone or is recurrence text,
-// which the group's time zone does not apply to.
-func hasZone(spec string) bool {
-	u := strings.ToUpper(spec)
-	return strings.HasPrefix(u, "CRON_TZ=") || strings.HasPrefix(u, "TZ=") ||
-		strings.HasPrefix(u, "DTSTART") || strings.HasPrefix(u, "RRULE") || strings.HasPrefix(u, "EXDATE")
+	return schedule.ParseIn(g.Cadence, loc)
 }
 
 // NextOccurrence returns the group's first occurrence strictly after

@@ -61,6 +61,8 @@ func TestGroupValidateChecksTheCadence(t *testing.T) {
 		"cron in the group's zone":    {"0 9 * * MON", "America/New_York", true},
 		"cron with its own zone":      {"CRON_TZ=Asia/Tokyo 0 9 * * MON", "America/New_York", true},
 		"rrule":                       {"DTSTART;TZID=Europe/Berlin:20260105T090000\nRRULE:FREQ=WEEKLY", "Europe/Berlin", true},
+		"preset in the group's zone":  {"weekly on mon at 09:00", "Europe/Berlin", true},
+		"local zone refused":          {"0 9 * * *", "Local", false},
 		"empty":                       {"", "", false},
 		"bad minute":                  {"61 9 * * *", "", false},
 		"never fires":                 {"0 0 30 2 *", "", false},
