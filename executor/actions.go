@@ -46,10 +46,16 @@ type CreateParams struct {
 	// ScheduledFor is when the release starts; zero or past means now.
 	ScheduledFor time.Time
 	Labels       map[string]string
-	// Group and Occurrence are set by a group's scheduler; a second
-	// release of the same group for the same occurrence is refused.
+	// Group puts the release in a release group. Occurrence is set by the
+	// group's scheduler only (Create refuses it): a second release of the
+	// same group for the same occurrence is refused, so a release made on
+	// demand must not take an occurrence's place.
 	Group      release.GroupID
 	Occurrence time.Time
+	// ExpectedDuration, when positive, sets the release's expected end to
+	// its start plus this. Defaults to the critical path of the
+	// activities' expected durations.
+	ExpectedDuration time.Duration
 }
 
 // Create makes a release of a stored process: it resolves and validates the
@@ -60,6 +66,9 @@ type CreateParams struct {
 func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary, error) {
 	if p == nil {
 		return release.Summary{}, invalidf(ActionCreate, "params: required")
+	}
+	if !p.Occurrence.IsZero() {
+		return release.Summary{}, invalidf(ActionCreate, "occurrence: set by the group's scheduler only")
 	}
 	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
 		if strings.HasPrefix(k, ReservedLabelPrefix) {
@@ -148,7 +157,7 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	rel, ev, err := release.Create(id, now, p.Actor, p.Reason, release.ReleaseCreatedPayload{
 		Name: name, Version: p.Version, Process: proc, Inputs: inputs,
 		Group: p.Group, Occurrence: p.Occurrence,
-		ScheduledFor: start, ExpectedStart: start, ExpectedEnd: start.Add(total),
+		ScheduledFor: start, ExpectedStart: start, ExpectedEnd: start.Add(expectedDuration(p.ExpectedDuration, total)),
 		Labels: p.Labels, Initiator: initiator,
 	})
 	if err != nil {

@@ -402,7 +402,7 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 		Process: g.Process, ProcessVersion: g.ProcessVersion, InputSet: g.InputSet, Inputs: g.Inputs,
 		Name: name, Version: version, Actor: e.cfg.InstanceID,
 		Reason:       fmt.Sprintf("group %s: occurrence %s", g.ID, occ.UTC().Format(time.RFC3339)),
-		ScheduledFor: occ, Labels: labels, Group: g.ID, Occurrence: occ,
+		ScheduledFor: occ, Labels: labels, Group: g.ID, Occurrence: occ, ExpectedDuration: g.ReleaseDuration.D(),
 	}, "")
 	switch {
 	case err == nil || sum.ID != "": // stored (perhaps not started yet: its timers and rescans see to it)
@@ -453,6 +453,14 @@ func (e *Executor) recordMade(ctx context.Context, g release.GroupID, occ time.T
 		rec.Decision, rec.Reason = release.DecisionLate, fmt.Sprintf("created %s after the occurrence", s.CreatedAt.Sub(occ))
 	}
 	return e.record(ctx, rec)
+}
+
+// expectedDuration returns given when positive, else the critical path.
+func expectedDuration(given, critical time.Duration) time.Duration {
+	if given > 0 {
+		return given
+	}
+	return critical
 }
 
 // groupStart returns the LabelStart of g's releases.

@@ -52,6 +52,7 @@ func weeklyGroup() *release.Group {
 	return &release.Group{
 		ID: "weekly", Name: "Weekly", Process: "train", Cadence: "0 10 * * MON", Timezone: "UTC",
 		Start: t0, LeadTime: process.Duration(24 * time.Hour), AutoExecute: true, Enabled: true,
+		ReleaseDuration: process.Duration(2 * time.Hour),
 		VersionTemplate: "1.${{ vars.sequence }}", Labels: map[string]string{"team": "mobile"},
 	}
 }
@@ -129,6 +130,7 @@ func TestGroupCreatesOneReleasePerOccurrenceAheadByItsLeadTime(t *testing.T) {
 	require.Equal(t, "1.1", first.Version)
 	require.Equal(t, "mobile", first.Labels["team"])
 	require.Equal(t, "1", first.Labels[LabelGroupSequence])
+	require.True(t, first.ExpectedEnd.Equal(firstMonday.Add(2*time.Hour)), "the group's release duration: %s", first.ExpectedEnd)
 	require.Empty(t, ad.Calls())
 
 	h.until(firstMonday)
@@ -254,6 +256,18 @@ phases:
 	require.Equal(t, int64(1), stored.Revision)
 	require.Equal(t, ActionPutGroup, asked[len(asked)-1].Kind)
 	require.Equal(t, release.GroupID("weekly"), asked[len(asked)-1].Group)
+}
+
+func TestCreateCannotTakeAGroupOccurrence(t *testing.T) {
+	h := newHarness(t, nil, &recorder{kind: "noop"})
+	h.put(noopProcess)
+	h.putGroup(weeklyGroup())
+	_, err := h.ex.Create(context.Background(), &CreateParams{Process: "train", Actor: "mallory",
+		Group: "weekly", Occurrence: firstMonday})
+	require.ErrorIs(t, err, ErrInvalid)
+	h.until(firstMonday.Add(-24 * time.Hour))
+	rs := h.waitReleases("weekly", 1)
+	require.Equal(t, h.ex.cfg.InstanceID, rs[0].CreatedBy, "the group's scheduler made the occurrence's release")
 }
 
 func TestGroupActionsAreAuthorized(t *testing.T) {
