@@ -494,14 +494,15 @@ func (r *fixedReader) Read(p []byte) (int, error) {
 }
 
 // groupSequence returns the sequence number of the group's latest release,
-// from its history (0 when it has none).
+// from its history (0 when it has none): the newest record that has one,
+// usually the newest record.
 func (e *Executor) groupSequence(ctx context.Context, id release.GroupID) (int, error) {
 	hs, ok := e.store.(store.GroupHistoryStore)
 	if !ok {
 		return 0, nil
 	}
 	p := &store.ListGroupHistoryParams{Group: id, Newest: true, Limit: 8}
-	for range 10 {
+	for {
 		page, err := hs.ListGroupHistory(ctx, p)
 		if err != nil {
 			return 0, fmt.Errorf("group history: %w", err)
@@ -512,11 +513,11 @@ func (e *Executor) groupSequence(ctx context.Context, id release.GroupID) (int, 
 			}
 		}
 		if page.Next == "" {
-			break
+			return 0, nil
 		}
 		p.Cursor = page.Next
+		p.Limit = store.MaxLimit // past a run of missed or skipped occurrences
 	}
-	return 0, nil
 }
 
 // record appends r to the group's history, once: a record another

@@ -363,6 +363,7 @@ func TestGroupAfterDowntimeCatchesUpInsideItsWindowAndRecordsTheRestMissed(t *te
 	late := rs[1]
 	require.True(t, late.Occurrence.Equal(wed.Add(3*day)), "Saturday 10:00 is inside the one-day window")
 	require.Equal(t, "true", late.Labels[LabelLate])
+	require.Equal(t, "2", late.Labels[LabelGroupSequence], "numbered after the previous release, past the missed occurrences")
 	h.waitStatus(late.ID, release.Succeeded)
 	h.waitHistory("weekly", []decision{
 		{wed, release.DecisionCreated}, {wed.Add(day), release.DecisionMissed},
