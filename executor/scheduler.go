@@ -48,9 +48,9 @@ const MinCatchUp = time.Minute
 // a long downtime); the rest are handled by the next firing, at once.
 const maxOccurrencesPerFire = 1000
 
-// scheduler holds the enabled groups of an executor. A group costs a
-// groupState and one or two timer entries on the executor's timer
-// structure; no goroutine.
+// scheduler holds the groups of an executor. A group costs a groupState
+// and one or two timer entries on the executor's timer structure; no
+// goroutine.
 type scheduler struct {
 	mu     sync.Mutex
 	groups map[release.GroupID]*groupState
@@ -61,7 +61,7 @@ type scheduler struct {
 	gen  uint64 // counts puts; see groupState.gen
 }
 
-// groupState is one enabled group. mu serialises the handling of the
+// groupState is one group. mu serialises the handling of the
 // group's timers and its replacement.
 type groupState struct {
 	mu      sync.Mutex
@@ -71,6 +71,8 @@ type groupState struct {
 	pending []pendingStart // releases this scheduler starts (LabelStart group), by occurrence
 	gone    bool           // replaced or removed
 	gen     uint64         // scheduler.gen when it was put
+	fresh   bool           // begins at the time it was put, not after its history (see putMode)
+	armed   bool           // armGroup succeeded
 }
 
 // pendingStart is a release waiting for the scheduler to start it.
@@ -119,9 +121,8 @@ func (s *scheduler) lock(id release.GroupID) *groupState {
 	return st
 }
 
-// put installs g as the scheduler's state of its group (or removes it
-// when g is disabled). An unchanged revision changes nothing, nor does an
-// older one from a listing.
+// put installs g as the scheduler's state of its group. An unchanged
+// revision changes nothing, nor does an older one from a listing.
 func (s *scheduler) put(ctx context.Context, e *Executor, g *release.Group, mode putMode) {
 	s.mu.Lock()
 	old := s.groups[g.ID]
@@ -136,14 +137,12 @@ func (s *scheduler) put(ctx context.Context, e *Executor, g *release.Group, mode
 	s.revs[g.ID] = g.Revision
 	s.gen++
 	var st *groupState
-	if g.Enabled {
-		st = &groupState{g: g.Clone(), gen: s.gen}
-		st.mu.Lock() // held until armed: a firing waits for it
-		defer st.mu.Unlock()
-		s.groups[g.ID] = st
-	} else {
-		delete(s.groups, g.ID)
-	}
+	// A paused group keeps its state: the releases it made and starts
+	// itself (LabelStart group) still start; it makes no new ones.
+	st = &groupState{g: g.Clone(), gen: s.gen, fresh: mode != putInitial}
+	st.mu.Lock() // held until armed: a firing waits for it
+	defer st.mu.Unlock()
+	s.groups[g.ID] = st
 	s.mu.Unlock()
 	if old != nil {
 		old.mu.Lock()
@@ -152,19 +151,27 @@ func (s *scheduler) put(ctx context.Context, e *Executor, g *release.Group, mode
 	}
 	e.timers.stop(groupKey(g.ID))
 	e.timers.stop(groupStartKey(g.ID))
-	if st == nil {
-		return
-	}
-	if err := e.armGroup(ctx, st, mode != putInitial); err != nil && ctx.Err() == nil {
-		e.log.Warn("executor: scheduling group", "group", g.ID, "err", err)
-		e.timers.set(groupKey(g.ID), e.clock.Now().Add(e.cfg.StoreRetry))
-	}
+	e.tryArmGroup(ctx, st)
 }
 
-// armGroup computes the group's next occurrence and the releases it is to
-// start, and sets its timers: from the current time when fresh, else
-// after the last occurrence of its history. st.mu is held.
-func (e *Executor) armGroup(ctx context.Context, st *groupState, fresh bool) error {
+// tryArmGroup arms the group, or tries again after StoreRetry (the
+// group's timer finds it unarmed). st.mu is held.
+func (e *Executor) tryArmGroup(ctx context.Context, st *groupState) bool {
+	if err := e.armGroup(ctx, st); err != nil {
+		if ctx.Err() == nil {
+			e.log.Warn("executor: scheduling group", "group", st.g.ID, "err", err)
+			e.timers.set(groupKey(st.g.ID), e.clock.Now().Add(e.cfg.StoreRetry))
+		}
+		return false
+	}
+	return true
+}
+
+// armGroup computes the group's next occurrence (none while it is
+// paused) and the releases it is to start, and sets its timers: from the
+// current time when st.fresh, else after the last occurrence of its
+// history. st.mu is held.
+func (e *Executor) armGroup(ctx context.Context, st *groupState) error {
 	g := st.g
 	sched, err := g.Schedule()
 	if err != nil {
@@ -172,13 +179,21 @@ func (e *Executor) armGroup(ctx context.Context, st *groupState, fresh bool) err
 	}
 	st.s = sched
 	now := e.clock.Now()
+	if err := e.loadPending(ctx, st); err != nil {
+		return err
+	}
+	if !g.Enabled {
+		st.next, st.armed = time.Time{}, true
+		e.armGroupTimers(st, now)
+		return nil
+	}
 	last, err := e.lastOccurrence(ctx, g.ID)
 	if err != nil {
 		return err
 	}
 	var from time.Time
 	switch {
-	case fresh:
+	case st.fresh:
 		from = now
 		if last.After(from) {
 			from = last
@@ -188,10 +203,7 @@ func (e *Executor) armGroup(ctx context.Context, st *groupState, fresh bool) err
 	default: // no history: look back over the catch-up window, its start included
 		from = now.Add(-max(g.CatchUp.D(), MinCatchUp) - time.Nanosecond)
 	}
-	st.next = g.NextOccurrence(sched, from)
-	if err := e.loadPending(ctx, st); err != nil {
-		return err
-	}
+	st.next, st.armed = g.NextOccurrence(sched, from), true
 	e.armGroupTimers(st, now)
 	return nil
 }
@@ -336,6 +348,9 @@ func (e *Executor) fireGroup(ctx context.Context, id release.GroupID) {
 		return
 	}
 	defer st.mu.Unlock()
+	if !st.armed && !e.tryArmGroup(ctx, st) {
+		return
+	}
 	now := e.clock.Now()
 	lead := st.g.LeadTime.D()
 	for n := 0; !st.next.IsZero() && !st.next.Add(-lead).After(now); n++ {

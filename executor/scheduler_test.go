@@ -426,6 +426,8 @@ func TestGroupOverlap(t *testing.T) {
 			{thu, release.DecisionCreated}, {thu, release.DecisionQueued},
 		})
 		require.Equal(t, release.Scheduled, h.get(second).Status)
+		// Pausing the group stops new releases, not the queued one.
+		require.NoError(t, h.ex.PauseGroup(context.Background(), "weekly", By{Actor: "alice"}))
 		require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", By{Actor: "qa"}))
 		h.waitStatus(first, release.Succeeded)
 		h.advance(DefaultPollInterval)
