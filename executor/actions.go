@@ -202,7 +202,7 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 
 // subprocessCycle looks for a process that runs itself through its
 // subprocesses (a runs b, b runs a), up to MaxDepth levels down from the
-// process at the end of path: recursion is a validation error (DESIGN §4),
+// process at the end of path: recursion is a validation error,
 // which Validate sees only when a process names itself. A process not
 // stored yet is passed over (its child fails when it is created), and a
 // chain deeper than MaxDepth fails at run time. at names the activity that

@@ -36,7 +36,7 @@ import (
 // submit outputs, approve or now and then reject, and an operator who
 // retries or ignores what is held and now and then pauses, skips, rolls
 // back or aborts (driveToEnd). Some first attempts hang until their
-// timeout. Whatever the process, the rules of DESIGN §4 must hold in the
+// timeout. Whatever the process, the execution rules (dependencies, retries, on-failure, approvals) must hold in the
 // stored result, the adapter calls (checkRules) and the child releases
 // (checkChildren). Every tenth seed runs on SQLite instead of memstore;
 // every third crashes its executor at a random write (3rd to 14th, applied

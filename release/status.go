@@ -1,6 +1,6 @@
 package release
 
-// Status is the status of a release (DESIGN.md §4). "Waiting for input" is
+// Status is the status of a release (Scheduled, Running, Paused, then one of the terminal ones). "Waiting for input" is
 // not a status: it is derived (see Release.WaitingForInput).
 type Status string
 
@@ -62,7 +62,7 @@ func (s Status) CanTransition(to Status) bool {
 	return false
 }
 
-// ActivityStatus is the status of one activity of a release (DESIGN.md §4).
+// ActivityStatus is the status of one activity of a release.
 type ActivityStatus string
 
 // The activity statuses.
