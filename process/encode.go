@@ -13,7 +13,8 @@ import (
 )
 
 // MarshalJSON encodes p as a process document with kebab-case keys, in the
-// order the package documentation shows them (id, name, description, inputs, variables, phases). Decoding the result gives back an equal
+// order the package documentation shows them (id, name, description,
+// inputs, variables, phases). Decoding the result gives back an equal
 // Process.
 func (p *Process) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer

@@ -1,7 +1,8 @@
 package release
 
-// Status is the status of a release (Scheduled, Running, Paused, then one of the terminal ones). "Waiting for input" is
-// not a status: it is derived (see Release.WaitingForInput).
+// Status is the status of a release: Scheduled, Running or Paused, then
+// one of the terminal ones. "Waiting for input" is not a status: it is
+// derived (see Release.WaitingForInput).
 type Status string
 
 // The release statuses.
