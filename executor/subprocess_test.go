@@ -177,16 +177,23 @@ type childCrashStore struct {
 }
 
 func (s childCrashStore) CreateRelease(ctx context.Context, p *store.CreateReleaseParams) error {
-	if p.Release.Labels[LabelParent] != "" {
-		if s.stored {
-			if err := s.faultStore.CreateRelease(ctx, p); err != nil {
-				return err
-			}
-		}
-		s.kill()
-		return errCrashed
+	if p.Release.Labels[LabelParent] == "" {
+		return s.faultStore.CreateRelease(ctx, p)
 	}
-	return s.faultStore.CreateRelease(ctx, p)
+	// The crash comes first, then the child is stored: as with a real
+	// crash, nothing else gets through from the moment this write begins.
+	// (Storing first left the store alive until kill, and in that window
+	// the running executor could start the child and see it end.) The
+	// write is not cancelled by the shutdown that follows the crash: it
+	// was under way when the process died.
+	s.mu.Lock()
+	first := !s.crashed
+	s.crashed = true
+	s.mu.Unlock()
+	if first && s.stored {
+		_ = s.faultStore.Store.CreateRelease(context.WithoutCancel(ctx), p)
+	}
+	return errCrashed
 }
 
 // A release stopped between recording a subprocess attempt and creating its
@@ -222,7 +229,16 @@ phases:
       - {id: sub, type: subprocess, process: child}
       - {id: after, uses: noop, depends-on: [sub]}
 `)
-	id := h.create("parent", nil)
+	// Run's scan may find the parent stored and Scheduled before Create
+	// starts it, and start it itself (on its start timer): the child's
+	// creation, and so the crash, then happen on Run's goroutines, and
+	// Create finds the store dead when it comes to start the parent.
+	sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "parent", Actor: "alice"})
+	if err != nil {
+		require.ErrorIs(t, err, errCrashed)
+	}
+	id := sum.ID
+	require.NotEmpty(t, id)
 	require.True(t, waitFor(fs.isCrashed), "the executor reaches the child's creation")
 	h.shutdown()
 	h.store = mem
