@@ -693,40 +693,54 @@ func (e *Executor) deliver(r *run, res result) (next task) {
 			return next
 		}
 		r.qmu.Unlock()
-		r.mu.Lock()
-		if r.evicted {
-			r.mu.Unlock()
-			continue
-		}
-		ctx := e.background()
-		if r.rel == nil {
-			if err := r.load(ctx); err != nil {
-				e.log.Warn("executor: reloading release", "release", r.id, "err", err)
-				for _, res := range batch {
-					if r.flights[res.act] == res.f {
-						delete(r.flights, res.act)
-					}
-				}
-				e.timers.set(timerKey{rel: r.id, kind: timerReload}, e.clock.Now().Add(e.cfg.StoreRetry))
-				e.releaseRun(r)
-				continue
-			}
-		}
-		r.collecting = next == nil // one call is kept for this worker; the rest go to others
-		for _, res := range batch {
-			r.apply(res)
-		}
-		r.drive()
-		if err := r.flush(ctx); err != nil && ctx.Err() == nil {
-			e.log.Warn("executor: storing results", "release", r.id, "err", err)
-		}
-		r.collecting = false
-		if next == nil {
-			next = r.cont
-		}
-		r.cont = nil
-		e.releaseRun(r)
+		next = e.applyBatch(r, batch, next)
+		// The batch is done with on every path, applied or dropped: its
+		// array is the queue's next. (Keeping the older spare after a
+		// dropped batch gave the queue the array of the batch read next,
+		// and results queued meanwhile overwrote results not yet applied.)
 		clear(batch)
 		spare = batch[:0]
 	}
+}
+
+// applyBatch applies a batch of results to r under its lock, after loading
+// the release if it was dropped, and returns next, or if next is nil the
+// first adapter call the batch started (for the calling worker to make).
+// A batch that finds r evicted, or the release not loadable, is dropped:
+// the release's reload makes those calls again.
+func (e *Executor) applyBatch(r *run, batch []result, next task) task {
+	r.mu.Lock()
+	if r.evicted {
+		r.mu.Unlock()
+		return next
+	}
+	ctx := e.background()
+	if r.rel == nil {
+		if err := r.load(ctx); err != nil {
+			e.log.Warn("executor: reloading release", "release", r.id, "err", err)
+			for _, res := range batch {
+				if r.flights[res.act] == res.f {
+					delete(r.flights, res.act)
+				}
+			}
+			e.timers.set(timerKey{rel: r.id, kind: timerReload}, e.clock.Now().Add(e.cfg.StoreRetry))
+			e.releaseRun(r)
+			return next
+		}
+	}
+	r.collecting = next == nil // one call is kept for this worker; the rest go to others
+	for _, res := range batch {
+		r.apply(res)
+	}
+	r.drive()
+	if err := r.flush(ctx); err != nil && ctx.Err() == nil {
+		e.log.Warn("executor: storing results", "release", r.id, "err", err)
+	}
+	r.collecting = false
+	if next == nil {
+		next = r.cont
+	}
+	r.cont = nil
+	e.releaseRun(r)
+	return next
 }
