@@ -20,7 +20,7 @@ const maxDataNodes = 1 << 20
 // string-keyed maps of data, nested to any depth without a cycle. Inputs,
 // outputs and anything else a Go host hands in is checked with it before it
 // is stored, so that NaN, an infinity, a function, a channel, a complex
-// number, a struct, a map with non-string keys or a value that contains
+// number, a struct, bytes, a map with non-string keys or a value that contains
 // itself is refused up front, naming where it is ("inputs.o.a[2]"), rather
 // than failing later when the event is encoded.
 //
@@ -75,6 +75,11 @@ func (c *dataChecker) check(path string, v reflect.Value) (msg, where string) {
 		}
 		return "", ""
 	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			// encoding/json would store bytes as a base64 string, and give
+			// back a string: say so rather than change the value.
+			return fmt.Sprintf("a %s is bytes, not data (give a string, or decode JSON first)", v.Type()), path
+		}
 		if v.Kind() == reflect.Slice {
 			if v.IsNil() {
 				return "", ""

@@ -85,6 +85,7 @@ func TestResolveInputsRefusesValuesThatAreNotData(t *testing.T) {
 		{"pointer", map[string]any{"n": 1, "o": map[string]any{"p": new(int)}}, "inputs.o.p", "pointer"},
 		{"cycle through a list", map[string]any{"n": 1, "o": cyclic}, "inputs.o.me[0]", "contains itself"},
 		{"bad json.Number", map[string]any{"n": json.Number("1e")}, "inputs.n", "not a number"},
+		{"bytes", map[string]any{"n": 1, "o": map[string]any{"raw": json.RawMessage(`{"a":1}`)}}, "inputs.o.raw", "bytes, not data"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := process.ResolveInputs(spec, nil, tc.values)
