@@ -41,9 +41,12 @@ type Phase struct {
 	Name        string
 	Description string
 	Owners      []string
-	DependsOn   []PhaseID
-	If          string // a boolean expression; empty means always
-	Activities  []Activity
+	// Labels are the phase's labels (env: prod), inherited by its
+	// activities; freezes select activities by them (see EffectiveLabels).
+	Labels     map[string]string
+	DependsOn  []PhaseID
+	If         string // a boolean expression; empty means always
+	Activities []Activity
 }
 
 // ActivityType says how an activity is carried out.
@@ -98,6 +101,9 @@ type Activity struct {
 	// phases ("build.compile").
 	DependsOn []string
 	If        string // a boolean expression; empty means always
+	// Labels are the activity's own labels, over its phase's (see
+	// EffectiveLabels).
+	Labels map[string]string
 
 	// Uses is the adapter kind of an automated activity ("ci.pipeline").
 	Uses string
