@@ -41,12 +41,12 @@ type Phase struct {
 	Name        string
 	Description string
 	Owners      []string
+	DependsOn   []PhaseID
+	If          string // a boolean expression; empty means always
+	Activities  []Activity
 	// Labels are the phase's labels (env: prod), inherited by its
 	// activities; freezes select activities by them (see EffectiveLabels).
-	Labels     map[string]string
-	DependsOn  []PhaseID
-	If         string // a boolean expression; empty means always
-	Activities []Activity
+	Labels map[string]string
 }
 
 // ActivityType says how an activity is carried out.
