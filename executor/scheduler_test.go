@@ -53,7 +53,7 @@ func weeklyGroup() *release.Group {
 		ID: "weekly", Name: "Weekly", Process: "train", Cadence: "0 10 * * MON", Timezone: "UTC",
 		Start: t0, LeadTime: process.Duration(24 * time.Hour), AutoExecute: true, Enabled: true,
 		ReleaseDuration: process.Duration(2 * time.Hour),
-		VersionTemplate: "1.${{ vars.sequence }}", Labels: map[string]string{"team": "mobile"},
+		VersionTemplate: "1.${{ sequence }}", Labels: map[string]string{"team": "mobile"},
 	}
 }
 
