@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -208,6 +208,16 @@ CREATE TABLE group_history (
 	UNIQUE (group_id, occ_s, occ_ns, decision)
 );
 CREATE INDEX group_history_order ON group_history (group_id, occ_s, occ_ns, id);
+`,
+	// 6: freezes (store.FreezeStore), each kept as its JSON document with
+	// the columns lists filter on.
+	`
+CREATE TABLE freezes (
+	id       TEXT    NOT NULL PRIMARY KEY,
+	enabled  INTEGER NOT NULL,
+	revision INTEGER NOT NULL,
+	doc      BLOB    NOT NULL
+) WITHOUT ROWID;
 `,
 }
 
