@@ -409,19 +409,51 @@ func TestGroupOverlap(t *testing.T) {
 		h.waitStatus(second, release.Running)
 		require.Equal(t, release.Running, h.get(first).Status)
 	})
-	t.Run("forbid skips the occurrence and says why", func(t *testing.T) {
-		h, first, second := overlapHarness(t, release.OverlapForbid)
-		r := h.waitStatus(second, release.Aborted)
+	t.Run("forbid records the occurrence skipped and makes no release", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.put(manualProcess)
+		g := weeklyGroup()
+		g.Cadence, g.LeadTime, g.Overlap = "0 10 * * *", 0, release.OverlapForbid
+		h.putGroup(g)
+		h.until(wed)
+		first := h.waitReleases("weekly", 1)[0].ID
+		h.waitStatus(first, release.Running)
+		h.until(thu)
 		h.waitHistory("weekly", []decision{
-			{wed, release.DecisionCreated}, {wed, release.DecisionStarted},
-			{thu, release.DecisionCreated}, {thu, release.DecisionSkipped},
+			{wed, release.DecisionCreated}, {wed, release.DecisionStarted}, {thu, release.DecisionSkipped},
 		})
 		page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: "weekly"})
 		require.NoError(t, err)
-		require.Contains(t, page.Records[3].Reason, string(first))
-		require.Equal(t, second, page.Records[3].Release)
+		require.Contains(t, page.Records[2].Reason, string(first), "the reason names the release still running")
+		require.Empty(t, page.Records[2].Release)
+		require.Len(t, h.groupReleases("weekly"), 1, "no release made for the skipped occurrence")
 		require.Equal(t, release.Running, h.get(first).Status)
+		// The next occurrence, once the first has ended, is made and started.
+		require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", By{Actor: "qa"}))
+		h.waitStatus(first, release.Succeeded)
+		h.until(thu.Add(24 * time.Hour))
+		h.waitStatus(h.waitReleases("weekly", 2)[1].ID, release.Running)
+	})
+	t.Run("forbid aborts a release made ahead by the lead time", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.put(manualProcess)
+		g := weeklyGroup()
+		g.Cadence, g.LeadTime, g.Overlap = "0 10 * * *", process.Duration(time.Hour), release.OverlapForbid
+		h.putGroup(g)
+		h.until(wed)
+		first := h.waitReleases("weekly", 1)[0].ID
+		h.waitStatus(first, release.Running)
+		h.until(thu.Add(-time.Hour))
+		second := h.waitReleases("weekly", 2)[1].ID
+		require.Equal(t, release.Scheduled, h.get(second).Status, "made ahead, for people to prepare")
+		h.until(thu)
+		r := h.waitStatus(second, release.Aborted)
 		require.True(t, r.StartedAt.IsZero(), "the skipped release never ran")
+		page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: "weekly", Newest: true, Limit: 1})
+		require.NoError(t, err)
+		require.Equal(t, release.DecisionSkipped, page.Records[0].Decision)
+		require.Equal(t, second, page.Records[0].Release)
+		require.Contains(t, page.Records[0].Reason, string(first))
 	})
 	t.Run("queue starts the next release when the previous one ends", func(t *testing.T) {
 		h, first, second := overlapHarness(t, release.OverlapQueue)
@@ -434,7 +466,7 @@ func TestGroupOverlap(t *testing.T) {
 		require.NoError(t, h.ex.PauseGroup(context.Background(), "weekly", By{Actor: "alice"}))
 		require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", By{Actor: "qa"}))
 		h.waitStatus(first, release.Succeeded)
-		h.advance(DefaultPollInterval)
+		// Started when the first ended, without waiting for a poll.
 		h.waitStatus(second, release.Running)
 		h.waitHistory("weekly", []decision{
 			{wed, release.DecisionCreated}, {wed, release.DecisionStarted},
