@@ -539,27 +539,57 @@ func (r *fixedReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// groupSequence returns the sequence number of the group's latest release,
-// from its history (0 when it has none): the newest record that has one,
-// usually the newest record.
+// groupSequence returns the sequence number of the group's latest release
+// (0 when it has none): the larger of the newest one in its history and
+// those of the group's stored releases scheduled from that record's
+// occurrence on. The releases cover an executor that stopped between
+// making a release and recording it: its number is taken, though the
+// history does not say so (a release rescheduled before its own record
+// was made, to before the newest record, is the one case not covered).
 func (e *Executor) groupSequence(ctx context.Context, id release.GroupID) (int, error) {
+	seq, from, err := e.historySequence(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	p := &store.ListReleasesParams{Group: id, ScheduledFrom: from, Limit: store.MaxLimit}
+	for {
+		page, err := e.store.ListReleases(ctx, p)
+		if err != nil {
+			return 0, fmt.Errorf("listing the group's releases: %w", err)
+		}
+		for _, s := range page.Releases {
+			if n, err := strconv.Atoi(s.Labels[LabelGroupSequence]); err == nil && n > seq {
+				seq = n
+			}
+		}
+		if page.Next == "" {
+			return seq, nil
+		}
+		p.Cursor = page.Next
+	}
+}
+
+// historySequence returns the newest sequence number in the group's
+// history and the occurrence it was recorded for (zeros when none, or no
+// history store).
+func (e *Executor) historySequence(ctx context.Context, id release.GroupID) (int, time.Time, error) {
 	hs, ok := e.store.(store.GroupHistoryStore)
 	if !ok {
-		return 0, nil
+		return 0, time.Time{}, nil
 	}
 	p := &store.ListGroupHistoryParams{Group: id, Newest: true, Limit: 8}
 	for {
 		page, err := hs.ListGroupHistory(ctx, p)
 		if err != nil {
-			return 0, fmt.Errorf("group history: %w", err)
+			return 0, time.Time{}, fmt.Errorf("group history: %w", err)
 		}
 		for _, r := range page.Records {
 			if r.Sequence > 0 {
-				return r.Sequence, nil
+				return r.Sequence, r.Occurrence, nil
 			}
 		}
 		if page.Next == "" {
-			return 0, nil
+			return 0, time.Time{}, nil
 		}
 		p.Cursor = page.Next
 		p.Limit = store.MaxLimit // past a run of missed or skipped occurrences

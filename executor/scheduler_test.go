@@ -757,3 +757,57 @@ func TestGroupWeeklyAcrossDaylightSavingChanges(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupSequenceIsNotReusedAfterACrashBetweenCreateAndRecord stops an
+// executor right after it stored a release (its history record lost);
+// after a downtime longer than the catch-up window another executor makes
+// the next occurrence's release: it takes the next number, not the lost
+// record's again.
+func TestGroupSequenceIsNotReusedAfterACrashBetweenCreateAndRecord(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	mem := memstore.New(nil)
+	clk := newFakeClock(t0)
+	reg := adapters.NewRegistry(ad)
+	ctx := context.Background()
+	p, err := process.Parse([]byte(noopProcess))
+	require.NoError(t, err)
+	_, err = mem.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "test", Now: t0})
+	require.NoError(t, err)
+	_, err = mem.CreateGroup(ctx, weeklyGroup())
+	require.NoError(t, err)
+	run := func(s store.Store, name string) (stop func()) {
+		ex, err := New(s, reg, &Config{Clock: clk, Jitter: -1, InstanceID: name, LeaseDuration: 10 * time.Second, Logger: testLogger(t)})
+		require.NoError(t, err)
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = ex.Run(rctx) }()
+		return func() { cancel(); <-done }
+	}
+	fs := &faultHistoryStore{faultStore: newFaultStore(mem, 1, true), hist: mem} // the release is stored, then it crashes
+	stop := run(fs, "a")
+	clk.Add(firstMonday.Add(-24 * time.Hour).Sub(clk.Now()))
+	require.True(t, waitFor(fs.isCrashed))
+	stop()
+	first, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
+	require.NoError(t, err)
+	require.Len(t, first.Releases, 1)
+	require.Equal(t, "1", first.Releases[0].Labels[LabelGroupSequence])
+	hist, err := mem.ListGroupHistory(ctx, &store.ListGroupHistoryParams{Group: "weekly"})
+	require.NoError(t, err)
+	require.Empty(t, hist.Records, "the crash lost the record")
+
+	clk.Add(3 * 24 * time.Hour) // beyond the catch-up window: the first occurrence is not handled again
+	stop = run(mem, "b")
+	defer stop()
+	clk.Add(firstMonday.Add(week - 24*time.Hour).Sub(clk.Now()))
+	var got []release.Summary
+	require.True(t, waitFor(func() bool {
+		page, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
+		got = page.Releases
+		return err == nil && len(got) == 2
+	}))
+	slices.SortFunc(got, func(a, b release.Summary) int { return a.Occurrence.Compare(b.Occurrence) })
+	require.Equal(t, firstMonday.Add(week), got[1].Occurrence.UTC())
+	require.Equal(t, "2", got[1].Labels[LabelGroupSequence])
+	require.Equal(t, "1.2", got[1].Version)
+}
