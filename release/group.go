@@ -88,6 +88,10 @@ type Group struct {
 	// Overlap is what happens when the group's previous release is still
 	// running at an occurrence. Empty means OverlapAllow.
 	Overlap OverlapPolicy `json:"overlap,omitempty"`
+	// FreezePolicy is what happens to an occurrence that falls in a freeze
+	// window holding the group's releases: FreezeSkip (the default) or
+	// FreezeShift.
+	FreezePolicy FreezePolicy `json:"freeze-policy,omitempty"`
 	// Revision counts the stored versions of the group; stores set it (1 on
 	// create, +1 on each update) and use it for optimistic concurrency.
 	Revision int64 `json:"revision"`
@@ -201,6 +205,11 @@ func (g *Group) Validate() error {
 	case "", OverlapAllow, OverlapForbid, OverlapQueue:
 	default:
 		add("overlap", "%q: want allow, forbid or queue", g.Overlap)
+	}
+	switch g.FreezePolicy {
+	case "", FreezeSkip, FreezeShift:
+	default:
+		add("freeze-policy", "%q: want skip or shift", g.FreezePolicy)
 	}
 	for k := range g.Labels {
 		if k == "" {
@@ -342,6 +351,13 @@ const (
 	DecisionQueued GroupDecision = "queued"
 	// DecisionStarted: the scheduler started the release.
 	DecisionStarted GroupDecision = "started"
+	// DecisionShifted: a freeze held the occurrence and the group's
+	// FreezePolicy is FreezeShift; Shift says from when to when. Its
+	// release is made for the shifted instant.
+	DecisionShifted GroupDecision = "shifted"
+	// DecisionWaited: a freeze held the release's start, which waited
+	// for the freeze to end (Reason names it).
+	DecisionWaited GroupDecision = "waited"
 )
 
 // GroupRecord is one entry of a group's history: a decision about one
@@ -357,6 +373,12 @@ type GroupRecord struct {
 	// created and late records.
 	Sequence int    `json:"sequence,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// ShiftedTo is the instant a shifted occurrence moved to (Occurrence
+	// is where it was); zero for other decisions.
+	ShiftedTo time.Time `json:"shifted-to,omitempty"`
+	// Freeze names the freeze behind a skipped, shifted or waited
+	// decision.
+	Freeze FreezeID `json:"freeze,omitempty"`
 	// At is when the decision was made; By is the executor instance.
 	At time.Time `json:"at"`
 	By string    `json:"by,omitempty"`
