@@ -24,8 +24,10 @@ type OverlapPolicy string
 const (
 	// OverlapAllow starts the new release anyway.
 	OverlapAllow OverlapPolicy = "allow"
-	// OverlapForbid records the occurrence as skipped, with the reason, and
-	// aborts its release.
+	// OverlapForbid records the occurrence as skipped, with the reason (the
+	// release still running), and makes no release for it. A release
+	// already made ahead of its occurrence by the group's lead time is
+	// aborted instead.
 	OverlapForbid OverlapPolicy = "forbid"
 	// OverlapQueue starts the new release once the previous one has ended.
 	OverlapQueue OverlapPolicy = "queue"
