@@ -469,13 +469,16 @@ func (e *Executor) createFrozen(ctx context.Context, subj release.FreezeSubject)
 }
 
 // childLabels adds to a child release's labels what freezes need: its
-// parent's own labels (a freeze of env=prod holds the child of a prod
-// release), the group of the release tree, and the freezes the parent was
-// let through.
-func childLabels(labels map[string]string, parent *release.Release) {
-	for k, v := range parent.Labels {
-		if !strings.HasPrefix(k, ReservedLabelPrefix) {
-			labels[k] = v
+// parent's own labels and the effective labels of its subprocess activity
+// k over them (a freeze of env=prod holds the child of a prod release or
+// activity), the group of the release tree, and the freezes the parent, or
+// its activity k, was let through.
+func childLabels(labels map[string]string, parent *release.Release, k release.ActivityKey, actLabels map[string]string) {
+	for _, m := range []map[string]string{parent.Labels, actLabels} {
+		for k, v := range m {
+			if !strings.HasPrefix(k, ReservedLabelPrefix) {
+				labels[k] = v
+			}
 		}
 	}
 	if g := releaseSubject(parent).Group; g != "" {
@@ -493,7 +496,7 @@ func childLabels(labels map[string]string, parent *release.Release) {
 		add(s)
 	}
 	for _, o := range parent.FreezeOverrides {
-		if o.Activity == "" {
+		if o.Activity == "" || o.Activity == k {
 			add(string(o.Freeze))
 		}
 	}
@@ -690,6 +693,14 @@ func (e *Executor) OverrideFreeze(ctx context.Context, id release.ID, k release.
 		}
 		return nil
 	})
+}
+
+// forgetWait notes that timer k fired: it waits for no freeze any more
+// (unless held again).
+func (e *Executor) forgetWait(k timerKey) {
+	e.fz.mu.Lock()
+	delete(e.fz.waits, k)
+	e.fz.mu.Unlock()
 }
 
 // isFreezeWait reports whether timer k waits for a freeze to end.

@@ -529,3 +529,34 @@ func TestFreezeWindowsListsTheWindowsInARange(t *testing.T) {
 	_, err = h.ex.FreezeWindows(context.Background(), &FreezeWindowsParams{From: t0, To: t0, Actor: "alice"})
 	require.ErrorIs(t, err, ErrInvalid)
 }
+
+// labelledParent runs its child from a prod-labelled activity.
+const labelledParent = `
+id: parent
+phases:
+  - id: run
+    activities:
+      - {id: smoke, type: subprocess, process: child, labels: {env: prod}}
+`
+
+func TestAnOverrideOfASubprocessActivityCoversItsChild(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, nil, ad)
+	h.put(childProcess)
+	h.put(labelledParent)
+	ctx := context.Background()
+	h.putFreeze(oneOff("prod-freeze", t0, t0.Add(time.Hour), prodOnly))
+	id := h.create("parent", nil) // no labels: the release starts; its prod activity waits
+	x, err := h.ex.Why(ctx, id, "run.smoke")
+	require.NoError(t, err)
+	require.Equal(t, ReasonFreeze, x.Reasons[0].Kind)
+
+	require.NoError(t, h.ex.OverrideFreeze(ctx, id, "run.smoke", &OverrideFreezeParams{Freeze: "prod-freeze", Actor: "carol", Reason: "urgent"}))
+	child := childID(id, "run.smoke", 1)
+	h.waitActivity(child, "run.prep", release.ActivityWaiting)
+	c := h.get(child)
+	require.Equal(t, "prod", c.Labels["env"], "the child carries its activity's labels")
+	require.Equal(t, "prod-freeze", c.Labels[LabelFreezeOverrides])
+	require.NoError(t, h.ex.CompleteTask(ctx, child, "run.prep", "t", By{Actor: "alice"}))
+	h.waitStatus(id, release.Succeeded)
+}
