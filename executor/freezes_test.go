@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/sqlite"
 )
 
 // deployProcess builds, then rolls out and verifies in a prod-labelled
@@ -558,5 +560,29 @@ func TestAnOverrideOfASubprocessActivityCoversItsChild(t *testing.T) {
 	require.Equal(t, "prod", c.Labels["env"], "the child carries its activity's labels")
 	require.Equal(t, "prod-freeze", c.Labels[LabelFreezeOverrides])
 	require.NoError(t, h.ex.CompleteTask(ctx, child, "run.prep", "t", By{Actor: "alice"}))
+	h.waitStatus(id, release.Succeeded)
+}
+
+func TestARecurringICalFreezeHoldsOnSQLiteAcrossARestart(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "baton.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	ad := &recorder{kind: "noop"}
+	h := newHarnessOn(t, st, nil, ad)
+	h.put(deployProcess)
+	// Every Wednesday 08:00-12:00 UTC, from an exported calendar: t0 is a
+	// Wednesday 09:00.
+	ics := "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20261104T080000Z\r\nDTEND:20261104T120000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Wednesday freeze\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	h.putFreeze(&release.Freeze{ID: "wednesdays", ICal: ics, Scope: prodOnly, Enabled: true})
+	id := h.create("deploy", nil)
+	h.waitActivity(id, "build.compile", release.ActivitySucceeded)
+
+	h.shutdown()
+	h.start() // the held activity is held again after the restart
+	require.Never(t, func() bool { return len(ad.Calls()) > 1 }, 50*time.Millisecond, 5*time.Millisecond)
+	x, err := h.ex.Why(context.Background(), id, "prod.rollout")
+	require.NoError(t, err)
+	require.True(t, x.Reasons[0].Until.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)), "%+v", x.Reasons)
+	h.until(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 	h.waitStatus(id, release.Succeeded)
 }
