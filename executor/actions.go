@@ -154,6 +154,12 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	_, total := pl.compiled.CriticalPath(func(ref process.ActivityRef) time.Duration {
 		return pl.compiled.Activity(ref).Expected()
 	})
+	startsNow := !child && p.Labels[LabelStart] == "" && !start.After(now)
+	if startsNow && p.Occurrence.IsZero() {
+		if fe := e.createFrozen(ctx, release.FreezeSubject{Group: p.Group, Process: proc.ID, Labels: p.Labels}); fe != nil {
+			return release.Summary{}, fe // on demand: refused, nothing stored
+		}
+	}
 	rel, ev, err := release.Create(id, now, p.Actor, p.Reason, release.ReleaseCreatedPayload{
 		Name: name, Version: p.Version, Process: proc, Inputs: inputs,
 		Group: p.Group, Occurrence: p.Occurrence,
@@ -175,6 +181,12 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	}
 	if start.After(now) {
 		e.timers.set(timerKey{rel: id, kind: timerStart}, start)
+		return rel.Summary(), nil
+	}
+	if startsNow && !p.Occurrence.IsZero() && e.createFrozen(ctx, release.FreezeSubject{Group: p.Group, Process: proc.ID, Labels: p.Labels}) != nil {
+		// A group's late release: its start waits for the freeze (the
+		// start timer holds it, see holdStart).
+		e.timers.set(timerKey{rel: id, kind: timerStart}, now)
 		return rel.Summary(), nil
 	}
 	var sum release.Summary
@@ -358,6 +370,9 @@ func (e *Executor) Start(ctx context.Context, id release.ID, by By) error {
 		if r.rel.Status != release.Scheduled {
 			return releaseState(ActionStart, id, r.rel.Status, release.Scheduled)
 		}
+		if fe := r.releaseFrozen(ActionStart); fe != nil {
+			return fe
+		}
 		e.timers.stop(timerKey{rel: id, kind: timerStart})
 		r.emit(by.Actor, by.Reason, &release.ReleaseStartedPayload{})
 		return nil
@@ -476,6 +491,9 @@ func (e *Executor) Retry(ctx context.Context, id release.ID, k release.ActivityK
 			if err := r.checkRetryInputs(ctx, i, p.Inputs); err != nil {
 				return err
 			}
+		}
+		if fe := r.activityFrozen(ActionRetry, i); fe != nil {
+			return fe
 		}
 		e.timers.stop(timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(len(a.Attempts) + 1)})
 		r.start(i, p.Actor, p.Reason, p.Inputs)

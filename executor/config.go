@@ -115,6 +115,13 @@ type Action struct {
 	// TaskState is the target task as stored (its status, assignees and
 	// comments), for actions on a task; nil when there is none.
 	TaskState *release.TaskState
+
+	// Freeze is the freeze an action on freezes names: the one put,
+	// deleted or read, or the one ActionOverrideFreeze lets the release
+	// or activity through.
+	Freeze release.FreezeID
+	// NewFreeze is the freeze ActionPutFreeze would store (a copy).
+	NewFreeze *release.Freeze
 }
 
 // Observer is told about every event after it is stored, in order per

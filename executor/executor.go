@@ -29,6 +29,7 @@ type Executor struct {
 	timers *timers
 	subs   subscribers
 	sched  scheduler // the release groups' scheduler
+	fz     freezeCache
 
 	mu      sync.Mutex
 	runs    map[release.ID]*run  // releases held in memory ("hot")
@@ -116,6 +117,9 @@ func (e *Executor) Run(ctx context.Context) error {
 	}
 	e.spawn(do(func() { e.scan(runCtx) }))
 	e.spawn(do(func() { e.loadGroups(runCtx, true) }))
+	if _, ok := e.freezeStore(); ok {
+		e.timers.set(timerKey{kind: timerFreezes}, e.clock.Now())
+	}
 
 	<-runCtx.Done()
 
@@ -142,6 +146,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	}
 	e.timers.stop(timerKey{kind: timerRenew})
 	e.timers.stop(timerKey{kind: timerRescan})
+	e.timers.stop(timerKey{kind: timerFreezes})
 	e.sched.stopAll(e)
 	return nil
 }
@@ -443,6 +448,9 @@ func (e *Executor) fire(ctx context.Context, k timerKey) {
 		return
 	case timerGroupStart:
 		e.spawn(do(func() { e.fireGroupStart(ctx, k.grp) }))
+		return
+	case timerFreezes:
+		e.spawn(do(func() { e.refreshFreezes(ctx) }))
 		return
 	}
 	e.spawn(do(func() { e.fireRelease(ctx, k) }))

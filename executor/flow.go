@@ -461,6 +461,9 @@ func (r *run) onTimer(k timerKey) error {
 				r.e.timers.set(k, rel.ScheduledFor)
 				return nil
 			}
+			if r.holdStart() {
+				return nil
+			}
 			r.emit(r.actor(), "scheduled start", &release.ReleaseStartedPayload{})
 			r.reconcile()
 		}
@@ -480,7 +483,14 @@ func (r *run) onTimer(k timerKey) error {
 			}
 			return nil
 		}
+		if r.holdRetry(k.act) {
+			return nil
+		}
 		r.start(k.act, r.actor(), "retry", nil)
+	case timerFreezeWait:
+		if a := r.state(k.act); a.Status == release.ActivityPending && rel.Status == release.Running {
+			r.ready = append(r.ready, k.act) // begin looks again
+		}
 	case timerTimeout:
 		a := r.state(k.act)
 		f := r.flights[k.act]

@@ -131,7 +131,7 @@ func TestWaitingReleasesHoldNoGoroutineAndRunLeavesNone(t *testing.T) {
 	hot := len(h.ex.runs)
 	h.ex.mu.Unlock()
 	require.Zero(t, hot, "waiting releases are not held in memory")
-	require.Equal(t, 200+2, h.ex.timers.len(), "one deadline timer each, plus lease renewal and rescan")
+	require.Equal(t, 200+3, h.ex.timers.len(), "one deadline timer each, plus lease renewal, rescan and reading the freezes again")
 
 	require.NoError(t, h.ex.Approve(context.Background(), ids[0], "qa.signoff", &DecisionParams{Actor: "bob"}))
 	h.waitStatus(ids[0], release.Succeeded)

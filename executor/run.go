@@ -417,7 +417,7 @@ func (r *run) drive() {
 	for len(r.retryDue) > 0 && r.busy < limit && r.err == nil {
 		i := r.retryDue[0]
 		r.retryDue = r.retryDue[1:]
-		if r.state(i).Status == release.ActivityFailed {
+		if r.state(i).Status == release.ActivityFailed && !r.holdRetry(i) {
 			r.start(i, r.actor(), "retry", nil)
 		}
 	}
@@ -467,6 +467,9 @@ func (r *run) begin(i int32) {
 	if !ok {
 		r.emit(r.actor(), conditionReason(err), &release.ActivitySkippedPayload{Activity: ai.key})
 		r.markDone(i, true)
+		return
+	}
+	if r.holdActivity(i) {
 		return
 	}
 	r.start(i, r.actor(), "", nil)
