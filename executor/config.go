@@ -60,6 +60,9 @@ const (
 	ActionPauseGroup ActionKind = "pause-group"
 	// ActionResumeGroup resumes a paused release group (ResumeGroup).
 	ActionResumeGroup ActionKind = "resume-group"
+	// ActionReschedule moves a release that has not started to another
+	// time (Reschedule); Action.At is the new time.
+	ActionReschedule ActionKind = "reschedule"
 )
 
 // Action describes an operator action for Config.Authorize: who does what
@@ -94,6 +97,8 @@ type Action struct {
 	Assignees []string
 	// Text is the text of ActionComment.
 	Text string
+	// At is the new start time of ActionReschedule.
+	At time.Time
 
 	// What the action is about, from the stored release.
 
