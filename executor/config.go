@@ -178,7 +178,15 @@ type Config struct {
 	// store.Leaser. Defaults to LeaseDuration.
 	RescanInterval time.Duration
 	// InstanceID names this executor as a lease owner and as the actor of
-	// the events it records on its own. Defaults to "executor".
+	// the events it records on its own. Two executors that share a store
+	// must have different ids: a lease is held by an id, so two executors
+	// with one id would both believe they hold it and drive one release
+	// twice. A replica that keeps its id across restarts (set it from the
+	// replica's stable name: a StatefulSet pod name, a host name) takes its
+	// leases back at once when it starts again; with a new id it waits
+	// until the leases its former self held expire (LeaseDuration).
+	// Defaults to a unique id made of the host name, the process id and
+	// random bits ("executor-HOST-PID-RANDOM"), different for every New.
 	InstanceID string
 	// MaxDepth bounds the nesting of subprocesses: a release at depth
 	// MaxDepth cannot start a child. Defaults to 3.
@@ -208,7 +216,6 @@ type Config struct {
 const (
 	DefaultParallelism   = 16
 	DefaultLeaseDuration = 30 * time.Second
-	DefaultInstanceID    = "executor"
 	DefaultMaxDepth      = 3
 	DefaultJitter        = 0.2
 	DefaultStoreRetry    = time.Second
@@ -244,7 +251,7 @@ func (c *Config) withDefaults() (Config, error) {
 		out.RescanInterval = out.LeaseDuration
 	}
 	if out.InstanceID == "" {
-		out.InstanceID = DefaultInstanceID
+		out.InstanceID = defaultInstanceID()
 	}
 	if out.MaxDepth < 0 {
 		return out, fmt.Errorf("executor: config: MaxDepth %d: must not be negative", out.MaxDepth)

@@ -297,6 +297,9 @@ func (r *run) flush(ctx context.Context) error {
 		if r.rel.Status.Terminal() && r.rel.Labels[LabelParent] != "" {
 			r.notifyParent()
 		}
+		if r.rel.Status.Terminal() && r.rel.Group != "" {
+			r.e.groupEnded(r.rel.Group)
+		}
 		r.pending = r.pending[:0]
 	}
 	// Callbacks may add callbacks: they run too, in order. The slice is

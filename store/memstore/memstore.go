@@ -42,6 +42,7 @@ type Store struct {
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
 	history   map[release.GroupID]*groupHistory
+	freezes   map[release.FreezeID]*release.Freeze // made on first use
 }
 
 var (

@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -209,7 +209,17 @@ CREATE TABLE group_history (
 );
 CREATE INDEX group_history_order ON group_history (group_id, occ_s, occ_ns, id);
 `,
-	// 6: what an executor needs to resume a release without loading it
+	// 6: freezes (store.FreezeStore), each kept as its JSON document with
+	// the columns lists filter on.
+	`
+CREATE TABLE freezes (
+	id       TEXT    NOT NULL PRIMARY KEY,
+	enabled  INTEGER NOT NULL,
+	revision INTEGER NOT NULL,
+	doc      BLOB    NOT NULL
+) WITHOUT ROWID;
+`,
+	// 7: what an executor needs to resume a release without loading it
 	// (release.Resume, store.UnfinishedLister), kept with each append:
 	// wake_load 1 when it must be loaded, else the instant of its next
 	// timer (wake_s, wake_ns; NULL for none). Rows of older versions have
