@@ -121,6 +121,7 @@ func (r *run) load(ctx context.Context) error {
 // install sets the release the run drives and rebuilds the derived state.
 func (r *run) install(rel *release.Release, p *plan) {
 	r.rel, r.p = rel, p
+	r.e.timers.stop(timerKey{rel: r.id, kind: timerWake}) // reconcile arms its timers
 	r.init()
 	r.reconcile()
 }
