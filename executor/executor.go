@@ -59,7 +59,12 @@ type planKey struct {
 // New returns an executor over store s and the adapters of reg. A nil cfg
 // takes every default (see Config). When s implements store.Leaser, the
 // executor takes a lease on each release it drives, so several executors
-// may share s.
+// may share s. A wrapper around a store (one that embeds store.Store)
+// keeps the leases of the store it wraps when it implements
+// store.Unwrapper; one that holds a store with leases and neither forwards
+// them nor unwraps is refused with a *store.HiddenCapabilityError
+// (it matches store.ErrInvalid), since
+// losing leases silently would let two executors drive one release.
 func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) {
 	if s == nil {
 		return nil, errNilStore
@@ -81,7 +86,11 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 		work:   make(chan task),
 		rng:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
-	if l, ok := s.(store.Leaser); ok {
+	l, ok, err := store.Find[store.Leaser](s)
+	if err != nil {
+		return nil, fmt.Errorf("executor: new: %w", err)
+	}
+	if ok {
 		e.leaser = l
 	}
 	if l, ok := s.(store.UnfinishedLister); ok {
@@ -477,7 +486,7 @@ func (e *Executor) backoff(p *process.RetryPolicy, n int) time.Duration {
 		e.rngMu.Lock()
 		f := e.rng.Float64()
 		e.rngMu.Unlock()
-		d -= d * e.cfg.Jitter * f
+		d += d * e.cfg.Jitter * f // only adds: backoff is the least wait
 	}
 	return time.Duration(d)
 }
@@ -514,6 +523,7 @@ func (e *Executor) authorize(ctx context.Context, a *Action) error {
 		return nil
 	}
 	if err := e.cfg.Authorize(ctx, a); err != nil {
+		e.refused(ctx, a, err)
 		return fmt.Errorf("executor: %s: %w: %w", a.Kind, ErrUnauthorized, err)
 	}
 	return nil

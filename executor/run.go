@@ -327,7 +327,9 @@ func (r *run) invalidate(cause error) {
 	if errors.Is(cause, store.ErrConflict) {
 		delay = 0
 	}
-	r.e.log.Warn("executor: release state reset", "release", r.id, "err", cause)
+	if !errors.Is(cause, context.Canceled) { // Run stopping, or the caller gave up
+		r.e.log.Warn("executor: release state reset", "release", r.id, "err", cause)
+	}
 	r.e.timers.set(timerKey{rel: r.id, kind: timerReload}, r.now().Add(delay))
 }
 

@@ -194,6 +194,10 @@ func (r *Result) EventLog() []byte {
 // executor needs no leases, and lease timers would only add steps.
 type noLeases struct{ store.Store }
 
+// Unwrap implements store.Unwrapper: nil hides the wrapped store's leases
+// on purpose.
+func (noLeases) Unwrap() store.Store { return nil }
+
 // Run creates the release, starts it and drives it to its end: adapters are
 // called (one at a time, in a fixed order, so the run is deterministic),
 // scripted people act when their step is due, and whenever everything
