@@ -42,6 +42,10 @@ type Executor struct {
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
+
+	// procs pins the processes of plans: the releases this executor
+	// creates share one decoded copy of each.
+	procs release.ProcessCache
 }
 
 type planKey struct {
