@@ -160,7 +160,7 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 			return release.Summary{}, fe // on demand: refused, nothing stored
 		}
 	}
-	rel, ev, err := release.Create(id, now, p.Actor, p.Reason, release.ReleaseCreatedPayload{
+	rel, ev, err := e.procs.Create(id, now, p.Actor, p.Reason, release.ReleaseCreatedPayload{
 		Name: name, Version: p.Version, Process: proc, Inputs: inputs,
 		Group: p.Group, Occurrence: p.Occurrence,
 		ScheduledFor: start, ExpectedStart: start, ExpectedEnd: start.Add(expectedDuration(p.ExpectedDuration, total)),
@@ -287,7 +287,7 @@ func (e *Executor) storedPlan(ctx context.Context, id process.ID, version int) (
 	}
 	// The pinned copy: releases of this version share it, and Create does
 	// not encode it again for each of them.
-	if pinned, err := release.Pin(proc); err == nil {
+	if pinned, err := e.procs.Pin(proc); err == nil {
 		proc = pinned
 	}
 	pl, err = e.planFor(proc)

@@ -49,6 +49,10 @@ type Executor struct {
 	scanning atomic.Bool   // a scan runs: the next one is skipped (see scan)
 	scanGen  uint64        // the scan in progress, or the last one; guarded by mu
 	scans    atomic.Uint64 // scans completed (ready: the first one)
+
+	// procs pins the processes of plans: the releases this executor
+	// creates share one decoded copy of each.
+	procs release.ProcessCache
 }
 
 type planKey struct {
