@@ -453,6 +453,8 @@ func (r *run) onTimer(k timerKey) error {
 	}
 	rel := r.rel
 	switch k.kind {
+	case timerWake:
+		// Loading the release reconciled it: its own timers are armed.
 	case timerReload:
 		r.reconcile()
 	case timerStart:
