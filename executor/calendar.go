@@ -404,10 +404,22 @@ func (c *Calendar) plan(g *release.Group, made map[groupOcc]bool) {
 	}
 }
 
-// calendarFreezes returns the windows of the stored freezes that overlap
-// [from, to). The store keeps no freezes yet: none.
+// calendarFreezes returns the windows of the enabled freezes that overlap
+// [from, to); none when the store keeps no freezes.
 func (e *Executor) calendarFreezes(ctx context.Context, from, to time.Time) ([]CalendarFreeze, error) {
-	return nil, nil
+	fs, ok := e.freezeStore()
+	if !ok {
+		return nil, nil
+	}
+	ws, err := e.freezeWindows(ctx, fs, &FreezeWindowsParams{From: from, To: to})
+	if err != nil {
+		return nil, fmt.Errorf("freezes: %w", err)
+	}
+	out := make([]CalendarFreeze, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, CalendarFreeze{Freeze: w.Freeze, Name: w.Name, Reason: w.Reason, Start: w.Start, End: w.End, Scope: w.Scope})
+	}
+	return out, nil
 }
 
 // start is when the release began, or is planned to.

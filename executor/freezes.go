@@ -755,6 +755,16 @@ func (e *Executor) FreezeWindows(ctx context.Context, p *FreezeWindowsParams) ([
 	if err := e.authorize(ctx, &Action{Kind: ActionListFreezes, Actor: p.Actor}); err != nil {
 		return nil, err
 	}
+	out, err := e.freezeWindows(ctx, fs, p)
+	if err != nil {
+		return nil, fmt.Errorf("executor: %s: %w", ActionListFreezes, err)
+	}
+	return out, nil
+}
+
+// freezeWindows is FreezeWindows without the checks: the windows of the
+// freezes of fs that p selects, ordered by start then freeze id.
+func (e *Executor) freezeWindows(ctx context.Context, fs store.FreezeStore, p *FreezeWindowsParams) ([]FreezeWindow, error) {
 	lp := &store.ListFreezesParams{Limit: store.MaxLimit}
 	if !p.Disabled {
 		on := true
@@ -764,7 +774,7 @@ func (e *Executor) FreezeWindows(ctx context.Context, p *FreezeWindowsParams) ([
 	for {
 		page, err := fs.ListFreezes(ctx, lp)
 		if err != nil {
-			return nil, fmt.Errorf("executor: %s: %w", ActionListFreezes, err)
+			return nil, err
 		}
 		for _, f := range page.Freezes {
 			if p.Subject != nil && !f.Scope.Matches(*p.Subject) {

@@ -586,3 +586,16 @@ func TestARecurringICalFreezeHoldsOnSQLiteAcrossARestart(t *testing.T) {
 	h.until(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 	h.waitStatus(id, release.Succeeded)
 }
+
+func TestTheCalendarShowsTheFreezes(t *testing.T) {
+	h := newHarness(t, nil)
+	h.putFreeze(oneOff("xmas", firstMonday, firstMonday.Add(24*time.Hour), prodOnly))
+	off := oneOff("off", firstMonday, firstMonday.Add(time.Hour), prodOnly)
+	off.Enabled = false
+	h.putFreeze(off)
+	c, err := h.ex.Calendar(context.Background(), &CalendarParams{From: firstMonday.Add(-week), To: firstMonday.Add(week)})
+	require.NoError(t, err)
+	require.Len(t, c.Freezes, 1, "enabled freezes only")
+	require.Equal(t, CalendarFreeze{Freeze: "xmas", Name: "Freeze xmas", Reason: "change freeze",
+		Start: firstMonday, End: firstMonday.Add(24 * time.Hour), Scope: prodOnly}, c.Freezes[0])
+}
