@@ -394,6 +394,10 @@ func (e *Executor) fireGroup(ctx context.Context, id release.GroupID) {
 // error is a store failure: the occurrence is tried again.
 func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time) error {
 	g := st.g
+	occ, frozen, err := e.placeOccurrence(ctx, g, occ) // freezes: skip, or shift occ
+	if frozen || err != nil {
+		return err
+	}
 	id, err := groupReleaseID(g.ID, occ)
 	if err != nil {
 		return err
@@ -667,7 +671,7 @@ func (e *Executor) fireGroupStart(ctx context.Context, id release.GroupID) {
 	st.queued.Store(wait)
 	switch {
 	case wait:
-		e.timers.set(groupStartKey(id), now.Add(e.cfg.PollInterval))
+		e.timers.set(groupStartKey(id), e.groupWaitUntil(id, now))
 	case len(st.pending) > 0:
 		e.timers.set(groupStartKey(id), st.pending[0].at)
 	default:
@@ -727,13 +731,20 @@ func (e *Executor) startPending(ctx context.Context, g *release.Group, p *pendin
 		}
 		return true, e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: p.occ, Decision: release.DecisionSkipped, Release: p.id, Reason: reason})
 	}
+	var frozen *FrozenError
 	err = e.groupAct(ctx, p.id, func(r *run) error {
 		if r.rel.Status != release.Scheduled {
 			return releaseState(ActionStart, p.id, r.rel.Status, release.Scheduled)
 		}
+		if frozen = r.releaseFrozen(""); frozen != nil {
+			return nil // waits for the freeze to end
+		}
 		r.emit(actor, "group "+string(g.ID)+": occurrence", &release.ReleaseStartedPayload{})
 		return nil
 	})
+	if err == nil && frozen != nil {
+		return false, e.holdGroupStart(ctx, g.ID, p.occ, p.id, frozen)
+	}
 	switch {
 	case errors.Is(err, ErrIllegal) || errors.Is(err, ErrNotFound):
 		return true, nil // started, aborted or gone meanwhile
