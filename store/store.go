@@ -519,9 +519,14 @@ const (
 // that of a small one (measured in BENCHMARKS-release.md). Loading then
 // folds at most that many events after a snapshot: O(size of the release),
 // the order of decoding the snapshot itself.
+//
+// A finished release (a terminal status) is read, seldom appended to: once
+// MinSnapshotInterval events have followed the last snapshot, a snapshot is
+// due at once, so that loading a finished 10,000-activity release decodes
+// one snapshot instead of folding its 20,000 events.
 func SnapshotDue(r *release.Release, lastSnapshotSeq int64) bool {
 	interval := int64(SnapshotEventsPerActivity * len(r.Activities))
-	if interval < MinSnapshotInterval {
+	if interval < MinSnapshotInterval || r.Status.Terminal() {
 		interval = MinSnapshotInterval
 	}
 	return r.Seq-lastSnapshotSeq >= interval
