@@ -431,7 +431,9 @@ type Lease struct {
 	Owner   string
 	Expires time.Time // Now + TTL of the last acquire or renew
 	// Token increases every time the lease changes hands (never repeats for
-	// a key), so a former owner's writes can be fenced off.
+	// a key, even after the lease was released), so a former owner's writes
+	// can be fenced off. Stores may take tokens from one counter for every
+	// key: they need not be consecutive.
 	Token int64
 }
 
@@ -448,10 +450,13 @@ type Leaser interface {
 	// RenewLease extends Owner's live lease to Now+TTL, keeping its Token.
 	// ErrConflict when the lease is not Owner's or has expired (the owner
 	// must acquire it again, and gets a new Token); ErrNotFound when the key
-	// has never been leased.
+	// is not leased (never, or released since).
 	RenewLease(ctx context.Context, p *LeaseParams) (*Lease, error)
-	// ReleaseLease frees Owner's lease (TTL is ignored). Releasing a lease
-	// that is free is not an error; ErrConflict when another owner holds it.
+	// ReleaseLease frees Owner's lease (TTL is ignored), and forgets it: the
+	// store keeps nothing of a released lease, so that a store shared for
+	// years holds a row per lease held, not per key ever leased; the key's
+	// next Token is still above every one before. Releasing a lease that is
+	// free is not an error; ErrConflict when another owner holds it.
 	ReleaseLease(ctx context.Context, p *LeaseParams) error
 }
 
