@@ -90,7 +90,7 @@ func newBenchExecutor(b *testing.B, parallelism int, procs ...*process.Process) 
 func newBenchExecutorOn(b *testing.B, st store.Store, parallelism int, procs ...*process.Process) *benchExecutor {
 	b.Helper()
 	for _, p := range procs {
-		if _, err := st.PutProcess(context.Background(), &store.PutProcessParams{Process: p}); err != nil {
+		if _, err := st.PutProcess(context.Background(), &store.PutProcessParams{Process: p, Now: time.Now()}); err != nil {
 			b.Fatal(err)
 		}
 	}

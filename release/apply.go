@@ -460,6 +460,13 @@ func (x *applier) apply(p Payload) error {
 		}
 		x.log.saveActivity(a)
 		a.Links = append(a.Links, l)
+	case *FreezeOverriddenPayload:
+		if p.Activity != "" {
+			if _, err := x.activity(p.Activity); err != nil {
+				return err
+			}
+		}
+		r.FreezeOverrides = append(r.FreezeOverrides, FreezeOverride{Freeze: p.Freeze, Activity: p.Activity, Actor: e.Actor, Reason: e.Reason, At: e.Time})
 	default:
 		return errorf("no rule to apply %T", p)
 	}

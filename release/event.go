@@ -54,6 +54,10 @@ const (
 	KindApprovalBypassed EventKind = "approval.bypassed"
 	KindCommentAdded     EventKind = "comment.added"
 	KindLinkAdded        EventKind = "link.added"
+
+	// KindFreezeOverridden: an operator let the release, or one of its
+	// activities, through a freeze (FreezeOverriddenPayload).
+	KindFreezeOverridden EventKind = "freeze.overridden"
 )
 
 // Hash is a SHA-256 digest. Its text form (JSON, String) is 64 lower-case
