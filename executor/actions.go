@@ -163,7 +163,7 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	if err != nil {
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
 	}
-	if err := e.store.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: rel}); err != nil {
+	if err := e.store.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: rel, Notify: e.context() == nil}); err != nil {
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
 	}
 	e.publish([]release.Event{ev})

@@ -42,6 +42,7 @@ type Store struct {
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
 	history   map[release.GroupID]*groupHistory
+	notifier  subscribers // of SubscribeReleases
 }
 
 var (
@@ -468,6 +469,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		i, _ := slices.BinarySearchFunc(s.order, rec.key, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) })
 		s.order = slices.Insert(s.order, i, rec)
 	}
+	if p.Notify {
+		s.notifier.notify(id, p.Release.Seq)
+	}
 	return nil
 }
 
@@ -527,6 +531,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	}
 	if p.Anchor != nil {
 		rec.anchors = append(rec.anchors, p.Anchor.Clone())
+	}
+	if p.Notify {
+		s.notifier.notify(id, p.Release.Seq)
 	}
 	return nil
 }
