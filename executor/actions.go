@@ -170,7 +170,7 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
 	}
 	note := e.storeTimer(StoreCreateRelease)
-	err = e.store.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: rel})
+	err = e.store.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: rel, Notify: e.context() == nil})
 	note(err)
 	if err != nil {
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)

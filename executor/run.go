@@ -138,6 +138,12 @@ func (r *run) lock(ctx context.Context) error {
 		switch {
 		case err == nil:
 			r.lease = l
+			if e.context() == nil {
+				// Not running: this instance may record, but it runs no
+				// adapter, so it holds no lease: a running instance told of
+				// what it records takes it at once (wakeup.go).
+				e.releaseLease(r)
+			}
 		case errors.Is(err, store.ErrConflict):
 			r.driver = false
 		default:
@@ -288,7 +294,7 @@ func (r *run) flush(ctx context.Context) error {
 		return err
 	}
 	if len(r.pending) > 0 {
-		r.ap = store.AppendEventsParams{ExpectedSeq: r.pending[0].Seq - 1, Events: r.pending, Release: r.rel}
+		r.ap = store.AppendEventsParams{ExpectedSeq: r.pending[0].Seq - 1, Events: r.pending, Release: r.rel, Notify: r.notifyWanted()}
 		note := r.e.storeTimer(StoreAppendEvents)
 		err := r.e.store.AppendEvents(ctx, &r.ap)
 		note(err)
@@ -587,7 +593,7 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 	if r.flights[i] != nil {
 		return
 	}
-	if base == nil {
+	if base == nil || (e.leaser != nil && r.lease == nil) {
 		r.undriven = true // Run's first scan must pick this release up
 		return
 	}

@@ -212,6 +212,10 @@ type CreateReleaseParams struct {
 	// Anchor, optional, seals the release's head after Events (see
 	// AnchorStore). Defaults to nil: no anchor.
 	Anchor *release.Anchor
+	// Notify asks a store that implements ReleaseNotifier to tell its
+	// subscribers about the release once it is committed. Defaults to
+	// false: subscribers are not told.
+	Notify bool
 }
 
 // AppendEventsParams are the arguments of AppendEvents.
@@ -229,6 +233,11 @@ type AppendEventsParams struct {
 	// Anchor, optional, seals the release's head after Events (see
 	// AnchorStore). Defaults to nil: no anchor.
 	Anchor *release.Anchor
+	// Notify asks a store that implements ReleaseNotifier to tell its
+	// subscribers about the change once it is committed (an executor sets
+	// it when it records a change it will not act on itself). Defaults to
+	// false: subscribers are not told.
+	Notify bool
 }
 
 // ListReleasesParams are the arguments of ListReleases. Zero fields do not
@@ -502,6 +511,40 @@ func CheckAnchor(a *release.Anchor, head release.Head) error {
 		return errors.New("anchor: no algorithm or signature")
 	}
 	return nil
+}
+
+// ReleaseChange tells a subscriber of a ReleaseNotifier that a release was
+// created or appended to.
+type ReleaseChange struct {
+	// Release is the release that changed. Empty means that changes may
+	// have been missed (the store lost its connection, or the subscriber
+	// did not keep up): the subscriber should look at every release it
+	// cares about.
+	Release release.ID
+	// Seq is the release's last sequence number after the change.
+	Seq int64
+}
+
+// ReleaseNotifier is an optional capability of a store shared by many
+// executors, in one process or many: it tells them, soon after the fact,
+// that a release was created or appended to with Notify set, so that the
+// executor that drives the release acts at once on what another one
+// recorded (an approval given through another replica). Find it by type
+// assertion. Without it, executors notice such changes when they next look
+// at the release (a rescan).
+type ReleaseNotifier interface {
+	// SubscribeReleases returns a channel that receives a ReleaseChange for
+	// every CreateRelease and AppendEvents with Notify set that commits
+	// after it returns, made through this store value or any other over
+	// the same data, until ctx is done; then the channel is closed.
+	// Delivery is prompt but not guaranteed: a change is told only once it
+	// is committed, and never for a write that failed, but it may be lost;
+	// when the store knows it may have lost some it sends a ReleaseChange
+	// with an empty Release. Changes of one release arrive in order; a
+	// change may be told more than once. The caller must keep receiving:
+	// a full channel loses changes. It returns the context's error when
+	// ctx is already done.
+	SubscribeReleases(ctx context.Context) (<-chan ReleaseChange, error)
 }
 
 // The snapshot policy of SnapshotDue.

@@ -44,6 +44,7 @@ type Store struct {
 	leaseSeq  int64 // the last lease token handed out, for any key
 	history   map[release.GroupID]*groupHistory
 	freezes   map[release.FreezeID]*release.Freeze // made on first use
+	notifier  subscribers                          // of SubscribeReleases
 }
 
 var (
@@ -476,6 +477,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		i, _ := slices.BinarySearchFunc(s.order, rec.key, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) })
 		s.order = slices.Insert(s.order, i, rec)
 	}
+	if p.Notify {
+		s.notifier.notify(id, p.Release.Seq)
+	}
 	return nil
 }
 
@@ -535,6 +539,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	}
 	if p.Anchor != nil {
 		rec.anchors = append(rec.anchors, p.Anchor.Clone())
+	}
+	if p.Notify {
+		s.notifier.notify(id, p.Release.Seq)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -129,6 +130,7 @@ type Store struct {
 	path string
 	opts Options
 	dg   digester // the digests' key is opts.DigestKey
+	lock *os.File // holds the exclusive lock on path's lock file (lock.go)
 
 	wdb   *sql.DB   // one connection: the writer's
 	wconn *sql.Conn // owned by the writer goroutine after Open
@@ -184,10 +186,15 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := checkFile(abs); err != nil {
+	lock, err := lockFile(abs)
+	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs, opts: o, dg: digester{key: o.DigestKey}}
+	if err := checkFile(abs); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s := &Store{path: abs, opts: o, dg: digester{key: o.DigestKey}, lock: lock}
 	if err := s.open(); err != nil {
 		s.closeDBs()
 		return nil, err
@@ -281,6 +288,9 @@ func (s *Store) closeDBs() error {
 	}
 	if s.wdb != nil {
 		keep(s.wdb.Close())
+	}
+	if s.lock != nil {
+		keep(s.lock.Close()) // last: the file is free once its connections are closed
 	}
 	return first
 }
