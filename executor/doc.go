@@ -122,10 +122,16 @@
 //
 //	reg := adapters.NewRegistry(adapters.Func("cd.deploy", deploy))
 //	ex, err := executor.New(memstore.New(nil), reg, &executor.Config{Parallelism: 8})
-//	if err != nil { ... }
-//	go ex.Run(ctx)
+//	if err != nil {
+//		return err
+//	}
+//	go func() { done <- ex.Run(ctx) }() // until ctx ends; then <-done
 //	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "mobile-app", Actor: "alice",
 //		Inputs: map[string]any{"version": "2.4.0"}})
-//	...
+//	// ...
 //	err = ex.Approve(ctx, sum.ID, "qa.signoff", &executor.DecisionParams{Actor: "bob"})
+//
+// The Examples run these whole: Example (an approval, Why), ExampleExecutor_Retry
+// and ExampleExecutor_Ignore (an activity on hold), ExampleExecutor_Abort,
+// ExampleExecutor_Why and ExampleExecutor_PutGroup.
 package executor

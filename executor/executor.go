@@ -467,6 +467,9 @@ func (e *Executor) renewLeases(ctx context.Context) {
 				r.lease = l
 			} else {
 				e.log.Warn("executor: lost the lease of a release", "release", r.id, "err", err)
+				if t := e.cfg.Telemetry; t != nil {
+					t.LeaseLost(r.id, err)
+				}
 				r.lease = nil
 				r.cancelFlights()
 				r.flights = nil
