@@ -385,7 +385,18 @@ func (r *run) holdStart() bool {
 		if d := r.rel.ExpectedEnd.Sub(r.rel.ExpectedStart); d > 0 {
 			p.ExpectedEnd = until.Add(d)
 		}
-		r.emit(r.actor(), fmt.Sprintf("frozen by %q (%s) until %s", fe.Name, fe.Freeze, until.UTC().Format(time.RFC3339)), p)
+		reason := fmt.Sprintf("frozen by %q (%s) until %s", fe.Name, fe.Freeze, until.UTC().Format(time.RFC3339))
+		r.emit(r.actor(), reason, p)
+		if g, occ := r.rel.Group, r.rel.Occurrence; g != "" && !occ.IsZero() {
+			// A group's release: its history says the start waited.
+			rec := &release.GroupRecord{Group: g, Occurrence: occ, Decision: release.DecisionWaited, Release: r.id, Freeze: fe.Freeze, Reason: reason}
+			e := r.e
+			r.effects = append(r.effects, func() {
+				if err := e.record(e.background(), rec); err != nil {
+					e.log.Warn("executor: recording a held start", "group", g, "release", rec.Release, "err", err)
+				}
+			})
+		}
 	}
 	k := timerKey{rel: r.id, kind: timerStart}
 	e := r.e

@@ -599,3 +599,19 @@ func TestTheCalendarShowsTheFreezes(t *testing.T) {
 	require.Equal(t, CalendarFreeze{Freeze: "xmas", Name: "Freeze xmas", Reason: "change freeze",
 		Start: firstMonday, End: firstMonday.Add(24 * time.Hour), Scope: prodOnly}, c.Freezes[0])
 }
+
+func TestAnAutoExecutedGroupReleaseHeldAtItsStartIsRecordedWaited(t *testing.T) {
+	h := newHarness(t, nil, &recorder{kind: "noop"})
+	h.put(noopProcess)
+	h.putGroup(weeklyGroup()) // overlap allow: the release starts itself at its time
+	h.until(firstMonday.Add(-24 * time.Hour))
+	id := h.waitReleases("weekly", 1)[0].ID
+	until := firstMonday.Add(time.Hour)
+	h.putFreeze(oneOff("monday", firstMonday.Add(-time.Hour), until, release.FreezeScope{All: true}))
+	h.until(firstMonday)
+	h.waitHistory("weekly", []decision{{firstMonday, release.DecisionCreated}, {firstMonday, release.DecisionWaited}})
+	require.Equal(t, release.FreezeID("monday"), h.records("weekly")[1].Freeze)
+	h.until(until)
+	h.waitStatus(id, release.Succeeded)
+	require.True(t, h.get(id).StartedAt.Equal(until))
+}
