@@ -46,6 +46,10 @@ type CalendarParams struct {
 	// same time are an overlap. Defaults to ["env"]; an empty, non-nil
 	// slice compares no labels.
 	OverlapLabels []string
+	// Actor is who reads the calendar; required when the store keeps
+	// freezes (the authorizer sees ActionListFreezes, as for
+	// FreezeWindows). Without it the calendar shows no freezes.
+	Actor string
 	// Lookback is how long before From a release may have been scheduled
 	// and still be listed because it ran into the window (releases still
 	// Running or Paused are listed however old). Defaults to
@@ -83,6 +87,12 @@ type PlannedOccurrence struct {
 	// group's LeadTime).
 	CreateAt time.Time
 	Labels   map[string]string // the group's
+	// Frozen names a freeze holding the group at the occurrence: the
+	// group's FreezePolicy will skip it, or shift it to ShiftedTo (the
+	// first instant no freeze in the calendar holds it; occurrences
+	// shifted to one instant make one release, listed once).
+	Frozen    release.FreezeID
+	ShiftedTo time.Time
 }
 
 // CalendarRelease is a release in the window: planned against actual
@@ -109,15 +119,9 @@ type CalendarRelease struct {
 	Labels                 map[string]string
 }
 
-// CalendarFreeze is one window of a stored freeze that overlaps the
-// calendar's window.
-type CalendarFreeze struct {
-	Freeze     release.FreezeID
-	Name       string
-	Reason     string
-	Start, End time.Time
-	Scope      release.FreezeScope
-}
+// CalendarFreeze is one window of an enabled stored freeze that overlaps
+// the calendar's window (see FreezeWindows).
+type CalendarFreeze = FreezeWindow
 
 // OverlapKind says what two overlapping entries share.
 type OverlapKind string
@@ -198,10 +202,11 @@ func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, 
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", what, err)
 	}
-	c.plan(groups, made)
-	if c.Freezes, err = e.calendarFreezes(ctx, p.From, p.To); err != nil {
-		return nil, fmt.Errorf("executor: %s: %w", what, err)
+	if c.Freezes, err = e.calendarFreezes(ctx, p, groups); err != nil {
+		return nil, err
 	}
+	c.plan(groups, made)
+
 	slices.SortFunc(c.Releases, func(a, b CalendarRelease) int {
 		if n := a.start().Compare(b.start()); n != 0 {
 			return n
@@ -369,9 +374,11 @@ type planCursor struct {
 	s    schedule.Schedule
 	name string
 	next time.Time
-	key  int64   // next in Unix nanoseconds: the heap's order, then idx
-	idx  int     // the group's place in the listing (by ID)
-	made []int64 // the occurrences whose release is made (few: those in the window or not ended)
+	key  int64             // next in Unix nanoseconds: the heap's order, then idx
+	idx  int               // the group's place in the listing (by ID)
+	made []int64           // the occurrences whose release is made (few: those in the window or not ended)
+	held []*CalendarFreeze // the freeze windows whose scope holds the group
+	last time.Time         // the last instant shifted to
 	n    int
 }
 
@@ -421,7 +428,7 @@ func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int6
 		if t.IsZero() || !t.Before(c.To) {
 			continue
 		}
-		h = append(h, &planCursor{g: g, s: s, name: name, next: t, key: t.UnixNano(), idx: i, made: made[g.ID]})
+		h = append(h, &planCursor{g: g, s: s, name: name, next: t, key: t.UnixNano(), idx: i, made: made[g.ID], held: c.holding(g)})
 		// Room for the group's occurrences, judged from its first gap.
 		if t2 := g.NextOccurrence(s, t); !t2.IsZero() && t2.Before(c.To) {
 			estimate += min(int(c.To.Sub(t)/t2.Sub(t))+1, MaxPlannedPerGroup)
@@ -436,7 +443,13 @@ func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int6
 	for len(h) > 0 {
 		pc := h[0]
 		g, t := pc.g, pc.next
-		if !slices.Contains(pc.made, pc.key) {
+		frozen, shifted := pc.frozen(t)
+		switch {
+		case slices.Contains(pc.made, pc.key):
+			pc.next = g.NextOccurrence(pc.s, t)
+		case !shifted.IsZero() && (shifted.Equal(pc.last) || slices.Contains(pc.made, shifted.UnixNano())):
+			pc.next = g.NextOccurrence(pc.s, t) // made, or listed, at the instant it is shifted to
+		default:
 			if pc.n == MaxPlannedPerGroup {
 				c.Truncated = append(c.Truncated, g.ID)
 				pc.next = time.Time{}
@@ -445,11 +458,13 @@ func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int6
 				c.Planned = append(c.Planned, PlannedOccurrence{
 					Group: g.ID, GroupName: pc.name, Process: g.Process,
 					Occurrence: t, End: t.Add(g.ReleaseDuration.D()), CreateAt: t.Add(-g.LeadTime.D()), Labels: g.Labels,
+					Frozen: frozen, ShiftedTo: shifted,
 				})
+				if !shifted.IsZero() {
+					pc.last = shifted
+				}
 				pc.next = g.NextOccurrence(pc.s, t)
 			}
-		} else {
-			pc.next = g.NextOccurrence(pc.s, t)
 		}
 		if pc.next.IsZero() || !pc.next.Before(c.To) {
 			h[0] = h[len(h)-1]
@@ -462,22 +477,73 @@ func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int6
 	slices.Sort(c.Truncated)
 }
 
-// calendarFreezes returns the windows of the enabled freezes that overlap
-// [from, to); none when the store keeps no freezes.
-func (e *Executor) calendarFreezes(ctx context.Context, from, to time.Time) ([]CalendarFreeze, error) {
-	fs, ok := e.freezeStore()
-	if !ok {
+// calendarFreezes returns the windows of the enabled freezes overlapping
+// the window (through FreezeWindows: authorized), keeping, when the
+// calendar is filtered, those whose scope holds one of its groups or
+// releases. None when the store keeps no freezes.
+func (e *Executor) calendarFreezes(ctx context.Context, p *CalendarParams, groups []*release.Group) ([]CalendarFreeze, error) {
+	if _, ok := e.freezeStore(); !ok {
 		return nil, nil
 	}
-	ws, err := e.freezeWindows(ctx, fs, &FreezeWindowsParams{From: from, To: to})
+	ws, err := e.FreezeWindows(ctx, &FreezeWindowsParams{From: p.From, To: p.To, Actor: p.Actor})
 	if err != nil {
-		return nil, fmt.Errorf("freezes: %w", err)
+		return nil, fmt.Errorf("executor: calendar: %w", err)
 	}
-	out := make([]CalendarFreeze, 0, len(ws))
+	if len(p.Groups) == 0 && len(p.Processes) == 0 && len(p.Labels) == 0 {
+		return ws, nil
+	}
+	kept := ws[:0]
 	for _, w := range ws {
-		out = append(out, CalendarFreeze{Freeze: w.Freeze, Name: w.Name, Reason: w.Reason, Start: w.Start, End: w.End, Scope: w.Scope})
+		if w.Scope.All || slices.ContainsFunc(groups, func(g *release.Group) bool { return w.Scope.Matches(groupSubject(g)) }) {
+			kept = append(kept, w)
+		}
 	}
-	return out, nil
+	return kept, nil
+}
+
+// groupSubject is what a freeze's scope is matched against for a group's
+// releases.
+func groupSubject(g *release.Group) release.FreezeSubject {
+	return release.FreezeSubject{Group: g.ID, Process: g.Process, Labels: g.Labels}
+}
+
+// holding returns the calendar's freeze windows whose scope holds g.
+func (c *Calendar) holding(g *release.Group) []*CalendarFreeze {
+	var out []*CalendarFreeze
+	for i := range c.Freezes {
+		if f := &c.Freezes[i]; f.Scope.Matches(groupSubject(g)) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// frozen returns the freeze holding the group at t, if any, and, under
+// FreezeShift, the first instant from t that no window of the calendar
+// holds.
+func (pc *planCursor) frozen(t time.Time) (release.FreezeID, time.Time) {
+	if len(pc.held) == 0 {
+		return "", time.Time{}
+	}
+	var id release.FreezeID
+	at := t
+	for range 100 { // windows may follow each other
+		i := slices.IndexFunc(pc.held, func(f *CalendarFreeze) bool { return !at.Before(f.Start) && at.Before(f.End) })
+		if i < 0 {
+			break
+		}
+		if id == "" {
+			id = pc.held[i].Freeze
+		}
+		if pc.g.FreezePolicy != release.FreezeShift {
+			return id, time.Time{}
+		}
+		at = pc.held[i].End
+	}
+	if id == "" {
+		return "", time.Time{}
+	}
+	return id, at
 }
 
 // start is when the release began, or is planned to.
@@ -639,13 +705,15 @@ func (c *Calendar) entryStart(i int32) time.Time {
 // schedule.Calendar.WriteTo): one event per release (CONFIRMED, or
 // CANCELLED when aborted), per planned occurrence (TENTATIVE) and per
 // freeze window, with UTC times and stable UIDs, so a subscribed client
-// updates its events in place. name is the calendar's name; DTSTAMP is
+// updates its events in place. A release that took no time is shown one
+// minute long. name is the calendar's name; DTSTAMP is
 // Calendar.Now.
 func (c *Calendar) ICal(name string) *schedule.Calendar {
 	cal := &schedule.Calendar{Name: name, Stamp: c.Now}
 	for i := range c.Releases {
 		r := &c.Releases[i]
 		start, end := r.span(c.Now)
+		end = atLeastAMinute(start, end)
 		status := "CONFIRMED"
 		if r.Status == release.Aborted {
 			status = "CANCELLED"
@@ -670,7 +738,7 @@ func (c *Calendar) ICal(name string) *schedule.Calendar {
 		cal.Events = append(cal.Events, schedule.Event{
 			UID:     "planned-" + string(p.Group) + "-" + p.Occurrence.UTC().Format("20060102T150405Z") + "@baton",
 			Summary: p.GroupName + " (planned)", Description: fmt.Sprintf("group %s, process %s; release made at %s", p.Group, p.Process, icalText(p.CreateAt)),
-			Start: p.Occurrence.UTC(), End: p.End.UTC(), Status: "TENTATIVE", Categories: []string{"planned"},
+			Start: p.Occurrence.UTC(), End: atLeastAMinute(p.Occurrence, p.End).UTC(), Status: "TENTATIVE", Categories: []string{"planned"},
 		})
 	}
 	for _, f := range c.Freezes {
@@ -681,6 +749,16 @@ func (c *Calendar) ICal(name string) *schedule.Calendar {
 	}
 	slices.SortStableFunc(cal.Events, func(a, b schedule.Event) int { return a.Start.Compare(b.Start) })
 	return cal
+}
+
+// atLeastAMinute returns end, or start plus a minute when end is not
+// after start: calendars (and ReadFreezes) want an event to end after it
+// starts.
+func atLeastAMinute(start, end time.Time) time.Time {
+	if !end.After(start) {
+		return start.Add(time.Minute)
+	}
+	return end
 }
 
 func icalText(t time.Time) string {

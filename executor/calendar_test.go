@@ -43,7 +43,7 @@ func TestCalendarListsPlannedOccurrencesReleasesAndOverlaps(t *testing.T) {
 	h := calendarHarness(t)
 	ctx := context.Background()
 	from, to := firstMonday.Add(-24*time.Hour), firstMonday.Add(2*week)
-	c, err := h.ex.Calendar(ctx, &CalendarParams{From: from, To: to})
+	c, err := h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice"})
 	require.NoError(t, err)
 	require.True(t, c.Now.Equal(firstMonday.Add(time.Hour)))
 
@@ -95,7 +95,7 @@ func TestCalendarListsPlannedOccurrencesReleasesAndOverlaps(t *testing.T) {
 	require.Empty(t, c.Truncated)
 
 	// Another label key: team differs, so nothing overlaps.
-	c, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, OverlapLabels: []string{"team"}})
+	c, err = h.ex.Calendar(ctx, &CalendarParams{Actor: "alice", From: from, To: to, OverlapLabels: []string{"team"}})
 	require.NoError(t, err)
 	require.Empty(t, c.Overlaps)
 }
@@ -106,7 +106,7 @@ func TestCalendarFiltersByGroupProcessAndLabel(t *testing.T) {
 	from, to := firstMonday.Add(-24*time.Hour), firstMonday.Add(2*week)
 	count := func(p *CalendarParams) (releases, planned int, groups []release.GroupID) {
 		t.Helper()
-		p.From, p.To = from, to
+		p.From, p.To, p.Actor = from, to, "alice"
 		c, err := h.ex.Calendar(ctx, p)
 		require.NoError(t, err)
 		for _, r := range c.Releases {
@@ -156,7 +156,7 @@ func TestCalendarRefusesBadWindows(t *testing.T) {
 
 func TestCalendarICalFeedReadsBack(t *testing.T) {
 	h := calendarHarness(t)
-	c, err := h.ex.Calendar(context.Background(), &CalendarParams{From: firstMonday.Add(-24 * time.Hour), To: firstMonday.Add(2 * week)})
+	c, err := h.ex.Calendar(context.Background(), &CalendarParams{Actor: "alice", From: firstMonday.Add(-24 * time.Hour), To: firstMonday.Add(2 * week)})
 	require.NoError(t, err)
 	cal := c.ICal("Trains; prod, web")
 	var b bytes.Buffer
@@ -205,4 +205,59 @@ func TestCalendarOverlapsGatherChainsOfOverlappingEntries(t *testing.T) {
 	require.Equal(t, "env=prod", ov[0].Key)
 	require.True(t, ov[0].Start.Equal(at(1)) && ov[0].End.Equal(at(10)), "%s..%s", ov[0].Start, ov[0].End)
 	require.Empty(t, c.overlaps([]string{}), "no label compared, no group shared")
+}
+
+func TestCalendarShowsFreezesAndMarksTheOccurrencesTheyHold(t *testing.T) {
+	h := calendarHarness(t)
+	ctx := context.Background()
+	wed := firstMonday.Add(2 * 24 * time.Hour)
+	_, err := h.ex.PutFreeze(ctx, &PutFreezeParams{Actor: "alice", Freeze: &release.Freeze{
+		ID: "web-freeze", Name: "Web freeze", Reason: "conference", Enabled: true,
+		Windows: []release.FreezeWindow{{Start: wed, End: wed.Add(24 * time.Hour)}},
+		Scope:   release.FreezeScope{Groups: []release.GroupID{"daily"}},
+	}})
+	require.NoError(t, err)
+	from, to := firstMonday.Add(-24*time.Hour), firstMonday.Add(2*week)
+	c, err := h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice"})
+	require.NoError(t, err)
+	require.Len(t, c.Freezes, 1)
+	require.Equal(t, "Web freeze", c.Freezes[0].Name)
+	var frozen []string
+	for _, p := range c.Planned {
+		if p.Frozen != "" {
+			frozen = append(frozen, string(p.Group)+" "+p.Occurrence.UTC().Format("01-02")+" "+string(p.Frozen))
+		}
+	}
+	require.Equal(t, []string{"daily 12-02 web-freeze"}, frozen)
+
+	// A calendar of the other group leaves the freeze out.
+	c, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice", Groups: []release.GroupID{"weekly"}})
+	require.NoError(t, err)
+	require.Empty(t, c.Freezes)
+
+	// The feed carries it.
+	c, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice"})
+	require.NoError(t, err)
+	var b bytes.Buffer
+	_, err = c.ICal("x").WriteTo(&b)
+	require.NoError(t, err)
+	require.Contains(t, b.String(), "SUMMARY:Web freeze\r\nDESCRIPTION:conference\r\nSTATUS:CONFIRMED\r\nCATEGORIES:freeze\r\n")
+
+	// Reading freezes through the calendar goes through the authorizer.
+	_, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to})
+	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorContains(t, err, "actor")
+}
+
+func TestCalendarFreezesAreAuthorized(t *testing.T) {
+	h := newHarness(t, &Config{Authorize: func(ctx context.Context, a *Action) error {
+		if a.Kind == ActionListFreezes && a.Actor != "alice" {
+			return errForTest
+		}
+		return nil
+	}})
+	_, err := h.ex.Calendar(context.Background(), &CalendarParams{From: t0, To: t0.Add(week), Actor: "mallory"})
+	require.ErrorIs(t, err, ErrUnauthorized)
+	_, err = h.ex.Calendar(context.Background(), &CalendarParams{From: t0, To: t0.Add(week), Actor: "alice"})
+	require.NoError(t, err)
 }

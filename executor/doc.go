@@ -62,11 +62,20 @@
 // inside the group's catch-up window are created late (LabelLate), older
 // ones are recorded missed and never run. When the group's previous
 // release is still running at an occurrence, the group's overlap policy
-// allows it, skips the occurrence (aborting its release, with the reason)
-// or queues it until the previous one ends. Each decision is a
-// release.GroupRecord in the group's history when the store implements
-// store.GroupHistoryStore. Groups stored, paused or deleted by another
-// executor are seen at its next rescan.
+// allows it, skips the occurrence (no release is made; the reason names
+// the release still running) or queues it until the previous one ends.
+// Each decision is a release.GroupRecord in the group's history when the
+// store implements store.GroupHistoryStore. Groups stored, paused or
+// deleted by another executor are seen at its next rescan.
+//
+// Calendar answers what is planned and what ran in a window: the
+// occurrences of enabled groups whose releases are not made yet (marked
+// when a freeze will skip or shift them), the releases with planned
+// against actual start and end, status and health, the freeze windows, and
+// the overlaps (releases of one group, or sharing a label value such as
+// env=prod, at the same time). Calendar.ICal turns it into an iCalendar
+// feed (schedule.Calendar). Reschedule moves a release that has not
+// started; what starts it follows.
 //
 // Freezes (release.Freeze, kept when the store implements
 // store.FreezeStore) hold back what is in their scope, at three points:
