@@ -31,6 +31,7 @@ type Executor struct {
 	timers *timers
 	subs   subscribers
 	sched  scheduler // the release groups' scheduler
+	fz     freezeCache
 
 	mu      sync.Mutex
 	runs    map[release.ID]*run        // releases held in memory ("hot")
@@ -48,6 +49,10 @@ type Executor struct {
 	scanning atomic.Bool   // a scan runs: the next one is skipped (see scan)
 	scanGen  uint64        // the scan in progress, or the last one; guarded by mu
 	scans    atomic.Uint64 // scans completed (ready: the first one)
+
+	// procs pins the processes of plans: the releases this executor
+	// creates share one decoded copy of each.
+	procs release.ProcessCache
 }
 
 type planKey struct {
@@ -58,7 +63,12 @@ type planKey struct {
 // New returns an executor over store s and the adapters of reg. A nil cfg
 // takes every default (see Config). When s implements store.Leaser, the
 // executor takes a lease on each release it drives, so several executors
-// may share s.
+// may share s. A wrapper around a store (one that embeds store.Store)
+// keeps the leases of the store it wraps when it implements
+// store.Unwrapper; one that holds a store with leases and neither forwards
+// them nor unwraps is refused with a *store.HiddenCapabilityError
+// (it matches store.ErrInvalid), since
+// losing leases silently would let two executors drive one release.
 func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) {
 	if s == nil {
 		return nil, errNilStore
@@ -80,7 +90,11 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 		work:   make(chan task),
 		rng:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
-	if l, ok := s.(store.Leaser); ok {
+	l, ok, err := store.Find[store.Leaser](s)
+	if err != nil {
+		return nil, fmt.Errorf("executor: new: %w", err)
+	}
+	if ok {
 		e.leaser = l
 	}
 	if l, ok := s.(store.UnfinishedLister); ok {
@@ -125,6 +139,9 @@ func (e *Executor) Run(ctx context.Context) error {
 	}
 	e.spawn(do(func() { e.scan(runCtx) }))
 	e.spawn(do(func() { e.loadGroups(runCtx, true) }))
+	if _, ok := e.freezeStore(); ok {
+		e.timers.set(timerKey{kind: timerFreezes}, e.clock.Now())
+	}
 
 	<-runCtx.Done()
 
@@ -151,6 +168,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	}
 	e.timers.stop(timerKey{kind: timerRenew})
 	e.timers.stop(timerKey{kind: timerRescan})
+	e.timers.stop(timerKey{kind: timerFreezes})
 	e.sched.stopAll(e)
 	return nil
 }
@@ -411,6 +429,9 @@ func (e *Executor) fire(ctx context.Context, k timerKey) {
 	case timerGroupStart:
 		e.spawn(do(func() { e.fireGroupStart(ctx, k.grp) }))
 		return
+	case timerFreezes:
+		e.spawn(do(func() { e.refreshFreezes(ctx) }))
+		return
 	}
 	e.spawn(do(func() { e.fireRelease(ctx, k) }))
 }
@@ -446,6 +467,9 @@ func (e *Executor) renewLeases(ctx context.Context) {
 				r.lease = l
 			} else {
 				e.log.Warn("executor: lost the lease of a release", "release", r.id, "err", err)
+				if t := e.cfg.Telemetry; t != nil {
+					t.LeaseLost(r.id, err)
+				}
 				r.lease = nil
 				r.cancelFlights()
 				r.flights = nil
@@ -469,7 +493,7 @@ func (e *Executor) backoff(p *process.RetryPolicy, n int) time.Duration {
 		e.rngMu.Lock()
 		f := e.rng.Float64()
 		e.rngMu.Unlock()
-		d -= d * e.cfg.Jitter * f
+		d += d * e.cfg.Jitter * f // only adds: backoff is the least wait
 	}
 	return time.Duration(d)
 }
@@ -506,6 +530,7 @@ func (e *Executor) authorize(ctx context.Context, a *Action) error {
 		return nil
 	}
 	if err := e.cfg.Authorize(ctx, a); err != nil {
+		e.refused(ctx, a, err)
 		return fmt.Errorf("executor: %s: %w: %w", a.Kind, ErrUnauthorized, err)
 	}
 	return nil

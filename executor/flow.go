@@ -463,6 +463,10 @@ func (r *run) onTimer(k timerKey) error {
 				r.e.timers.set(k, rel.ScheduledFor)
 				return nil
 			}
+			r.e.forgetWait(k)
+			if r.holdStart() {
+				return nil
+			}
 			r.emit(r.actor(), "scheduled start", &release.ReleaseStartedPayload{})
 			r.reconcile()
 		}
@@ -482,7 +486,16 @@ func (r *run) onTimer(k timerKey) error {
 			}
 			return nil
 		}
+		r.e.forgetWait(k)
+		if r.holdRetry(k.act) {
+			return nil
+		}
 		r.start(k.act, r.actor(), "retry", nil)
+	case timerFreezeWait:
+		r.e.forgetWait(k)
+		if a := r.state(k.act); a.Status == release.ActivityPending && rel.Status == release.Running {
+			r.ready = append(r.ready, k.act) // begin looks again
+		}
 	case timerTimeout:
 		a := r.state(k.act)
 		f := r.flights[k.act]

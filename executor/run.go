@@ -103,7 +103,9 @@ func (r *run) load(ctx context.Context) error {
 	if err := r.lock(ctx); err != nil {
 		return err
 	}
+	note := r.e.storeTimer(StoreGetRelease)
 	rel, err := r.e.store.GetRelease(ctx, r.id)
+	note(err)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("executor: release %s: %w: %w", r.id, ErrNotFound, err)
@@ -287,11 +289,16 @@ func (r *run) flush(ctx context.Context) error {
 	}
 	if len(r.pending) > 0 {
 		r.ap = store.AppendEventsParams{ExpectedSeq: r.pending[0].Seq - 1, Events: r.pending, Release: r.rel}
+		note := r.e.storeTimer(StoreAppendEvents)
 		err := r.e.store.AppendEvents(ctx, &r.ap)
+		note(err)
 		r.ap = store.AppendEventsParams{}
 		if err != nil {
 			r.invalidate(err)
 			return fmt.Errorf("executor: storing events of release %s: %w", r.id, err)
+		}
+		if t := r.e.cfg.Telemetry; t != nil {
+			t.Stored(r.rel, r.pending)
 		}
 		r.e.publish(r.pending)
 		if r.rel.Status.Terminal() && r.rel.Labels[LabelParent] != "" {
@@ -327,7 +334,9 @@ func (r *run) invalidate(cause error) {
 	if errors.Is(cause, store.ErrConflict) {
 		delay = 0
 	}
-	r.e.log.Warn("executor: release state reset", "release", r.id, "err", cause)
+	if !errors.Is(cause, context.Canceled) { // Run stopping, or the caller gave up
+		r.e.log.Warn("executor: release state reset", "release", r.id, "err", cause)
+	}
 	r.e.timers.set(timerKey{rel: r.id, kind: timerReload}, r.now().Add(delay))
 }
 
@@ -418,7 +427,7 @@ func (r *run) drive() {
 	for len(r.retryDue) > 0 && r.busy < limit && r.err == nil {
 		i := r.retryDue[0]
 		r.retryDue = r.retryDue[1:]
-		if r.state(i).Status == release.ActivityFailed {
+		if r.state(i).Status == release.ActivityFailed && !r.holdRetry(i) {
 			r.start(i, r.actor(), "retry", nil)
 		}
 	}
@@ -468,6 +477,9 @@ func (r *run) begin(i int32) {
 	if !ok {
 		r.emit(r.actor(), conditionReason(err), &release.ActivitySkippedPayload{Activity: ai.key})
 		r.markDone(i, true)
+		return
+	}
+	if r.holdActivity(i) {
 		return
 	}
 	r.start(i, r.actor(), "", nil)
@@ -585,7 +597,7 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 		kind = ai.act.Rollback.Uses
 	}
 	ad, err := e.reg.Lookup(kind)
-	ctx, cancel := context.WithCancel(base)
+	ctx, cancel := context.WithCancel(r.adapterContext(base, ai, kind, attempt, rollback))
 	f := &flight{attempt: attempt, rollback: rollback, cancel: cancel}
 	f.reqv = adapters.Request{
 		Release: r.id, ReleaseName: r.rel.Name, Activity: ai.key, Attempt: attempt,

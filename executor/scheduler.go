@@ -81,10 +81,22 @@ type groupState struct {
 	queued atomic.Bool
 }
 
-// pendingStart is a release waiting for the scheduler to start it.
+// pendingStart is a release waiting for the scheduler to start it: at
+// its ScheduledFor, the occurrence unless it was rescheduled.
 type pendingStart struct {
 	occ time.Time
+	at  time.Time
 	id  release.ID
+}
+
+// sortPending orders pending starts by time, then occurrence.
+func sortPending(ps []pendingStart) {
+	slices.SortFunc(ps, func(a, b pendingStart) int {
+		if n := a.at.Compare(b.at); n != 0 {
+			return n
+		}
+		return a.occ.Compare(b.occ)
+	})
 }
 
 func groupKey(id release.GroupID) timerKey      { return timerKey{kind: timerGroup, grp: id} }
@@ -222,7 +234,7 @@ func (e *Executor) armGroupTimers(st *groupState, now time.Time) {
 		e.timers.stop(groupKey(st.g.ID))
 	}
 	if len(st.pending) > 0 {
-		e.timers.set(groupStartKey(st.g.ID), st.pending[0].occ)
+		e.timers.set(groupStartKey(st.g.ID), st.pending[0].at)
 	} else {
 		e.timers.stop(groupStartKey(st.g.ID))
 	}
@@ -257,7 +269,7 @@ func (e *Executor) loadPending(ctx context.Context, st *groupState) error {
 		}
 		for _, s := range page.Releases {
 			if s.Labels[LabelStart] == StartGroup && !s.Occurrence.IsZero() {
-				st.pending = append(st.pending, pendingStart{occ: s.Occurrence, id: s.ID})
+				st.pending = append(st.pending, pendingStart{occ: s.Occurrence, at: s.ScheduledFor, id: s.ID})
 			}
 		}
 		if page.Next == "" {
@@ -265,7 +277,7 @@ func (e *Executor) loadPending(ctx context.Context, st *groupState) error {
 		}
 		p.Cursor = page.Next
 	}
-	slices.SortFunc(st.pending, func(a, b pendingStart) int { return a.occ.Compare(b.occ) })
+	sortPending(st.pending)
 	return nil
 }
 
@@ -382,6 +394,10 @@ func (e *Executor) fireGroup(ctx context.Context, id release.GroupID) {
 // error is a store failure: the occurrence is tried again.
 func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time) error {
 	g := st.g
+	occ, frozen, err := e.placeOccurrence(ctx, g, occ) // freezes: skip, or shift occ
+	if frozen || err != nil {
+		return err
+	}
 	id, err := groupReleaseID(g.ID, occ)
 	if err != nil {
 		return err
@@ -444,7 +460,7 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 				return err
 			}
 			if start == StartGroup {
-				st.pending = append(st.pending, pendingStart{occ: occ, id: id})
+				st.pending = append(st.pending, pendingStart{occ: occ, at: occ, id: id})
 			}
 			return nil
 		case errors.Is(gerr, store.ErrNotFound):
@@ -467,7 +483,7 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 		return err
 	}
 	if start == StartGroup && id != "" {
-		st.pending = append(st.pending, pendingStart{occ: occ, id: id})
+		st.pending = append(st.pending, pendingStart{occ: occ, at: occ, id: id})
 	}
 	return nil
 }
@@ -627,11 +643,11 @@ func (e *Executor) fireGroupStart(ctx context.Context, id release.GroupID) {
 	kept := st.pending[:0]
 	wait := false
 	for i, p := range st.pending {
-		if p.occ.After(now) || wait {
+		if p.at.After(now) || wait {
 			kept = append(kept, p)
 			continue
 		}
-		done, err := e.startPending(ctx, st.g, p)
+		done, err := e.startPending(ctx, st.g, &p)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -642,18 +658,22 @@ func (e *Executor) fireGroupStart(ctx context.Context, id release.GroupID) {
 			e.timers.set(groupStartKey(id), now.Add(e.cfg.StoreRetry))
 			return
 		}
-		if !done {
+		switch {
+		case !done && p.at.After(now): // rescheduled to later
+			kept = append(kept, p)
+		case !done:
 			kept = append(kept, p)
 			wait = true // later occurrences queue behind it
 		}
 	}
 	st.pending = kept
+	sortPending(st.pending)
 	st.queued.Store(wait)
 	switch {
 	case wait:
-		e.timers.set(groupStartKey(id), now.Add(e.cfg.PollInterval))
+		e.timers.set(groupStartKey(id), e.groupWaitUntil(id, now))
 	case len(st.pending) > 0:
-		e.timers.set(groupStartKey(id), st.pending[0].occ)
+		e.timers.set(groupStartKey(id), st.pending[0].at)
 	default:
 		e.timers.stop(groupStartKey(id))
 	}
@@ -670,8 +690,22 @@ func (e *Executor) groupEnded(g release.GroupID) {
 }
 
 // startPending starts, skips or queues one release at its occurrence;
-// done is false when it stays queued.
-func (e *Executor) startPending(ctx context.Context, g *release.Group, p pendingStart) (done bool, err error) {
+// done is false when it stays queued, or was rescheduled to later (p.at
+// is then its new time).
+func (e *Executor) startPending(ctx context.Context, g *release.Group, p *pendingStart) (done bool, err error) {
+	// Rescheduled (perhaps on another executor) or already decided?
+	sum, err := e.store.GetReleaseSummary(ctx, p.id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return true, nil
+	case err != nil:
+		return false, err
+	case sum.Status != release.Scheduled:
+		return true, nil
+	case sum.ScheduledFor.After(e.clock.Now()):
+		p.at = sum.ScheduledFor
+		return false, nil
+	}
 	busy, err := e.groupBusy(ctx, g.ID, p.id)
 	if err != nil {
 		return false, err
@@ -697,13 +731,20 @@ func (e *Executor) startPending(ctx context.Context, g *release.Group, p pending
 		}
 		return true, e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: p.occ, Decision: release.DecisionSkipped, Release: p.id, Reason: reason})
 	}
+	var frozen *FrozenError
 	err = e.groupAct(ctx, p.id, func(r *run) error {
 		if r.rel.Status != release.Scheduled {
 			return releaseState(ActionStart, p.id, r.rel.Status, release.Scheduled)
 		}
+		if frozen = r.releaseFrozen(""); frozen != nil {
+			return nil // waits for the freeze to end
+		}
 		r.emit(actor, "group "+string(g.ID)+": occurrence", &release.ReleaseStartedPayload{})
 		return nil
 	})
+	if err == nil && frozen != nil {
+		return false, e.holdGroupStart(ctx, g.ID, p.occ, p.id, frozen)
+	}
 	switch {
 	case errors.Is(err, ErrIllegal) || errors.Is(err, ErrNotFound):
 		return true, nil // started, aborted or gone meanwhile

@@ -25,12 +25,13 @@
 //	// append start with store.ReleaseStore.AppendEvents
 //	fmt.Println(r.Status, release.Progress(r).Overall)
 //
-// RecordPayload is Record(NewEvent(...)) without the round trip: for the
-// kinds recorded on every activity it writes the canonical payload straight
-// from the typed value and applies a copy of it. NewEvent and Record take
-// events made elsewhere (an event log being replayed, a kind of the host's).
-// Pin returns the shared read-only copy of a process that releases pin;
-// Create with a pinned process does not encode it again.
+// RecordPayload is Record(NewEvent(...)) for one typed payload. NewEvent
+// and Record also take events made elsewhere (an event log being replayed,
+// a kind of the host's).
+// A ProcessCache, held by whoever creates releases (an executor, for its
+// life), pins processes: the releases of one process version share one
+// read-only copy, and ProcessCache.Create does not encode it again. The
+// package itself keeps no state between calls.
 //
 // A Group describes releases made on a cadence (a cron spec or RRULE read
 // by schedule.Parse, in an IANA zone, between Start and End), with a lead
@@ -38,6 +39,20 @@
 // window and an overlap policy; Validate lists every problem at once
 // (*GroupError, ErrInvalidGroup). GroupRecord is one decision in a group's
 // history. The executor's scheduler runs groups.
+//
+// A Freeze is a stored set of windows during which releases and activities
+// in its scope may not start: one-off windows [start, end), recurring ones
+// (a schedule spec, a zone, a length in days plus a duration), and the
+// events of iCalendar text (an exported .ics). Its FreezeScope holds
+// everything, or what matches every criterion set among groups, processes
+// and labels (a release on its labels; an activity on its effective labels,
+// or always when its release matches). Validate lists every problem at
+// once (*FreezeError, ErrInvalidFreeze); Compile gives the windows as a
+// schedule.Freezes. A group's FreezePolicy says whether a frozen occurrence
+// is skipped or shifted to the freeze's end. The freeze.overridden event
+// (FreezeOverriddenPayload) records an operator letting one release, or one
+// activity of it, through a freeze; Release.FreezeOverridden answers from
+// the folded release.
 //
 // Event kinds are an open set: Apply counts kinds it does not know and
 // otherwise ignores them. Illegal transitions are errors matching ErrIllegal

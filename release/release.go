@@ -298,7 +298,7 @@ func (r *Release) UnmarshalJSON(data []byte) error {
 	type plain Release
 	var x struct {
 		plain
-		Process json.RawMessage `json:"process"` // decoded through the cache
+		Process json.RawMessage `json:"process"`
 	}
 	if err := json.Unmarshal(data, &x); err != nil {
 		return err

@@ -120,7 +120,10 @@ type PutProcessParams struct {
 	// writers who read the same latest version cannot both store).
 	Process   *process.Process
 	CreatedBy string
-	Now       time.Time
+	// Now is the time the version is stored at (ProcessVersion.CreatedAt);
+	// required: a zero Now returns ErrInvalid, since stores never read the
+	// clock.
+	Now time.Time
 }
 
 // ListProcessesParams are the arguments of ListProcesses.
@@ -155,8 +158,8 @@ type ProcessStore interface {
 	// PutProcess stores p.Process as a new version of its process: version
 	// 1 for a new id, else the latest plus one. It returns a copy of the
 	// stored process with Version set. A non-zero Process.Version other than
-	// the next version returns ErrConflict; a nil process or an empty ID
-	// returns ErrInvalid.
+	// the next version returns ErrConflict; a nil process, an empty ID or a
+	// zero Now returns ErrInvalid.
 	PutProcess(ctx context.Context, p *PutProcessParams) (*process.Process, error)
 	// GetProcess returns the given version of a process, or its latest when
 	// version is 0. ErrNotFound when the process or version does not exist.

@@ -8,7 +8,7 @@
 //		return err
 //	}
 //	defer s.Close()
-//	exec := executor.New(s, ...) // any store.Store
+//	ex, err := executor.New(s, reg, nil) // s is a store.Store like any other
 //
 // A host that has its own pool passes it to NewFromPool; Close then leaves
 // it open.

@@ -7,7 +7,7 @@
 //		return err
 //	}
 //	defer s.Close()
-//	exec := executor.New(s, ...) // any store.Store
+//	ex, err := executor.New(s, reg, nil) // s is a store.Store like any other
 //
 // # Layout
 //

@@ -1,0 +1,691 @@
+package executor
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/schedule"
+	"github.com/batonhq/baton/store"
+)
+
+// Limits of a calendar query.
+const (
+	// MaxCalendarSpan is the longest window Calendar answers for.
+	MaxCalendarSpan = 2 * 366 * 24 * time.Hour
+	// MaxPlannedPerGroup bounds the planned occurrences listed per group
+	// (a cron spec firing every minute has half a million a year); a group
+	// cut short is named in Calendar.Truncated.
+	MaxPlannedPerGroup = 10_000
+	// DefaultCalendarLookback is CalendarParams.Lookback when it is zero.
+	DefaultCalendarLookback = 7 * 24 * time.Hour
+)
+
+// CalendarParams are the arguments of Calendar.
+type CalendarParams struct {
+	// From and To are the window, [From, To). Both are required, To after
+	// From and at most MaxCalendarSpan later.
+	From, To time.Time
+	// Groups, when set, keeps only these groups and their releases
+	// (releases made on demand are then left out).
+	Groups []release.GroupID
+	// Processes, when set, keeps only groups and releases of these
+	// processes.
+	Processes []process.ID
+	// Labels, when set, keeps only groups and releases carrying every one
+	// of these key=value labels.
+	Labels map[string]string
+	// OverlapLabels are the label keys whose shared values make two
+	// releases overlap: with "env", two releases labelled env=prod at the
+	// same time are an overlap. Defaults to ["env"]; an empty, non-nil
+	// slice compares no labels.
+	OverlapLabels []string
+	// Lookback is how long before From a release may have been scheduled
+	// and still be listed because it ran into the window (releases still
+	// Running or Paused are listed however old). Defaults to
+	// DefaultCalendarLookback.
+	Lookback time.Duration
+}
+
+// Calendar is what is planned and what happened in a window: the
+// occurrences of enabled groups whose releases are not made yet, the
+// releases, the freezes and the overlaps. Lists are sorted by time.
+type Calendar struct {
+	From, To time.Time
+	// Now is the executor's clock when the calendar was read: releases'
+	// health is judged at it, and planned occurrences are those after it.
+	Now      time.Time
+	Planned  []PlannedOccurrence
+	Releases []CalendarRelease
+	Freezes  []CalendarFreeze
+	Overlaps []Overlap
+	// Truncated names the groups with more than MaxPlannedPerGroup
+	// occurrences in the window; only their first are in Planned.
+	Truncated []release.GroupID
+}
+
+// PlannedOccurrence is an occurrence of an enabled group whose release has
+// not been made yet.
+type PlannedOccurrence struct {
+	Group     release.GroupID
+	GroupName string // the group's Name, else its ID
+	Process   process.ID
+	// Occurrence is when the release is to start; End is Occurrence plus
+	// the group's ReleaseDuration (equal to it when none is set).
+	Occurrence, End time.Time
+	// CreateAt is when the release will be made (Occurrence minus the
+	// group's LeadTime).
+	CreateAt time.Time
+	Labels   map[string]string // the group's
+}
+
+// CalendarRelease is a release in the window: planned against actual
+// start and end, status and health.
+type CalendarRelease struct {
+	ID         release.ID
+	Name       string
+	Version    string
+	Process    process.ID
+	Group      release.GroupID
+	Occurrence time.Time // zero for a release made on demand
+	Status     release.Status
+	// Health is judged at Calendar.Now: for a release Running or Paused
+	// as release.Health does; for the others from its summary (a Scheduled
+	// release past its expected start is at risk, past its expected end
+	// late; an ended one is late when it ended after its expected end).
+	Health release.HealthStatus
+	// PlannedStart and PlannedEnd are when it was meant to run
+	// (ScheduledFor and ExpectedEnd).
+	PlannedStart, PlannedEnd time.Time
+	// ActualStart and ActualEnd are when it started and ended; zero until
+	// then.
+	ActualStart, ActualEnd time.Time
+	Labels                 map[string]string
+}
+
+// CalendarFreeze is one window of a stored freeze that overlaps the
+// calendar's window.
+type CalendarFreeze struct {
+	Freeze     release.FreezeID
+	Name       string
+	Reason     string
+	Start, End time.Time
+	Scope      release.FreezeScope
+}
+
+// OverlapKind says what two overlapping entries share.
+type OverlapKind string
+
+// The overlap kinds.
+const (
+	// OverlapSameGroup: two releases (or planned occurrences) of one group
+	// at once.
+	OverlapSameGroup OverlapKind = "group"
+	// OverlapSameLabel: two releases sharing a label value named in
+	// CalendarParams.OverlapLabels (env=prod) at once.
+	OverlapSameLabel OverlapKind = "label"
+)
+
+// Overlap is a set of calendar entries that share a group or a label
+// value and run at the same time: each entry runs together with at least
+// one other (a chain of overlapping entries is one Overlap, so that 25
+// releases touching env=prod at 10:00 are one entry, not 300 pairs).
+type Overlap struct {
+	Kind OverlapKind
+	// Key is the group's ID, or the shared label as "key=value".
+	Key string
+	// Entries are the releases and planned occurrences involved (two or
+	// more), by start.
+	Entries []CalendarRef
+	// Start and End bound the time two or more of them run together.
+	Start, End time.Time
+}
+
+// CalendarRef names a release, or a planned occurrence (Release empty).
+type CalendarRef struct {
+	Release    release.ID
+	Group      release.GroupID
+	Occurrence time.Time
+	Name       string
+}
+
+// Calendar answers what is planned and what ran in a window (see
+// CalendarParams for the filters). It reads the store only: groups,
+// releases scheduled in the window (and a Lookback before it), releases
+// not yet ended, and freezes when the store keeps them. Problems with p
+// return an error matching ErrInvalid naming the field.
+func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, error) {
+	const what = "calendar"
+	switch {
+	case p == nil:
+		return nil, fmt.Errorf("executor: %s: params: required: %w", what, ErrInvalid)
+	case p.From.IsZero() || p.To.IsZero():
+		return nil, fmt.Errorf("executor: %s: from and to: required: %w", what, ErrInvalid)
+	case !p.To.After(p.From):
+		return nil, fmt.Errorf("executor: %s: to (%s) must be after from (%s): %w", what, p.To.Format(time.RFC3339), p.From.Format(time.RFC3339), ErrInvalid)
+	case p.To.Sub(p.From) > MaxCalendarSpan:
+		return nil, fmt.Errorf("executor: %s: window of %s: longer than MaxCalendarSpan (%s): %w", what, p.To.Sub(p.From), MaxCalendarSpan, ErrInvalid)
+	case p.Lookback < 0:
+		return nil, fmt.Errorf("executor: %s: lookback %s: must not be negative: %w", what, p.Lookback, ErrInvalid)
+	}
+	c := &Calendar{From: p.From, To: p.To, Now: e.clock.Now()}
+	f := calendarFilter{p: p}
+	sums, err := e.calendarReleases(ctx, &f)
+	if err != nil {
+		return nil, fmt.Errorf("executor: %s: %w", what, err)
+	}
+	made := map[release.GroupID][]int64{} // the occurrences made, by group
+	for _, s := range sums {
+		if s.Group != "" && !s.Occurrence.IsZero() {
+			made[s.Group] = append(made[s.Group], s.Occurrence.UnixNano())
+		}
+		if !c.shows(s) {
+			continue
+		}
+		cr, err := e.calendarRelease(ctx, s, c.Now)
+		if err != nil {
+			return nil, fmt.Errorf("executor: %s: %w", what, err)
+		}
+		c.Releases = append(c.Releases, cr)
+	}
+	groups, err := e.calendarGroups(ctx, &f)
+	if err != nil {
+		return nil, fmt.Errorf("executor: %s: %w", what, err)
+	}
+	c.plan(groups, made)
+	if c.Freezes, err = e.calendarFreezes(ctx, p.From, p.To); err != nil {
+		return nil, fmt.Errorf("executor: %s: %w", what, err)
+	}
+	slices.SortFunc(c.Releases, func(a, b CalendarRelease) int {
+		if n := a.start().Compare(b.start()); n != 0 {
+			return n
+		}
+		return strings.Compare(string(a.ID), string(b.ID))
+	})
+	labels := p.OverlapLabels
+	if labels == nil {
+		labels = []string{"env"}
+	}
+	c.Overlaps = c.overlaps(labels)
+	return c, nil
+}
+
+// calendarFilter applies CalendarParams' filters.
+type calendarFilter struct{ p *CalendarParams }
+
+func (f *calendarFilter) keep(g release.GroupID, proc process.ID, labels map[string]string) bool {
+	p := f.p
+	if len(p.Groups) > 0 && !slices.Contains(p.Groups, g) {
+		return false
+	}
+	if len(p.Processes) > 0 && !slices.Contains(p.Processes, proc) {
+		return false
+	}
+	for k, v := range p.Labels {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// calendarReleases lists the releases the calendar may show (those
+// scheduled in [From-Lookback, To)) and those it must know about (not
+// ended: their occurrences are not planned any more), filtered, each once.
+func (e *Executor) calendarReleases(ctx context.Context, f *calendarFilter) ([]release.Summary, error) {
+	p := f.p
+	lookback := p.Lookback
+	if lookback == 0 {
+		lookback = DefaultCalendarLookback
+	}
+	var queries []store.ListReleasesParams
+	base := []store.ListReleasesParams{
+		{ScheduledFrom: p.From.Add(-lookback), ScheduledTo: p.To},
+		{Statuses: []release.Status{release.Scheduled, release.Running, release.Paused}},
+	}
+	switch {
+	case len(p.Groups) > 0:
+		for _, g := range slices.Compact(slices.Sorted(slices.Values(p.Groups))) {
+			for _, q := range base {
+				q.Group = g
+				queries = append(queries, q)
+			}
+		}
+	case len(p.Processes) == 1:
+		for _, q := range base {
+			q.Process = p.Processes[0]
+			queries = append(queries, q)
+		}
+	default:
+		queries = base
+	}
+	seen := map[release.ID]bool{}
+	var out []release.Summary
+	for _, q := range queries {
+		q.Limit = store.MaxLimit
+		for {
+			page, err := e.store.ListReleases(ctx, &q)
+			if err != nil {
+				return nil, fmt.Errorf("listing releases: %w", err)
+			}
+			for _, s := range page.Releases {
+				if seen[s.ID] || !f.keep(s.Group, s.ProcessID, s.Labels) {
+					continue
+				}
+				seen[s.ID] = true
+				out = append(out, s)
+			}
+			if page.Next == "" {
+				break
+			}
+			q.Cursor = page.Next
+		}
+	}
+	return out, nil
+}
+
+// shows reports whether the calendar lists s: scheduled in the window, or
+// running in it.
+func (c *Calendar) shows(s release.Summary) bool {
+	if !s.ScheduledFor.Before(c.From) && s.ScheduledFor.Before(c.To) {
+		return true
+	}
+	if s.StartedAt.IsZero() {
+		return false
+	}
+	end := s.EndedAt
+	if end.IsZero() {
+		end = c.Now
+	}
+	return s.StartedAt.Before(c.To) && end.After(c.From)
+}
+
+// calendarRelease turns a summary into a CalendarRelease, loading the
+// release to judge the health of one Running or Paused.
+func (e *Executor) calendarRelease(ctx context.Context, s release.Summary, now time.Time) (CalendarRelease, error) {
+	cr := CalendarRelease{
+		ID: s.ID, Name: s.Name, Version: s.Version, Process: s.ProcessID, Group: s.Group, Occurrence: s.Occurrence,
+		Status: s.Status, PlannedStart: s.ScheduledFor, PlannedEnd: s.ExpectedEnd,
+		ActualStart: s.StartedAt, ActualEnd: s.EndedAt, Labels: maps.Clone(s.Labels),
+	}
+	switch {
+	case s.Status == release.Running || s.Status == release.Paused:
+		r, err := e.store.GetRelease(ctx, s.ID)
+		if err != nil {
+			return cr, fmt.Errorf("release %s: %w", s.ID, err)
+		}
+		cr.Health = release.Health(r, now).Status
+	case s.Status.Terminal():
+		cr.Health = release.OnTrack
+		if !s.ExpectedEnd.IsZero() && s.EndedAt.After(s.ExpectedEnd) {
+			cr.Health = release.Late
+		}
+	default: // Scheduled
+		cr.Health = release.OnTrack
+		if !s.ExpectedStart.IsZero() && now.After(s.ExpectedStart) {
+			cr.Health = release.AtRisk
+		}
+		if !s.ExpectedEnd.IsZero() && now.After(s.ExpectedEnd) {
+			cr.Health = release.Late
+		}
+	}
+	return cr, nil
+}
+
+// calendarGroups lists the enabled groups the filter keeps.
+func (e *Executor) calendarGroups(ctx context.Context, f *calendarFilter) ([]*release.Group, error) {
+	enabled := true
+	q := &store.ListGroupsParams{Enabled: &enabled, Limit: store.MaxLimit}
+	if len(f.p.Processes) == 1 {
+		q.Process = f.p.Processes[0]
+	}
+	var out []*release.Group
+	for {
+		page, err := e.store.ListGroups(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("listing groups: %w", err)
+		}
+		for _, g := range page.Groups {
+			if g.Enabled && f.keep(g.ID, g.Process, g.Labels) {
+				out = append(out, g)
+			}
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		q.Cursor = page.Next
+	}
+}
+
+// planCursor walks one group's occurrences for plan.
+type planCursor struct {
+	g    *release.Group
+	s    schedule.Schedule
+	name string
+	next time.Time
+	key  int64   // next in Unix nanoseconds: the heap's order, then idx
+	idx  int     // the group's place in the listing (by ID)
+	made []int64 // the occurrences whose release is made (few: those in the window or not ended)
+	n    int
+}
+
+func (a *planCursor) before(b *planCursor) bool {
+	return a.key < b.key || (a.key == b.key && a.idx < b.idx)
+}
+
+// siftDown restores the min-heap order of h from i down.
+func siftDown(h []*planCursor, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r].before(h[l]) {
+			m = r
+		}
+		if !h[m].before(h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// plan lists the groups' occurrences in the window, after Now, whose
+// release is not made, in time order: a merge of the groups' walks on a
+// min-heap, so nothing is sorted afterwards.
+func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int64) {
+	after := c.From.Add(-time.Nanosecond)
+	if c.Now.After(after) {
+		after = c.Now
+	}
+	h := make([]*planCursor, 0, len(groups))
+	estimate := 0
+	for i, g := range groups {
+		s, err := g.Schedule()
+		if err != nil {
+			continue // a stored group that no longer parses makes nothing: the scheduler logs it
+		}
+		name := g.Name
+		if name == "" {
+			name = string(g.ID)
+		}
+		t := g.NextOccurrence(s, after)
+		if t.IsZero() || !t.Before(c.To) {
+			continue
+		}
+		h = append(h, &planCursor{g: g, s: s, name: name, next: t, key: t.UnixNano(), idx: i, made: made[g.ID]})
+		// Room for the group's occurrences, judged from its first gap.
+		if t2 := g.NextOccurrence(s, t); !t2.IsZero() && t2.Before(c.To) {
+			estimate += min(int(c.To.Sub(t)/t2.Sub(t))+1, MaxPlannedPerGroup)
+		} else {
+			estimate++
+		}
+	}
+	c.Planned = make([]PlannedOccurrence, 0, estimate)
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		siftDown(h, i)
+	}
+	for len(h) > 0 {
+		pc := h[0]
+		g, t := pc.g, pc.next
+		if !slices.Contains(pc.made, pc.key) {
+			if pc.n == MaxPlannedPerGroup {
+				c.Truncated = append(c.Truncated, g.ID)
+				pc.next = time.Time{}
+			} else {
+				pc.n++
+				c.Planned = append(c.Planned, PlannedOccurrence{
+					Group: g.ID, GroupName: pc.name, Process: g.Process,
+					Occurrence: t, End: t.Add(g.ReleaseDuration.D()), CreateAt: t.Add(-g.LeadTime.D()), Labels: g.Labels,
+				})
+				pc.next = g.NextOccurrence(pc.s, t)
+			}
+		} else {
+			pc.next = g.NextOccurrence(pc.s, t)
+		}
+		if pc.next.IsZero() || !pc.next.Before(c.To) {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		} else {
+			pc.key = pc.next.UnixNano()
+		}
+		siftDown(h, 0)
+	}
+	slices.Sort(c.Truncated)
+}
+
+// calendarFreezes returns the windows of the enabled freezes that overlap
+// [from, to); none when the store keeps no freezes.
+func (e *Executor) calendarFreezes(ctx context.Context, from, to time.Time) ([]CalendarFreeze, error) {
+	fs, ok := e.freezeStore()
+	if !ok {
+		return nil, nil
+	}
+	ws, err := e.freezeWindows(ctx, fs, &FreezeWindowsParams{From: from, To: to})
+	if err != nil {
+		return nil, fmt.Errorf("freezes: %w", err)
+	}
+	out := make([]CalendarFreeze, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, CalendarFreeze{Freeze: w.Freeze, Name: w.Name, Reason: w.Reason, Start: w.Start, End: w.End, Scope: w.Scope})
+	}
+	return out, nil
+}
+
+// start is when the release began, or is planned to.
+func (r *CalendarRelease) start() time.Time {
+	if !r.ActualStart.IsZero() {
+		return r.ActualStart
+	}
+	return r.PlannedStart
+}
+
+// span is when the release runs, or is expected to: from its actual (else
+// planned) start to its actual end, else (until now at least, when it
+// runs) its planned end.
+func (r *CalendarRelease) span(now time.Time) (time.Time, time.Time) {
+	start := r.start()
+	end := r.ActualEnd
+	if end.IsZero() {
+		end = r.PlannedEnd
+		if !r.ActualStart.IsZero() && now.After(end) {
+			end = now
+		}
+	}
+	if end.Before(start) {
+		end = start
+	}
+	return start, end
+}
+
+// overlaps finds the entries that run at once and share a group or the
+// value of one of labels: per key, a sweep over the entries by start that
+// gathers each chain of overlapping entries into one Overlap.
+func (c *Calendar) overlaps(labels []string) []Overlap {
+	// A span is an entry by index: a release (< len(c.Releases)) or a
+	// planned occurrence (the rest).
+	type span struct { // pointer-free: cheap to grow, sort and collect
+		start, end int64 // Unix nanoseconds
+		i          int32
+	}
+	keyed := map[string]*[]span{}
+	list := func(key string) *[]span {
+		l := keyed[key]
+		if l == nil {
+			l = new([]span)
+			keyed[key] = l
+		}
+		return l
+	}
+	// lists returns the lists an entry of group g with labels lbl goes
+	// to; a planned occurrence's are those of its group, found once.
+	lists := func(g release.GroupID, lbl map[string]string) []*[]span {
+		var out []*[]span
+		if g != "" {
+			out = append(out, list("g\x00"+string(g)))
+		}
+		for _, k := range labels {
+			if v, ok := lbl[k]; ok {
+				out = append(out, list("l\x00"+k+"="+v))
+			}
+		}
+		return out
+	}
+	for i := range c.Releases {
+		r := &c.Releases[i]
+		if r.Status == release.Aborted && r.ActualStart.IsZero() {
+			continue // never ran
+		}
+		start, end := r.span(c.Now)
+		if !end.After(start) {
+			continue
+		}
+		for _, l := range lists(r.Group, r.Labels) {
+			*l = append(*l, span{start.UnixNano(), end.UnixNano(), int32(i)})
+		}
+	}
+	byGroup := map[release.GroupID][]*[]span{}
+	for i := range c.Planned {
+		p := &c.Planned[i]
+		if !p.End.After(p.Occurrence) {
+			continue
+		}
+		ls, ok := byGroup[p.Group]
+		if !ok {
+			ls = lists(p.Group, p.Labels)
+			byGroup[p.Group] = ls
+		}
+		sp := span{p.Occurrence.UnixNano(), p.End.UnixNano(), int32(len(c.Releases) + i)}
+		for _, l := range ls {
+			*l = append(*l, sp)
+		}
+	}
+	ref := func(i int32) CalendarRef {
+		if int(i) < len(c.Releases) {
+			r := &c.Releases[i]
+			return CalendarRef{Release: r.ID, Group: r.Group, Occurrence: r.Occurrence, Name: r.Name}
+		}
+		p := &c.Planned[int(i)-len(c.Releases)]
+		return CalendarRef{Group: p.Group, Occurrence: p.Occurrence, Name: p.GroupName}
+	}
+	var out []Overlap
+	for key, l := range keyed {
+		es := *l
+		if len(es) < 2 {
+			continue
+		}
+		slices.SortFunc(es, func(a, b span) int {
+			if n := cmp.Compare(a.start, b.start); n != 0 {
+				return n
+			}
+			return cmp.Compare(a.i, b.i)
+		})
+		kind, name := OverlapSameGroup, key[2:]
+		if key[0] == 'l' {
+			kind = OverlapSameLabel
+		}
+		var cur *Overlap
+		var curEnd, ovEnd int64 // the latest end of the entries swept so far; of the overlap
+		flush := func() {
+			cur.End = time.Unix(0, ovEnd).In(cur.Start.Location())
+			out = append(out, *cur)
+			cur = nil
+		}
+		for i, en := range es {
+			if i > 0 && en.start < curEnd {
+				if cur == nil {
+					cur = &Overlap{Kind: kind, Key: name, Entries: []CalendarRef{ref(es[i-1].i)}, Start: c.entryStart(en.i)}
+					ovEnd = 0
+				}
+				cur.Entries = append(cur.Entries, ref(en.i))
+				ovEnd = max(ovEnd, min(en.end, curEnd))
+			} else if cur != nil {
+				flush()
+			}
+			curEnd = max(curEnd, en.end)
+		}
+		if cur != nil {
+			flush()
+		}
+	}
+	slices.SortFunc(out, func(a, b Overlap) int {
+		if n := a.Start.Compare(b.Start); n != 0 {
+			return n
+		}
+		return strings.Compare(string(a.Kind)+a.Key, string(b.Kind)+b.Key)
+	})
+	return out
+}
+
+// entryStart returns the start of entry i of overlaps (a release, then the
+// planned occurrences), as a time.Time in the entry's own location.
+func (c *Calendar) entryStart(i int32) time.Time {
+	if int(i) < len(c.Releases) {
+		s, _ := c.Releases[i].span(c.Now)
+		return s
+	}
+	return c.Planned[int(i)-len(c.Releases)].Occurrence
+}
+
+// ICal returns the calendar as an iCalendar feed (write it with
+// schedule.Calendar.WriteTo): one event per release (CONFIRMED, or
+// CANCELLED when aborted), per planned occurrence (TENTATIVE) and per
+// freeze window, with UTC times and stable UIDs, so a subscribed client
+// updates its events in place. name is the calendar's name; DTSTAMP is
+// Calendar.Now.
+func (c *Calendar) ICal(name string) *schedule.Calendar {
+	cal := &schedule.Calendar{Name: name, Stamp: c.Now}
+	for i := range c.Releases {
+		r := &c.Releases[i]
+		start, end := r.span(c.Now)
+		status := "CONFIRMED"
+		if r.Status == release.Aborted {
+			status = "CANCELLED"
+		}
+		summary := r.Name
+		if r.Version != "" {
+			summary += " " + r.Version
+		}
+		desc := fmt.Sprintf("status: %s; health: %s; planned %s to %s", r.Status, r.Health, icalText(r.PlannedStart), icalText(r.PlannedEnd))
+		if !r.ActualStart.IsZero() {
+			desc += fmt.Sprintf("; started %s", icalText(r.ActualStart))
+		}
+		if !r.ActualEnd.IsZero() {
+			desc += fmt.Sprintf("; ended %s", icalText(r.ActualEnd))
+		}
+		cal.Events = append(cal.Events, schedule.Event{
+			UID: "release-" + string(r.ID) + "@baton", Summary: summary, Description: desc,
+			Start: start.UTC(), End: end.UTC(), Status: status, Categories: []string{"release", strings.ToLower(string(r.Status))},
+		})
+	}
+	for _, p := range c.Planned {
+		cal.Events = append(cal.Events, schedule.Event{
+			UID:     "planned-" + string(p.Group) + "-" + p.Occurrence.UTC().Format("20060102T150405Z") + "@baton",
+			Summary: p.GroupName + " (planned)", Description: fmt.Sprintf("group %s, process %s; release made at %s", p.Group, p.Process, icalText(p.CreateAt)),
+			Start: p.Occurrence.UTC(), End: p.End.UTC(), Status: "TENTATIVE", Categories: []string{"planned"},
+		})
+	}
+	for _, f := range c.Freezes {
+		cal.Events = append(cal.Events, schedule.Event{
+			UID:     "freeze-" + string(f.Freeze) + "-" + f.Start.UTC().Format("20060102T150405Z") + "@baton",
+			Summary: f.Name, Description: f.Reason, Start: f.Start.UTC(), End: f.End.UTC(), Status: "CONFIRMED", Categories: []string{"freeze"},
+		})
+	}
+	slices.SortStableFunc(cal.Events, func(a, b schedule.Event) int { return a.Start.Compare(b.Start) })
+	return cal
+}
+
+func icalText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
