@@ -395,6 +395,9 @@ func (s *Store) prepareFile(ctx context.Context, conn *sql.Conn) error {
 	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous="+string(s.opts.Synchronous)); err != nil {
 		return wrapDB(op, err)
 	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA journal_size_limit=%d", s.opts.WALLimit)); err != nil {
+		return wrapDB(op, err)
+	}
 	for version < SchemaVersion {
 		next, err := migrate(ctx, conn, s.dg)
 		if err != nil {
