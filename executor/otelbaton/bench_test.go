@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -60,7 +61,7 @@ func BenchmarkTelemetry(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := st.PutProcess(context.Background(), &store.PutProcessParams{Process: p}); err != nil {
+			if _, err := st.PutProcess(context.Background(), &store.PutProcessParams{Process: p, Now: time.Now()}); err != nil {
 				b.Fatal(err)
 			}
 			noop := adapters.Func("noop", func(context.Context, *adapters.Request) (*adapters.Result, error) { return &adapters.Result{}, nil })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -45,7 +46,7 @@ phases:
 	if err != nil {
 		panic(err)
 	}
-	if _, err := st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice"}); err != nil {
+	if _, err := st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice", Now: time.Now()}); err != nil {
 		panic(err)
 	}
 	reg := adapters.NewRegistry(adapters.Func("cd.deploy", func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
