@@ -93,6 +93,10 @@ type Store struct {
 	// snaps remembers the seq of the latest snapshot of the releases this
 	// Store wrote (see snapSeqs).
 	snaps snapSeqs
+
+	// procs decodes the processes of the releases loaded: they share one
+	// read-only copy per process version.
+	procs release.ProcessCache
 }
 
 // New connects to the database at connString (a URL or key=value string as
