@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -131,15 +132,18 @@ const (
 	OverlapSameLabel OverlapKind = "label"
 )
 
-// Overlap is two calendar entries that run at the same time and share a
-// group or a label value.
+// Overlap is a set of calendar entries that share a group or a label
+// value and run at the same time: each entry runs together with at least
+// one other (a chain of overlapping entries is one Overlap, so that 25
+// releases touching env=prod at 10:00 are one entry, not 300 pairs).
 type Overlap struct {
 	Kind OverlapKind
 	// Key is the group's ID, or the shared label as "key=value".
 	Key string
-	// A starts first (or at the same time, with the smaller ID).
-	A, B CalendarRef
-	// Start and End bound the time they run together.
+	// Entries are the releases and planned occurrences involved (two or
+	// more), by start.
+	Entries []CalendarRef
+	// Start and End bound the time two or more of them run together.
 	Start, End time.Time
 }
 
@@ -176,10 +180,10 @@ func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, 
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", what, err)
 	}
-	made := map[groupOcc]bool{}
+	made := map[release.GroupID][]int64{} // the occurrences made, by group
 	for _, s := range sums {
 		if s.Group != "" && !s.Occurrence.IsZero() {
-			made[groupOcc{s.Group, s.Occurrence.UnixNano()}] = true
+			made[s.Group] = append(made[s.Group], s.Occurrence.UnixNano())
 		}
 		if !c.shows(s) {
 			continue
@@ -194,18 +198,10 @@ func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, 
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", what, err)
 	}
-	for _, g := range groups {
-		c.plan(g, made)
-	}
+	c.plan(groups, made)
 	if c.Freezes, err = e.calendarFreezes(ctx, p.From, p.To); err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", what, err)
 	}
-	slices.SortFunc(c.Planned, func(a, b PlannedOccurrence) int {
-		if n := a.Occurrence.Compare(b.Occurrence); n != 0 {
-			return n
-		}
-		return strings.Compare(string(a.Group), string(b.Group))
-	})
 	slices.SortFunc(c.Releases, func(a, b CalendarRelease) int {
 		if n := a.start().Compare(b.start()); n != 0 {
 			return n
@@ -218,11 +214,6 @@ func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, 
 	}
 	c.Overlaps = c.overlaps(labels)
 	return c, nil
-}
-
-type groupOcc struct {
-	g   release.GroupID
-	occ int64
 }
 
 // calendarFilter applies CalendarParams' filters.
@@ -372,42 +363,121 @@ func (e *Executor) calendarGroups(ctx context.Context, f *calendarFilter) ([]*re
 	}
 }
 
-// plan adds the group's occurrences in the window, after Now, whose
-// release is not made.
-func (c *Calendar) plan(g *release.Group, made map[groupOcc]bool) {
-	s, err := g.Schedule()
-	if err != nil {
-		return // a stored group that no longer parses makes nothing: the scheduler logs it
+// planCursor walks one group's occurrences for plan.
+type planCursor struct {
+	g    *release.Group
+	s    schedule.Schedule
+	name string
+	next time.Time
+	key  int64   // next in Unix nanoseconds: the heap's order, then idx
+	idx  int     // the group's place in the listing (by ID)
+	made []int64 // the occurrences whose release is made (few: those in the window or not ended)
+	n    int
+}
+
+func (a *planCursor) before(b *planCursor) bool {
+	return a.key < b.key || (a.key == b.key && a.idx < b.idx)
+}
+
+// siftDown restores the min-heap order of h from i down.
+func siftDown(h []*planCursor, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r].before(h[l]) {
+			m = r
+		}
+		if !h[m].before(h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
 	}
+}
+
+// plan lists the groups' occurrences in the window, after Now, whose
+// release is not made, in time order: a merge of the groups' walks on a
+// min-heap, so nothing is sorted afterwards.
+func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int64) {
 	after := c.From.Add(-time.Nanosecond)
 	if c.Now.After(after) {
 		after = c.Now
 	}
-	name := g.Name
-	if name == "" {
-		name = string(g.ID)
-	}
-	n := 0
-	for t := g.NextOccurrence(s, after); !t.IsZero() && t.Before(c.To); t = g.NextOccurrence(s, t) {
-		if made[groupOcc{g.ID, t.UnixNano()}] {
+	h := make([]*planCursor, 0, len(groups))
+	estimate := 0
+	for i, g := range groups {
+		s, err := g.Schedule()
+		if err != nil {
+			continue // a stored group that no longer parses makes nothing: the scheduler logs it
+		}
+		name := g.Name
+		if name == "" {
+			name = string(g.ID)
+		}
+		t := g.NextOccurrence(s, after)
+		if t.IsZero() || !t.Before(c.To) {
 			continue
 		}
-		if n == MaxPlannedPerGroup {
-			c.Truncated = append(c.Truncated, g.ID)
-			return
+		h = append(h, &planCursor{g: g, s: s, name: name, next: t, key: t.UnixNano(), idx: i, made: made[g.ID]})
+		// Room for the group's occurrences, judged from its first gap.
+		if t2 := g.NextOccurrence(s, t); !t2.IsZero() && t2.Before(c.To) {
+			estimate += min(int(c.To.Sub(t)/t2.Sub(t))+1, MaxPlannedPerGroup)
+		} else {
+			estimate++
 		}
-		n++
-		c.Planned = append(c.Planned, PlannedOccurrence{
-			Group: g.ID, GroupName: name, Process: g.Process,
-			Occurrence: t, End: t.Add(g.ReleaseDuration.D()), CreateAt: t.Add(-g.LeadTime.D()), Labels: g.Labels,
-		})
 	}
+	c.Planned = make([]PlannedOccurrence, 0, estimate)
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		siftDown(h, i)
+	}
+	for len(h) > 0 {
+		pc := h[0]
+		g, t := pc.g, pc.next
+		if !slices.Contains(pc.made, pc.key) {
+			if pc.n == MaxPlannedPerGroup {
+				c.Truncated = append(c.Truncated, g.ID)
+				pc.next = time.Time{}
+			} else {
+				pc.n++
+				c.Planned = append(c.Planned, PlannedOccurrence{
+					Group: g.ID, GroupName: pc.name, Process: g.Process,
+					Occurrence: t, End: t.Add(g.ReleaseDuration.D()), CreateAt: t.Add(-g.LeadTime.D()), Labels: g.Labels,
+				})
+				pc.next = g.NextOccurrence(pc.s, t)
+			}
+		} else {
+			pc.next = g.NextOccurrence(pc.s, t)
+		}
+		if pc.next.IsZero() || !pc.next.Before(c.To) {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		} else {
+			pc.key = pc.next.UnixNano()
+		}
+		siftDown(h, 0)
+	}
+	slices.Sort(c.Truncated)
 }
 
-// calendarFreezes returns the windows of the stored freezes that overlap
-// [from, to). The store keeps no freezes yet: none.
+// calendarFreezes returns the windows of the enabled freezes that overlap
+// [from, to); none when the store keeps no freezes.
 func (e *Executor) calendarFreezes(ctx context.Context, from, to time.Time) ([]CalendarFreeze, error) {
-	return nil, nil
+	fs, ok := e.freezeStore()
+	if !ok {
+		return nil, nil
+	}
+	ws, err := e.freezeWindows(ctx, fs, &FreezeWindowsParams{From: from, To: to})
+	if err != nil {
+		return nil, fmt.Errorf("freezes: %w", err)
+	}
+	out := make([]CalendarFreeze, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, CalendarFreeze{Freeze: w.Freeze, Name: w.Name, Reason: w.Reason, Start: w.Start, End: w.End, Scope: w.Scope})
+	}
+	return out, nil
 }
 
 // start is when the release began, or is planned to.
@@ -437,26 +507,37 @@ func (r *CalendarRelease) span(now time.Time) (time.Time, time.Time) {
 }
 
 // overlaps finds the entries that run at once and share a group or the
-// value of one of labels: per key, a sweep over the entries by start.
+// value of one of labels: per key, a sweep over the entries by start that
+// gathers each chain of overlapping entries into one Overlap.
 func (c *Calendar) overlaps(labels []string) []Overlap {
-	type entry struct {
-		ref        CalendarRef
-		start, end time.Time
+	// A span is an entry by index: a release (< len(c.Releases)) or a
+	// planned occurrence (the rest).
+	type span struct { // pointer-free: cheap to grow, sort and collect
+		start, end int64 // Unix nanoseconds
+		i          int32
 	}
-	keyed := map[string][]entry{}
-	add := func(ref CalendarRef, start, end time.Time, lbl map[string]string) {
-		if !end.After(start) {
-			return
+	keyed := map[string]*[]span{}
+	list := func(key string) *[]span {
+		l := keyed[key]
+		if l == nil {
+			l = new([]span)
+			keyed[key] = l
 		}
-		en := entry{ref, start, end}
-		if ref.Group != "" {
-			keyed["g\x00"+string(ref.Group)] = append(keyed["g\x00"+string(ref.Group)], en)
+		return l
+	}
+	// lists returns the lists an entry of group g with labels lbl goes
+	// to; a planned occurrence's are those of its group, found once.
+	lists := func(g release.GroupID, lbl map[string]string) []*[]span {
+		var out []*[]span
+		if g != "" {
+			out = append(out, list("g\x00"+string(g)))
 		}
 		for _, k := range labels {
 			if v, ok := lbl[k]; ok {
-				keyed["l\x00"+k+"="+v] = append(keyed["l\x00"+k+"="+v], en)
+				out = append(out, list("l\x00"+k+"="+v))
 			}
 		}
+		return out
 	}
 	for i := range c.Releases {
 		r := &c.Releases[i]
@@ -464,48 +545,94 @@ func (c *Calendar) overlaps(labels []string) []Overlap {
 			continue // never ran
 		}
 		start, end := r.span(c.Now)
-		add(CalendarRef{Release: r.ID, Group: r.Group, Occurrence: r.Occurrence, Name: r.Name}, start, end, r.Labels)
+		if !end.After(start) {
+			continue
+		}
+		for _, l := range lists(r.Group, r.Labels) {
+			*l = append(*l, span{start.UnixNano(), end.UnixNano(), int32(i)})
+		}
 	}
-	for _, p := range c.Planned {
-		add(CalendarRef{Group: p.Group, Occurrence: p.Occurrence, Name: p.GroupName}, p.Occurrence, p.End, p.Labels)
+	byGroup := map[release.GroupID][]*[]span{}
+	for i := range c.Planned {
+		p := &c.Planned[i]
+		if !p.End.After(p.Occurrence) {
+			continue
+		}
+		ls, ok := byGroup[p.Group]
+		if !ok {
+			ls = lists(p.Group, p.Labels)
+			byGroup[p.Group] = ls
+		}
+		sp := span{p.Occurrence.UnixNano(), p.End.UnixNano(), int32(len(c.Releases) + i)}
+		for _, l := range ls {
+			*l = append(*l, sp)
+		}
+	}
+	ref := func(i int32) CalendarRef {
+		if int(i) < len(c.Releases) {
+			r := &c.Releases[i]
+			return CalendarRef{Release: r.ID, Group: r.Group, Occurrence: r.Occurrence, Name: r.Name}
+		}
+		p := &c.Planned[int(i)-len(c.Releases)]
+		return CalendarRef{Group: p.Group, Occurrence: p.Occurrence, Name: p.GroupName}
 	}
 	var out []Overlap
-	for _, key := range slices.Sorted(maps.Keys(keyed)) {
-		es := keyed[key]
-		slices.SortFunc(es, func(a, b entry) int {
-			if n := a.start.Compare(b.start); n != 0 {
+	for key, l := range keyed {
+		es := *l
+		if len(es) < 2 {
+			continue
+		}
+		slices.SortFunc(es, func(a, b span) int {
+			if n := cmp.Compare(a.start, b.start); n != 0 {
 				return n
 			}
-			return strings.Compare(string(a.ref.Release), string(b.ref.Release))
+			return cmp.Compare(a.i, b.i)
 		})
 		kind, name := OverlapSameGroup, key[2:]
 		if key[0] == 'l' {
 			kind = OverlapSameLabel
 		}
-		var active []entry
-		for _, en := range es {
-			kept := active[:0]
-			for _, a := range active {
-				if a.end.After(en.start) {
-					kept = append(kept, a)
+		var cur *Overlap
+		var curEnd, ovEnd int64 // the latest end of the entries swept so far; of the overlap
+		flush := func() {
+			cur.End = time.Unix(0, ovEnd).In(cur.Start.Location())
+			out = append(out, *cur)
+			cur = nil
+		}
+		for i, en := range es {
+			if i > 0 && en.start < curEnd {
+				if cur == nil {
+					cur = &Overlap{Kind: kind, Key: name, Entries: []CalendarRef{ref(es[i-1].i)}, Start: c.entryStart(en.i)}
+					ovEnd = 0
 				}
+				cur.Entries = append(cur.Entries, ref(en.i))
+				ovEnd = max(ovEnd, min(en.end, curEnd))
+			} else if cur != nil {
+				flush()
 			}
-			active = kept
-			for _, a := range active {
-				out = append(out, Overlap{Kind: kind, Key: name, A: a.ref, B: en.ref, Start: en.start, End: minTime(a.end, en.end)})
-			}
-			active = append(active, en)
+			curEnd = max(curEnd, en.end)
+		}
+		if cur != nil {
+			flush()
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Overlap) int { return a.Start.Compare(b.Start) })
+	slices.SortFunc(out, func(a, b Overlap) int {
+		if n := a.Start.Compare(b.Start); n != 0 {
+			return n
+		}
+		return strings.Compare(string(a.Kind)+a.Key, string(b.Kind)+b.Key)
+	})
 	return out
 }
 
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
+// entryStart returns the start of entry i of overlaps (a release, then the
+// planned occurrences), as a time.Time in the entry's own location.
+func (c *Calendar) entryStart(i int32) time.Time {
+	if int(i) < len(c.Releases) {
+		s, _ := c.Releases[i].span(c.Now)
+		return s
 	}
-	return b
+	return c.Planned[int(i)-len(c.Releases)].Occurrence
 }
 
 // ICal returns the calendar as an iCalendar feed (write it with

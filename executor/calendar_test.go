@@ -88,7 +88,8 @@ func TestCalendarListsPlannedOccurrencesReleasesAndOverlaps(t *testing.T) {
 	var ov []string
 	for _, o := range c.Overlaps {
 		ov = append(ov, string(o.Kind)+" "+o.Key+" "+o.Start.UTC().Format("01-02T15:04")+"-"+o.End.UTC().Format("15:04"))
-		require.NotEqual(t, o.A.Group, o.B.Group)
+		require.Len(t, o.Entries, 2)
+		require.NotEqual(t, o.Entries[0].Group, o.Entries[1].Group)
 	}
 	require.Equal(t, []string{"label env=prod 11-30T10:00-12:00", "label env=prod 12-07T10:00-12:00"}, ov)
 	require.Empty(t, c.Truncated)
@@ -179,4 +180,29 @@ func TestCalendarICalFeedReadsBack(t *testing.T) {
 	for i := range cal.Events {
 		require.Equal(t, cal.Events[i].UID, again.Events[i].UID, "UIDs are stable")
 	}
+}
+
+func TestCalendarOverlapsGatherChainsOfOverlappingEntries(t *testing.T) {
+	at := func(h int) time.Time { return firstMonday.Add(time.Duration(h) * time.Hour) }
+	rel := func(id string, start, end int, env string) CalendarRelease {
+		return CalendarRelease{ID: release.ID(id), Name: id, Status: release.Succeeded, PlannedStart: at(start), PlannedEnd: at(end),
+			ActualStart: at(start), ActualEnd: at(end), Labels: map[string]string{"env": env}}
+	}
+	c := &Calendar{Now: at(100), Releases: []CalendarRelease{
+		rel("a", 0, 10, "prod"), rel("b", 1, 2, "prod"), rel("c", 5, 12, "prod"), // one chain: a with b, a with c
+		rel("d", 12, 13, "prod"),                              // touches c's end: not an overlap
+		rel("e", 20, 22, "prod"), rel("f", 21, 23, "staging"), // different values
+		{ID: "g", Status: release.Aborted, PlannedStart: at(20), PlannedEnd: at(22), Labels: map[string]string{"env": "prod"}}, // never ran
+	}}
+	ov := c.overlaps([]string{"env"})
+	require.Len(t, ov, 1)
+	var ids []release.ID
+	for _, e := range ov[0].Entries {
+		ids = append(ids, e.Release)
+	}
+	require.Equal(t, []release.ID{"a", "b", "c"}, ids)
+	require.Equal(t, OverlapSameLabel, ov[0].Kind)
+	require.Equal(t, "env=prod", ov[0].Key)
+	require.True(t, ov[0].Start.Equal(at(1)) && ov[0].End.Equal(at(10)), "%s..%s", ov[0].Start, ov[0].End)
+	require.Empty(t, c.overlaps([]string{}), "no label compared, no group shared")
 }

@@ -68,6 +68,35 @@
 // store.GroupHistoryStore. Groups stored, paused or deleted by another
 // executor are seen at its next rescan.
 //
+// Freezes (release.Freeze, kept when the store implements
+// store.FreezeStore) hold back what is in their scope, at three points:
+//
+//   - placement: a group occurrence a freeze holds is recorded skipped,
+//     naming the freeze, or, when the group's FreezePolicy is shift,
+//     recorded shifted and made for the freeze's end; occurrences shifted
+//     to the same instant make one release;
+//   - release start: Create (starting at once) and Start are refused with
+//     a *FrozenError (matching ErrFrozen) naming the freeze and until
+//     when, and nothing is stored; a start that comes by itself (a
+//     ScheduledFor, a subprocess's child) waits instead: the release is
+//     rescheduled to the freeze's end, with the freeze as the reason; a
+//     group's own start waits and is recorded waited in its history;
+//   - activity start: an activity whose release is in scope, or whose
+//     effective labels are, stays Pending until the freeze ends (a timer
+//     entry, no goroutine); Why gives ReasonFreeze naming the freeze and
+//     until when. An automatic retry waits the same way; Retry by an
+//     operator is refused with ErrFrozen.
+//
+// A child release carries its parent's labels and group, so a freeze holds
+// it as it holds the parent. OverrideFreeze, an action of its own
+// (ActionOverrideFreeze) with actor and reason, lets one release (with its
+// activities and the children it makes afterwards) or one activity
+// through a freeze, recorded as freeze.overridden. PutFreeze, GetFreeze,
+// ListFreezes and DeleteFreeze go through the authorizer; a change made
+// here takes effect at once, one made by another executor within its
+// RescanInterval. FreezeWindows lists the windows in a time range, for a
+// calendar.
+//
 // A host that must not create a release twice for one request (a retried
 // webhook, a CI run) gives CreateParams.ID: a second Create with that id
 // fails matching store.ErrAlreadyExists.

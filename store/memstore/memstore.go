@@ -41,6 +41,7 @@ type Store struct {
 	occurs    map[occurrence]release.ID
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
+	leaseSeq  int64 // the last lease token handed out, for any key
 	history   map[release.GroupID]*groupHistory
 	freezes   map[release.FreezeID]*release.Freeze // made on first use
 
@@ -1002,7 +1003,10 @@ func (s *Store) AcquireLease(ctx context.Context, p *store.LeaseParams) (*store.
 	case live && l.Owner != p.Owner:
 		return nil, errf(store.ErrConflict, "lease %s: held by %s until %s", p.Key, l.Owner, l.Expires.UTC().Format(time.RFC3339Nano))
 	case !live || l.Owner != p.Owner:
-		l.Token++
+		// A new holder: tokens come from one counter for every key, so a
+		// key's token never repeats though a released lease is deleted.
+		s.leaseSeq++
+		l.Token = s.leaseSeq
 		l.Owner = p.Owner
 	}
 	l.Expires = p.Now.Add(p.TTL)
@@ -1049,7 +1053,7 @@ func (s *Store) ReleaseLease(ctx context.Context, p *store.LeaseParams) error {
 	if l.Owner != p.Owner {
 		return errf(store.ErrConflict, "release lease %s: held by %s", p.Key, l.Owner)
 	}
-	l.Owner, l.Expires = "", time.Time{}
+	delete(s.leases, p.Key) // the lease goes with the work
 	return nil
 }
 
