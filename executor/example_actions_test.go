@@ -169,3 +169,14 @@ func ExampleExecutor_Why() {
 	// ship.deploy (Pending): dependency []
 	//   dependency ship.approve is Waiting
 }
+
+// Stats is a snapshot of the executor's load, for gauges (otelbaton.Watch
+// reads it at each collection).
+func ExampleExecutor_Stats() {
+	ex, stop := setupOps()
+	defer stop()
+	s := ex.Stats()
+	fmt.Println(s.Releases, s.InFlight, s.Saturated, s.Queued, s.Parallelism)
+	// Output:
+	// 0 0 0 0 16
+}

@@ -37,8 +37,10 @@
 // baton.activities.in_flight, baton.activities.queued (ready work waiting
 // for a slot) and baton.parallelism.
 //
-// Cost: a Telemetry keeps the open spans of each release that has not
-// ended since this instance saw it, including releases waiting on people
-// for days (a few hundred bytes each, plus the exporter's span data);
-// the executor without Telemetry makes no calls at all.
+// Cost: a Telemetry keeps an entry and the open spans of each release that
+// has not ended since this instance saw it, including releases waiting on
+// people for days (the SDK holds an open span in memory until it ends);
+// a lost lease ends them here. About 40 allocations per activity attempt
+// on the SDK (BENCHMARKS.md). An executor without Telemetry makes no calls
+// at all.
 package otelbaton

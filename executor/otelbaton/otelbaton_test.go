@@ -24,6 +24,7 @@ import (
 	batonhttp "github.com/batonhq/baton/adapters/http"
 	"github.com/batonhq/baton/executor"
 	"github.com/batonhq/baton/executor/otelbaton"
+	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/release/releasetest"
 	"github.com/batonhq/baton/store"
@@ -267,4 +268,35 @@ func TestTheHTTPAdapterSendsTraceparent(t *testing.T) {
 	_, err = plain.Run(ctx, &adapters.Request{Release: "r1", Activity: "a.b", Attempt: 1, With: map[string]any{"url": srv.URL}, Reporter: adapters.NopReporter{}})
 	require.NoError(t, err)
 	require.Empty(t, got, "no Propagate, no traceparent")
+}
+
+// A subprocess's child release is traced inside its parent's attempt.
+func TestAChildReleaseIsInsideItsParentsAttempt(t *testing.T) {
+	s := newSink(t)
+	child := releasetest.Parse(t, `
+id: smoke
+phases:
+  - id: check
+    activities:
+      - {id: ping, uses: ci.pipeline}
+`)
+	ci := adaptertest.NewFake("ci.pipeline", nil)
+	h := releasetest.NewYAML(t, `
+id: parent
+phases:
+  - id: verify
+    activities:
+      - {id: smoke, type: subprocess, process: smoke}
+`, &releasetest.Config{Adapters: []adapters.Adapter{ci}, Processes: []*process.Process{child},
+		Executor: &executor.Config{Telemetry: s.tel}})
+	res := h.Run(t)
+	require.Equal(t, release.Succeeded, res.Release.Status)
+	parent := s.span(t, "release parent", 0)
+	attempt := s.span(t, "activity verify.smoke", 1)
+	require.Equal(t, "subprocess", attrs(attempt.Attributes())["baton.activity.kind"].AsString())
+	kid := s.span(t, "release smoke", 0)
+	require.Equal(t, attempt.SpanContext().SpanID(), kid.Parent().SpanID())
+	require.Equal(t, parent.SpanContext().TraceID(), kid.SpanContext().TraceID(), "one trace for the parent and its child")
+	ping := s.span(t, "activity check.ping", 1)
+	require.Equal(t, parent.SpanContext().TraceID(), ping.SpanContext().TraceID())
 }

@@ -45,6 +45,10 @@ type Store struct {
 	history   map[release.GroupID]*groupHistory
 	freezes   map[release.FreezeID]*release.Freeze // made on first use
 	notifier  subscribers                          // of SubscribeReleases
+
+	// procs decodes the processes of the releases loaded: they share one
+	// read-only copy per process version.
+	procs release.ProcessCache
 }
 
 var (
@@ -589,14 +593,14 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 	}
 	after := rec.events[min(snapSeq, int64(len(rec.events))):] // events are never rewritten: safe to read after unlock
 	rec.mu.Unlock()
-	return load(id, snap, snapSeq, snapHash, snapDigest, stored, ok, after)
+	return load(&s.procs, id, snap, snapSeq, snapHash, snapDigest, stored, ok, after)
 }
 
 // load folds a release from its snapshot (nil for none) at snapSeq and the
 // events after it, checking each against the others: the snapshot against
 // its digest and the hash stored of the event at snapSeq, the events
 // against the chain from the snapshot's head.
-func load(id release.ID, snap []byte, snapSeq int64, snapHash, snapDigest, stored release.Hash, found bool, after []release.Event) (*release.Release, error) {
+func load(procs *release.ProcessCache, id release.ID, snap []byte, snapSeq int64, snapHash, snapDigest, stored release.Hash, found bool, after []release.Event) (*release.Release, error) {
 	var r *release.Release
 	if snap != nil {
 		if sha256.Sum256(snap) != snapDigest {
@@ -606,7 +610,7 @@ func load(id release.ID, snap []byte, snapSeq int64, snapHash, snapDigest, store
 			return nil, corrupt(id, "snapshot", snapSeq, "the event at the snapshot's seq is not the one it was built from")
 		}
 		var err error
-		if r, err = release.UnmarshalSnapshot(snap); err != nil {
+		if r, err = procs.UnmarshalSnapshot(snap); err != nil {
 			return nil, corrupt(id, "snapshot", snapSeq, "%w", err)
 		}
 		if r.ID != id || r.Seq != snapSeq || r.Hash != snapHash {
@@ -622,9 +626,9 @@ func load(id release.ID, snap []byte, snapSeq int64, snapHash, snapDigest, store
 	}
 	var err error
 	if r != nil {
-		err = release.FoldFrom(r, after)
+		err = procs.FoldFrom(r, after)
 	} else {
-		r, err = release.Fold(after)
+		r, err = procs.Fold(after)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("memstore: loading release %s: %w", id, err)

@@ -527,7 +527,7 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 		if r == nil {
 			r = new(release.Release)
 		}
-		if err := release.Apply(r, e); err != nil {
+		if err := s.procs.Apply(r, e); err != nil {
 			return nil, &DecodeError{What: "event", ID: string(id), Seq: e.Seq, Err: fmt.Errorf("folding: %w", err)}
 		}
 	}
@@ -549,7 +549,7 @@ func (s *Store) checkSnapshot(id release.ID, snapSeq int64, seq *int64, hash, di
 	}
 	from.Seq = *seq
 	copy(from.Hash[:], hash)
-	r, err := release.UnmarshalSnapshot(doc)
+	r, err := s.procs.UnmarshalSnapshot(doc)
 	if err != nil {
 		return nil, from, &DecodeError{What: "snapshot", ID: string(id), Seq: *seq, Err: err}
 	}

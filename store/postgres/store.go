@@ -95,6 +95,10 @@ type Store struct {
 	snaps snapSeqs
 	// listen is the connection SubscribeReleases listens on (notify.go).
 	listen listener
+
+	// procs decodes the processes of the releases loaded: they share one
+	// read-only copy per process version.
+	procs release.ProcessCache
 }
 
 // New connects to the database at connString (a URL or key=value string as

@@ -176,6 +176,10 @@ type Store struct {
 	stopped   chan struct{} // closed when the writer goroutine has returned
 	closeOnce sync.Once
 	closeErr  error
+
+	// procs decodes the processes of the releases loaded: they share one
+	// read-only copy per process version.
+	procs release.ProcessCache
 }
 
 var (
