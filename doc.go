@@ -21,7 +21,8 @@
 //	st.PutProcess(ctx, &store.PutProcessParams{Process: p, Now: time.Now()})
 //	reg := adapters.NewRegistry(myCIAdapter, myDeployAdapter)
 //	ex, _ := executor.New(st, reg, nil)
-//	go ex.Run(ctx)                                    // drives and resumes releases
+//	ex.Launch(ctx)                                    // drives and resumes releases
+//	defer ex.Shutdown(stopCtx)                        // lets adapter calls in flight finish
 //	ex.Create(ctx, &executor.CreateParams{Process: p.ID, Actor: "alice"})
 //
 // Hosts test their release logic with release/releasetest (virtual time,

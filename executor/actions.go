@@ -166,7 +166,7 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	if err := e.store.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: rel}); err != nil {
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
 	}
-	e.publish([]release.Event{ev})
+	e.publish([]release.Event{ev}, rel)
 	if child {
 		return rel.Summary(), nil // startChild starts it once the parent still wants it
 	}

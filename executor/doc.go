@@ -84,7 +84,8 @@
 //	reg := adapters.NewRegistry(adapters.Func("cd.deploy", deploy))
 //	ex, err := executor.New(memstore.New(nil), reg, &executor.Config{Parallelism: 8})
 //	if err != nil { ... }
-//	go ex.Run(ctx)
+//	if err := ex.Launch(ctx); err != nil { ... } // or ex.Run(ctx), which blocks
+//	defer ex.Shutdown(stopCtx)                    // graceful: waits for adapter calls up to stopCtx's deadline
 //	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "mobile-app", Actor: "alice",
 //		Inputs: map[string]any{"version": "2.4.0"}})
 //	...
