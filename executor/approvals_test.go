@@ -83,7 +83,7 @@ func TestTheInitiatorOfAParentCannotApproveItsChildren(t *testing.T) {
 			id := h.create(process.ID(tc.top), nil) // alice
 			kid := waitingDescendant(t, h, id, tc.depth)
 			k := h.get(kid)
-			require.Equal(t, DefaultInstanceID, k.CreatedBy, "the executor creates the child")
+			require.Equal(t, h.ex.cfg.InstanceID, k.CreatedBy, "the executor creates the child")
 			require.Equal(t, "alice", k.Initiator, "but alice initiated it")
 
 			ctx := context.Background()

@@ -60,6 +60,9 @@ const (
 	ActionPauseGroup ActionKind = "pause-group"
 	// ActionResumeGroup resumes a paused release group (ResumeGroup).
 	ActionResumeGroup ActionKind = "resume-group"
+	// ActionReschedule moves a release that has not started to another
+	// time (Reschedule); Action.At is the new time.
+	ActionReschedule ActionKind = "reschedule"
 	// ActionPutProcess stores a new version of a process (PutProcess).
 	ActionPutProcess ActionKind = "put-process"
 )
@@ -96,6 +99,8 @@ type Action struct {
 	Assignees []string
 	// Text is the text of ActionComment.
 	Text string
+	// At is the new start time of ActionReschedule.
+	At time.Time
 
 	// What the action is about, from the stored release.
 
@@ -117,6 +122,14 @@ type Action struct {
 	// TaskState is the target task as stored (its status, assignees and
 	// comments), for actions on a task; nil when there is none.
 	TaskState *release.TaskState
+
+	// Freeze is the freeze an action on freezes names: the one put,
+	// deleted or read, or the one ActionOverrideFreeze lets the release
+	// or activity through.
+	Freeze release.FreezeID
+	// NewFreeze is the freeze ActionPutFreeze would store (a copy).
+	NewFreeze *release.Freeze
+
 	// Assigned are the people the target task is assigned to, its
 	// "group:" assignees resolved through Config.ResolveGroup (groups that
 	// cannot be resolved add nobody); nil when the task has no assignees.
@@ -188,7 +201,15 @@ type Config struct {
 	// store.Leaser. Defaults to LeaseDuration.
 	RescanInterval time.Duration
 	// InstanceID names this executor as a lease owner and as the actor of
-	// the events it records on its own. Defaults to "executor".
+	// the events it records on its own. Two executors that share a store
+	// must have different ids: a lease is held by an id, so two executors
+	// with one id would both believe they hold it and drive one release
+	// twice. A replica that keeps its id across restarts (set it from the
+	// replica's stable name: a StatefulSet pod name, a host name) takes its
+	// leases back at once when it starts again; with a new id it waits
+	// until the leases its former self held expire (LeaseDuration).
+	// Defaults to a unique id made of the host name, the process id and
+	// random bits ("executor-HOST-PID-RANDOM"), different for every New.
 	InstanceID string
 	// MaxDepth bounds the nesting of subprocesses: a release at depth
 	// MaxDepth cannot start a child. Defaults to 3.
@@ -219,7 +240,6 @@ type Config struct {
 const (
 	DefaultParallelism   = 16
 	DefaultLeaseDuration = 30 * time.Second
-	DefaultInstanceID    = "executor"
 	DefaultMaxDepth      = 3
 	DefaultJitter        = 0.2
 	DefaultStoreRetry    = time.Second
@@ -255,7 +275,7 @@ func (c *Config) withDefaults() (Config, error) {
 		out.RescanInterval = out.LeaseDuration
 	}
 	if out.InstanceID == "" {
-		out.InstanceID = DefaultInstanceID
+		out.InstanceID = defaultInstanceID()
 	}
 	if out.MaxDepth < 0 {
 		return out, fmt.Errorf("executor: config: MaxDepth %d: must not be negative", out.MaxDepth)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/adapters"
@@ -21,7 +22,8 @@ import (
 // was left undone is picked up from the store when Run starts.
 type Executor struct {
 	store  store.Store
-	leaser store.Leaser // nil when the store has no leases
+	leaser store.Leaser           // nil when the store has no leases
+	lister store.UnfinishedLister // nil when the store cannot list unfinished releases with their hints
 	reg    *adapters.Registry
 	cfg    Config
 	clock  Clock
@@ -29,10 +31,11 @@ type Executor struct {
 	timers *timers
 	subs   subscribers
 	sched  scheduler // the release groups' scheduler
+	fz     freezeCache
 
 	mu      sync.Mutex
-	runs    map[release.ID]*run  // releases held in memory ("hot")
-	idle    map[release.ID]int64 // releases this instance drove and let go, by Seq then: a rescan skips them while unchanged
+	runs    map[release.ID]*run        // releases held in memory ("hot")
+	idle    map[release.ID]idleRelease // releases this instance let go or left unloaded, with their timers here: a rescan skips them while unchanged
 	plans   map[planKey]*plan
 	checks  map[timerKey]bool // subprocess attempts whose child is being looked at (see checkChild)
 	running bool
@@ -42,6 +45,14 @@ type Executor struct {
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
+
+	scanning atomic.Bool   // a scan runs: the next one is skipped (see scan)
+	scanGen  uint64        // the scan in progress, or the last one; guarded by mu
+	scans    atomic.Uint64 // scans completed (ready: the first one)
+
+	// procs pins the processes of plans: the releases this executor
+	// creates share one decoded copy of each.
+	procs release.ProcessCache
 
 	life lifecycle // Launch and Shutdown (lifecycle.go); guarded by mu
 }
@@ -75,7 +86,7 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 		store: s, reg: reg, cfg: c, clock: c.Clock, log: c.Logger,
 		timers: newTimers(),
 		runs:   map[release.ID]*run{},
-		idle:   map[release.ID]int64{},
+		idle:   map[release.ID]idleRelease{},
 		plans:  map[planKey]*plan{},
 		checks: map[timerKey]bool{},
 		work:   make(chan task),
@@ -87,6 +98,9 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 	}
 	if ok {
 		e.leaser = l
+	}
+	if l, ok, _ := store.Find[store.UnfinishedLister](s); ok { // through Unwrap; hiding it only costs speed
+		e.lister = l
 	}
 	if c.Sealer != nil {
 		if e.store, err = sealing(s, c.Sealer); err != nil {
@@ -113,7 +127,7 @@ func (e *Executor) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	e.running, e.runCtx = true, runCtx
-	e.idle = map[release.ID]int64{} // the first scan looks at everything
+	e.idle = map[release.ID]idleRelease{} // the first scan looks at everything
 	e.wg.Add(1)
 	e.beginRun(cancel)
 	e.mu.Unlock()
@@ -130,6 +144,9 @@ func (e *Executor) Run(ctx context.Context) error {
 	}
 	e.spawn(do(func() { e.scan(runCtx) }))
 	e.spawn(do(func() { e.loadGroups(runCtx, true) }))
+	if _, ok := e.freezeStore(); ok {
+		e.timers.set(timerKey{kind: timerFreezes}, e.clock.Now())
+	}
 
 	<-runCtx.Done()
 
@@ -143,7 +160,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	e.mu.Lock()
 	runs := e.runs
 	e.runs = map[release.ID]*run{}
-	e.idle = map[release.ID]int64{}
+	e.idle = map[release.ID]idleRelease{}
 	e.mu.Unlock()
 	for _, r := range runs {
 		r.mu.Lock()
@@ -156,6 +173,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	}
 	e.timers.stop(timerKey{kind: timerRenew})
 	e.timers.stop(timerKey{kind: timerRescan})
+	e.timers.stop(timerKey{kind: timerFreezes})
 	e.sched.stopAll(e)
 	return nil
 }
@@ -241,48 +259,6 @@ func (e *Executor) background() context.Context {
 		return ctx
 	}
 	return context.Background()
-}
-
-// scan resumes every unfinished release in the store.
-func (e *Executor) scan(ctx context.Context) {
-	p := &store.ListReleasesParams{
-		Statuses: []release.Status{release.Scheduled, release.Running, release.Paused},
-		Limit:    store.MaxLimit,
-	}
-	for {
-		page, err := e.store.ListReleases(ctx, p)
-		if err != nil {
-			if ctx.Err() == nil {
-				e.log.Error("executor: listing unfinished releases", "err", err)
-			}
-			return
-		}
-		for _, s := range page.Releases {
-			if ctx.Err() != nil {
-				return
-			}
-			e.mu.Lock()
-			r, hot := e.runs[s.ID]
-			seq, known := e.idle[s.ID]
-			e.mu.Unlock()
-			if hot {
-				// Driven here; but an adapter call it started before Run
-				// was running was left for this scan (undriven).
-				e.redrive(ctx, r)
-				continue
-			}
-			if known && seq == s.Seq {
-				continue // unchanged since this instance let it go (its timers are here)
-			}
-			if err := e.with(ctx, s.ID, func(r *run) error { r.reconcile(); return nil }); err != nil && ctx.Err() == nil {
-				e.log.Warn("executor: resuming release", "release", s.ID, "err", err)
-			}
-		}
-		if page.Next == "" {
-			return
-		}
-		p.Cursor = page.Next
-	}
 }
 
 // redrive makes the adapter calls a run held in memory left for Run to
@@ -395,7 +371,7 @@ func (e *Executor) evict(r *run) {
 	}
 	switch {
 	case r.rel != nil && r.driver && !r.undriven && e.running && !r.rel.Status.Terminal():
-		e.idle[r.id] = r.rel.Seq
+		e.idle[r.id] = idleRelease{seq: r.rel.Seq, gen: e.scanGen}
 	default:
 		delete(e.idle, r.id)
 	}
@@ -460,6 +436,9 @@ func (e *Executor) fire(ctx context.Context, k timerKey) {
 		return
 	case timerGroupStart:
 		e.spawn(do(func() { e.fireGroupStart(ctx, k.grp) }))
+		return
+	case timerFreezes:
+		e.spawn(do(func() { e.refreshFreezes(ctx) }))
 		return
 	}
 	e.spawn(do(func() { e.fireRelease(ctx, k) }))

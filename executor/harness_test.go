@@ -49,6 +49,12 @@ func newHarnessOn(t *testing.T, st store.Store, cfg *Config, ads ...adapters.Ada
 	if h.cfg.Jitter == 0 {
 		h.cfg.Jitter = -1
 	}
+	if h.cfg.InstanceID == "" {
+		// One id across h.start calls: a restarted executor takes back the
+		// leases its crashed former self held, as a replica with a stable
+		// id does.
+		h.cfg.InstanceID = "harness"
+	}
 	h.start()
 	t.Cleanup(h.shutdown)
 	return h

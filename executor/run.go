@@ -121,6 +121,7 @@ func (r *run) load(ctx context.Context) error {
 // install sets the release the run drives and rebuilds the derived state.
 func (r *run) install(rel *release.Release, p *plan) {
 	r.rel, r.p = rel, p
+	r.e.timers.stop(timerKey{rel: r.id, kind: timerWake}) // reconcile arms its timers
 	r.init()
 	r.reconcile()
 }
@@ -296,6 +297,9 @@ func (r *run) flush(ctx context.Context) error {
 		if r.rel.Status.Terminal() && r.rel.Labels[LabelParent] != "" {
 			r.notifyParent()
 		}
+		if r.rel.Status.Terminal() && r.rel.Group != "" {
+			r.e.groupEnded(r.rel.Group)
+		}
 		r.pending = r.pending[:0]
 	}
 	// Callbacks may add callbacks: they run too, in order. The slice is
@@ -416,7 +420,7 @@ func (r *run) drive() {
 	for len(r.retryDue) > 0 && r.busy < limit && r.err == nil {
 		i := r.retryDue[0]
 		r.retryDue = r.retryDue[1:]
-		if r.state(i).Status == release.ActivityFailed {
+		if r.state(i).Status == release.ActivityFailed && !r.holdRetry(i) {
 			r.start(i, r.actor(), "retry", nil)
 		}
 	}
@@ -466,6 +470,9 @@ func (r *run) begin(i int32) {
 	if !ok {
 		r.emit(r.actor(), conditionReason(err), &release.ActivitySkippedPayload{Activity: ai.key})
 		r.markDone(i, true)
+		return
+	}
+	if r.holdActivity(i) {
 		return
 	}
 	r.start(i, r.actor(), "", nil)

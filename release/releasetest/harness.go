@@ -67,8 +67,9 @@ type Config struct {
 	Limit time.Duration
 	// Executor tunes the executor (Parallelism, MaxDepth, PollInterval,
 	// Authorize, Observers, ...). Its Clock is replaced by the harness's
-	// virtual clock and its Jitter disabled, so runs repeat exactly.
-	// Defaults to the executor's defaults.
+	// virtual clock and its Jitter disabled, and an empty InstanceID
+	// becomes "executor" (the executor's default is unique per instance),
+	// so runs repeat exactly. Defaults to the executor's defaults.
 	Executor *executor.Config
 }
 
@@ -262,6 +263,11 @@ func (h *Harness) run(t *testing.T) *Result {
 		ecfg = *h.cfg.Executor
 	}
 	ecfg.Clock, ecfg.Jitter = h.clock, -1
+	if ecfg.InstanceID == "" {
+		// A fixed id, so that the event log (whose executor-recorded events
+		// name the instance as their actor) repeats byte for byte.
+		ecfg.InstanceID = "executor"
+	}
 	if ecfg.ResolveGroup == nil && h.cfg.Groups != nil {
 		groups := h.cfg.Groups
 		ecfg.ResolveGroup = func(_ context.Context, g string) ([]string, error) {

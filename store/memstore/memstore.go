@@ -42,6 +42,7 @@ type Store struct {
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
 	history   map[release.GroupID]*groupHistory
+	freezes   map[release.FreezeID]*release.Freeze // made on first use
 }
 
 var (
@@ -50,6 +51,7 @@ var (
 	_ store.AnchorStore = (*Store)(nil)
 
 	_ store.GroupHistoryStore = (*Store)(nil)
+	_ store.UnfinishedLister  = (*Store)(nil)
 )
 
 type storedProcess struct {
@@ -87,12 +89,14 @@ type storedRelease struct {
 	// snapshotDigest is the SHA-256 of snapshot.
 	snapshotDigest release.Hash
 	anchors        []release.Anchor // in Seq order
+	resume         release.Resume   // Release.Resume at the last append
 }
 
 // setSummary records r's summary, its copy and r's head.
 func (rec *storedRelease) setSummary(r *release.Release) {
 	sum := r.Summary()
 	rec.summary, rec.summaryCopy, rec.head = sum, sum.Clone(), release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}
+	rec.resume = r.Resume()
 }
 
 // setSnapshot records snap, r's snapshot.
