@@ -22,7 +22,8 @@
 //	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "platform", Now: time.Now()})
 //	reg := adapters.NewRegistry(myCIAdapter, myDeployAdapter)
 //	ex, err := executor.New(st, reg, nil)
-//	go func() { done <- ex.Run(ctx) }()              // drives and resumes releases until ctx ends
+//	err = ex.Launch(ctx)                             // drives and resumes releases
+//	defer ex.Shutdown(stopCtx)                       // lets adapter calls in flight finish
 //	sum, err := ex.Create(ctx, &executor.CreateParams{Process: p.ID, Actor: "alice"})
 //
 // Hosts test their release logic with release/releasetest (virtual time,

@@ -3,6 +3,7 @@ package baton_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,10 +68,17 @@ func wire(ctx context.Context, dir string) (release.Summary, *executor.Executor,
 	if err != nil {
 		return rel, nil, nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- ex.Run(ctx) }() // drives every unfinished release; resumes them after a restart
-	stop := func() { cancel(); <-done; st.Close() }
+	if err := ex.Launch(ctx); err != nil { // drives every unfinished release; resumes them after a restart
+		return rel, nil, nil, err
+	}
+	stop := func() { // graceful: lets adapter calls in flight finish, up to the deadline, then cancels them
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := ex.Shutdown(stopCtx); err != nil {
+			log.Printf("baton: %v", err)
+		}
+		st.Close()
+	}
 	rel, err = ex.Create(ctx, &executor.CreateParams{Process: p.ID, Inputs: map[string]any{"version": "2.4.0"}, Actor: "alice"})
 	if err != nil {
 		stop()

@@ -178,7 +178,7 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	if t := e.cfg.Telemetry; t != nil {
 		t.Stored(rel, []release.Event{ev})
 	}
-	e.publish([]release.Event{ev})
+	e.publish([]release.Event{ev}, rel)
 	if child {
 		return rel.Summary(), nil // startChild starts it once the parent still wants it
 	}

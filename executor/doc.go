@@ -134,7 +134,10 @@
 //	if err != nil {
 //		return err
 //	}
-//	go func() { done <- ex.Run(ctx) }() // until ctx ends; then <-done
+//	if err := ex.Launch(ctx); err != nil { // or ex.Run(ctx), which blocks
+//		return err
+//	}
+//	defer ex.Shutdown(stopCtx) // graceful: waits for adapter calls up to stopCtx's deadline
 //	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "mobile-app", Actor: "alice",
 //		Inputs: map[string]any{"version": "2.4.0"}})
 //	// ...

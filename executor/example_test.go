@@ -49,13 +49,16 @@ func setup() (ex *executor.Executor, stop func()) {
 	if err != nil {
 		panic(err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = ex.Run(ctx)
-	}()
-	return ex, func() { cancel(); <-done }
+	if err := ex.Launch(ctx); err != nil {
+		panic(err)
+	}
+	return ex, func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := ex.Shutdown(stopCtx); err != nil {
+			panic(err)
+		}
+	}
 }
 
 // A release waits for its approval, explains why, and goes on once approved.

@@ -58,6 +58,8 @@ type Executor struct {
 	// procs pins the processes of plans: the releases this executor
 	// creates share one decoded copy of each.
 	procs release.ProcessCache
+
+	life lifecycle // Launch and Shutdown (lifecycle.go); guarded by mu
 }
 
 type planKey struct {
@@ -102,7 +104,7 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 	if ok {
 		e.leaser = l
 	}
-	if l, ok := s.(store.UnfinishedLister); ok {
+	if l, ok, _ := store.Find[store.UnfinishedLister](s); ok { // through Unwrap; hiding it only costs speed
 		e.lister = l
 	}
 	if n, ok := s.(store.ReleaseNotifier); ok {
@@ -116,7 +118,8 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 	return e, nil
 }
 
-// Run drives releases until ctx is done: it first resumes every unfinished
+// Run drives releases until ctx is done or Shutdown is called (see Launch
+// for running in the background): it first resumes every unfinished
 // release in the store (re-running activities that were running with the
 // same idempotency key, re-arming timers), then runs adapters and fires
 // timers as releases need. When ctx is done it cancels the adapters still
@@ -134,7 +137,9 @@ func (e *Executor) Run(ctx context.Context) error {
 	e.running, e.runCtx = true, runCtx
 	e.idle = map[release.ID]idleRelease{} // the first scan looks at everything
 	e.wg.Add(1)
+	e.beginRun(cancel)
 	e.mu.Unlock()
+	defer e.endRun()
 
 	go func() {
 		defer e.wg.Done()
@@ -209,6 +214,7 @@ func (e *Executor) spawn(f task) bool {
 	}
 	ctx := e.runCtx
 	e.mu.Unlock()
+	e.life.busy.Add(1) // until the worker has run f and what it returned (see Idle)
 	select {
 	case e.work <- f:
 		return true
@@ -217,6 +223,7 @@ func (e *Executor) spawn(f task) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.running {
+		e.life.busy.Add(-1)
 		return false
 	}
 	e.wg.Add(1)
@@ -232,6 +239,7 @@ func (e *Executor) worker(ctx context.Context, f task) {
 		for f != nil {
 			f = f()
 		}
+		e.life.busy.Add(-1)
 		idle.Reset(workerIdle)
 		select {
 		case f = <-e.work:

@@ -306,7 +306,7 @@ func (r *run) flush(ctx context.Context) error {
 		if t := r.e.cfg.Telemetry; t != nil {
 			t.Stored(r.rel, r.pending)
 		}
-		r.e.publish(r.pending)
+		r.e.publish(r.pending, r.rel)
 		if r.rel.Status.Terminal() && r.rel.Labels[LabelParent] != "" {
 			r.notifyParent()
 		}
@@ -589,11 +589,15 @@ func (r *run) armDeadline(i int32) {
 // attempt stays Running in the store and the next Run re-runs it.
 func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, rollback bool) {
 	e := r.e
-	base := e.context()
 	if r.flights[i] != nil {
 		return
 	}
-	if base == nil || (e.leaser != nil && r.lease == nil) {
+	if e.leaser != nil && r.lease == nil {
+		r.undriven = true // Run's first scan must pick this release up
+		return
+	}
+	base := e.startCall() // counted in flight until its result is delivered
+	if base == nil {
 		r.undriven = true // Run's first scan must pick this release up
 		return
 	}
@@ -646,6 +650,8 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 			}
 		}
 	}
+	call := run
+	run = func() task { defer e.endCall(); return call() }
 	if r.collecting && r.cont == nil {
 		r.cont = run // the goroutine delivering a result runs it next (see deliver)
 		return
@@ -653,6 +659,7 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 	if !e.spawn(run) {
 		delete(r.flights, i)
 		cancel()
+		e.endCall()
 		r.undriven = true
 	}
 }
@@ -670,10 +677,11 @@ func (e *Executor) polled(r *run, i int32, f *flight, handle string) {
 
 // poll checks a Poller's work once; handle was read under the run's lock.
 func (e *Executor) poll(r *run, i int32, f *flight, handle string) task {
-	ctx := e.context()
+	ctx := e.startCall()
 	if ctx == nil {
-		return nil
+		return nil // shutting down: the next Run re-attaches the work
 	}
+	defer e.endCall()
 	st, err := f.poller.Poll(ctx, f.req, handle)
 	if err != nil || st.Done {
 		var out *adapters.Result

@@ -217,8 +217,10 @@ func (e *Executor) timerLoop(ctx context.Context) {
 	var keys []timerKey
 	for {
 		var next time.Time
+		e.life.busy.Add(1) // due timers are popped and handed on as one step (see Idle)
 		keys, next = e.timers.due(e.clock.Now(), keys[:0])
 		e.fireAll(ctx, keys)
+		e.life.busy.Add(-1)
 		if len(keys) > 0 {
 			continue // firing may have set timers that are due already
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 )
@@ -32,21 +33,40 @@ func (e *Executor) List(ctx context.Context, p *store.ListReleasesParams) (*stor
 }
 
 // Filter selects the events a subscription receives. Zero fields do not
-// filter.
+// filter; set fields must all match. Process, Group and Labels select by
+// what a release is, so a subscription follows the releases created after
+// it starts too.
 type Filter struct {
-	Release release.ID          // only this release's events
-	Kinds   []release.EventKind // only these kinds
+	Release release.ID // only this release's events
+	// Kinds keeps only these kinds; KindReleaseEnded stands for every
+	// kind that ends a release.
+	Kinds   []release.EventKind
+	Process process.ID      // only releases of this process
+	Group   release.GroupID // only releases of this group
+	// Labels keeps only releases that carry every one of these labels
+	// with the same value.
+	Labels map[string]string
 }
 
-func (f *Filter) match(ev *release.Event) bool {
+func (f *Filter) match(ev *release.Event, rel *release.Release) bool {
 	if f.Release != "" && f.Release != ev.Release {
 		return false
+	}
+	if f.Process != "" || f.Group != "" || len(f.Labels) > 0 {
+		if rel == nil || (f.Process != "" && rel.ProcessID != f.Process) || (f.Group != "" && rel.Group != f.Group) {
+			return false
+		}
+		for k, v := range f.Labels {
+			if got, ok := rel.Labels[k]; !ok || got != v {
+				return false
+			}
+		}
 	}
 	if len(f.Kinds) == 0 {
 		return true
 	}
 	for _, k := range f.Kinds {
-		if k == ev.Kind {
+		if k == ev.Kind || (k == KindReleaseEnded && endsRelease(ev.Kind)) {
 			return true
 		}
 	}
@@ -59,8 +79,15 @@ type Notification struct {
 	// Missed counts the events that matched the filter but were dropped
 	// just before this one because the subscriber's buffer was full. A
 	// subscriber that needs them reads them from the store
-	// (store.ReleaseStore.ListEvents).
+	// (Executor.Events).
 	Missed int64
+	// Status is the release's status once the event was stored (with the
+	// events stored in the same step), so a subscriber needs no Get to know
+	// where the release stands.
+	Status release.Status
+	// Ended is set on the event that ended the release (see
+	// KindReleaseEnded).
+	Ended bool
 }
 
 // Subscription is a live feed of stored events. Its buffer is bounded:
@@ -125,8 +152,9 @@ func (e *Executor) Subscribe(f Filter, buffer int) *Subscription {
 	return s
 }
 
-// publish tells observers and subscribers about stored events.
-func (e *Executor) publish(events []release.Event) {
+// publish tells observers and subscribers about stored events of rel (as
+// it is once they are stored).
+func (e *Executor) publish(events []release.Event, rel *release.Release) {
 	for _, o := range e.cfg.Observers {
 		for i := range events {
 			o.Observe(events[i])
@@ -139,13 +167,17 @@ func (e *Executor) publish(events []release.Event) {
 	}
 	for s := range e.subs.set {
 		for i := range events {
-			if !s.filter.match(&events[i]) {
+			if !s.filter.match(&events[i], rel) {
 				continue
 			}
 			s.mu.Lock()
 			if !s.closed {
+				n := Notification{Event: events[i], Missed: s.missed, Ended: endsRelease(events[i].Kind)}
+				if rel != nil {
+					n.Status = rel.Status
+				}
 				select {
-				case s.c <- Notification{Event: events[i], Missed: s.missed}:
+				case s.c <- n:
 					s.missed = 0
 				default:
 					s.missed++

@@ -67,9 +67,17 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	go func() { done <- ex.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	if err := ex.Launch(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		// Let adapter calls in flight finish, for up to 10 seconds.
+		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		if err := ex.Shutdown(stopCtx); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
 
 	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "gates", Actor: "alice", Reason: "weekly release"})
 	if err != nil {

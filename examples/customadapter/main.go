@@ -86,9 +86,17 @@ phases:
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- ex.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	if err := ex.Launch(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		// Let adapter calls in flight finish, for up to 10 seconds.
+		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		if err := ex.Shutdown(stopCtx); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
 
 	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "hotfix", Actor: "alice", Inputs: map[string]any{"version": "3.1.2"}})
 	if err != nil {

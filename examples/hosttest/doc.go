@@ -3,7 +3,11 @@
 // train_test.go runs it with release/releasetest, fakes for the CI and
 // deployment adapters and scripted people, on a virtual clock: the two-day
 // soak and the change board take milliseconds, and the event log of the
-// happy path is a golden file.
+// happy path is a golden file. capabilities_test.go shows the rest of the
+// kit: an abort while production deploys (Step.WhenRunning), a crash of the
+// executor mid-build (Harness.Restart), a refusal the test expects
+// (Step.MayFail), "done before started" by event order (RequireBefore), and
+// a host's own mock clock driven with executor.Executor.Idle.
 //
 //	go test ./examples/hosttest
 //	go test ./examples/hosttest -update   # rewrite the golden file

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -68,10 +69,17 @@ func runRelease(ctx context.Context, w io.Writer, o options) error {
 	if err != nil {
 		return err
 	}
-	runCtx, stopRun := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- ex.Run(runCtx) }()
-	defer func() { stopRun(); <-ran }()
+	if err := ex.Launch(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		// Let adapter calls in flight finish, for up to 10 seconds.
+		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		if err := ex.Shutdown(stopCtx); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
 
 	version := o.version
 	if version == "" {
@@ -136,7 +144,7 @@ func runRelease(ctx context.Context, w io.Writer, o options) error {
 		}
 	}
 	v.finish(rel, time.Since(start))
-	return summarize(ctx, w, st, rel, o.db)
+	return summarize(ctx, w, ex, st, rel, o.db)
 }
 
 func listReleases(ctx context.Context, st store.Store, id process.ID) ([]release.Summary, error) {
@@ -157,25 +165,20 @@ func listReleases(ctx context.Context, st store.Store, id process.ID) ([]release
 	return out, nil
 }
 
-func allEvents(ctx context.Context, st store.Store, id release.ID) ([]release.Event, error) {
+func allEvents(ctx context.Context, ex *executor.Executor, id release.ID) ([]release.Event, error) {
 	var out []release.Event
-	after := int64(0)
-	for {
-		evs, err := st.ListEvents(ctx, &store.ListEventsParams{Release: id, AfterSeq: after, Limit: store.MaxLimit})
+	for ev, err := range ex.Events(ctx, id) { // paged underneath
 		if err != nil {
 			return nil, fmt.Errorf("quickstart: reading events of %s: %w", id, err)
 		}
-		if len(evs) == 0 {
-			return out, nil
-		}
-		out = append(out, evs...)
-		after = evs[len(evs)-1].Seq
+		out = append(out, ev)
 	}
+	return out, nil
 }
 
 // summarize prints the outcome: status, phases, critical path, the audit
 // chain check, the releases in the file, and the Mermaid graph.
-func summarize(ctx context.Context, w io.Writer, st store.Store, rel *release.Release, db string) error {
+func summarize(ctx context.Context, w io.Writer, ex *executor.Executor, st store.Store, rel *release.Release, db string) error {
 	fmt.Fprintf(w, "\nSummary\n")
 	fmt.Fprintf(w, "  status         %s in %s (release %s, version %s)\n", rel.Status, round(rel.EndedAt.Sub(rel.StartedAt)), rel.ID, rel.Version)
 	if rel.Error != "" {
@@ -220,7 +223,7 @@ func summarize(ctx context.Context, w io.Writer, st store.Store, rel *release.Re
 		fmt.Fprintf(w, "  links          %s\n", strings.Join(links, " · "))
 	}
 
-	evs, err := allEvents(ctx, st, rel.ID)
+	evs, err := allEvents(ctx, ex, rel.ID)
 	if err != nil {
 		return err
 	}
@@ -237,7 +240,7 @@ func summarize(ctx context.Context, w io.Writer, st store.Store, rel *release.Re
 		if ch.Labels[executor.LabelParent] != string(rel.ID) {
 			continue
 		}
-		cevs, err := allEvents(ctx, st, ch.ID)
+		cevs, err := allEvents(ctx, ex, ch.ID)
 		if err != nil {
 			return err
 		}

@@ -55,7 +55,20 @@
 // adapter, or use a Fake.
 //
 // A scripted step that never happened fails the test when Run ends, unless
-// it is marked Optional: it usually means the script is wrong.
+// it is marked Optional: it usually means the script is wrong. A step
+// marked MayFail accepts a refusal (Result.StepErrors keeps the error) or
+// no effect. WhenRunning makes a step act while an activity's attempt runs
+// (before the harness lets its adapter call through), and Restart scripts
+// a crash: the executor stops at once and a new one resumes the release
+// from the same store:
+//
+//	h.Abort("oncall", "incident").WhenRunning("release.production", 1)
+//	h.Restart().WhenRunning("build.image", 1)
+//
+// Steps act on the release Run creates, not on its subprocess children.
+//
+// Hosts that drive an executor on their own mock clock instead of this
+// harness wait for executor.Executor.Idle before moving the clock.
 //
 // Run stops when the release has ended, when nothing more can happen (it
 // waits on a person that no step scripts; Result.Stopped says so and the
@@ -65,7 +78,9 @@
 //
 // The Require functions take testing.TB, call Helper, fail with a message
 // that shows the release, and treat zero fields of their Want structs as
-// "don't check". Result.EventLog is the run's event log as JSON lines, fit
+// "don't check". RequireBefore checks that one activity was done before
+// another started by the order of the events, since virtual times often
+// tie. Result.EventLog is the run's event log as JSON lines, fit
 // for a golden file.
 //
 // Two adapter failures never land at the same virtual instant: the second

@@ -164,6 +164,9 @@ type Result struct {
 	// Unused lists the scripted steps that never happened (Run fails the
 	// test for those not marked Optional).
 	Unused []string
+	// StepErrors are the errors of the steps marked MayFail that the
+	// executor refused, by the step's description.
+	StepErrors map[string]error
 	// Store is the in-memory store the run used.
 	Store store.Store
 }
@@ -275,16 +278,18 @@ func (h *Harness) run(t *testing.T) *Result {
 			return m, nil
 		}
 	}
-	ex, err := executor.New(st, reg, &ecfg)
+	rn := &runner{t: t, ctx: ctx, newExecutor: func() (*executor.Executor, error) { return executor.New(st, reg, &ecfg) }}
+	ex, err := rn.newExecutor()
 	if err != nil {
 		t.Fatalf("releasetest: %v", err)
 	}
+	rn.ex = ex
 	id, err := h.releaseID(proc)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	sub := ex.Subscribe(executor.Filter{}, 4096)
-	defer sub.Close()
+	rn.sub = ex.Subscribe(executor.Filter{}, 4096)
+	defer func() { rn.sub.Close() }()
 	// Created and started as a host does (executor.Create), before Run:
 	// the executor records the first steps and Run picks the adapter calls
 	// up, as after a restart.
@@ -294,16 +299,10 @@ func (h *Harness) run(t *testing.T) *Result {
 	}); err != nil {
 		t.Fatalf("releasetest: creating the release: %v", err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := ex.Run(ctx); err != nil {
-			t.Errorf("releasetest: executor: %v", err)
-		}
-	}()
-	stopped := h.drive(ctx, t, ex, st, id, sub)
+	rn.start()
+	stopped := h.drive(ctx, t, rn, st, id)
+	rn.stop()
 	cancel()
-	<-done
 	synctest.Wait()
 
 	res := &Result{Start: h.cfg.Start, End: h.clock.Now(), Stopped: stopped, Store: st, ChildEvents: map[release.ID][]release.Event{}}
@@ -330,6 +329,12 @@ func (h *Harness) run(t *testing.T) *Result {
 	slices.SortFunc(res.Children, func(a, b *release.Release) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	var missed []string
 	for _, s := range h.steps {
+		if s.done && s.err != nil && s.mayFail {
+			if res.StepErrors == nil {
+				res.StepErrors = map[string]error{}
+			}
+			res.StepErrors[s.String()] = s.err
+		}
 		if !s.done {
 			res.Unused = append(res.Unused, s.String())
 			if !s.optional {
@@ -384,8 +389,11 @@ func (h *Harness) checkSteps(t *testing.T, p *process.Process) {
 		}
 	}
 	for _, s := range h.steps {
-		if s.kind != stepAbort && s.kind != stepRollBack && !known[s.activity] {
+		if s.kind != stepAbort && s.kind != stepRollBack && s.kind != stepRestart && !known[s.activity] {
 			t.Fatalf("releasetest: step %q: process %s has no activity %q (it has %s)", s, p.ID, s.activity, strings.Join(keys, ", "))
+		}
+		if s.whenRunning != "" && !known[s.whenRunning] {
+			t.Fatalf("releasetest: step %q: WhenRunning: process %s has no activity %q (it has %s)", s, p.ID, s.whenRunning, strings.Join(keys, ", "))
 		}
 	}
 }
@@ -408,12 +416,22 @@ func (h *Harness) releaseID(p *process.Process) (release.ID, error) {
 
 // drive lets adapter calls through and performs steps until the release
 // ends or nothing more can happen; it returns why it stopped early.
-func (h *Harness) drive(ctx context.Context, t *testing.T, ex *executor.Executor, st store.Store, id release.ID, sub *executor.Subscription) string {
+func (h *Harness) drive(ctx context.Context, t *testing.T, rn *runner, st store.Store, id release.ID) string {
 	t.Helper()
 	limit := h.cfg.Start.Add(h.cfg.Limit)
 	for {
 		synctest.Wait()
 		if _, ok := h.gate.next(); ok {
+			// Steps scripted WhenRunning act before the call goes through.
+			if h.hasRunningSteps() {
+				rel, err := st.GetRelease(ctx, id)
+				if err != nil {
+					t.Fatalf("releasetest: reading release: %v", err)
+				}
+				if _, acted := h.step(ctx, t, rn, rel, h.clock.Now(), true); acted {
+					continue
+				}
+			}
 			h.gate.admit()
 			continue
 		}
@@ -425,7 +443,7 @@ func (h *Harness) drive(ctx context.Context, t *testing.T, ex *executor.Executor
 			return ""
 		}
 		now := h.clock.Now()
-		next, acted := h.step(ctx, t, ex, rel, now)
+		next, acted := h.step(ctx, t, rn, rel, now, false)
 		if acted {
 			continue
 		}
@@ -442,14 +460,14 @@ func (h *Harness) drive(ctx context.Context, t *testing.T, ex *executor.Executor
 		timer := time.NewTimer(wake.Sub(now))
 		select {
 		case <-h.gate.notify:
-		case <-sub.C():
+		case <-rn.sub.C():
 		case <-timer.C:
 		}
 		timer.Stop()
 	drain:
 		for {
 			select {
-			case <-sub.C():
+			case <-rn.sub.C():
 			default:
 				break drain
 			}
@@ -458,8 +476,9 @@ func (h *Harness) drive(ctx context.Context, t *testing.T, ex *executor.Executor
 }
 
 // step performs the first step that is due and reports it; otherwise it
-// returns when the next step that fits will be due (zero if none).
-func (h *Harness) step(ctx context.Context, t *testing.T, ex *executor.Executor, rel *release.Release, now time.Time) (time.Time, bool) {
+// returns when the next step that fits will be due (zero if none). With
+// running set, only steps scripted WhenRunning are considered.
+func (h *Harness) step(ctx context.Context, t *testing.T, rn *runner, rel *release.Release, now time.Time, running bool) (time.Time, bool) {
 	t.Helper()
 	var next time.Time
 	blocked := map[release.ActivityKey]bool{} // an earlier step on the activity is pending
@@ -471,6 +490,9 @@ func (h *Harness) step(ctx context.Context, t *testing.T, ex *executor.Executor,
 			continue
 		}
 		blocked[s.activity] = true
+		if running && s.whenRunning == "" {
+			continue
+		}
 		since, ok := s.fits(rel)
 		if !ok {
 			continue
@@ -483,8 +505,13 @@ func (h *Harness) step(ctx context.Context, t *testing.T, ex *executor.Executor,
 			continue
 		}
 		s.done, s.at = true, now
-		s.err = s.perform(ctx, ex, rel.ID)
+		if s.kind == stepRestart {
+			rn.restart()
+			return time.Time{}, true
+		}
+		s.err = s.perform(ctx, rn.ex, rel.ID)
 		switch {
+		case s.mayFail:
 		case s.expectOK && !errors.Is(s.err, s.expect):
 			t.Errorf("releasetest: step %q at %s: got error %v, want one matching %v", s, now.Format(time.RFC3339), s.err, s.expect)
 		case !s.expectOK && s.err != nil:

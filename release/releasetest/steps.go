@@ -22,6 +22,7 @@ const (
 	stepSkip          stepKind = "skip"
 	stepAbort         stepKind = "abort"
 	stepRollBack      stepKind = "roll-back"
+	stepRestart       stepKind = "restart" // see script.go
 )
 
 // Step is one scripted action of a person. The Harness methods that script
@@ -48,6 +49,12 @@ type Step struct {
 	expect   error
 	expectOK bool
 	optional bool
+	mayFail  bool // script.go
+
+	// whenRunning and whenAttempt: the step happens while that activity's
+	// attempt runs (script.go).
+	whenRunning release.ActivityKey
+	whenAttempt int
 
 	done bool
 	at   time.Time
@@ -90,6 +97,14 @@ func (s *Step) String() string {
 		what += "/" + s.task
 	case stepAbort, stepRollBack:
 		what = fmt.Sprintf("%s %s the release", s.actor, s.kind)
+	case stepRestart:
+		what = "the executor crashes and restarts"
+	}
+	if s.whenRunning != "" {
+		what += " while " + string(s.whenRunning) + " runs"
+		if s.whenAttempt > 0 {
+			what += fmt.Sprintf(" (attempt %d)", s.whenAttempt)
+		}
 	}
 	if s.after > 0 {
 		what += " after " + s.after.String()
@@ -157,10 +172,10 @@ func (h *Harness) RollBack(actor, reason string) *Step {
 	return h.add(&Step{kind: stepRollBack, actor: actor, reason: reason})
 }
 
-// fits reports whether the step's action fits the release's state, and
-// since when.
-func (s *Step) fits(r *release.Release) (time.Time, bool) {
-	if s.kind == stepAbort || s.kind == stepRollBack {
+// baseFits reports whether the step's action fits the release's state,
+// and since when (fits in script.go adds WhenRunning).
+func (s *Step) baseFits(r *release.Release) (time.Time, bool) {
+	if s.kind == stepAbort || s.kind == stepRollBack || s.kind == stepRestart {
 		if r.Status != release.Running {
 			return time.Time{}, false
 		}
