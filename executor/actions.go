@@ -154,7 +154,13 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	_, total := pl.compiled.CriticalPath(func(ref process.ActivityRef) time.Duration {
 		return pl.compiled.Activity(ref).Expected()
 	})
-	rel, ev, err := release.Create(id, now, p.Actor, p.Reason, release.ReleaseCreatedPayload{
+	startsNow := !child && p.Labels[LabelStart] == "" && !start.After(now)
+	if startsNow && p.Occurrence.IsZero() {
+		if fe := e.createFrozen(ctx, release.FreezeSubject{Group: p.Group, Process: proc.ID, Labels: p.Labels}); fe != nil {
+			return release.Summary{}, fe // on demand: refused, nothing stored
+		}
+	}
+	rel, ev, err := e.procs.Create(id, now, p.Actor, p.Reason, release.ReleaseCreatedPayload{
 		Name: name, Version: p.Version, Process: proc, Inputs: inputs,
 		Group: p.Group, Occurrence: p.Occurrence,
 		ScheduledFor: start, ExpectedStart: start, ExpectedEnd: start.Add(expectedDuration(p.ExpectedDuration, total)),
@@ -175,6 +181,12 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	}
 	if start.After(now) {
 		e.timers.set(timerKey{rel: id, kind: timerStart}, start)
+		return rel.Summary(), nil
+	}
+	if startsNow && !p.Occurrence.IsZero() && e.createFrozen(ctx, release.FreezeSubject{Group: p.Group, Process: proc.ID, Labels: p.Labels}) != nil {
+		// A group's late release: its start waits for the freeze (the
+		// start timer holds it, see holdStart).
+		e.timers.set(timerKey{rel: id, kind: timerStart}, now)
 		return rel.Summary(), nil
 	}
 	var sum release.Summary
@@ -275,7 +287,7 @@ func (e *Executor) storedPlan(ctx context.Context, id process.ID, version int) (
 	}
 	// The pinned copy: releases of this version share it, and Create does
 	// not encode it again for each of them.
-	if pinned, err := release.Pin(proc); err == nil {
+	if pinned, err := e.procs.Pin(proc); err == nil {
 		proc = pinned
 	}
 	pl, err = e.planFor(proc)
@@ -302,7 +314,11 @@ func (e *Executor) act(ctx context.Context, a *Action, fn func(r *run) error) er
 			if err := e.authorize(ctx, a); err != nil {
 				return err
 			}
-			return fn(r)
+			err := fn(r)
+			if errors.Is(err, ErrForbidden) {
+				e.refused(ctx, a, err)
+			}
+			return err
 		})
 		if errors.Is(err, store.ErrConflict) && try < 3 {
 			continue
@@ -339,6 +355,7 @@ func (r *run) describe(a *Action) error {
 		c.Assignees = slices.Clone(t.Assignees)
 		c.Comments = slices.Clone(t.Comments)
 		a.TaskState = &c
+		a.Assigned, _ = r.e.assigned(t)
 	}
 	return nil
 }
@@ -357,6 +374,9 @@ func (e *Executor) Start(ctx context.Context, id release.ID, by By) error {
 	return e.act(ctx, &Action{Kind: ActionStart, Release: id, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
 		if r.rel.Status != release.Scheduled {
 			return releaseState(ActionStart, id, r.rel.Status, release.Scheduled)
+		}
+		if fe := r.releaseFrozen(ActionStart); fe != nil {
+			return fe
 		}
 		e.timers.stop(timerKey{rel: id, kind: timerStart})
 		r.emit(by.Actor, by.Reason, &release.ReleaseStartedPayload{})
@@ -476,6 +496,9 @@ func (e *Executor) Retry(ctx context.Context, id release.ID, k release.ActivityK
 			if err := r.checkRetryInputs(ctx, i, p.Inputs); err != nil {
 				return err
 			}
+		}
+		if fe := r.activityFrozen(ActionRetry, i); fe != nil {
+			return fe
 		}
 		e.timers.stop(timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(len(a.Attempts) + 1)})
 		r.start(i, p.Actor, p.Reason, p.Inputs)
@@ -617,6 +640,11 @@ type TaskParams struct {
 // UpdateTask changes a task of a manual activity (its status, its
 // assignees). When every required task has SUCCEEDED and every declared
 // output is in, the activity succeeds; a required task FAILED fails it.
+// A task with assignees is updated by its assignees only, as stored
+// (groups resolved through Config.ResolveGroup, like approvers): anyone
+// else is refused with ErrForbidden, whatever the authorizer says, and a
+// reassignment must come from a current assignee too. A task without
+// assignees is open to anyone the authorizer allows.
 func (e *Executor) UpdateTask(ctx context.Context, id release.ID, k release.ActivityKey, p *TaskParams) error {
 	if p == nil {
 		return invalidf(ActionUpdateTask, "params: required")
@@ -636,6 +664,9 @@ func (e *Executor) UpdateTask(ctx context.Context, id release.ID, k release.Acti
 		}
 		if p.Status == "" && p.Assignees == nil {
 			return invalidf(ActionUpdateTask, "nothing to update: give a status or assignees")
+		}
+		if err := r.checkAssignee(ActionUpdateTask, k, t, p.Actor); err != nil {
+			return err
 		}
 		if p.Status != "" && !p.Status.Valid() {
 			return invalidf(ActionUpdateTask, "status %q: want TODO, IN_PROGRESS, SUCCEEDED, FAILED or BLOCKED", p.Status)

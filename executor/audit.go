@@ -25,6 +25,9 @@ func sealing(s store.Store, sealer release.Sealer) (store.Store, error) {
 	return &sealingStore{Store: s, sealer: sealer}, nil
 }
 
+// Unwrap implements store.Unwrapper.
+func (s *sealingStore) Unwrap() store.Store { return s.Store }
+
 func (s *sealingStore) seal(ctx context.Context, r *release.Release) (*release.Anchor, error) {
 	a, err := s.sealer.Seal(ctx, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash})
 	if err != nil {

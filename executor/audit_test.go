@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -28,7 +29,7 @@ func webStore(t *testing.T) (*memstore.Store, *adapters.Registry) {
 	st := memstore.New(nil)
 	p, err := process.Parse([]byte(webProcess))
 	require.NoError(t, err)
-	_, err = st.PutProcess(t.Context(), &store.PutProcessParams{Process: p, CreatedBy: "alice"})
+	_, err = st.PutProcess(t.Context(), &store.PutProcessParams{Process: p, CreatedBy: "alice", Now: time.Now()})
 	require.NoError(t, err)
 	reg := adapters.NewRegistry(adapters.Func("cd.deploy", func(context.Context, *adapters.Request) (*adapters.Result, error) {
 		return &adapters.Result{Outputs: map[string]any{"url": "https://example.com"}}, nil
@@ -108,6 +109,9 @@ func TestASealedReleaseExportsABundleThatDetectsARewrittenChain(t *testing.T) {
 // noAnchors hides memstore's AnchorStore.
 type noAnchors struct{ store.Store }
 
+// Unwrap hides memstore's capabilities on purpose.
+func (noAnchors) Unwrap() store.Store { return nil }
+
 func TestASealerNeedsAStoreThatKeepsAnchors(t *testing.T) {
 	key, err := release.NewHMACKey("k1", bytes.Repeat([]byte{1}, 32))
 	require.NoError(t, err)
@@ -162,7 +166,7 @@ func TestAnEditedSnapshotIsAnErrorNotADeployment(t *testing.T) {
 	}
 
 	ex, st, stop := start()
-	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice"})
+	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice", Now: time.Now()})
 	require.NoError(t, err)
 	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting}}, 4)
 	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})

@@ -90,7 +90,7 @@ func newBenchExecutor(b *testing.B, parallelism int, procs ...*process.Process) 
 func newBenchExecutorOn(b *testing.B, st store.Store, parallelism int, procs ...*process.Process) *benchExecutor {
 	b.Helper()
 	for _, p := range procs {
-		if _, err := st.PutProcess(context.Background(), &store.PutProcessParams{Process: p}); err != nil {
+		if _, err := st.PutProcess(context.Background(), &store.PutProcessParams{Process: p, Now: time.Now()}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -377,7 +377,8 @@ phases:
 func BenchmarkBaselineEventsOnly(b *testing.B) {
 	for _, s := range []shape{randomDAG(10000, 2), chain(100), parallel(100)} {
 		b.Run(s.name, func(b *testing.B) {
-			proc, err := release.Pin(s.process("bench")) // as the executor does
+			var procs release.ProcessCache // as the executor does
+			proc, err := procs.Pin(s.process("bench"))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -389,7 +390,7 @@ func BenchmarkBaselineEventsOnly(b *testing.B) {
 			m := startMeter()
 			for i := 0; i < b.N; i++ {
 				id, _ := release.NewID(now, nil)
-				rel, ev, err := release.Create(id, now, "bench", "", release.ReleaseCreatedPayload{Name: "bench", Process: proc})
+				rel, ev, err := procs.Create(id, now, "bench", "", release.ReleaseCreatedPayload{Name: "bench", Process: proc})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -60,6 +60,11 @@ const (
 	ActionPauseGroup ActionKind = "pause-group"
 	// ActionResumeGroup resumes a paused release group (ResumeGroup).
 	ActionResumeGroup ActionKind = "resume-group"
+	// ActionReschedule moves a release that has not started to another
+	// time (Reschedule); Action.At is the new time.
+	ActionReschedule ActionKind = "reschedule"
+	// ActionPutProcess stores a new version of a process (PutProcess).
+	ActionPutProcess ActionKind = "put-process"
 )
 
 // Action describes an operator action for Config.Authorize: who does what
@@ -94,6 +99,8 @@ type Action struct {
 	Assignees []string
 	// Text is the text of ActionComment.
 	Text string
+	// At is the new start time of ActionReschedule.
+	At time.Time
 
 	// What the action is about, from the stored release.
 
@@ -115,6 +122,19 @@ type Action struct {
 	// TaskState is the target task as stored (its status, assignees and
 	// comments), for actions on a task; nil when there is none.
 	TaskState *release.TaskState
+
+	// Freeze is the freeze an action on freezes names: the one put,
+	// deleted or read, or the one ActionOverrideFreeze lets the release
+	// or activity through.
+	Freeze release.FreezeID
+	// NewFreeze is the freeze ActionPutFreeze would store (a copy).
+	NewFreeze *release.Freeze
+
+	// Assigned are the people the target task is assigned to, its
+	// "group:" assignees resolved through Config.ResolveGroup (groups that
+	// cannot be resolved add nobody); nil when the task has no assignees.
+	// Only they may update the task.
+	Assigned []string
 }
 
 // Observer is told about every event after it is stored, in order per
@@ -144,8 +164,11 @@ type Config struct {
 	Parallelism int
 	// Clock is the source of time for every timer. Defaults to SystemClock.
 	Clock Clock
-	// Logger receives operational messages (store errors, lost leases).
-	// Defaults to a logger that discards everything.
+	// Logger receives operational messages: store failures, lost leases,
+	// refused actions (at Warn, with release and activity attributes), and
+	// at Info and Debug the executor's routine. Defaults to slog.Default()
+	// at DefaultLogLevel (Warn) and above; set slog.New(slog.DiscardHandler)
+	// to silence it.
 	Logger *slog.Logger
 	// Observers are told about every stored event. Defaults to none.
 	Observers []Observer
@@ -192,8 +215,9 @@ type Config struct {
 	// MaxDepth cannot start a child. Defaults to 3.
 	MaxDepth int
 	// Jitter is the fraction of each retry backoff that is randomised: a
-	// delay d becomes a value in [d*(1-Jitter), d]. Defaults to 0.2;
-	// a negative value disables jitter.
+	// delay d becomes a value in [d, d*(1+Jitter)], so a process's backoff
+	// is always the least wait (and max-backoff may be exceeded by up to
+	// the jitter). Defaults to 0.2; a negative value disables jitter.
 	Jitter float64
 	// StoreRetry is how long the executor waits before reloading a release
 	// after the store failed a write. Defaults to 1s.
@@ -239,7 +263,7 @@ func (c *Config) withDefaults() (Config, error) {
 		out.Clock = SystemClock
 	}
 	if out.Logger == nil {
-		out.Logger = slog.New(slog.DiscardHandler)
+		out.Logger = defaultLogger()
 	}
 	if out.LeaseDuration < 0 {
 		return out, fmt.Errorf("executor: config: LeaseDuration %v: must not be negative", out.LeaseDuration)

@@ -36,6 +36,9 @@ type gatedStore struct {
 	append, get *gate
 }
 
+// Unwrap keeps memstore's leases (store.Unwrapper).
+func (g *gatedStore) Unwrap() store.Store { return g.Store }
+
 func (s *gatedStore) take(g **gate) *gate {
 	s.mu.Lock()
 	defer s.mu.Unlock()

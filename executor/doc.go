@@ -79,6 +79,16 @@
 // timer entry: timers (backoff, timeouts, deadlines, scheduled starts) live
 // in one structure waiting on the injected Clock.
 //
+// A restart costs in proportion to the work in flight, not to the releases
+// waiting. With a store that implements store.UnfinishedLister (memstore,
+// sqlite and postgres do), Run reads each unfinished release's resume hint
+// (release.Resume) from one index, loads only the releases with work to
+// drive now (an attempt to re-run, a retry, a rollback), and gives each
+// release that waits on people or a timer one timer entry at its next
+// wake-up, loading it when that fires or when someone acts on it. Scans
+// (Run's first and each RescanInterval) never overlap: a rescan due while
+// one runs is skipped.
+//
 // Usage:
 //
 //	reg := adapters.NewRegistry(adapters.Func("cd.deploy", deploy))

@@ -41,6 +41,8 @@ type faultStore struct {
 var (
 	_ store.Store  = (*faultStore)(nil)
 	_ store.Leaser = (*faultStore)(nil)
+
+	_ store.UnfinishedLister = (*faultStore)(nil)
 )
 
 func newFaultStore(s store.Store, crashAt int, after bool) *faultStore {
@@ -109,6 +111,13 @@ func (f *faultStore) ListReleases(ctx context.Context, p *store.ListReleasesPara
 		return nil, err
 	}
 	return f.Store.ListReleases(ctx, p)
+}
+
+func (f *faultStore) ListUnfinished(ctx context.Context, p *store.ListUnfinishedParams) (*store.UnfinishedPage, error) {
+	if err := f.read(); err != nil {
+		return nil, err
+	}
+	return f.Store.(store.UnfinishedLister).ListUnfinished(ctx, p)
 }
 
 func (f *faultStore) AcquireLease(ctx context.Context, p *store.LeaseParams) (*store.Lease, error) {

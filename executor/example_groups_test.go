@@ -23,7 +23,7 @@ func ExampleExecutor_PutGroup() {
 		ID: "web-weekly", Name: "Web train", Process: "web",
 		Cadence: "0 9 * * MON", Timezone: "Europe/Pariss", // a typo
 		LeadTime:     process.Duration(-time.Hour),
-		NameTemplate: "${{ vars.group.name }} ${{ vars.occurrence.date }}",
+		NameTemplate: "${{ group.name }} ${{ occurrence.date }}",
 		Overlap:      "sometimes",
 		Enabled:      true, AutoExecute: true,
 	}

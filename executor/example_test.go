@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/executor"
@@ -38,7 +39,7 @@ func setup() (ex *executor.Executor, stop func()) {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice"}); err != nil {
+	if _, err := st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice", Now: time.Now()}); err != nil {
 		panic(err)
 	}
 	reg := adapters.NewRegistry(adapters.Func("cd.deploy", func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {

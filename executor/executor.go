@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/adapters"
@@ -21,7 +22,8 @@ import (
 // was left undone is picked up from the store when Run starts.
 type Executor struct {
 	store  store.Store
-	leaser store.Leaser // nil when the store has no leases
+	leaser store.Leaser           // nil when the store has no leases
+	lister store.UnfinishedLister // nil when the store cannot list unfinished releases with their hints
 	reg    *adapters.Registry
 	cfg    Config
 	clock  Clock
@@ -29,6 +31,7 @@ type Executor struct {
 	timers *timers
 	subs   subscribers
 	sched  scheduler // the release groups' scheduler
+	fz     freezeCache
 
 	// notifier tells of changes other instances record (see wakeup.go);
 	// nil when the store has no notifications.
@@ -36,8 +39,8 @@ type Executor struct {
 	wake     wakeups
 
 	mu      sync.Mutex
-	runs    map[release.ID]*run  // releases held in memory ("hot")
-	idle    map[release.ID]int64 // releases this instance drove and let go, by Seq then: a rescan skips them while unchanged
+	runs    map[release.ID]*run        // releases held in memory ("hot")
+	idle    map[release.ID]idleRelease // releases this instance let go or left unloaded, with their timers here: a rescan skips them while unchanged
 	plans   map[planKey]*plan
 	checks  map[timerKey]bool // subprocess attempts whose child is being looked at (see checkChild)
 	running bool
@@ -47,6 +50,14 @@ type Executor struct {
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
+
+	scanning atomic.Bool   // a scan runs: the next one is skipped (see scan)
+	scanGen  uint64        // the scan in progress, or the last one; guarded by mu
+	scans    atomic.Uint64 // scans completed (ready: the first one)
+
+	// procs pins the processes of plans: the releases this executor
+	// creates share one decoded copy of each.
+	procs release.ProcessCache
 }
 
 type planKey struct {
@@ -57,7 +68,12 @@ type planKey struct {
 // New returns an executor over store s and the adapters of reg. A nil cfg
 // takes every default (see Config). When s implements store.Leaser, the
 // executor takes a lease on each release it drives, so several executors
-// may share s.
+// may share s. A wrapper around a store (one that embeds store.Store)
+// keeps the leases of the store it wraps when it implements
+// store.Unwrapper; one that holds a store with leases and neither forwards
+// them nor unwraps is refused with a *store.HiddenCapabilityError
+// (it matches store.ErrInvalid), since
+// losing leases silently would let two executors drive one release.
 func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) {
 	if s == nil {
 		return nil, errNilStore
@@ -73,16 +89,25 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 		store: s, reg: reg, cfg: c, clock: c.Clock, log: c.Logger,
 		timers: newTimers(),
 		runs:   map[release.ID]*run{},
-		idle:   map[release.ID]int64{},
+		idle:   map[release.ID]idleRelease{},
 		plans:  map[planKey]*plan{},
 		checks: map[timerKey]bool{},
 		work:   make(chan task),
 		rng:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
-	if l, ok := s.(store.Leaser); ok {
+	l, ok, err := store.Find[store.Leaser](s)
+	if err != nil {
+		return nil, fmt.Errorf("executor: new: %w", err)
+	}
+	if ok {
 		e.leaser = l
 	}
-	if n, ok := s.(store.ReleaseNotifier); ok {
+	if l, ok := s.(store.UnfinishedLister); ok {
+		e.lister = l
+	}
+	// A wrapper that hides notifications costs promptness only: rescans
+	// still find the changes, so it is not refused.
+	if n, ok, _ := store.Find[store.ReleaseNotifier](s); ok {
 		e.notifier = n
 	}
 	if c.Sealer != nil {
@@ -109,7 +134,7 @@ func (e *Executor) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	e.running, e.runCtx = true, runCtx
-	e.idle = map[release.ID]int64{} // the first scan looks at everything
+	e.idle = map[release.ID]idleRelease{} // the first scan looks at everything
 	e.wg.Add(1)
 	e.mu.Unlock()
 
@@ -125,6 +150,9 @@ func (e *Executor) Run(ctx context.Context) error {
 	}
 	e.spawn(do(func() { e.scan(runCtx) }))
 	e.spawn(do(func() { e.loadGroups(runCtx, true) }))
+	if _, ok := e.freezeStore(); ok {
+		e.timers.set(timerKey{kind: timerFreezes}, e.clock.Now())
+	}
 
 	<-runCtx.Done()
 
@@ -138,7 +166,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	e.mu.Lock()
 	runs := e.runs
 	e.runs = map[release.ID]*run{}
-	e.idle = map[release.ID]int64{}
+	e.idle = map[release.ID]idleRelease{}
 	e.mu.Unlock()
 	for _, r := range runs {
 		r.mu.Lock()
@@ -151,6 +179,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	}
 	e.timers.stop(timerKey{kind: timerRenew})
 	e.timers.stop(timerKey{kind: timerRescan})
+	e.timers.stop(timerKey{kind: timerFreezes})
 	e.sched.stopAll(e)
 	return nil
 }
@@ -233,48 +262,6 @@ func (e *Executor) background() context.Context {
 		return ctx
 	}
 	return context.Background()
-}
-
-// scan resumes every unfinished release in the store.
-func (e *Executor) scan(ctx context.Context) {
-	p := &store.ListReleasesParams{
-		Statuses: []release.Status{release.Scheduled, release.Running, release.Paused},
-		Limit:    store.MaxLimit,
-	}
-	for {
-		page, err := e.store.ListReleases(ctx, p)
-		if err != nil {
-			if ctx.Err() == nil {
-				e.log.Error("executor: listing unfinished releases", "err", err)
-			}
-			return
-		}
-		for _, s := range page.Releases {
-			if ctx.Err() != nil {
-				return
-			}
-			e.mu.Lock()
-			r, hot := e.runs[s.ID]
-			seq, known := e.idle[s.ID]
-			e.mu.Unlock()
-			if hot {
-				// Driven here; but an adapter call it started before Run
-				// was running was left for this scan (undriven).
-				e.redrive(ctx, r)
-				continue
-			}
-			if known && seq == s.Seq {
-				continue // unchanged since this instance let it go (its timers are here)
-			}
-			if err := e.with(ctx, s.ID, func(r *run) error { r.reconcile(); return nil }); err != nil && ctx.Err() == nil {
-				e.log.Warn("executor: resuming release", "release", s.ID, "err", err)
-			}
-		}
-		if page.Next == "" {
-			return
-		}
-		p.Cursor = page.Next
-	}
 }
 
 // redrive makes the adapter calls a run held in memory left for Run to
@@ -387,7 +374,7 @@ func (e *Executor) evict(r *run) {
 	}
 	switch {
 	case r.rel != nil && r.driver && !r.undriven && e.running && !r.rel.Status.Terminal():
-		e.idle[r.id] = r.rel.Seq
+		e.idle[r.id] = idleRelease{seq: r.rel.Seq, gen: e.scanGen}
 	default:
 		delete(e.idle, r.id)
 	}
@@ -453,6 +440,9 @@ func (e *Executor) fire(ctx context.Context, k timerKey) {
 	case timerGroupStart:
 		e.spawn(do(func() { e.fireGroupStart(ctx, k.grp) }))
 		return
+	case timerFreezes:
+		e.spawn(do(func() { e.refreshFreezes(ctx) }))
+		return
 	}
 	e.spawn(do(func() { e.fireRelease(ctx, k) }))
 }
@@ -511,7 +501,7 @@ func (e *Executor) backoff(p *process.RetryPolicy, n int) time.Duration {
 		e.rngMu.Lock()
 		f := e.rng.Float64()
 		e.rngMu.Unlock()
-		d -= d * e.cfg.Jitter * f
+		d += d * e.cfg.Jitter * f // only adds: backoff is the least wait
 	}
 	return time.Duration(d)
 }
@@ -548,6 +538,7 @@ func (e *Executor) authorize(ctx context.Context, a *Action) error {
 		return nil
 	}
 	if err := e.cfg.Authorize(ctx, a); err != nil {
+		e.refused(ctx, a, err)
 		return fmt.Errorf("executor: %s: %w: %w", a.Kind, ErrUnauthorized, err)
 	}
 	return nil

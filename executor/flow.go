@@ -453,12 +453,17 @@ func (r *run) onTimer(k timerKey) error {
 	}
 	rel := r.rel
 	switch k.kind {
+	case timerWake:
+		// Loading the release reconciled it: its own timers are armed.
 	case timerReload:
 		r.reconcile()
 	case timerStart:
 		if rel.Status == release.Scheduled {
 			if r.now().Before(rel.ScheduledFor) {
 				r.e.timers.set(k, rel.ScheduledFor)
+				return nil
+			}
+			if r.holdStart() {
 				return nil
 			}
 			r.emit(r.actor(), "scheduled start", &release.ReleaseStartedPayload{})
@@ -480,7 +485,14 @@ func (r *run) onTimer(k timerKey) error {
 			}
 			return nil
 		}
+		if r.holdRetry(k.act) {
+			return nil
+		}
 		r.start(k.act, r.actor(), "retry", nil)
+	case timerFreezeWait:
+		if a := r.state(k.act); a.Status == release.ActivityPending && rel.Status == release.Running {
+			r.ready = append(r.ready, k.act) // begin looks again
+		}
 	case timerTimeout:
 		a := r.state(k.act)
 		f := r.flights[k.act]

@@ -14,6 +14,8 @@ func groups(_ context.Context, g string) ([]string, error) {
 	switch g {
 	case "qa-leads":
 		return []string{"alice", "bob", "carol"}, nil
+	case "qa":
+		return []string{"qa1", "qa2"}, nil
 	case "sre":
 		return []string{"dave", "erin"}, nil
 	}

@@ -121,6 +121,7 @@ func (r *run) load(ctx context.Context) error {
 // install sets the release the run drives and rebuilds the derived state.
 func (r *run) install(rel *release.Release, p *plan) {
 	r.rel, r.p = rel, p
+	r.e.timers.stop(timerKey{rel: r.id, kind: timerWake}) // reconcile arms its timers
 	r.init()
 	r.reconcile()
 }
@@ -302,6 +303,9 @@ func (r *run) flush(ctx context.Context) error {
 		if r.rel.Status.Terminal() && r.rel.Labels[LabelParent] != "" {
 			r.notifyParent()
 		}
+		if r.rel.Status.Terminal() && r.rel.Group != "" {
+			r.e.groupEnded(r.rel.Group)
+		}
 		r.pending = r.pending[:0]
 	}
 	// Callbacks may add callbacks: they run too, in order. The slice is
@@ -329,7 +333,9 @@ func (r *run) invalidate(cause error) {
 	if errors.Is(cause, store.ErrConflict) {
 		delay = 0
 	}
-	r.e.log.Warn("executor: release state reset", "release", r.id, "err", cause)
+	if !errors.Is(cause, context.Canceled) { // Run stopping, or the caller gave up
+		r.e.log.Warn("executor: release state reset", "release", r.id, "err", cause)
+	}
 	r.e.timers.set(timerKey{rel: r.id, kind: timerReload}, r.now().Add(delay))
 }
 
@@ -420,7 +426,7 @@ func (r *run) drive() {
 	for len(r.retryDue) > 0 && r.busy < limit && r.err == nil {
 		i := r.retryDue[0]
 		r.retryDue = r.retryDue[1:]
-		if r.state(i).Status == release.ActivityFailed {
+		if r.state(i).Status == release.ActivityFailed && !r.holdRetry(i) {
 			r.start(i, r.actor(), "retry", nil)
 		}
 	}
@@ -470,6 +476,9 @@ func (r *run) begin(i int32) {
 	if !ok {
 		r.emit(r.actor(), conditionReason(err), &release.ActivitySkippedPayload{Activity: ai.key})
 		r.markDone(i, true)
+		return
+	}
+	if r.holdActivity(i) {
 		return
 	}
 	r.start(i, r.actor(), "", nil)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/release"
@@ -73,12 +74,29 @@ type groupState struct {
 	gen     uint64         // scheduler.gen when it was put
 	fresh   bool           // begins at the time it was put, not after its history (see putMode)
 	armed   bool           // armGroup succeeded
+	// queued is set while a release waits for the previous one to end
+	// (OverlapQueue): the end of a release of the group on this executor
+	// wakes the start timer at once (groupEnded); the poll is the fallback
+	// for releases that end elsewhere. Read without mu.
+	queued atomic.Bool
 }
 
-// pendingStart is a release waiting for the scheduler to start it.
+// pendingStart is a release waiting for the scheduler to start it: at
+// its ScheduledFor, the occurrence unless it was rescheduled.
 type pendingStart struct {
 	occ time.Time
+	at  time.Time
 	id  release.ID
+}
+
+// sortPending orders pending starts by time, then occurrence.
+func sortPending(ps []pendingStart) {
+	slices.SortFunc(ps, func(a, b pendingStart) int {
+		if n := a.at.Compare(b.at); n != 0 {
+			return n
+		}
+		return a.occ.Compare(b.occ)
+	})
 }
 
 func groupKey(id release.GroupID) timerKey      { return timerKey{kind: timerGroup, grp: id} }
@@ -216,7 +234,7 @@ func (e *Executor) armGroupTimers(st *groupState, now time.Time) {
 		e.timers.stop(groupKey(st.g.ID))
 	}
 	if len(st.pending) > 0 {
-		e.timers.set(groupStartKey(st.g.ID), st.pending[0].occ)
+		e.timers.set(groupStartKey(st.g.ID), st.pending[0].at)
 	} else {
 		e.timers.stop(groupStartKey(st.g.ID))
 	}
@@ -251,7 +269,7 @@ func (e *Executor) loadPending(ctx context.Context, st *groupState) error {
 		}
 		for _, s := range page.Releases {
 			if s.Labels[LabelStart] == StartGroup && !s.Occurrence.IsZero() {
-				st.pending = append(st.pending, pendingStart{occ: s.Occurrence, id: s.ID})
+				st.pending = append(st.pending, pendingStart{occ: s.Occurrence, at: s.ScheduledFor, id: s.ID})
 			}
 		}
 		if page.Next == "" {
@@ -259,7 +277,7 @@ func (e *Executor) loadPending(ctx context.Context, st *groupState) error {
 		}
 		p.Cursor = page.Next
 	}
-	slices.SortFunc(st.pending, func(a, b pendingStart) int { return a.occ.Compare(b.occ) })
+	sortPending(st.pending)
 	return nil
 }
 
@@ -376,6 +394,10 @@ func (e *Executor) fireGroup(ctx context.Context, id release.GroupID) {
 // error is a store failure: the occurrence is tried again.
 func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time) error {
 	g := st.g
+	occ, frozen, err := e.placeOccurrence(ctx, g, occ) // freezes: skip, or shift occ
+	if frozen || err != nil {
+		return err
+	}
 	id, err := groupReleaseID(g.ID, occ)
 	if err != nil {
 		return err
@@ -392,6 +414,13 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 			Reason: fmt.Sprintf("reached %s after the occurrence, beyond the catch-up window of %s", now.Sub(occ), window)})
 	}
 	late := now.After(occ)
+	if g.Overlap == release.OverlapForbid && !occ.After(now) {
+		// Made at its occurrence (no lead time, or late): under forbid a
+		// release of the group still running means no release at all.
+		if skipped, err := e.forbidNow(ctx, g, occ, id); skipped || err != nil {
+			return err
+		}
+	}
 	seq, err := e.groupSequence(ctx, g.ID)
 	if err != nil {
 		return err
@@ -431,7 +460,7 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 				return err
 			}
 			if start == StartGroup {
-				st.pending = append(st.pending, pendingStart{occ: occ, id: id})
+				st.pending = append(st.pending, pendingStart{occ: occ, at: occ, id: id})
 			}
 			return nil
 		case errors.Is(gerr, store.ErrNotFound):
@@ -454,9 +483,27 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 		return err
 	}
 	if start == StartGroup && id != "" {
-		st.pending = append(st.pending, pendingStart{occ: occ, id: id})
+		st.pending = append(st.pending, pendingStart{occ: occ, at: occ, id: id})
 	}
 	return nil
+}
+
+// forbidNow records the occurrence skipped, without making its release,
+// when another release of the group is Running or Paused (OverlapForbid).
+// A release already made for the occurrence (by another executor) is left
+// to the start path.
+func (e *Executor) forbidNow(ctx context.Context, g *release.Group, occ time.Time, id release.ID) (bool, error) {
+	busy, err := e.groupBusy(ctx, g.ID, id)
+	if err != nil || busy == "" {
+		return false, err
+	}
+	if _, err := e.store.GetReleaseSummary(ctx, id); err == nil {
+		return false, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	return true, e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped,
+		Reason: fmt.Sprintf("release %s of the group is still running (overlap: forbid); no release made", busy)})
 }
 
 // recordMade records the release s made for an occurrence, as created or
@@ -508,27 +555,57 @@ func (r *fixedReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// groupSequence returns the sequence number of the group's latest release,
-// from its history (0 when it has none): the newest record that has one,
-// usually the newest record.
+// groupSequence returns the sequence number of the group's latest release
+// (0 when it has none): the larger of the newest one in its history and
+// those of the group's stored releases scheduled from that record's
+// occurrence on. The releases cover an executor that stopped between
+// making a release and recording it: its number is taken, though the
+// history does not say so (a release rescheduled before its own record
+// was made, to before the newest record, is the one case not covered).
 func (e *Executor) groupSequence(ctx context.Context, id release.GroupID) (int, error) {
+	seq, from, err := e.historySequence(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	p := &store.ListReleasesParams{Group: id, ScheduledFrom: from, Limit: store.MaxLimit}
+	for {
+		page, err := e.store.ListReleases(ctx, p)
+		if err != nil {
+			return 0, fmt.Errorf("listing the group's releases: %w", err)
+		}
+		for _, s := range page.Releases {
+			if n, err := strconv.Atoi(s.Labels[LabelGroupSequence]); err == nil && n > seq {
+				seq = n
+			}
+		}
+		if page.Next == "" {
+			return seq, nil
+		}
+		p.Cursor = page.Next
+	}
+}
+
+// historySequence returns the newest sequence number in the group's
+// history and the occurrence it was recorded for (zeros when none, or no
+// history store).
+func (e *Executor) historySequence(ctx context.Context, id release.GroupID) (int, time.Time, error) {
 	hs, ok := e.store.(store.GroupHistoryStore)
 	if !ok {
-		return 0, nil
+		return 0, time.Time{}, nil
 	}
 	p := &store.ListGroupHistoryParams{Group: id, Newest: true, Limit: 8}
 	for {
 		page, err := hs.ListGroupHistory(ctx, p)
 		if err != nil {
-			return 0, fmt.Errorf("group history: %w", err)
+			return 0, time.Time{}, fmt.Errorf("group history: %w", err)
 		}
 		for _, r := range page.Records {
 			if r.Sequence > 0 {
-				return r.Sequence, nil
+				return r.Sequence, r.Occurrence, nil
 			}
 		}
 		if page.Next == "" {
-			return 0, nil
+			return 0, time.Time{}, nil
 		}
 		p.Cursor = page.Next
 		p.Limit = store.MaxLimit // past a run of missed or skipped occurrences
@@ -552,8 +629,10 @@ func (e *Executor) record(ctx context.Context, r *release.GroupRecord) error {
 // fireGroupStart starts the group's releases whose occurrence has come
 // (those its scheduler starts: LabelStart group), under its overlap
 // policy: while another release of the group is Running or Paused,
-// OverlapForbid aborts the new one and records the occurrence skipped;
-// OverlapQueue records it queued and looks again every PollInterval.
+// OverlapForbid aborts the new one (made ahead by the lead time) and
+// records the occurrence skipped; OverlapQueue records it queued and
+// starts it when the running one ends (groupEnded; every PollInterval as
+// the fallback for a release that ends on another executor).
 func (e *Executor) fireGroupStart(ctx context.Context, id release.GroupID) {
 	st := e.sched.lock(id)
 	if st == nil {
@@ -564,11 +643,11 @@ func (e *Executor) fireGroupStart(ctx context.Context, id release.GroupID) {
 	kept := st.pending[:0]
 	wait := false
 	for i, p := range st.pending {
-		if p.occ.After(now) || wait {
+		if p.at.After(now) || wait {
 			kept = append(kept, p)
 			continue
 		}
-		done, err := e.startPending(ctx, st.g, p)
+		done, err := e.startPending(ctx, st.g, &p)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -579,25 +658,54 @@ func (e *Executor) fireGroupStart(ctx context.Context, id release.GroupID) {
 			e.timers.set(groupStartKey(id), now.Add(e.cfg.StoreRetry))
 			return
 		}
-		if !done {
+		switch {
+		case !done && p.at.After(now): // rescheduled to later
+			kept = append(kept, p)
+		case !done:
 			kept = append(kept, p)
 			wait = true // later occurrences queue behind it
 		}
 	}
 	st.pending = kept
+	sortPending(st.pending)
+	st.queued.Store(wait)
 	switch {
 	case wait:
-		e.timers.set(groupStartKey(id), now.Add(e.cfg.PollInterval))
+		e.timers.set(groupStartKey(id), e.groupWaitUntil(id, now))
 	case len(st.pending) > 0:
-		e.timers.set(groupStartKey(id), st.pending[0].occ)
+		e.timers.set(groupStartKey(id), st.pending[0].at)
 	default:
 		e.timers.stop(groupStartKey(id))
 	}
 }
 
+// groupEnded is called when a release of group g reached a terminal
+// status on this executor: a release of the group queued behind it starts
+// now rather than at the next poll. It takes no group lock (the caller may
+// be the scheduler itself, inside fireGroupStart).
+func (e *Executor) groupEnded(g release.GroupID) {
+	if st := e.sched.get(g); st != nil && st.queued.Load() {
+		e.timers.set(groupStartKey(g), e.clock.Now())
+	}
+}
+
 // startPending starts, skips or queues one release at its occurrence;
-// done is false when it stays queued.
-func (e *Executor) startPending(ctx context.Context, g *release.Group, p pendingStart) (done bool, err error) {
+// done is false when it stays queued, or was rescheduled to later (p.at
+// is then its new time).
+func (e *Executor) startPending(ctx context.Context, g *release.Group, p *pendingStart) (done bool, err error) {
+	// Rescheduled (perhaps on another executor) or already decided?
+	sum, err := e.store.GetReleaseSummary(ctx, p.id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return true, nil
+	case err != nil:
+		return false, err
+	case sum.Status != release.Scheduled:
+		return true, nil
+	case sum.ScheduledFor.After(e.clock.Now()):
+		p.at = sum.ScheduledFor
+		return false, nil
+	}
 	busy, err := e.groupBusy(ctx, g.ID, p.id)
 	if err != nil {
 		return false, err
@@ -623,13 +731,20 @@ func (e *Executor) startPending(ctx context.Context, g *release.Group, p pending
 		}
 		return true, e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: p.occ, Decision: release.DecisionSkipped, Release: p.id, Reason: reason})
 	}
+	var frozen *FrozenError
 	err = e.groupAct(ctx, p.id, func(r *run) error {
 		if r.rel.Status != release.Scheduled {
 			return releaseState(ActionStart, p.id, r.rel.Status, release.Scheduled)
 		}
+		if frozen = r.releaseFrozen(""); frozen != nil {
+			return nil // waits for the freeze to end
+		}
 		r.emit(actor, "group "+string(g.ID)+": occurrence", &release.ReleaseStartedPayload{})
 		return nil
 	})
+	if err == nil && frozen != nil {
+		return false, e.holdGroupStart(ctx, g.ID, p.occ, p.id, frozen)
+	}
 	switch {
 	case errors.Is(err, ErrIllegal) || errors.Is(err, ErrNotFound):
 		return true, nil // started, aborted or gone meanwhile

@@ -53,7 +53,7 @@ func weeklyGroup() *release.Group {
 		ID: "weekly", Name: "Weekly", Process: "train", Cadence: "0 10 * * MON", Timezone: "UTC",
 		Start: t0, LeadTime: process.Duration(24 * time.Hour), AutoExecute: true, Enabled: true,
 		ReleaseDuration: process.Duration(2 * time.Hour),
-		VersionTemplate: "1.${{ vars.sequence }}", Labels: map[string]string{"team": "mobile"},
+		VersionTemplate: "1.${{ sequence }}", Labels: map[string]string{"team": "mobile"},
 	}
 }
 
@@ -409,19 +409,51 @@ func TestGroupOverlap(t *testing.T) {
 		h.waitStatus(second, release.Running)
 		require.Equal(t, release.Running, h.get(first).Status)
 	})
-	t.Run("forbid skips the occurrence and says why", func(t *testing.T) {
-		h, first, second := overlapHarness(t, release.OverlapForbid)
-		r := h.waitStatus(second, release.Aborted)
+	t.Run("forbid records the occurrence skipped and makes no release", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.put(manualProcess)
+		g := weeklyGroup()
+		g.Cadence, g.LeadTime, g.Overlap = "0 10 * * *", 0, release.OverlapForbid
+		h.putGroup(g)
+		h.until(wed)
+		first := h.waitReleases("weekly", 1)[0].ID
+		h.waitStatus(first, release.Running)
+		h.until(thu)
 		h.waitHistory("weekly", []decision{
-			{wed, release.DecisionCreated}, {wed, release.DecisionStarted},
-			{thu, release.DecisionCreated}, {thu, release.DecisionSkipped},
+			{wed, release.DecisionCreated}, {wed, release.DecisionStarted}, {thu, release.DecisionSkipped},
 		})
 		page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: "weekly"})
 		require.NoError(t, err)
-		require.Contains(t, page.Records[3].Reason, string(first))
-		require.Equal(t, second, page.Records[3].Release)
+		require.Contains(t, page.Records[2].Reason, string(first), "the reason names the release still running")
+		require.Empty(t, page.Records[2].Release)
+		require.Len(t, h.groupReleases("weekly"), 1, "no release made for the skipped occurrence")
 		require.Equal(t, release.Running, h.get(first).Status)
+		// The next occurrence, once the first has ended, is made and started.
+		require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", By{Actor: "qa"}))
+		h.waitStatus(first, release.Succeeded)
+		h.until(thu.Add(24 * time.Hour))
+		h.waitStatus(h.waitReleases("weekly", 2)[1].ID, release.Running)
+	})
+	t.Run("forbid aborts a release made ahead by the lead time", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.put(manualProcess)
+		g := weeklyGroup()
+		g.Cadence, g.LeadTime, g.Overlap = "0 10 * * *", process.Duration(time.Hour), release.OverlapForbid
+		h.putGroup(g)
+		h.until(wed)
+		first := h.waitReleases("weekly", 1)[0].ID
+		h.waitStatus(first, release.Running)
+		h.until(thu.Add(-time.Hour))
+		second := h.waitReleases("weekly", 2)[1].ID
+		require.Equal(t, release.Scheduled, h.get(second).Status, "made ahead, for people to prepare")
+		h.until(thu)
+		r := h.waitStatus(second, release.Aborted)
 		require.True(t, r.StartedAt.IsZero(), "the skipped release never ran")
+		page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: "weekly", Newest: true, Limit: 1})
+		require.NoError(t, err)
+		require.Equal(t, release.DecisionSkipped, page.Records[0].Decision)
+		require.Equal(t, second, page.Records[0].Release)
+		require.Contains(t, page.Records[0].Reason, string(first))
 	})
 	t.Run("queue starts the next release when the previous one ends", func(t *testing.T) {
 		h, first, second := overlapHarness(t, release.OverlapQueue)
@@ -434,7 +466,7 @@ func TestGroupOverlap(t *testing.T) {
 		require.NoError(t, h.ex.PauseGroup(context.Background(), "weekly", By{Actor: "alice"}))
 		require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", By{Actor: "qa"}))
 		h.waitStatus(first, release.Succeeded)
-		h.advance(DefaultPollInterval)
+		// Started when the first ended, without waiting for a poll.
 		h.waitStatus(second, release.Running)
 		h.waitHistory("weekly", []decision{
 			{wed, release.DecisionCreated}, {wed, release.DecisionStarted},
@@ -724,4 +756,58 @@ func TestGroupWeeklyAcrossDaylightSavingChanges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGroupSequenceIsNotReusedAfterACrashBetweenCreateAndRecord stops an
+// executor right after it stored a release (its history record lost);
+// after a downtime longer than the catch-up window another executor makes
+// the next occurrence's release: it takes the next number, not the lost
+// record's again.
+func TestGroupSequenceIsNotReusedAfterACrashBetweenCreateAndRecord(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	mem := memstore.New(nil)
+	clk := newFakeClock(t0)
+	reg := adapters.NewRegistry(ad)
+	ctx := context.Background()
+	p, err := process.Parse([]byte(noopProcess))
+	require.NoError(t, err)
+	_, err = mem.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "test", Now: t0})
+	require.NoError(t, err)
+	_, err = mem.CreateGroup(ctx, weeklyGroup())
+	require.NoError(t, err)
+	run := func(s store.Store, name string) (stop func()) {
+		ex, err := New(s, reg, &Config{Clock: clk, Jitter: -1, InstanceID: name, LeaseDuration: 10 * time.Second, Logger: testLogger(t)})
+		require.NoError(t, err)
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = ex.Run(rctx) }()
+		return func() { cancel(); <-done }
+	}
+	fs := &faultHistoryStore{faultStore: newFaultStore(mem, 1, true), hist: mem} // the release is stored, then it crashes
+	stop := run(fs, "a")
+	clk.Add(firstMonday.Add(-24 * time.Hour).Sub(clk.Now()))
+	require.True(t, waitFor(fs.isCrashed))
+	stop()
+	first, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
+	require.NoError(t, err)
+	require.Len(t, first.Releases, 1)
+	require.Equal(t, "1", first.Releases[0].Labels[LabelGroupSequence])
+	hist, err := mem.ListGroupHistory(ctx, &store.ListGroupHistoryParams{Group: "weekly"})
+	require.NoError(t, err)
+	require.Empty(t, hist.Records, "the crash lost the record")
+
+	clk.Add(3 * 24 * time.Hour) // beyond the catch-up window: the first occurrence is not handled again
+	stop = run(mem, "b")
+	defer stop()
+	clk.Add(firstMonday.Add(week - 24*time.Hour).Sub(clk.Now()))
+	var got []release.Summary
+	require.True(t, waitFor(func() bool {
+		page, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
+		got = page.Releases
+		return err == nil && len(got) == 2
+	}))
+	slices.SortFunc(got, func(a, b release.Summary) int { return a.Occurrence.Compare(b.Occurrence) })
+	require.Equal(t, firstMonday.Add(week), got[1].Occurrence.UTC())
+	require.Equal(t, "2", got[1].Labels[LabelGroupSequence])
+	require.Equal(t, "1.2", got[1].Version)
 }

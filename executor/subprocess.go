@@ -35,6 +35,8 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 	// child must stop the person who started it all.
 	initiator := cmp.Or(r.rel.Initiator, r.rel.CreatedBy, r.e.cfg.InstanceID)
 	name := r.rel.Name + " / " + string(ai.key)
+	inherited := map[string]string{} // what freezes need (see childLabels)
+	childLabels(inherited, r.rel)
 	r.effects = append(r.effects, func() {
 		e := r.e
 		ctx := e.background()
@@ -46,10 +48,10 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 			_, err = e.create(ctx, id, &CreateParams{
 				Process: ai.act.Process, ProcessVersion: ai.act.ProcessVersion, Inputs: with,
 				Name: name, Actor: e.cfg.InstanceID, Reason: "subprocess of " + string(parent),
-				Labels: map[string]string{
+				Labels: withLabels(inherited, map[string]string{
 					LabelParent: string(parent), LabelParentActivity: string(ai.key),
 					LabelParentAttempt: strconv.Itoa(attempt), LabelDepth: strconv.Itoa(depth + 1),
-				},
+				}),
 			}, initiator)
 			if errors.Is(err, store.ErrAlreadyExists) {
 				err = e.checkIsChild(ctx, id, parent, ai.key, attempt)
@@ -159,6 +161,9 @@ func (r *run) checkParent() {
 func (e *Executor) resumeChild(ctx context.Context, id release.ID) {
 	err := e.with(ctx, id, func(r *run) error {
 		if r.rel.Status == release.Scheduled {
+			if r.holdStart() {
+				return nil
+			}
 			r.emit(r.actor(), "subprocess", &release.ReleaseStartedPayload{})
 			r.reconcile()
 		}

@@ -276,6 +276,9 @@ type gateStore struct {
 	once    sync.Once
 }
 
+// Unwrap keeps memstore's leases (store.Unwrapper).
+func (g *gateStore) Unwrap() store.Store { return g.Store }
+
 func (s *gateStore) CreateRelease(ctx context.Context, p *store.CreateReleaseParams) error {
 	if p.Release.Labels[LabelParent] != "" {
 		s.once.Do(func() { close(s.reached) })

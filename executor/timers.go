@@ -24,6 +24,9 @@ const (
 	timerResolve                         // look up an approval's approver groups again
 	timerGroup                           // create a release group's due occurrences
 	timerGroupStart                      // start a release group's releases at their occurrence
+	timerFreezeWait                      // an activity held by a freeze looks again
+	timerFreezes                         // read the freezes again
+	timerWake                            // load a release left unloaded by a scan: its first timer is due
 )
 
 // timerKey identifies a timer; adding a timer with a key that is set moves

@@ -97,7 +97,7 @@ func (e *Executor) wantsWake(c store.ReleaseChange) bool {
 		defer r.mu.Unlock()
 		return r.evicted || r.rel == nil || r.rel.Seq < c.Seq
 	}
-	return !idle || seq < c.Seq
+	return !idle || seq.seq < c.Seq
 }
 
 // woken brings release id up to the change told: the instance holding it

@@ -30,6 +30,7 @@ const (
 	ReasonOutput      ReasonKind = "output"        // Output has not been submitted
 	ReasonOnHold      ReasonKind = "on-hold"       // it failed (Status holds the error); an operator decides
 	ReasonRollback    ReasonKind = "rollback"      // the release is rolling back
+	ReasonFreeze      ReasonKind = "freeze"        // the freeze Freeze holds it until Until (zero: no end found); an operator may override it
 )
 
 // Reason is one thing an activity waits for, as data, with a sentence for
@@ -46,6 +47,8 @@ type Reason struct {
 	Until     time.Time
 	Actor     string     `json:",omitempty"`
 	Child     release.ID `json:",omitempty"`
+	// Freeze is the freeze of a ReasonFreeze.
+	Freeze release.FreezeID `json:",omitempty"`
 	// Progress (0 to 1) and Note are the running adapter's last report
 	// (adapters.Reporter.Progress), known to the instance that runs it.
 	Progress float64 `json:",omitempty"`
@@ -89,6 +92,9 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 	switch rel.Status {
 	case release.Scheduled:
 		add(Reason{Kind: ReasonScheduled, Until: rel.ScheduledFor, Text: "the release starts at " + rel.ScheduledFor.UTC().Format(time.RFC3339)})
+		if fr := e.freezeReason(ctx, rel, p, -1); fr != nil {
+			add(*fr)
+		}
 	case release.Paused:
 		by := e.pausedBy(ctx, id)
 		add(Reason{Kind: ReasonPaused, Actor: by, Text: "paused by " + by})
@@ -108,7 +114,9 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 					Text: fmt.Sprintf("dependency %s is %s", ds.Key, ds.Status)})
 			}
 		}
-		if !blocked && rel.Status == release.Running {
+		if fr := e.freezeReason(ctx, rel, p, i); !blocked && rel.Status == release.Running && fr != nil {
+			add(*fr)
+		} else if !blocked && rel.Status == release.Running {
 			add(Reason{Kind: ReasonParallelism, Text: fmt.Sprintf("ready; the release already runs %d activities at once", e.cfg.Parallelism)})
 		}
 	case release.ActivityRunning:

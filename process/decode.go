@@ -714,7 +714,7 @@ func (d *decoder) variables(n *yaml.Node, path string) []Variable {
 	return out
 }
 
-var phaseKeys = []string{"id", "name", "description", "owners", "depends-on", "if", "activities"}
+var phaseKeys = []string{"id", "name", "description", "owners", "labels", "depends-on", "if", "activities"}
 
 func (d *decoder) phase(n *yaml.Node, path string) Phase {
 	var ph Phase
@@ -733,6 +733,9 @@ func (d *decoder) phase(n *yaml.Node, path string) Phase {
 	}
 	if v := f["owners"]; v != nil {
 		ph.Owners = d.strings(v, join(path, "owners"))
+	}
+	if v := f["labels"]; v != nil {
+		ph.Labels = d.labels(v, join(path, "labels"))
 	}
 	if v := f["depends-on"]; v != nil {
 		for _, s := range d.strings(v, join(path, "depends-on")) {
@@ -767,7 +770,7 @@ func (d *decoder) condition(n *yaml.Node, path string) string {
 var activityKeys = []string{
 	"id", "name", "description", "type", "depends-on", "if", "uses", "with", "outputs",
 	"timeout", "expected-duration", "retry", "on-failure", "rollback", "tasks", "approval",
-	"process", "process-version",
+	"process", "process-version", "labels",
 }
 
 func (d *decoder) activity(n *yaml.Node, path string) Activity {
@@ -793,6 +796,9 @@ func (d *decoder) activity(n *yaml.Node, path string) Activity {
 	}
 	if v := f["if"]; v != nil {
 		a.If = d.condition(v, join(path, "if"))
+	}
+	if v := f["labels"]; v != nil {
+		a.Labels = d.labels(v, join(path, "labels"))
 	}
 	if v := f["uses"]; v != nil {
 		a.Uses = d.str(v, join(path, "uses"))

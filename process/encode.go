@@ -253,6 +253,7 @@ func (ph *Phase) node() *yaml.Node {
 	m.str("name", ph.Name)
 	m.str("description", ph.Description)
 	m.strs("owners", ph.Owners)
+	m.labels("labels", ph.Labels)
 	if len(ph.DependsOn) > 0 {
 		deps := make([]string, len(ph.DependsOn))
 		for i, d := range ph.DependsOn {
@@ -277,6 +278,7 @@ func (a *Activity) node() *yaml.Node {
 	m.str("type", string(a.Type))
 	m.strs("depends-on", a.DependsOn)
 	m.str("if", a.If)
+	m.labels("labels", a.Labels)
 	m.str("uses", a.Uses)
 	m.values("with", a.With)
 	m.strs("outputs", a.Outputs)

@@ -23,6 +23,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("id: app\nx: &a [1]\ny: *a\nphases: []\n"))
 	f.Add([]byte("id: app\nphases:\n  - id: a\n    activities: [{id: x, type: approval, approval: {approvers: [a], min: 2}}]\n"))
 	f.Add([]byte("inputs:\n  n: {type: integer, min: 1, max: 0, default: 2.5}\n"))
+	f.Add([]byte("id: app\nphases:\n  - id: a\n    labels: {env: prod, team/x: \"1\"}\n    activities: [{id: x, uses: k, labels: {env: staging, baton.x: y, Bad: [1]}}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := process.Parser{MaxBytes: 1 << 16}.Parse(data)
 		if err != nil {

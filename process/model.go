@@ -44,6 +44,9 @@ type Phase struct {
 	DependsOn   []PhaseID
 	If          string // a boolean expression; empty means always
 	Activities  []Activity
+	// Labels are the phase's labels (env: prod), inherited by its
+	// activities; freezes select activities by them (see EffectiveLabels).
+	Labels map[string]string
 }
 
 // ActivityType says how an activity is carried out.
@@ -98,6 +101,9 @@ type Activity struct {
 	// phases ("build.compile").
 	DependsOn []string
 	If        string // a boolean expression; empty means always
+	// Labels are the activity's own labels, over its phase's (see
+	// EffectiveLabels).
+	Labels map[string]string
 
 	// Uses is the adapter kind of an automated activity ("ci.pipeline").
 	Uses string

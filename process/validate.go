@@ -448,6 +448,7 @@ func (c *checker) compileGraph() {
 		if len(ph.Activities) == 0 {
 			c.addf(path+".activities", "required: at least one activity")
 		}
+		c.checkLabels(path+".labels", ph.Labels)
 		acts := make(map[ActivityID]int, len(ph.Activities))
 		out.actIdx[i] = acts
 		for j := range ph.Activities {
@@ -514,6 +515,7 @@ func (c *checker) compileGraph() {
 				}
 			}
 			c.checkActivity(i, j, a)
+			c.checkLabels(actPath(i, j)+".labels", a.Labels)
 		}
 	}
 

@@ -60,19 +60,17 @@ func New(created Event) (*Release, error) {
 // Create makes a release: it seals a release.created event for a release
 // with the given id (see NewID) and returns the release and the event, to be
 // stored with store.ReleaseStore.CreateRelease.
+//
+// Create encodes p.Process for every release; an executor creating many
+// releases of one process version uses a ProcessCache (ProcessCache.Create).
 func Create(id ID, at time.Time, actor, reason string, p ReleaseCreatedPayload) (*Release, Event, error) {
-	if id != "" {
-		raw, typed, err := fastCreated(make([]byte, 0, 512), &p)
-		if err == nil {
-			e := Event{Release: id, Seq: 1, Kind: KindReleaseCreated, Time: at.UTC().Round(0),
-				Actor: actor, Reason: reason, Payload: raw}
-			e.Hash = hashEvent(&e, raw)
-			r := new(Release)
-			if err := applyTyped(r, &e, typed, nil); err != nil {
-				return nil, Event{}, err
-			}
-			remember(&e)
-			return r, e, nil
+	return create(nil, id, at, actor, reason, p)
+}
+
+func create(c *ProcessCache, id ID, at time.Time, actor, reason string, p ReleaseCreatedPayload) (*Release, Event, error) {
+	if c != nil && id != "" && p.Process != nil {
+		if r, e, ok, err := c.createPinned(id, at, actor, reason, &p); ok {
+			return r, e, err
 		}
 	}
 	e, err := NewEvent(at, actor, reason, p)
@@ -462,6 +460,13 @@ func (x *applier) apply(p Payload) error {
 		}
 		x.log.saveActivity(a)
 		a.Links = append(a.Links, l)
+	case *FreezeOverriddenPayload:
+		if p.Activity != "" {
+			if _, err := x.activity(p.Activity); err != nil {
+				return err
+			}
+		}
+		r.FreezeOverrides = append(r.FreezeOverrides, FreezeOverride{Freeze: p.Freeze, Activity: p.Activity, Actor: e.Actor, Reason: e.Reason, At: e.Time})
 	default:
 		return errorf("no rule to apply %T", p)
 	}

@@ -25,12 +25,13 @@
 //	// append start with store.ReleaseStore.AppendEvents
 //	fmt.Println(r.Status, release.Progress(r).Overall)
 //
-// RecordPayload is Record(NewEvent(...)) without the round trip: for the
-// kinds recorded on every activity it writes the canonical payload straight
-// from the typed value and applies a copy of it. NewEvent and Record take
-// events made elsewhere (an event log being replayed, a kind of the host's).
-// Pin returns the shared read-only copy of a process that releases pin;
-// Create with a pinned process does not encode it again.
+// RecordPayload is Record(NewEvent(...)) for one typed payload. NewEvent
+// and Record also take events made elsewhere (an event log being replayed,
+// a kind of the host's).
+// A ProcessCache, held by whoever creates releases (an executor, for its
+// life), pins processes: the releases of one process version share one
+// read-only copy, and ProcessCache.Create does not encode it again. The
+// package itself keeps no state between calls.
 //
 // A Group describes releases made on a cadence (a cron spec or RRULE read
 // by schedule.Parse, in an IANA zone, between Start and End), with a lead

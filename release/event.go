@@ -54,6 +54,10 @@ const (
 	KindApprovalBypassed EventKind = "approval.bypassed"
 	KindCommentAdded     EventKind = "comment.added"
 	KindLinkAdded        EventKind = "link.added"
+
+	// KindFreezeOverridden: an operator let the release, or one of its
+	// activities, through a freeze (FreezeOverriddenPayload).
+	KindFreezeOverridden EventKind = "freeze.overridden"
 )
 
 // Hash is a SHA-256 digest. Its text form (JSON, String) is 64 lower-case
@@ -234,7 +238,6 @@ func Seal(head Head, events []Event) ([]Event, error) {
 		if e.Hash, err = hashCanonical(e, p); err != nil {
 			return nil, fmt.Errorf("release: seal: event %d (%s): %w", i, e.Kind, err)
 		}
-		remember(&e)
 		prev = e.Hash
 		out[i] = e
 	}
@@ -314,14 +317,12 @@ func VerifyChainFrom(head Head, events []Event) error {
 			return &ChainError{Seq: seq, Index: i, Problem: problem,
 				Detail: fmt.Sprintf("found seq %d", e.Seq)}
 		}
-		if !recalled(e) {
-			h, err := ComputeHash(*e)
-			if err != nil {
-				return &ChainError{Seq: seq, Index: i, Problem: Altered, Detail: err.Error()}
-			}
-			if h != e.Hash {
-				return &ChainError{Seq: seq, Index: i, Problem: Altered, Detail: "hash does not match the contents"}
-			}
+		h, err := ComputeHash(*e)
+		if err != nil {
+			return &ChainError{Seq: seq, Index: i, Problem: Altered, Detail: err.Error()}
+		}
+		if h != e.Hash {
+			return &ChainError{Seq: seq, Index: i, Problem: Altered, Detail: "hash does not match the contents"}
 		}
 		if e.PrevHash != prev {
 			return &ChainError{Seq: seq, Index: i, Problem: WrongPrevHash,

@@ -115,11 +115,12 @@ func ExampleHealth() {
 func ExampleRelease_RecordPayload() {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	id, _ := release.NewID(now, bytes.NewReader(make([]byte, 16)))
-	pinned, err := release.Pin(exampleProcess()) // once per process version
+	var procs release.ProcessCache // one per executor: releases of a process version share its copy
+	pinned, err := procs.Pin(exampleProcess())
 	if err != nil {
 		panic(err)
 	}
-	r, created, _ := release.Create(id, now, "alice", "", release.ReleaseCreatedPayload{Name: "Mobile 2.4", Process: pinned})
+	r, created, _ := procs.Create(id, now, "alice", "", release.ReleaseCreatedPayload{Name: "Mobile 2.4", Process: pinned})
 	log := []release.Event{created}
 	for _, p := range []release.Payload{
 		&release.ReleaseStartedPayload{},

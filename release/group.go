@@ -24,8 +24,10 @@ type OverlapPolicy string
 const (
 	// OverlapAllow starts the new release anyway.
 	OverlapAllow OverlapPolicy = "allow"
-	// OverlapForbid records the occurrence as skipped, with the reason, and
-	// aborts its release.
+	// OverlapForbid records the occurrence as skipped, with the reason (the
+	// release still running), and makes no release for it. A release
+	// already made ahead of its occurrence by the group's lead time is
+	// aborted instead.
 	OverlapForbid OverlapPolicy = "forbid"
 	// OverlapQueue starts the new release once the previous one has ended.
 	OverlapQueue OverlapPolicy = "queue"
@@ -86,6 +88,10 @@ type Group struct {
 	// Overlap is what happens when the group's previous release is still
 	// running at an occurrence. Empty means OverlapAllow.
 	Overlap OverlapPolicy `json:"overlap,omitempty"`
+	// FreezePolicy is what happens to an occurrence that falls in a freeze
+	// window holding the group's releases: FreezeSkip (the default) or
+	// FreezeShift.
+	FreezePolicy FreezePolicy `json:"freeze-policy,omitempty"`
 	// Revision counts the stored versions of the group; stores set it (1 on
 	// create, +1 on each update) and use it for optimistic concurrency.
 	Revision int64 `json:"revision"`
@@ -200,6 +206,11 @@ func (g *Group) Validate() error {
 	default:
 		add("overlap", "%q: want allow, forbid or queue", g.Overlap)
 	}
+	switch g.FreezePolicy {
+	case "", FreezeSkip, FreezeShift:
+	default:
+		add("freeze-policy", "%q: want skip or shift", g.FreezePolicy)
+	}
 	for k := range g.Labels {
 		if k == "" {
 			add("labels", "a label with an empty key")
@@ -239,20 +250,35 @@ func (g *Group) NextOccurrence(s schedule.Schedule, after time.Time) time.Time {
 	return t
 }
 
-// groupEnv declares what the name and version templates read.
-func groupEnv() *expr.Env { return &expr.Env{Vars: []string{"group", "occurrence", "sequence"}} }
+// groupEnv declares what the name and version templates read: the roots
+// group, occurrence and sequence, and (the spelling of earlier versions)
+// the same under vars.
+func groupEnv() *expr.Env {
+	return &expr.Env{
+		Vars: []string{"group", "occurrence", "sequence"},
+		Roots: map[string][]string{
+			"group":      {"id", "name", "labels"},
+			"occurrence": {"date", "time", "weekday", "year", "month", "day", "week"},
+			"sequence":   nil,
+		},
+	}
+}
 
 // Names evaluates the group's name and version templates for one
 // occurrence and the release's sequence number in the group (1 for its
-// first release). The templates read, through the expression engine's
-// vars root:
+// first release). The templates read:
 //
-//	vars.group       {id, name, labels}
-//	vars.occurrence  {date: "2006-01-02", time: RFC 3339, weekday: "Monday"}, in the group's zone
-//	vars.sequence    the sequence number
+//	group.id, group.name, group.labels   (group.name is the id when Name is empty)
+//	occurrence.date     "2006-01-02", in the group's zone
+//	occurrence.time     RFC 3339, in the group's zone
+//	occurrence.weekday  "Monday"
+//	occurrence.year, occurrence.month, occurrence.day   numbers
+//	occurrence.week     the ISO 8601 week number
+//	sequence            the sequence number
 //
-// so `${{ vars.group.name }} ${{ vars.occurrence.date }}` names a release
-// "Mobile train 2026-03-02" and `1.${{ vars.sequence }}.0` numbers it.
+// so `${{ group.name }} ${{ occurrence.date }}` names a release
+// "Mobile train 2026-03-02" and `1.${{ sequence }}.0` numbers it. The same
+// values are readable as vars.group, vars.occurrence and vars.sequence.
 func (g *Group) Names(occurrence time.Time, sequence int) (name, version string, err error) {
 	loc, err := g.location()
 	if err != nil {
@@ -267,11 +293,14 @@ func (g *Group) Names(occurrence time.Time, sequence int) (name, version string,
 	if gname == "" {
 		gname = string(g.ID)
 	}
-	scope := &expr.Scope{Vars: map[string]any{
-		"group":      map[string]any{"id": string(g.ID), "name": gname, "labels": labels},
-		"occurrence": map[string]any{"date": at.Format(time.DateOnly), "time": at.Format(time.RFC3339), "weekday": at.Weekday().String()},
-		"sequence":   sequence,
-	}}
+	_, week := at.ISOWeek()
+	values := map[string]any{
+		"group": map[string]any{"id": string(g.ID), "name": gname, "labels": labels},
+		"occurrence": map[string]any{"date": at.Format(time.DateOnly), "time": at.Format(time.RFC3339), "weekday": at.Weekday().String(),
+			"year": at.Year(), "month": int(at.Month()), "day": at.Day(), "week": week},
+		"sequence": sequence,
+	}
+	scope := &expr.Scope{Vars: values, Roots: values}
 	eval := func(what, src string) (string, error) {
 		t, err := expr.CompileTemplate(src, groupEnv())
 		if err != nil {
@@ -288,7 +317,7 @@ func (g *Group) Names(occurrence time.Time, sequence int) (name, version string,
 	}
 	nameSrc := g.NameTemplate
 	if nameSrc == "" {
-		nameSrc = "${{ vars.group.name }} ${{ vars.occurrence.date }}"
+		nameSrc = "${{ group.name }} ${{ occurrence.date }}"
 	}
 	if name, err = eval("name-template", nameSrc); err != nil {
 		return "", "", err
@@ -322,6 +351,13 @@ const (
 	DecisionQueued GroupDecision = "queued"
 	// DecisionStarted: the scheduler started the release.
 	DecisionStarted GroupDecision = "started"
+	// DecisionShifted: a freeze held the occurrence and the group's
+	// FreezePolicy is FreezeShift; Shift says from when to when. Its
+	// release is made for the shifted instant.
+	DecisionShifted GroupDecision = "shifted"
+	// DecisionWaited: a freeze held the release's start, which waited
+	// for the freeze to end (Reason names it).
+	DecisionWaited GroupDecision = "waited"
 )
 
 // GroupRecord is one entry of a group's history: a decision about one
@@ -337,6 +373,12 @@ type GroupRecord struct {
 	// created and late records.
 	Sequence int    `json:"sequence,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// ShiftedTo is the instant a shifted occurrence moved to (Occurrence
+	// is where it was); zero for other decisions.
+	ShiftedTo time.Time `json:"shifted-to,omitempty"`
+	// Freeze names the freeze behind a skipped, shifted or waited
+	// decision.
+	Freeze FreezeID `json:"freeze,omitempty"`
 	// At is when the decision was made; By is the executor instance.
 	At time.Time `json:"at"`
 	By string    `json:"by,omitempty"`

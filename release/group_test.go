@@ -17,8 +17,8 @@ func validGroup() *release.Group {
 		Cadence: "0 9 * * MON", Timezone: "Europe/Paris",
 		Start:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		LeadTime: process.Duration(24 * time.Hour), Enabled: true,
-		NameTemplate:    "${{ vars.group.name }} ${{ vars.occurrence.date }}",
-		VersionTemplate: "1.${{ vars.sequence }}.0",
+		NameTemplate:    "${{ group.name }} ${{ occurrence.date }}",
+		VersionTemplate: "1.${{ sequence }}.0",
 	}
 }
 

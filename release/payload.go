@@ -308,6 +308,9 @@ func (ApprovalBypassedPayload) EventKind() EventKind          { return KindAppro
 func (CommentAddedPayload) EventKind() EventKind              { return KindCommentAdded }
 func (LinkAddedPayload) EventKind() EventKind                 { return KindLinkAdded }
 
+// EventKind returns KindFreezeOverridden.
+func (FreezeOverriddenPayload) EventKind() EventKind { return KindFreezeOverridden }
+
 var payloadTypes = map[EventKind]func() Payload{
 	KindReleaseCreated:            func() Payload { return new(ReleaseCreatedPayload) },
 	KindReleaseStarted:            func() Payload { return new(ReleaseStartedPayload) },
@@ -342,6 +345,7 @@ var payloadTypes = map[EventKind]func() Payload{
 	KindApprovalBypassed:          func() Payload { return new(ApprovalBypassedPayload) },
 	KindCommentAdded:              func() Payload { return new(CommentAddedPayload) },
 	KindLinkAdded:                 func() Payload { return new(LinkAddedPayload) },
+	KindFreezeOverridden:          func() Payload { return new(FreezeOverriddenPayload) },
 }
 
 // Known reports whether k is one of the kinds this package knows.
@@ -456,6 +460,8 @@ func validatePayload(p Payload) error {
 		return need("text", p.Text != "")
 	case *LinkAddedPayload:
 		return p.Link.Validate()
+	case *FreezeOverriddenPayload:
+		return need("freeze", p.Freeze != "")
 	}
 	return nil
 }
@@ -478,4 +484,14 @@ func (p *ReleaseCreatedPayload) UnmarshalJSON(data []byte) error {
 	}
 	p.Process = proc
 	return nil
+}
+
+// FreezeOverriddenPayload is the payload of freeze.overridden: the event's
+// Actor let the release (no Activity) or one of its activities through
+// the freeze Freeze, for the event's Reason. It is kept in
+// Release.FreezeOverrides; an override of the release covers its
+// activities.
+type FreezeOverriddenPayload struct {
+	Freeze   FreezeID    `json:"freeze"`
+	Activity ActivityKey `json:"activity,omitempty"`
 }

@@ -6,51 +6,64 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/batonhq/baton/process"
 )
 
-// Every release pins a copy of its process, in its release.created event
-// and in its snapshots, and every fold or snapshot load decodes it again:
-// for a process of a hundred activities that costs far more than all the
-// other events of the release together. The releases of one process
-// version carry the same bytes, so decoded processes are kept in a small
-// cache keyed by those bytes and shared: Release.Process is read-only
-// (see Release), as the cache requires.
+// ProcessCache holds the processes that releases pin, each with its
+// canonical JSON, so that the releases of one process version share one
+// read-only decoded copy and creating one does not encode the process
+// again. For a process of a hundred activities that encoding and decoding
+// costs far more than all the other events of a release together.
+//
+// A cache belongs to whoever creates releases for as long as it lives (an
+// executor holds one); nothing in this package keeps one. The zero value is
+// ready to use, a ProcessCache is safe for concurrent use, and a nil
+// *ProcessCache is valid and caches nothing. It holds at most 128
+// processes and 32 MiB of their JSON, and starts afresh when full.
+type ProcessCache struct {
+	mu    sync.Mutex
+	m     map[string]*process.Process // decoded processes by their canonical JSON
+	raw   map[*process.Process][]byte // the canonical JSON of each cached process
+	bytes int
+}
 
 const (
 	processCacheEntries = 128
 	processCacheBytes   = 32 << 20
 )
 
-var processCache struct {
-	sync.Mutex
-	m     map[string]*process.Process
-	raw   map[*process.Process][]byte // the canonical JSON of each cached process
-	bytes int
-}
-
 // Pin returns the shared, read-only copy of p that releases pin: the
 // process decoded from p's canonical JSON, as Release.Process holds it
-// after a fold. Creating releases (Create) with the returned pointer skips
-// encoding the process again; a host or executor that creates many
-// releases of one process version pins it once. The result must not be
+// after a fold. Equal processes pin to the same copy, and pinning the copy
+// returns it. Creating releases through the same cache (c.Create) with the
+// returned pointer skips encoding the process again. The result must not be
 // modified.
-func Pin(p *process.Process) (*process.Process, error) {
+func (c *ProcessCache) Pin(p *process.Process) (*process.Process, error) {
 	if p == nil {
 		return nil, errors.New("release: pin: nil process")
 	}
-	_, pinned, err := pinnedJSON(p)
+	_, pinned, err := c.pinnedJSON(p)
 	return pinned, err
 }
 
+// Create is the package-level Create with c's pinned processes: a release of
+// a process pinned by c (c.Pin) is created without encoding the process
+// again, and shares c's decoded copy. With a nil c it is Create.
+func (c *ProcessCache) Create(id ID, at time.Time, actor, reason string, p ReleaseCreatedPayload) (*Release, Event, error) {
+	return create(c, id, at, actor, reason, p)
+}
+
 // pinnedJSON returns p's canonical JSON and its shared decoded copy.
-func pinnedJSON(p *process.Process) ([]byte, *process.Process, error) {
-	processCache.Lock()
-	raw, ok := processCache.raw[p]
-	processCache.Unlock()
-	if ok {
-		return raw, p, nil
+func (c *ProcessCache) pinnedJSON(p *process.Process) ([]byte, *process.Process, error) {
+	if c != nil {
+		c.mu.Lock()
+		raw, ok := c.raw[p]
+		c.mu.Unlock()
+		if ok {
+			return raw, p, nil
+		}
 	}
 	data, err := json.Marshal(p)
 	if err != nil {
@@ -60,48 +73,57 @@ func pinnedJSON(p *process.Process) ([]byte, *process.Process, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("release: encoding process: %w", err)
 	}
-	pinned, err := decodeProcess(canon)
+	pinned, err := c.decode(canon)
 	if err != nil {
 		return nil, nil, fmt.Errorf("release: decoding the encoded process: %w", err)
 	}
 	return canon, pinned, nil
 }
 
-// decodeProcess decodes a pinned process (JSON), or returns the process
-// already decoded from the same bytes. null or nothing decodes to nil.
+// decode decodes a pinned process (canonical JSON), or returns the process
+// c already decoded from the same bytes.
+func (c *ProcessCache) decode(raw []byte) (*process.Process, error) {
+	if c == nil {
+		return decodeProcess(raw)
+	}
+	c.mu.Lock()
+	p := c.m[string(raw)]
+	c.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	p, err := decodeProcess(raw)
+	if err != nil || p == nil {
+		return p, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(raw) > processCacheBytes/4 {
+		return p, nil
+	}
+	if q := c.m[string(raw)]; q != nil {
+		return q, nil // decoded meanwhile by another caller
+	}
+	if len(c.m) >= processCacheEntries || c.bytes+len(raw) > processCacheBytes {
+		c.m, c.raw, c.bytes = nil, nil, 0
+	}
+	if c.m == nil {
+		c.m = make(map[string]*process.Process, processCacheEntries)
+		c.raw = make(map[*process.Process][]byte, processCacheEntries)
+	}
+	key := string(raw)
+	c.m[key] = p
+	c.raw[p] = []byte(key)
+	c.bytes += len(raw)
+	return p, nil
+}
+
+// decodeProcess decodes a pinned process (JSON). null or nothing decodes
+// to nil.
 func decodeProcess(raw json.RawMessage) (*process.Process, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	processCache.Lock()
-	p := processCache.m[string(raw)]
-	processCache.Unlock()
-	if p != nil {
-		return p, nil
-	}
-	p, err := process.Decode(raw)
-	if err != nil {
-		return nil, err
-	}
-	processCache.Lock()
-	defer processCache.Unlock()
-	if len(raw) > processCacheBytes/4 {
-		return p, nil
-	}
-	if q := processCache.m[string(raw)]; q != nil {
-		return q, nil // decoded meanwhile by another caller
-	}
-	if len(processCache.m) >= processCacheEntries || processCache.bytes+len(raw) > processCacheBytes {
-		processCache.m, processCache.raw, processCache.bytes = nil, nil, 0
-	}
-	if processCache.m == nil {
-		processCache.m = make(map[string]*process.Process, processCacheEntries)
-		processCache.raw = make(map[*process.Process][]byte, processCacheEntries)
-	}
-	key := string(raw)
-	processCache.m[key] = p
-	processCache.raw[p] = []byte(key)
-	processCache.bytes += len(raw)
-	return p, nil
+	return process.Decode(raw)
 }

@@ -52,6 +52,9 @@ type Release struct {
 	Activities map[ActivityKey]*ActivityState  `json:"activities"`
 	Links      []Link                          `json:"links,omitempty"`    // links on the release itself
 	Comments   []Comment                       `json:"comments,omitempty"` // comments on the release itself
+	// FreezeOverrides are the freezes operators let the release, or
+	// activities of it, through (freeze.overridden), oldest first.
+	FreezeOverrides []FreezeOverride `json:"freeze-overrides,omitempty"`
 
 	// Seq and Hash are those of the last event applied: the chain head.
 	Seq  int64 `json:"seq"`
@@ -295,7 +298,7 @@ func (r *Release) UnmarshalJSON(data []byte) error {
 	type plain Release
 	var x struct {
 		plain
-		Process json.RawMessage `json:"process"` // decoded through the cache
+		Process json.RawMessage `json:"process"`
 	}
 	if err := json.Unmarshal(data, &x); err != nil {
 		return err
@@ -377,6 +380,7 @@ func (r *Release) Clone() *Release {
 	c.Labels = cloneStrings(r.Labels)
 	c.Links = slices.Clone(r.Links)
 	c.Comments = slices.Clone(r.Comments)
+	c.FreezeOverrides = slices.Clone(r.FreezeOverrides)
 	c.Unknown = maps.Clone(r.Unknown)
 	if r.Phases != nil {
 		c.Phases = make(map[process.PhaseID]*PhaseState, len(r.Phases))

@@ -18,6 +18,11 @@ var ErrUnsupported = errors.New("schedule: unsupported")
 // than its limit, such as an .ics file of more than MaxICalSize bytes.
 var ErrTooLarge = errors.New("schedule: input too large")
 
+// ErrOutOfRange is returned (wrapped) by Calendar.WriteTo for an event
+// whose start or end iCalendar cannot write: outside the years 1 to 9999,
+// or an end before its start.
+var ErrOutOfRange = errors.New("schedule: time out of range")
+
 // ParseError reports why a spec, cadence, or calendar could not be
 // understood. Field names the part that was wrong ("minute field", "RRULE
 // BYDAY", "cadence at"), Value is the offending text, and Reason says what

@@ -20,6 +20,13 @@ type Event struct {
 	// Start and End are written with the TZID of their location (or as
 	// UTC), so clients show them in the zone the cadence lives in.
 	Start, End time.Time
+	// Status is the event's STATUS: "TENTATIVE", "CONFIRMED" or
+	// "CANCELLED"; empty writes none.
+	Status string
+	// Categories are written as one CATEGORIES property (for example
+	// "release", "planned", "freeze"), for clients that filter or colour
+	// by category.
+	Categories []string
 }
 
 // Calendar is an RFC 5545 iCalendar object: a release calendar or a
@@ -74,7 +81,22 @@ func WindowEvents(f *Freezes, from, to time.Time, uidPrefix string) []Event {
 // WriteTo writes c as iCalendar text: CRLF line ends, lines folded at 75
 // octets, one VTIMEZONE per time zone used (with the transitions the
 // events span), and one VEVENT per event.
+//
+// An event whose times iCalendar cannot hold (a year outside 1 to 9999,
+// in UTC or in its zone) or whose End is before its Start is refused with
+// an error wrapping ErrOutOfRange, naming the event; nothing is written.
 func (c *Calendar) WriteTo(w io.Writer) (int64, error) {
+	for i := range c.Events {
+		e := &c.Events[i]
+		for _, t := range []time.Time{e.Start, e.End} {
+			if y, ly := t.UTC().Year(), t.Year(); y < 1 || y > 9999 || ly < 1 || ly > 9999 {
+				return 0, fmt.Errorf("schedule: calendar event %q: %s: year outside 1 to 9999: %w", e.UID, t, ErrOutOfRange)
+			}
+		}
+		if e.End.Before(e.Start) {
+			return 0, fmt.Errorf("schedule: calendar event %q: ends (%s) before it starts (%s): %w", e.UID, e.End, e.Start, ErrOutOfRange)
+		}
+	}
 	var buf bytes.Buffer
 	line := func(s string) { writeFolded(&buf, s) }
 	prodID := c.ProdID
@@ -131,6 +153,16 @@ func (c *Calendar) WriteTo(w io.Writer) (int64, error) {
 		}
 		if e.Description != "" {
 			line("DESCRIPTION:" + escapeText(e.Description))
+		}
+		if e.Status != "" {
+			line("STATUS:" + escapeText(e.Status))
+		}
+		if len(e.Categories) > 0 {
+			cats := make([]string, len(e.Categories))
+			for i, c := range e.Categories {
+				cats[i] = escapeText(c)
+			}
+			line("CATEGORIES:" + strings.Join(cats, ","))
 		}
 		line("END:VEVENT")
 	}
@@ -202,9 +234,28 @@ func icsOffset(off int) string {
 	return s
 }
 
-var textEscaper = strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`)
+var textEscaper = strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
 
-func escapeText(s string) string { return textEscaper.Replace(s) }
+// escapeText escapes s as an RFC 5545 TEXT value. Line breaks become \n;
+// other control characters, which TEXT may not hold (tab aside), are
+// dropped, so that no text can end a content line or forge a property.
+func escapeText(s string) string {
+	if strings.ContainsFunc(s, badTextRune) {
+		s = strings.Map(func(r rune) rune {
+			if badTextRune(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return textEscaper.Replace(s)
+}
+
+// badTextRune reports whether r is a control character TEXT may not hold
+// (CR and LF are escaped, not dropped).
+func badTextRune(r rune) bool {
+	return (r < ' ' && r != '\t' && r != '\r' && r != '\n') || r == 0x7f || r == utf8.RuneError
+}
 
 // writeFolded writes s as one content line folded at 75 octets (never inside
 // a UTF-8 sequence), each physical line ending in CRLF.

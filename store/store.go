@@ -120,7 +120,10 @@ type PutProcessParams struct {
 	// writers who read the same latest version cannot both store).
 	Process   *process.Process
 	CreatedBy string
-	Now       time.Time
+	// Now is the time the version is stored at (ProcessVersion.CreatedAt);
+	// required: a zero Now returns ErrInvalid, since stores never read the
+	// clock.
+	Now time.Time
 }
 
 // ListProcessesParams are the arguments of ListProcesses.
@@ -155,8 +158,8 @@ type ProcessStore interface {
 	// PutProcess stores p.Process as a new version of its process: version
 	// 1 for a new id, else the latest plus one. It returns a copy of the
 	// stored process with Version set. A non-zero Process.Version other than
-	// the next version returns ErrConflict; a nil process or an empty ID
-	// returns ErrInvalid.
+	// the next version returns ErrConflict; a nil process, an empty ID or a
+	// zero Now returns ErrInvalid.
 	PutProcess(ctx context.Context, p *PutProcessParams) (*process.Process, error)
 	// GetProcess returns the given version of a process, or its latest when
 	// version is 0. ErrNotFound when the process or version does not exist.
@@ -381,6 +384,49 @@ type GroupHistoryStore interface {
 	// by the order they were appended (both reversed when Newest). An
 	// unknown group gives an empty page. ErrInvalid when Group is empty.
 	ListGroupHistory(ctx context.Context, p *ListGroupHistoryParams) (*GroupHistoryPage, error)
+}
+
+// Unfinished is what an executor needs to resume an unfinished release
+// (Scheduled, Running or Paused) without loading it.
+type Unfinished struct {
+	ID        release.ID
+	CreatedAt time.Time
+	Status    release.Status
+	// Seq is the release's last sequence number.
+	Seq int64
+	// Resume is Release.Resume of the release as of its last append: a
+	// hint, never a second truth (the events decide once the release is
+	// loaded). A release stored before its store kept the hint has
+	// Resume.Load set.
+	Resume release.Resume
+}
+
+// ListUnfinishedParams are the arguments of ListUnfinished.
+type ListUnfinishedParams struct {
+	Cursor string // from UnfinishedPage.Next; empty for the first page
+	Limit  int    // see DefaultLimit and MaxLimit
+}
+
+// UnfinishedPage is one page of ListUnfinished.
+type UnfinishedPage struct {
+	Releases []Unfinished
+	Next     string
+}
+
+// UnfinishedLister is an optional capability: a store that keeps, beside
+// each release's summary, the Resume hint of its last append, and lists
+// the unfinished releases with it cheaply (an index that holds only the
+// unfinished releases, in order: no sort, no summary decoded). An executor
+// uses it to resume after a restart at the cost of a timer per waiting
+// release, loading only those with work to drive now. Find it by type
+// assertion; without it the executor lists unfinished releases with
+// ListReleases and loads every one.
+type UnfinishedLister interface {
+	// ListUnfinished returns the releases whose status is Scheduled,
+	// Running or Paused, ordered by (CreatedAt, ID), with the hint stored
+	// at their last append. Paging is as in ListReleases. An empty store
+	// gives an empty page.
+	ListUnfinished(ctx context.Context, p *ListUnfinishedParams) (*UnfinishedPage, error)
 }
 
 // LeaseParams are the arguments of the Leaser methods.

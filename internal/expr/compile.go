@@ -253,6 +253,7 @@ var compileEnv = map[string]any{
 	"vars":    map[string]any{},
 	"release": map[string]any{},
 	rtName:    (*runtime)(nil),
+	rootName:  map[string]any{},
 }
 
 // disabledBuiltins holds every expr-lang builtin outside functions. expr-lang
@@ -462,7 +463,7 @@ func (g *guard) Visit(node *ast.Node) {
 		}
 	case *ast.IdentifierNode:
 		switch n.Value {
-		case "inputs", "vars", "release", rtName, outName, stepName:
+		case "inputs", "vars", "release", rtName, rootName, outName, stepName:
 		default:
 			g.fail(n, "unknown name %q", n.Value)
 		}

@@ -21,6 +21,8 @@ type Scope struct {
 	// Outputs returns the outputs of one activity; a nil map means the
 	// activity has no outputs (yet). A nil func means no outputs at all.
 	Outputs func(phase, activity string) map[string]any
+	// Roots holds the values of the roots declared in Env.Roots, by name.
+	Roots map[string]any
 }
 
 // runtime is the per-evaluation state the rewritten program reaches through
@@ -50,6 +52,7 @@ func newEvaluation(s *Scope) *evaluation {
 		"vars":    s.Vars,
 		"release": s.Release,
 		rtName:    &e.rt,
+		rootName:  s.Roots,
 	}
 	return e
 }

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ const (
 	RefVar                        // vars.NAME
 	RefRelease                    // release.FIELD
 	RefOutput                     // phases.P.activities.A.outputs.O
+	RefRoot                       // ROOT or ROOT.FIELD, a root declared in Env.Roots
 )
 
 func (k RefKind) String() string {
@@ -27,6 +29,8 @@ func (k RefKind) String() string {
 		return "release"
 	case RefOutput:
 		return "output"
+	case RefRoot:
+		return "root"
 	}
 	return "RefKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -34,7 +38,7 @@ func (k RefKind) String() string {
 // Ref is one reference an expression makes, in source order.
 type Ref struct {
 	Kind            RefKind
-	Name            string // input, variable, release field or output name
+	Name            string // input, variable, release field or output name; ROOT or ROOT.FIELD for RefRoot
 	Phase, Activity string // set for RefOutput
 	Offset          int    // byte offset of the reference in the source string
 }
@@ -45,6 +49,12 @@ type Env struct {
 	Inputs  []string                       // declared input names
 	Vars    []string                       // declared variable names
 	Outputs map[string]map[string][]string // phase -> activity -> declared output names
+	// Roots declares further top-level names, for hosts of expressions
+	// other than process documents (a release group's name template reads
+	// `group.name`). A root mapped to a list of fields must be followed by
+	// one of them (`group.name`); a root mapped to nil is a value read whole
+	// (`sequence`). Their values come from Scope.Roots.
+	Roots map[string][]string
 
 	// names, when Index has run, holds every declared name keyed by
 	// declaredKey, so a check costs the same however many there are.
@@ -127,6 +137,7 @@ var keywords = []string{
 // them: the front end rejects every root identifier it does not know.
 const (
 	rtName   = "__baton_rt"
+	rootName = "__baton_roots"
 	outName  = "__baton_out"
 	stepName = "__baton_step"
 )
@@ -294,6 +305,9 @@ func (r *rewriter) root(i int) (int, *Error) {
 	case "let":
 		return 0, errAt(r.src, t.start, ErrUndeclared, "let is not allowed in expressions")
 	}
+	if fields, ok := r.env.Roots[t.text]; ok {
+		return r.declaredRoot(i, fields)
+	}
 	if slices.Contains(keywords, t.text) {
 		return i, nil
 	}
@@ -304,7 +318,40 @@ func (r *rewriter) root(i int) (int, *Error) {
 		return 0, errAt(r.src, t.start, ErrUndeclared, "unknown function %q", t.text)
 	}
 	return 0, errAt(r.src, t.start, ErrUndeclared,
-		"unknown name %q (expressions may read inputs, vars, release and phases)%s", t.text, hyphenHint(t.text, func(string) bool { return false }))
+		"unknown name %q (expressions may read %s)%s", t.text, r.rootList(), hyphenHint(t.text, func(string) bool { return false }))
+}
+
+// rootList names the roots an expression may read, for error messages.
+func (r *rewriter) rootList() string {
+	if len(r.env.Roots) == 0 {
+		return "inputs, vars, release and phases"
+	}
+	return "inputs, vars, release, phases, " + strings.Join(slices.Sorted(maps.Keys(r.env.Roots)), ", ")
+}
+
+// declaredRoot handles a root declared in Env.Roots at toks[i]: ROOT when
+// fields is nil, else ROOT.FIELD with FIELD one of fields.
+func (r *rewriter) declaredRoot(i int, fields []string) (int, *Error) {
+	t := r.toks[i]
+	ref := Ref{Kind: RefRoot, Name: t.text, Offset: t.start}
+	n := i
+	code := rootName + "[" + strconv.Quote(t.text) + "]"
+	if fields != nil {
+		name, m, err := r.segment(i, t.text)
+		if err != nil {
+			return 0, err
+		}
+		if !slices.Contains(fields, name) {
+			return 0, errAt(r.src, t.start, ErrUndeclared, "unknown %s field %q (want %s)%s",
+				t.text, name, strings.Join(fields, ", "), hyphenHint(name, func(s string) bool { return slices.Contains(fields, s) }))
+		}
+		ref.Name += "." + name
+		code += "[" + strconv.Quote(name) + "]"
+		n = m
+	}
+	r.refs = append(r.refs, ref)
+	r.reps = append(r.reps, replacement{t.start, r.toks[n].end, code})
+	return n, nil
 }
 
 // hyphenHint explains "inputs.a-inputs.b" (read as the input "a-inputs"):

@@ -67,8 +67,9 @@ type Config struct {
 	Limit time.Duration
 	// Executor tunes the executor (Parallelism, MaxDepth, PollInterval,
 	// Authorize, Observers, ...). Its Clock is replaced by the harness's
-	// virtual clock and its Jitter disabled, so runs repeat exactly.
-	// Defaults to the executor's defaults.
+	// virtual clock and its Jitter disabled, and an empty InstanceID
+	// becomes "executor" (the executor's default is unique per instance),
+	// so runs repeat exactly. Defaults to the executor's defaults.
 	Executor *executor.Config
 }
 
@@ -193,6 +194,10 @@ func (r *Result) EventLog() []byte {
 // executor needs no leases, and lease timers would only add steps.
 type noLeases struct{ store.Store }
 
+// Unwrap implements store.Unwrapper: nil hides the wrapped store's leases
+// on purpose.
+func (noLeases) Unwrap() store.Store { return nil }
+
 // Run creates the release, starts it and drives it to its end: adapters are
 // called (one at a time, in a fixed order, so the run is deterministic),
 // scripted people act when their step is due, and whenever everything
@@ -255,6 +260,11 @@ func (h *Harness) run(t *testing.T) *Result {
 		ecfg = *h.cfg.Executor
 	}
 	ecfg.Clock, ecfg.Jitter = h.clock, -1
+	if ecfg.InstanceID == "" {
+		// A fixed id, so that the event log (whose executor-recorded events
+		// name the instance as their actor) repeats byte for byte.
+		ecfg.InstanceID = "executor"
+	}
 	if ecfg.ResolveGroup == nil && h.cfg.Groups != nil {
 		groups := h.cfg.Groups
 		ecfg.ResolveGroup = func(_ context.Context, g string) ([]string, error) {

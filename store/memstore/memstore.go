@@ -42,7 +42,8 @@ type Store struct {
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
 	history   map[release.GroupID]*groupHistory
-	notifier  subscribers // of SubscribeReleases
+	freezes   map[release.FreezeID]*release.Freeze // made on first use
+	notifier  subscribers                          // of SubscribeReleases
 }
 
 var (
@@ -51,6 +52,7 @@ var (
 	_ store.AnchorStore = (*Store)(nil)
 
 	_ store.GroupHistoryStore = (*Store)(nil)
+	_ store.UnfinishedLister  = (*Store)(nil)
 )
 
 type storedProcess struct {
@@ -88,12 +90,14 @@ type storedRelease struct {
 	// snapshotDigest is the SHA-256 of snapshot.
 	snapshotDigest release.Hash
 	anchors        []release.Anchor // in Seq order
+	resume         release.Resume   // Release.Resume at the last append
 }
 
 // setSummary records r's summary, its copy and r's head.
 func (rec *storedRelease) setSummary(r *release.Release) {
 	sum := r.Summary()
 	rec.summary, rec.summaryCopy, rec.head = sum, sum.Clone(), release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}
+	rec.resume = r.Resume()
 }
 
 // setSnapshot records snap, r's snapshot.
@@ -171,6 +175,9 @@ func (s *Store) PutProcess(ctx context.Context, p *store.PutProcessParams) (*pro
 	}
 	if p == nil || p.Process == nil || p.Process.ID == "" {
 		return nil, errf(store.ErrInvalid, "put process: a process with an id is required")
+	}
+	if p.Now.IsZero() {
+		return nil, errf(store.ErrInvalid, "put process %s: Now is required (stores never read the clock)", p.Process.ID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

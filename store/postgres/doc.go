@@ -71,6 +71,11 @@
 //     finds the window's releases, which are then sorted: a window is as
 //     large as a calendar page, and no one index orders by creation a
 //     range of scheduled times. With another filter, that filter's index;
+//   - ListUnfinished (store.UnfinishedLister, what an executor resumes
+//     after a restart): releases_unfinished (created_s, created_ns, id),
+//     partial on the Scheduled, Running and Paused releases and covering
+//     the resume hint (wake_load, wake_s, wake_ns), so a page reads only
+//     unfinished releases, however many have finished;
 //   - each listed summary is checked against the release's last event, a
 //     backward probe of the events' primary key (release_id, seq);
 //   - a release's events (ListEvents, GetRelease): the events' primary key

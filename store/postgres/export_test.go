@@ -20,3 +20,7 @@ func HeadDigest(s *Store, h release.Head) []byte {
 	d := s.headDigest(h)
 	return d[:]
 }
+
+// UnfinishedSQL returns the queries ListUnfinished runs: the first page's
+// and the next pages'.
+func UnfinishedSQL(s *Store) (first, next string) { return s.q(qUnfinished), s.q(qUnfinishedAfter) }

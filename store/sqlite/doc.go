@@ -26,6 +26,18 @@
 // append's cost is proportional to its events, not to the size of the
 // release.
 //
+// Lists are index range scans in list order (CreatedAt, ID) that stop
+// after a page: releases_created without a filter, releases_status,
+// releases_group and releases_process (each (filter, created_s,
+// created_ns, id)). Several statuses are one such scan per status, each
+// bounded by the page size, merged (UNION ALL). A scheduled window alone
+// uses releases_scheduled and sorts the window's releases. ListUnfinished
+// (store.UnfinishedLister, what an executor resumes after a restart) reads
+// releases_unfinished, partial on the Scheduled, Running and Paused
+// releases, with the resume hint each append keeps in the releases row
+// (rewritten only when it changes): a page reads only unfinished releases,
+// however many have finished.
+//
 // # What is checked
 //
 // The summary and the snapshot are caches of the events, never a second

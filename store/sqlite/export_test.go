@@ -1,6 +1,11 @@
 package sqlite
 
-import "github.com/batonhq/baton/release"
+import (
+	"database/sql"
+
+	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+)
 
 // BatchStats returns how many batches (transactions) the store's writer
 // has run and how many write requests they held.
@@ -13,3 +18,17 @@ func HeadCheck(rid, seq int64, hash release.Hash, done int64, waiting bool) rele
 
 // Path returns the store's database file.
 func Path(s *Store) string { return s.path }
+
+// ListReleasesSQL returns the query ListReleases runs for p, and its
+// arguments.
+func ListReleasesSQL(p *store.ListReleasesParams) (string, []any, error) {
+	q, args, _, err := listReleasesQuery(p)
+	return q, args, err
+}
+
+// UnfinishedSQL returns the queries ListUnfinished runs: the first page's
+// and the next pages'.
+func UnfinishedSQL() (first, next string) { return qUnfinished, qUnfinishedAfter }
+
+// ReadDB returns the store's read pool.
+func ReadDB(s *Store) *sql.DB { return s.rdb }

@@ -113,6 +113,23 @@ func TestOpenMigratesAVersion1DatabaseAndEverythingStillReads(t *testing.T) {
 	err = s.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{created}, Release: r})
 	require.ErrorIs(t, err, store.ErrAlreadyExists)
 
+	// The unfinished releases are listed for an executor's restart, with no
+	// hint yet (rows of older versions): each must be loaded.
+	var unfinished int
+	for _, w := range want {
+		if !w.Summary.Status.Terminal() {
+			unfinished++
+		}
+	}
+	un, err := s.ListUnfinished(ctx, nil)
+	require.NoError(t, err)
+	require.Len(t, un.Releases, unfinished)
+	for _, u := range un.Releases {
+		require.Equal(t, want[u.ID].Summary.Status, u.Status)
+		require.Equal(t, want[u.ID].Summary.Seq, u.Seq)
+		require.Equal(t, release.Resume{Load: true}, u.Resume, "release %s: a row of an older version has no hint", u.ID)
+	}
+
 	// A migrated release takes appends after its stored head, and a stale
 	// one is refused.
 	id := mustParseID(t, "0190d000-0000-7000-8000-00000000000a")
@@ -133,6 +150,16 @@ func TestOpenMigratesAVersion1DatabaseAndEverythingStillReads(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, head+1, sum.Seq)
 	require.Equal(t, a.Summary(), *sum)
+	if !a.Status.Terminal() {
+		un, err := s.ListUnfinished(ctx, nil)
+		require.NoError(t, err)
+		for _, u := range un.Releases {
+			if u.ID == id {
+				require.Equal(t, a.Resume().Load, u.Resume.Load, "the append stored the hint")
+				require.True(t, a.Resume().At.Equal(u.Resume.At), "the append stored the hint")
+			}
+		}
+	}
 
 	// Reopening migrates nothing more.
 	require.NoError(t, s.Close())

@@ -22,6 +22,9 @@ func (s *Store) PutProcess(ctx context.Context, p *store.PutProcessParams) (*pro
 	if p == nil || p.Process == nil || p.Process.ID == "" {
 		return nil, errf(store.ErrInvalid, "put process: a process with an id is required")
 	}
+	if p.Now.IsZero() {
+		return nil, errf(store.ErrInvalid, "put process %s: Now is required (stores never read the clock)", p.Process.ID)
+	}
 	c := *p.Process
 	by, now := p.CreatedBy, p.Now.Format(time.RFC3339Nano)
 	var doc []byte

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 	"time"
 
 	"github.com/batonhq/baton/release"
@@ -73,7 +72,7 @@ const (
 	qReleaseExists = `SELECT 1 FROM releases WHERE id = ?`
 	qOccurrence    = `SELECT id FROM releases WHERE group_id = ? AND occurrence = ?`
 	qInsertRelease = `INSERT INTO releases (id, created_s, created_ns, sched_s, sched_ns, status, group_id, occurrence,
-		process_id, snapshot_seq, summary, sum_seq, sum_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rid`
+		process_id, snapshot_seq, summary, sum_seq, sum_digest, wake_load, wake_s, wake_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rid`
 	// qInsertHead and qSetHead write a release's head row; qSetHead only
 	// when it still holds the head the writer read.
 	qInsertHead = `INSERT INTO events (key, kind, time, actor, reason, prev_hash, hash, done, waiting, head_seq)
@@ -87,7 +86,7 @@ const (
 	qHeadCols = `m.head_seq, m.hash, m.done, m.waiting, m.prev_hash, e.key, e.hash`
 	// qWriterHead is what the writer needs of a release it does not know:
 	// its row and its head.
-	qWriterHead = `SELECT r.rid, r.status, r.sched_s, r.sched_ns, r.snapshot_seq, r.summary, r.sum_digest, ` + qHeadCols +
+	qWriterHead = `SELECT r.rid, r.status, r.sched_s, r.sched_ns, r.snapshot_seq, r.summary, r.sum_digest, r.wake_load, r.wake_s, r.wake_ns, ` + qHeadCols +
 		` FROM releases r` + headJoin + ` WHERE r.id = ?`
 	// qSetSummary and qSetSummaryIndexed rewrite the summary's document
 	// (and snapshot_seq); the second also its indexed columns, which are
@@ -96,6 +95,7 @@ const (
 	qSetSummary        = `UPDATE releases SET summary = ?, sum_seq = ?, sum_digest = ?, snapshot_seq = ? WHERE rid = ?`
 	qSetSummaryIndexed = `UPDATE releases SET summary = ?, sum_seq = ?, sum_digest = ?, snapshot_seq = ?, status = ?, sched_s = ?, sched_ns = ? WHERE rid = ?`
 	qSetSnapshotSeq    = `UPDATE releases SET snapshot_seq = ? WHERE rid = ?`
+	qSetWake           = `UPDATE releases SET wake_load = ?, wake_s = ?, wake_ns = ? WHERE rid = ?`
 	qPutSnapshot       = `INSERT INTO snapshots (release_id, seq, hash, digest, doc) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, digest = excluded.digest, doc = excluded.doc`
 	// qSummary reads a release's summary: the document, its digest and
@@ -128,6 +128,7 @@ type summaryRow struct {
 	hash                 release.Hash
 	done                 int64
 	waiting              bool
+	wake                 wakeCols // the release's Resume
 	// cold is the summary without the fields the events carry (Seq,
 	// Hash, ActivitiesDone, WaitingForInput: zero): what the summary
 	// column holds, as JSON.
@@ -145,6 +146,7 @@ func newSummaryRow(r *release.Release) *summaryRow {
 	if !sum.Occurrence.IsZero() {
 		row.occurrence = occurrenceKey(sum.Occurrence)
 	}
+	row.wake = newWakeCols(r.Resume())
 	sum.Seq, sum.Hash, sum.ActivitiesDone, sum.WaitingForInput = 0, release.Hash{}, 0, false
 	row.cold = sum
 	return row
@@ -257,7 +259,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		}
 		var rid int64
 		if err := w.writeRow(qInsertRelease, []any{string(row.id), row.createdS, row.createdNs, row.schedS, row.schedNs,
-			row.status, row.group, row.occurrence, row.procs, snapSeq, doc, row.seq, digest[:]}, &rid); err != nil {
+			row.status, row.group, row.occurrence, row.procs, snapSeq, doc, row.seq, digest[:], row.wake.load, row.wake.s, row.wake.ns}, &rid); err != nil {
 			return wrapDB("create release "+string(row.id), err)
 		}
 		if rid > maxRID {
@@ -277,7 +279,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 			}
 		}
 		w.setHead(row.id, &headState{rid: rid, seq: row.seq, hash: row.hash, snapSeq: snapSeq, cold: &row.cold,
-			status: row.status, schedS: row.schedS, schedNs: row.schedNs})
+			status: row.status, schedS: row.schedS, schedNs: row.schedNs, wake: row.wake})
 		return nil
 	})
 }
@@ -382,12 +384,15 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 	case snapped:
 		err = w.exec(qSetSnapshotSeq, snapSeq, h.rid)
 	}
+	if err == nil && h.wake != row.wake {
+		err = w.exec(qSetWake, row.wake.load, row.wake.s, row.wake.ns, h.rid)
+	}
 	if err != nil {
 		return wrapDB("append to release "+string(row.id)+": updating the summary", err)
 	}
 	// h is the writer's entry for the release (heads): moved in place.
 	*h = headState{rid: h.rid, seq: row.seq, hash: row.hash, snapSeq: snapSeq, cold: &row.cold,
-		status: row.status, schedS: row.schedS, schedNs: row.schedNs}
+		status: row.status, schedS: row.schedS, schedNs: row.schedNs, wake: row.wake}
 	return nil
 }
 
@@ -421,7 +426,8 @@ func readHead(w *wtx, id release.ID) (*headState, error) {
 	h := &headState{}
 	var hc headCols
 	var doc, digest []byte
-	err := w.queryRow(qWriterHead, []any{string(id)}, append([]any{&h.rid, &h.status, &h.schedS, &h.schedNs, &h.snapSeq, &doc, &digest}, hc.dest()...)...)
+	var wake, wakeS, wakeNs sql.NullInt64
+	err := w.queryRow(qWriterHead, []any{string(id)}, append([]any{&h.rid, &h.status, &h.schedS, &h.schedNs, &h.snapSeq, &doc, &digest, &wake, &wakeS, &wakeNs}, hc.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errf(store.ErrNotFound, "append to release %s", id)
 	} else if err != nil {
@@ -439,6 +445,7 @@ func readHead(w *wtx, id release.ID) (*headState, error) {
 	}
 	cold.Seq, cold.Hash = 0, release.Hash{}
 	h.cold = cold
+	h.wake = scannedWake(wake, wakeS, wakeNs)
 	w.setHead(id, h)
 	return h, nil
 }
@@ -709,49 +716,11 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 	if p == nil {
 		p = &store.ListReleasesParams{}
 	}
-	var q strings.Builder
-	var args []any
-	q.WriteString(`SELECT r.id, r.created_s, r.created_ns, ` + qSummaryCols + qSummaryFrom + ` WHERE 1`)
-	if len(p.Statuses) > 0 {
-		q.WriteString(` AND r.status IN (`)
-		for i, st := range p.Statuses {
-			if i > 0 {
-				q.WriteString(`, `)
-			}
-			q.WriteString(`?`)
-			args = append(args, string(st))
-		}
-		q.WriteString(`)`)
+	q, args, limit, err := listReleasesQuery(p)
+	if err != nil {
+		return nil, err
 	}
-	if p.Group != "" {
-		q.WriteString(` AND r.group_id = ?`)
-		args = append(args, string(p.Group))
-	}
-	if p.Process != "" {
-		q.WriteString(` AND r.process_id = ?`)
-		args = append(args, string(p.Process))
-	}
-	if !p.ScheduledFrom.IsZero() {
-		q.WriteString(` AND (r.sched_s, r.sched_ns) >= (?, ?)`)
-		args = append(args, p.ScheduledFrom.Unix(), p.ScheduledFrom.Nanosecond())
-	}
-	if !p.ScheduledTo.IsZero() {
-		q.WriteString(` AND (r.sched_s, r.sched_ns) < (?, ?)`)
-		args = append(args, p.ScheduledTo.Unix(), p.ScheduledTo.Nanosecond())
-	}
-	if p.Cursor != "" {
-		var c releaseCursor
-		raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" {
-			return nil, errf(store.ErrInvalid, "list releases: cursor %q: not one this store made", p.Cursor)
-		}
-		q.WriteString(` AND (r.created_s, r.created_ns, r.id) > (?, ?, ?)`)
-		args = append(args, c.S, c.NS, string(c.ID))
-	}
-	limit := store.ClampLimit(p.Limit)
-	q.WriteString(` ORDER BY r.created_s, r.created_ns, r.id LIMIT ?`)
-	args = append(args, limit+1)
-	rows, err := s.rdb.QueryContext(ctx, q.String(), args...)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.readErr(ctx, "list releases", err)
 	}

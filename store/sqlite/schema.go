@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 5
+const SchemaVersion = 7
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -208,6 +208,28 @@ CREATE TABLE group_history (
 	UNIQUE (group_id, occ_s, occ_ns, decision)
 );
 CREATE INDEX group_history_order ON group_history (group_id, occ_s, occ_ns, id);
+`,
+	// 6: freezes (store.FreezeStore), each kept as its JSON document with
+	// the columns lists filter on.
+	`
+CREATE TABLE freezes (
+	id       TEXT    NOT NULL PRIMARY KEY,
+	enabled  INTEGER NOT NULL,
+	revision INTEGER NOT NULL,
+	doc      BLOB    NOT NULL
+) WITHOUT ROWID;
+`,
+	// 7: what an executor needs to resume a release without loading it
+	// (release.Resume, store.UnfinishedLister), kept with each append:
+	// wake_load 1 when it must be loaded, else the instant of its next
+	// timer (wake_s, wake_ns; NULL for none). Rows of older versions have
+	// wake_load NULL: load them. The unfinished releases get an index of
+	// their own, in list order, so that a restart reads only them.
+	`
+ALTER TABLE releases ADD COLUMN wake_load INTEGER;
+ALTER TABLE releases ADD COLUMN wake_s INTEGER;
+ALTER TABLE releases ADD COLUMN wake_ns INTEGER;
+CREATE INDEX releases_unfinished ON releases (created_s, created_ns, id) WHERE status IN ('Scheduled', 'Running', 'Paused');
 `,
 }
 

@@ -65,6 +65,7 @@ type headState struct {
 	hash                     release.Hash
 	snapSeq, schedS, schedNs int64
 	status                   string
+	wake                     wakeCols // as stored; the zero value (load unknown) never matches a row's
 	// cold is the summary's document as last written or read, without
 	// the fields the head row keeps (zero).
 	cold *release.Summary

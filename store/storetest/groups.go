@@ -18,7 +18,7 @@ func testGroup(id release.GroupID, p process.ID, enabled bool) *release.Group {
 		Start: base, End: base.Add(365 * 24 * time.Hour), ReleaseDuration: process.Duration(8 * time.Hour),
 		Enabled: enabled, Labels: map[string]string{"team": "mobile"},
 		Inputs: map[string]any{"channel": "beta"}, LeadTime: process.Duration(2 * time.Hour),
-		AutoExecute: true, NameTemplate: "${{ vars.group.name }} ${{ vars.occurrence.date }}",
+		AutoExecute: true, NameTemplate: "${{ group.name }} ${{ occurrence.date }}",
 		CatchUp: process.Duration(time.Hour), Overlap: release.OverlapQueue,
 	}
 }

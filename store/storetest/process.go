@@ -59,6 +59,12 @@ func (s *suite) processTests(t *testing.T) {
 			_, err = st.PutProcess(ctx(t), &store.PutProcessParams{Now: base})
 			require.ErrorIs(t, err, store.ErrInvalid)
 		})
+		s.run(t, "RejectsAZeroNow", func(t *testing.T, st store.Store) {
+			_, err := st.PutProcess(ctx(t), &store.PutProcessParams{Process: testProcess("mobile", 0), CreatedBy: "alice"})
+			require.ErrorIs(t, err, store.ErrInvalid, "a zero Now would be stored as year 1")
+			_, err = st.GetProcess(ctx(t), "mobile", 0)
+			require.ErrorIs(t, err, store.ErrNotFound, "a refused put stores nothing")
+		})
 		s.run(t, "DoesNotKeepTheCallersValue", func(t *testing.T, st store.Store) {
 			p := testProcess("mobile", 0)
 			putProcess(t, st, p, base)

@@ -67,8 +67,10 @@ type suite struct {
 //
 // The lease subtests run when the store implements store.Leaser, the
 // anchor subtests when it implements store.AnchorStore, the group history
-// subtests when it implements store.GroupHistoryStore, the notification
-// subtests when it implements store.ReleaseNotifier.
+// subtests when it implements store.GroupHistoryStore, the freeze subtests
+// when it implements store.FreezeStore, the unfinished-list subtests when it
+// implements store.UnfinishedLister, the notification subtests when it
+// implements store.ReleaseNotifier.
 //
 //	func TestStore(t *testing.T) {
 //		storetest.TestStore(t, func(t *testing.T) store.Store {
@@ -101,6 +103,16 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.historyTests(t)
 	} else {
 		t.Logf("storetest: %T does not implement store.GroupHistoryStore: group history tests not run", probe)
+	}
+	if _, ok := probe.(store.FreezeStore); ok {
+		s.freezeTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.FreezeStore: freeze tests not run", probe)
+	}
+	if _, ok := probe.(store.UnfinishedLister); ok {
+		s.unfinishedTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.UnfinishedLister: unfinished-list tests not run", probe)
 	}
 	if _, ok := probe.(store.Leaser); ok {
 		s.leaseTests(t)

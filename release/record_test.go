@@ -9,9 +9,9 @@ import (
 	"github.com/batonhq/baton/release"
 )
 
-// Create and RecordPayload write exactly the events the general path
-// (NewEvent, Seal, Record) writes, and leave the release exactly as
-// decoding those events does.
+// Create (with or without a ProcessCache) and RecordPayload write exactly
+// the events NewEvent, Seal and Record write, and leave the release exactly
+// as decoding those events does.
 func TestCreateMatchesTheGeneralPath(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	require.NoError(t, err)
@@ -45,6 +45,17 @@ func TestCreateMatchesTheGeneralPath(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, decoded, r)
 			require.NoError(t, release.VerifyChain([]release.Event{got}))
+
+			var procs release.ProcessCache // a pinned process: the same event, the shared copy
+			pinned, err := procs.Pin(p.Process)
+			require.NoError(t, err)
+			q := p
+			q.Process = pinned
+			cr, cgot, err := procs.Create(id, at, "alice", "why", q)
+			require.NoError(t, err)
+			require.Equal(t, want[0], cgot)
+			require.Equal(t, decoded, cr)
+			require.Same(t, pinned, cr.Process)
 		})
 	}
 }
@@ -108,26 +119,27 @@ func TestRecordPayloadChangesNothingOnError(t *testing.T) {
 }
 
 func TestPinSharesOneDecodedProcess(t *testing.T) {
-	a, err := release.Pin(mobileProcess())
+	var procs release.ProcessCache
+	a, err := procs.Pin(mobileProcess())
 	require.NoError(t, err)
-	b, err := release.Pin(mobileProcess())
+	b, err := procs.Pin(mobileProcess())
 	require.NoError(t, err)
 	require.Same(t, a, b, "equal processes pin to one copy")
-	again, err := release.Pin(a)
+	again, err := procs.Pin(a)
 	require.NoError(t, err)
 	require.Same(t, a, again)
 	require.Equal(t, mobileProcess().Phases[0].Activities[0].ID, a.Phases[0].Activities[0].ID)
 	id, err := release.NewID(t0, nil)
 	require.NoError(t, err)
-	r, _, err := release.Create(id, t0, "alice", "", release.ReleaseCreatedPayload{Name: "m", Process: a})
+	r, _, err := procs.Create(id, t0, "alice", "", release.ReleaseCreatedPayload{Name: "m", Process: a})
 	require.NoError(t, err)
 	require.Same(t, a, r.Process)
-	_, err = release.Pin(nil)
+	_, err = procs.Pin(nil)
 	require.Error(t, err)
 }
 
-// Verification recalls the events sealed in this process instead of
-// hashing them again; a change to any field, even in place, is still found.
+// Verification hashes every event again: a change to any field of an event
+// sealed here, even in place, is found.
 func TestVerifyFindsChangesToEventsSealedHere(t *testing.T) {
 	r, log := running(t)
 	e, err := r.RecordPayload(t0, "executor", "go", &release.ActivityStartedPayload{Activity: "build.compile", Inputs: map[string]any{"ref": "main"}})
