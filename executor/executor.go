@@ -107,7 +107,9 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 	if l, ok, _ := store.Find[store.UnfinishedLister](s); ok { // through Unwrap; hiding it only costs speed
 		e.lister = l
 	}
-	if n, ok := s.(store.ReleaseNotifier); ok {
+	// A wrapper that hides notifications costs promptness only: rescans
+	// still find the changes, so it is not refused.
+	if n, ok, _ := store.Find[store.ReleaseNotifier](s); ok {
 		e.notifier = n
 	}
 	if c.Sealer != nil {
