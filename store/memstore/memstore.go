@@ -41,8 +41,10 @@ type Store struct {
 	occurs    map[occurrence]release.ID
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
+	leaseSeq  int64 // the last lease token handed out, for any key
 	history   map[release.GroupID]*groupHistory
 	freezes   map[release.FreezeID]*release.Freeze // made on first use
+	notifier  subscribers                          // of SubscribeReleases
 }
 
 var (
@@ -475,6 +477,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		i, _ := slices.BinarySearchFunc(s.order, rec.key, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) })
 		s.order = slices.Insert(s.order, i, rec)
 	}
+	if p.Notify {
+		s.notifier.notify(id, p.Release.Seq)
+	}
 	return nil
 }
 
@@ -534,6 +539,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	}
 	if p.Anchor != nil {
 		rec.anchors = append(rec.anchors, p.Anchor.Clone())
+	}
+	if p.Notify {
+		s.notifier.notify(id, p.Release.Seq)
 	}
 	return nil
 }
@@ -998,7 +1006,10 @@ func (s *Store) AcquireLease(ctx context.Context, p *store.LeaseParams) (*store.
 	case live && l.Owner != p.Owner:
 		return nil, errf(store.ErrConflict, "lease %s: held by %s until %s", p.Key, l.Owner, l.Expires.UTC().Format(time.RFC3339Nano))
 	case !live || l.Owner != p.Owner:
-		l.Token++
+		// A new holder: tokens come from one counter for every key, so a
+		// key's token never repeats though a released lease is deleted.
+		s.leaseSeq++
+		l.Token = s.leaseSeq
 		l.Owner = p.Owner
 	}
 	l.Expires = p.Now.Add(p.TTL)
@@ -1045,7 +1056,7 @@ func (s *Store) ReleaseLease(ctx context.Context, p *store.LeaseParams) error {
 	if l.Owner != p.Owner {
 		return errf(store.ErrConflict, "release lease %s: held by %s", p.Key, l.Owner)
 	}
-	l.Owner, l.Expires = "", time.Time{}
+	delete(s.leases, p.Key) // the lease goes with the work
 	return nil
 }
 
