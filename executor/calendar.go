@@ -162,8 +162,10 @@ type CalendarRef struct {
 // Calendar answers what is planned and what ran in a window (see
 // CalendarParams for the filters). It reads the store only: groups,
 // releases scheduled in the window (and a Lookback before it), releases
-// not yet ended, and freezes when the store keeps them. Problems with p
-// return an error matching ErrInvalid naming the field.
+// not yet ended, and freezes when the store keeps them (read as
+// FreezeWindows reads them: the authorizer sees ActionListFreezes for
+// p.Actor, and a refusal fails the query). Problems with p return an
+// error matching ErrInvalid naming the field.
 func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, error) {
 	const what = "calendar"
 	switch {

@@ -74,6 +74,11 @@ type groupState struct {
 	gen     uint64         // scheduler.gen when it was put
 	fresh   bool           // begins at the time it was put, not after its history (see putMode)
 	armed   bool           // armGroup succeeded
+	// seq is the sequence number of the group's latest release this
+	// executor made or found made, 0 until it knows (then it asks the
+	// store: groupSequence). Every occurrence passes through occur in
+	// order, so it stays right while the state lives.
+	seq int
 	// queued is set while a release waits for the previous one to end
 	// (OverlapQueue): the end of a release of the group on this executor
 	// wakes the start timer at once (groupEnded); the poll is the fallback
@@ -406,7 +411,11 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 		// Unless it was made in time (by another executor, or by one that
 		// stopped before recording it): record that.
 		if s, err := e.store.GetReleaseSummary(ctx, id); err == nil {
-			return e.recordMade(ctx, g.ID, occ, s)
+			if err := e.recordMade(ctx, g.ID, occ, s); err != nil {
+				return err
+			}
+			st.seq = max(st.seq, labelSequence(s))
+			return nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -421,9 +430,11 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 			return err
 		}
 	}
-	seq, err := e.groupSequence(ctx, g.ID)
-	if err != nil {
-		return err
+	seq := st.seq
+	if seq == 0 {
+		if seq, err = e.groupSequence(ctx, g.ID); err != nil {
+			return err
+		}
 	}
 	seq++
 	name, version, err := g.Names(occ, seq)
@@ -459,6 +470,7 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 			if err := e.recordMade(ctx, g.ID, occ, s); err != nil {
 				return err
 			}
+			st.seq = max(st.seq, labelSequence(s))
 			if start == StartGroup {
 				st.pending = append(st.pending, pendingStart{occ: occ, at: occ, id: id})
 			}
@@ -482,6 +494,7 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 	if err := e.record(ctx, rec); err != nil {
 		return err
 	}
+	st.seq = max(st.seq, seq)
 	if start == StartGroup && id != "" {
 		st.pending = append(st.pending, pendingStart{occ: occ, at: occ, id: id})
 	}
@@ -509,12 +522,19 @@ func (e *Executor) forbidNow(ctx context.Context, g *release.Group, occ time.Tim
 // recordMade records the release s made for an occurrence, as created or
 // late as its labels say.
 func (e *Executor) recordMade(ctx context.Context, g release.GroupID, occ time.Time, s *release.Summary) error {
-	seq, _ := strconv.Atoi(s.Labels[LabelGroupSequence])
+	seq := labelSequence(s)
 	rec := &release.GroupRecord{Group: g, Occurrence: occ, Decision: release.DecisionCreated, Release: s.ID, Sequence: seq}
 	if s.Labels[LabelLate] != "" {
 		rec.Decision, rec.Reason = release.DecisionLate, fmt.Sprintf("created %s after the occurrence", s.CreatedAt.Sub(occ))
 	}
 	return e.record(ctx, rec)
+}
+
+// labelSequence returns the release's LabelGroupSequence, 0 when it has
+// none.
+func labelSequence(s *release.Summary) int {
+	n, _ := strconv.Atoi(s.Labels[LabelGroupSequence])
+	return n
 }
 
 // expectedDuration returns given when positive, else the critical path.
