@@ -77,7 +77,9 @@ func (p Parser) Parse(data []byte) (*Process, error) {
 	}
 	if dropped := d.dropped + checked.dropped; len(d.problems) > 0 {
 		d.locate()
-		return nil, newValidationError(d.problems, dropped)
+		verr := newValidationError(d.problems, dropped)
+		nameProblemPaths(proc, verr.Problems)
+		return nil, verr
 	}
 	return proc, nil
 }
@@ -90,7 +92,9 @@ func (p Parser) Decode(data []byte) (*Process, error) {
 	}
 	if len(d.problems) > 0 {
 		d.locate()
-		return nil, newValidationError(d.problems, d.dropped)
+		verr := newValidationError(d.problems, d.dropped)
+		nameProblemPaths(proc, verr.Problems)
+		return nil, verr
 	}
 	return proc, nil
 }

@@ -17,9 +17,15 @@ var ErrTooLarge = errors.New("process: document too large")
 
 // Problem is one thing wrong with a process document.
 type Problem struct {
-	// Path locates the value, e.g. "phases[2].activities[0].depends-on[1]".
-	// It is empty for the document as a whole.
+	// Path locates the value by position, e.g.
+	// "phases[2].activities[0].depends-on[1]", for tools that map it into
+	// the document. It is empty for the document as a whole.
 	Path string
+	// IDPath is the same location named by the ids it is under, as the
+	// error text shows it: "phases.build.activities.compile.depends-on[1]".
+	// A phase, activity or task whose id is missing, not valid or not
+	// unique keeps its position ("phases[2]"). Empty when Path is.
+	IDPath string
 	// Line and Column locate the value in the YAML or JSON source (1-based);
 	// both are 0 for a process built in code.
 	Line, Column int
@@ -31,7 +37,10 @@ type Problem struct {
 
 func (p Problem) String() string {
 	var b strings.Builder
-	if p.Path != "" {
+	switch {
+	case p.IDPath != "":
+		b.WriteString(p.IDPath)
+	case p.Path != "":
 		b.WriteString(p.Path)
 	}
 	if p.Line > 0 {

@@ -48,8 +48,8 @@ phases:
 		}
 	}
 	// Output:
-	// phases[0].activities[0].depends-on[0] (line 7, column 22): unknown activity "test": want a sibling activity id or phase.activity
-	// phases[0].activities[0].timout (line 8, column 9): unknown key "timout"; did you mean "timeout"?
+	// phases.build.activities.compile.depends-on[0] (line 7, column 22): unknown activity "test": want a sibling activity id or phase.activity
+	// phases.build.activities.compile.timout (line 8, column 9): unknown key "timout"; did you mean "timeout"?
 }
 
 func ExampleProcess_Validate() {
@@ -66,8 +66,8 @@ func ExampleProcess_Validate() {
 	fmt.Println(p.Validate())
 	// Output:
 	// process: 2 problems:
-	//   phases[0].activities[0].depends-on[0]: unknown activity "lint": want a sibling activity id or phase.activity
-	//   phases[0].activities[1].approval: required: an approval activity needs an approval policy (approvers, min, deadline)
+	//   phases.build.activities.compile.depends-on[0]: unknown activity "lint": want a sibling activity id or phase.activity
+	//   phases.build.activities.signoff.approval: required: an approval activity needs an approval policy (approvers, min, deadline)
 }
 
 func ExampleMermaid() {

@@ -20,7 +20,9 @@ func (p *Process) Validate() error {
 		return &ValidationError{Problems: []Problem{{Msg: "nil process"}}}
 	}
 	if c := check(p); len(c.problems) > 0 {
-		return newValidationError(c.problems, c.dropped)
+		verr := newValidationError(c.problems, c.dropped)
+		nameProblemPaths(p, verr.Problems)
+		return verr
 	}
 	return nil
 }
@@ -34,7 +36,9 @@ func Compile(p *Process) (*Compiled, error) {
 	}
 	c := check(p)
 	if len(c.problems) > 0 {
-		return nil, newValidationError(c.problems, c.dropped)
+		verr := newValidationError(c.problems, c.dropped)
+		nameProblemPaths(p, verr.Problems)
+		return nil, verr
 	}
 	return c.out, nil
 }

@@ -63,7 +63,7 @@ func TestATypoInWithIsAValidationErrorWithItsPath(t *testing.T) {
 	p, err := process.Parse([]byte("id: x\nphases:\n  - id: a\n    activities: [{id: b, uses: change.request, with: {summary: s, rsik: low}}]\n"))
 	require.NoError(t, err)
 	err = reg.ValidateProcess(p)
-	require.ErrorContains(t, err, "phases[0].activities[0].with.rsik: unknown parameter (want summary, risk)")
+	require.ErrorContains(t, err, "phases.a.activities.b.with.rsik: unknown parameter (want summary, risk)")
 }
 
 // The adapter in a whole release, on releasetest's virtual clock: the
@@ -98,7 +98,7 @@ func TestARejectedChangeIsNotRetriedAndWaitsForAnOperator(t *testing.T) {
 func TestTheProgramRunsTheHotfixRelease(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out))
-	require.Contains(t, out.String(), "phases[0].activities[0].with.sumary")
+	require.Contains(t, out.String(), "phases.change.activities.ticket.with.sumary")
 	require.Contains(t, out.String(), "cd.deploy: deploying under ticket CHG-0001")
 	require.Contains(t, out.String(), "Release Succeeded")
 }

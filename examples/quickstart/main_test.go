@@ -54,5 +54,5 @@ func TestPlanReportsProblemsInAnotherFile(t *testing.T) {
 	var out bytes.Buffer
 	err := printPlan(&out, path)
 	require.Error(t, err)
-	require.Contains(t, out.String(), "phases[0].activities[0] (line 4, column 18): a manual activity needs tasks or outputs")
+	require.Contains(t, out.String(), "phases.a.activities.b (line 4, column 18): a manual activity needs tasks or outputs")
 }

@@ -174,7 +174,7 @@ func TestNewFailsOnAProcessTheAdaptersDoNotFit(t *testing.T) {
 	require.NoError(t, err)
 	ft := check(t, func(tb testing.TB) { New(tb, p, nil) })
 	require.True(t, ft.failed)
-	require.Contains(t, ft.msg, `phases[0].activities[0].uses: no adapter registered for kind "ci.build"`)
+	require.Contains(t, ft.msg, `phases.a.activities.b.uses: no adapter registered for kind "ci.build"`)
 
 	ft = check(t, func(tb testing.TB) { NewYAML(tb, "id: x\nphases: 3\n", nil) })
 	require.True(t, ft.failed)
