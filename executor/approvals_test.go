@@ -224,9 +224,15 @@ func TestAFailedGroupLookupIsRetriedWithBackoff(t *testing.T) {
 	require.Equal(t, []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second}, looks, "the wait doubles")
 	require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
 
+	// The look at 80s fires on its own goroutine: wait until it has armed
+	// the next one before healing, else that look may pass already.
+	var at time.Time
+	require.True(t, waitFor(func() bool {
+		var ok bool
+		at, ok = h.ex.timers.when(k)
+		return ok && at.Sub(t0) > looks[len(looks)-1]
+	}), "a look is due after %v", looks)
 	groups.heal()
-	at, ok := h.ex.timers.when(k)
-	require.True(t, ok)
 	h.advance(at.Sub(h.clock.Now()))
 	h.waitStatus(id, release.Succeeded)
 }
