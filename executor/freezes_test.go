@@ -593,11 +593,11 @@ func TestTheCalendarShowsTheFreezes(t *testing.T) {
 	off := oneOff("off", firstMonday, firstMonday.Add(time.Hour), prodOnly)
 	off.Enabled = false
 	h.putFreeze(off)
-	c, err := h.ex.Calendar(context.Background(), &CalendarParams{From: firstMonday.Add(-week), To: firstMonday.Add(week)})
+	c, err := h.ex.Calendar(context.Background(), &CalendarParams{From: firstMonday.Add(-week), To: firstMonday.Add(week), Actor: "alice"})
 	require.NoError(t, err)
 	require.Len(t, c.Freezes, 1, "enabled freezes only")
 	require.Equal(t, CalendarFreeze{Freeze: "xmas", Name: "Freeze xmas", Reason: "change freeze",
-		Start: firstMonday, End: firstMonday.Add(24 * time.Hour), Scope: prodOnly}, c.Freezes[0])
+		Start: firstMonday, End: firstMonday.Add(24 * time.Hour), Scope: prodOnly, Enabled: true}, c.Freezes[0])
 }
 
 func TestAnAutoExecutedGroupReleaseHeldAtItsStartIsRecordedWaited(t *testing.T) {
