@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/executor"
@@ -38,7 +39,7 @@ func setupOps() (ex *executor.Executor, stop func()) {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice"}); err != nil {
+	if _, err := st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice", Now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}); err != nil {
 		panic(err)
 	}
 	var calls atomic.Int32
