@@ -39,7 +39,7 @@ func setupOps() (ex *executor.Executor, stop func()) {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice", Now: time.Now()}); err != nil {
+	if _, err := st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice", Now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}); err != nil {
 		panic(err)
 	}
 	var calls atomic.Int32
@@ -168,15 +168,4 @@ func ExampleExecutor_Why() {
 	//   approval 0 of 1 from bob
 	// ship.deploy (Pending): dependency []
 	//   dependency ship.approve is Waiting
-}
-
-// Stats is a snapshot of the executor's load, for gauges (otelbaton.Watch
-// reads it at each collection).
-func ExampleExecutor_Stats() {
-	ex, stop := setupOps()
-	defer stop()
-	s := ex.Stats()
-	fmt.Println(s.Releases, s.InFlight, s.Saturated, s.Queued, s.Parallelism)
-	// Output:
-	// 0 0 0 0 16
 }
