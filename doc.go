@@ -10,20 +10,21 @@
 //	process    release blueprints: the document, validation, the graph, expressions
 //	release    one execution of a pinned process: statuses, events, folding, views
 //	schedule   cron, RRULE and cadence maths, freeze windows, iCalendar
-//	store      the storage contract; memstore and sqlite implement it
+//	store      the storage contract; memstore, sqlite and postgres implement it
 //	adapters   the contract for code that performs automated activities
 //	executor   the runtime that drives releases over a store and adapters
+//	executor/otelbaton  OpenTelemetry traces and metrics for an executor
 //
-// Wiring, in short (README.md has the whole snippet):
+// Wiring, in short (the package Example runs it whole):
 //
-//	st, _ := sqlite.Open("baton.db", nil)            // the embedded default store
-//	p, err := process.Parse(doc)                      // every problem at once, with path and line
-//	st.PutProcess(ctx, &store.PutProcessParams{Process: p, Now: time.Now()})
+//	st, err := sqlite.Open("baton.db", nil)          // the embedded default store
+//	p, err := process.Parse(doc)                     // every problem at once, with path and line
+//	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "platform", Now: time.Now()})
 //	reg := adapters.NewRegistry(myCIAdapter, myDeployAdapter)
-//	ex, _ := executor.New(st, reg, nil)
-//	ex.Launch(ctx)                                    // drives and resumes releases
-//	defer ex.Shutdown(stopCtx)                        // lets adapter calls in flight finish
-//	ex.Create(ctx, &executor.CreateParams{Process: p.ID, Actor: "alice"})
+//	ex, err := executor.New(st, reg, nil)
+//	err = ex.Launch(ctx)                             // drives and resumes releases
+//	defer ex.Shutdown(stopCtx)                       // lets adapter calls in flight finish
+//	sum, err := ex.Create(ctx, &executor.CreateParams{Process: p.ID, Actor: "alice"})
 //
 // Hosts test their release logic with release/releasetest (virtual time,
 // fake adapters, scripted people) and their adapters with

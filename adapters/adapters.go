@@ -197,8 +197,8 @@ func RetryDelay(err error) (time.Duration, bool) {
 
 // Func adapts a function to an Adapter of the given kind.
 //
-//	reg.Register(adapters.Func("flags.enable", func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
-//		return nil, flags.Enable(ctx, req.With["flags"])
+//	err := reg.Register(adapters.Func("flags.enable", func(ctx context.Context, req *adapters.Request) (*adapters.Result, error) {
+//		return nil, flags.Enable(ctx, req.With["flags"]) // your feature-flag client
 //	}))
 func Func(kind string, run func(ctx context.Context, req *Request) (*Result, error)) Adapter {
 	return &funcAdapter{kind: kind, run: run}

@@ -169,8 +169,14 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	if err != nil {
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
 	}
-	if err := e.store.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: rel}); err != nil {
+	note := e.storeTimer(StoreCreateRelease)
+	err = e.store.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: rel, Notify: e.context() == nil})
+	note(err)
+	if err != nil {
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
+	}
+	if t := e.cfg.Telemetry; t != nil {
+		t.Stored(rel, []release.Event{ev})
 	}
 	e.publish([]release.Event{ev}, rel)
 	if child {

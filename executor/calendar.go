@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -45,6 +46,10 @@ type CalendarParams struct {
 	// same time are an overlap. Defaults to ["env"]; an empty, non-nil
 	// slice compares no labels.
 	OverlapLabels []string
+	// Actor is who reads the calendar; required when the store keeps
+	// freezes (the authorizer sees ActionListFreezes, as for
+	// FreezeWindows). Without it the calendar shows no freezes.
+	Actor string
 	// Lookback is how long before From a release may have been scheduled
 	// and still be listed because it ran into the window (releases still
 	// Running or Paused are listed however old). Defaults to
@@ -82,6 +87,12 @@ type PlannedOccurrence struct {
 	// group's LeadTime).
 	CreateAt time.Time
 	Labels   map[string]string // the group's
+	// Frozen names a freeze holding the group at the occurrence: the
+	// group's FreezePolicy will skip it, or shift it to ShiftedTo (the
+	// first instant no freeze in the calendar holds it; occurrences
+	// shifted to one instant make one release, listed once).
+	Frozen    release.FreezeID
+	ShiftedTo time.Time
 }
 
 // CalendarRelease is a release in the window: planned against actual
@@ -108,15 +119,9 @@ type CalendarRelease struct {
 	Labels                 map[string]string
 }
 
-// CalendarFreeze is one window of a stored freeze that overlaps the
-// calendar's window.
-type CalendarFreeze struct {
-	Freeze     release.FreezeID
-	Name       string
-	Reason     string
-	Start, End time.Time
-	Scope      release.FreezeScope
-}
+// CalendarFreeze is one window of an enabled stored freeze that overlaps
+// the calendar's window (see FreezeWindows).
+type CalendarFreeze = FreezeWindow
 
 // OverlapKind says what two overlapping entries share.
 type OverlapKind string
@@ -131,15 +136,18 @@ const (
 	OverlapSameLabel OverlapKind = "label"
 )
 
-// Overlap is two calendar entries that run at the same time and share a
-// group or a label value.
+// Overlap is a set of calendar entries that share a group or a label
+// value and run at the same time: each entry runs together with at least
+// one other (a chain of overlapping entries is one Overlap, so that 25
+// releases touching env=prod at 10:00 are one entry, not 300 pairs).
 type Overlap struct {
 	Kind OverlapKind
 	// Key is the group's ID, or the shared label as "key=value".
 	Key string
-	// A starts first (or at the same time, with the smaller ID).
-	A, B CalendarRef
-	// Start and End bound the time they run together.
+	// Entries are the releases and planned occurrences involved (two or
+	// more), by start.
+	Entries []CalendarRef
+	// Start and End bound the time two or more of them run together.
 	Start, End time.Time
 }
 
@@ -176,10 +184,10 @@ func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, 
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", what, err)
 	}
-	made := map[groupOcc]bool{}
+	made := map[release.GroupID][]int64{} // the occurrences made, by group
 	for _, s := range sums {
 		if s.Group != "" && !s.Occurrence.IsZero() {
-			made[groupOcc{s.Group, s.Occurrence.UnixNano()}] = true
+			made[s.Group] = append(made[s.Group], s.Occurrence.UnixNano())
 		}
 		if !c.shows(s) {
 			continue
@@ -194,18 +202,11 @@ func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, 
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", what, err)
 	}
-	for _, g := range groups {
-		c.plan(g, made)
+	if c.Freezes, err = e.calendarFreezes(ctx, p, groups); err != nil {
+		return nil, err
 	}
-	if c.Freezes, err = e.calendarFreezes(ctx, p.From, p.To); err != nil {
-		return nil, fmt.Errorf("executor: %s: %w", what, err)
-	}
-	slices.SortFunc(c.Planned, func(a, b PlannedOccurrence) int {
-		if n := a.Occurrence.Compare(b.Occurrence); n != 0 {
-			return n
-		}
-		return strings.Compare(string(a.Group), string(b.Group))
-	})
+	c.plan(groups, made)
+
 	slices.SortFunc(c.Releases, func(a, b CalendarRelease) int {
 		if n := a.start().Compare(b.start()); n != 0 {
 			return n
@@ -218,11 +219,6 @@ func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, 
 	}
 	c.Overlaps = c.overlaps(labels)
 	return c, nil
-}
-
-type groupOcc struct {
-	g   release.GroupID
-	occ int64
 }
 
 // calendarFilter applies CalendarParams' filters.
@@ -372,42 +368,182 @@ func (e *Executor) calendarGroups(ctx context.Context, f *calendarFilter) ([]*re
 	}
 }
 
-// plan adds the group's occurrences in the window, after Now, whose
-// release is not made.
-func (c *Calendar) plan(g *release.Group, made map[groupOcc]bool) {
-	s, err := g.Schedule()
-	if err != nil {
-		return // a stored group that no longer parses makes nothing: the scheduler logs it
+// planCursor walks one group's occurrences for plan.
+type planCursor struct {
+	g    *release.Group
+	s    schedule.Schedule
+	name string
+	next time.Time
+	key  int64             // next in Unix nanoseconds: the heap's order, then idx
+	idx  int               // the group's place in the listing (by ID)
+	made []int64           // the occurrences whose release is made (few: those in the window or not ended)
+	held []*CalendarFreeze // the freeze windows whose scope holds the group
+	last time.Time         // the last instant shifted to
+	n    int
+}
+
+func (a *planCursor) before(b *planCursor) bool {
+	return a.key < b.key || (a.key == b.key && a.idx < b.idx)
+}
+
+// siftDown restores the min-heap order of h from i down.
+func siftDown(h []*planCursor, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r].before(h[l]) {
+			m = r
+		}
+		if !h[m].before(h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
 	}
+}
+
+// plan lists the groups' occurrences in the window, after Now, whose
+// release is not made, in time order: a merge of the groups' walks on a
+// min-heap, so nothing is sorted afterwards.
+func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int64) {
 	after := c.From.Add(-time.Nanosecond)
 	if c.Now.After(after) {
 		after = c.Now
 	}
-	name := g.Name
-	if name == "" {
-		name = string(g.ID)
-	}
-	n := 0
-	for t := g.NextOccurrence(s, after); !t.IsZero() && t.Before(c.To); t = g.NextOccurrence(s, t) {
-		if made[groupOcc{g.ID, t.UnixNano()}] {
+	h := make([]*planCursor, 0, len(groups))
+	estimate := 0
+	for i, g := range groups {
+		s, err := g.Schedule()
+		if err != nil {
+			continue // a stored group that no longer parses makes nothing: the scheduler logs it
+		}
+		name := g.Name
+		if name == "" {
+			name = string(g.ID)
+		}
+		t := g.NextOccurrence(s, after)
+		if t.IsZero() || !t.Before(c.To) {
 			continue
 		}
-		if n == MaxPlannedPerGroup {
-			c.Truncated = append(c.Truncated, g.ID)
-			return
+		h = append(h, &planCursor{g: g, s: s, name: name, next: t, key: t.UnixNano(), idx: i, made: made[g.ID], held: c.holding(g)})
+		// Room for the group's occurrences, judged from its first gap.
+		if t2 := g.NextOccurrence(s, t); !t2.IsZero() && t2.Before(c.To) {
+			estimate += min(int(c.To.Sub(t)/t2.Sub(t))+1, MaxPlannedPerGroup)
+		} else {
+			estimate++
 		}
-		n++
-		c.Planned = append(c.Planned, PlannedOccurrence{
-			Group: g.ID, GroupName: name, Process: g.Process,
-			Occurrence: t, End: t.Add(g.ReleaseDuration.D()), CreateAt: t.Add(-g.LeadTime.D()), Labels: g.Labels,
-		})
 	}
+	c.Planned = make([]PlannedOccurrence, 0, estimate)
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		siftDown(h, i)
+	}
+	for len(h) > 0 {
+		pc := h[0]
+		g, t := pc.g, pc.next
+		frozen, shifted := pc.frozen(t)
+		switch {
+		case slices.Contains(pc.made, pc.key):
+			pc.next = g.NextOccurrence(pc.s, t)
+		case !shifted.IsZero() && (shifted.Equal(pc.last) || slices.Contains(pc.made, shifted.UnixNano())):
+			pc.next = g.NextOccurrence(pc.s, t) // made, or listed, at the instant it is shifted to
+		default:
+			if pc.n == MaxPlannedPerGroup {
+				c.Truncated = append(c.Truncated, g.ID)
+				pc.next = time.Time{}
+			} else {
+				pc.n++
+				c.Planned = append(c.Planned, PlannedOccurrence{
+					Group: g.ID, GroupName: pc.name, Process: g.Process,
+					Occurrence: t, End: t.Add(g.ReleaseDuration.D()), CreateAt: t.Add(-g.LeadTime.D()), Labels: g.Labels,
+					Frozen: frozen, ShiftedTo: shifted,
+				})
+				if !shifted.IsZero() {
+					pc.last = shifted
+				}
+				pc.next = g.NextOccurrence(pc.s, t)
+			}
+		}
+		if pc.next.IsZero() || !pc.next.Before(c.To) {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		} else {
+			pc.key = pc.next.UnixNano()
+		}
+		siftDown(h, 0)
+	}
+	slices.Sort(c.Truncated)
 }
 
-// calendarFreezes returns the windows of the stored freezes that overlap
-// [from, to). The store keeps no freezes yet: none.
-func (e *Executor) calendarFreezes(ctx context.Context, from, to time.Time) ([]CalendarFreeze, error) {
-	return nil, nil
+// calendarFreezes returns the windows of the enabled freezes overlapping
+// the window (through FreezeWindows: authorized), keeping, when the
+// calendar is filtered, those whose scope holds one of its groups or
+// releases. None when the store keeps no freezes.
+func (e *Executor) calendarFreezes(ctx context.Context, p *CalendarParams, groups []*release.Group) ([]CalendarFreeze, error) {
+	if _, ok := e.freezeStore(); !ok {
+		return nil, nil
+	}
+	ws, err := e.FreezeWindows(ctx, &FreezeWindowsParams{From: p.From, To: p.To, Actor: p.Actor})
+	if err != nil {
+		return nil, fmt.Errorf("executor: calendar: %w", err)
+	}
+	if len(p.Groups) == 0 && len(p.Processes) == 0 && len(p.Labels) == 0 {
+		return ws, nil
+	}
+	kept := ws[:0]
+	for _, w := range ws {
+		if w.Scope.All || slices.ContainsFunc(groups, func(g *release.Group) bool { return w.Scope.Matches(groupSubject(g)) }) {
+			kept = append(kept, w)
+		}
+	}
+	return kept, nil
+}
+
+// groupSubject is what a freeze's scope is matched against for a group's
+// releases.
+func groupSubject(g *release.Group) release.FreezeSubject {
+	return release.FreezeSubject{Group: g.ID, Process: g.Process, Labels: g.Labels}
+}
+
+// holding returns the calendar's freeze windows whose scope holds g.
+func (c *Calendar) holding(g *release.Group) []*CalendarFreeze {
+	var out []*CalendarFreeze
+	for i := range c.Freezes {
+		if f := &c.Freezes[i]; f.Scope.Matches(groupSubject(g)) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// frozen returns the freeze holding the group at t, if any, and, under
+// FreezeShift, the first instant from t that no window of the calendar
+// holds.
+func (pc *planCursor) frozen(t time.Time) (release.FreezeID, time.Time) {
+	if len(pc.held) == 0 {
+		return "", time.Time{}
+	}
+	var id release.FreezeID
+	at := t
+	for range 100 { // windows may follow each other
+		i := slices.IndexFunc(pc.held, func(f *CalendarFreeze) bool { return !at.Before(f.Start) && at.Before(f.End) })
+		if i < 0 {
+			break
+		}
+		if id == "" {
+			id = pc.held[i].Freeze
+		}
+		if pc.g.FreezePolicy != release.FreezeShift {
+			return id, time.Time{}
+		}
+		at = pc.held[i].End
+	}
+	if id == "" {
+		return "", time.Time{}
+	}
+	return id, at
 }
 
 // start is when the release began, or is planned to.
@@ -437,26 +573,37 @@ func (r *CalendarRelease) span(now time.Time) (time.Time, time.Time) {
 }
 
 // overlaps finds the entries that run at once and share a group or the
-// value of one of labels: per key, a sweep over the entries by start.
+// value of one of labels: per key, a sweep over the entries by start that
+// gathers each chain of overlapping entries into one Overlap.
 func (c *Calendar) overlaps(labels []string) []Overlap {
-	type entry struct {
-		ref        CalendarRef
-		start, end time.Time
+	// A span is an entry by index: a release (< len(c.Releases)) or a
+	// planned occurrence (the rest).
+	type span struct { // pointer-free: cheap to grow, sort and collect
+		start, end int64 // Unix nanoseconds
+		i          int32
 	}
-	keyed := map[string][]entry{}
-	add := func(ref CalendarRef, start, end time.Time, lbl map[string]string) {
-		if !end.After(start) {
-			return
+	keyed := map[string]*[]span{}
+	list := func(key string) *[]span {
+		l := keyed[key]
+		if l == nil {
+			l = new([]span)
+			keyed[key] = l
 		}
-		en := entry{ref, start, end}
-		if ref.Group != "" {
-			keyed["g\x00"+string(ref.Group)] = append(keyed["g\x00"+string(ref.Group)], en)
+		return l
+	}
+	// lists returns the lists an entry of group g with labels lbl goes
+	// to; a planned occurrence's are those of its group, found once.
+	lists := func(g release.GroupID, lbl map[string]string) []*[]span {
+		var out []*[]span
+		if g != "" {
+			out = append(out, list("g\x00"+string(g)))
 		}
 		for _, k := range labels {
 			if v, ok := lbl[k]; ok {
-				keyed["l\x00"+k+"="+v] = append(keyed["l\x00"+k+"="+v], en)
+				out = append(out, list("l\x00"+k+"="+v))
 			}
 		}
+		return out
 	}
 	for i := range c.Releases {
 		r := &c.Releases[i]
@@ -464,61 +611,109 @@ func (c *Calendar) overlaps(labels []string) []Overlap {
 			continue // never ran
 		}
 		start, end := r.span(c.Now)
-		add(CalendarRef{Release: r.ID, Group: r.Group, Occurrence: r.Occurrence, Name: r.Name}, start, end, r.Labels)
+		if !end.After(start) {
+			continue
+		}
+		for _, l := range lists(r.Group, r.Labels) {
+			*l = append(*l, span{start.UnixNano(), end.UnixNano(), int32(i)})
+		}
 	}
-	for _, p := range c.Planned {
-		add(CalendarRef{Group: p.Group, Occurrence: p.Occurrence, Name: p.GroupName}, p.Occurrence, p.End, p.Labels)
+	byGroup := map[release.GroupID][]*[]span{}
+	for i := range c.Planned {
+		p := &c.Planned[i]
+		if !p.End.After(p.Occurrence) {
+			continue
+		}
+		ls, ok := byGroup[p.Group]
+		if !ok {
+			ls = lists(p.Group, p.Labels)
+			byGroup[p.Group] = ls
+		}
+		sp := span{p.Occurrence.UnixNano(), p.End.UnixNano(), int32(len(c.Releases) + i)}
+		for _, l := range ls {
+			*l = append(*l, sp)
+		}
+	}
+	ref := func(i int32) CalendarRef {
+		if int(i) < len(c.Releases) {
+			r := &c.Releases[i]
+			return CalendarRef{Release: r.ID, Group: r.Group, Occurrence: r.Occurrence, Name: r.Name}
+		}
+		p := &c.Planned[int(i)-len(c.Releases)]
+		return CalendarRef{Group: p.Group, Occurrence: p.Occurrence, Name: p.GroupName}
 	}
 	var out []Overlap
-	for _, key := range slices.Sorted(maps.Keys(keyed)) {
-		es := keyed[key]
-		slices.SortFunc(es, func(a, b entry) int {
-			if n := a.start.Compare(b.start); n != 0 {
+	for key, l := range keyed {
+		es := *l
+		if len(es) < 2 {
+			continue
+		}
+		slices.SortFunc(es, func(a, b span) int {
+			if n := cmp.Compare(a.start, b.start); n != 0 {
 				return n
 			}
-			return strings.Compare(string(a.ref.Release), string(b.ref.Release))
+			return cmp.Compare(a.i, b.i)
 		})
 		kind, name := OverlapSameGroup, key[2:]
 		if key[0] == 'l' {
 			kind = OverlapSameLabel
 		}
-		var active []entry
-		for _, en := range es {
-			kept := active[:0]
-			for _, a := range active {
-				if a.end.After(en.start) {
-					kept = append(kept, a)
+		var cur *Overlap
+		var curEnd, ovEnd int64 // the latest end of the entries swept so far; of the overlap
+		flush := func() {
+			cur.End = time.Unix(0, ovEnd).In(cur.Start.Location())
+			out = append(out, *cur)
+			cur = nil
+		}
+		for i, en := range es {
+			if i > 0 && en.start < curEnd {
+				if cur == nil {
+					cur = &Overlap{Kind: kind, Key: name, Entries: []CalendarRef{ref(es[i-1].i)}, Start: c.entryStart(en.i)}
+					ovEnd = 0
 				}
+				cur.Entries = append(cur.Entries, ref(en.i))
+				ovEnd = max(ovEnd, min(en.end, curEnd))
+			} else if cur != nil {
+				flush()
 			}
-			active = kept
-			for _, a := range active {
-				out = append(out, Overlap{Kind: kind, Key: name, A: a.ref, B: en.ref, Start: en.start, End: minTime(a.end, en.end)})
-			}
-			active = append(active, en)
+			curEnd = max(curEnd, en.end)
+		}
+		if cur != nil {
+			flush()
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Overlap) int { return a.Start.Compare(b.Start) })
+	slices.SortFunc(out, func(a, b Overlap) int {
+		if n := a.Start.Compare(b.Start); n != 0 {
+			return n
+		}
+		return strings.Compare(string(a.Kind)+a.Key, string(b.Kind)+b.Key)
+	})
 	return out
 }
 
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
+// entryStart returns the start of entry i of overlaps (a release, then the
+// planned occurrences), as a time.Time in the entry's own location.
+func (c *Calendar) entryStart(i int32) time.Time {
+	if int(i) < len(c.Releases) {
+		s, _ := c.Releases[i].span(c.Now)
+		return s
 	}
-	return b
+	return c.Planned[int(i)-len(c.Releases)].Occurrence
 }
 
 // ICal returns the calendar as an iCalendar feed (write it with
 // schedule.Calendar.WriteTo): one event per release (CONFIRMED, or
 // CANCELLED when aborted), per planned occurrence (TENTATIVE) and per
 // freeze window, with UTC times and stable UIDs, so a subscribed client
-// updates its events in place. name is the calendar's name; DTSTAMP is
+// updates its events in place. A release that took no time is shown one
+// minute long. name is the calendar's name; DTSTAMP is
 // Calendar.Now.
 func (c *Calendar) ICal(name string) *schedule.Calendar {
 	cal := &schedule.Calendar{Name: name, Stamp: c.Now}
 	for i := range c.Releases {
 		r := &c.Releases[i]
 		start, end := r.span(c.Now)
+		end = atLeastAMinute(start, end)
 		status := "CONFIRMED"
 		if r.Status == release.Aborted {
 			status = "CANCELLED"
@@ -543,7 +738,7 @@ func (c *Calendar) ICal(name string) *schedule.Calendar {
 		cal.Events = append(cal.Events, schedule.Event{
 			UID:     "planned-" + string(p.Group) + "-" + p.Occurrence.UTC().Format("20060102T150405Z") + "@baton",
 			Summary: p.GroupName + " (planned)", Description: fmt.Sprintf("group %s, process %s; release made at %s", p.Group, p.Process, icalText(p.CreateAt)),
-			Start: p.Occurrence.UTC(), End: p.End.UTC(), Status: "TENTATIVE", Categories: []string{"planned"},
+			Start: p.Occurrence.UTC(), End: atLeastAMinute(p.Occurrence, p.End).UTC(), Status: "TENTATIVE", Categories: []string{"planned"},
 		})
 	}
 	for _, f := range c.Freezes {
@@ -554,6 +749,16 @@ func (c *Calendar) ICal(name string) *schedule.Calendar {
 	}
 	slices.SortStableFunc(cal.Events, func(a, b schedule.Event) int { return a.Start.Compare(b.Start) })
 	return cal
+}
+
+// atLeastAMinute returns end, or start plus a minute when end is not
+// after start: calendars (and ReadFreezes) want an event to end after it
+// starts.
+func atLeastAMinute(start, end time.Time) time.Time {
+	if !end.After(start) {
+		return start.Add(time.Minute)
+	}
+	return end
 }
 
 func icalText(t time.Time) string {

@@ -43,7 +43,7 @@ func TestCalendarListsPlannedOccurrencesReleasesAndOverlaps(t *testing.T) {
 	h := calendarHarness(t)
 	ctx := context.Background()
 	from, to := firstMonday.Add(-24*time.Hour), firstMonday.Add(2*week)
-	c, err := h.ex.Calendar(ctx, &CalendarParams{From: from, To: to})
+	c, err := h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice"})
 	require.NoError(t, err)
 	require.True(t, c.Now.Equal(firstMonday.Add(time.Hour)))
 
@@ -88,13 +88,14 @@ func TestCalendarListsPlannedOccurrencesReleasesAndOverlaps(t *testing.T) {
 	var ov []string
 	for _, o := range c.Overlaps {
 		ov = append(ov, string(o.Kind)+" "+o.Key+" "+o.Start.UTC().Format("01-02T15:04")+"-"+o.End.UTC().Format("15:04"))
-		require.NotEqual(t, o.A.Group, o.B.Group)
+		require.Len(t, o.Entries, 2)
+		require.NotEqual(t, o.Entries[0].Group, o.Entries[1].Group)
 	}
 	require.Equal(t, []string{"label env=prod 11-30T10:00-12:00", "label env=prod 12-07T10:00-12:00"}, ov)
 	require.Empty(t, c.Truncated)
 
 	// Another label key: team differs, so nothing overlaps.
-	c, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, OverlapLabels: []string{"team"}})
+	c, err = h.ex.Calendar(ctx, &CalendarParams{Actor: "alice", From: from, To: to, OverlapLabels: []string{"team"}})
 	require.NoError(t, err)
 	require.Empty(t, c.Overlaps)
 }
@@ -105,7 +106,7 @@ func TestCalendarFiltersByGroupProcessAndLabel(t *testing.T) {
 	from, to := firstMonday.Add(-24*time.Hour), firstMonday.Add(2*week)
 	count := func(p *CalendarParams) (releases, planned int, groups []release.GroupID) {
 		t.Helper()
-		p.From, p.To = from, to
+		p.From, p.To, p.Actor = from, to, "alice"
 		c, err := h.ex.Calendar(ctx, p)
 		require.NoError(t, err)
 		for _, r := range c.Releases {
@@ -155,7 +156,7 @@ func TestCalendarRefusesBadWindows(t *testing.T) {
 
 func TestCalendarICalFeedReadsBack(t *testing.T) {
 	h := calendarHarness(t)
-	c, err := h.ex.Calendar(context.Background(), &CalendarParams{From: firstMonday.Add(-24 * time.Hour), To: firstMonday.Add(2 * week)})
+	c, err := h.ex.Calendar(context.Background(), &CalendarParams{Actor: "alice", From: firstMonday.Add(-24 * time.Hour), To: firstMonday.Add(2 * week)})
 	require.NoError(t, err)
 	cal := c.ICal("Trains; prod, web")
 	var b bytes.Buffer
@@ -179,4 +180,84 @@ func TestCalendarICalFeedReadsBack(t *testing.T) {
 	for i := range cal.Events {
 		require.Equal(t, cal.Events[i].UID, again.Events[i].UID, "UIDs are stable")
 	}
+}
+
+func TestCalendarOverlapsGatherChainsOfOverlappingEntries(t *testing.T) {
+	at := func(h int) time.Time { return firstMonday.Add(time.Duration(h) * time.Hour) }
+	rel := func(id string, start, end int, env string) CalendarRelease {
+		return CalendarRelease{ID: release.ID(id), Name: id, Status: release.Succeeded, PlannedStart: at(start), PlannedEnd: at(end),
+			ActualStart: at(start), ActualEnd: at(end), Labels: map[string]string{"env": env}}
+	}
+	c := &Calendar{Now: at(100), Releases: []CalendarRelease{
+		rel("a", 0, 10, "prod"), rel("b", 1, 2, "prod"), rel("c", 5, 12, "prod"), // one chain: a with b, a with c
+		rel("d", 12, 13, "prod"),                              // touches c's end: not an overlap
+		rel("e", 20, 22, "prod"), rel("f", 21, 23, "staging"), // different values
+		{ID: "g", Status: release.Aborted, PlannedStart: at(20), PlannedEnd: at(22), Labels: map[string]string{"env": "prod"}}, // never ran
+	}}
+	ov := c.overlaps([]string{"env"})
+	require.Len(t, ov, 1)
+	var ids []release.ID
+	for _, e := range ov[0].Entries {
+		ids = append(ids, e.Release)
+	}
+	require.Equal(t, []release.ID{"a", "b", "c"}, ids)
+	require.Equal(t, OverlapSameLabel, ov[0].Kind)
+	require.Equal(t, "env=prod", ov[0].Key)
+	require.True(t, ov[0].Start.Equal(at(1)) && ov[0].End.Equal(at(10)), "%s..%s", ov[0].Start, ov[0].End)
+	require.Empty(t, c.overlaps([]string{}), "no label compared, no group shared")
+}
+
+func TestCalendarShowsFreezesAndMarksTheOccurrencesTheyHold(t *testing.T) {
+	h := calendarHarness(t)
+	ctx := context.Background()
+	wed := firstMonday.Add(2 * 24 * time.Hour)
+	_, err := h.ex.PutFreeze(ctx, &PutFreezeParams{Actor: "alice", Freeze: &release.Freeze{
+		ID: "web-freeze", Name: "Web freeze", Reason: "conference", Enabled: true,
+		Windows: []release.FreezeWindow{{Start: wed, End: wed.Add(24 * time.Hour)}},
+		Scope:   release.FreezeScope{Groups: []release.GroupID{"daily"}},
+	}})
+	require.NoError(t, err)
+	from, to := firstMonday.Add(-24*time.Hour), firstMonday.Add(2*week)
+	c, err := h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice"})
+	require.NoError(t, err)
+	require.Len(t, c.Freezes, 1)
+	require.Equal(t, "Web freeze", c.Freezes[0].Name)
+	var frozen []string
+	for _, p := range c.Planned {
+		if p.Frozen != "" {
+			frozen = append(frozen, string(p.Group)+" "+p.Occurrence.UTC().Format("01-02")+" "+string(p.Frozen))
+		}
+	}
+	require.Equal(t, []string{"daily 12-02 web-freeze"}, frozen)
+
+	// A calendar of the other group leaves the freeze out.
+	c, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice", Groups: []release.GroupID{"weekly"}})
+	require.NoError(t, err)
+	require.Empty(t, c.Freezes)
+
+	// The feed carries it.
+	c, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice"})
+	require.NoError(t, err)
+	var b bytes.Buffer
+	_, err = c.ICal("x").WriteTo(&b)
+	require.NoError(t, err)
+	require.Contains(t, b.String(), "SUMMARY:Web freeze\r\nDESCRIPTION:conference\r\nSTATUS:CONFIRMED\r\nCATEGORIES:freeze\r\n")
+
+	// Reading freezes through the calendar goes through the authorizer.
+	_, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to})
+	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorContains(t, err, "actor")
+}
+
+func TestCalendarFreezesAreAuthorized(t *testing.T) {
+	h := newHarness(t, &Config{Authorize: func(ctx context.Context, a *Action) error {
+		if a.Kind == ActionListFreezes && a.Actor != "alice" {
+			return errForTest
+		}
+		return nil
+	}})
+	_, err := h.ex.Calendar(context.Background(), &CalendarParams{From: t0, To: t0.Add(week), Actor: "mallory"})
+	require.ErrorIs(t, err, ErrUnauthorized)
+	_, err = h.ex.Calendar(context.Background(), &CalendarParams{From: t0, To: t0.Add(week), Actor: "alice"})
+	require.NoError(t, err)
 }

@@ -226,6 +226,10 @@ type Config struct {
 	// does not say, and between two checks of a child release driven by
 	// another instance. Defaults to 10s.
 	PollInterval time.Duration
+	// Telemetry, when set, is told what the executor does, for traces and
+	// metrics (see Telemetry; otelbaton implements it with OpenTelemetry).
+	// Defaults to nil: no calls, no cost.
+	Telemetry Telemetry
 	// Sealer, when set, seals the head of every release the executor
 	// creates or appends to (release.Anchor), and the store keeps the
 	// anchor with the head: New requires a store that implements

@@ -62,11 +62,49 @@
 // inside the group's catch-up window are created late (LabelLate), older
 // ones are recorded missed and never run. When the group's previous
 // release is still running at an occurrence, the group's overlap policy
-// allows it, skips the occurrence (aborting its release, with the reason)
-// or queues it until the previous one ends. Each decision is a
-// release.GroupRecord in the group's history when the store implements
-// store.GroupHistoryStore. Groups stored, paused or deleted by another
-// executor are seen at its next rescan.
+// allows it, skips the occurrence (no release is made; the reason names
+// the release still running) or queues it until the previous one ends.
+// Each decision is a release.GroupRecord in the group's history when the
+// store implements store.GroupHistoryStore. Groups stored, paused or
+// deleted by another executor are seen at its next rescan.
+//
+// Calendar answers what is planned and what ran in a window: the
+// occurrences of enabled groups whose releases are not made yet (marked
+// when a freeze will skip or shift them), the releases with planned
+// against actual start and end, status and health, the freeze windows, and
+// the overlaps (releases of one group, or sharing a label value such as
+// env=prod, at the same time). Calendar.ICal turns it into an iCalendar
+// feed (schedule.Calendar). Reschedule moves a release that has not
+// started; what starts it follows.
+//
+// Freezes (release.Freeze, kept when the store implements
+// store.FreezeStore) hold back what is in their scope, at three points:
+//
+//   - placement: a group occurrence a freeze holds is recorded skipped,
+//     naming the freeze, or, when the group's FreezePolicy is shift,
+//     recorded shifted and made for the freeze's end; occurrences shifted
+//     to the same instant make one release;
+//   - release start: Create (starting at once) and Start are refused with
+//     a *FrozenError (matching ErrFrozen) naming the freeze and until
+//     when, and nothing is stored; a start that comes by itself (a
+//     ScheduledFor, a subprocess's child) waits instead: the release is
+//     rescheduled to the freeze's end, with the freeze as the reason; a
+//     group's own start waits and is recorded waited in its history;
+//   - activity start: an activity whose release is in scope, or whose
+//     effective labels are, stays Pending until the freeze ends (a timer
+//     entry, no goroutine); Why gives ReasonFreeze naming the freeze and
+//     until when. An automatic retry waits the same way; Retry by an
+//     operator is refused with ErrFrozen.
+//
+// A child release carries its parent's labels and group, so a freeze holds
+// it as it holds the parent. OverrideFreeze, an action of its own
+// (ActionOverrideFreeze) with actor and reason, lets one release (with its
+// activities and the children it makes afterwards) or one activity
+// through a freeze, recorded as freeze.overridden. PutFreeze, GetFreeze,
+// ListFreezes and DeleteFreeze go through the authorizer; a change made
+// here takes effect at once, one made by another executor within its
+// RescanInterval. FreezeWindows lists the windows in a time range, for a
+// calendar.
 //
 // A host that must not create a release twice for one request (a retried
 // webhook, a CI run) gives CreateParams.ID: a second Create with that id
@@ -93,11 +131,19 @@
 //
 //	reg := adapters.NewRegistry(adapters.Func("cd.deploy", deploy))
 //	ex, err := executor.New(memstore.New(nil), reg, &executor.Config{Parallelism: 8})
-//	if err != nil { ... }
-//	if err := ex.Launch(ctx); err != nil { ... } // or ex.Run(ctx), which blocks
-//	defer ex.Shutdown(stopCtx)                    // graceful: waits for adapter calls up to stopCtx's deadline
+//	if err != nil {
+//		return err
+//	}
+//	if err := ex.Launch(ctx); err != nil { // or ex.Run(ctx), which blocks
+//		return err
+//	}
+//	defer ex.Shutdown(stopCtx) // graceful: adapter calls in flight finish, up to stopCtx's deadline
 //	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "mobile-app", Actor: "alice",
 //		Inputs: map[string]any{"version": "2.4.0"}})
-//	...
+//	// ...
 //	err = ex.Approve(ctx, sum.ID, "qa.signoff", &executor.DecisionParams{Actor: "bob"})
+//
+// The Examples run these whole: Example (an approval, Why), ExampleExecutor_Retry
+// and ExampleExecutor_Ignore (an activity on hold), ExampleExecutor_Abort,
+// ExampleExecutor_Why and ExampleExecutor_PutGroup.
 package executor

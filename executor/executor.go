@@ -33,6 +33,11 @@ type Executor struct {
 	sched  scheduler // the release groups' scheduler
 	fz     freezeCache
 
+	// notifier tells of changes other instances record (see wakeup.go);
+	// nil when the store has no notifications.
+	notifier store.ReleaseNotifier
+	wake     wakeups
+
 	mu      sync.Mutex
 	runs    map[release.ID]*run        // releases held in memory ("hot")
 	idle    map[release.ID]idleRelease // releases this instance let go or left unloaded, with their timers here: a rescan skips them while unchanged
@@ -102,6 +107,9 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 	if l, ok, _ := store.Find[store.UnfinishedLister](s); ok { // through Unwrap; hiding it only costs speed
 		e.lister = l
 	}
+	if n, ok := s.(store.ReleaseNotifier); ok {
+		e.notifier = n
+	}
 	if c.Sealer != nil {
 		if e.store, err = sealing(s, c.Sealer); err != nil {
 			return nil, err
@@ -137,6 +145,7 @@ func (e *Executor) Run(ctx context.Context) error {
 		defer e.wg.Done()
 		e.timerLoop(runCtx)
 	}()
+	e.startWakeups(runCtx)
 	if e.leaser != nil {
 		now := e.clock.Now()
 		e.timers.set(timerKey{kind: timerRenew}, now.Add(e.cfg.LeaseDuration/3))
@@ -277,7 +286,7 @@ func (e *Executor) redrive(ctx context.Context, r *run) {
 		return
 	}
 	r.undriven = false
-	if err := e.withRun(ctx, r, func(r *run) error { r.reconcile(); return nil }); err != nil && ctx.Err() == nil {
+	if err := e.withRun(ctx, r, func(r *run) error { return r.relock(ctx) }); err != nil && ctx.Err() == nil {
 		e.log.Warn("executor: resuming release", "release", r.id, "err", err)
 	}
 }
@@ -475,6 +484,9 @@ func (e *Executor) renewLeases(ctx context.Context) {
 				r.lease = l
 			} else {
 				e.log.Warn("executor: lost the lease of a release", "release", r.id, "err", err)
+				if t := e.cfg.Telemetry; t != nil {
+					t.LeaseLost(r.id, err)
+				}
 				r.lease = nil
 				r.cancelFlights()
 				r.flights = nil

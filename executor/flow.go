@@ -463,6 +463,7 @@ func (r *run) onTimer(k timerKey) error {
 				r.e.timers.set(k, rel.ScheduledFor)
 				return nil
 			}
+			r.e.forgetWait(k)
 			if r.holdStart() {
 				return nil
 			}
@@ -485,11 +486,13 @@ func (r *run) onTimer(k timerKey) error {
 			}
 			return nil
 		}
+		r.e.forgetWait(k)
 		if r.holdRetry(k.act) {
 			return nil
 		}
 		r.start(k.act, r.actor(), "retry", nil)
 	case timerFreezeWait:
+		r.e.forgetWait(k)
 		if a := r.state(k.act); a.Status == release.ActivityPending && rel.Status == release.Running {
 			r.ready = append(r.ready, k.act) // begin looks again
 		}

@@ -385,7 +385,18 @@ func (r *run) holdStart() bool {
 		if d := r.rel.ExpectedEnd.Sub(r.rel.ExpectedStart); d > 0 {
 			p.ExpectedEnd = until.Add(d)
 		}
-		r.emit(r.actor(), fmt.Sprintf("frozen by %q (%s) until %s", fe.Name, fe.Freeze, until.UTC().Format(time.RFC3339)), p)
+		reason := fmt.Sprintf("frozen by %q (%s) until %s", fe.Name, fe.Freeze, until.UTC().Format(time.RFC3339))
+		r.emit(r.actor(), reason, p)
+		if g, occ := r.rel.Group, r.rel.Occurrence; g != "" && !occ.IsZero() {
+			// A group's release: its history says the start waited.
+			rec := &release.GroupRecord{Group: g, Occurrence: occ, Decision: release.DecisionWaited, Release: r.id, Freeze: fe.Freeze, Reason: reason}
+			e := r.e
+			r.effects = append(r.effects, func() {
+				if err := e.record(e.background(), rec); err != nil {
+					e.log.Warn("executor: recording a held start", "group", g, "release", rec.Release, "err", err)
+				}
+			})
+		}
 	}
 	k := timerKey{rel: r.id, kind: timerStart}
 	e := r.e
@@ -469,13 +480,16 @@ func (e *Executor) createFrozen(ctx context.Context, subj release.FreezeSubject)
 }
 
 // childLabels adds to a child release's labels what freezes need: its
-// parent's own labels (a freeze of env=prod holds the child of a prod
-// release), the group of the release tree, and the freezes the parent was
-// let through.
-func childLabels(labels map[string]string, parent *release.Release) {
-	for k, v := range parent.Labels {
-		if !strings.HasPrefix(k, ReservedLabelPrefix) {
-			labels[k] = v
+// parent's own labels and the effective labels of its subprocess activity
+// k over them (a freeze of env=prod holds the child of a prod release or
+// activity), the group of the release tree, and the freezes the parent, or
+// its activity k, was let through.
+func childLabels(labels map[string]string, parent *release.Release, k release.ActivityKey, actLabels map[string]string) {
+	for _, m := range []map[string]string{parent.Labels, actLabels} {
+		for k, v := range m {
+			if !strings.HasPrefix(k, ReservedLabelPrefix) {
+				labels[k] = v
+			}
 		}
 	}
 	if g := releaseSubject(parent).Group; g != "" {
@@ -493,7 +507,7 @@ func childLabels(labels map[string]string, parent *release.Release) {
 		add(s)
 	}
 	for _, o := range parent.FreezeOverrides {
-		if o.Activity == "" {
+		if o.Activity == "" || o.Activity == k {
 			add(string(o.Freeze))
 		}
 	}
@@ -692,6 +706,14 @@ func (e *Executor) OverrideFreeze(ctx context.Context, id release.ID, k release.
 	})
 }
 
+// forgetWait notes that timer k fired: it waits for no freeze any more
+// (unless held again).
+func (e *Executor) forgetWait(k timerKey) {
+	e.fz.mu.Lock()
+	delete(e.fz.waits, k)
+	e.fz.mu.Unlock()
+}
+
 // isFreezeWait reports whether timer k waits for a freeze to end.
 func (e *Executor) isFreezeWait(k timerKey) bool {
 	e.fz.mu.Lock()
@@ -744,6 +766,16 @@ func (e *Executor) FreezeWindows(ctx context.Context, p *FreezeWindowsParams) ([
 	if err := e.authorize(ctx, &Action{Kind: ActionListFreezes, Actor: p.Actor}); err != nil {
 		return nil, err
 	}
+	out, err := e.freezeWindows(ctx, fs, p)
+	if err != nil {
+		return nil, fmt.Errorf("executor: %s: %w", ActionListFreezes, err)
+	}
+	return out, nil
+}
+
+// freezeWindows is FreezeWindows without the checks: the windows of the
+// freezes of fs that p selects, ordered by start then freeze id.
+func (e *Executor) freezeWindows(ctx context.Context, fs store.FreezeStore, p *FreezeWindowsParams) ([]FreezeWindow, error) {
 	lp := &store.ListFreezesParams{Limit: store.MaxLimit}
 	if !p.Disabled {
 		on := true
@@ -753,7 +785,7 @@ func (e *Executor) FreezeWindows(ctx context.Context, p *FreezeWindowsParams) ([
 	for {
 		page, err := fs.ListFreezes(ctx, lp)
 		if err != nil {
-			return nil, fmt.Errorf("executor: %s: %w", ActionListFreezes, err)
+			return nil, err
 		}
 		for _, f := range page.Freezes {
 			if p.Subject != nil && !f.Scope.Matches(*p.Subject) {

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/sqlite"
 )
 
 // deployProcess builds, then rolls out and verifies in a prod-labelled
@@ -528,4 +530,88 @@ func TestFreezeWindowsListsTheWindowsInARange(t *testing.T) {
 	require.Equal(t, release.FreezeID("xmas"), ws[0].Freeze)
 	_, err = h.ex.FreezeWindows(context.Background(), &FreezeWindowsParams{From: t0, To: t0, Actor: "alice"})
 	require.ErrorIs(t, err, ErrInvalid)
+}
+
+// labelledParent runs its child from a prod-labelled activity.
+const labelledParent = `
+id: parent
+phases:
+  - id: run
+    activities:
+      - {id: smoke, type: subprocess, process: child, labels: {env: prod}}
+`
+
+func TestAnOverrideOfASubprocessActivityCoversItsChild(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, nil, ad)
+	h.put(childProcess)
+	h.put(labelledParent)
+	ctx := context.Background()
+	h.putFreeze(oneOff("prod-freeze", t0, t0.Add(time.Hour), prodOnly))
+	id := h.create("parent", nil) // no labels: the release starts; its prod activity waits
+	x, err := h.ex.Why(ctx, id, "run.smoke")
+	require.NoError(t, err)
+	require.Equal(t, ReasonFreeze, x.Reasons[0].Kind)
+
+	require.NoError(t, h.ex.OverrideFreeze(ctx, id, "run.smoke", &OverrideFreezeParams{Freeze: "prod-freeze", Actor: "carol", Reason: "urgent"}))
+	child := childID(id, "run.smoke", 1)
+	h.waitActivity(child, "run.prep", release.ActivityWaiting)
+	c := h.get(child)
+	require.Equal(t, "prod", c.Labels["env"], "the child carries its activity's labels")
+	require.Equal(t, "prod-freeze", c.Labels[LabelFreezeOverrides])
+	require.NoError(t, h.ex.CompleteTask(ctx, child, "run.prep", "t", By{Actor: "alice"}))
+	h.waitStatus(id, release.Succeeded)
+}
+
+func TestARecurringICalFreezeHoldsOnSQLiteAcrossARestart(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "baton.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	ad := &recorder{kind: "noop"}
+	h := newHarnessOn(t, st, nil, ad)
+	h.put(deployProcess)
+	// Every Wednesday 08:00-12:00 UTC, from an exported calendar: t0 is a
+	// Wednesday 09:00.
+	ics := "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20261104T080000Z\r\nDTEND:20261104T120000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Wednesday freeze\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	h.putFreeze(&release.Freeze{ID: "wednesdays", ICal: ics, Scope: prodOnly, Enabled: true})
+	id := h.create("deploy", nil)
+	h.waitActivity(id, "build.compile", release.ActivitySucceeded)
+
+	h.shutdown()
+	h.start() // the held activity is held again after the restart
+	require.Never(t, func() bool { return len(ad.Calls()) > 1 }, 50*time.Millisecond, 5*time.Millisecond)
+	x, err := h.ex.Why(context.Background(), id, "prod.rollout")
+	require.NoError(t, err)
+	require.True(t, x.Reasons[0].Until.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)), "%+v", x.Reasons)
+	h.until(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	h.waitStatus(id, release.Succeeded)
+}
+
+func TestTheCalendarShowsTheFreezes(t *testing.T) {
+	h := newHarness(t, nil)
+	h.putFreeze(oneOff("xmas", firstMonday, firstMonday.Add(24*time.Hour), prodOnly))
+	off := oneOff("off", firstMonday, firstMonday.Add(time.Hour), prodOnly)
+	off.Enabled = false
+	h.putFreeze(off)
+	c, err := h.ex.Calendar(context.Background(), &CalendarParams{From: firstMonday.Add(-week), To: firstMonday.Add(week)})
+	require.NoError(t, err)
+	require.Len(t, c.Freezes, 1, "enabled freezes only")
+	require.Equal(t, CalendarFreeze{Freeze: "xmas", Name: "Freeze xmas", Reason: "change freeze",
+		Start: firstMonday, End: firstMonday.Add(24 * time.Hour), Scope: prodOnly}, c.Freezes[0])
+}
+
+func TestAnAutoExecutedGroupReleaseHeldAtItsStartIsRecordedWaited(t *testing.T) {
+	h := newHarness(t, nil, &recorder{kind: "noop"})
+	h.put(noopProcess)
+	h.putGroup(weeklyGroup()) // overlap allow: the release starts itself at its time
+	h.until(firstMonday.Add(-24 * time.Hour))
+	id := h.waitReleases("weekly", 1)[0].ID
+	until := firstMonday.Add(time.Hour)
+	h.putFreeze(oneOff("monday", firstMonday.Add(-time.Hour), until, release.FreezeScope{All: true}))
+	h.until(firstMonday)
+	h.waitHistory("weekly", []decision{{firstMonday, release.DecisionCreated}, {firstMonday, release.DecisionWaited}})
+	require.Equal(t, release.FreezeID("monday"), h.records("weekly")[1].Freeze)
+	h.until(until)
+	h.waitStatus(id, release.Succeeded)
+	require.True(t, h.get(id).StartedAt.Equal(until))
 }

@@ -55,15 +55,19 @@ func TestTwoDefaultConfiguredExecutorsNeverBothDriveARelease(t *testing.T) {
 	b, stopB := start()
 	defer stopB()
 	require.NotEqual(t, a.cfg.InstanceID, b.cfg.InstanceID)
-	b.scan(ctx) // what B's Run does first, done here to know when it is over
+	require.True(t, waitFor(func() bool { return b.scans.Load() >= 1 }), "replica B's first scan (what its Run does first) is over")
 
 	b.mu.Lock()
-	for id, r := range b.runs {
-		r.mu.Lock()
-		require.Nilf(t, r.lease, "replica B holds the lease of %s, which A drives", id)
-		r.mu.Unlock()
+	held := make([]*run, 0, len(b.runs))
+	for _, r := range b.runs {
+		held = append(held, r)
 	}
 	b.mu.Unlock()
+	for _, r := range held { // a run's lock before the executor's, never inside it
+		r.mu.Lock()
+		require.Nilf(t, r.lease, "replica B holds the lease of %s, which A drives", r.id)
+		r.mu.Unlock()
+	}
 	require.Len(t, slow.Calls(), n, "replica B started no activity A is running")
 	for _, id := range ids {
 		_, err := st.AcquireLease(ctx, &store.LeaseParams{Key: leaseKey(id), Owner: b.cfg.InstanceID, Now: clk.Now(), TTL: a.cfg.LeaseDuration})

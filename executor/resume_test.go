@@ -86,7 +86,7 @@ func (p *pollAdapter) Poll(_ context.Context, req *adapters.Request, handle stri
 
 func TestPollerWorkIsPolledOnTheClockAndReattachedAfterARestart(t *testing.T) {
 	pa := &pollAdapter{starts: map[string]int{}, polls: map[string]int{}, need: 3}
-	before := runtime.NumGoroutine() + 2 // Run and its timer loop
+	before := runtime.NumGoroutine() + 3 // Run, its timer loop and its notification listener
 	h := newHarness(t, nil, pa)
 	h.put(`
 id: poll
@@ -117,7 +117,7 @@ func TestWaitingReleasesHoldNoGoroutineAndRunLeavesNone(t *testing.T) {
 	before := runtime.NumGoroutine()
 	h := newHarness(t, nil, &recorder{kind: "noop"})
 	h.put(approvalDoc(`{approvers: [bob], deadline: 24h}`))
-	running := before + 2 // Run and its timer loop
+	running := before + 3 // Run, its timer loop and its notification listener
 	var ids []release.ID
 	for i := 0; i < 200; i++ {
 		ids = append(ids, h.create("appr", nil))

@@ -103,7 +103,9 @@ func (r *run) load(ctx context.Context) error {
 	if err := r.lock(ctx); err != nil {
 		return err
 	}
+	note := r.e.storeTimer(StoreGetRelease)
 	rel, err := r.e.store.GetRelease(ctx, r.id)
+	note(err)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("executor: release %s: %w: %w", r.id, ErrNotFound, err)
@@ -136,6 +138,12 @@ func (r *run) lock(ctx context.Context) error {
 		switch {
 		case err == nil:
 			r.lease = l
+			if e.context() == nil {
+				// Not running: this instance may record, but it runs no
+				// adapter, so it holds no lease: a running instance told of
+				// what it records takes it at once (wakeup.go).
+				e.releaseLease(r)
+			}
 		case errors.Is(err, store.ErrConflict):
 			r.driver = false
 		default:
@@ -286,12 +294,17 @@ func (r *run) flush(ctx context.Context) error {
 		return err
 	}
 	if len(r.pending) > 0 {
-		r.ap = store.AppendEventsParams{ExpectedSeq: r.pending[0].Seq - 1, Events: r.pending, Release: r.rel}
+		r.ap = store.AppendEventsParams{ExpectedSeq: r.pending[0].Seq - 1, Events: r.pending, Release: r.rel, Notify: r.notifyWanted()}
+		note := r.e.storeTimer(StoreAppendEvents)
 		err := r.e.store.AppendEvents(ctx, &r.ap)
+		note(err)
 		r.ap = store.AppendEventsParams{}
 		if err != nil {
 			r.invalidate(err)
 			return fmt.Errorf("executor: storing events of release %s: %w", r.id, err)
+		}
+		if t := r.e.cfg.Telemetry; t != nil {
+			t.Stored(r.rel, r.pending)
 		}
 		r.e.publish(r.pending, r.rel)
 		if r.rel.Status.Terminal() && r.rel.Labels[LabelParent] != "" {
@@ -580,7 +593,10 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 		return
 	}
 	base := e.startCall() // counted in flight until its result is delivered
-	if base == nil {
+	if base == nil || (e.leaser != nil && r.lease == nil) {
+		if base != nil {
+			e.endCall()
+		}
 		r.undriven = true // Run's first scan must pick this release up
 		return
 	}
@@ -590,7 +606,7 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 		kind = ai.act.Rollback.Uses
 	}
 	ad, err := e.reg.Lookup(kind)
-	ctx, cancel := context.WithCancel(base)
+	ctx, cancel := context.WithCancel(r.adapterContext(base, ai, kind, attempt, rollback))
 	f := &flight{attempt: attempt, rollback: rollback, cancel: cancel}
 	f.reqv = adapters.Request{
 		Release: r.id, ReleaseName: r.rel.Name, Activity: ai.key, Attempt: attempt,

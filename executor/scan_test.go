@@ -130,6 +130,12 @@ func TestARestartLoadsNoReleaseWaitingOnAnApprovalUntilItsTimerFiresOrSomeoneAct
 		require.True(t, at.Equal(h.get(id).Activities["qa.signoff"].Attempts[0].StartedAt.Add(24*time.Hour)))
 	}
 
+	// No lease is kept for them: a lease goes with the work.
+	for _, id := range ids {
+		_, err := cs.RenewLease(context.Background(), &store.LeaseParams{Key: leaseKey(id), Owner: h.ex.cfg.InstanceID, Now: h.clock.Now(), TTL: time.Minute})
+		require.ErrorIs(t, err, store.ErrNotFound, "release %s: its lease is gone", id)
+	}
+
 	// Someone acts on one: it is loaded then, and goes on.
 	require.NoError(t, h.ex.Approve(context.Background(), ids[0], "qa.signoff", &DecisionParams{Actor: "bob"}))
 	h.waitStatus(ids[0], release.Succeeded)

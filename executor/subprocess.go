@@ -36,7 +36,7 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 	initiator := cmp.Or(r.rel.Initiator, r.rel.CreatedBy, r.e.cfg.InstanceID)
 	name := r.rel.Name + " / " + string(ai.key)
 	inherited := map[string]string{} // what freezes need (see childLabels)
-	childLabels(inherited, r.rel)
+	childLabels(inherited, r.rel, ai.key, r.p.compiled.EffectiveLabels(ai.ref))
 	r.effects = append(r.effects, func() {
 		e := r.e
 		ctx := e.background()

@@ -17,6 +17,7 @@
 //	phases:
 //	  - id: build
 //	    owners: [dev-team]
+//	    labels: {env: staging}          # inherited by the phase's activities
 //	    depends-on: []                  # other phases
 //	    if: inputs.environment != ""    # a bare boolean expression
 //	    activities:
@@ -40,9 +41,18 @@
 //	        approval: {approvers: ['group:leads'], rule: min, min: 1, deadline: 24h, on-deadline: reject, forbid-initiator: true}
 //	      - id: smoke
 //	        type: subprocess
+//	        labels: {env: production}   # over the phase's: env=production, the rest kept
 //	        depends-on: [signoff]
 //	        process: smoke-tests        # run as a child release; with: gives its inputs
 //	        with: {target: '${{ inputs.environment }}'}
+//
+// Labels are string pairs on phases and activities: an activity's effective
+// labels are its phase's with its own over them (Compiled.EffectiveLabels).
+// Keys are lower-case letters, digits, '.', '-', '_' and '/', starting and
+// ending with a letter or digit (CheckLabel); values are at most 256 bytes
+// without control characters; keys starting with "baton." are reserved for
+// the executor. The executor's freezes select activities by them (env:
+// production waits while a production freeze holds).
 //
 // Expressions are ${{ ... }} inside strings and bare in if:. They may read
 // inputs.NAME, vars.NAME, release.FIELD (id, name, version, group,

@@ -208,11 +208,14 @@ func (u *undoLog) restore(r *Release) {
 // phase.aborted (which settle the phase's pending activities).
 func Apply(r *Release, e Event) error { return apply(r, e, nil) }
 
-func apply(r *Release, e Event, log *undoLog) error {
+func apply(r *Release, e Event, log *undoLog) error { return applyWith(r, e, log, nil) }
+
+// applyWith is apply, decoding a pinned process through c.
+func applyWith(r *Release, e Event, log *undoLog, c *ProcessCache) error {
 	if err := checkLink(r, &e); err != nil {
 		return err
 	}
-	p, err := DecodePayload(e)
+	p, err := c.decodePayload(e)
 	if errors.Is(err, ErrUnknownKind) {
 		if r.Unknown == nil {
 			r.Unknown = map[EventKind]int64{}

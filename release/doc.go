@@ -40,6 +40,20 @@
 // (*GroupError, ErrInvalidGroup). GroupRecord is one decision in a group's
 // history. The executor's scheduler runs groups.
 //
+// A Freeze is a stored set of windows during which releases and activities
+// in its scope may not start: one-off windows [start, end), recurring ones
+// (a schedule spec, a zone, a length in days plus a duration), and the
+// events of iCalendar text (an exported .ics). Its FreezeScope holds
+// everything, or what matches every criterion set among groups, processes
+// and labels (a release on its labels; an activity on its effective labels,
+// or always when its release matches). Validate lists every problem at
+// once (*FreezeError, ErrInvalidFreeze); Compile gives the windows as a
+// schedule.Freezes. A group's FreezePolicy says whether a frozen occurrence
+// is skipped or shifted to the freeze's end. The freeze.overridden event
+// (FreezeOverriddenPayload) records an operator letting one release, or one
+// activity of it, through a freeze; Release.FreezeOverridden answers from
+// the folded release.
+//
 // Event kinds are an open set: Apply counts kinds it does not know and
 // otherwise ignores them. Illegal transitions are errors matching ErrIllegal
 // (a *TransitionError names the subject and the two statuses); events that

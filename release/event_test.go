@@ -223,6 +223,7 @@ func TestEveryKnownKindHasAPayloadType(t *testing.T) {
 		release.ActivitySkippedPayload{}, release.ActivityAbortedPayload{}, release.ActivityRolledBackPayload{},
 		release.OutputsSubmittedPayload{}, release.TaskUpdatedPayload{}, release.ApprovalGrantedPayload{}, release.ApprovalRejectedPayload{},
 		release.ApprovalBypassedPayload{}, release.CommentAddedPayload{}, release.LinkAddedPayload{},
+		release.FreezeOverriddenPayload{},
 	}
 	seen := map[release.EventKind]bool{}
 	for _, p := range payloads {

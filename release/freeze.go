@@ -230,7 +230,11 @@ func (f *Freeze) Validate() error {
 			add(path, "must not contain control characters")
 		}
 	}
-	text("id", string(f.ID), true)
+	if f.ID == "" {
+		add("id", "required")
+	} else if !process.ValidID(string(f.ID)) {
+		add("id", "%q is not a valid freeze id: want lower-case letters, digits, '-' and '_', starting with a letter or digit", f.ID)
+	}
 	text("name", f.Name, false)
 	if len(f.Reason) > 4*maxGroupText {
 		add("reason", "longer than %d bytes", 4*maxGroupText)

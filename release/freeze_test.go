@@ -56,6 +56,9 @@ func TestFreezeValidateReportsEveryProblemAtOnce(t *testing.T) {
 
 	require.ErrorIs(t, (&release.Freeze{ID: "x", Windows: validFreeze().Windows}).Validate(), release.ErrInvalidFreeze, "a freeze without a scope holds nothing: refused")
 	require.ErrorIs(t, (&release.Freeze{ID: "x", Scope: release.FreezeScope{All: true}}).Validate(), release.ErrInvalidFreeze, "a freeze without windows: refused")
+	bad := validFreeze()
+	bad.ID = "a,b"
+	require.ErrorContains(t, bad.Validate(), `"a,b" is not a valid freeze id`)
 }
 
 func TestFreezeCompileHoldsInEveryKindOfWindow(t *testing.T) {

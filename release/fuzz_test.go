@@ -27,6 +27,7 @@ func FuzzParseEvent(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(`{"release":"r","seq":1,"kind":"task.updated","time":"2026-03-02T09:00:00Z","actor":"a","payload":{"activity":"a.b","task":"t","status":"DONE"},"prev-hash":"` + release.Hash{}.String() + `","hash":"` + release.Hash{}.String() + `"}`))
+	f.Add([]byte(`{"release":"r","seq":2,"kind":"freeze.overridden","time":"2026-03-02T09:00:00Z","actor":"a","reason":"hotfix","payload":{"freeze":"year-end","activity":"a.b"},"prev-hash":"` + release.Hash{}.String() + `","hash":"` + release.Hash{}.String() + `"}`))
 	f.Add([]byte(`{"seq":"x"}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -17,8 +17,10 @@ import (
 // again. For a process of a hundred activities that encoding and decoding
 // costs far more than all the other events of a release together.
 //
-// A cache belongs to whoever creates releases for as long as it lives (an
-// executor holds one); nothing in this package keeps one. The zero value is
+// A cache belongs to whoever creates or loads releases for as long as it
+// lives (an executor holds one for the releases it creates, a store one
+// for the releases it loads: Fold, FoldFrom, Apply, UnmarshalSnapshot);
+// nothing in this package keeps one. The zero value is
 // ready to use, a ProcessCache is safe for concurrent use, and a nil
 // *ProcessCache is valid and caches nothing. It holds at most 128
 // processes and 32 MiB of their JSON, and starts afresh when full.
@@ -126,4 +128,64 @@ func decodeProcess(raw json.RawMessage) (*process.Process, error) {
 		return nil, nil
 	}
 	return process.Decode(raw)
+}
+
+// Apply is the package-level Apply, sharing the processes c holds: a
+// release.created event of a process c has decoded before gets c's copy.
+func (c *ProcessCache) Apply(r *Release, e Event) error { return applyWith(r, e, nil, c) }
+
+// Fold is the package-level Fold, sharing the processes c holds.
+func (c *ProcessCache) Fold(events []Event) (*Release, error) {
+	if len(events) == 0 {
+		return nil, errors.New("release: fold: no events")
+	}
+	r := new(Release)
+	return r, c.FoldFrom(r, events)
+}
+
+// FoldFrom is the package-level FoldFrom, sharing the processes c holds.
+func (c *ProcessCache) FoldFrom(r *Release, events []Event) error {
+	for _, e := range events {
+		if err := c.Apply(r, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UnmarshalSnapshot is the package-level UnmarshalSnapshot, sharing the
+// processes c holds: a store that keeps one ProcessCache hands out one
+// read-only copy of each process however many of its releases it loads.
+func (c *ProcessCache) UnmarshalSnapshot(data []byte) (*Release, error) {
+	return unmarshalSnapshot(data, c)
+}
+
+// decodePayload is DecodePayload, decoding a release.created payload's
+// process through c.
+func (c *ProcessCache) decodePayload(e Event) (Payload, error) {
+	if c == nil || e.Kind != KindReleaseCreated {
+		return DecodePayload(e)
+	}
+	type plain ReleaseCreatedPayload
+	var x struct {
+		plain
+		Process json.RawMessage `json:"process"`
+	}
+	raw := e.Payload
+	if len(raw) == 0 {
+		raw = json.RawMessage("{}")
+	}
+	if err := json.Unmarshal(raw, &x); err != nil {
+		return nil, &EventError{Seq: e.Seq, Kind: e.Kind, Err: fmt.Errorf("payload: %w", describeJSONError(err))}
+	}
+	p := ReleaseCreatedPayload(x.plain)
+	proc, err := c.decode(bytes.TrimSpace(x.Process))
+	if err != nil {
+		return nil, &EventError{Seq: e.Seq, Kind: e.Kind, Err: fmt.Errorf("payload: %w", err)}
+	}
+	p.Process = proc
+	if err := validatePayload(&p); err != nil {
+		return nil, &EventError{Seq: e.Seq, Kind: e.Kind, Err: err}
+	}
+	return &p, nil
 }

@@ -166,3 +166,45 @@ func TestVerifyFindsChangesToEventsSealedHere(t *testing.T) {
 	log[len(log)-1] = e
 	require.ErrorIs(t, release.VerifyChain(log), release.ErrChainBroken)
 }
+
+// A ProcessCache that loads releases (Fold, FoldFrom, Apply,
+// UnmarshalSnapshot) hands out one decoded process for all releases of a
+// process version, and otherwise loads exactly what the package functions
+// load.
+func TestProcessCacheLoadsShareOneProcess(t *testing.T) {
+	var procs release.ProcessCache
+	var logs [][]release.Event
+	for i := range 2 {
+		id, err := release.NewID(t0.Add(time.Duration(i)*time.Second), nil)
+		require.NoError(t, err)
+		_, created, err := release.Create(id, t0, "alice", "", release.ReleaseCreatedPayload{Name: "m", Process: mobileProcess()})
+		require.NoError(t, err)
+		logs = append(logs, []release.Event{created})
+	}
+	a, err := procs.Fold(logs[0])
+	require.NoError(t, err)
+	b, err := procs.Fold(logs[1])
+	require.NoError(t, err)
+	require.Same(t, a.Process, b.Process, "one decoded copy for both releases")
+	plain, err := release.Fold(logs[0])
+	require.NoError(t, err)
+	require.Equal(t, plain, a)
+
+	snap, err := b.MarshalSnapshot()
+	require.NoError(t, err)
+	s1, err := procs.UnmarshalSnapshot(snap)
+	require.NoError(t, err)
+	s2, err := procs.UnmarshalSnapshot(snap)
+	require.NoError(t, err)
+	require.Same(t, s1.Process, s2.Process)
+	plainSnap, err := release.UnmarshalSnapshot(snap)
+	require.NoError(t, err)
+	require.Equal(t, plainSnap, s1)
+
+	_, err = procs.Fold(nil)
+	require.Error(t, err)
+	bad := logs[0][0].Clone()
+	bad.Payload = []byte(`{"name":"m","process":{"phases":"x"}}`)
+	require.ErrorIs(t, procs.Apply(new(release.Release), bad), release.ErrBadEvent, "a bad pinned process is a bad event, as without a cache")
+	require.ErrorIs(t, release.Apply(new(release.Release), bad), release.ErrBadEvent)
+}

@@ -263,9 +263,11 @@ func (s Summary) Clone() Summary {
 func (r *Release) MarshalSnapshot() ([]byte, error) { return json.Marshal(r) }
 
 // UnmarshalSnapshot decodes a snapshot written by MarshalSnapshot.
-func UnmarshalSnapshot(data []byte) (*Release, error) {
+func UnmarshalSnapshot(data []byte) (*Release, error) { return unmarshalSnapshot(data, nil) }
+
+func unmarshalSnapshot(data []byte, c *ProcessCache) (*Release, error) {
 	r := new(Release)
-	if err := json.Unmarshal(data, r); err != nil {
+	if err := r.unmarshal(data, c); err != nil {
 		return nil, &SnapshotError{Err: err}
 	}
 	if err := r.check(); err != nil {
@@ -294,7 +296,10 @@ func (r Release) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes a release and rebuilds its counters.
-func (r *Release) UnmarshalJSON(data []byte) error {
+func (r *Release) UnmarshalJSON(data []byte) error { return r.unmarshal(data, nil) }
+
+// unmarshal is UnmarshalJSON, decoding the pinned process through c.
+func (r *Release) unmarshal(data []byte, c *ProcessCache) error {
 	type plain Release
 	var x struct {
 		plain
@@ -303,7 +308,7 @@ func (r *Release) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &x); err != nil {
 		return err
 	}
-	proc, err := decodeProcess(x.Process)
+	proc, err := c.decode(x.Process)
 	if err != nil {
 		return err
 	}

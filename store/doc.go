@@ -3,7 +3,8 @@
 // event logs (ReleaseStore) and release groups (GroupStore), combined in
 // Store; an optional Leaser capability for many executors sharing one
 // store; an optional GroupHistoryStore keeping the decisions of the
-// groups' schedulers, one per (group, occurrence, decision); the params
+// groups' schedulers, one per (group, occurrence, decision); an optional
+// FreezeStore keeping freezes (release.Freeze, with revisions); the params
 // structs; and the sentinel errors every implementation
 // returns (ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalid,
 // ErrCorrupt).

@@ -212,6 +212,10 @@ type CreateReleaseParams struct {
 	// Anchor, optional, seals the release's head after Events (see
 	// AnchorStore). Defaults to nil: no anchor.
 	Anchor *release.Anchor
+	// Notify asks a store that implements ReleaseNotifier to tell its
+	// subscribers about the release once it is committed. Defaults to
+	// false: subscribers are not told.
+	Notify bool
 }
 
 // AppendEventsParams are the arguments of AppendEvents.
@@ -229,6 +233,11 @@ type AppendEventsParams struct {
 	// Anchor, optional, seals the release's head after Events (see
 	// AnchorStore). Defaults to nil: no anchor.
 	Anchor *release.Anchor
+	// Notify asks a store that implements ReleaseNotifier to tell its
+	// subscribers about the change once it is committed (an executor sets
+	// it when it records a change it will not act on itself). Defaults to
+	// false: subscribers are not told.
+	Notify bool
 }
 
 // ListReleasesParams are the arguments of ListReleases. Zero fields do not
@@ -434,7 +443,9 @@ type Lease struct {
 	Owner   string
 	Expires time.Time // Now + TTL of the last acquire or renew
 	// Token increases every time the lease changes hands (never repeats for
-	// a key), so a former owner's writes can be fenced off.
+	// a key, even after the lease was released), so a former owner's writes
+	// can be fenced off. Stores may take tokens from one counter for every
+	// key: they need not be consecutive.
 	Token int64
 }
 
@@ -451,10 +462,13 @@ type Leaser interface {
 	// RenewLease extends Owner's live lease to Now+TTL, keeping its Token.
 	// ErrConflict when the lease is not Owner's or has expired (the owner
 	// must acquire it again, and gets a new Token); ErrNotFound when the key
-	// has never been leased.
+	// is not leased (never, or released since).
 	RenewLease(ctx context.Context, p *LeaseParams) (*Lease, error)
-	// ReleaseLease frees Owner's lease (TTL is ignored). Releasing a lease
-	// that is free is not an error; ErrConflict when another owner holds it.
+	// ReleaseLease frees Owner's lease (TTL is ignored), and forgets it: the
+	// store keeps nothing of a released lease, so that a store shared for
+	// years holds a row per lease held, not per key ever leased; the key's
+	// next Token is still above every one before. Releasing a lease that is
+	// free is not an error; ErrConflict when another owner holds it.
 	ReleaseLease(ctx context.Context, p *LeaseParams) error
 }
 
@@ -499,6 +513,40 @@ func CheckAnchor(a *release.Anchor, head release.Head) error {
 	return nil
 }
 
+// ReleaseChange tells a subscriber of a ReleaseNotifier that a release was
+// created or appended to.
+type ReleaseChange struct {
+	// Release is the release that changed. Empty means that changes may
+	// have been missed (the store lost its connection, or the subscriber
+	// did not keep up): the subscriber should look at every release it
+	// cares about.
+	Release release.ID
+	// Seq is the release's last sequence number after the change.
+	Seq int64
+}
+
+// ReleaseNotifier is an optional capability of a store shared by many
+// executors, in one process or many: it tells them, soon after the fact,
+// that a release was created or appended to with Notify set, so that the
+// executor that drives the release acts at once on what another one
+// recorded (an approval given through another replica). Find it by type
+// assertion. Without it, executors notice such changes when they next look
+// at the release (a rescan).
+type ReleaseNotifier interface {
+	// SubscribeReleases returns a channel that receives a ReleaseChange for
+	// every CreateRelease and AppendEvents with Notify set that commits
+	// after it returns, made through this store value or any other over
+	// the same data, until ctx is done; then the channel is closed.
+	// Delivery is prompt but not guaranteed: a change is told only once it
+	// is committed, and never for a write that failed, but it may be lost;
+	// when the store knows it may have lost some it sends a ReleaseChange
+	// with an empty Release. Changes of one release arrive in order; a
+	// change may be told more than once. The caller must keep receiving:
+	// a full channel loses changes. It returns the context's error when
+	// ctx is already done.
+	SubscribeReleases(ctx context.Context) (<-chan ReleaseChange, error)
+}
+
 // The snapshot policy of SnapshotDue.
 const (
 	// MinSnapshotInterval is the fewest events between two snapshots.
@@ -522,9 +570,14 @@ const (
 // that of a small one (measured in BENCHMARKS-release.md). Loading then
 // folds at most that many events after a snapshot: O(size of the release),
 // the order of decoding the snapshot itself.
+//
+// A finished release (a terminal status) is read, seldom appended to: once
+// MinSnapshotInterval events have followed the last snapshot, a snapshot is
+// due at once, so that loading a finished 10,000-activity release decodes
+// one snapshot instead of folding its 20,000 events.
 func SnapshotDue(r *release.Release, lastSnapshotSeq int64) bool {
 	interval := int64(SnapshotEventsPerActivity * len(r.Activities))
-	if interval < MinSnapshotInterval {
+	if interval < MinSnapshotInterval || r.Status.Terminal() {
 		interval = MinSnapshotInterval
 	}
 	return r.Seq-lastSnapshotSeq >= interval

@@ -46,6 +46,23 @@ func TestSnapshotDueScalesWithTheReleasesSize(t *testing.T) {
 	}
 }
 
+func TestSnapshotDueOnceAReleaseFinishes(t *testing.T) {
+	for _, st := range []release.Status{release.Succeeded, release.PartialSuccess, release.Failed, release.Aborted, release.RolledBack} {
+		r := releaseOf(t, 10000)
+		r.Status = st
+		r.Seq = 20000
+		require.True(t, store.SnapshotDue(r, 0), "%s: 20,000 events, none snapshotted", st)
+		require.True(t, store.SnapshotDue(r, 20000-store.MinSnapshotInterval), "%s", st)
+		require.False(t, store.SnapshotDue(r, 20000-store.MinSnapshotInterval+1), "%s: fewer events than the minimum since the last", st)
+	}
+	for _, st := range []release.Status{release.Scheduled, release.Running, release.Paused} {
+		r := releaseOf(t, 10000)
+		r.Status = st
+		r.Seq = 20000
+		require.False(t, store.SnapshotDue(r, 1), "%s: an unfinished release keeps the interval of its size", st)
+	}
+}
+
 func TestClampLimit(t *testing.T) {
 	for limit, want := range map[int]int{-1: store.DefaultLimit, 0: store.DefaultLimit, 1: 1, 500: 500,
 		store.MaxLimit: store.MaxLimit, store.MaxLimit + 1: store.MaxLimit} {

@@ -92,6 +92,8 @@
 // not reached.
 //
 //	a, err := exec.New(&exec.Config{Dir: "/srv/releases", Timeout: 15 * time.Minute})
-//	if err != nil { ... }
+//	if err != nil {
+//		return err
+//	}
 //	reg := adapters.NewRegistry(a)
 package exec

@@ -89,6 +89,8 @@
 //		Secrets:    func(ctx context.Context, name string) (string, error) { return vault.Get(ctx, name) },
 //		SigningKey: key,
 //	})
-//	if err != nil { ... }
+//	if err != nil {
+//		return err
+//	}
 //	reg := adapters.NewRegistry(a)
 package http

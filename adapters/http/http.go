@@ -60,6 +60,14 @@ type Config struct {
 	// Logger receives the adapter's own diagnostics. Defaults to discarding
 	// them.
 	Logger *slog.Logger
+	// Propagate, when set, adds headers taken from the context of each
+	// request the adapter sends: the trace context, typically, so that the
+	// called service joins the activity attempt's trace (the executor's
+	// Config.Telemetry puts it in the context of Run and Start;
+	// otelbaton.HeaderPropagator writes traceparent).
+	// It runs before the activity's own headers, which win. Defaults to
+	// nil: no such headers.
+	Propagate func(ctx context.Context, h nethttp.Header)
 }
 
 // Errors the adapter wraps, for errors.Is. All of them are permanent.
@@ -119,6 +127,7 @@ type Adapter struct {
 	interval     time.Duration
 	now          func() time.Time
 	log          *slog.Logger
+	propagate    func(context.Context, nethttp.Header)
 }
 
 var (
@@ -147,7 +156,8 @@ func New(cfg *Config) (*Adapter, error) {
 		return nil, errors.New("http: Config.PollInterval is negative")
 	}
 	a := &Adapter{kind: c.Kind, secrets: c.Secrets, key: slices.Clone(c.SigningKey), maxBody: c.MaxResponseBytes,
-		maxRedirects: c.MaxRedirects, allow: c.AllowURL, interval: c.PollInterval, now: c.Now, log: c.Logger}
+		maxRedirects: c.MaxRedirects, allow: c.AllowURL, interval: c.PollInterval, now: c.Now, log: c.Logger,
+		propagate: c.Propagate}
 	if a.kind == "" {
 		a.kind = "http"
 	}
@@ -626,6 +636,9 @@ func (a *Adapter) call(ctx context.Context, req *adapters.Request, p *params, me
 	}
 	if req.Attempt > 0 {
 		r.Header.Set("X-Baton-Attempt", strconv.Itoa(req.Attempt))
+	}
+	if a.propagate != nil {
+		a.propagate(ctx, r.Header)
 	}
 	creds := p.sendsCredentials(u)
 	for name, v := range p.headers {

@@ -41,8 +41,14 @@ type Store struct {
 	occurs    map[occurrence]release.ID
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
+	leaseSeq  int64 // the last lease token handed out, for any key
 	history   map[release.GroupID]*groupHistory
 	freezes   map[release.FreezeID]*release.Freeze // made on first use
+	notifier  subscribers                          // of SubscribeReleases
+
+	// procs decodes the processes of the releases loaded: they share one
+	// read-only copy per process version.
+	procs release.ProcessCache
 }
 
 var (
@@ -475,6 +481,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		i, _ := slices.BinarySearchFunc(s.order, rec.key, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) })
 		s.order = slices.Insert(s.order, i, rec)
 	}
+	if p.Notify {
+		s.notifier.notify(id, p.Release.Seq)
+	}
 	return nil
 }
 
@@ -535,6 +544,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if p.Anchor != nil {
 		rec.anchors = append(rec.anchors, p.Anchor.Clone())
 	}
+	if p.Notify {
+		s.notifier.notify(id, p.Release.Seq)
+	}
 	return nil
 }
 
@@ -581,14 +593,14 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 	}
 	after := rec.events[min(snapSeq, int64(len(rec.events))):] // events are never rewritten: safe to read after unlock
 	rec.mu.Unlock()
-	return load(id, snap, snapSeq, snapHash, snapDigest, stored, ok, after)
+	return load(&s.procs, id, snap, snapSeq, snapHash, snapDigest, stored, ok, after)
 }
 
 // load folds a release from its snapshot (nil for none) at snapSeq and the
 // events after it, checking each against the others: the snapshot against
 // its digest and the hash stored of the event at snapSeq, the events
 // against the chain from the snapshot's head.
-func load(id release.ID, snap []byte, snapSeq int64, snapHash, snapDigest, stored release.Hash, found bool, after []release.Event) (*release.Release, error) {
+func load(procs *release.ProcessCache, id release.ID, snap []byte, snapSeq int64, snapHash, snapDigest, stored release.Hash, found bool, after []release.Event) (*release.Release, error) {
 	var r *release.Release
 	if snap != nil {
 		if sha256.Sum256(snap) != snapDigest {
@@ -598,7 +610,7 @@ func load(id release.ID, snap []byte, snapSeq int64, snapHash, snapDigest, store
 			return nil, corrupt(id, "snapshot", snapSeq, "the event at the snapshot's seq is not the one it was built from")
 		}
 		var err error
-		if r, err = release.UnmarshalSnapshot(snap); err != nil {
+		if r, err = procs.UnmarshalSnapshot(snap); err != nil {
 			return nil, corrupt(id, "snapshot", snapSeq, "%w", err)
 		}
 		if r.ID != id || r.Seq != snapSeq || r.Hash != snapHash {
@@ -614,9 +626,9 @@ func load(id release.ID, snap []byte, snapSeq int64, snapHash, snapDigest, store
 	}
 	var err error
 	if r != nil {
-		err = release.FoldFrom(r, after)
+		err = procs.FoldFrom(r, after)
 	} else {
-		r, err = release.Fold(after)
+		r, err = procs.Fold(after)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("memstore: loading release %s: %w", id, err)
@@ -998,7 +1010,10 @@ func (s *Store) AcquireLease(ctx context.Context, p *store.LeaseParams) (*store.
 	case live && l.Owner != p.Owner:
 		return nil, errf(store.ErrConflict, "lease %s: held by %s until %s", p.Key, l.Owner, l.Expires.UTC().Format(time.RFC3339Nano))
 	case !live || l.Owner != p.Owner:
-		l.Token++
+		// A new holder: tokens come from one counter for every key, so a
+		// key's token never repeats though a released lease is deleted.
+		s.leaseSeq++
+		l.Token = s.leaseSeq
 		l.Owner = p.Owner
 	}
 	l.Expires = p.Now.Add(p.TTL)
@@ -1045,7 +1060,7 @@ func (s *Store) ReleaseLease(ctx context.Context, p *store.LeaseParams) error {
 	if l.Owner != p.Owner {
 		return errf(store.ErrConflict, "release lease %s: held by %s", p.Key, l.Owner)
 	}
-	l.Owner, l.Expires = "", time.Time{}
+	delete(s.leases, p.Key) // the lease goes with the work
 	return nil
 }
 

@@ -1,5 +1,6 @@
 // Package postgres is Baton's shared store: the store contract
-// (store.Store, store.Leaser, store.AnchorStore and store.GroupHistoryStore)
+// (store.Store, store.Leaser, store.AnchorStore, store.GroupHistoryStore and
+// store.ReleaseNotifier)
 // in a PostgreSQL database that any number of executor processes use at
 // once, through jackc/pgx v5 (pgxpool).
 //
@@ -8,10 +9,26 @@
 //		return err
 //	}
 //	defer s.Close()
-//	exec := executor.New(s, ...) // any store.Store
+//	ex, err := executor.New(s, reg, nil) // s is a store.Store like any other
 //
 // A host that has its own pool passes it to NewFromPool; Close then leaves
 // it open.
+//
+// # Notifications
+//
+// The Store implements store.ReleaseNotifier with LISTEN/NOTIFY, so that
+// an action recorded through one executor process (an approval, say)
+// wakes the process that drives the release at once. A write with Notify
+// set calls pg_notify on the schema's channel ("baton:" and the schema
+// name) in its own transaction: PostgreSQL delivers it on commit, and
+// never for a write that failed. While it has subscribers a Store listens
+// on one dedicated connection, opened with the pool's settings but outside
+// the pool (application_name "baton listener"), and reconnects when the
+// connection is lost (after 0.1s, doubling to 5s); the notifications sent
+// meanwhile are lost, which it tells its subscribers with an empty change
+// (executors then rescan). Only writes that need another process's
+// attention notify (executors set Notify only then), because PostgreSQL
+// serialises the commits of notifying transactions.
 //
 // # Schema and migrations
 //

@@ -24,23 +24,28 @@ func checkLease(p *store.LeaseParams, needTTL bool) error {
 }
 
 // A lease is live while (now_s, now_ns) < (expires_s, expires_ns) and its
-// owner is not ” (released).
+// owner is not ” (a row released by an older version).
 const (
 	// qAcquire takes a free or expired lease (a new token) or extends the
 	// owner's live one (the same token) in one statement: the row lock of
 	// ON CONFLICT makes concurrent acquires of one key take turns, and each
 	// sees the row as the one before it left it. No row comes back when
 	// another owner holds the lease live.
-	qAcquire = `INSERT INTO _s.leases AS l (key, owner, expires_s, expires_ns, token) VALUES ($1, $2, $3, $4, 1)
+	//
+	// Tokens come from one sequence for the schema (lease_tokens), so that
+	// a key's token never repeats though a released lease's row is
+	// deleted. An acquire that extends its own lease may consume a value it
+	// does not use: tokens have gaps, never repeats.
+	qAcquire = `INSERT INTO _s.leases AS l (key, owner, expires_s, expires_ns, token) VALUES ($1, $2, $3, $4, nextval('_s.lease_tokens'))
 		ON CONFLICT (key) DO UPDATE SET
-			token = CASE WHEN l.owner = excluded.owner AND ($5, $6) < (l.expires_s, l.expires_ns) THEN l.token ELSE l.token + 1 END,
+			token = CASE WHEN l.owner = excluded.owner AND ($5, $6) < (l.expires_s, l.expires_ns) THEN l.token ELSE excluded.token END,
 			owner = excluded.owner, expires_s = excluded.expires_s, expires_ns = excluded.expires_ns
 		WHERE l.owner = '' OR l.owner = excluded.owner OR ($5, $6) >= (l.expires_s, l.expires_ns)
 		RETURNING token`
 	qRenew = `UPDATE _s.leases SET expires_s = $3, expires_ns = $4
 		WHERE key = $1 AND owner = $2 AND ($5, $6) < (expires_s, expires_ns) RETURNING token`
 	qLease   = `SELECT owner, expires_s, expires_ns FROM _s.leases WHERE key = $1`
-	qRelease = `UPDATE _s.leases SET owner = '', expires_s = 0, expires_ns = 0 WHERE key = $1 AND owner = $2`
+	qRelease = `DELETE FROM _s.leases WHERE key = $1 AND owner = $2`
 )
 
 // holder reads who holds the lease on key: ok is false when the key has
@@ -110,8 +115,8 @@ func (s *Store) RenewLease(ctx context.Context, p *store.LeaseParams) (*store.Le
 	return &store.Lease{Key: p.Key, Owner: p.Owner, Expires: expires, Token: token}, nil
 }
 
-// ReleaseLease implements store.Leaser. The row stays, with no owner, so
-// that the key's token never repeats.
+// ReleaseLease implements store.Leaser. The row is deleted: the lease goes
+// with the work, and the key's next token still comes from the sequence.
 func (s *Store) ReleaseLease(ctx context.Context, p *store.LeaseParams) error {
 	if err := s.ready(ctx); err != nil {
 		return err

@@ -132,6 +132,12 @@ const (
 		a AS (INSERT INTO _s.anchors (release_id, seq, hash, alg, key_id, sig)
 			SELECT h.id, $4, $5, $22, $23, $24 FROM h WHERE $25)
 		SELECT count(*) FROM h`
+	// qAppendNotify is qAppend that also notifies channel $30 with payload
+	// $31 when it appends (store.AppendEventsParams.Notify): PostgreSQL
+	// delivers the notification when the statement's transaction commits.
+	qAppendNotify = qAppend + `, LATERAL (SELECT pg_notify($30, $31) WHERE h.id IS NOT NULL) n`
+	// qNotify notifies channel $1 with payload $2, in CreateRelease's batch.
+	qNotify       = `SELECT pg_notify($1, $2)`
 	qHead         = `SELECT seq, hash, snapshot_seq, head_digest FROM _s.releases WHERE id = $1`
 	qInsertAnchor = `INSERT INTO _s.anchors (release_id, seq, hash, alg, key_id, sig) VALUES ($1, $2, $3, $4, $5, $6)`
 )
@@ -190,6 +196,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	}
 	if a := p.Anchor; a != nil {
 		b.Queue(s.q(qInsertAnchor), id, a.Seq, a.Hash[:], a.Alg, a.KeyID, a.Sig)
+	}
+	if p.Notify {
+		b.Queue(qNotify, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
 	}
 	err = s.pool.SendBatch(ctx, b).Close()
 	if err == nil {
@@ -276,8 +285,13 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		args = append(args, "", "", []byte{}, false)
 	}
 	args = append(args, row.headDigest[:], row.wakeLoad, row.wakeS, row.wakeNs)
+	query := qAppend
+	if p.Notify {
+		query = qAppendNotify
+		args = append(args, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
+	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, s.q(qAppend), args...).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, s.q(query), args...).Scan(&n); err != nil {
 		s.snaps.drop(r.ID)
 		if _, dup := uniqueViolation(err); dup {
 			return errf(store.ErrConflict, "append to release %s: events after seq %d were stored meanwhile", id, expected)
@@ -513,7 +527,7 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 		if r == nil {
 			r = new(release.Release)
 		}
-		if err := release.Apply(r, e); err != nil {
+		if err := s.procs.Apply(r, e); err != nil {
 			return nil, &DecodeError{What: "event", ID: string(id), Seq: e.Seq, Err: fmt.Errorf("folding: %w", err)}
 		}
 	}
@@ -535,7 +549,7 @@ func (s *Store) checkSnapshot(id release.ID, snapSeq int64, seq *int64, hash, di
 	}
 	from.Seq = *seq
 	copy(from.Hash[:], hash)
-	r, err := release.UnmarshalSnapshot(doc)
+	r, err := s.procs.UnmarshalSnapshot(doc)
 	if err != nil {
 		return nil, from, &DecodeError{What: "snapshot", ID: string(id), Seq: *seq, Err: err}
 	}

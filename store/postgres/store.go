@@ -93,6 +93,12 @@ type Store struct {
 	// snaps remembers the seq of the latest snapshot of the releases this
 	// Store wrote (see snapSeqs).
 	snaps snapSeqs
+	// listen is the connection SubscribeReleases listens on (notify.go).
+	listen listener
+
+	// procs decodes the processes of the releases loaded: they share one
+	// read-only copy per process version.
+	procs release.ProcessCache
 }
 
 // New connects to the database at connString (a URL or key=value string as
@@ -163,6 +169,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.listen.close()
 	if s.ownPool {
 		s.pool.Close()
 	}

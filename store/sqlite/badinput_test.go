@@ -339,6 +339,7 @@ func TestOpenOptionsAreChecked(t *testing.T) {
 		"busy timeout": {&sqlite.Options{BusyTimeout: -time.Second}, "Options.BusyTimeout -1s"},
 		"read conns":   {&sqlite.Options{ReadConns: -1}, "Options.ReadConns -1"},
 		"max batch":    {&sqlite.Options{MaxBatch: -2}, "Options.MaxBatch -2"},
+		"wal limit":    {&sqlite.Options{WALLimit: -1}, "Options.WALLimit -1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s, err := sqlite.Open(filepath.Join(t.TempDir(), "x.db"), c.opts)

@@ -34,6 +34,10 @@ func TestMain(m *testing.M) {
 		crashChild(path)
 		return
 	}
+	if path := os.Getenv(holdEnv); path != "" {
+		holdChild(path)
+		return
+	}
 	os.Exit(m.Run())
 }
 

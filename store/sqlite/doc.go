@@ -7,7 +7,7 @@
 //		return err
 //	}
 //	defer s.Close()
-//	exec := executor.New(s, ...) // any store.Store
+//	ex, err := executor.New(s, reg, nil) // s is a store.Store like any other
 //
 // # Layout
 //
@@ -86,6 +86,24 @@
 // with shared multi-row INSERTs. Reads run on a pool of read connections,
 // in parallel with the writer, and see the last commit. Close stops the
 // writer goroutine.
+//
+// # One process at a time
+//
+// Two processes may not open one database file, nor two Stores in one
+// process: a Store's writer remembers the heads it wrote and its leases
+// are meant for the executors sharing that Store, so a second writer on
+// the file would make the first one's answers stale. Open takes an
+// exclusive lock on a lock file beside the database (its path with
+// ".lock" appended, through symbolic links), and a second Open of the
+// file while the first Store is open fails at once with an *InUseError
+// (errors.Is(err, ErrInUse)) naming the file and the process that holds
+// it; it writes nothing. The operating system drops the lock when the
+// holder closes the Store or ends, however it ends, so a killed process
+// never leaves the file locked. Share one Store among the executors of a
+// process; for executors in many processes use store/postgres. The lock
+// is flock(2), on Unix-like systems only: elsewhere Open cannot tell, and
+// the host must keep to one process. A file system that does not honour
+// flock (some network file systems) cannot keep the rule either.
 //
 // # Schema and damage
 //

@@ -32,3 +32,6 @@ func UnfinishedSQL() (first, next string) { return qUnfinished, qUnfinishedAfter
 
 // ReadDB returns the store's read pool.
 func ReadDB(s *Store) *sql.DB { return s.rdb }
+
+// WALTruncations returns how many times the writer truncated the log.
+func WALTruncations(s *Store) int64 { return s.truncations.Load() }

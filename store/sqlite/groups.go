@@ -357,7 +357,11 @@ func (s *Store) AcquireLease(ctx context.Context, p *store.LeaseParams) (*store.
 		case live && l.owner != owner:
 			return errf(store.ErrConflict, "acquire lease %s: held by %s until %s", key, l.owner, l.expires.UTC().Format(time.RFC3339Nano))
 		case !live || l.owner != owner:
-			l.token++
+			// A new holder: the next token of the file's counter, above
+			// every token handed out, for this key or any other.
+			if err := w.queryRow(`UPDATE lease_tokens SET last = last + 1 WHERE id = 1 RETURNING last`, nil, &l.token); err != nil {
+				return wrapDB("acquire lease "+key+": next token", err)
+			}
 			l.owner = owner
 		}
 		l.expires = expires
@@ -424,8 +428,8 @@ func (s *Store) ReleaseLease(ctx context.Context, p *store.LeaseParams) error {
 		if l.owner != owner {
 			return errf(store.ErrConflict, "release lease %s: held by %s", key, l.owner)
 		}
-		// Keep the row: its token must never repeat.
-		l.owner, l.expires = "", time.Unix(0, 0)
-		return putLease(w, key, l)
+		// The row goes: tokens come from the file's counter, so the key's
+		// next token is still above this one.
+		return wrapDB("release lease "+key, w.exec(`DELETE FROM leases WHERE key = ?`, key))
 	})
 }

@@ -525,7 +525,7 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 		}
 		from := release.Head{Release: id}
 		if snapSeq > 0 {
-			if r, from, err = readSnapshot(ctx, tx, s.dg, id, snapSeq); err != nil {
+			if r, from, err = readSnapshot(ctx, tx, s.dg, &s.procs, id, snapSeq); err != nil {
 				return err
 			}
 		}
@@ -580,7 +580,7 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 			if r == nil {
 				r = new(release.Release)
 			}
-			if err := release.Apply(r, e); err != nil {
+			if err := s.procs.Apply(r, e); err != nil {
 				return &DecodeError{What: "event", ID: string(id), Seq: e.Seq, Err: fmt.Errorf("folding: %w", err)}
 			}
 		}
@@ -594,7 +594,7 @@ func (s *Store) GetRelease(ctx context.Context, id release.ID) (*release.Release
 
 // readSnapshot reads and checks the release's snapshot, which the release's
 // row says is at snapSeq, and returns it and the head it was built from.
-func readSnapshot(ctx context.Context, tx *sql.Tx, dg digester, id release.ID, snapSeq int64) (*release.Release, release.Head, error) {
+func readSnapshot(ctx context.Context, tx *sql.Tx, dg digester, procs *release.ProcessCache, id release.ID, snapSeq int64) (*release.Release, release.Head, error) {
 	var seq int64
 	var hash, digest, doc []byte
 	from := release.Head{Release: id}
@@ -613,7 +613,7 @@ func readSnapshot(ctx context.Context, tx *sql.Tx, dg digester, id release.ID, s
 	}
 	from.Seq = seq
 	copy(from.Hash[:], hash)
-	r, err := release.UnmarshalSnapshot(doc)
+	r, err := procs.UnmarshalSnapshot(doc)
 	if err != nil {
 		return nil, from, &DecodeError{What: "snapshot", ID: string(id), Seq: seq, Err: err}
 	}

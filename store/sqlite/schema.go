@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -231,6 +231,18 @@ ALTER TABLE releases ADD COLUMN wake_s INTEGER;
 ALTER TABLE releases ADD COLUMN wake_ns INTEGER;
 CREATE INDEX releases_unfinished ON releases (created_s, created_ns, id) WHERE status IN ('Scheduled', 'Running', 'Paused');
 `,
+	// 8: lease rows go away with the work. A released lease's row is
+	// deleted; tokens come from one counter for the whole file (last), so
+	// that a key's token still never repeats once its row is gone. The
+	// counter starts above every token handed out; released rows go.
+	`
+CREATE TABLE lease_tokens (
+	id   INTEGER PRIMARY KEY CHECK (id = 1),
+	last INTEGER NOT NULL
+);
+INSERT INTO lease_tokens (id, last) SELECT 1, coalesce(max(token), 0) FROM leases;
+DELETE FROM leases WHERE owner = '';
+`,
 }
 
 // finishMigration holds the part of a migration done in Go, run after its
@@ -381,6 +393,9 @@ func (s *Store) prepareFile(ctx context.Context, conn *sql.Conn) error {
 		return fmt.Errorf("sqlite: open %s: the journal mode stays %q; WAL is required", s.path, mode)
 	}
 	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous="+string(s.opts.Synchronous)); err != nil {
+		return wrapDB(op, err)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA journal_size_limit=%d", s.opts.WALLimit)); err != nil {
 		return wrapDB(op, err)
 	}
 	for version < SchemaVersion {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,16 @@ type Options struct {
 	// to nil: SHA-256, which catches damage and edits that leave the
 	// digests alone.
 	DigestKey []byte
+	// WALLimit bounds the write-ahead log file. SQLite checkpoints it into
+	// the database every 1,000 pages but can reset it only when no reader
+	// is still using it; under constant reads it grows without end. When
+	// the log has grown past WALLimit, the writer checkpoints it in full
+	// and truncates it, waiting at most 100ms for readers (and trying again
+	// later if they keep it); past four times WALLimit it waits up to
+	// BusyTimeout, holding writes meanwhile. A log reset by SQLite's own
+	// checkpoints is cut back to WALLimit (journal_size_limit). Defaults to
+	// 64 MiB.
+	WALLimit int64
 }
 
 // withDefaults returns a copy of o with the defaults applied, or an error
@@ -106,6 +117,12 @@ func (o *Options) withDefaults() (Options, error) {
 		return c, fmt.Errorf("sqlite: Options.ReadConns %d: must not be negative", c.ReadConns)
 	}
 	switch {
+	case c.WALLimit == 0:
+		c.WALLimit = 64 << 20
+	case c.WALLimit < 0:
+		return c, fmt.Errorf("sqlite: Options.WALLimit %d: must not be negative", c.WALLimit)
+	}
+	switch {
 	case c.MaxBatch == 0:
 		c.MaxBatch = 128
 	case c.MaxBatch < 0:
@@ -129,6 +146,7 @@ type Store struct {
 	path string
 	opts Options
 	dg   digester // the digests' key is opts.DigestKey
+	lock *os.File // holds the exclusive lock on path's lock file (lock.go)
 
 	wdb   *sql.DB   // one connection: the writer's
 	wconn *sql.Conn // owned by the writer goroutine after Open
@@ -146,14 +164,22 @@ type Store struct {
 	// batches and batched count the batches run and the requests in them
 	// (for the benchmarks: requests per transaction).
 	batches, batched atomic.Int64
-	results          []error
-	reqs             chan *request
-	quit             chan struct{}
-	closed           atomic.Bool
+	// sinceWALCheck counts the batches since the writer last looked at the
+	// log's size (boundWAL); truncations counts the logs it truncated.
+	sinceWALCheck int
+	truncations   atomic.Int64
+	results       []error
+	reqs          chan *request
+	quit          chan struct{}
+	closed        atomic.Bool
 
 	stopped   chan struct{} // closed when the writer goroutine has returned
 	closeOnce sync.Once
 	closeErr  error
+
+	// procs decodes the processes of the releases loaded: they share one
+	// read-only copy per process version.
+	procs release.ProcessCache
 }
 
 var (
@@ -184,10 +210,15 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := checkFile(abs); err != nil {
+	lock, err := lockFile(abs)
+	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs, opts: o, dg: digester{key: o.DigestKey}}
+	if err := checkFile(abs); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s := &Store{path: abs, opts: o, dg: digester{key: o.DigestKey}, lock: lock}
 	if err := s.open(); err != nil {
 		s.closeDBs()
 		return nil, err
@@ -281,6 +312,9 @@ func (s *Store) closeDBs() error {
 	}
 	if s.wdb != nil {
 		keep(s.wdb.Close())
+	}
+	if s.lock != nil {
+		keep(s.lock.Close()) // last: the file is free once its connections are closed
 	}
 	return first
 }

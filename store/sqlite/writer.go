@@ -355,6 +355,10 @@ fill:
 	s.expect = len(batch) + len(s.reqs)
 	clear(batch)
 	s.batch = batch[:0]
+	if s.sinceWALCheck++; s.sinceWALCheck >= walCheckEvery {
+		s.sinceWALCheck = 0
+		s.boundWAL()
+	}
 }
 
 // lingerFor adds requests to batch as they arrive until it holds want, for

@@ -141,6 +141,24 @@ func (s *suite) leaseTests(t *testing.T) {
 			_, err = l.RenewLease(ctx(t), lease("a", base.Add(time.Second)))
 			require.NoError(t, err, "the lease is still a's")
 		})
+		s.runLease(t, "ForgetsTheLeaseAndItsTokenNeverRepeats", func(t *testing.T, l store.Leaser) {
+			var last int64
+			for i, owner := range []string{"a", "b", "a", "c"} {
+				now := base.Add(time.Duration(i) * time.Minute)
+				got, err := l.AcquireLease(ctx(t), lease(owner, now))
+				require.NoError(t, err)
+				require.Greater(t, got.Token, last, "acquire %d: a token above every one before, though the row went", i)
+				last = got.Token
+				other := lease("z", now)
+				other.Key = "release/other"
+				_, err = l.AcquireLease(ctx(t), other) // another key's lease, which may share the counter
+				require.NoError(t, err)
+				require.NoError(t, l.ReleaseLease(ctx(t), other))
+				require.NoError(t, l.ReleaseLease(ctx(t), lease(owner, now.Add(time.Second))))
+				_, err = l.RenewLease(ctx(t), lease(owner, now.Add(2*time.Second)))
+				require.ErrorIs(t, err, store.ErrNotFound, "released: nothing left to renew")
+			}
+		})
 		s.runLease(t, "FreeLeaseIsNotAnError", func(t *testing.T, l store.Leaser) {
 			require.NoError(t, l.ReleaseLease(ctx(t), lease("a", base)))
 			_, err := l.AcquireLease(ctx(t), lease("a", base))

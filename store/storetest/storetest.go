@@ -69,7 +69,8 @@ type suite struct {
 // anchor subtests when it implements store.AnchorStore, the group history
 // subtests when it implements store.GroupHistoryStore, the freeze subtests
 // when it implements store.FreezeStore, the unfinished-list subtests when it
-// implements store.UnfinishedLister.
+// implements store.UnfinishedLister, the notification subtests when it
+// implements store.ReleaseNotifier.
 //
 //	func TestStore(t *testing.T) {
 //		storetest.TestStore(t, func(t *testing.T) store.Store {
@@ -117,6 +118,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.leaseTests(t)
 	} else {
 		t.Logf("storetest: %T does not implement store.Leaser: lease tests not run", probe)
+	}
+	if _, ok := probe.(store.ReleaseNotifier); ok {
+		s.notifyTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.ReleaseNotifier: notification tests not run", probe)
 	}
 }
 
