@@ -71,7 +71,7 @@ func wire(ctx context.Context, dir string) (release.Summary, *executor.Executor,
 	if err := ex.Launch(ctx); err != nil { // drives every unfinished release; resumes them after a restart
 		return rel, nil, nil, err
 	}
-	stop := func() { // graceful: lets adapter calls in flight finish, up to the deadline, then cancels them
+	stop := func() { // graceful: adapter calls in flight finish, for up to 30 s, then are cancelled
 		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := ex.Shutdown(stopCtx); err != nil {

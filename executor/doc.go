@@ -127,18 +127,6 @@
 // (Run's first and each RescanInterval) never overlap: a rescan due while
 // one runs is skipped.
 //
-// Many executors, in one process or many, may share a store with leases.
-// Each needs its own Config.InstanceID (the default is unique per New; a
-// replica that keeps a stable id takes its leases back at once after a
-// restart). An action taken through an executor that does not drive the
-// release (another replica holds it, or Run is not running there, as in
-// an API server) is recorded at once; with a store that implements
-// store.ReleaseNotifier (memstore, postgres) the write notifies, and the
-// running executor that holds the release, or any running one when none
-// does, loads it and acts on it without waiting for a rescan. A release
-// whose driver died is taken over once its lease expires
-// (LeaseDuration), at the next rescan.
-//
 // Usage:
 //
 //	reg := adapters.NewRegistry(adapters.Func("cd.deploy", deploy))
@@ -149,7 +137,7 @@
 //	if err := ex.Launch(ctx); err != nil { // or ex.Run(ctx), which blocks
 //		return err
 //	}
-//	defer ex.Shutdown(stopCtx) // graceful: waits for adapter calls up to stopCtx's deadline
+//	defer ex.Shutdown(stopCtx) // graceful: adapter calls in flight finish, up to stopCtx's deadline
 //	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "mobile-app", Actor: "alice",
 //		Inputs: map[string]any{"version": "2.4.0"}})
 //	// ...

@@ -58,13 +58,16 @@ func setupOps() (ex *executor.Executor, stop func()) {
 	if err != nil {
 		panic(err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = ex.Run(ctx)
-	}()
-	return ex, func() { cancel(); <-done }
+	if err := ex.Launch(ctx); err != nil {
+		panic(err)
+	}
+	return ex, func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := ex.Shutdown(stopCtx); err != nil {
+			panic(err)
+		}
+	}
 }
 
 // An activity that failed with on-failure: hold waits for an operator; Why

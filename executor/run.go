@@ -592,12 +592,11 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 	if r.flights[i] != nil {
 		return
 	}
-	if e.leaser != nil && r.lease == nil {
-		r.undriven = true // Run's first scan must pick this release up
-		return
-	}
 	base := e.startCall() // counted in flight until its result is delivered
-	if base == nil {
+	if base == nil || (e.leaser != nil && r.lease == nil) {
+		if base != nil {
+			e.endCall()
+		}
 		r.undriven = true // Run's first scan must pick this release up
 		return
 	}

@@ -99,10 +99,17 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 	if err := setUp(ctx, ex, start, berlin); err != nil {
 		return err
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- ex.Run(rctx) }()
-	defer func() { cancel(); <-done }()
+	if err := ex.Launch(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		// Let adapter calls in flight finish, for up to 10 seconds.
+		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		if err := ex.Shutdown(stopCtx); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
 	// Both groups' first releases are due at once (their lead time has
 	// begun): once they exist, the executor's loop is running.
 	if err := waitFor(func() (bool, error) {
