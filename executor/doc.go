@@ -127,6 +127,18 @@
 // (Run's first and each RescanInterval) never overlap: a rescan due while
 // one runs is skipped.
 //
+// Many executors, in one process or many, may share a store with leases.
+// Each needs its own Config.InstanceID (the default is unique per New; a
+// replica that keeps a stable id takes its leases back at once after a
+// restart). An action taken through an executor that does not drive the
+// release (another replica holds it, or Run is not running there, as in
+// an API server) is recorded at once; with a store that implements
+// store.ReleaseNotifier (memstore, postgres) the write notifies, and the
+// running executor that holds the release, or any running one when none
+// does, loads it and acts on it without waiting for a rescan. A release
+// whose driver died is taken over once its lease expires
+// (LeaseDuration), at the next rescan.
+//
 // Usage:
 //
 //	reg := adapters.NewRegistry(adapters.Func("cd.deploy", deploy))
