@@ -688,6 +688,17 @@ func TestGroupSchedulerSurvivesACrashAtEveryWrite(t *testing.T) {
 					}
 					return len(got) >= len(occs)
 				})
+				if !ok {
+					all, _ := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
+					for _, r := range all.Releases {
+						t.Logf("release %s occ %s status %s sched %s", r.ID, r.Occurrence, r.Status, r.ScheduledFor)
+					}
+					hist, _ := mem.ListGroupHistory(ctx, &store.ListGroupHistoryParams{Group: "weekly"})
+					for _, r := range hist.Records {
+						t.Logf("history %+v", r)
+					}
+					t.Logf("clock %s", clk.Now())
+				}
 				require.True(t, ok, "succeeded releases %d", len(got))
 				all, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
 				require.NoError(t, err)
