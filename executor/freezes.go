@@ -118,6 +118,11 @@ type freezeCache struct {
 	list   []compiledFreeze
 	waits  map[timerKey]bool
 	holds  map[release.GroupID]time.Time // the groups' scheduled starts held, by end of hold
+	// started numbers the reads of the freezes in the order they began,
+	// applied is the number of the read whose list is kept: a read that
+	// began before the kept one (and may have missed a PutFreeze that
+	// one saw) is dropped when it ends, never kept over it.
+	started, applied uint64
 }
 
 // freezeStore returns the store's FreezeStore, if it has one.
@@ -150,6 +155,10 @@ func (e *Executor) activeFreezes(ctx context.Context) []compiledFreeze {
 // since the last read; when they did (or force is set), every timer
 // waiting for a freeze to end fires now, to look again.
 func (e *Executor) loadFreezes(ctx context.Context, fs store.FreezeStore, force bool) ([]compiledFreeze, bool) {
+	e.fz.mu.Lock()
+	e.fz.started++
+	read := e.fz.started
+	e.fz.mu.Unlock()
 	on := true
 	p := &store.ListFreezesParams{Enabled: &on, Limit: store.MaxLimit}
 	var list []compiledFreeze
@@ -180,6 +189,11 @@ func (e *Executor) loadFreezes(ctx context.Context, fs store.FreezeStore, force 
 	}
 	c := &e.fz
 	c.mu.Lock()
+	if read < c.applied { // a read that began later has been kept: it is newer
+		defer c.mu.Unlock()
+		return c.list, false
+	}
+	c.applied = read
 	changed := force || (!c.loaded.IsZero() && c.sig != sig.String())
 	c.list, c.sig, c.loaded = list, sig.String(), e.clock.Now()
 	var waits []timerKey

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"github.com/batonhq/baton/store/memstore"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -614,4 +615,37 @@ func TestAnAutoExecutedGroupReleaseHeldAtItsStartIsRecordedWaited(t *testing.T) 
 	h.until(until)
 	h.waitStatus(id, release.Succeeded)
 	require.True(t, h.get(id).StartedAt.Equal(until))
+}
+
+// gatedFreezes is a FreezeStore whose ListFreezes reads the store, then
+// waits to be let go before it answers: a slow read.
+type gatedFreezes struct {
+	store.FreezeStore
+	entered, release chan struct{}
+}
+
+func (g *gatedFreezes) ListFreezes(ctx context.Context, p *store.ListFreezesParams) (*store.FreezePage, error) {
+	page, err := g.FreezeStore.ListFreezes(ctx, p)
+	close(g.entered)
+	<-g.release
+	return page, err
+}
+
+// A read of the freezes that began before a PutFreeze and ends after it
+// must not put back the list it read: the freeze just stored would be
+// forgotten until the next refresh (a RescanInterval later).
+func TestASlowFreezeReadNeverHidesAFreezeStoredMeanwhile(t *testing.T) {
+	mem := memstore.New(nil)
+	h := newHarnessOn(t, mem, nil, &recorder{kind: "noop"})
+	ctx := context.Background()
+	gated := &gatedFreezes{FreezeStore: mem, entered: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan struct{})
+	go func() { defer close(done); h.ex.loadFreezes(ctx, gated, false) }()
+	<-gated.entered // it has read the store: no freeze yet
+	h.putFreeze(oneOff("audit", t0, t0.Add(time.Hour), release.FreezeScope{All: true}))
+	close(gated.release)
+	<-done
+	list := h.ex.activeFreezes(ctx)
+	require.Len(t, list, 1, "the freeze stored meanwhile is kept")
+	require.Equal(t, release.FreezeID("audit"), list[0].f.ID)
 }
