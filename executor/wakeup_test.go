@@ -43,6 +43,9 @@ func startReplica(t *testing.T, st store.Store, clk Clock, cfg Config, run bool)
 			defer close(done)
 			_ = ex.Run(ctx)
 		}()
+		// Its first scan must be over before the test creates releases:
+		// a scan running meanwhile may take a release its creator drives.
+		require.True(t, waitFor(func() bool { return ex.scans.Load() >= 1 }), "the first scan is over")
 		stopped := false
 		rp.stop = func() {
 			if !stopped {
