@@ -38,6 +38,10 @@ type faultStore struct {
 	crashed bool
 }
 
+// Unwrap implements store.Unwrapper: the capabilities it does not inject
+// faults into (freezes, group history) are the wrapped store's.
+func (f *faultStore) Unwrap() store.Store { return f.Store }
+
 var (
 	_ store.Store  = (*faultStore)(nil)
 	_ store.Leaser = (*faultStore)(nil)

@@ -33,6 +33,12 @@ type Executor struct {
 	sched  scheduler // the release groups' scheduler
 	fz     freezeCache
 
+	// freezes and history are the store's optional capabilities, found
+	// once in New (through Unwrap, so that the sealing wrapper keeps them);
+	// nil when it has none.
+	freezes store.FreezeStore
+	history store.GroupHistoryStore
+
 	// notifier tells of changes other instances record (see wakeup.go);
 	// nil when the store has no notifications.
 	notifier store.ReleaseNotifier
@@ -106,6 +112,18 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 	}
 	if l, ok, _ := store.Find[store.UnfinishedLister](s); ok { // through Unwrap; hiding it only costs speed
 		e.lister = l
+	}
+	// A wrapper that hides freezes would let releases through them: it is
+	// refused, as one that hides leasing is.
+	fz, ok, err := store.Find[store.FreezeStore](s)
+	if err != nil {
+		return nil, fmt.Errorf("executor: new: %w", err)
+	}
+	if ok {
+		e.freezes = fz
+	}
+	if h, ok, _ := store.Find[store.GroupHistoryStore](s); ok { // hiding it loses the groups' history, as a store without it does
+		e.history = h
 	}
 	// A wrapper that hides notifications costs promptness only: rescans
 	// still find the changes, so it is not refused.

@@ -127,8 +127,7 @@ type freezeCache struct {
 
 // freezeStore returns the store's FreezeStore, if it has one.
 func (e *Executor) freezeStore() (store.FreezeStore, bool) {
-	fs, ok := e.store.(store.FreezeStore)
-	return fs, ok
+	return e.freezes, e.freezes != nil
 }
 
 // activeFreezes returns the enabled freezes, reading them from the store

@@ -649,3 +649,17 @@ func TestASlowFreezeReadNeverHidesAFreezeStoredMeanwhile(t *testing.T) {
 	require.Len(t, list, 1, "the freeze stored meanwhile is kept")
 	require.Equal(t, release.FreezeID("audit"), list[0].f.ID)
 }
+
+// With a Sealer the executor writes through a sealing wrapper of the
+// store; the freezes (and the groups' history) must still be found, or a
+// host that anchors its releases would have freezes that hold nothing.
+func TestFreezesHoldWhenTheExecutorSealsReleaseHeads(t *testing.T) {
+	key, err := release.NewHMACKey("k1", []byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(t, err)
+	h := newHarness(t, &Config{Sealer: key}, &recorder{kind: "noop"})
+	require.NotNil(t, h.ex.history, "the group history store is found through the sealing wrapper")
+	h.put(noopProcess)
+	h.putFreeze(oneOff("year-end", t0.Add(-time.Hour), t0.Add(time.Hour), release.FreezeScope{All: true}))
+	_, err = h.ex.Create(context.Background(), &CreateParams{Process: "train", Actor: "alice"})
+	require.ErrorIs(t, err, ErrFrozen)
+}

@@ -121,7 +121,7 @@ func (e *Executor) ListGroups(ctx context.Context, p *store.ListGroupsParams) (*
 // decided for each occurrence (see store.GroupHistoryStore). A store
 // without history gives an empty page.
 func (e *Executor) GroupHistory(ctx context.Context, p *store.ListGroupHistoryParams) (*store.GroupHistoryPage, error) {
-	hs, ok := e.store.(store.GroupHistoryStore)
+	hs, ok := e.history, e.history != nil
 	if !ok {
 		return &store.GroupHistoryPage{Records: []release.GroupRecord{}}, nil
 	}

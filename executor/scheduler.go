@@ -248,7 +248,7 @@ func (e *Executor) armGroupTimers(st *groupState, now time.Time) {
 // lastOccurrence returns the latest occurrence in the group's history, or
 // zero when there is none (or no history store).
 func (e *Executor) lastOccurrence(ctx context.Context, id release.GroupID) (time.Time, error) {
-	hs, ok := e.store.(store.GroupHistoryStore)
+	hs, ok := e.history, e.history != nil
 	if !ok {
 		return time.Time{}, nil
 	}
@@ -609,7 +609,7 @@ func (e *Executor) groupSequence(ctx context.Context, id release.GroupID) (int, 
 // history and the occurrence it was recorded for (zeros when none, or no
 // history store).
 func (e *Executor) historySequence(ctx context.Context, id release.GroupID) (int, time.Time, error) {
-	hs, ok := e.store.(store.GroupHistoryStore)
+	hs, ok := e.history, e.history != nil
 	if !ok {
 		return 0, time.Time{}, nil
 	}
@@ -635,7 +635,7 @@ func (e *Executor) historySequence(ctx context.Context, id release.GroupID) (int
 // record appends r to the group's history, once: a record another
 // executor made first is fine. Without a history store it does nothing.
 func (e *Executor) record(ctx context.Context, r *release.GroupRecord) error {
-	hs, ok := e.store.(store.GroupHistoryStore)
+	hs, ok := e.history, e.history != nil
 	if !ok {
 		return nil
 	}
