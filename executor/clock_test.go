@@ -50,6 +50,19 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+// armed reports whether a timer is set for at: a goroutine is waiting on
+// an After that fires then.
+func (c *fakeClock) armed(at time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers {
+		if t.at.Equal(at) {
+			return true
+		}
+	}
+	return false
+}
+
 // Add moves the clock forward and fires the timers that are due, then
 // yields briefly so that the goroutines woken can run.
 func (c *fakeClock) Add(d time.Duration) {

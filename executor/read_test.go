@@ -164,7 +164,10 @@ func TestWaitNoticesAReleaseEndedByAnotherExecutor(t *testing.T) {
 
 	other, err := New(h.store, h.reg, &Config{Clock: h.clock, InstanceID: "other", Logger: testLogger(t)})
 	require.NoError(t, err)
-	waiter, err := New(h.store, nil, &Config{Clock: h.clock, PollInterval: time.Minute, Logger: testLogger(t)})
+	// The waiter's own poll interval, unlike any other timer here, tells
+	// when Wait has looked once and waits.
+	const poll = 7 * time.Minute
+	waiter, err := New(h.store, nil, &Config{Clock: h.clock, PollInterval: poll, Logger: testLogger(t)})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() {
@@ -174,6 +177,8 @@ func TestWaitNoticesAReleaseEndedByAnotherExecutor(t *testing.T) {
 		}
 		done <- err
 	}()
+	polling := h.clock.Now().Add(poll)
+	require.True(t, waitFor(func() bool { return h.clock.armed(polling) }), "Wait looked once and waits")
 	require.NoError(t, other.CompleteTask(context.Background(), id, "p.gate", "t", By{Actor: "qa"}))
 	h.waitStatus(id, release.Succeeded)
 	select {
@@ -181,7 +186,7 @@ func TestWaitNoticesAReleaseEndedByAnotherExecutor(t *testing.T) {
 		t.Fatalf("Wait returned before its check: %v", err)
 	default:
 	}
-	require.True(t, waitFor(func() bool { h.advance(time.Minute); return len(done) == 1 }))
+	require.True(t, waitFor(func() bool { h.advance(poll); return len(done) == 1 }))
 	require.NoError(t, <-done)
 }
 
