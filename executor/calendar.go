@@ -47,7 +47,7 @@ type CalendarParams struct {
 	// slice compares no labels.
 	OverlapLabels []string
 	// Actor is who reads the calendar; required when the store keeps
-	// freezes (the authorizer sees ActionListFreezes, as for
+	// freezes (the authorizer sees ActionView, as for
 	// FreezeWindows). Without it the calendar shows no freezes.
 	Actor string
 	// Lookback is how long before From a release may have been scheduled
@@ -163,7 +163,7 @@ type CalendarRef struct {
 // CalendarParams for the filters). It reads the store only: groups,
 // releases scheduled in the window (and a Lookback before it), releases
 // not yet ended, and freezes when the store keeps them (read as
-// FreezeWindows reads them: the authorizer sees ActionListFreezes for
+// FreezeWindows reads them: the authorizer sees ActionView for
 // p.Actor, and a refusal fails the query). Problems with p return an
 // error matching ErrInvalid naming the field.
 func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, error) {

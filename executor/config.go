@@ -77,7 +77,13 @@ const (
 // claims: Authorize runs after the release is loaded (with it locked).
 // Maps and slices are copies; changing them changes nothing.
 type Action struct {
-	Kind     ActionKind
+	Kind ActionKind
+	// Verb is Kind.Verb(), set by the executor: what a role must grant.
+	Verb Verb
+	// Resource is what the action is about: the release (or, with
+	// Activity set, one activity of it) for actions on a release, else the
+	// process, input set, group, freeze or policy it reads or changes.
+	Resource Resource
 	Release  release.ID          // empty for ActionCreate
 	Activity release.ActivityKey // empty for release-wide actions
 	Task     string              // ActionUpdateTask, and ActionComment on a task
@@ -110,8 +116,15 @@ type Action struct {
 	ProcessVersion int
 	// Group is the release group the release belongs to, if any.
 	Group release.GroupID
-	// Labels are the release's labels.
+	// Labels are the release's labels (the group's for actions on a
+	// group, the process's for actions on a process).
 	Labels map[string]string
+	// ActivityLabels are the target activity's labels, its phase's merged
+	// under its own, as the process document gives them; nil for actions
+	// that name no activity.
+	ActivityLabels map[string]string
+	// InputSet is the input set an action on input sets names.
+	InputSet string
 	// ActivityType is the type of the target activity (automated, manual,
 	// approval, subprocess); empty for release-wide actions.
 	ActivityType process.ActivityType

@@ -560,8 +560,25 @@ func backoffDelay(p *process.RetryPolicy, n int) time.Duration {
 }
 
 func (e *Executor) authorize(ctx context.Context, a *Action) error {
-	if a.Actor == "" {
+	if a.Actor == "" && a.Kind != ActionView {
 		return invalidf(a.Kind, "actor: required")
+	}
+	a.Verb = a.Kind.Verb()
+	if a.Resource == "" {
+		switch {
+		case a.Activity != "":
+			a.Resource = ResourceActivity
+		case a.Release != "" || a.Kind == ActionCreate:
+			a.Resource = ResourceRelease
+		case a.Freeze != "" || a.NewFreeze != nil:
+			a.Resource = ResourceFreeze
+		case a.InputSet != "":
+			a.Resource = ResourceInputSet
+		case a.Group != "":
+			a.Resource = ResourceGroup
+		case a.Process != "":
+			a.Resource = ResourceProcess
+		}
 	}
 	if e.cfg.Authorize == nil {
 		return nil

@@ -34,10 +34,6 @@ const (
 	ActionPutFreeze ActionKind = "put-freeze"
 	// ActionDeleteFreeze deletes a freeze (DeleteFreeze).
 	ActionDeleteFreeze ActionKind = "delete-freeze"
-	// ActionGetFreeze reads one freeze (GetFreeze).
-	ActionGetFreeze ActionKind = "get-freeze"
-	// ActionListFreezes reads the freezes (ListFreezes).
-	ActionListFreezes ActionKind = "list-freezes"
 	// ActionOverrideFreeze lets one release, or one activity of it,
 	// through a freeze (OverrideFreeze). It is its own kind so that an
 	// authorizer that allows starting or retrying does not allow it by
@@ -584,18 +580,18 @@ func (e *Executor) PutFreeze(ctx context.Context, p *PutFreezeParams) (*release.
 }
 
 // GetFreeze returns a stored freeze; by.Actor is required (the authorizer
-// sees ActionGetFreeze). The caller owns the copy.
+// sees ActionView). The caller owns the copy.
 func (e *Executor) GetFreeze(ctx context.Context, id release.FreezeID, by By) (*release.Freeze, error) {
 	fs, ok := e.freezeStore()
 	if !ok {
-		return nil, fmt.Errorf("executor: %s: %w", ActionGetFreeze, ErrNoFreezeStore)
+		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionGetFreeze, Actor: by.Actor, Reason: by.Reason, Freeze: id}); err != nil {
+	if err := e.authorize(ctx, &Action{Kind: ActionView, Actor: by.Actor, Reason: by.Reason, Freeze: id}); err != nil {
 		return nil, err
 	}
 	f, err := fs.GetFreeze(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("executor: %s: freeze %s: %w", ActionGetFreeze, id, err)
+		return nil, fmt.Errorf("executor: %s: freeze %s: %w", ActionView, id, err)
 	}
 	return f, nil
 }
@@ -607,22 +603,22 @@ type ListFreezesParams struct {
 }
 
 // ListFreezes returns a page of the stored freezes (see
-// store.ListFreezesParams); the authorizer sees ActionListFreezes.
+// store.ListFreezesParams); the authorizer sees ActionView.
 func (e *Executor) ListFreezes(ctx context.Context, p *ListFreezesParams) (*store.FreezePage, error) {
 	if p == nil {
-		return nil, invalidf(ActionListFreezes, "params: required")
+		return nil, invalidf(ActionView, "params: required")
 	}
 	fs, ok := e.freezeStore()
 	if !ok {
-		return nil, fmt.Errorf("executor: %s: %w", ActionListFreezes, ErrNoFreezeStore)
+		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionListFreezes, Actor: p.Actor}); err != nil {
+	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourceFreeze, Actor: p.Actor}); err != nil {
 		return nil, err
 	}
 	lp := p.ListFreezesParams
 	page, err := fs.ListFreezes(ctx, &lp)
 	if err != nil {
-		return nil, fmt.Errorf("executor: %s: %w", ActionListFreezes, err)
+		return nil, fmt.Errorf("executor: %s: %w", ActionView, err)
 	}
 	return page, nil
 }
@@ -745,7 +741,7 @@ type FreezeWindowsParams struct {
 	// Disabled includes disabled freezes too. Defaults to false.
 	Disabled bool
 	// Actor is who reads (required); the authorizer sees
-	// ActionListFreezes.
+	// ActionView.
 	Actor string
 }
 
@@ -770,18 +766,18 @@ const maxFreezeWindows = 100000
 // what a release calendar shows. At most 100,000 windows are returned.
 func (e *Executor) FreezeWindows(ctx context.Context, p *FreezeWindowsParams) ([]FreezeWindow, error) {
 	if p == nil || p.From.IsZero() || p.To.IsZero() || !p.To.After(p.From) {
-		return nil, invalidf(ActionListFreezes, "from and to: required, to after from")
+		return nil, invalidf(ActionView, "from and to: required, to after from")
 	}
 	fs, ok := e.freezeStore()
 	if !ok {
-		return nil, fmt.Errorf("executor: %s: %w", ActionListFreezes, ErrNoFreezeStore)
+		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionListFreezes, Actor: p.Actor}); err != nil {
+	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourceFreeze, Actor: p.Actor}); err != nil {
 		return nil, err
 	}
 	out, err := e.freezeWindows(ctx, fs, p)
 	if err != nil {
-		return nil, fmt.Errorf("executor: %s: %w", ActionListFreezes, err)
+		return nil, fmt.Errorf("executor: %s: %w", ActionView, err)
 	}
 	return out, nil
 }

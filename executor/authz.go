@@ -1,0 +1,129 @@
+package executor
+
+import "slices"
+
+// Verb is the permission an action needs, coarser than its ActionKind, for
+// role models that grant verbs rather than list every kind (see package
+// executor/rbac). The executor sets Action.Verb from Action.Kind before
+// calling Config.Authorize.
+type Verb string
+
+// The verbs. Every ActionKind maps to exactly one (ActionKind.Verb).
+const (
+	// VerbView reads: a release, its events, explanation and plan, the
+	// calendar, processes, input sets, groups, freezes, policies.
+	VerbView Verb = "view"
+	// VerbCreate creates a release.
+	VerbCreate Verb = "create"
+	// VerbEdit stores or changes a definition (a process version, an
+	// input set, a group, a freeze, a policy), moves a release that has
+	// not started, or adds a link to a release.
+	VerbEdit Verb = "edit"
+	// VerbDelete deletes a definition or a finished release.
+	VerbDelete Verb = "delete"
+	// VerbExecute drives a release: start, pause, resume, retry, ignore,
+	// skip, tasks, outputs, comments, and pausing or resuming a group.
+	VerbExecute Verb = "execute"
+	// VerbApprove decides on an approval as one of its approvers.
+	VerbApprove Verb = "approve"
+	// VerbAbort aborts or rolls back a release.
+	VerbAbort Verb = "abort"
+	// VerbOverrideFreeze lets a release or activity through a freeze.
+	VerbOverrideFreeze Verb = "override-freeze"
+	// VerbOverridePolicy lets a release or activity through a failing
+	// policy.
+	VerbOverridePolicy Verb = "override-policy"
+	// VerbBypassApproval decides an approval in place of its approvers.
+	VerbBypassApproval Verb = "bypass-approval"
+)
+
+// Resource names the kind of object an action is about (Action.Resource).
+type Resource string
+
+// The resources.
+const (
+	ResourceRelease  Resource = "release"
+	ResourceActivity Resource = "activity"
+	ResourceProcess  Resource = "process"
+	ResourceInputSet Resource = "input-set"
+	ResourceGroup    Resource = "group"
+	ResourceFreeze   Resource = "freeze"
+	ResourcePolicy   Resource = "policy"
+)
+
+// More actions: reads, definitions, links and deletions.
+const (
+	// ActionView reads something (Action.Resource says what): Get,
+	// Events, Verify, Wait, Why, Plan and Subscribe on a release; each
+	// release, group and freeze that List, Calendar, ListGroups or
+	// ListFreezes would return (those a refused view leaves out);
+	// processes, input sets and policies.
+	ActionView ActionKind = "view"
+	// ActionPutInputSet creates or replaces an input set.
+	ActionPutInputSet ActionKind = "put-input-set"
+	// ActionDeleteInputSet deletes an input set.
+	ActionDeleteInputSet ActionKind = "delete-input-set"
+	// ActionDeleteGroup deletes a release group.
+	ActionDeleteGroup ActionKind = "delete-group"
+	// ActionPutPolicy creates a new version of a policy.
+	ActionPutPolicy ActionKind = "put-policy"
+	// ActionDeletePolicy deletes (disables) a policy.
+	ActionDeletePolicy ActionKind = "delete-policy"
+	// ActionOverridePolicy lets a release, or one activity of it,
+	// through a failing policy.
+	ActionOverridePolicy ActionKind = "override-policy"
+	// ActionAddLink adds a traceability link (a commit, a build, a
+	// ticket, a deployment) to a release, an activity or a task.
+	ActionAddLink ActionKind = "add-link"
+	// ActionDeleteRelease deletes a finished release.
+	ActionDeleteRelease ActionKind = "delete-release"
+)
+
+var verbs = map[ActionKind]Verb{
+	ActionView:           VerbView,
+	ActionCreate:         VerbCreate,
+	ActionPutProcess:     VerbEdit,
+	ActionPutInputSet:    VerbEdit,
+	ActionPutGroup:       VerbEdit,
+	ActionPutFreeze:      VerbEdit,
+	ActionPutPolicy:      VerbEdit,
+	ActionReschedule:     VerbEdit,
+	ActionAddLink:        VerbEdit,
+	ActionDeleteInputSet: VerbDelete,
+	ActionDeleteGroup:    VerbDelete,
+	ActionDeleteFreeze:   VerbDelete,
+	ActionDeletePolicy:   VerbDelete,
+	ActionDeleteRelease:  VerbDelete,
+	ActionStart:          VerbExecute,
+	ActionPause:          VerbExecute,
+	ActionResume:         VerbExecute,
+	ActionRetry:          VerbExecute,
+	ActionIgnore:         VerbExecute,
+	ActionSkip:           VerbExecute,
+	ActionUpdateTask:     VerbExecute,
+	ActionComment:        VerbExecute,
+	ActionSubmitOutputs:  VerbExecute,
+	ActionPauseGroup:     VerbExecute,
+	ActionResumeGroup:    VerbExecute,
+	ActionApprove:        VerbApprove,
+	ActionReject:         VerbApprove,
+	ActionAbort:          VerbAbort,
+	ActionRollBack:       VerbAbort,
+	ActionOverrideFreeze: VerbOverrideFreeze,
+	ActionOverridePolicy: VerbOverridePolicy,
+	ActionBypassApproval: VerbBypassApproval,
+}
+
+// Verb returns the verb the action needs, or "" for a kind the executor
+// does not know.
+func (k ActionKind) Verb() Verb { return verbs[k] }
+
+// ActionKinds returns every kind of action the executor checks, sorted.
+func ActionKinds() []ActionKind {
+	ks := make([]ActionKind, 0, len(verbs))
+	for k := range verbs {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
