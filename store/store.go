@@ -277,7 +277,8 @@ type ReleaseStore interface {
 	// CreateRelease stores a new release: its first events and its summary,
 	// atomically. ErrAlreadyExists when a release with that ID exists, or
 	// when Release.Occurrence is set and a release of the same Group for the
-	// same Occurrence exists (so a scheduler never makes one twice).
+	// same Occurrence exists (so a scheduler never makes one twice); a
+	// RetentionStore also when such a release existed and was deleted.
 	// ErrInvalid when Events is empty, does not start with release.created
 	// at Seq 1, does not verify (release.VerifyChain), or Release is nil or
 	// not at the last event (Release.ID and Release.Seq).

@@ -45,6 +45,8 @@ type Store struct {
 	history   map[release.GroupID]*groupHistory
 	freezes   map[release.FreezeID]*release.Freeze // made on first use
 	notifier  subscribers                          // of SubscribeReleases
+	deletions []store.Deletion                     // the deletion log (RetentionStore)
+	deleted   map[release.ID]bool                  // the ids of deleted releases; made on first use
 
 	// procs decodes the processes of the releases loaded: they share one
 	// read-only copy per process version.
@@ -58,6 +60,7 @@ var (
 
 	_ store.GroupHistoryStore = (*Store)(nil)
 	_ store.UnfinishedLister  = (*Store)(nil)
+	_ store.RetentionStore    = (*Store)(nil)
 )
 
 type storedProcess struct {
@@ -96,6 +99,9 @@ type storedRelease struct {
 	snapshotDigest release.Hash
 	anchors        []release.Anchor // in Seq order
 	resume         release.Resume   // Release.Resume at the last append
+	// gone is set when the release is deleted: an append that found it
+	// before must not write to it.
+	gone bool
 }
 
 // setSummary records r's summary, its copy and r's head.
@@ -466,6 +472,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if _, ok := s.releases[id]; ok {
 		return errf(store.ErrAlreadyExists, "create release %s", id)
 	}
+	if s.deleted[id] {
+		return errf(store.ErrAlreadyExists, "create release %s: a release with that id was deleted", id)
+	}
 	if !p.Release.Occurrence.IsZero() {
 		if other, ok := s.occurs[occ]; ok {
 			return errf(store.ErrAlreadyExists, "create release %s: release %s of group %q exists for occurrence %s",
@@ -513,6 +522,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	defer rec.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if rec.gone {
+		return errf(store.ErrNotFound, "release %s", id)
 	}
 	head := rec.head
 	if head.Seq != p.ExpectedSeq {

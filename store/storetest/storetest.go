@@ -70,7 +70,8 @@ type suite struct {
 // subtests when it implements store.GroupHistoryStore, the freeze subtests
 // when it implements store.FreezeStore, the unfinished-list subtests when it
 // implements store.UnfinishedLister, the notification subtests when it
-// implements store.ReleaseNotifier.
+// implements store.ReleaseNotifier, the retention subtests when it
+// implements store.RetentionStore.
 //
 //	func TestStore(t *testing.T) {
 //		storetest.TestStore(t, func(t *testing.T) store.Store {
@@ -113,6 +114,12 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.unfinishedTests(t)
 	} else {
 		t.Logf("storetest: %T does not implement store.UnfinishedLister: unfinished-list tests not run", probe)
+	}
+	if _, ok := probe.(store.RetentionStore); ok {
+		_, leases := probe.(store.Leaser)
+		s.retentionTests(t, leases)
+	} else {
+		t.Logf("storetest: %T does not implement store.RetentionStore: retention tests not run", probe)
 	}
 	if _, ok := probe.(store.Leaser); ok {
 		s.leaseTests(t)
