@@ -54,6 +54,8 @@ type summaryRow struct {
 	wakeLoad            bool   // the release's Resume
 	wakeS               *int64 // nil when no timer is pending
 	wakeNs              *int32
+	endedS              *int64 // EndedAt of a finished release; nil before
+	endedNs             *int32
 }
 
 func (s *Store) newSummaryRow(op string, r *release.Release) (*summaryRow, error) {
@@ -72,6 +74,10 @@ func (s *Store) newSummaryRow(op string, r *release.Release) (*summaryRow, error
 	if !sum.Occurrence.IsZero() {
 		occ := sum.Occurrence.UTC().Format(time.RFC3339Nano)
 		row.occurrence = &occ
+	}
+	if sum.Status.Terminal() {
+		es, ens := sum.EndedAt.Unix(), int32(sum.EndedAt.Nanosecond())
+		row.endedS, row.endedNs = &es, &ens
 	}
 	res := r.Resume()
 	row.wakeLoad = res.Load
@@ -106,8 +112,8 @@ const (
 		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bytea[], $9::bytea[])
 			AS u (seq, kind, time, actor, reason, payload, prev_hash, hash)`
 	qInsertRelease = `INSERT INTO _s.releases (id, created_s, created_ns, sched_s, sched_ns, status, group_id, occurrence,
-		process_id, seq, hash, snapshot_seq, summary, sum_digest, head_digest, wake_load, wake_s, wake_ns)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+		process_id, seq, hash, snapshot_seq, summary, sum_digest, head_digest, wake_load, wake_s, wake_ns, ended_s, ended_ns)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
 	qPutSnapshot = `INSERT INTO _s.snapshots (release_id, seq, hash, digest, doc) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, digest = excluded.digest, doc = excluded.doc`
 	// qAppend appends in one statement, so in one transaction: it moves
@@ -120,7 +126,7 @@ const (
 	qAppend = `WITH h AS (
 			UPDATE _s.releases SET seq = $4, hash = $5, status = $6, sched_s = $7, sched_ns = $8,
 				summary = $9, sum_digest = $10, head_digest = $26, snapshot_seq = CASE WHEN $20 THEN $4 ELSE snapshot_seq END,
-				wake_load = $27, wake_s = $28, wake_ns = $29
+				wake_load = $27, wake_s = $28, wake_ns = $29, ended_s = $30, ended_ns = $31
 			WHERE id = $1 AND seq = $2 AND hash = $3 RETURNING id),
 		e AS (INSERT INTO _s.events (release_id, seq, kind, time, actor, reason, payload, prev_hash, hash)
 			SELECT h.id, u.seq, u.kind, u.time, u.actor, u.reason, u.payload, u.prev_hash, u.hash
@@ -132,10 +138,10 @@ const (
 		a AS (INSERT INTO _s.anchors (release_id, seq, hash, alg, key_id, sig)
 			SELECT h.id, $4, $5, $22, $23, $24 FROM h WHERE $25)
 		SELECT count(*) FROM h`
-	// qAppendNotify is qAppend that also notifies channel $30 with payload
-	// $31 when it appends (store.AppendEventsParams.Notify): PostgreSQL
+	// qAppendNotify is qAppend that also notifies channel $32 with payload
+	// $33 when it appends (store.AppendEventsParams.Notify): PostgreSQL
 	// delivers the notification when the statement's transaction commits.
-	qAppendNotify = qAppend + `, LATERAL (SELECT pg_notify($30, $31) WHERE h.id IS NOT NULL) n`
+	qAppendNotify = qAppend + `, LATERAL (SELECT pg_notify($32, $33) WHERE h.id IS NOT NULL) n`
 	// qNotify notifies channel $1 with payload $2, in CreateRelease's batch.
 	qNotify       = `SELECT pg_notify($1, $2)`
 	qHead         = `SELECT seq, hash, snapshot_seq, head_digest FROM _s.releases WHERE id = $1`
@@ -188,7 +194,8 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	id := string(row.id)
 	b := &pgx.Batch{}
 	b.Queue(s.q(qInsertRelease), id, row.createdS, row.createdNs, row.schedS, row.schedNs, row.status, row.group, row.occurrence,
-		row.proc, row.seq, row.hash[:], snapSeq, row.doc, row.digest[:], row.headDigest[:], row.wakeLoad, row.wakeS, row.wakeNs)
+		row.proc, row.seq, row.hash[:], snapSeq, row.doc, row.digest[:], row.headDigest[:], row.wakeLoad, row.wakeS, row.wakeNs,
+		row.endedS, row.endedNs)
 	b.Queue(s.q(qInsertEvents), append([]any{id}, eventArrays(p.Events)...)...)
 	if snap != nil {
 		digest := s.digest(snap)
@@ -206,6 +213,12 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		return nil
 	}
 	if name, dup := uniqueViolation(err); dup {
+		switch name {
+		case "deletions_release":
+			return errf(store.ErrAlreadyExists, "create release %s: a release with that id was deleted", id)
+		case "deletions_occurrence":
+			return errf(store.ErrAlreadyExists, "create release %s: the release of group %q for occurrence %s was deleted", id, row.group, *row.occurrence)
+		}
 		if name == "releases_occurrence" {
 			return errf(store.ErrAlreadyExists, "create release %s: a release of group %q exists for occurrence %s", id, row.group, *row.occurrence)
 		}
@@ -284,7 +297,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	} else {
 		args = append(args, "", "", []byte{}, false)
 	}
-	args = append(args, row.headDigest[:], row.wakeLoad, row.wakeS, row.wakeNs)
+	args = append(args, row.headDigest[:], row.wakeLoad, row.wakeS, row.wakeNs, row.endedS, row.endedNs)
 	query := qAppend
 	if p.Notify {
 		query = qAppendNotify

@@ -35,3 +35,9 @@ func ReadDB(s *Store) *sql.DB { return s.rdb }
 
 // WALTruncations returns how many times the writer truncated the log.
 func WALTruncations(s *Store) int64 { return s.truncations.Load() }
+
+// ListEndedSQL returns the query ListEnded runs for p, and its arguments.
+func ListEndedSQL(p *store.ListEndedParams) (string, []any, error) {
+	q, args, _, err := listEndedQuery(p)
+	return q, args, err
+}

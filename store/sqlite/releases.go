@@ -70,9 +70,13 @@ func (c *headCols) head(dg digester, id release.ID, rid int64) (seq int64, hash 
 
 const (
 	qReleaseExists = `SELECT 1 FROM releases WHERE id = ?`
-	qOccurrence    = `SELECT id FROM releases WHERE group_id = ? AND occurrence = ?`
+	// qReleaseTaken and qOccurrence find a release, or the deletion of
+	// one, that holds an id or a group's occurrence.
+	qReleaseTaken = `SELECT 1 FROM releases WHERE id = ?1 UNION ALL SELECT 1 FROM deletions WHERE release_id = ?1`
+	qOccurrence   = `SELECT id FROM releases WHERE group_id = ?1 AND occurrence = ?2
+		UNION ALL SELECT release_id FROM deletions WHERE group_id = ?1 AND occurrence = ?2`
 	qInsertRelease = `INSERT INTO releases (id, created_s, created_ns, sched_s, sched_ns, status, group_id, occurrence,
-		process_id, snapshot_seq, summary, sum_seq, sum_digest, wake_load, wake_s, wake_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rid`
+		process_id, snapshot_seq, summary, sum_seq, sum_digest, wake_load, wake_s, wake_ns, ended_s, ended_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rid`
 	// qInsertHead and qSetHead write a release's head row; qSetHead only
 	// when it still holds the head the writer read.
 	qInsertHead = `INSERT INTO events (key, kind, time, actor, reason, prev_hash, hash, done, waiting, head_seq)
@@ -93,7 +97,7 @@ const (
 	// left alone when they do not change (updating them rewrites index
 	// pages).
 	qSetSummary        = `UPDATE releases SET summary = ?, sum_seq = ?, sum_digest = ?, snapshot_seq = ? WHERE rid = ?`
-	qSetSummaryIndexed = `UPDATE releases SET summary = ?, sum_seq = ?, sum_digest = ?, snapshot_seq = ?, status = ?, sched_s = ?, sched_ns = ? WHERE rid = ?`
+	qSetSummaryIndexed = `UPDATE releases SET summary = ?, sum_seq = ?, sum_digest = ?, snapshot_seq = ?, status = ?, sched_s = ?, sched_ns = ?, ended_s = ?, ended_ns = ? WHERE rid = ?`
 	qSetSnapshotSeq    = `UPDATE releases SET snapshot_seq = ? WHERE rid = ?`
 	qSetWake           = `UPDATE releases SET wake_load = ?, wake_s = ?, wake_ns = ? WHERE rid = ?`
 	qPutSnapshot       = `INSERT INTO snapshots (release_id, seq, hash, digest, doc) VALUES (?, ?, ?, ?, ?)
@@ -124,6 +128,7 @@ type summaryRow struct {
 	schedS, schedNs      int64
 	status, group, procs string
 	occurrence           any // nil or the occurrence as UTC RFC 3339
+	endedS, endedNs      any // nil, or EndedAt of a finished release
 	seq                  int64
 	hash                 release.Hash
 	done                 int64
@@ -145,6 +150,9 @@ func newSummaryRow(r *release.Release) *summaryRow {
 	}
 	if !sum.Occurrence.IsZero() {
 		row.occurrence = occurrenceKey(sum.Occurrence)
+	}
+	if sum.Status.Terminal() {
+		row.endedS, row.endedNs = sum.EndedAt.Unix(), int64(sum.EndedAt.Nanosecond())
 	}
 	row.wake = newWakeCols(r.Resume())
 	sum.Seq, sum.Hash, sum.ActivitiesDone, sum.WaitingForInput = 0, release.Hash{}, 0, false
@@ -237,7 +245,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	events := p.Events
 	return s.write(ctx, func(w *wtx) error {
 		var one int
-		err := w.queryRow(qReleaseExists, []any{string(row.id)}, &one)
+		err := w.queryRow(qReleaseTaken, []any{string(row.id)}, &one)
 		if err == nil {
 			return errf(store.ErrAlreadyExists, "create release %s", row.id)
 		} else if !errors.Is(err, sql.ErrNoRows) {
@@ -259,7 +267,8 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		}
 		var rid int64
 		if err := w.writeRow(qInsertRelease, []any{string(row.id), row.createdS, row.createdNs, row.schedS, row.schedNs,
-			row.status, row.group, row.occurrence, row.procs, snapSeq, doc, row.seq, digest[:], row.wake.load, row.wake.s, row.wake.ns}, &rid); err != nil {
+			row.status, row.group, row.occurrence, row.procs, snapSeq, doc, row.seq, digest[:], row.wake.load, row.wake.s, row.wake.ns,
+			row.endedS, row.endedNs}, &rid); err != nil {
 			return wrapDB("create release "+string(row.id), err)
 		}
 		if rid > maxRID {
@@ -378,7 +387,7 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 	}
 	switch {
 	case doc != nil && (h.status != row.status || h.schedS != row.schedS || h.schedNs != row.schedNs):
-		err = w.exec(qSetSummaryIndexed, doc, row.seq, digest[:], snapSeq, row.status, row.schedS, row.schedNs, h.rid)
+		err = w.exec(qSetSummaryIndexed, doc, row.seq, digest[:], snapSeq, row.status, row.schedS, row.schedNs, row.endedS, row.endedNs, h.rid)
 	case doc != nil:
 		err = w.exec(qSetSummary, doc, row.seq, digest[:], snapSeq, h.rid)
 	case snapped:

@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -243,11 +243,33 @@ CREATE TABLE lease_tokens (
 INSERT INTO lease_tokens (id, last) SELECT 1, coalesce(max(token), 0) FROM leases;
 DELETE FROM leases WHERE owner = '';
 `,
+	// 9: retention (store.RetentionStore). A finished release's end time
+	// (ended_s, ended_ns; NULL while it runs), set with the status that
+	// ends it, indexed by itself and per process and group, so that the
+	// releases a rule lets go are a range scan. The deletion log keeps a
+	// record per deleted release (seq is its order) and holds its id and
+	// group occurrence taken. finishV9 sets the end of the releases that
+	// had ended.
+	`
+ALTER TABLE releases ADD COLUMN ended_s INTEGER;
+ALTER TABLE releases ADD COLUMN ended_ns INTEGER;
+CREATE INDEX releases_ended         ON releases (ended_s, ended_ns, id) WHERE ended_s IS NOT NULL;
+CREATE INDEX releases_ended_process ON releases (process_id, ended_s, ended_ns, id) WHERE ended_s IS NOT NULL;
+CREATE INDEX releases_ended_group   ON releases (group_id, ended_s, ended_ns, id) WHERE ended_s IS NOT NULL;
+CREATE TABLE deletions (
+	seq        INTEGER PRIMARY KEY,
+	release_id TEXT    NOT NULL UNIQUE,
+	group_id   TEXT    NOT NULL,
+	occurrence TEXT,
+	doc        BLOB    NOT NULL
+);
+CREATE UNIQUE INDEX deletions_occurrence ON deletions (group_id, occurrence) WHERE occurrence IS NOT NULL;
+`,
 }
 
 // finishMigration holds the part of a migration done in Go, run after its
 // SQL in the same transaction; nil when there is none.
-var finishMigration = [SchemaVersion]func(ctx context.Context, conn *sql.Conn, dg digester) error{2: finishV3}
+var finishMigration = [SchemaVersion]func(ctx context.Context, conn *sql.Conn, dg digester) error{2: finishV3, 8: finishV9}
 
 // finishV3 sets the digests migration 3 adds: each head row's and each
 // summary's, whose document now names the head it was built from.
