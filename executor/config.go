@@ -251,6 +251,11 @@ type Config struct {
 	// release.VerifyBundle). A write whose head cannot be sealed fails.
 	// Defaults to nil: heads are not anchored.
 	Sealer release.Sealer
+	// Retention, when set, deletes finished releases by its rules,
+	// archiving their audit bundles first (see RetentionConfig); New then
+	// requires a store that implements store.RetentionStore. Defaults to
+	// nil: every release is kept.
+	Retention *RetentionConfig
 }
 
 // The defaults of Config.
@@ -314,6 +319,10 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.PollInterval <= 0 {
 		out.PollInterval = DefaultPollInterval
+	}
+	var err error
+	if out.Retention, err = out.Retention.withDefaults(); err != nil {
+		return out, err
 	}
 	return out, nil
 }

@@ -106,6 +106,21 @@
 // RescanInterval. FreezeWindows lists the windows in a time range, for a
 // calendar.
 //
+// Retention (Config.Retention, with a store that implements
+// store.RetentionStore: memstore, sqlite and postgres do) keeps finished
+// releases for a time per group, per process or by default, then archives
+// each one's audit bundle to the host's ArchiveSink (release.WriteBundle:
+// its whole log and anchors, checkable alone with release.CheckBundle) and
+// deletes it only once the sink took it; or deletes it without archive.
+// Run sweeps at once and every Interval, at most Batch releases a sweep;
+// with leases, one executor sweeps at a time. A release that has not
+// ended, or whose parent release has not, is never deleted; a deleted
+// release's id and group occurrence are never used again. DeleteRelease
+// does the same for a person (ActionDeleteRelease). Every deletion is a
+// record in the store's deletion log (Deletions), which outlives the
+// release: its final head and anchor, the rule or person, when, and where
+// its bundle went.
+//
 // A host that must not create a release twice for one request (a retried
 // webhook, a CI run) gives CreateParams.ID: a second Create with that id
 // fails matching store.ErrAlreadyExists.

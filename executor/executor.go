@@ -38,6 +38,9 @@ type Executor struct {
 	// nil when it has none.
 	freezes store.FreezeStore
 	history store.GroupHistoryStore
+	// retention deletes releases (retention.go); nil when the store
+	// cannot.
+	retention store.RetentionStore
 
 	// notifier tells of changes other instances record (see wakeup.go);
 	// nil when the store has no notifications.
@@ -122,6 +125,15 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 	if ok {
 		e.freezes = fz
 	}
+	rs, ok, err := store.Find[store.RetentionStore](s)
+	switch {
+	case ok:
+		e.retention = rs
+	case c.Retention != nil && len(c.Retention.Rules) > 0 && err != nil:
+		return nil, fmt.Errorf("executor: new: Retention: %w", err)
+	case c.Retention != nil && len(c.Retention.Rules) > 0:
+		return nil, fmt.Errorf("executor: config: Retention: %w", errRetentionUnsupported(s))
+	}
 	if h, ok, _ := store.Find[store.GroupHistoryStore](s); ok { // hiding it loses the groups' history, as a store without it does
 		e.history = h
 	}
@@ -176,6 +188,9 @@ func (e *Executor) Run(ctx context.Context) error {
 	if _, ok := e.freezeStore(); ok {
 		e.timers.set(timerKey{kind: timerFreezes}, e.clock.Now())
 	}
+	if e.cfg.Retention != nil && len(e.cfg.Retention.Rules) > 0 {
+		e.timers.set(timerKey{kind: timerRetention}, e.clock.Now())
+	}
 
 	<-runCtx.Done()
 
@@ -203,6 +218,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	e.timers.stop(timerKey{kind: timerRenew})
 	e.timers.stop(timerKey{kind: timerRescan})
 	e.timers.stop(timerKey{kind: timerFreezes})
+	e.timers.stop(timerKey{kind: timerRetention})
 	e.sched.stopAll(e)
 	return nil
 }
@@ -468,6 +484,9 @@ func (e *Executor) fire(ctx context.Context, k timerKey) {
 		return
 	case timerFreezes:
 		e.spawn(do(func() { e.refreshFreezes(ctx) }))
+		return
+	case timerRetention:
+		e.spawn(do(func() { e.sweepOnTimer(ctx) }))
 		return
 	}
 	e.spawn(do(func() { e.fireRelease(ctx, k) }))

@@ -27,6 +27,7 @@ const (
 	timerFreezeWait                      // an activity held by a freeze looks again
 	timerFreezes                         // read the freezes again
 	timerWake                            // load a release left unloaded by a scan: its first timer is due
+	timerRetention                       // sweep the releases retention rules let go
 )
 
 // timerKey identifies a timer; adding a timer with a key that is set moves
