@@ -52,7 +52,9 @@ type FeedPage struct {
 //   - an event becomes readable only once nothing can ever be inserted
 //     before it: a consumer that has read up to a cursor will never find
 //     an event before it later. A store may therefore hold back events of
-//     a committed write while an earlier write is still in flight.
+//     a committed write while an earlier write is still in flight; every
+//     committed event becomes readable once the writes in flight when it
+//     committed have ended.
 //
 // The events of a release created or appended to before the store kept a
 // feed (a database migrated from an older schema) are in it too, before

@@ -32,6 +32,25 @@ func readFeed(t *testing.T, f store.FeedStore, after string, limit int) ([]store
 	}
 }
 
+// waitFeed reads the feed from after until it has n events, and returns
+// them and the last Next. A store may hold back a committed write while an
+// earlier one is in flight (another test's, on a shared server), so it
+// asks again until they are all there; it fails the test after notifyWait.
+func waitFeed(t *testing.T, f store.FeedStore, after string, limit, n int) ([]store.FeedEvent, string) {
+	t.Helper()
+	var all []store.FeedEvent
+	deadline := time.Now().Add(notifyWait)
+	for {
+		got, next := readFeed(t, f, after, limit)
+		all, after = append(all, got...), next
+		if len(all) >= n {
+			return all, after
+		}
+		require.True(t, time.Now().Before(deadline), "the feed gave %d events of %d", len(all), n)
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // requireFeed checks that got holds exactly want, in that order, each
 // event byte for byte.
 func requireFeed(t *testing.T, want []release.Event, got []store.FeedEvent) {
@@ -76,7 +95,7 @@ func (s *suite) feedTests(t *testing.T) {
 			require.ErrorIs(t, st.AppendEvents(ctx(t), &store.AppendEventsParams{ExpectedSeq: 1, Events: bad, Release: stale}), store.ErrConflict)
 			want = append(want, appendTo(t, st, b, base.Add(6*time.Minute), release.CommentAddedPayload{Text: "b2"})...)
 			for _, limit := range []int{1, 2, 3, 100} {
-				got, next := readFeed(t, feed(st), "", limit)
+				got, next := waitFeed(t, feed(st), "", limit, len(want))
 				requireFeed(t, want, got)
 				end, err := feed(st).FeedEnd(ctx(t))
 				require.NoError(t, err)
@@ -87,27 +106,28 @@ func (s *suite) feedTests(t *testing.T) {
 		s.run(t, "ACursorResumesAfterItsEvent", func(t *testing.T, st store.Store) {
 			r := createRelease(t, st, releaseSpec{})
 			first := appendTo(t, st, r, base.Add(time.Minute), release.CommentAddedPayload{Text: "1"}, release.CommentAddedPayload{Text: "2"}, release.CommentAddedPayload{Text: "3"})
-			got, _ := readFeed(t, feed(st), "", 100)
+			got, _ := waitFeed(t, feed(st), "", 100, 4)
 			require.Len(t, got, 4)
 			// From the middle of one write's events.
-			rest, _ := readFeed(t, feed(st), got[1].Cursor, 100)
+			rest, _ := waitFeed(t, feed(st), got[1].Cursor, 100, 2)
 			requireFeed(t, first[1:], rest)
 			// From the end, once more is written.
 			more := appendTo(t, st, r, base.Add(2*time.Minute), release.CommentAddedPayload{Text: "4"})
 			other := createRelease(t, st, releaseSpec{createdAt: base.Add(time.Minute)})
-			rest, _ = readFeed(t, feed(st), got[3].Cursor, 100)
+			rest, _ = waitFeed(t, feed(st), got[3].Cursor, 100, 2)
 			requireFeed(t, append(more, allEvents(t, st, other.ID, 0)...), rest)
 		})
 		s.run(t, "FeedEndSkipsWhatIsAlreadyThere", func(t *testing.T, st store.Store) {
 			r := createRelease(t, st, releaseSpec{})
 			appendTo(t, st, r, base.Add(time.Minute), release.CommentAddedPayload{Text: "old"})
+			waitFeed(t, feed(st), "", 100, 2)
 			end, err := feed(st).FeedEnd(ctx(t))
 			require.NoError(t, err)
 			page, err := feed(st).ListAllEvents(ctx(t), &store.ListAllEventsParams{After: end})
 			require.NoError(t, err)
 			require.Empty(t, page.Events)
 			newer := appendTo(t, st, r, base.Add(2*time.Minute), release.CommentAddedPayload{Text: "new"})
-			got, _ := readFeed(t, feed(st), end, 10)
+			got, _ := waitFeed(t, feed(st), end, 10, 1)
 			requireFeed(t, newer, got)
 		})
 		s.run(t, "AConcurrentReaderSeesEveryEventOnceInEachReleasesOrder", func(t *testing.T, st store.Store) {
@@ -116,8 +136,7 @@ func (s *suite) feedTests(t *testing.T) {
 			for i := range releases {
 				releases[i] = createRelease(t, st, releaseSpec{createdAt: base.Add(time.Duration(i) * time.Second)})
 			}
-			start, err := feed(st).FeedEnd(ctx(t))
-			require.NoError(t, err)
+			_, start := waitFeed(t, feed(st), "", 100, writers)
 			errs := make(chan error, writers)
 			var wg sync.WaitGroup
 			for i := range writers {
