@@ -57,14 +57,14 @@ func ExampleExecutor_SweepRetention() {
 	}
 	defer ex.Shutdown(ctx) //nolint:errcheck // the example ends here
 
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{By: executor.By{Actor: "alice"}, Process: "web"})
 	if err != nil {
 		panic(err)
 	}
-	if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"}); err != nil {
+	if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}}); err != nil {
 		panic(err)
 	}
-	if _, err := ex.Wait(ctx, sum.ID); err != nil {
+	if _, err := ex.Wait(ctx, sum.ID, nil); err != nil {
 		panic(err)
 	}
 

@@ -41,6 +41,7 @@ type Executor struct {
 	// retention deletes releases (retention.go); nil when the store
 	// cannot.
 	retention store.RetentionStore
+	sweeping  sync.Mutex // held by the sweep in progress (SweepRetention)
 
 	// notifier tells of changes other instances record (see wakeup.go);
 	// nil when the store has no notifications.

@@ -213,8 +213,8 @@ type RetentionReport struct {
 	// parent has not ended, an event came after they were listed, the
 	// bundle did not check.
 	Kept int
-	// Skipped is set when another executor was sweeping (it holds
-	// RetentionLeaseKey): this one did nothing.
+	// Skipped is set when another sweep was running (in this executor, or
+	// in another that holds RetentionLeaseKey): this one did nothing.
 	Skipped bool
 }
 
@@ -227,8 +227,9 @@ func errRetentionUnsupported(s store.Store) error {
 // SweepRetention applies Config.Retention's rules once, as Run does every
 // RetentionConfig.Interval: it archives and deletes up to Batch of the
 // finished releases the rules no longer keep, and returns what it did.
-// With several executors on a store with leases, only the one holding
-// RetentionLeaseKey sweeps; the others return a report with Skipped set.
+// One sweep runs at a time: in this executor, and with several executors
+// on a store with leases, in the one holding RetentionLeaseKey; a call
+// made meanwhile returns a report with Skipped set.
 // It stops at the first error of the sink or the store (what was deleted
 // before is in the report); a release it must keep is counted in Kept and
 // passed over. Without rules it does nothing; a store that does not
@@ -243,6 +244,11 @@ func (e *Executor) SweepRetention(ctx context.Context) (*RetentionReport, error)
 	if e.retention == nil {
 		return rep, errRetentionUnsupported(e.store)
 	}
+	if !e.sweeping.TryLock() {
+		rep.Skipped = true // this executor sweeps already
+		return rep, nil
+	}
+	defer e.sweeping.Unlock()
 	if e.leaser != nil {
 		lp := &store.LeaseParams{Key: RetentionLeaseKey, Owner: e.cfg.InstanceID, Now: e.clock.Now(), TTL: e.cfg.LeaseDuration}
 		if _, err := e.leaser.AcquireLease(ctx, lp); errors.Is(err, store.ErrConflict) {
@@ -456,13 +462,11 @@ func (e *Executor) DeleteRelease(ctx context.Context, id release.ID, p *By) (*st
 	return d, nil
 }
 
-// DeletionsParams are the arguments of Deletions.
+// DeletionsParams are the arguments of Deletions: who reads, and which
+// page of the log.
 type DeletionsParams struct {
 	By
-	// Release, when set, selects the deletion of that release.
-	Release release.ID
-	Cursor  string
-	Limit   int
+	store.ListDeletionsParams
 }
 
 // Deletions returns a page of the store's deletion log (see
@@ -479,7 +483,7 @@ func (e *Executor) Deletions(ctx context.Context, p *DeletionsParams) (*store.De
 	if e.retention == nil {
 		return &store.DeletionPage{Deletions: []store.Deletion{}}, nil
 	}
-	page, err := e.retention.ListDeletions(ctx, &store.ListDeletionsParams{Release: p.Release, Cursor: p.Cursor, Limit: p.Limit})
+	page, err := e.retention.ListDeletions(ctx, &p.ListDeletionsParams)
 	if err != nil {
 		return nil, fmt.Errorf("executor: deletions: %w", err)
 	}

@@ -402,7 +402,7 @@ phases:
 	ended := h.create("manual", nil)
 	kept := h.create("manual", nil)
 	h.waitActivity(ended, "p.a", release.ActivityWaiting)
-	require.NoError(t, h.ex.Abort(context.Background(), ended, By{Actor: "alice", Reason: "not needed"}))
+	require.NoError(t, h.ex.Abort(context.Background(), ended, &By{Actor: "alice", Reason: "not needed"}))
 	h.waitStatus(ended, release.Aborted)
 	deletions := func() []store.Deletion {
 		page, err := h.ex.Deletions(context.Background(), &DeletionsParams{})
@@ -497,7 +497,7 @@ func TestDeleteReleaseIsAuthorizedAndAudited(t *testing.T) {
 	require.Equal(t, "GDPR request 42", d.Reason)
 	require.Empty(t, d.Rule)
 	require.Equal(t, fmt.Sprintf("mem://audit/%s/1", ended.ID), d.Archive, "a person's deletion is archived too")
-	page, err := e.Deletions(ctx, &DeletionsParams{Release: ended.ID})
+	page, err := e.Deletions(ctx, &DeletionsParams{ListDeletionsParams: store.ListDeletionsParams{Release: ended.ID}})
 	require.NoError(t, err)
 	require.Equal(t, []store.Deletion{*d}, page.Deletions)
 	_, err = e.DeleteRelease(ctx, ended.ID, &By{Actor: "alice"})
@@ -557,4 +557,45 @@ func TestRetentionNeedsAStoreThatDeletes(t *testing.T) {
 	page, err := e.Deletions(context.Background(), nil)
 	require.NoError(t, err)
 	require.Empty(t, page.Deletions)
+}
+
+// leaselessStore keeps retention but hides leases: one executor alone.
+type leaselessStore struct {
+	store.Store
+	rs store.RetentionStore
+}
+
+func (s leaselessStore) Unwrap() store.Store { return nil }
+func (s leaselessStore) ListEnded(ctx context.Context, p *store.ListEndedParams) (*store.ReleasePage, error) {
+	return s.rs.ListEnded(ctx, p)
+}
+func (s leaselessStore) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams) (*store.Deletion, error) {
+	return s.rs.DeleteRelease(ctx, p)
+}
+func (s leaselessStore) ListDeletions(ctx context.Context, p *store.ListDeletionsParams) (*store.DeletionPage, error) {
+	return s.rs.ListDeletions(ctx, p)
+}
+
+func TestOneExecutorRunsOneSweepAtATimeWithoutLeases(t *testing.T) {
+	mem := memstore.New(nil)
+	st := leaselessStore{Store: mem, rs: mem}
+	now := t0.Add(60 * day)
+	r := storeRetained(t, st, retained{proc: "api", created: t0, ended: t0.Add(day)})
+	sink := newMemSink()
+	sink.block, sink.entered = make(chan struct{}), make(chan struct{}, 1)
+	e := newSweeper(t, st, now, &Config{Retention: &RetentionConfig{Sink: sink, Rules: []RetentionRule{{Name: "all", Keep: day}}}})
+	require.Nil(t, e.leaser)
+	done := make(chan *RetentionReport)
+	go func() {
+		rep, err := e.SweepRetention(context.Background())
+		require.NoError(t, err)
+		done <- rep
+	}()
+	<-sink.entered
+	rep, err := e.SweepRetention(context.Background())
+	require.NoError(t, err)
+	require.True(t, rep.Skipped)
+	close(sink.block)
+	require.Len(t, (<-done).Deleted, 1)
+	require.Equal(t, 1, sink.putCount(r.ID))
 }

@@ -47,6 +47,7 @@ type Store struct {
 	notifier  subscribers                          // of SubscribeReleases
 	deletions []store.Deletion                     // the deletion log (RetentionStore)
 	deleted   map[release.ID]bool                  // the ids of deleted releases; made on first use
+	feed      feedLog                              // store.FeedStore, store.CursorStore
 
 	// procs decodes the processes of the releases loaded: they share one
 	// read-only copy per process version.
@@ -490,6 +491,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		i, _ := slices.BinarySearchFunc(s.order, rec.key, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) })
 		s.order = slices.Insert(s.order, i, rec)
 	}
+	s.feed.add(rec, id, 1, p.Release.Seq)
 	if p.Notify {
 		s.notifier.notify(id, p.Release.Seq)
 	}
@@ -556,6 +558,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if p.Anchor != nil {
 		rec.anchors = append(rec.anchors, p.Anchor.Clone())
 	}
+	s.feed.add(rec, id, p.Events[0].Seq, p.Release.Seq)
 	if p.Notify {
 		s.notifier.notify(id, p.Release.Seq)
 	}

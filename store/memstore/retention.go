@@ -126,6 +126,8 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 	}
 	s.deleted[p.Release] = true
 	rec.gone = true
+	// The feed may still point at rec: it skips it (gone); the data goes.
+	rec.events, rec.anchors, rec.snapshot = nil, nil, nil
 	delete(s.releases, p.Release)
 	if i, ok := slices.BinarySearchFunc(s.order, rec.key, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) }); ok {
 		s.order = slices.Delete(s.order, i, i+1)

@@ -15,9 +15,9 @@ import (
 
 var _ store.RetentionStore = (*Store)(nil)
 
-// finishV9 sets the end time of the releases that had ended before
-// migration 9 added the columns.
-func finishV9(ctx context.Context, conn *sql.Conn, _ digester) error {
+// finishV10 sets the end time of the releases that had ended before
+// migration 10 added the columns.
+func finishV10(ctx context.Context, conn *sql.Conn, _ digester) error {
 	rows, err := conn.QueryContext(ctx, `SELECT rid, id, summary FROM releases
 		WHERE status IN ('Succeeded', 'PartialSuccess', 'Failed', 'Aborted', 'RolledBack')`)
 	if err != nil {
@@ -242,6 +242,20 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 		} {
 			if err := w.exec(st.q, st.args...); err != nil {
 				return wrapDB(op, err)
+			}
+		}
+		// The feed's rows of the release join no release any more and are
+		// skipped, unless its rid is used again: SQLite gives a new row
+		// the largest rid plus one, so only the newest release's rid can
+		// be, and only its rows are deleted (a scan of the feed, for a
+		// deletion that is rare: retention deletes the oldest releases).
+		var maxRID sql.NullInt64
+		if err := w.queryRow(`SELECT max(rid) FROM releases`, nil, &maxRID); err != nil {
+			return wrapDB(op, err)
+		}
+		if !maxRID.Valid || maxRID.Int64 < sc.rid {
+			if err := w.exec(`DELETE FROM feed WHERE rid = ?`, sc.rid); err != nil {
+				return wrapDB(op+": its feed rows", err)
 			}
 		}
 		delete(w.heads, id)

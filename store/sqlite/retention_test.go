@@ -50,10 +50,10 @@ func TestListEndedUsesAnIndexOfTheFinishedReleases(t *testing.T) {
 	}
 }
 
-// TestMigrationNineGivesTheReleasesThatHadEndedTheirEnd opens a version 1
+// TestMigrationTenGivesTheReleasesThatHadEndedTheirEnd opens a version 1
 // database: the releases that had ended are listed by ListEnded with the
 // end their summaries record, and the others are not.
-func TestMigrationNineGivesTheReleasesThatHadEndedTheirEnd(t *testing.T) {
+func TestMigrationTenGivesTheReleasesThatHadEndedTheirEnd(t *testing.T) {
 	path, want := openV1Copy(t)
 	s, err := sqlite.Open(path, &sqlite.Options{Synchronous: sqlite.SyncNormal})
 	require.NoError(t, err)
