@@ -599,3 +599,33 @@ func TestOneExecutorRunsOneSweepAtATimeWithoutLeases(t *testing.T) {
 	require.Len(t, (<-done).Deleted, 1)
 	require.Equal(t, 1, sink.putCount(r.ID))
 }
+
+// A host that derives release ids from requests (CreateParams.ID) cannot
+// bring a deleted release back under its id: the deletion keeps it taken.
+func TestADeletedReleasesIDCannotBeCreatedAgain(t *testing.T) {
+	h := newHarness(t, nil)
+	h.put(`
+id: manual
+name: Manual
+phases:
+  - id: p
+    activities:
+      - {id: a, type: manual, tasks: [{id: t, name: Do it}]}
+`)
+	ctx := context.Background()
+	id := release.ID("0190d000-0000-7000-8000-0000000000aa")
+	_, err := h.ex.Create(ctx, &CreateParams{ID: id, Process: "manual", By: By{Actor: "alice"}})
+	require.NoError(t, err)
+	h.waitActivity(id, "p.a", release.ActivityWaiting)
+	_, err = h.ex.DeleteRelease(ctx, id, &By{Actor: "alice"})
+	require.ErrorIs(t, err, store.ErrNotFinished, "not while it runs")
+	require.NoError(t, h.ex.Abort(ctx, id, &By{Actor: "alice", Reason: "wrong train"}))
+	h.waitStatus(id, release.Aborted)
+	d, err := h.ex.DeleteRelease(ctx, id, &By{Actor: "alice", Reason: "test data"})
+	require.NoError(t, err)
+	require.Empty(t, d.Archive, "no sink: deleted without an archive")
+	_, err = h.ex.Create(ctx, &CreateParams{ID: id, Process: "manual", By: By{Actor: "alice"}})
+	require.ErrorIs(t, err, store.ErrAlreadyExists)
+	_, err = h.store.GetRelease(ctx, id)
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
