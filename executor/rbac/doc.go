@@ -39,7 +39,7 @@
 // and what it was about, and matches ErrDenied; the executor wraps it in
 // its own error matching executor.ErrUnauthorized:
 //
-//	err := ex.Abort(ctx, id, executor.By{Actor: "bob", Reason: "stop"})
+//	err := ex.Abort(ctx, id, &executor.By{Actor: "bob", Reason: "stop"})
 //	errors.Is(err, executor.ErrUnauthorized) // true
 //	errors.Is(err, rbac.ErrDenied)           // true
 //
