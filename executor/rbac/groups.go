@@ -1,20 +1,26 @@
 package rbac
 
 import (
+	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/executor"
 )
 
-// groupCache keeps group members for a TTL on a clock.
+// groupCache keeps group members for a TTL on a clock. Reads take no
+// lock: the kept entries are an immutable map, replaced whole on each
+// change (a change happens once per group per TTL, and there are as many
+// entries as groups bound).
 type groupCache struct {
 	clock executor.Clock
 	ttl   time.Duration
 
-	mu      sync.Mutex
-	entries map[string]groupEntry
-	gen     uint64 // counts keep calls: a lookup begun before one is not kept
+	entries atomic.Pointer[map[string]groupEntry]
+
+	mu  sync.Mutex // serialises changes
+	gen uint64     // counts keep calls: a lookup begun before one is not kept
 }
 
 type groupEntry struct {
@@ -23,15 +29,14 @@ type groupEntry struct {
 }
 
 func newGroupCache(clk executor.Clock, ttl time.Duration) *groupCache {
-	return &groupCache{clock: clk, ttl: ttl, entries: map[string]groupEntry{}}
+	c := &groupCache{clock: clk, ttl: ttl}
+	c.entries.Store(&map[string]groupEntry{})
+	return c
 }
 
-// get returns the kept members of g, if they have not expired.
-func (c *groupCache) get(g string) (map[string]struct{}, bool) {
-	now := c.clock.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[g]
+// get returns the kept members of g, if they have not expired at now.
+func (c *groupCache) get(g string, now time.Time) (map[string]struct{}, bool) {
+	e, ok := (*c.entries.Load())[g]
 	if !ok || !now.Before(e.expires) {
 		return nil, false
 	}
@@ -51,9 +56,12 @@ func (c *groupCache) put(g string, members map[string]struct{}, gen uint64) {
 	exp := c.clock.Now().Add(c.ttl)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen == c.gen {
-		c.entries[g] = groupEntry{members: members, expires: exp}
+	if gen != c.gen {
+		return
 	}
+	next := maps.Clone(*c.entries.Load())
+	next[g] = groupEntry{members: members, expires: exp}
+	c.entries.Store(&next)
 }
 
 // keep drops every entry but those of the groups in bound.
@@ -61,9 +69,11 @@ func (c *groupCache) keep(bound map[string][]*compiled) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	for g := range c.entries {
-		if _, ok := bound[g]; !ok {
-			delete(c.entries, g)
+	next := map[string]groupEntry{}
+	for g, e := range *c.entries.Load() {
+		if _, ok := bound[g]; ok {
+			next[g] = e
 		}
 	}
+	c.entries.Store(&next)
 }

@@ -95,16 +95,25 @@ type Authorizer struct {
 // snapshot is one set of rules, compiled. It is never changed once
 // stored.
 type snapshot struct {
+	bits      map[executor.Verb]verbBits // each known verb's bit
 	persons   map[string][]*compiled
 	groups    map[string][]*compiled // by group name (without the prefix)
-	groupKeys []string               // the keys of groups, sorted
+	groupList []groupBindings        // the same, sorted by name
 	anonymous []*compiled
 	authed    []*compiled
 }
 
+type groupBindings struct {
+	name     string
+	bindings []*compiled
+}
+
+// verbBits is a set of verbs, one bit each (snapshot.bits).
+type verbBits uint64
+
 type compiled struct {
-	verbs map[executor.Verb]bool
-	scope Scope
+	verbs verbBits
+	scope matcher
 }
 
 // New returns an Authorizer judging by rules (nil: no bindings, so it
@@ -163,9 +172,20 @@ func compile(rules *Rules) (*snapshot, error) {
 		errs = append(errs, &RulesError{Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	known := KnownVerbs()
-	roles := map[string]map[executor.Verb]bool{}
+	bits := make(map[executor.Verb]verbBits, len(known))
+	for i, v := range known {
+		bits[v] = 1 << i
+	}
+	set := func(vs []executor.Verb) verbBits {
+		var b verbBits
+		for _, v := range vs {
+			b |= bits[v]
+		}
+		return b
+	}
+	roles := map[string]verbBits{}
 	for _, r := range PredefinedRoles() {
-		roles[r.Name] = verbSet(r.Verbs)
+		roles[r.Name] = set(r.Verbs)
 	}
 	for i, r := range rules.Roles {
 		path := fmt.Sprintf("roles[%d]", i)
@@ -176,7 +196,7 @@ func compile(rules *Rules) (*snapshot, error) {
 		case slices.ContainsFunc(PredefinedRoles(), func(p Role) bool { return p.Name == r.Name }):
 			bad(path+".name", "%q is a predefined role; give the custom role another name", r.Name)
 			continue
-		case roles[r.Name] != nil:
+		case roles[r.Name] != 0:
 			bad(path+".name", "%q: role defined twice", r.Name)
 			continue
 		}
@@ -188,14 +208,14 @@ func compile(rules *Rules) (*snapshot, error) {
 				bad(fmt.Sprintf("%s.verbs[%d]", path, j), "%q is not a verb the executor knows (want one of %s)", v, joinVerbs(known))
 			}
 		}
-		roles[r.Name] = verbSet(r.Verbs)
+		roles[r.Name] = set(r.Verbs)
 	}
-	s := &snapshot{persons: map[string][]*compiled{}, groups: map[string][]*compiled{}}
+	s := &snapshot{bits: bits, persons: map[string][]*compiled{}, groups: map[string][]*compiled{}}
 	for i, b := range rules.Bindings {
 		path := fmt.Sprintf("bindings[%d]", i)
 		ok := true
-		verbs := roles[b.Role]
-		if verbs == nil {
+		verbs, known := roles[b.Role]
+		if !known {
 			bad(path+".role", "%q: no such role (predefined: viewer, operator, approver, release-manager, admin; or one of roles)", b.Role)
 			ok = false
 		}
@@ -203,10 +223,10 @@ func compile(rules *Rules) (*snapshot, error) {
 			bad(path+".scope", "%v", err)
 			ok = false
 		}
-		c := &compiled{verbs: verbs, scope: Scope{All: b.Scope.All, Process: b.Scope.Process, Group: b.Scope.Group, Labels: maps.Clone(b.Scope.Labels)}}
+		c := &compiled{verbs: verbs, scope: b.Scope.matcher()}
 		switch sub := b.Subject; {
 		case sub == Anonymous:
-			if verbs != nil && (len(verbs) != 1 || !verbs[executor.VerbView]) {
+			if known && verbs != bits[executor.VerbView] {
 				bad(path+".role", "%q: %s may only be bound to a role that grants view alone (the executor requires an actor for everything else)", b.Role, Anonymous)
 			} else if ok {
 				s.anonymous = append(s.anonymous, c)
@@ -235,16 +255,10 @@ func compile(rules *Rules) (*snapshot, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	s.groupKeys = slices.Sorted(maps.Keys(s.groups))
-	return s, nil
-}
-
-func verbSet(vs []executor.Verb) map[executor.Verb]bool {
-	m := make(map[executor.Verb]bool, len(vs))
-	for _, v := range vs {
-		m[v] = true
+	for _, g := range slices.Sorted(maps.Keys(s.groups)) {
+		s.groupList = append(s.groupList, groupBindings{g, s.groups[g]})
 	}
-	return m
+	return s, nil
 }
 
 func joinVerbs(vs []executor.Verb) string {
@@ -268,9 +282,9 @@ func validRoleName(s string) bool {
 }
 
 // grants reports whether one of cs grants verb over t.
-func grants(cs []*compiled, verb executor.Verb, t *target) bool {
+func grants(cs []*compiled, verb verbBits, t *target) bool {
 	for _, c := range cs {
-		if c.verbs[verb] && c.scope.matches(t) {
+		if c.verbs&verb != 0 && c.scope.matches(t) {
 			return true
 		}
 	}
@@ -294,25 +308,31 @@ func (a *Authorizer) Authorize(ctx context.Context, act *executor.Action) error 
 	deny := func(unresolved []string, errs []error) error {
 		return &DeniedError{Actor: act.Actor, Verb: verb, Kind: act.Kind, Target: describe(act), Unresolved: unresolved, Err: errors.Join(errs...)}
 	}
-	if verb == "" {
+	bit := s.bits[verb]
+	if bit == 0 {
 		return deny(nil, nil)
 	}
 	if act.Actor == "" {
-		if grants(s.anonymous, verb, &t) {
+		if grants(s.anonymous, bit, &t) {
 			return nil
 		}
 		return deny(nil, nil)
 	}
-	if grants(s.persons[act.Actor], verb, &t) || grants(s.authed, verb, &t) {
+	if grants(s.persons[act.Actor], bit, &t) || grants(s.authed, bit, &t) {
 		return nil
 	}
 	var unresolved []string
 	var errs []error
-	for _, g := range s.groupKeys {
-		if !grants(s.groups[g], verb, &t) {
+	var now time.Time // read once, for the kept members
+	for _, gb := range s.groupList {
+		g := gb.name
+		if !grants(gb.bindings, bit, &t) {
 			continue
 		}
-		members, err := a.members(ctx, g)
+		if now.IsZero() && a.cache != nil {
+			now = a.cache.clock.Now()
+		}
+		members, err := a.members(ctx, g, now)
 		if err != nil {
 			unresolved = append(unresolved, GroupPrefix+g)
 			errs = append(errs, fmt.Errorf("group:%s: %w", g, err))
@@ -326,10 +346,10 @@ func (a *Authorizer) Authorize(ctx context.Context, act *executor.Action) error 
 }
 
 // members returns the members of group g, kept or looked up.
-func (a *Authorizer) members(ctx context.Context, g string) (map[string]struct{}, error) {
+func (a *Authorizer) members(ctx context.Context, g string, now time.Time) (map[string]struct{}, error) {
 	var gen uint64
 	if a.cache != nil {
-		if m, ok := a.cache.get(g); ok {
+		if m, ok := a.cache.get(g, now); ok {
 			return m, nil
 		}
 		gen = a.cache.generation()

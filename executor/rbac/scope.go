@@ -127,23 +127,42 @@ func (t *target) label(key string) (string, bool) {
 	return v, ok
 }
 
-// matches reports whether s covers t.
-func (s *Scope) matches(t *target) bool {
-	if s.All {
+// matcher is a checked Scope, ready to match.
+type matcher struct {
+	all     bool
+	process process.ID
+	group   release.GroupID
+	labels  []labelPair // sorted by key
+}
+
+type labelPair struct{ key, value string }
+
+// matcher compiles a checked scope.
+func (s *Scope) matcher() matcher {
+	m := matcher{all: s.All, process: s.Process, group: s.Group}
+	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
+		m.labels = append(m.labels, labelPair{k, s.Labels[k]})
+	}
+	return m
+}
+
+// matches reports whether the scope covers t.
+func (m *matcher) matches(t *target) bool {
+	if m.all {
 		return true
 	}
-	if s.Process != "" && s.Process != t.process {
+	if m.process != "" && m.process != t.process {
 		return false
 	}
-	if s.Group != "" && s.Group != t.group {
+	if m.group != "" && m.group != t.group {
 		return false
 	}
-	for k, want := range s.Labels {
-		if got, ok := t.label(k); !ok || got != want {
+	for _, l := range m.labels {
+		if got, ok := t.label(l.key); !ok || got != l.value {
 			return false
 		}
 	}
-	return s.Process != "" || s.Group != "" || len(s.Labels) > 0
+	return m.process != "" || m.group != "" || len(m.labels) > 0
 }
 
 // ParseSelector parses a label selector: terms key=value separated by
