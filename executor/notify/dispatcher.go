@@ -132,7 +132,8 @@ func (d *Dispatcher) backoff() time.Duration {
 }
 
 // Poll delivers what is due now: the messages of the feed's events after
-// the cursor, page by page, storing the cursor after each page, then the
+// the cursor, page by page, storing the cursor every Config.CursorEvery
+// events and at the end of the feed, then the
 // clock's notifications when Config.CheckInterval has passed since the
 // last look. It returns the number of events it moved past, and the first
 // error: a delivery that failed (the cursor is stored up to the events
@@ -156,11 +157,11 @@ func (d *Dispatcher) poll(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	n := 0
+	n, unsaved := 0, 0
 	for {
 		page, err := d.feed.ListAllEvents(ctx, &store.ListAllEventsParams{After: d.cursor, Limit: d.cfg.PageSize})
 		if err != nil {
-			return n, fmt.Errorf("notify: reading the feed: %w", err)
+			return n, errors.Join(fmt.Errorf("notify: reading the feed: %w", err), d.save(ctx))
 		}
 		for i := range page.Events {
 			fe := &page.Events[i]
@@ -169,9 +170,13 @@ func (d *Dispatcher) poll(ctx context.Context) (int, error) {
 			}
 			d.cursor = fe.Cursor
 			n++
+			unsaved++
 		}
-		if err := d.save(ctx); err != nil {
-			return n, err
+		if len(page.Events) < d.cfg.PageSize || unsaved >= d.cfg.CursorEvery {
+			if err := d.save(ctx); err != nil {
+				return n, err
+			}
+			unsaved = 0
 		}
 		if len(page.Events) < d.cfg.PageSize {
 			break

@@ -229,10 +229,16 @@ type Config struct {
 	// end (store.FeedStore.FeedEnd), so that a new notifier does not
 	// re-tell history.
 	FromStart bool
-	// PageSize is how many events are read from the feed at a time; the
-	// cursor is stored after each page (and before a failed delivery is
-	// retried). Defaults to 100.
+	// PageSize is how many events are read from the feed at a time.
+	// Defaults to 100.
 	PageSize int
+	// CursorEvery is how many events a dispatcher catching up reads
+	// between two writes of its cursor; it also stores it once it reaches
+	// the end of the feed and before it returns a failed delivery. A crash
+	// re-sends the messages of up to CursorEvery events: a larger value
+	// costs fewer writes and more duplicates after a crash. Defaults to
+	// 1000.
+	CursorEvery int
 	// PollInterval is how long Run waits before reading the feed again once
 	// it is caught up. Defaults to 1s.
 	PollInterval time.Duration
@@ -260,6 +266,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.PageSize <= 0 {
 		out.PageSize = 100
+	}
+	if out.CursorEvery <= 0 {
+		out.CursorEvery = 1000
 	}
 	if out.PollInterval <= 0 {
 		out.PollInterval = time.Second
