@@ -364,6 +364,7 @@ func (r *run) describe(a *Action) error {
 		return err
 	}
 	act := r.p.acts[i].act
+	a.ActivityLabels = maps.Clone(r.p.compiled.EffectiveLabels(r.p.acts[i].ref))
 	a.ActivityType = act.EffectiveType()
 	switch a.ActivityType {
 	case process.Automated:
