@@ -239,7 +239,9 @@ func (d *Dispatcher) seed(ctx context.Context) error {
 		}
 		for i := range page.Releases {
 			sum := &page.Releases[i]
-			d.watches[sum.ID] = &watch{told: map[release.HealthStatus]bool{}}
+			if d.lateFor(sum) {
+				d.watches[sum.ID] = &watch{told: map[release.HealthStatus]bool{}}
+			}
 			if !sum.WaitingForInput {
 				continue
 			}
@@ -329,8 +331,17 @@ func (d *Dispatcher) event(ctx context.Context, e *release.Event) error {
 				delete(d.waits, k)
 			}
 		}
-	} else if d.clockRules() && d.watches[e.Release] == nil {
-		d.watches[e.Release] = &watch{last: e.Clone(), told: map[release.HealthStatus]bool{}}
+	} else if e.Kind == release.KindReleaseCreated && d.watches[e.Release] == nil && d.anyWants(RunningLate) {
+		// A new release: followed when a RunningLate rule matches it.
+		// (Releases created before the dispatcher's cursor were found by
+		// seed.)
+		sum, err := d.st.GetReleaseSummary(ctx, e.Release)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("notify: reading release %s: %w", e.Release, err)
+		}
+		if err == nil && d.lateFor(sum) {
+			d.watches[e.Release] = &watch{last: e.Clone(), told: map[release.HealthStatus]bool{}}
+		}
 	}
 	if typ == "" || !d.anyWants(typ) {
 		return nil
@@ -391,6 +402,16 @@ func payloadOf(e *release.Event) payloadFields {
 	var f payloadFields
 	_ = json.Unmarshal(e.Payload, &f) // a payload without them reads as zero
 	return f
+}
+
+// lateFor reports whether a rule sends RunningLate for the release.
+func (d *Dispatcher) lateFor(sum *release.Summary) bool {
+	for i := range d.cfg.Rules {
+		if d.cfg.Rules[i].matches(RunningLate, sum) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Dispatcher) anyWants(typ Type) bool {

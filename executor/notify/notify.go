@@ -248,7 +248,10 @@ type Config struct {
 	// MaxBackoff caps the wait between retries. Defaults to 5m.
 	MaxBackoff time.Duration
 	// CheckInterval is how often the clock-based notifications
-	// (RunningLate, Reminder, Escalation) are looked for. Defaults to 1m.
+	// (RunningLate, Reminder, Escalation) are looked for. Each look loads
+	// the releases with a reminder due, and, when a rule sends
+	// RunningLate, every unfinished release that rule matches (to judge
+	// its health): its cost grows with those releases. Defaults to 1m.
 	CheckInterval time.Duration
 	// Clock is the source of time. Defaults to the wall clock.
 	Clock Clock
@@ -318,6 +321,9 @@ func (c *Config) withDefaults() (Config, error) {
 		}
 		if m := r.Remind; m != nil && (m.After < 0 || m.Every < 0 || m.EscalateAfter < 0) {
 			return out, fmt.Errorf("%w: Rules[%d] (%s).Remind: durations must not be negative", ErrInvalid, i, r.Name)
+		}
+		if m := r.Remind; m != nil && !r.wants(WaitingForPerson) && !r.wants(ActivityOnHold) {
+			return out, fmt.Errorf("%w: Rules[%d] (%s).Remind: the rule must send %s or %s, the waits it reminds of", ErrInvalid, i, r.Name, WaitingForPerson, ActivityOnHold)
 		}
 		if m := r.Remind; m != nil && m.EscalateAfter > 0 && len(m.EscalateTo) == 0 {
 			return out, fmt.Errorf("%w: Rules[%d] (%s).Remind.EscalateTo: required with EscalateAfter", ErrInvalid, i, r.Name)

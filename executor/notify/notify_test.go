@@ -347,6 +347,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"no notifier", &notify.Config{Rules: []notify.Rule{{Name: "a", Types: []notify.Type{notify.ReleaseCreated}}}}, "Notifier"},
 		{"no types", &notify.Config{Rules: []notify.Rule{{Name: "a", Notifier: n}}}, "Types"},
 		{"unknown type", &notify.Config{Rules: []notify.Rule{{Name: "a", Notifier: n, Types: []notify.Type{"release-exploded"}}}}, "Types[0]"},
+		{"remind of nothing", &notify.Config{Rules: []notify.Rule{{Name: "a", Notifier: n, Types: []notify.Type{notify.ReleaseFailed}, Remind: &notify.Remind{After: time.Hour}}}}, "Remind"},
 		{"escalate to no one", &notify.Config{Rules: []notify.Rule{{Name: "a", Notifier: n, Types: []notify.Type{notify.WaitingForPerson}, Remind: &notify.Remind{EscalateAfter: time.Hour}}}}, "EscalateTo"},
 	}
 	for _, tc := range tests {
