@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	nethttp "net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -371,4 +372,22 @@ func (noFeed) Unwrap() store.Store { return nil }
 func TestAStoreWithoutAFeedIsRefused(t *testing.T) {
 	_, err := notify.New(noFeed{memstore.New(nil)}, &notify.Config{Rules: []notify.Rule{{Name: "a", Notifier: &recorder{}, Types: []notify.Type{notify.ReleaseCreated}}}})
 	require.ErrorIs(t, err, notify.ErrNoFeed)
+}
+
+// A receiver that redirects does not get the signed message sent on to
+// another host: the redirect is a permanent refusal.
+func TestAWebhookFollowsNoRedirect(t *testing.T) {
+	other := newReceiver(t, 0)
+	redirect := httptest.NewServer(nethttp.RedirectHandler(other.URL, nethttp.StatusTemporaryRedirect))
+	t.Cleanup(redirect.Close)
+	hook, err := notify.NewWebhook(redirect.URL, &notify.WebhookConfig{SigningKey: []byte("k")})
+	require.NoError(t, err)
+	err = hook.Notify(context.Background(), &notify.Message{Key: "k"})
+	require.ErrorIs(t, err, notify.ErrPermanent)
+	require.ErrorContains(t, err, "307")
+	sl, err := notify.NewSlack(redirect.URL, nil)
+	require.NoError(t, err)
+	require.ErrorIs(t, sl.Notify(context.Background(), &notify.Message{Key: "k"}), notify.ErrPermanent)
+	keys, _ := other.got()
+	require.Empty(t, keys, "nothing reached the other host")
 }
