@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -253,6 +255,16 @@ type Config struct {
 	// RunningLate, every unfinished release that rule matches (to judge
 	// its health): its cost grows with those releases. Defaults to 1m.
 	CheckInterval time.Duration
+	// Instance names this dispatcher among the instances that share a
+	// Consumer. When the store implements store.Leaser, one instance at a
+	// time delivers: it holds the lease "notify/" + Consumer, renewed as
+	// it polls, and the others stand by until it lapses. A restarted
+	// process that keeps its Instance takes its lease back at once.
+	// Defaults to a random name.
+	Instance string
+	// LeaseTTL is how long the lease lasts when not renewed: how long the
+	// other instances wait after this one dies. Defaults to 30s.
+	LeaseTTL time.Duration
 	// Clock is the source of time. Defaults to the wall clock.
 	Clock Clock
 	// Logger receives the dispatcher's logs. Defaults to slog.Default().
@@ -290,6 +302,14 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.Clock == nil {
 		out.Clock = realClock{}
+	}
+	if out.Instance == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:]) // never fails
+		out.Instance = hex.EncodeToString(b[:])
+	}
+	if out.LeaseTTL <= 0 {
+		out.LeaseTTL = 30 * time.Second
 	}
 	if out.Logger == nil {
 		out.Logger = slog.Default()

@@ -391,3 +391,68 @@ func TestAWebhookFollowsNoRedirect(t *testing.T) {
 	keys, _ := other.got()
 	require.Empty(t, keys, "nothing reached the other host")
 }
+
+// Two instances of one consumer over a store with leases: one delivers,
+// the other stands by, and takes over from the stored cursor once the
+// first stops renewing. No message is delivered twice.
+func TestInstancesOfOneConsumerTakeTurnsThroughTheLease(t *testing.T) {
+	clk := clock.NewMock()
+	clk.Set(t0)
+	s := newScript(t)
+	r := s.create(spec{name: "a"})
+	rec := &recorder{}
+	mk := func(instance string) *notify.Dispatcher {
+		d, err := notify.New(s.st, &notify.Config{FromStart: true, Clock: clk, Logger: quiet, Instance: instance, LeaseTTL: 30 * time.Second,
+			Rules: []notify.Rule{{Name: "r", Notifier: rec, Types: []notify.Type{notify.ReleaseCreated, notify.ReleaseStarted, notify.PhaseStarted}}}})
+		require.NoError(t, err)
+		return d
+	}
+	one, two := mk("one"), mk("two")
+	require.Equal(t, 1, poll(t, one))
+	require.Zero(t, poll(t, two), "two stands by")
+	s.append(r, t0, release.ReleaseStartedPayload{})
+	require.Zero(t, poll(t, two))
+	clk.Add(20 * time.Second)
+	require.Equal(t, 1, poll(t, one), "one renews and delivers")
+	s.append(r, t0, release.PhaseStartedPayload{Phase: "build"})
+	clk.Add(29 * time.Second)
+	require.Zero(t, poll(t, two), "one's lease, renewed 29s ago, still holds")
+	clk.Add(2 * time.Second)
+	require.Equal(t, 1, poll(t, two), "one stopped: two takes over from the stored cursor")
+	require.Equal(t, []string{fmt.Sprintf("%s/1/r", r.ID), fmt.Sprintf("%s/2/r", r.ID), fmt.Sprintf("%s/3/r", r.ID)}, rec.keys(), "each once")
+	require.Zero(t, poll(t, one), "one, back, stands by")
+}
+
+// Run gives its lease up when it stops, so another instance takes over at
+// once.
+func TestRunReleasesTheLeaseWhenItStops(t *testing.T) {
+	clk := clock.NewMock()
+	clk.Set(t0)
+	s := newScript(t)
+	s.create(spec{name: "a"})
+	rec := &recorder{}
+	mk := func(instance string) *notify.Dispatcher {
+		d, err := notify.New(s.st, &notify.Config{FromStart: true, Clock: clk, Logger: quiet, Instance: instance,
+			Rules: []notify.Rule{{Name: "r", Notifier: rec, Types: []notify.Type{notify.ReleaseCreated, notify.ReleaseStarted}}}})
+		require.NoError(t, err)
+		return d
+	}
+	one := mk("one")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- one.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(rec.keys()) == 0 {
+		require.True(t, time.Now().Before(deadline))
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	_, err := s.st.RenewLease(context.Background(), &store.LeaseParams{Key: "notify/notify", Owner: "one", Now: clk.Now(), TTL: time.Minute})
+	require.ErrorIs(t, err, store.ErrNotFound, "released")
+	two := mk("two")
+	require.Zero(t, poll(t, two), "takes over at once; nothing new")
+	r2 := s.create(spec{name: "b", at: t0.Add(time.Minute)})
+	require.Equal(t, 1, poll(t, two))
+	require.Equal(t, fmt.Sprintf("%s/1/r", r2.ID), rec.keys()[1])
+}
