@@ -340,7 +340,7 @@ func (r *run) describe(a *Action) error {
 	rel := r.rel
 	a.Process, a.ProcessVersion, a.Group = rel.ProcessID, rel.ProcessVersion, rel.Group
 	a.Labels = maps.Clone(rel.Labels)
-	a.ActivityType, a.Uses, a.Subprocess, a.TaskState = "", "", "", nil
+	a.ActivityType, a.Uses, a.Subprocess, a.TaskState, a.ActivityLabels = "", "", "", nil, nil
 	if a.Activity == "" {
 		return nil
 	}
@@ -349,6 +349,7 @@ func (r *run) describe(a *Action) error {
 		return err
 	}
 	act := r.p.acts[i].act
+	a.ActivityLabels = maps.Clone(r.p.compiled.EffectiveLabels(r.p.acts[i].ref))
 	a.ActivityType = act.EffectiveType()
 	switch a.ActivityType {
 	case process.Automated:

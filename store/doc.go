@@ -4,7 +4,9 @@
 // Store; an optional Leaser capability for many executors sharing one
 // store; an optional GroupHistoryStore keeping the decisions of the
 // groups' schedulers, one per (group, occurrence, decision); an optional
-// FreezeStore keeping freezes (release.Freeze, with revisions); the params
+// FreezeStore keeping freezes (release.Freeze, with revisions); an optional
+// LinkStore indexing the releases' links (which releases carried a commit,
+// what runs in each environment, deployments two releases claim); the params
 // structs; and the sentinel errors every implementation
 // returns (ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalid,
 // ErrCorrupt).

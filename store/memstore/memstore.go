@@ -45,6 +45,7 @@ type Store struct {
 	history   map[release.GroupID]*groupHistory
 	freezes   map[release.FreezeID]*release.Freeze // made on first use
 	notifier  subscribers                          // of SubscribeReleases
+	links     linkIndex                            // see links.go
 
 	// procs decodes the processes of the releases loaded: they share one
 	// read-only copy per process version.
@@ -438,6 +439,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := store.CheckAnchor(p.Anchor, release.Head{Release: id, Seq: p.Release.Seq, Hash: p.Release.Hash}); err != nil {
 		return fmt.Errorf("memstore: create release %s: %w: %w", id, store.ErrInvalid, err)
 	}
+	links, err := store.LinkChangesOf(p.Release, p.Events)
+	if err != nil {
+		return fmt.Errorf("memstore: create release %s: %w", id, err)
+	}
 	// Room for about two events per activity, so that appends seldom copy
 	// the log.
 	events := make([]release.Event, 0, len(p.Events)+2*len(p.Release.Activities)+8)
@@ -474,6 +479,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		s.occurs[occ] = id
 	}
 	s.releases[id] = rec
+	s.links.apply(id, &links)
 	// IDs are time-ordered, so a new release nearly always goes last.
 	if n := len(s.order); n == 0 || releaseBefore(s.order[n-1].key, rec.key) < 0 {
 		s.order = append(s.order, rec)
@@ -524,6 +530,10 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if err := store.CheckAnchor(p.Anchor, release.Head{Release: id, Seq: p.Release.Seq, Hash: p.Release.Hash}); err != nil {
 		return fmt.Errorf("memstore: append to release %s: %w: %w", id, store.ErrInvalid, err)
 	}
+	links, err := store.LinkChangesOf(p.Release, p.Events)
+	if err != nil {
+		return fmt.Errorf("memstore: append to release %s: %w", id, err)
+	}
 	if err := rec.checkLog(id); err != nil {
 		return err // never append after a log cut short
 	}
@@ -544,6 +554,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if p.Anchor != nil {
 		rec.anchors = append(rec.anchors, p.Anchor.Clone())
 	}
+	s.links.apply(id, &links)
 	if p.Notify {
 		s.notifier.notify(id, p.Release.Seq)
 	}
