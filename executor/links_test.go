@@ -62,7 +62,7 @@ func newLinkHarness(t *testing.T) (*harness, *linkAuth, release.ID) {
 		return &adapters.Result{}, nil
 	}))
 	h.put(linksDoc)
-	sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "shop", Actor: "alice", Labels: map[string]string{"team": "shop"}})
+	sum, err := h.ex.Create(context.Background(), &CreateParams{By: By{Actor: "alice"}, Process: "shop", Labels: map[string]string{"team": "shop"}})
 	require.NoError(t, err)
 	h.waitActivity(sum.ID, "qa.check", release.ActivityWaiting)
 	return h, auth, sum.ID
@@ -153,7 +153,7 @@ func TestAddLinkRefusesWhatItCannotRecord(t *testing.T) {
 func TestAddLinkWorksOnAFinishedRelease(t *testing.T) {
 	h, _, id := newLinkHarness(t)
 	ctx := context.Background()
-	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.check", "run-suite", By{Actor: "alice"}))
+	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.check", "run-suite", &By{Actor: "alice"}))
 	h.waitStatus(id, release.Succeeded)
 	require.NoError(t, h.ex.AddLink(ctx, id, &AddLinkParams{By: By{Actor: "auditor"}, Activity: "build.compile",
 		Link: release.Link{Kind: release.LinkTicket, Ref: "AUDIT-1"}}))

@@ -50,7 +50,7 @@
 // (environment, service) listed (a skip scan); ListDeploymentConflicts
 // walks links_claims (environment, service, version, release id) from its
 // cursor until it has a page of conflicts, so its cost grows with the
-// succeeded deployments it passes. Migrating to schema version 9 builds the
+// succeeded deployments it passes. Migrating to schema version 10 builds the
 // index from the events already stored, leaving out the few links an index
 // cannot hold (store.CheckLink), which stay in the events.
 //

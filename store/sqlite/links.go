@@ -395,7 +395,7 @@ func (s *Store) ListDeploymentConflicts(ctx context.Context, p *store.ListDeploy
 	return page, nil
 }
 
-// finishV9 fills the link index from the events stored before it: the
+// finishV10 fills the link index from the events stored before it: the
 // links their link.added events add, each with the state its activity's
 // last success or rollback left. A link the index cannot hold
 // (store.CheckLink: too long, a control character) or whose payload does
@@ -403,7 +403,7 @@ func (s *Store) ListDeploymentConflicts(ctx context.Context, p *store.ListDeploy
 // appends of such links are refused instead. It reads the events once, a
 // range of releases at a time, so it holds the links of at most
 // backfillReleases releases in memory.
-func finishV9(ctx context.Context, conn *sql.Conn, _ digester) error {
+func finishV10(ctx context.Context, conn *sql.Conn, _ digester) error {
 	var maxRID int64
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(rid), 0) FROM releases`).Scan(&maxRID); err != nil {
 		return err
@@ -426,7 +426,7 @@ func finishV9(ctx context.Context, conn *sql.Conn, _ digester) error {
 	return nil
 }
 
-// backfillReleases is how many releases finishV9 reads at a time.
+// backfillReleases is how many releases finishV10 reads at a time.
 const backfillReleases = 1000
 
 // backfillLinks returns the links of the releases with rid in [lo, hi),

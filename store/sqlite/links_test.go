@@ -46,7 +46,7 @@ func TestLinkQueriesUseTheirIndexes(t *testing.T) {
 }
 
 // linkAnswers asks s every link question about the data of
-// TestMigration9FillsTheLinkIndexFromStoredEvents, as JSON.
+// TestMigration10FillsTheLinkIndexFromStoredEvents, as JSON.
 func linkAnswers(t *testing.T, s store.LinkStore) string {
 	t.Helper()
 	ctx := context.Background()
@@ -68,11 +68,11 @@ func linkAnswers(t *testing.T, s store.LinkStore) string {
 	return string(b)
 }
 
-// TestMigration9FillsTheLinkIndexFromStoredEvents stores links, turns the
-// file back into a version 8 database (no link index) and opens it
+// TestMigration10FillsTheLinkIndexFromStoredEvents stores links, turns the
+// file back into a version 9 database (no link index) and opens it
 // again: the migration rebuilds the index from the events, giving the
 // answers the live index gave.
-func TestMigration9FillsTheLinkIndexFromStoredEvents(t *testing.T) {
+func TestMigration10FillsTheLinkIndexFromStoredEvents(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "baton.db")
 	s, err := sqlite.Open(path, &sqlite.Options{Synchronous: sqlite.SyncNormal})
 	require.NoError(t, err)
@@ -110,10 +110,10 @@ func TestMigration9FillsTheLinkIndexFromStoredEvents(t *testing.T) {
 	require.NoError(t, s.Close())
 
 	db := rawDB(t, path)
-	_, err = db.Exec(`DROP TABLE links; PRAGMA user_version = 8`)
+	_, err = db.Exec(`DROP TABLE links; PRAGMA user_version = 9`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
-	require.Equal(t, 8, schemaVersion(t, path))
+	require.Equal(t, 9, schemaVersion(t, path))
 
 	s, err = sqlite.Open(path, &sqlite.Options{Synchronous: sqlite.SyncNormal})
 	require.NoError(t, err)

@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 9
+const SchemaVersion = 10
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -243,13 +243,37 @@ CREATE TABLE lease_tokens (
 INSERT INTO lease_tokens (id, last) SELECT 1, coalesce(max(token), 0) FROM leases;
 DELETE FROM leases WHERE owner = '';
 `,
-	// 9: the link index (store.LinkStore): a row per link.added event,
+	// 9: the durable feed of all events (store.FeedStore) and its
+	// consumers' cursors (store.CursorStore). A feed row per create or
+	// append names the events first_seq..last_seq of release rid; pos,
+	// AUTOINCREMENT so that it is never reused, is given in commit order
+	// (one writer at a time). The events stored before come first: a row
+	// per release with its whole log, in the order the releases were
+	// created.
+	`
+CREATE TABLE feed (
+	pos       INTEGER PRIMARY KEY AUTOINCREMENT,
+	rid       INTEGER NOT NULL,
+	first_seq INTEGER NOT NULL,
+	last_seq  INTEGER NOT NULL
+);
+INSERT INTO feed (rid, first_seq, last_seq)
+	SELECT r.rid, 1, m.head_seq FROM releases r JOIN events m ON m.key = (r.rid << 32) + 4294967295
+	WHERE m.head_seq > 0
+	ORDER BY r.created_s, r.created_ns, r.id;
+CREATE TABLE feed_cursors (
+	consumer TEXT    NOT NULL PRIMARY KEY,
+	cursor   TEXT    NOT NULL,
+	revision INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+	// 10: the link index (store.LinkStore): a row per link.added event,
 	// written with it; ok (and ok_s, ok_ns: when) says the link's
 	// activity succeeded and was not rolled back, kept by the appends
 	// that store those. links_ref and links_url find the releases that
 	// carried a ref or URL; links_deployed orders each (env, service)'s
 	// deployments newest first; links_claims groups them by version.
-	// finishV9 fills it from the events already stored.
+	// finishV10 fills it from the events already stored.
 	`
 CREATE TABLE links (
 	release_id TEXT    NOT NULL,
@@ -276,7 +300,7 @@ CREATE INDEX links_claims ON links (env, service, version, release_id, seq) WHER
 
 // finishMigration holds the part of a migration done in Go, run after its
 // SQL in the same transaction; nil when there is none.
-var finishMigration = [SchemaVersion]func(ctx context.Context, conn *sql.Conn, dg digester) error{2: finishV3, 8: finishV9}
+var finishMigration = [SchemaVersion]func(ctx context.Context, conn *sql.Conn, dg digester) error{2: finishV3, 9: finishV10}
 
 // finishV3 sets the digests migration 3 adds: each head row's and each
 // summary's, whose document now names the head it was built from.
