@@ -141,7 +141,10 @@ type DeletionPage struct {
 // rules and DeleteRelease return an error).
 //
 // A deleted release leaves nothing but its Deletion: its events, summary,
-// snapshot, anchors and the lease on "release/" + its id go. Its id and,
+// snapshot, anchors, the lease on "release/" + its id, its entries in the
+// feed (FeedStore) and its links in the link index (LinkStore) go, a
+// deployment it made that is still current included: keep the releases
+// that deploy long-lived services long enough. Its id and,
 // for a release a group made, its (Group, Occurrence) stay taken:
 // CreateRelease returns ErrAlreadyExists for them, so that a scheduler
 // never makes a deleted occurrence again, and a subprocess child (whose id

@@ -128,6 +128,7 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 	rec.gone = true
 	// The feed may still point at rec: it skips it (gone); the data goes.
 	rec.events, rec.anchors, rec.snapshot = nil, nil, nil
+	s.links.remove(p.Release) // under rec.mu, as appends keep it
 	delete(s.releases, p.Release)
 	if i, ok := slices.BinarySearchFunc(s.order, rec.key, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) }); ok {
 		s.order = slices.Delete(s.order, i, i+1)
@@ -174,4 +175,35 @@ func (s *Store) ListDeletions(ctx context.Context, p *store.ListDeletionsParams)
 		return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(d.Seq, 10)))
 	})
 	return page, nil
+}
+
+// remove drops the links of release id from the index.
+func (x *linkIndex) remove(id release.ID) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	recs := x.byRelease[id]
+	if len(recs) == 0 {
+		return
+	}
+	delete(x.byRelease, id)
+	ofID := func(r *store.LinkRecord) bool { return r.Release == id }
+	for _, rec := range recs {
+		l := &rec.Link
+		if l.Ref != "" {
+			if x.byRef[l.Ref] = slices.DeleteFunc(x.byRef[l.Ref], ofID); len(x.byRef[l.Ref]) == 0 {
+				delete(x.byRef, l.Ref)
+			}
+		}
+		if l.URL != "" {
+			if x.byURL[l.URL] = slices.DeleteFunc(x.byURL[l.URL], ofID); len(x.byURL[l.URL]) == 0 {
+				delete(x.byURL, l.URL)
+			}
+		}
+		if l.Kind == release.LinkDeployment {
+			k := envService{l.Environment, l.Service}
+			if x.deployments[k] = slices.DeleteFunc(x.deployments[k], ofID); len(x.deployments[k]) == 0 {
+				delete(x.deployments, k)
+			}
+		}
+	}
 }

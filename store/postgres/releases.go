@@ -140,6 +140,9 @@ const (
 			SELECT h.id, $4, $5, $22, $23, $24 FROM h WHERE $25),
 		f AS (INSERT INTO _s.feed (release_id, first_seq, last_seq) SELECT h.id, $2 + 1, $4 FROM h)
 		SELECT count(*) FROM h`
+	// qAppendParams is the number of qAppend's parameters: appendLinksQuery
+	// numbers its own after them.
+	qAppendParams = 31
 	// qAppendNotify is qAppend that also notifies channel $32 with payload
 	// $33 when it appends (store.AppendEventsParams.Notify): PostgreSQL
 	// delivers the notification when the statement's transaction commits.
@@ -181,6 +184,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := checkAnchor("create release "+string(r.ID), p.Anchor, r); err != nil {
 		return err
 	}
+	links, err := store.LinkChangesOf(r, p.Events)
+	if err != nil {
+		return fmt.Errorf("postgres: create release %s: %w", r.ID, err)
+	}
 	row, err := s.newSummaryRow("create release", r)
 	if err != nil {
 		return err
@@ -207,6 +214,13 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		b.Queue(s.q(qInsertAnchor), id, a.Seq, a.Hash[:], a.Alg, a.KeyID, a.Sig)
 	}
 	b.Queue(s.q(qInsertFeed), id, row.seq)
+	if len(links.Added) > 0 {
+		cols, err := linkArrays(links.Added)
+		if err != nil {
+			return err
+		}
+		b.Queue(s.q(qInsertLinks), append([]any{id}, cols...)...)
+	}
 	if p.Notify {
 		b.Queue(qNotify, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
 	}
@@ -280,6 +294,10 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		}
 		snapSeq = h.snapSeq
 	}
+	links, err := store.LinkChangesOf(r, events)
+	if err != nil {
+		return fmt.Errorf("postgres: append to release %s: %w", id, err)
+	}
 	row, err := s.newSummaryRow("append to release", r)
 	if err != nil {
 		return err
@@ -305,6 +323,11 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if p.Notify {
 		query = qAppendNotify
 		args = append(args, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
+	}
+	if !links.Empty() {
+		if query, args, err = appendLinksQuery(query, args, &links); err != nil {
+			return err
+		}
 	}
 	var n int64
 	if err := s.pool.QueryRow(ctx, s.q(query), args...).Scan(&n); err != nil {

@@ -201,6 +201,7 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 		`DELETE FROM _s.anchors WHERE release_id = $1`,
 		`DELETE FROM _s.snapshots WHERE release_id = $1`,
 		`DELETE FROM _s.releases WHERE id = $1`,
+		`DELETE FROM _s.links WHERE release_id = $1`,
 	} {
 		if _, err := tx.Exec(ctx, s.q(q), string(id)); err != nil {
 			return nil, s.wrapDB(ctx, op, err)

@@ -12,11 +12,11 @@ import (
 	"github.com/batonhq/baton/store/postgres"
 )
 
-// A schema at version 8 (before retention) holding a finished release and
-// one that runs: migration 009 gives the finished one its end from its
+// A schema at version 9 (before retention) holding a finished release and
+// one that runs: migration 010 gives the finished one its end from its
 // summary, to the nanosecond, so that ListEnded finds it, and leaves the
 // other out.
-func TestMigration009GivesTheReleasesThatHadEndedTheirEnd(t *testing.T) {
+func TestMigration010GivesTheReleasesThatHadEndedTheirEnd(t *testing.T) {
 	ctx := context.Background()
 	pool := testPool(t, 4)
 	schema := freshSchema(t, pool)
@@ -35,7 +35,7 @@ func TestMigration009GivesTheReleasesThatHadEndedTheirEnd(t *testing.T) {
 	for _, q := range []string{
 		`DROP TRIGGER releases_not_deleted ON ` + schema + `.releases`, `DROP FUNCTION ` + schema + `.releases_not_deleted()`,
 		`DROP TABLE ` + schema + `.deletions`, `ALTER TABLE ` + schema + `.releases DROP COLUMN ended_s, DROP COLUMN ended_ns`,
-		`DELETE FROM ` + schema + `.schema_version WHERE version = 9`,
+		`DELETE FROM ` + schema + `.schema_version WHERE version = 10`,
 	} {
 		_, err := pool.Exec(ctx, q)
 		require.NoError(t, err, q)

@@ -41,3 +41,6 @@ func ListEndedSQL(p *store.ListEndedParams) (string, []any, error) {
 	q, args, _, err := listEndedQuery(p)
 	return q, args, err
 }
+
+// LinkQueries returns the queries of the store.LinkStore methods, by name.
+func LinkQueries() map[string]string { return linkQueries() }

@@ -15,9 +15,9 @@ import (
 
 var _ store.RetentionStore = (*Store)(nil)
 
-// finishV10 sets the end time of the releases that had ended before
-// migration 10 added the columns.
-func finishV10(ctx context.Context, conn *sql.Conn, _ digester) error {
+// finishV11 sets the end time of the releases that had ended before
+// migration 11 added the columns.
+func finishV11(ctx context.Context, conn *sql.Conn, _ digester) error {
 	rows, err := conn.QueryContext(ctx, `SELECT rid, id, summary FROM releases
 		WHERE status IN ('Succeeded', 'PartialSuccess', 'Failed', 'Aborted', 'RolledBack')`)
 	if err != nil {
@@ -239,6 +239,7 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 			{`DELETE FROM snapshots WHERE release_id = ?`, []any{string(id)}},
 			{`DELETE FROM releases WHERE rid = ?`, []any{sc.rid}},
 			{`DELETE FROM leases WHERE key = ?`, []any{"release/" + string(id)}},
+			{`DELETE FROM links WHERE release_id = ?`, []any{string(id)}},
 		} {
 			if err := w.exec(st.q, st.args...); err != nil {
 				return wrapDB(op, err)

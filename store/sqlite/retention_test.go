@@ -50,10 +50,10 @@ func TestListEndedUsesAnIndexOfTheFinishedReleases(t *testing.T) {
 	}
 }
 
-// TestMigrationTenGivesTheReleasesThatHadEndedTheirEnd opens a version 1
+// TestMigrationElevenGivesTheReleasesThatHadEndedTheirEnd opens a version 1
 // database: the releases that had ended are listed by ListEnded with the
 // end their summaries record, and the others are not.
-func TestMigrationTenGivesTheReleasesThatHadEndedTheirEnd(t *testing.T) {
+func TestMigrationElevenGivesTheReleasesThatHadEndedTheirEnd(t *testing.T) {
 	path, want := openV1Copy(t)
 	s, err := sqlite.Open(path, &sqlite.Options{Synchronous: sqlite.SyncNormal})
 	require.NoError(t, err)

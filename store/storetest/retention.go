@@ -291,6 +291,29 @@ func (s *suite) retentionTests(t *testing.T, leases bool) {
 			require.NoError(t, err)
 			requireFeedReleases(t, fs, []release.ID{c.ID}, "a went")
 		})
+		s.run(t, "TheReleasesLinksLeaveTheIndex", func(t *testing.T, st store.Store) {
+			ls, ok := st.(store.LinkStore)
+			if !ok {
+				return // nothing to check: the store has no link index
+			}
+			rs := st.(store.RetentionStore)
+			gone := createRelease(t, st, releaseSpec{createdAt: base})
+			kept := createRelease(t, st, releaseSpec{createdAt: base.Add(time.Second)})
+			ticket := release.Link{Kind: release.LinkTicket, Ref: "CHG-9"}
+			linkOn(t, st, gone, base, "", ticket)
+			want := linkOn(t, st, kept, base, "", ticket)
+			compileTo(t, st, gone, base, "running")
+			linkOn(t, st, gone, base, "build.compile", deploy("api", "prod", "1.0"))
+			appendTo(t, st, gone, base.Add(time.Minute), release.ActivitySucceededPayload{Activity: "build.compile"})
+			require.Len(t, historyAll(t, ls, store.ListDeploymentHistoryParams{Environment: "prod", Service: "api"}), 1)
+			endRelease(t, st, gone, base.Add(time.Hour))
+			endRelease(t, st, kept, base.Add(time.Hour))
+			_, err := rs.DeleteRelease(ctx(t), deleteParams(gone, base.Add(2*time.Hour)))
+			require.NoError(t, err)
+			require.Equal(t, []linkKey{want}, keysOf(findAll(t, ls, store.FindLinksParams{Ref: "CHG-9"})))
+			require.Empty(t, historyAll(t, ls, store.ListDeploymentHistoryParams{Environment: "prod", Service: "api"}))
+			require.Empty(t, deploymentsAll(t, ls, store.ListDeploymentsParams{}))
+		})
 		if !leases {
 			return
 		}

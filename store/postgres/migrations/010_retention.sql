@@ -1,4 +1,4 @@
--- 9: retention (store.RetentionStore). A finished release's end time
+-- 10: retention (store.RetentionStore). A finished release's end time
 -- (ended_s, ended_ns; NULL while it runs), written with every append like
 -- the status, indexed by itself and per process and group, so that the
 -- releases a rule lets go are a range scan. The releases that had ended
