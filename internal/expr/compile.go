@@ -281,6 +281,16 @@ var (
 			return anyType, nil
 		},
 	}
+	hostFunction = &builtin.Function{
+		Name: hostName,
+		Func: callHost,
+		Validate: func(args []reflect.Type) (reflect.Type, error) {
+			if len(args) < 2 {
+				return nil, errors.New("internal: bad host call")
+			}
+			return anyType, nil
+		},
+	}
 	stepFunction = &builtin.Function{
 		Name: stepName,
 		Func: callStep,
@@ -301,6 +311,7 @@ var baseOptions = []exprlang.Option{
 		c.Disabled = disabledBuiltins
 		c.Functions[outName] = outFunction
 		c.Functions[stepName] = stepFunction
+		c.Functions[hostName] = hostFunction
 		c.Functions[sizeName] = sizeFunction
 		c.Functions[rangeName] = rangeFunction
 		maps.Copy(c.Functions, builderFunctions)
@@ -458,12 +469,12 @@ func (g *guard) Visit(node *ast.Node) {
 		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
-		if !ok || (id.Value != outName && id.Value != stepName) {
+		if !ok || (id.Value != outName && id.Value != stepName && id.Value != hostName) {
 			g.fail(n, "function calls other than builtins are not allowed")
 		}
 	case *ast.IdentifierNode:
 		switch n.Value {
-		case "inputs", "vars", "release", rtName, rootName, outName, stepName:
+		case "inputs", "vars", "release", rtName, rootName, outName, stepName, hostName:
 		default:
 			g.fail(n, "unknown name %q", n.Value)
 		}
