@@ -4,7 +4,8 @@
 // Store; an optional Leaser capability for many executors sharing one
 // store; an optional GroupHistoryStore keeping the decisions of the
 // groups' schedulers, one per (group, occurrence, decision); an optional
-// FreezeStore keeping freezes (release.Freeze, with revisions); the params
+// FreezeStore keeping freezes (release.Freeze, with revisions); an optional
+// PolicyStore keeping every version of each policy (release.Policy); the params
 // structs; and the sentinel errors every implementation
 // returns (ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalid,
 // ErrCorrupt).
