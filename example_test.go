@@ -79,7 +79,7 @@ func wire(ctx context.Context, dir string) (release.Summary, *executor.Executor,
 		}
 		st.Close()
 	}
-	rel, err = ex.Create(ctx, &executor.CreateParams{Process: p.ID, Inputs: map[string]any{"version": "2.4.0"}, Actor: "alice"})
+	rel, err = ex.Create(ctx, &executor.CreateParams{Process: p.ID, Inputs: map[string]any{"version": "2.4.0"}, By: executor.By{Actor: "alice"}})
 	if err != nil {
 		stop()
 		return rel, nil, nil, err

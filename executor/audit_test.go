@@ -59,10 +59,10 @@ func sealedRun(t *testing.T, sealer release.Sealer) (store.Store, release.ID) {
 	defer running(ctx, ex)()
 	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseSucceeded}}, 16)
 	defer sub.Close()
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	require.NoError(t, err)
 	<-sub.C() // activity.waiting
-	require.NoError(t, ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"}))
+	require.NoError(t, ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}}))
 	<-sub.C() // release.succeeded
 	return st, sum.ID
 }
@@ -133,7 +133,7 @@ func TestAHeadThatCannotBeSealedIsNotStored(t *testing.T) {
 	st, reg := webStore(t)
 	ex, err := executor.New(st, reg, &executor.Config{Sealer: failingSealer{}})
 	require.NoError(t, err)
-	_, err = ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	_, err = ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	require.ErrorContains(t, err, "the signing service is down")
 	page, err := st.ListReleases(ctx, &store.ListReleasesParams{})
 	require.NoError(t, err)
@@ -169,7 +169,7 @@ func TestAnEditedSnapshotIsAnErrorNotADeployment(t *testing.T) {
 	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice", Now: time.Now()})
 	require.NoError(t, err)
 	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting}}, 4)
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	require.NoError(t, err)
 	<-sub.C()
 	sub.Close()
@@ -193,7 +193,7 @@ func TestAnEditedSnapshotIsAnErrorNotADeployment(t *testing.T) {
 	defer stop()
 	_, err = ex.Get(ctx, sum.ID)
 	require.ErrorIs(t, err, store.ErrCorrupt)
-	err = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"})
+	err = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}})
 	require.ErrorIs(t, err, store.ErrCorrupt)
 	require.Zero(t, deploys.Load())
 }

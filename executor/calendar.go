@@ -29,6 +29,10 @@ const (
 
 // CalendarParams are the arguments of Calendar.
 type CalendarParams struct {
+	// By names the reader. The authorizer sees ActionView for every group,
+	// release and freeze the calendar would show; those it refuses are left
+	// out.
+	By
 	// From and To are the window, [From, To). Both are required, To after
 	// From and at most MaxCalendarSpan later.
 	From, To time.Time
@@ -46,10 +50,6 @@ type CalendarParams struct {
 	// same time are an overlap. Defaults to ["env"]; an empty, non-nil
 	// slice compares no labels.
 	OverlapLabels []string
-	// Actor is who reads the calendar; required when the store keeps
-	// freezes (the authorizer sees ActionView, as for
-	// FreezeWindows). Without it the calendar shows no freezes.
-	Actor string
 	// Lookback is how long before From a release may have been scheduled
 	// and still be listed because it ran into the window (releases still
 	// Running or Paused are listed however old). Defaults to
@@ -487,7 +487,7 @@ func (e *Executor) calendarFreezes(ctx context.Context, p *CalendarParams, group
 	if _, ok := e.freezeStore(); !ok {
 		return nil, nil
 	}
-	ws, err := e.FreezeWindows(ctx, &FreezeWindowsParams{From: p.From, To: p.To, Actor: p.Actor})
+	ws, err := e.FreezeWindows(ctx, &FreezeWindowsParams{From: p.From, To: p.To, By: By{Actor: p.Actor}})
 	if err != nil {
 		return nil, fmt.Errorf("executor: calendar: %w", err)
 	}

@@ -150,10 +150,10 @@
 //		return err
 //	}
 //	defer ex.Shutdown(stopCtx) // graceful: adapter calls in flight finish, up to stopCtx's deadline
-//	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "mobile-app", Actor: "alice",
+//	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "mobile-app", By: executor.By{Actor: "alice"},
 //		Inputs: map[string]any{"version": "2.4.0"}})
 //	// ...
-//	err = ex.Approve(ctx, sum.ID, "qa.signoff", &executor.DecisionParams{Actor: "bob"})
+//	err = ex.Approve(ctx, sum.ID, "qa.signoff", &executor.DecisionParams{By: executor.By{Actor: "bob", Reason: "tested on staging"}})
 //
 // The Examples run these whole: Example (an approval, Why), ExampleExecutor_Retry
 // and ExampleExecutor_Ignore (an activity on hold), ExampleExecutor_Abort,

@@ -78,7 +78,7 @@ func ExampleExecutor_Retry() {
 	ctx := context.Background()
 	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityHeld, release.KindReleaseSucceeded}}, 16)
 	defer sub.Close()
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "ops", Actor: "alice"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "ops", By: executor.By{Actor: "alice"}})
 	if err != nil {
 		panic(err)
 	}
@@ -86,7 +86,7 @@ func ExampleExecutor_Retry() {
 	why, _ := ex.Why(ctx, sum.ID, "ship.migrate")
 	fmt.Println(why.Status, "-", why.Reasons[0].Text)
 
-	if err := ex.Retry(ctx, sum.ID, "ship.migrate", &executor.RetryParams{Actor: "bob", Reason: "lock released"}); err != nil {
+	if err := ex.Retry(ctx, sum.ID, "ship.migrate", &executor.RetryParams{By: executor.By{Actor: "bob", Reason: "lock released"}}); err != nil {
 		panic(err)
 	}
 	<-sub.C() // release.succeeded
@@ -106,11 +106,11 @@ func ExampleExecutor_Ignore() {
 	ctx := context.Background()
 	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityHeld, release.KindReleasePartiallySucceeded}}, 16)
 	defer sub.Close()
-	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "ops", Actor: "alice"})
+	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "ops", By: executor.By{Actor: "alice"}})
 	<-sub.C() // activity.held
 
 	err := ex.Ignore(ctx, sum.ID, "ship.migrate", &executor.IgnoreParams{
-		Actor: "bob", Reason: "migrated by hand", Outputs: map[string]any{"version": "42"},
+		By: executor.By{Actor: "bob", Reason: "migrated by hand"}, Outputs: map[string]any{"version": "42"},
 	})
 	if err != nil {
 		panic(err)
@@ -129,11 +129,11 @@ func ExampleExecutor_Abort() {
 	ctx := context.Background()
 	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseAborted}}, 16)
 	defer sub.Close()
-	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	<-sub.C() // activity.waiting: the approval
 
-	fmt.Println(errors.Is(ex.Abort(ctx, sum.ID, executor.By{Actor: "alice"}), executor.ErrInvalid))
-	if err := ex.Abort(ctx, sum.ID, executor.By{Actor: "alice", Reason: "wrong build"}); err != nil {
+	fmt.Println(errors.Is(ex.Abort(ctx, sum.ID, &executor.By{Actor: "alice"}), executor.ErrInvalid))
+	if err := ex.Abort(ctx, sum.ID, &executor.By{Actor: "alice", Reason: "wrong build"}); err != nil {
 		panic(err)
 	}
 	n := <-sub.C() // release.aborted
@@ -153,7 +153,7 @@ func ExampleExecutor_Why() {
 	ctx := context.Background()
 	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting}}, 16)
 	defer sub.Close()
-	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	<-sub.C()
 
 	for _, k := range []release.ActivityKey{"ship.approve", "ship.deploy"} {

@@ -15,11 +15,11 @@ func ExampleExecutor_Events() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	if err != nil {
 		panic(err)
 	}
-	if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"}); err != nil {
+	if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}}); err != nil {
 		panic(err)
 	}
 	if _, err := ex.Wait(ctx, sum.ID); err != nil {
@@ -55,12 +55,12 @@ func ExampleExecutor_Wait() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice", Inputs: map[string]any{"env": "production"}})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}, Inputs: map[string]any{"env": "production"}})
 	if err != nil {
 		panic(err)
 	}
 	go func() {
-		_ = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"})
+		_ = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}})
 	}()
 	r, err := ex.Wait(ctx, sum.ID)
 	if err != nil {
@@ -86,11 +86,11 @@ func ExampleExecutor_Subscribe() {
 	defer sub.Close()
 
 	for _, env := range []string{"staging", "production"} {
-		sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice", Inputs: map[string]any{"env": env}})
+		sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}, Inputs: map[string]any{"env": env}})
 		if err != nil {
 			panic(err)
 		}
-		if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"}); err != nil {
+		if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}}); err != nil {
 			panic(err)
 		}
 		n := <-sub.C()

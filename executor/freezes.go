@@ -527,14 +527,13 @@ func childLabels(labels map[string]string, parent *release.Release, k release.Ac
 
 // PutFreezeParams are the arguments of PutFreeze.
 type PutFreezeParams struct {
+	// By names who stores the freeze (Actor, required) and why (Reason, passed
+	// to the authorizer).
+	By
 	// Freeze is the freeze to store. Revision 0 creates it (the id must be
 	// free); otherwise it replaces the stored freeze iff its revision is
 	// still Revision (else an error matching store.ErrConflict).
 	Freeze *release.Freeze
-	// Actor is who stores the freeze (required); Reason is passed to the
-	// authorizer.
-	Actor  string
-	Reason string
 }
 
 // PutFreeze validates a freeze (every field at once: release.Freeze.Validate,
@@ -581,7 +580,8 @@ func (e *Executor) PutFreeze(ctx context.Context, p *PutFreezeParams) (*release.
 
 // GetFreeze returns a stored freeze; by.Actor is required (the authorizer
 // sees ActionView). The caller owns the copy.
-func (e *Executor) GetFreeze(ctx context.Context, id release.FreezeID, by By) (*release.Freeze, error) {
+func (e *Executor) GetFreeze(ctx context.Context, id release.FreezeID, p *By) (*release.Freeze, error) {
+	by := p.value()
 	fs, ok := e.freezeStore()
 	if !ok {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
@@ -598,8 +598,10 @@ func (e *Executor) GetFreeze(ctx context.Context, id release.FreezeID, by By) (*
 
 // ListFreezesParams are the arguments of ListFreezes.
 type ListFreezesParams struct {
+	// By names the reader; freezes the authorizer refuses to show (ActionView)
+	// are left out of the page.
+	By
 	store.ListFreezesParams
-	Actor string // required
 }
 
 // ListFreezes returns a page of the stored freezes (see
@@ -626,7 +628,8 @@ func (e *Executor) ListFreezes(ctx context.Context, p *ListFreezesParams) (*stor
 // DeleteFreeze deletes a freeze. Activities and releases it held look
 // again at once on this executor (on others within their RescanInterval);
 // overrides recorded against it stay in the releases' events.
-func (e *Executor) DeleteFreeze(ctx context.Context, id release.FreezeID, by By) error {
+func (e *Executor) DeleteFreeze(ctx context.Context, id release.FreezeID, p *By) error {
+	by := p.value()
 	fs, ok := e.freezeStore()
 	if !ok {
 		return fmt.Errorf("executor: %s: %w", ActionDeleteFreeze, ErrNoFreezeStore)
@@ -643,11 +646,11 @@ func (e *Executor) DeleteFreeze(ctx context.Context, id release.FreezeID, by By)
 
 // OverrideFreezeParams are the arguments of OverrideFreeze.
 type OverrideFreezeParams struct {
+	// By names who overrides (Actor) and why (Reason); both required and
+	// recorded.
+	By
 	// Freeze is the freeze to let the target through (required).
 	Freeze release.FreezeID
-	// Actor and Reason are required; both are recorded.
-	Actor  string
-	Reason string
 }
 
 // OverrideFreeze lets one release (activity k empty) or one activity of it
@@ -732,6 +735,9 @@ func (e *Executor) isFreezeWait(k timerKey) bool {
 
 // FreezeWindowsParams are the arguments of FreezeWindows.
 type FreezeWindowsParams struct {
+	// By names the reader; windows of freezes the authorizer refuses to show
+	// (ActionView) are left out.
+	By
 	// From and To bound the windows returned: those overlapping
 	// [From, To). Both are required.
 	From, To time.Time
@@ -740,9 +746,6 @@ type FreezeWindowsParams struct {
 	Subject *release.FreezeSubject
 	// Disabled includes disabled freezes too. Defaults to false.
 	Disabled bool
-	// Actor is who reads (required); the authorizer sees
-	// ActionView.
-	Actor string
 }
 
 // FreezeWindow is one window of a stored freeze, as FreezeWindows gives

@@ -15,14 +15,13 @@ import (
 
 // PutGroupParams are the arguments of PutGroup.
 type PutGroupParams struct {
+	// By names who stores the group (Actor, required) and why (Reason, passed
+	// to the authorizer).
+	By
 	// Group is the group to store. Revision 0 creates it (the id must be
 	// free); otherwise it replaces the stored group iff its revision is
 	// still Revision (else an error matching store.ErrConflict).
 	Group *release.Group
-	// Actor is who stores the group (required); Reason is passed to the
-	// authorizer.
-	Actor  string
-	Reason string
 }
 
 // PutGroup validates a release group and stores it: every field at once
@@ -134,14 +133,16 @@ func (e *Executor) GroupHistory(ctx context.Context, p *store.ListGroupHistoryPa
 
 // PauseGroup stops a group from making releases (Enabled false); the
 // releases it made are not touched. Pausing a paused group is not an error.
-func (e *Executor) PauseGroup(ctx context.Context, id release.GroupID, by By) error {
+func (e *Executor) PauseGroup(ctx context.Context, id release.GroupID, p *By) error {
+	by := p.value()
 	return e.setGroupEnabled(ctx, ActionPauseGroup, id, by, false)
 }
 
 // ResumeGroup lets a paused group make releases again, from its next
 // occurrence: the occurrences that passed while it was paused are not
 // made. Resuming an enabled group is not an error.
-func (e *Executor) ResumeGroup(ctx context.Context, id release.GroupID, by By) error {
+func (e *Executor) ResumeGroup(ctx context.Context, id release.GroupID, p *By) error {
+	by := p.value()
 	return e.setGroupEnabled(ctx, ActionResumeGroup, id, by, true)
 }
 

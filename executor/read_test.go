@@ -137,7 +137,7 @@ func TestWaitReturnsWhenTheReleaseEndsHereOrHasEnded(t *testing.T) {
 		require.NoError(t, err)
 		done <- r
 	}()
-	require.NoError(t, h.ex.CompleteTask(context.Background(), id, "p.gate", "t", By{Actor: "qa"}))
+	require.NoError(t, h.ex.CompleteTask(context.Background(), id, "p.gate", "t", &By{Actor: "qa"}))
 	r := <-done
 	require.Equal(t, release.Succeeded, r.Status)
 
@@ -179,7 +179,7 @@ func TestWaitNoticesAReleaseEndedByAnotherExecutor(t *testing.T) {
 	}()
 	polling := h.clock.Now().Add(poll)
 	require.True(t, waitFor(func() bool { return h.clock.armed(polling) }), "Wait looked once and waits")
-	require.NoError(t, other.CompleteTask(context.Background(), id, "p.gate", "t", By{Actor: "qa"}))
+	require.NoError(t, other.CompleteTask(context.Background(), id, "p.gate", "t", &By{Actor: "qa"}))
 	h.waitStatus(id, release.Succeeded)
 	select {
 	case err := <-done:
@@ -200,7 +200,7 @@ func TestSubscribeFollowsNewReleasesByProcessGroupAndLabelAndSignalsTheEnd(t *te
 	defer byLabel.Close()
 
 	ctx := context.Background()
-	sum, err := h.ex.Create(ctx, &CreateParams{Process: "other", Actor: "alice", Labels: map[string]string{"team": "core"}})
+	sum, err := h.ex.Create(ctx, &CreateParams{Process: "other", By: By{Actor: "alice"}, Labels: map[string]string{"team": "core"}})
 	require.NoError(t, err)
 	mine := h.create("four", nil)
 

@@ -62,10 +62,10 @@ phases:
 	require.Equal(t, "run-suite", x.Reasons[0].Task)
 	require.Equal(t, "report-url", x.Reasons[1].Output)
 
-	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.regression", "run-suite", By{Actor: "qa1"}))
-	require.NoError(t, h.ex.SubmitOutputs(ctx, id, "qa.regression", &OutputsParams{Actor: "qa1", Outputs: map[string]any{"report-url": "u"}}))
+	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.regression", "run-suite", &By{Actor: "qa1"}))
+	require.NoError(t, h.ex.SubmitOutputs(ctx, id, "qa.regression", &OutputsParams{By: By{Actor: "qa1"}, Outputs: map[string]any{"report-url": "u"}}))
 	h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
-	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 	x, err = h.ex.Why(ctx, id, "qa.signoff")
 	require.NoError(t, err)
 	require.Equal(t, []ReasonKind{ReasonApproval}, kinds(x))
@@ -82,7 +82,7 @@ phases:
 	require.Equal(t, "Failed", x.Reasons[0].Status)
 	require.Equal(t, release.ActivityKey("qa.signoff"), x.Reasons[1].Activity)
 
-	require.NoError(t, h.ex.Pause(ctx, id, By{Actor: "alice", Reason: "freeze"}))
+	require.NoError(t, h.ex.Pause(ctx, id, &By{Actor: "alice", Reason: "freeze"}))
 	x, err = h.ex.Why(ctx, id, "deploy.rollout")
 	require.NoError(t, err)
 	require.Equal(t, ReasonPaused, x.Reasons[0].Kind)

@@ -79,7 +79,7 @@ func run(ctx context.Context, w io.Writer) error {
 		}
 	}()
 
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "gates", Actor: "alice", Reason: "weekly release"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "gates", By: executor.By{Actor: "alice", Reason: "weekly release"}})
 	if err != nil {
 		return err
 	}
@@ -88,9 +88,9 @@ func run(ctx context.Context, w io.Writer) error {
 	decide := func(who string, k release.ActivityKey, approve bool, comment string) {
 		var err error
 		if approve {
-			err = ex.Approve(ctx, id, k, &executor.DecisionParams{Actor: who, Comment: comment})
+			err = ex.Approve(ctx, id, k, &executor.DecisionParams{By: executor.By{Actor: who, Reason: comment}})
 		} else {
-			err = ex.Reject(ctx, id, k, &executor.DecisionParams{Actor: who, Comment: comment})
+			err = ex.Reject(ctx, id, k, &executor.DecisionParams{By: executor.By{Actor: who, Reason: comment}})
 		}
 		verb := map[bool]string{true: "approves", false: "rejects"}[approve]
 		switch {
@@ -147,7 +147,7 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	say("   approve.timed: %s (%s): the release waits for an operator", rel.Activities["approve.timed"].Status, rel.Activities["approve.timed"].Error)
-	if err := ex.Retry(ctx, id, "approve.timed", &executor.RetryParams{Actor: "oncall", Reason: "dana is back"}); err != nil {
+	if err := ex.Retry(ctx, id, "approve.timed", &executor.RetryParams{By: executor.By{Actor: "oncall", Reason: "dana is back"}}); err != nil {
 		return err
 	}
 	say("  oncall retries approve.timed (attempt 2)")

@@ -98,7 +98,7 @@ phases:
 		}
 	}()
 
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "hotfix", Actor: "alice", Inputs: map[string]any{"version": "3.1.2"}})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "hotfix", By: executor.By{Actor: "alice"}, Inputs: map[string]any{"version": "3.1.2"}})
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,7 @@ func TestAMockClockHostKnowsWhenTheExecutorIsIdle(t *testing.T) {
 			runtime.Gosched()
 		}
 	}
-	sum, err := ex.Create(context.Background(), &executor.CreateParams{Process: p.ID, Actor: "riley", Inputs: map[string]any{"version": "5.3.0"}})
+	sum, err := ex.Create(context.Background(), &executor.CreateParams{Process: p.ID, By: executor.By{Actor: "riley"}, Inputs: map[string]any{"version": "5.3.0"}})
 	require.NoError(t, err)
 
 	next := idle()

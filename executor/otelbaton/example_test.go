@@ -68,7 +68,7 @@ phases:
 
 	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindReleaseSucceeded}}, 1)
 	defer sub.Close()
-	if _, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"}); err != nil {
+	if _, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}}); err != nil {
 		panic(err)
 	}
 	<-sub.C()

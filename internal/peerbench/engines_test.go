@@ -202,7 +202,7 @@ func (be *batonEngine) once(ctx context.Context) error {
 	g.SetLimit(creators)
 	for i := range ids {
 		g.Go(func() error {
-			sum, err := be.ex.Create(ctx, &executor.CreateParams{Process: be.proc, Actor: "peerbench"})
+			sum, err := be.ex.Create(ctx, &executor.CreateParams{Process: be.proc, By: executor.By{Actor: "peerbench"}})
 			if err != nil {
 				return fmt.Errorf("peerbench: baton: creating a release: %w", err)
 			}

@@ -295,7 +295,7 @@ func (h *Harness) run(t *testing.T) *Result {
 	// up, as after a restart.
 	if _, err := ex.Create(ctx, &executor.CreateParams{
 		ID: id, Process: proc.ID, ProcessVersion: proc.Version,
-		Inputs: h.cfg.Inputs, Name: h.cfg.Name, Version: h.cfg.Version, Actor: h.cfg.Initiator,
+		Inputs: h.cfg.Inputs, Name: h.cfg.Name, Version: h.cfg.Version, By: executor.By{Actor: h.cfg.Initiator},
 	}); err != nil {
 		t.Fatalf("releasetest: creating the release: %v", err)
 	}
