@@ -108,6 +108,7 @@ type policyCache struct {
 	loaded           time.Time
 	sig              string
 	list             []*release.CompiledPolicy
+	byVersion        map[string]*release.CompiledPolicy // list by "id@version": a read compiles only what changed
 	started, applied uint64
 }
 
@@ -141,6 +142,10 @@ func (e *Executor) loadPolicies(ctx context.Context, force bool) ([]*release.Com
 	p := &store.ListPoliciesParams{Enabled: &on, Limit: store.MaxLimit}
 	var list []*release.CompiledPolicy
 	var sig strings.Builder
+	c.mu.Lock()
+	known := c.byVersion
+	c.mu.Unlock()
+	byVersion := map[string]*release.CompiledPolicy{}
 	for {
 		page, err := e.policies.ListPolicies(ctx, p)
 		if err != nil {
@@ -152,6 +157,13 @@ func (e *Executor) loadPolicies(ctx context.Context, force bool) ([]*release.Com
 			return c.list, false
 		}
 		for _, pol := range page.Policies {
+			key := fmt.Sprintf("%s@%d", pol.ID, pol.Version)
+			if cp := known[key]; cp != nil {
+				list = append(list, cp)
+				byVersion[key] = cp
+				sig.WriteString(key + ",")
+				continue
+			}
 			cp, err := pol.Compile()
 			if err != nil {
 				// Stored policies were validated; one that no longer
@@ -165,7 +177,8 @@ func (e *Executor) loadPolicies(ctx context.Context, force bool) ([]*release.Com
 				}
 			}
 			list = append(list, cp)
-			fmt.Fprintf(&sig, "%s@%d,", pol.ID, pol.Version)
+			byVersion[key] = cp
+			sig.WriteString(key + ",")
 		}
 		if page.Next == "" {
 			break
@@ -179,7 +192,7 @@ func (e *Executor) loadPolicies(ctx context.Context, force bool) ([]*release.Com
 	}
 	c.applied = read
 	changed := force || (!c.loaded.IsZero() && c.sig != sig.String())
-	c.list, c.sig, c.loaded = list, sig.String(), e.clock.Now()
+	c.list, c.sig, c.loaded, c.byVersion = list, sig.String(), e.clock.Now(), byVersion
 	c.mu.Unlock()
 	if changed {
 		e.fireWaits()

@@ -277,10 +277,6 @@ func (p *Policy) Compile() (*CompiledPolicy, error) {
 			case "now":
 				cp.needs |= needNow
 			}
-		case expr.RefFunc:
-			if r.Name == "approvedBy" {
-				cp.needs |= needApprovals
-			}
 		}
 	}
 	return cp, nil
@@ -339,6 +335,8 @@ type PolicyInput struct {
 	// FrozenChange when that next changes (zero: unknown).
 	Frozen       bool
 	FrozenChange time.Time
+
+	ev *policyEval // what Eval built from it, kept for the next policy
 }
 
 // PolicyActivity describes the activity a policy judges.
@@ -385,37 +383,64 @@ type PolicyVerdict struct {
 }
 
 // Eval judges in. The scope is not checked here: see Judges and
-// FreezeScope.Matches.
+// FreezeScope.Matches. What the rule reads is built from in once and kept
+// in it for the next policies judging the same input, so in must not be
+// used by two goroutines at once, nor changed between two Evals.
 func (c *CompiledPolicy) Eval(in *PolicyInput) PolicyVerdict {
-	ev := &policyEval{in: in}
-	scope := &expr.Scope{Roots: make(map[string]any, 4), Funcs: ev.funcs()}
-	if c.needs&needRelease != 0 {
-		scope.Roots["release"] = releaseValue(in.Release, in.Vars)
+	ev := in.eval()
+	ev.recheck = time.Time{}
+	roots := ev.scope.Roots
+	if c.needs&needRelease != 0 && roots["release"] == nil {
+		roots["release"] = releaseValue(in.Release, in.Vars)
 	}
-	if c.needs&needActivity != 0 {
-		scope.Roots["activity"] = activityValue(in.Activity)
+	if c.needs&needActivity != 0 && roots["activity"] == nil {
+		roots["activity"] = activityValue(in.Activity)
 	}
-	if c.needs&needApprovals != 0 {
-		ev.approvals = approvalsValue(in.Release)
-		scope.Roots["approvals"] = ev.approvals
+	if c.needs&needApprovals != 0 && roots["approvals"] == nil {
+		roots["approvals"] = ev.approvalList()
 	}
 	if c.needs&needNow != 0 {
 		u := in.Now.UTC()
-		scope.Roots["now"] = map[string]any{"time": u.Format(time.RFC3339), "unix": int(u.Unix()), "date": u.Format(time.DateOnly),
-			"weekday": u.Weekday().String(), "hour": u.Hour(), "minute": u.Minute()}
+		if roots["now"] == nil {
+			roots["now"] = map[string]any{"time": u.Format(time.RFC3339), "unix": int(u.Unix()), "date": u.Format(time.DateOnly),
+				"weekday": u.Weekday().String(), "hour": u.Hour(), "minute": u.Minute()}
+		}
 		ev.changes(u.Truncate(time.Minute).Add(time.Minute))
 	}
-	ok, err := c.cond.Eval(scope)
-	v := PolicyVerdict{Pass: ok && err == nil, Err: err, Recheck: ev.recheck}
-	return v
+	if ev.evaluator == nil {
+		ev.evaluator = expr.NewEvaluator(&ev.scope)
+	}
+	ok, err := c.cond.EvalIn(ev.evaluator)
+	return PolicyVerdict{Pass: ok && err == nil, Err: err, Recheck: ev.recheck}
 }
 
-// policyEval is the state of one evaluation: the functions' closures.
+// eval returns the evaluation state kept in in, made on first use.
+func (in *PolicyInput) eval() *policyEval {
+	if in.ev == nil {
+		in.ev = &policyEval{in: in}
+		in.ev.scope = expr.Scope{Roots: make(map[string]any, 4), Funcs: in.ev.funcs()}
+	}
+	return in.ev
+}
+
+// policyEval is the state of the evaluations of one PolicyInput: the
+// values built for the rules, the functions' closures, and what the rule
+// being evaluated found about time.
 type policyEval struct {
 	in        *PolicyInput
-	approvals []any
+	scope     expr.Scope
+	evaluator *expr.Evaluator
+	approvals []any // nil until built
 	recheck   time.Time
 	members   map[[2]string]bool
+}
+
+// approvalList builds the approvals root once.
+func (ev *policyEval) approvalList() []any {
+	if ev.approvals == nil {
+		ev.approvals = approvalsValue(ev.in.Release)
+	}
+	return ev.approvals
 }
 
 // changes notes that the verdict may change at t.
@@ -536,7 +561,7 @@ func (ev *policyEval) funcs() map[string]func(args ...any) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			for _, a := range ev.approvals {
+			for _, a := range ev.approvalList() {
 				for _, actor := range a.(map[string]any)["approvers"].([]any) {
 					ok, err := ev.member(actor.(string), group)
 					if err != nil {
@@ -590,7 +615,7 @@ func releaseValue(r *Release, vars map[string]any) map[string]any {
 		"id": string(r.ID), "name": r.Name, "version": r.Version,
 		"process": string(r.ProcessID), "process-version": r.ProcessVersion,
 		"group": string(r.Group), "labels": stringMap(r.Labels),
-		"inputs": maps.Clone(r.Inputs), "vars": maps.Clone(vars),
+		"inputs": r.Inputs, "vars": vars, // read only: expressions change nothing
 		"initiator": r.Initiator, "created-by": r.CreatedBy,
 		"scheduled-for": r.ScheduledFor.UTC().Format(time.RFC3339), "status": string(r.Status),
 	}
@@ -609,12 +634,16 @@ func activityValue(a *PolicyActivity) map[string]any {
 // approvalsValue lists the succeeded approval activities of r, in key
 // order, with the decisions of their last attempt.
 func approvalsValue(r *Release) []any {
-	out := []any{}
-	for _, k := range slices.Sorted(maps.Keys(r.Activities)) {
-		a := r.Activities[k]
-		if a.Type != process.Approval || a.Status != ActivitySucceeded {
-			continue
+	var keys []ActivityKey
+	for k, a := range r.Activities {
+		if a.Type == process.Approval && a.Status == ActivitySucceeded {
+			keys = append(keys, k)
 		}
+	}
+	slices.Sort(keys)
+	out := make([]any, 0, len(keys))
+	for _, k := range keys {
+		a := r.Activities[k]
 		approvers, decisions := []any{}, []any{}
 		for _, d := range a.Decisions() {
 			if d.Approved && !d.Bypassed {

@@ -220,7 +220,26 @@ func (c *Condition) Refs() []Ref { return c.refs }
 
 // Eval evaluates the condition; a non-boolean result is an ErrType error.
 func (c *Condition) Eval(s *Scope) (bool, error) {
-	v, err := c.prog.run(c.src, newEvaluation(s))
+	return c.eval(newEvaluation(s))
+}
+
+// Evaluator evaluates many conditions over one Scope, reusing what one
+// evaluation needs (the environment, the virtual machine); each
+// evaluation still has its own budgets. It is not safe for concurrent
+// use, and its Scope must not change while it is in use.
+type Evaluator struct{ e *evaluation }
+
+// NewEvaluator returns an Evaluator over s.
+func NewEvaluator(s *Scope) *Evaluator { return &Evaluator{e: newEvaluation(s)} }
+
+// EvalIn is Eval over the Evaluator's Scope.
+func (c *Condition) EvalIn(ev *Evaluator) (bool, error) {
+	ev.e.rt.steps, ev.e.rt.mem = 0, 0
+	return c.eval(ev.e)
+}
+
+func (c *Condition) eval(e *evaluation) (bool, error) {
+	v, err := c.prog.run(c.src, e)
 	if err != nil {
 		return false, err
 	}
