@@ -271,8 +271,11 @@ func (e *Executor) judge(ctx context.Context, rel *release.Release, p *plan, var
 func (e *Executor) policyInput(ctx context.Context, rel *release.Release, vars map[string]any, act *release.PolicyActivity, subj release.FreezeSubject) *release.PolicyInput {
 	now := e.clock.Now()
 	in := &release.PolicyInput{Release: rel, Vars: vars, Activity: act, Now: now}
-	if fe := frozenAt(e.activeFreezes(ctx), subj, now, func(release.FreezeID) bool { return false }); fe != nil {
-		in.Frozen, in.FrozenChange = true, fe.Until
+	in.Frozen = func() (bool, time.Time) {
+		if fe := frozenAt(e.activeFreezes(ctx), subj, now, func(release.FreezeID) bool { return false }); fe != nil {
+			return true, fe.Until
+		}
+		return false, time.Time{}
 	}
 	in.Member = func(actor, group string) (bool, error) {
 		if e.cfg.ResolveGroup == nil {

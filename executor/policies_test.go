@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/sqlite"
 )
 
 // cabProcess has a CAB approval and, independent of it, a prod rollout and
@@ -453,4 +455,124 @@ func TestPolicyActionsAreAuthorizedAndBadPoliciesRefusedWithTheirField(t *testin
 	require.NoError(t, err)
 	require.Len(t, vs.Policies, 2)
 	require.False(t, vs.Policies[1].Enabled)
+}
+
+func TestAGroupsScheduledStartIsHeldByAPolicyAndGoesOnceItIsDeleted(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, nil, ad)
+	h.put(noopProcess)
+	h.putPolicy(&release.Policy{ID: "no-train", Enabled: true, When: []release.PolicyPoint{release.PolicyReleaseStart},
+		Scope: release.FreezeScope{Groups: []release.GroupID{"weekly"}}, Rule: `release.group != "weekly"`, Message: "the train is stopped"})
+	h.putGroup(weeklyGroup())
+	h.until(firstMonday.Add(-24 * time.Hour))
+	rs := h.waitReleases("weekly", 1)
+	h.until(firstMonday)
+	id := rs[0].ID
+	require.True(t, waitFor(func() bool { return len(eventsOf(h.events(id), release.KindPolicyFailed)) == 1 }))
+	require.Equal(t, release.Scheduled, h.get(id).Status)
+	h.advance(DefaultPollInterval) // the scheduler looks again: still held, nothing new recorded
+	require.Never(t, func() bool { return h.get(id).Status != release.Scheduled }, 50*time.Millisecond, 5*time.Millisecond)
+	require.Len(t, eventsOf(h.events(id), release.KindPolicyFailed), 1)
+	require.Empty(t, ad.Calls())
+
+	require.NoError(t, h.ex.DeletePolicy(context.Background(), "no-train", &By{Actor: "alice"}))
+	h.advance(DefaultPollInterval)
+	h.waitStatus(id, release.Succeeded)
+}
+
+func TestAPolicyThatCannotBeEvaluatedHoldsAndAFreezeOverrideDoesNotPassAPolicyAgainstFreezes(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, &Config{ResolveGroup: resolveCAB}, ad)
+	h.put(deployProcess)
+	ctx := context.Background()
+	// Fails closed: the group cannot be resolved.
+	h.putPolicy(&release.Policy{ID: "ghosts", Enabled: true, When: []release.PolicyPoint{release.PolicyActivityStart},
+		Scope: prodOnly, Rule: `member(release.initiator, "ghosts")`, Message: "ghosts must approve"})
+	id := h.create("deploy", nil)
+	require.True(t, waitFor(func() bool { return len(eventsOf(h.events(id), release.KindPolicyFailed)) == 1 }))
+	p := failedPayload(t, eventsOf(h.events(id), release.KindPolicyFailed)[0])
+	require.Contains(t, p.Message, "ghosts must approve (the rule could not be evaluated: ")
+	require.Contains(t, p.Message, "unknown group ghosts")
+	require.NoError(t, h.ex.DeletePolicy(ctx, "ghosts", &By{Actor: "alice"}))
+	h.waitStatus(id, release.Succeeded)
+
+	// frozen() is true under a freeze an override lets the release through.
+	h.putFreeze(oneOff("prod-freeze", t0, t0.Add(24*time.Hour), prodOnly))
+	h.putPolicy(&release.Policy{ID: "not-in-a-freeze", Enabled: true, When: []release.PolicyPoint{release.PolicyActivityStart},
+		Scope: prodOnly, Rule: `!frozen()`, Message: "no prod change in a freeze, overridden or not"})
+	b := h.create("deploy", nil)
+	h.waitActivity(b, "build.compile", release.ActivitySucceeded)
+	require.NoError(t, h.ex.OverrideFreeze(ctx, b, "", &OverrideFreezeParams{Freeze: "prod-freeze", By: By{Actor: "carol", Reason: "hotfix"}}))
+	require.True(t, waitFor(func() bool { return len(eventsOf(h.events(b), release.KindPolicyFailed)) == 1 }))
+	x, err := h.ex.Why(ctx, b, "prod.rollout")
+	require.NoError(t, err)
+	require.Equal(t, ReasonPolicy, x.Reasons[0].Kind)
+	require.True(t, x.Reasons[0].Until.Equal(t0.Add(policyRecheck)), "looked at again within the hour (the freeze ends later): %s", x.Reasons[0].Until)
+	h.until(t0.Add(24 * time.Hour))
+	h.waitStatus(b, release.Succeeded)
+}
+
+func TestAHoldSurvivesARestartFromASQLiteSnapshot(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "baton.db"), &sqlite.Options{SnapshotDue: func(*release.Release, int64) bool { return true }})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	ad := &recorder{kind: "noop"}
+	h := newHarnessOn(t, st, &Config{ResolveGroup: resolveCAB}, ad)
+	h.put(cabProcess)
+	h.putPolicy(prodNeedsCAB())
+	ctx := context.Background()
+	id := h.create("cabbed", nil)
+	require.True(t, waitFor(func() bool { return len(eventsOf(h.events(id), release.KindPolicyFailed)) == 1 }))
+	require.NoError(t, h.ex.OverridePolicy(ctx, id, "prod.verify", &OverridePolicyParams{Policy: "prod-needs-cab", By: By{Actor: "carol", Reason: "verify is read only"}}))
+
+	h.shutdown()
+	got, err := st.GetRelease(ctx, id) // from the snapshot
+	require.NoError(t, err)
+	require.Len(t, got.PolicyFailures, 1)
+	require.Equal(t, release.PolicyFailure{Policy: "prod-needs-cab", Version: 1, Activity: "prod.rollout",
+		Message: "a production change needs a CAB approval in this release", At: got.PolicyFailures[0].At}, got.PolicyFailures[0])
+	require.True(t, got.PolicyOverridden("prod-needs-cab", 1, "prod.verify"))
+	require.False(t, got.PolicyOverridden("prod-needs-cab", 1, "prod.rollout"))
+
+	h.start()
+	require.Never(t, func() bool { return len(ad.Calls()) > 0 }, 50*time.Millisecond, 5*time.Millisecond)
+	require.Len(t, eventsOf(h.events(id), release.KindPolicyFailed), 1, "the restart judged again and recorded nothing new")
+	require.NoError(t, h.ex.Approve(ctx, id, "gate.cab", &DecisionParams{By: By{Actor: "carol"}}))
+	h.waitStatus(id, release.Succeeded)
+}
+
+func TestPolicyChangesByAnotherExecutorAreSeenWithinTheRescanInterval(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, &Config{RescanInterval: time.Minute}, ad)
+	h.put(deployProcess)
+	p := h.putPolicy(&release.Policy{ID: "strict", Enabled: true, When: []release.PolicyPoint{release.PolicyActivityStart},
+		Scope: prodOnly, Rule: "false"})
+	id := h.create("deploy", nil)
+	require.True(t, waitFor(func() bool { return len(eventsOf(h.events(id), release.KindPolicyFailed)) == 1 }))
+
+	// Disabled straight in the store, as another executor would.
+	p.Enabled = false
+	_, err := h.store.(store.PolicyStore).PutPolicy(context.Background(), p)
+	require.NoError(t, err)
+	h.advance(time.Minute)
+	h.waitStatus(id, release.Succeeded)
+}
+
+func TestAStoredPolicyWhoseRuleNoLongerCompilesHoldsEverythingInItsScope(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, &Config{RescanInterval: time.Minute}, ad)
+	h.put(deployProcess)
+	// Stored around the executor's validation (a host writing the store),
+	// and read within the RescanInterval.
+	_, err := h.store.(store.PolicyStore).PutPolicy(context.Background(), &release.Policy{ID: "broken", Enabled: true,
+		When: []release.PolicyPoint{release.PolicyActivityStart}, Scope: prodOnly, Rule: "release.nope ==", Message: "broken"})
+	require.NoError(t, err)
+	h.advance(time.Minute)
+	require.True(t, waitFor(func() bool { return len(h.ex.activePolicies(context.Background())) == 1 }))
+	id := h.create("deploy", nil)
+	require.True(t, waitFor(func() bool { return len(eventsOf(h.events(id), release.KindPolicyFailed)) == 1 }))
+	p := failedPayload(t, eventsOf(h.events(id), release.KindPolicyFailed)[0])
+	require.Equal(t, release.PolicyID("broken"), p.Policy)
+	require.Contains(t, p.Message, "the stored rule cannot be compiled")
+	require.Equal(t, []release.ActivityKey{"build.compile"}, ad.order())
 }

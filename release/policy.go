@@ -332,9 +332,9 @@ type PolicyInput struct {
 	// a member of any group.
 	Member func(actor, group string) (bool, error)
 	// Frozen says whether an enabled freeze holds the subject now, and
-	// FrozenChange when that next changes (zero: unknown).
-	Frozen       bool
-	FrozenChange time.Time
+	// when that next changes (zero: unknown); called only by rules that
+	// call frozen(). Nil: no freeze holds anything.
+	Frozen func() (frozen bool, change time.Time)
 
 	ev *policyEval // what Eval built from it, kept for the next policy
 }
@@ -575,8 +575,12 @@ func (ev *policyEval) funcs() map[string]func(args ...any) (any, error) {
 			return false, nil
 		},
 		"frozen": func(...any) (any, error) {
-			ev.changes(ev.in.FrozenChange)
-			return ev.in.Frozen, nil
+			if ev.in.Frozen == nil {
+				return false, nil
+			}
+			frozen, change := ev.in.Frozen()
+			ev.changes(change)
+			return frozen, nil
 		},
 	}
 }
