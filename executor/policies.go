@@ -522,7 +522,7 @@ func (e *Executor) ListPolicies(ctx context.Context, p *ListPoliciesParams) (*st
 	}
 	kept := page.Policies[:0]
 	for _, pol := range page.Policies {
-		if e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourcePolicy, Actor: p.Actor, Reason: p.Reason, Policy: pol.ID}) == nil {
+		if e.mayView(ctx, &Action{Kind: ActionView, Resource: ResourcePolicy, Actor: p.Actor, Reason: p.Reason, Policy: pol.ID}) {
 			kept = append(kept, pol)
 		}
 	}

@@ -92,7 +92,7 @@ func TestAProdActivityWaitsForACABApprovalInItsReleaseAndTheHoldSurvivesARestart
 	require.Equal(t, release.ActivityKey("prod.rollout"), p.Activity)
 	require.Equal(t, "a production change needs a CAB approval in this release", p.Message)
 
-	x, err := h.ex.Why(ctx, id, "prod.rollout")
+	x, err := h.ex.Why(ctx, id, "prod.rollout", nil)
 	require.NoError(t, err)
 	require.Len(t, x.Reasons, 1, "%+v", x.Reasons)
 	r := x.Reasons[0]
@@ -128,7 +128,7 @@ func TestATimeWindowPolicyHoldsAnActivityUntilTheWindowOpensOnTheClock(t *testin
 	id := h.create("deploy", nil)
 	h.waitActivity(id, "build.compile", release.ActivitySucceeded)
 	require.True(t, waitFor(func() bool { return len(eventsOf(h.events(id), release.KindPolicyFailed)) == 1 }))
-	x, err := h.ex.Why(context.Background(), id, "prod.rollout")
+	x, err := h.ex.Why(context.Background(), id, "prod.rollout", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonPolicy, x.Reasons[0].Kind)
 	require.True(t, x.Reasons[0].Until.Equal(t0.Add(policyRecheck)), "looked at again within the hour, and when the window opens: %s", x.Reasons[0].Until)
@@ -170,7 +170,7 @@ func TestReleaseStartPoliciesRefuseAnOnDemandStartAndHoldAScheduledOne(t *testin
 	h.until(t0.Add(time.Hour))
 	require.True(t, waitFor(func() bool { return len(eventsOf(h.events(sum.ID), release.KindPolicyFailed)) == 1 }))
 	require.Equal(t, release.Scheduled, h.get(sum.ID).Status)
-	x, err := h.ex.Why(ctx, sum.ID, "build.compile")
+	x, err := h.ex.Why(ctx, sum.ID, "build.compile", nil)
 	require.NoError(t, err)
 	require.True(t, slices.ContainsFunc(x.Reasons, func(r Reason) bool { return r.Kind == ReasonPolicy && r.Policy == "no-prod-releases" }), "%+v", x.Reasons)
 	// Starting it by hand is refused too.
@@ -504,7 +504,7 @@ func TestAPolicyThatCannotBeEvaluatedHoldsAndAFreezeOverrideDoesNotPassAPolicyAg
 	h.waitActivity(b, "build.compile", release.ActivitySucceeded)
 	require.NoError(t, h.ex.OverrideFreeze(ctx, b, "", &OverrideFreezeParams{Freeze: "prod-freeze", By: By{Actor: "carol", Reason: "hotfix"}}))
 	require.True(t, waitFor(func() bool { return len(eventsOf(h.events(b), release.KindPolicyFailed)) == 1 }))
-	x, err := h.ex.Why(ctx, b, "prod.rollout")
+	x, err := h.ex.Why(ctx, b, "prod.rollout", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonPolicy, x.Reasons[0].Kind)
 	require.True(t, x.Reasons[0].Until.Equal(t0.Add(policyRecheck)), "looked at again within the hour (the freeze ends later): %s", x.Reasons[0].Until)
