@@ -69,7 +69,8 @@ type suite struct {
 // anchor subtests when it implements store.AnchorStore, the group history
 // subtests when it implements store.GroupHistoryStore, the freeze subtests
 // when it implements store.FreezeStore, the policy subtests when it
-// implements store.PolicyStore, the unfinished-list subtests when it
+// implements store.PolicyStore, the link subtests when it implements
+// store.LinkStore, the unfinished-list subtests when it
 // implements store.UnfinishedLister, the notification subtests when it
 // implements store.ReleaseNotifier, the feed subtests when it implements
 // store.FeedStore, the cursor subtests when it implements store.CursorStore.
@@ -115,6 +116,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.policyTests(t)
 	} else {
 		t.Logf("storetest: %T does not implement store.PolicyStore: policy tests not run", probe)
+	}
+	if _, ok := probe.(store.LinkStore); ok {
+		s.linkTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.LinkStore: link tests not run", probe)
 	}
 	if _, ok := probe.(store.UnfinishedLister); ok {
 		s.unfinishedTests(t)

@@ -1,4 +1,4 @@
--- 9: policies (store.PolicyStore): every version of each, kept as its JSON
+-- 10: policies (store.PolicyStore): every version of each, kept as its JSON
 -- document with the column lists filter on. The latest version of a policy
 -- is the one with the largest version; the primary key finds it, and makes
 -- one of two writers of the same next version fail.
