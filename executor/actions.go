@@ -190,6 +190,11 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	if err != nil {
 		return release.Summary{}, fmt.Errorf("executor: create: %w", err)
 	}
+	if startsNow && p.Occurrence.IsZero() {
+		if pe := e.createPolicy(ctx, rel, pl); pe != nil {
+			return release.Summary{}, pe // on demand: refused, nothing stored
+		}
+	}
 	note := e.storeTimer(StoreCreateRelease)
 	err = e.store.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: rel, Notify: e.context() == nil})
 	note(err)
@@ -219,6 +224,9 @@ func (e *Executor) create(ctx context.Context, id release.ID, p *CreateParams, i
 	var sum release.Summary
 	startNow := func(r *run) error {
 		if r.rel.Status == release.Scheduled {
+			if r.holdStartPolicy(true) {
+				return nil // a group's late release waits (an on-demand one was refused above)
+			}
 			e.timers.stop(timerKey{rel: id, kind: timerStart})
 			r.emit(p.Actor, p.Reason, &release.ReleaseStartedPayload{})
 		}
@@ -410,6 +418,9 @@ func (e *Executor) Start(ctx context.Context, id release.ID, p *By) error {
 		if fe := r.releaseFrozen(ActionStart); fe != nil {
 			return fe
 		}
+		if pe := r.releasePolicy(ActionStart); pe != nil {
+			return pe
+		}
 		e.timers.stop(timerKey{rel: id, kind: timerStart})
 		r.emit(by.Actor, by.Reason, &release.ReleaseStartedPayload{})
 		return nil
@@ -535,6 +546,9 @@ func (e *Executor) Retry(ctx context.Context, id release.ID, k release.ActivityK
 		}
 		if fe := r.activityFrozen(ActionRetry, i); fe != nil {
 			return fe
+		}
+		if pe := r.activityPolicy(ActionRetry, i); pe != nil {
+			return pe
 		}
 		e.timers.stop(timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(len(a.Attempts) + 1)})
 		r.start(i, p.Actor, p.Reason, p.Inputs)

@@ -144,6 +144,13 @@ type Action struct {
 	// NewFreeze is the freeze ActionPutFreeze would store (a copy).
 	NewFreeze *release.Freeze
 
+	// Policy is the policy an action on policies names: the one put,
+	// deleted or read, or the one ActionOverridePolicy lets the release or
+	// activity through.
+	Policy release.PolicyID
+	// NewPolicy is the policy ActionPutPolicy would store (a copy).
+	NewPolicy *release.Policy
+
 	// Assigned are the people the target task is assigned to, its
 	// "group:" assignees resolved through Config.ResolveGroup (groups that
 	// cannot be resolved add nobody); nil when the task has no assignees.

@@ -134,6 +134,42 @@
 // release: its final head and anchor, the rule or person, when, and where
 // its bundle went.
 //
+// Policies (release.Policy, kept with every version when the store
+// implements store.PolicyStore) are rules written as expressions in the
+// language of process documents, over the release (labels, inputs,
+// variables, process, group), the activity (type, labels, adapter kind),
+// the completed approvals of the release, the clock (between("08:00",
+// "18:00", "Europe/Berlin"), weekday(tz)) and the freezes (frozen()); group
+// membership comes from Config.ResolveGroup (member, approvedBy). They are
+// checked at the same points as freezes, through the same waits:
+//
+//   - release start: Create (starting at once) and Start are refused with
+//     a *PolicyError (matching ErrPolicy) naming the policy, the version
+//     that judged and its message, and nothing is stored; a start that
+//     comes by itself (a ScheduledFor, a subprocess's child, a group's
+//     occurrence) is held instead: the release stays Scheduled and
+//     policy.failed is recorded once;
+//   - activity start: an activity a policy fails for stays Pending,
+//     policy.failed (policy id and version, the message) is recorded once,
+//     and Why gives ReasonPolicy; an automatic retry waits the same way;
+//     Retry by an operator is refused with ErrPolicy. Skip and Ignore run
+//     nothing and are not held.
+//
+// What a policy holds is looked at again when its verdict may change: when
+// a time helper's answer changes (at most an hour later in any case), when
+// the policies or freezes change, when another activity of the release is
+// done (an approval completing) and after an override; a restart judges
+// again and records nothing new. A policy that cannot be evaluated (a bad
+// time zone, a group the resolver cannot resolve) fails: policies fail
+// closed. A changed policy is a new version and judges what it holds at
+// once. OverridePolicy, an action of its own (ActionOverridePolicy) with
+// actor and reason, lets one release (with its activities) or one activity
+// through one version of a policy, recorded as policy.overridden; it does
+// not cover another release, the release's child releases or a later
+// version. PutPolicy, GetPolicy, ListPolicies, ListPolicyVersions and
+// DeletePolicy (which stores a disabled version) go through the
+// authorizer.
+//
 // A host that must not create a release twice for one request (a retried
 // webhook, a CI run) gives CreateParams.ID: a second Create with that id
 // fails matching store.ErrAlreadyExists.

@@ -32,12 +32,14 @@ type Executor struct {
 	subs   subscribers
 	sched  scheduler // the release groups' scheduler
 	fz     freezeCache
+	pol    policyCache
 
 	// freezes and history are the store's optional capabilities, found
 	// once in New (through Unwrap, so that the sealing wrapper keeps them);
 	// nil when it has none.
-	freezes store.FreezeStore
-	history store.GroupHistoryStore
+	freezes  store.FreezeStore
+	policies store.PolicyStore
+	history  store.GroupHistoryStore
 	// retention deletes releases (retention.go); nil when the store
 	// cannot.
 	retention store.RetentionStore
@@ -126,6 +128,14 @@ func New(s store.Store, reg *adapters.Registry, cfg *Config) (*Executor, error) 
 	if ok {
 		e.freezes = fz
 	}
+	// So would one that hides policies.
+	pol, ok, err := store.Find[store.PolicyStore](s)
+	if err != nil {
+		return nil, fmt.Errorf("executor: new: %w", err)
+	}
+	if ok {
+		e.policies = pol
+	}
 	rs, ok, err := store.Find[store.RetentionStore](s)
 	switch {
 	case ok:
@@ -186,7 +196,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	}
 	e.spawn(do(func() { e.scan(runCtx) }))
 	e.spawn(do(func() { e.loadGroups(runCtx, true) }))
-	if _, ok := e.freezeStore(); ok {
+	if _, ok := e.freezeStore(); ok || e.policies != nil {
 		e.timers.set(timerKey{kind: timerFreezes}, e.clock.Now())
 	}
 	if e.cfg.Retention != nil && len(e.cfg.Retention.Rules) > 0 {

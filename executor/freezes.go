@@ -221,8 +221,12 @@ func (e *Executor) freezesChanged(ctx context.Context) {
 // RescanInterval while Run runs), so that freezes stored, changed or
 // deleted by other executors take effect here.
 func (e *Executor) refreshFreezes(ctx context.Context) {
-	if fs, ok := e.freezeStore(); ok {
+	fs, ok := e.freezeStore()
+	if ok {
 		e.loadFreezes(ctx, fs, false)
+	}
+	e.refreshPolicies(ctx)
+	if ok || e.policies != nil {
 		e.timers.set(timerKey{kind: timerFreezes}, e.clock.Now().Add(e.cfg.RescanInterval))
 	}
 }
@@ -363,7 +367,7 @@ func (r *run) holdActivity(i int32) bool {
 func (r *run) holdRetry(i int32) bool {
 	fe := r.activityFrozen("", i)
 	if fe == nil {
-		return false
+		return r.holdRetryPolicy(i)
 	}
 	until := fe.Until
 	if until.IsZero() {
@@ -383,7 +387,7 @@ func (r *run) holdRetry(i int32) bool {
 func (r *run) holdStart() bool {
 	fe := r.releaseFrozen("")
 	if fe == nil {
-		return false
+		return r.holdStartPolicy(true)
 	}
 	until := fe.Until
 	if until.IsZero() {

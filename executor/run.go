@@ -72,6 +72,8 @@ type run struct {
 	onCommit   []func() // run under the lock once pending is stored
 	effects    []func() // run after the lock is released
 	err        error    // a record failed: the in-memory release is unusable
+
+	policyHeld map[int32]bool // Pending activities a policy holds (see holdActivityPolicy)
 }
 
 // flight is an adapter call in progress.
@@ -216,6 +218,9 @@ func (r *run) init() {
 func (r *run) markDone(u int32, emit bool) {
 	if r.done[u] {
 		return
+	}
+	if emit && len(r.policyHeld) > 0 {
+		r.recheckPolicyHolds()
 	}
 	n := int32(r.p.n())
 	stack := []int32{u}
@@ -485,7 +490,7 @@ func (r *run) begin(i int32) {
 		r.markDone(i, true)
 		return
 	}
-	if r.holdActivity(i) {
+	if r.holdActivity(i) || r.holdActivityPolicy(i) {
 		return
 	}
 	r.start(i, r.actor(), "", nil)

@@ -752,6 +752,7 @@ func (e *Executor) startPending(ctx context.Context, g *release.Group, p *pendin
 		return true, e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: p.occ, Decision: release.DecisionSkipped, Release: p.id, Reason: reason})
 	}
 	var frozen *FrozenError
+	var held bool
 	err = e.groupAct(ctx, p.id, func(r *run) error {
 		if r.rel.Status != release.Scheduled {
 			return releaseState(ActionStart, p.id, r.rel.Status, release.Scheduled)
@@ -759,11 +760,17 @@ func (e *Executor) startPending(ctx context.Context, g *release.Group, p *pendin
 		if frozen = r.releaseFrozen(""); frozen != nil {
 			return nil // waits for the freeze to end
 		}
+		if held = r.holdStartPolicy(false); held {
+			return nil // waits for the policy to pass: looked at again after PollInterval
+		}
 		r.emit(actor, "group "+string(g.ID)+": occurrence", &release.ReleaseStartedPayload{})
 		return nil
 	})
 	if err == nil && frozen != nil {
 		return false, e.holdGroupStart(ctx, g.ID, p.occ, p.id, frozen)
+	}
+	if err == nil && held {
+		return false, nil
 	}
 	switch {
 	case errors.Is(err, ErrIllegal) || errors.Is(err, ErrNotFound):

@@ -32,6 +32,7 @@ const (
 	ReasonOnHold      ReasonKind = "on-hold"       // it failed (Status holds the error); an operator decides
 	ReasonRollback    ReasonKind = "rollback"      // the release is rolling back
 	ReasonFreeze      ReasonKind = "freeze"        // the freeze Freeze holds it until Until (zero: no end found); an operator may override it
+	ReasonPolicy      ReasonKind = "policy"        // the version PolicyVersion of the policy Policy holds it (Status: its message); looked at again by Until and whenever what it reads may change; an operator may override it
 )
 
 // Reason is one thing an activity waits for, as data, with a sentence for
@@ -50,6 +51,10 @@ type Reason struct {
 	Child     release.ID `json:",omitempty"`
 	// Freeze is the freeze of a ReasonFreeze.
 	Freeze release.FreezeID `json:",omitempty"`
+	// Policy and PolicyVersion name the version of the policy of a
+	// ReasonPolicy.
+	Policy        release.PolicyID `json:",omitempty"`
+	PolicyVersion int64            `json:",omitempty"`
 	// Progress (0 to 1) and Note are the running adapter's last report
 	// (adapters.Reporter.Progress), known to the instance that runs it.
 	Progress float64 `json:",omitempty"`
@@ -103,6 +108,8 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 		add(Reason{Kind: ReasonScheduled, Until: rel.ScheduledFor, Text: "the release starts at " + rel.ScheduledFor.UTC().Format(time.RFC3339)})
 		if fr := e.freezeReason(ctx, rel, p, -1); fr != nil {
 			add(*fr)
+		} else if pr := e.policyReason(ctx, rel, p, -1); pr != nil && !e.clock.Now().Before(rel.ScheduledFor) {
+			add(*pr)
 		}
 	case release.Paused:
 		by := e.pausedBy(ctx, id)
@@ -125,6 +132,8 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 		}
 		if fr := e.freezeReason(ctx, rel, p, i); !blocked && rel.Status == release.Running && fr != nil {
 			add(*fr)
+		} else if pr := e.policyReason(ctx, rel, p, i); !blocked && rel.Status == release.Running && pr != nil {
+			add(*pr)
 		} else if !blocked && rel.Status == release.Running {
 			add(Reason{Kind: ReasonParallelism, Text: fmt.Sprintf("ready; the release already runs %d activities at once", e.cfg.Parallelism)})
 		}

@@ -473,6 +473,20 @@ func (x *applier) apply(p Payload) error {
 			}
 		}
 		r.FreezeOverrides = append(r.FreezeOverrides, FreezeOverride{Freeze: p.Freeze, Activity: p.Activity, Actor: e.Actor, Reason: e.Reason, At: e.Time})
+	case *PolicyFailedPayload:
+		if p.Activity != "" {
+			if _, err := x.activity(p.Activity); err != nil {
+				return err
+			}
+		}
+		r.PolicyFailures = append(r.PolicyFailures, PolicyFailure{Policy: p.Policy, Version: p.Version, Activity: p.Activity, Message: p.Message, At: e.Time})
+	case *PolicyOverriddenPayload:
+		if p.Activity != "" {
+			if _, err := x.activity(p.Activity); err != nil {
+				return err
+			}
+		}
+		r.PolicyOverrides = append(r.PolicyOverrides, PolicyOverride{Policy: p.Policy, Version: p.Version, Activity: p.Activity, Actor: e.Actor, Reason: e.Reason, At: e.Time})
 	default:
 		return errorf("no rule to apply %T", p)
 	}

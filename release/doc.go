@@ -54,6 +54,18 @@
 // activity of it, through a freeze; Release.FreezeOverridden answers from
 // the folded release.
 //
+// A Policy is a versioned rule, an expression in the language of process
+// documents over the release, the activity about to start, the completed
+// approvals and the calendar (see Policy for what it reads), with a scope
+// read as a freeze's. Validate lists every problem at once
+// (*PolicyValidationError, ErrInvalidPolicy), the rule's with its offset;
+// Compile gives a CompiledPolicy whose Eval judges a PolicyInput, bounded
+// as process expressions are, and says when the verdict may change with
+// time. policy.failed (PolicyFailedPayload) records a version of a policy
+// holding a release's start or an activity back, policy.overridden
+// (PolicyOverriddenPayload) an operator letting it through;
+// Release.PolicyOverridden answers from the folded release.
+//
 // Event kinds are an open set: Apply counts kinds it does not know and
 // otherwise ignores them. Illegal transitions are errors matching ErrIllegal
 // (a *TransitionError names the subject and the two statuses); events that

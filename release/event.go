@@ -58,6 +58,12 @@ const (
 	// KindFreezeOverridden: an operator let the release, or one of its
 	// activities, through a freeze (FreezeOverriddenPayload).
 	KindFreezeOverridden EventKind = "freeze.overridden"
+	// KindPolicyFailed: a policy held the release's start, or one of its
+	// activities, back (PolicyFailedPayload).
+	KindPolicyFailed EventKind = "policy.failed"
+	// KindPolicyOverridden: an operator let the release, or one of its
+	// activities, through a policy (PolicyOverriddenPayload).
+	KindPolicyOverridden EventKind = "policy.overridden"
 )
 
 // Hash is a SHA-256 digest. Its text form (JSON, String) is 64 lower-case

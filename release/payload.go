@@ -347,6 +347,8 @@ var payloadTypes = map[EventKind]func() Payload{
 	KindCommentAdded:              func() Payload { return new(CommentAddedPayload) },
 	KindLinkAdded:                 func() Payload { return new(LinkAddedPayload) },
 	KindFreezeOverridden:          func() Payload { return new(FreezeOverriddenPayload) },
+	KindPolicyFailed:              func() Payload { return new(PolicyFailedPayload) },
+	KindPolicyOverridden:          func() Payload { return new(PolicyOverriddenPayload) },
 }
 
 // Known reports whether k is one of the kinds this package knows.
@@ -466,6 +468,10 @@ func validatePayload(p Payload) error {
 		return p.Link.Validate()
 	case *FreezeOverriddenPayload:
 		return need("freeze", p.Freeze != "")
+	case *PolicyFailedPayload:
+		return need("policy", p.Policy != "")
+	case *PolicyOverriddenPayload:
+		return need("policy", p.Policy != "")
 	}
 	return nil
 }

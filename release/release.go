@@ -55,6 +55,11 @@ type Release struct {
 	// FreezeOverrides are the freezes operators let the release, or
 	// activities of it, through (freeze.overridden), oldest first.
 	FreezeOverrides []FreezeOverride `json:"freeze-overrides,omitempty"`
+	// PolicyFailures are the policies that held the release's start, or
+	// activities of it, back (policy.failed), oldest first; PolicyOverrides
+	// the policies operators let it through (policy.overridden).
+	PolicyFailures  []PolicyFailure  `json:"policy-failures,omitempty"`
+	PolicyOverrides []PolicyOverride `json:"policy-overrides,omitempty"`
 
 	// Seq and Hash are those of the last event applied: the chain head.
 	Seq  int64 `json:"seq"`
@@ -386,6 +391,8 @@ func (r *Release) Clone() *Release {
 	c.Links = slices.Clone(r.Links)
 	c.Comments = slices.Clone(r.Comments)
 	c.FreezeOverrides = slices.Clone(r.FreezeOverrides)
+	c.PolicyFailures = slices.Clone(r.PolicyFailures)
+	c.PolicyOverrides = slices.Clone(r.PolicyOverrides)
 	c.Unknown = maps.Clone(r.Unknown)
 	if r.Phases != nil {
 		c.Phases = make(map[process.PhaseID]*PhaseState, len(r.Phases))

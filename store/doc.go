@@ -5,13 +5,14 @@
 // store; an optional GroupHistoryStore keeping the decisions of the
 // groups' schedulers, one per (group, occurrence, decision); an optional
 // FreezeStore keeping freezes (release.Freeze, with revisions); an
-// optional FeedStore, a durable feed of every release's events in an
-// order that never changes once read, with an optional CursorStore that
-// keeps each feed consumer's place (notifiers, reports); an optional
-// LinkStore indexing the releases' links (which releases carried a commit,
-// what runs in each environment, deployments two releases claim); an
-// optional RetentionStore deleting finished releases and keeping a log of
-// the deletions that outlives them; the params
+// optional PolicyStore keeping every version of each policy
+// (release.Policy); an optional FeedStore, a durable feed of every
+// release's events in an order that never changes once read, with an
+// optional CursorStore that keeps each feed consumer's place (notifiers,
+// reports); an optional LinkStore indexing the releases' links (which
+// releases carried a commit, what runs in each environment, deployments
+// two releases claim); an optional RetentionStore deleting finished
+// releases and keeping a log of the deletions that outlives them; the params
 // structs; and the sentinel errors every implementation
 // returns (ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalid,
 // ErrCorrupt).

@@ -220,7 +220,26 @@ func (c *Condition) Refs() []Ref { return c.refs }
 
 // Eval evaluates the condition; a non-boolean result is an ErrType error.
 func (c *Condition) Eval(s *Scope) (bool, error) {
-	v, err := c.prog.run(c.src, newEvaluation(s))
+	return c.eval(newEvaluation(s))
+}
+
+// Evaluator evaluates many conditions over one Scope, reusing what one
+// evaluation needs (the environment, the virtual machine); each
+// evaluation still has its own budgets. It is not safe for concurrent
+// use, and its Scope must not change while it is in use.
+type Evaluator struct{ e *evaluation }
+
+// NewEvaluator returns an Evaluator over s.
+func NewEvaluator(s *Scope) *Evaluator { return &Evaluator{e: newEvaluation(s)} }
+
+// EvalIn is Eval over the Evaluator's Scope.
+func (c *Condition) EvalIn(ev *Evaluator) (bool, error) {
+	ev.e.rt.steps, ev.e.rt.mem = 0, 0
+	return c.eval(ev.e)
+}
+
+func (c *Condition) eval(e *evaluation) (bool, error) {
+	v, err := c.prog.run(c.src, e)
 	if err != nil {
 		return false, err
 	}
@@ -281,6 +300,16 @@ var (
 			return anyType, nil
 		},
 	}
+	hostFunction = &builtin.Function{
+		Name: hostName,
+		Func: callHost,
+		Validate: func(args []reflect.Type) (reflect.Type, error) {
+			if len(args) < 2 {
+				return nil, errors.New("internal: bad host call")
+			}
+			return anyType, nil
+		},
+	}
 	stepFunction = &builtin.Function{
 		Name: stepName,
 		Func: callStep,
@@ -301,6 +330,7 @@ var baseOptions = []exprlang.Option{
 		c.Disabled = disabledBuiltins
 		c.Functions[outName] = outFunction
 		c.Functions[stepName] = stepFunction
+		c.Functions[hostName] = hostFunction
 		c.Functions[sizeName] = sizeFunction
 		c.Functions[rangeName] = rangeFunction
 		maps.Copy(c.Functions, builderFunctions)
@@ -458,12 +488,12 @@ func (g *guard) Visit(node *ast.Node) {
 		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
-		if !ok || (id.Value != outName && id.Value != stepName) {
+		if !ok || (id.Value != outName && id.Value != stepName && id.Value != hostName) {
 			g.fail(n, "function calls other than builtins are not allowed")
 		}
 	case *ast.IdentifierNode:
 		switch n.Value {
-		case "inputs", "vars", "release", rtName, rootName, outName, stepName:
+		case "inputs", "vars", "release", rtName, rootName, outName, stepName, hostName:
 		default:
 			g.fail(n, "unknown name %q", n.Value)
 		}

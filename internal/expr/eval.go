@@ -23,6 +23,11 @@ type Scope struct {
 	Outputs func(phase, activity string) map[string]any
 	// Roots holds the values of the roots declared in Env.Roots, by name.
 	Roots map[string]any
+	// Funcs holds the implementations of the host functions declared in
+	// Env.Funcs, by name. A call of one missing here fails (ErrEval). The
+	// value a function returns is charged to the memory budget like any
+	// other value an expression builds.
+	Funcs map[string]func(args ...any) (any, error)
 }
 
 // runtime is the per-evaluation state the rewritten program reaches through
@@ -107,6 +112,24 @@ func callOutput(args ...any) (any, error) {
 		}
 	}
 	return nil, &missingOutput{ref.phase, ref.activity, ref.name}
+}
+
+// callHost calls a host function: __baton_host(__baton_rt, "NAME", args...).
+func callHost(args ...any) (any, error) {
+	rt := args[0].(*runtime)
+	name, _ := args[1].(string)
+	f := rt.scope.Funcs[name]
+	if f == nil {
+		return nil, fmt.Errorf("function %s is not available", name)
+	}
+	v, err := f(args[2:]...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := rt.charge(sizeOf(v, rt.left()), name); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // callStep wraps every predicate body: it counts iterations and the size of

@@ -17,6 +17,7 @@ const (
 	RefRelease                    // release.FIELD
 	RefOutput                     // phases.P.activities.A.outputs.O
 	RefRoot                       // ROOT or ROOT.FIELD, a root declared in Env.Roots
+	RefFunc                       // NAME(...), a host function declared in Env.Funcs
 )
 
 func (k RefKind) String() string {
@@ -31,6 +32,8 @@ func (k RefKind) String() string {
 		return "output"
 	case RefRoot:
 		return "root"
+	case RefFunc:
+		return "func"
 	}
 	return "RefKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -54,7 +57,13 @@ type Env struct {
 	// `group.name`). A root mapped to a list of fields must be followed by
 	// one of them (`group.name`); a root mapped to nil is a value read whole
 	// (`sequence`). Their values come from Scope.Roots.
+	// A root named like a built-in one (release) replaces it.
 	Roots map[string][]string
+	// Funcs declares host functions expressions may call, by name, with
+	// the number of arguments each takes (a negative count: any number).
+	// A call with another count is a compile error. Their implementations
+	// come from Scope.Funcs; a name here shadows a builtin of that name.
+	Funcs map[string]int
 
 	// names, when Index has run, holds every declared name keyed by
 	// declaredKey, so a check costs the same however many there are.
@@ -138,6 +147,7 @@ var keywords = []string{
 const (
 	rtName   = "__baton_rt"
 	rootName = "__baton_roots"
+	hostName = "__baton_host"
 	outName  = "__baton_out"
 	stepName = "__baton_step"
 )
@@ -272,6 +282,12 @@ func plainMember(name string) bool {
 // token it consumed.
 func (r *rewriter) root(i int) (int, *Error) {
 	t := r.toks[i]
+	if fields, ok := r.env.Roots[t.text]; ok && t.text == "release" {
+		return r.declaredRoot(i, fields)
+	}
+	if n, ok := r.env.Funcs[t.text]; ok && r.next(i).is("(") {
+		return r.hostCall(i, n)
+	}
 	switch t.text {
 	case "inputs", "vars", "release":
 		name, n, err := r.segment(i, t.text)
@@ -352,6 +368,46 @@ func (r *rewriter) declaredRoot(i int, fields []string) (int, *Error) {
 	r.refs = append(r.refs, ref)
 	r.reps = append(r.reps, replacement{t.start, r.toks[n].end, code})
 	return n, nil
+}
+
+// hostCall handles a call of the host function at toks[i], declared with
+// want arguments (negative: any number): NAME(a, b) becomes
+// __baton_host(__baton_rt, "NAME", a, b). It returns toks[i+1], the
+// opening parenthesis, which it consumed.
+func (r *rewriter) hostCall(i, want int) (int, *Error) {
+	t := r.toks[i]
+	depth, args, empty := 0, 0, true
+	closed := false
+	for j := i + 1; j < len(r.toks) && !closed; j++ {
+		switch tj := r.toks[j]; {
+		case tj.is("(") || tj.is("[") || tj.is("{"):
+			depth++
+		case tj.is(")") || tj.is("]") || tj.is("}"):
+			depth--
+			closed = depth == 0
+		case tj.is(",") && depth == 1:
+			args++
+		}
+		if j > i+1 && !closed {
+			empty = false
+		}
+	}
+	if !closed {
+		return 0, errAt(r.src, t.start, ErrSyntax, "call of %s is not closed", t.text)
+	}
+	if !empty {
+		args++
+	}
+	if want >= 0 && args != want {
+		return 0, errAt(r.src, t.start, ErrSyntax, "%s takes %d arguments, got %d", t.text, want, args)
+	}
+	code := hostName + "(" + rtName + ", " + strconv.Quote(t.text)
+	if !empty {
+		code += ", "
+	}
+	r.refs = append(r.refs, Ref{Kind: RefFunc, Name: t.text, Offset: t.start})
+	r.reps = append(r.reps, replacement{t.start, r.toks[i+1].end, code})
+	return i + 1, nil
 }
 
 // hyphenHint explains "inputs.a-inputs.b" (read as the input "a-inputs"):

@@ -43,12 +43,13 @@ type Store struct {
 	leases    map[string]*store.Lease
 	leaseSeq  int64 // the last lease token handed out, for any key
 	history   map[release.GroupID]*groupHistory
-	freezes   map[release.FreezeID]*release.Freeze // made on first use
-	notifier  subscribers                          // of SubscribeReleases
-	deletions []store.Deletion                     // the deletion log (RetentionStore)
-	deleted   map[release.ID]bool                  // the ids of deleted releases; made on first use
-	feed      feedLog                              // store.FeedStore, store.CursorStore
-	links     linkIndex                            // store.LinkStore
+	freezes   map[release.FreezeID]*release.Freeze   // made on first use
+	policies  map[release.PolicyID][]*release.Policy // every version, oldest first; made on first use
+	notifier  subscribers                            // of SubscribeReleases
+	deletions []store.Deletion                       // the deletion log (RetentionStore)
+	deleted   map[release.ID]bool                    // the ids of deleted releases; made on first use
+	feed      feedLog                                // store.FeedStore, store.CursorStore
+	links     linkIndex                              // store.LinkStore
 
 	// procs decodes the processes of the releases loaded: they share one
 	// read-only copy per process version.

@@ -168,7 +168,8 @@ func TestMigratedEventsAreInTheFeedBeforeNewOnes(t *testing.T) {
 	require.NoError(t, f.s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: expected, Events: more, Release: f.a}))
 	for _, q := range []string{`DROP TABLE ` + f.schema + `.feed`, `DROP TABLE ` + f.schema + `.feed_cursors`,
 		`DROP TABLE ` + f.schema + `.links`,
-		// and retention's migration, undone
+		// and retention's and policies' migrations, undone
+		`DROP TABLE ` + f.schema + `.policies`,
 		`DROP TRIGGER releases_not_deleted ON ` + f.schema + `.releases`, `DROP FUNCTION ` + f.schema + `.releases_not_deleted()`,
 		`DROP TABLE ` + f.schema + `.deletions`, `ALTER TABLE ` + f.schema + `.releases DROP COLUMN ended_s, DROP COLUMN ended_ns`,
 		`DELETE FROM ` + f.schema + `.schema_version WHERE version >= 8`} {

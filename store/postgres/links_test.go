@@ -84,7 +84,8 @@ func TestMigration9FillsTheLinkIndexFromStoredEvents(t *testing.T) {
 	require.NoError(t, s.Close())
 
 	for _, q := range []string{`DROP TABLE ` + schema + `.links`,
-		// and retention's migration, undone
+		// and retention's and policies' migrations, undone
+		`DROP TABLE ` + schema + `.policies`,
 		`DROP TRIGGER releases_not_deleted ON ` + schema + `.releases`, `DROP FUNCTION ` + schema + `.releases_not_deleted()`,
 		`DROP TABLE ` + schema + `.deletions`, `ALTER TABLE ` + schema + `.releases DROP COLUMN ended_s, DROP COLUMN ended_ns`,
 		`DELETE FROM ` + schema + `.schema_version WHERE version >= 9`} {

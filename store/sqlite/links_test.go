@@ -111,7 +111,8 @@ func TestMigration10FillsTheLinkIndexFromStoredEvents(t *testing.T) {
 
 	db := rawDB(t, path)
 	_, err = db.Exec(`DROP TABLE links; ` +
-		// and retention's migration, undone
+		// and retention's and policies' migrations, undone
+		`DROP TABLE policies; ` +
 		`DROP INDEX releases_ended; DROP INDEX releases_ended_process; DROP INDEX releases_ended_group;
 		ALTER TABLE releases DROP COLUMN ended_s; ALTER TABLE releases DROP COLUMN ended_ns; DROP TABLE deletions;
 		PRAGMA user_version = 9`)

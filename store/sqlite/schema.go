@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 11
+const SchemaVersion = 12
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -319,6 +319,19 @@ CREATE TABLE deletions (
 	doc        BLOB    NOT NULL
 );
 CREATE UNIQUE INDEX deletions_occurrence ON deletions (group_id, occurrence) WHERE occurrence IS NOT NULL;
+`,
+	// 12: policies (store.PolicyStore): every version of each, kept as its
+	// JSON document with the column lists filter on. The latest version of
+	// a policy is the one with the largest version; the primary key finds
+	// it.
+	`
+CREATE TABLE policies (
+	id      TEXT    NOT NULL,
+	version INTEGER NOT NULL,
+	enabled INTEGER NOT NULL,
+	doc     BLOB    NOT NULL,
+	PRIMARY KEY (id, version)
+) WITHOUT ROWID;
 `,
 }
 

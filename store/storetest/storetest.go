@@ -68,7 +68,8 @@ type suite struct {
 // The lease subtests run when the store implements store.Leaser, the
 // anchor subtests when it implements store.AnchorStore, the group history
 // subtests when it implements store.GroupHistoryStore, the freeze subtests
-// when it implements store.FreezeStore, the link subtests when it implements
+// when it implements store.FreezeStore, the policy subtests when it
+// implements store.PolicyStore, the link subtests when it implements
 // store.LinkStore, the unfinished-list subtests when it
 // implements store.UnfinishedLister, the notification subtests when it
 // implements store.ReleaseNotifier, the feed subtests when it implements
@@ -111,6 +112,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.freezeTests(t)
 	} else {
 		t.Logf("storetest: %T does not implement store.FreezeStore: freeze tests not run", probe)
+	}
+	if _, ok := probe.(store.PolicyStore); ok {
+		s.policyTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.PolicyStore: policy tests not run", probe)
 	}
 	if _, ok := probe.(store.LinkStore); ok {
 		s.linkTests(t)
