@@ -170,6 +170,22 @@
 // DeletePolicy (which stores a disabled version) go through the
 // authorizer.
 //
+// Traceability links (commits, pull requests, builds, artifacts, tickets,
+// deployments) come from adapters (adapters.Result.Links and the
+// Reporter) and from people and hosts (AddLink, authorized as
+// ActionAddLink), on a release, an activity or a task, recorded as
+// link.added. An invalid link is refused with ErrInvalid naming the field;
+// one reported by an adapter fails its attempt (permanently), keeping its
+// valid links. With a store that implements store.LinkStore (memstore,
+// sqlite and postgres do), FindLinks answers which releases carried a
+// commit, an artifact or a ticket, Deployments what version of each
+// service runs in each environment now (the deployment links of
+// activities that succeeded, the last success winning, a rollback
+// restoring the one before), DeploymentHistory since when, and
+// DeploymentConflicts which deployment two releases claim; each shows a
+// reader only the releases it may view (ActionView). A host reading the
+// store's index directly (store.LinkStore) bypasses that check.
+//
 // A host that must not create a release twice for one request (a retried
 // webhook, a CI run) gives CreateParams.ID: a second Create with that id
 // fails matching store.ErrAlreadyExists.
@@ -221,5 +237,5 @@
 //
 // The Examples run these whole: Example (an approval, Why), ExampleExecutor_Retry
 // and ExampleExecutor_Ignore (an activity on hold), ExampleExecutor_Abort,
-// ExampleExecutor_Why and ExampleExecutor_PutGroup.
+// ExampleExecutor_Why, ExampleExecutor_PutGroup and ExampleExecutor_AddLink.
 package executor

@@ -6,11 +6,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/memstore"
 )
 
 const linksDoc = `
@@ -160,4 +163,113 @@ func TestAddLinkWorksOnAFinishedRelease(t *testing.T) {
 	r := h.get(id)
 	require.Equal(t, release.Succeeded, r.Status)
 	require.Equal(t, "AUDIT-1", r.Activity("build.compile").Links[0].Ref)
+}
+
+const deployDoc = `
+id: ship
+inputs:
+  version: {type: string, required: true}
+  service: {type: string, required: true}
+phases:
+  - id: prod
+    activities:
+      - {id: rollout, uses: cd, with: {version: '${{ inputs.version }}', service: '${{ inputs.service }}'}}
+`
+
+// cdAdapter reports the deployment it made, as a CD adapter does.
+var cdAdapter = adapters.Func("cd", func(_ context.Context, req *adapters.Request) (*adapters.Result, error) {
+	v, s := req.With["version"].(string), req.With["service"].(string)
+	return &adapters.Result{Links: []release.Link{
+		{Kind: release.LinkDeployment, Service: s, Environment: "prod", Version: v, URL: "https://cd.example.com/" + s + "/" + v},
+		{Kind: release.LinkCommit, Ref: "c-" + v},
+	}}, nil
+})
+
+// ship runs a release of deployDoc for team to its end.
+func ship(t *testing.T, h *harness, team, service, version string) release.ID {
+	t.Helper()
+	sum, err := h.ex.Create(context.Background(), &CreateParams{By: By{Actor: "alice"}, Process: "ship",
+		Inputs: map[string]any{"version": version, "service": service}, Labels: map[string]string{"team": team}})
+	require.NoError(t, err)
+	h.waitStatus(sum.ID, release.Succeeded)
+	h.advance(time.Minute)
+	return sum.ID
+}
+
+// teamAuth lets everyone do everything but view the releases of team
+// "secret" (only "auditor" may).
+func teamAuth(_ context.Context, a *Action) error {
+	if a.Kind == ActionView && a.Labels["team"] == "secret" && a.Actor != "auditor" {
+		return errors.New("secret")
+	}
+	return nil
+}
+
+func TestLinkQueriesShowOnlyTheReleasesTheReaderMayView(t *testing.T) {
+	h := newHarness(t, &Config{Authorize: teamAuth}, cdAdapter)
+	h.put(deployDoc)
+	ctx := context.Background()
+	a1 := ship(t, h, "shop", "api", "1.0")
+	s2 := ship(t, h, "secret", "api", "1.0") // the same deployment, claimed again
+	s3 := ship(t, h, "secret", "api", "2.0")
+	w := ship(t, h, "shop", "web", "7")
+
+	// Anonymous and "bob" do not see the secret team's releases.
+	for _, by := range []By{{}, {Actor: "bob"}} {
+		found, err := h.ex.FindLinks(ctx, &FindLinksParams{By: by, FindLinksParams: store.FindLinksParams{Kind: release.LinkCommit, Ref: "c-1.0"}})
+		require.NoError(t, err)
+		require.Len(t, found.Links, 1)
+		require.Equal(t, a1, found.Links[0].Release)
+
+		now, err := h.ex.Deployments(ctx, &DeploymentsParams{By: by})
+		require.NoError(t, err)
+		require.Len(t, now.Links, 1, "api's current deployment is secret: left out, not replaced by an older one")
+		require.Equal(t, w, now.Links[0].Release)
+
+		hist, err := h.ex.DeploymentHistory(ctx, &DeploymentHistoryParams{By: by,
+			ListDeploymentHistoryParams: store.ListDeploymentHistoryParams{Environment: "prod", Service: "api"}})
+		require.NoError(t, err)
+		require.Len(t, hist.Links, 1)
+		require.Equal(t, a1, hist.Links[0].Release)
+
+		conf, err := h.ex.DeploymentConflicts(ctx, &DeploymentConflictsParams{By: by})
+		require.NoError(t, err)
+		require.Len(t, conf.Conflicts, 1)
+		require.Equal(t, 2, conf.Conflicts[0].Releases, "the count says another release claims it")
+		require.Len(t, conf.Conflicts[0].Claims, 1)
+		require.Equal(t, a1, conf.Conflicts[0].Claims[0].Release)
+	}
+
+	// The auditor sees everything.
+	auditor := By{Actor: "auditor"}
+	now, err := h.ex.Deployments(ctx, &DeploymentsParams{By: auditor})
+	require.NoError(t, err)
+	require.Len(t, now.Links, 2)
+	require.Equal(t, s3, now.Links[0].Release)
+	require.Equal(t, "2.0", now.Links[0].Link.Version)
+	hist, err := h.ex.DeploymentHistory(ctx, &DeploymentHistoryParams{By: auditor,
+		ListDeploymentHistoryParams: store.ListDeploymentHistoryParams{Environment: "prod", Service: "api"}})
+	require.NoError(t, err)
+	require.Equal(t, []release.ID{s3, s2, a1}, []release.ID{hist.Links[0].Release, hist.Links[1].Release, hist.Links[2].Release})
+	conf, err := h.ex.DeploymentConflicts(ctx, &DeploymentConflictsParams{By: auditor})
+	require.NoError(t, err)
+	require.Len(t, conf.Conflicts[0].Claims, 2)
+
+	_, err = h.ex.FindLinks(ctx, &FindLinksParams{By: auditor})
+	require.ErrorIs(t, err, store.ErrInvalid, "neither ref nor url")
+	_, err = h.ex.FindLinks(ctx, nil)
+	require.ErrorIs(t, err, ErrInvalid)
+}
+
+func TestLinkQueriesNeedALinkStore(t *testing.T) {
+	h := newHarnessOn(t, hidingStore{loggingStore{Store: memstore.New(nil)}}, nil)
+	ctx := context.Background()
+	_, err := h.ex.FindLinks(ctx, &FindLinksParams{FindLinksParams: store.FindLinksParams{Ref: "x"}})
+	require.ErrorIs(t, err, ErrNoLinkStore)
+	_, err = h.ex.Deployments(ctx, &DeploymentsParams{})
+	require.ErrorIs(t, err, ErrNoLinkStore)
+	_, err = h.ex.DeploymentHistory(ctx, &DeploymentHistoryParams{})
+	require.ErrorIs(t, err, ErrNoLinkStore)
+	_, err = h.ex.DeploymentConflicts(ctx, &DeploymentConflictsParams{})
+	require.ErrorIs(t, err, ErrNoLinkStore)
 }

@@ -34,9 +34,21 @@ const (
 	qDeployedNow = `SELECT ` + linkCols + ` FROM links WHERE ` + deployed + ` AND env = ? AND service = ? ORDER BY ` + newestFirst + ` LIMIT 1`
 	// qNextEnv is the first environment after one with deployments.
 	qNextEnv = `SELECT env FROM links WHERE ` + deployed + ` AND env > ? ORDER BY env LIMIT 1`
-	// qNextService is the current deployment of the first service after
-	// one in an environment.
-	qNextService = `SELECT ` + linkCols + ` FROM links WHERE ` + deployed + ` AND env = ? AND service > ? ORDER BY service, ` + newestFirst + ` LIMIT 1`
+	// qDeploymentsInEnv is the current deployment of each service of
+	// environment ?1 after service ?2, in service order: a recursive skip
+	// scan of links_deployed (the next service, one seek each; ?3 bounds
+	// the recursion), then the newest row of each service (two seeks), then
+	// its row by primary key.
+	qDeploymentsInEnv = `WITH RECURSIVE k(service) AS (
+			SELECT (SELECT service FROM links WHERE ` + deployed + ` AND env = ?1 AND service > ?2 ORDER BY service LIMIT 1)
+			UNION ALL
+			SELECT (SELECT service FROM links WHERE ` + deployed + ` AND env = ?1 AND service > k.service ORDER BY service LIMIT 1)
+			FROM k WHERE k.service IS NOT NULL LIMIT ?3),
+		d(service, rid, sq) AS (SELECT service,
+			(SELECT release_id FROM links WHERE ` + deployed + ` AND env = ?1 AND service = k.service ORDER BY ` + newestFirst + ` LIMIT 1),
+			(SELECT seq FROM links WHERE ` + deployed + ` AND env = ?1 AND service = k.service ORDER BY ` + newestFirst + ` LIMIT 1)
+			FROM k WHERE k.service IS NOT NULL)
+		SELECT l.release_id, l.seq, l.ok, l.ok_s, l.ok_ns, l.doc FROM d JOIN links l ON l.release_id = d.rid AND l.seq = d.sq ORDER BY d.service`
 	// qNextKey is the current deployment of the first (env, service)
 	// after one.
 	qNextKey = `SELECT ` + linkCols + ` FROM links WHERE ` + deployed + ` AND (env, service) > (?, ?) ORDER BY env, service, ` + newestFirst + ` LIMIT 1`
@@ -90,7 +102,7 @@ func linkQueries() map[string]string {
 	return map[string]string{
 		"find by ref": findSQL("ref", false, false), "find by ref and kind after": findSQL("ref", true, true),
 		"find by url": findSQL("url", false, false), "find by url and kind after": findSQL("url", true, true),
-		"deployed now": qDeployedNow, "next env": qNextEnv, "next service": qNextService, "next key": qNextKey,
+		"deployed now": qDeployedNow, "next env": qNextEnv, "deployments in env": qDeploymentsInEnv, "next key": qNextKey,
 		"history": historySQL(false), "history after": historySQL(true),
 		"conflicts": conflictsSQL(false, false, false), "conflicts of env and service after": conflictsSQL(true, true, true),
 		"claims": qClaims,
@@ -243,6 +255,24 @@ func (s *Store) ListDeployments(ctx context.Context, p *store.ListDeploymentsPar
 	const op = "list deployments"
 	limit := store.ClampLimit(p.Limit)
 	page := &store.LinkPage{}
+	if p.Environment != "" && p.Service == "" {
+		// One statement: a recursive skip scan over the environment's
+		// services.
+		if env != p.Environment {
+			service = ""
+		}
+		recs, err := s.queryLinks(ctx, op, qDeploymentsInEnv, p.Environment, service, limit+2)
+		if err != nil {
+			return nil, err
+		}
+		page.Links = recs
+		if len(recs) > limit {
+			page.Links = recs[:limit]
+			last := &recs[limit-1].Link
+			page.Next = linkcursor.Encode("deployments", last.Environment, last.Service)
+		}
+		return page, nil
+	}
 	for {
 		var recs []store.LinkRecord
 		var err error
@@ -270,14 +300,6 @@ func (s *Store) ListDeployments(ctx context.Context, p *store.ListDeploymentsPar
 			}
 			env, service = next, p.Service
 			recs, err = s.queryLinks(ctx, op, qDeployedNow, env, service)
-		case p.Environment != "":
-			if env < p.Environment {
-				env, service = p.Environment, ""
-			}
-			recs, err = s.queryLinks(ctx, op, qNextService, p.Environment, service)
-			if err == nil && len(recs) == 0 {
-				return page, nil
-			}
 		default:
 			recs, err = s.queryLinks(ctx, op, qNextKey, env, service)
 			if err == nil && len(recs) == 0 {

@@ -260,6 +260,8 @@ func (s *suite) linkTests(t *testing.T) {
 			require.Equal(t, keysOf(got), keysOf(deploymentsAll(t, ls(st), store.ListDeploymentsParams{Limit: 1})), "paged")
 			require.Equal(t, []linkKey{k2}, keysOf(deploymentsAll(t, ls(st), store.ListDeploymentsParams{Environment: "prod"})))
 			require.Equal(t, []linkKey{k6b, k6}, keysOf(deploymentsAll(t, ls(st), store.ListDeploymentsParams{Environment: "staging"})))
+			require.Equal(t, []linkKey{k6b, k6}, keysOf(deploymentsAll(t, ls(st), store.ListDeploymentsParams{Environment: "staging", Limit: 1})), "paged")
+			require.Equal(t, []linkKey{k6b}, keysOf(deploymentsAll(t, ls(st), store.ListDeploymentsParams{Environment: "staging", Service: "api"})))
 			require.Equal(t, []linkKey{k2, k6b}, keysOf(deploymentsAll(t, ls(st), store.ListDeploymentsParams{Service: "api"})))
 			require.Empty(t, deploymentsAll(t, ls(st), store.ListDeploymentsParams{Environment: "dev"}))
 
