@@ -175,7 +175,7 @@ func TestAnUnresolvableApproverGroupNeverLetsAnApprovalPass(t *testing.T) {
 
 				// bob's approval does not pass it, whatever the rule.
 				require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
-				ex, err := h.ex.Why(ctx, id, "qa.signoff")
+				ex, err := h.ex.Why(ctx, id, "qa.signoff", nil)
 				require.NoError(t, err)
 				var found *Reason
 				for i := range ex.Reasons {
@@ -415,7 +415,7 @@ func TestBypassApproval(t *testing.T) {
 		h.waitActivity(id, "qa.signoff", release.ActivityOnHold)
 		err = h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{By: By{Actor: "ops", Reason: "x"}})
 		require.ErrorIs(t, err, ErrIllegal, "a rejected approval is retried (the approvers decide again), not bypassed")
-		ex, err := h.ex.Why(ctx, id, "qa.signoff")
+		ex, err := h.ex.Why(ctx, id, "qa.signoff", nil)
 		require.NoError(t, err)
 		require.Len(t, ex.Reasons, 1)
 		require.Contains(t, ex.Reasons[0].Text, "an operator decides: retry (the approvers decide again) or abort")

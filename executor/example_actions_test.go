@@ -76,21 +76,21 @@ func ExampleExecutor_Retry() {
 	ex, stop := setupOps()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityHeld, release.KindReleaseSucceeded}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityHeld, release.KindReleaseSucceeded}}, Buffer: 16})
 	defer sub.Close()
 	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "ops", By: executor.By{Actor: "alice"}})
 	if err != nil {
 		panic(err)
 	}
 	<-sub.C() // activity.held
-	why, _ := ex.Why(ctx, sum.ID, "ship.migrate")
+	why, _ := ex.Why(ctx, sum.ID, "ship.migrate", nil)
 	fmt.Println(why.Status, "-", why.Reasons[0].Text)
 
 	if err := ex.Retry(ctx, sum.ID, "ship.migrate", &executor.RetryParams{By: executor.By{Actor: "bob", Reason: "lock released"}}); err != nil {
 		panic(err)
 	}
 	<-sub.C() // release.succeeded
-	r, _ := ex.Get(ctx, sum.ID)
+	r, _ := ex.Get(ctx, sum.ID, nil)
 	a := r.Activity("ship.migrate")
 	fmt.Println(r.Status, len(a.Attempts), "attempts, the second by", a.Attempts[1].Actor)
 	// Output:
@@ -104,7 +104,7 @@ func ExampleExecutor_Ignore() {
 	ex, stop := setupOps()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityHeld, release.KindReleasePartiallySucceeded}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityHeld, release.KindReleasePartiallySucceeded}}, Buffer: 16})
 	defer sub.Close()
 	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "ops", By: executor.By{Actor: "alice"}})
 	<-sub.C() // activity.held
@@ -116,7 +116,7 @@ func ExampleExecutor_Ignore() {
 		panic(err)
 	}
 	<-sub.C() // release.partially-succeeded
-	r, _ := ex.Get(ctx, sum.ID)
+	r, _ := ex.Get(ctx, sum.ID, nil)
 	fmt.Println(r.Status, r.Activity("ship.migrate").Status, r.Activity("ship.migrate").Outputs["version"], r.Activity("ship.deploy").Status)
 	// Output:
 	// PartialSuccess Ignored 42 Succeeded
@@ -127,7 +127,7 @@ func ExampleExecutor_Abort() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseAborted}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseAborted}}, Buffer: 16})
 	defer sub.Close()
 	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	<-sub.C() // activity.waiting: the approval
@@ -138,7 +138,7 @@ func ExampleExecutor_Abort() {
 	}
 	n := <-sub.C() // release.aborted
 	fmt.Println(n.Event.Kind, "by", n.Event.Actor+":", n.Event.Reason)
-	r, _ := ex.Get(ctx, sum.ID)
+	r, _ := ex.Get(ctx, sum.ID, nil)
 	fmt.Println(r.Status, r.Activity("ship.approve").Status)
 	// Output:
 	// true
@@ -151,13 +151,13 @@ func ExampleExecutor_Why() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting}}, Buffer: 16})
 	defer sub.Close()
 	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	<-sub.C()
 
 	for _, k := range []release.ActivityKey{"ship.approve", "ship.deploy"} {
-		why, err := ex.Why(ctx, sum.ID, k)
+		why, err := ex.Why(ctx, sum.ID, k, nil)
 		if err != nil {
 			panic(err)
 		}

@@ -22,10 +22,10 @@ func ExampleExecutor_Events() {
 	if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}}); err != nil {
 		panic(err)
 	}
-	if _, err := ex.Wait(ctx, sum.ID); err != nil {
+	if _, err := ex.Wait(ctx, sum.ID, nil); err != nil {
 		panic(err)
 	}
-	for ev, err := range ex.Events(ctx, sum.ID) {
+	for ev, err := range ex.Events(ctx, sum.ID, nil) {
 		if err != nil {
 			panic(err)
 		}
@@ -62,13 +62,13 @@ func ExampleExecutor_Wait() {
 	go func() {
 		_ = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}})
 	}()
-	r, err := ex.Wait(ctx, sum.ID)
+	r, err := ex.Wait(ctx, sum.ID, nil)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(r.Status, r.Activities["ship.deploy"].Outputs["url"])
 
-	head, err := ex.Verify(ctx, sum.ID)
+	head, err := ex.Verify(ctx, sum.ID, nil)
 	fmt.Println(head.Seq == r.Seq, err)
 	// Output:
 	// Succeeded https://production.example.com
@@ -82,7 +82,7 @@ func ExampleExecutor_Subscribe() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Process: "web", Kinds: []release.EventKind{executor.KindReleaseEnded}}, 4)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Process: "web", Kinds: []release.EventKind{executor.KindReleaseEnded}}, Buffer: 4})
 	defer sub.Close()
 
 	for _, env := range []string{"staging", "production"} {

@@ -66,7 +66,7 @@ func Example() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseSucceeded}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseSucceeded}}, Buffer: 16})
 	defer sub.Close()
 
 	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
@@ -74,16 +74,16 @@ func Example() {
 		panic(err)
 	}
 	<-sub.C() // activity.waiting
-	why, _ := ex.Why(ctx, sum.ID, "ship.deploy")
+	why, _ := ex.Why(ctx, sum.ID, "ship.deploy", nil)
 	fmt.Println(why.Reasons[0].Text)
-	why, _ = ex.Why(ctx, sum.ID, "ship.approve")
+	why, _ = ex.Why(ctx, sum.ID, "ship.approve", nil)
 	fmt.Println(why.Reasons[0].Text)
 
 	if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob", Reason: "go"}}); err != nil {
 		panic(err)
 	}
 	<-sub.C() // release.succeeded
-	r, _ := ex.Get(ctx, sum.ID)
+	r, _ := ex.Get(ctx, sum.ID, nil)
 	fmt.Println(r.Status, r.Activities["ship.deploy"].Outputs["url"])
 	// Output:
 	// dependency ship.approve is Waiting

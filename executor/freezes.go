@@ -578,20 +578,20 @@ func (e *Executor) PutFreeze(ctx context.Context, p *PutFreezeParams) (*release.
 	return stored, nil
 }
 
-// GetFreeze returns a stored freeze; by.Actor is required (the authorizer
-// sees ActionView). The caller owns the copy.
+// GetFreeze returns a stored freeze; the authorizer sees ActionView of it
+// by who (nil: anonymous). The caller owns the copy.
 func (e *Executor) GetFreeze(ctx context.Context, id release.FreezeID, p *By) (*release.Freeze, error) {
 	by := p.value()
 	fs, ok := e.freezeStore()
 	if !ok {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Actor: by.Actor, Reason: by.Reason, Freeze: id}); err != nil {
-		return nil, err
-	}
 	f, err := fs.GetFreeze(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: freeze %s: %w", ActionView, id, err)
+	}
+	if err := e.authorize(ctx, freezeView(by, f)); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -605,7 +605,8 @@ type ListFreezesParams struct {
 }
 
 // ListFreezes returns a page of the stored freezes (see
-// store.ListFreezesParams); the authorizer sees ActionView.
+// store.ListFreezesParams), leaving out those the reader may not view
+// (ActionView).
 func (e *Executor) ListFreezes(ctx context.Context, p *ListFreezesParams) (*store.FreezePage, error) {
 	if p == nil {
 		return nil, invalidf(ActionView, "params: required")
@@ -614,13 +615,13 @@ func (e *Executor) ListFreezes(ctx context.Context, p *ListFreezesParams) (*stor
 	if !ok {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourceFreeze, Actor: p.Actor}); err != nil {
-		return nil, err
-	}
 	lp := p.ListFreezesParams
 	page, err := fs.ListFreezes(ctx, &lp)
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, err)
+	}
+	if e.cfg.Authorize != nil {
+		page.Freezes = slices.DeleteFunc(page.Freezes, func(f *release.Freeze) bool { return !e.mayView(ctx, freezeView(p.By, f)) })
 	}
 	return page, nil
 }
@@ -775,9 +776,6 @@ func (e *Executor) FreezeWindows(ctx context.Context, p *FreezeWindowsParams) ([
 	if !ok {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourceFreeze, Actor: p.Actor}); err != nil {
-		return nil, err
-	}
 	out, err := e.freezeWindows(ctx, fs, p)
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, err)
@@ -787,6 +785,9 @@ func (e *Executor) FreezeWindows(ctx context.Context, p *FreezeWindowsParams) ([
 
 // freezeWindows is FreezeWindows without the checks: the windows of the
 // freezes of fs that p selects, ordered by start then freeze id.
+//
+// With Config.Authorize set, freezes the reader p.By may not view are left
+// out.
 func (e *Executor) freezeWindows(ctx context.Context, fs store.FreezeStore, p *FreezeWindowsParams) ([]FreezeWindow, error) {
 	lp := &store.ListFreezesParams{Limit: store.MaxLimit}
 	if !p.Disabled {
@@ -801,6 +802,9 @@ func (e *Executor) freezeWindows(ctx context.Context, fs store.FreezeStore, p *F
 		}
 		for _, f := range page.Freezes {
 			if p.Subject != nil && !f.Scope.Matches(*p.Subject) {
+				continue
+			}
+			if e.cfg.Authorize != nil && !e.mayView(ctx, freezeView(p.By, f)) {
 				continue
 			}
 			w, err := f.Compile()

@@ -52,7 +52,7 @@ func (h *harness) putFreeze(f *release.Freeze) *release.Freeze {
 // records returns the group's history records.
 func (h *harness) records(g release.GroupID) []release.GroupRecord {
 	h.t.Helper()
-	page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit})
+	page, err := h.ex.GroupHistory(context.Background(), &GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit}})
 	require.NoError(h.t, err)
 	return page.Records
 }
@@ -158,7 +158,7 @@ func TestOnDemandStartIsRefusedWithAnErrorNamingTheFreeze(t *testing.T) {
 	resched := hasKind(h.events(sum.ID), release.KindReleaseRescheduled)
 	require.NotNil(t, resched)
 	require.Contains(t, resched.Reason, "year-end")
-	x, err := h.ex.Why(ctx, sum.ID, "ship.build")
+	x, err := h.ex.Why(ctx, sum.ID, "ship.build", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonFreeze, x.Reasons[len(x.Reasons)-1].Kind)
 	require.Empty(t, ad.Calls())
@@ -180,7 +180,7 @@ func TestAProdLabelledActivityWaitsThroughAFreezeAndResumesAfterIt(t *testing.T)
 	h.waitActivity(id, "build.compile", release.ActivitySucceeded)
 	require.Never(t, func() bool { return len(ad.Calls()) > 1 }, 50*time.Millisecond, 5*time.Millisecond)
 	require.Equal(t, release.ActivityPending, h.get(id).Activities["prod.rollout"].Status)
-	x, err := h.ex.Why(ctx, id, "prod.rollout")
+	x, err := h.ex.Why(ctx, id, "prod.rollout", nil)
 	require.NoError(t, err)
 	require.Len(t, x.Reasons, 1, "%+v", x.Reasons)
 	r := x.Reasons[0]
@@ -210,7 +210,7 @@ func TestFreezesStoredOrDeletedTakeEffectOnWaitingActivitiesWithoutARestart(t *t
 	h.putFreeze(oneOff("second", t0.Add(30*time.Minute), t0.Add(5*time.Hour), prodOnly))
 	h.until(t0.Add(time.Hour))
 	require.Never(t, func() bool { return len(ad.Calls()) > 1 }, 50*time.Millisecond, 5*time.Millisecond)
-	x, err := h.ex.Why(context.Background(), id, "prod.rollout")
+	x, err := h.ex.Why(context.Background(), id, "prod.rollout", nil)
 	require.NoError(t, err)
 	require.Equal(t, release.FreezeID("second"), x.Reasons[0].Freeze)
 
@@ -317,7 +317,7 @@ func TestRetryAndSkipCannotGetAFrozenActivityPastTheFreeze(t *testing.T) {
 	// Skipping runs nothing; the dependent it frees is still frozen.
 	require.NoError(t, h.ex.Skip(ctx, id, "prod.rollout", &By{Actor: "alice"}))
 	require.Never(t, func() bool { return h.get(id).Activities["prod.verify"].Status != release.ActivityPending }, 50*time.Millisecond, 5*time.Millisecond)
-	x, err := h.ex.Why(ctx, id, "prod.verify")
+	x, err := h.ex.Why(ctx, id, "prod.verify", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonFreeze, x.Reasons[0].Kind)
 	h.until(t0.Add(24 * time.Hour))
@@ -394,7 +394,7 @@ func TestAChildReleaseOfAFrozenReleaseIsHeldToo(t *testing.T) {
 	require.NoError(t, h.ex.CompleteTask(ctx, child, "run.prep", "t", &By{Actor: "alice"}))
 	h.waitActivity(child, "run.prep", release.ActivitySucceeded)
 	require.Never(t, func() bool { return len(ad.Calls()) > 0 }, 50*time.Millisecond, 5*time.Millisecond)
-	x, err := h.ex.Why(ctx, child, "run.probe")
+	x, err := h.ex.Why(ctx, child, "run.probe", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonFreeze, x.Reasons[0].Kind)
 
@@ -550,7 +550,7 @@ func TestAnOverrideOfASubprocessActivityCoversItsChild(t *testing.T) {
 	ctx := context.Background()
 	h.putFreeze(oneOff("prod-freeze", t0, t0.Add(time.Hour), prodOnly))
 	id := h.create("parent", nil) // no labels: the release starts; its prod activity waits
-	x, err := h.ex.Why(ctx, id, "run.smoke")
+	x, err := h.ex.Why(ctx, id, "run.smoke", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonFreeze, x.Reasons[0].Kind)
 
@@ -581,7 +581,7 @@ func TestARecurringICalFreezeHoldsOnSQLiteAcrossARestart(t *testing.T) {
 	h.shutdown()
 	h.start() // the held activity is held again after the restart
 	require.Never(t, func() bool { return len(ad.Calls()) > 1 }, 50*time.Millisecond, 5*time.Millisecond)
-	x, err := h.ex.Why(context.Background(), id, "prod.rollout")
+	x, err := h.ex.Why(context.Background(), id, "prod.rollout", nil)
 	require.NoError(t, err)
 	require.True(t, x.Reasons[0].Until.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)), "%+v", x.Reasons)
 	h.until(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))

@@ -636,9 +636,9 @@ phases:
       - {id: b, uses: noop, depends-on: [a]}
       - {id: c, uses: noop, depends-on: [b]}
 `)
-	all := h.ex.Subscribe(Filter{}, 1000)
+	all := h.ex.Subscribe(t.Context(), &SubscribeParams{Filter: Filter{}, Buffer: 1000})
 	defer all.Close()
-	slow := h.ex.Subscribe(Filter{Kinds: []release.EventKind{release.KindActivitySucceeded, release.KindReleaseSucceeded}}, 1)
+	slow := h.ex.Subscribe(t.Context(), &SubscribeParams{Filter: Filter{Kinds: []release.EventKind{release.KindActivitySucceeded, release.KindReleaseSucceeded}}, Buffer: 1})
 	id := h.create("sub", nil)
 	h.waitStatus(id, release.Succeeded)
 	stored := h.events(id)
@@ -746,7 +746,7 @@ phases:
 	h.waitActivity(id, "p.slow", release.ActivityRunning)
 	h.advance(time.Minute) // the retry falls due while slow holds the only slot
 	require.True(t, waitFor(func() bool {
-		x, err := h.ex.Why(context.Background(), id, "p.flaky")
+		x, err := h.ex.Why(context.Background(), id, "p.flaky", nil)
 		return err == nil && len(x.Reasons) > 0 && x.Reasons[0].Kind == ReasonParallelism
 	}), "Why names the parallelism bound")
 	time.Sleep(20 * time.Millisecond)

@@ -92,7 +92,7 @@ type decision struct {
 // history returns the group's history as (occurrence, decision) pairs.
 func (h *harness) history(g release.GroupID) []decision {
 	h.t.Helper()
-	page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit})
+	page, err := h.ex.GroupHistory(context.Background(), &GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit}})
 	require.NoError(h.t, err)
 	var out []decision
 	for _, r := range page.Records {
@@ -194,7 +194,7 @@ func TestGroupPauseAndResume(t *testing.T) {
 	h.until(firstMonday.Add(-24 * time.Hour))
 	h.waitReleases("weekly", 1)
 	require.NoError(t, h.ex.PauseGroup(ctx, "weekly", &By{Actor: "alice"}))
-	g, err := h.ex.GetGroup(ctx, "weekly")
+	g, err := h.ex.GetGroup(ctx, "weekly", nil)
 	require.NoError(t, err)
 	require.False(t, g.Enabled)
 	for i := 1; i <= 2; i++ {
@@ -285,7 +285,7 @@ func TestGroupActionsAreAuthorized(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, h.ex.PauseGroup(ctx, "weekly", &By{Actor: "mallory"}), ErrUnauthorized)
 	require.ErrorIs(t, h.ex.ResumeGroup(ctx, "weekly", &By{Actor: "mallory"}), ErrUnauthorized)
-	g, err := h.ex.GetGroup(ctx, "weekly")
+	g, err := h.ex.GetGroup(ctx, "weekly", &By{Actor: "admin"})
 	require.NoError(t, err)
 	require.True(t, g.Enabled, "a refused pause changed nothing")
 }
@@ -422,7 +422,7 @@ func TestGroupOverlap(t *testing.T) {
 		h.waitHistory("weekly", []decision{
 			{wed, release.DecisionCreated}, {wed, release.DecisionStarted}, {thu, release.DecisionSkipped},
 		})
-		page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: "weekly"})
+		page, err := h.ex.GroupHistory(context.Background(), &GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: "weekly"}})
 		require.NoError(t, err)
 		require.Contains(t, page.Records[2].Reason, string(first), "the reason names the release still running")
 		require.Empty(t, page.Records[2].Release)
@@ -449,7 +449,7 @@ func TestGroupOverlap(t *testing.T) {
 		h.until(thu)
 		r := h.waitStatus(second, release.Aborted)
 		require.True(t, r.StartedAt.IsZero(), "the skipped release never ran")
-		page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: "weekly", Newest: true, Limit: 1})
+		page, err := h.ex.GroupHistory(context.Background(), &GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: "weekly", Newest: true, Limit: 1}})
 		require.NoError(t, err)
 		require.Equal(t, release.DecisionSkipped, page.Records[0].Decision)
 		require.Equal(t, second, page.Records[0].Release)

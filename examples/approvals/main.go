@@ -104,7 +104,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	status := func(k release.ActivityKey) release.ActivityStatus {
 		for {
-			rel, err := ex.Get(ctx, id)
+			rel, err := ex.Get(ctx, id, nil)
 			if err != nil || ctx.Err() != nil {
 				return ""
 			}
@@ -142,7 +142,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err := waitFor("approve.timed", release.ActivityOnHold); err != nil {
 		return err
 	}
-	rel, err := ex.Get(ctx, id)
+	rel, err := ex.Get(ctx, id, nil)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func run(ctx context.Context, w io.Writer) error {
 	decide("erin", "approve.final", true, "")
 	decide("frank", "approve.final", false, "crash rate above 0.1% on the canary")
 	for {
-		if rel, err = ex.Get(ctx, id); err != nil {
+		if rel, err = ex.Get(ctx, id, nil); err != nil {
 			return err
 		}
 		if rel.Status.Terminal() {

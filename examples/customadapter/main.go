@@ -104,7 +104,7 @@ phases:
 	}
 	fmt.Fprintln(w, "\nRelease of the hotfix process:")
 	for {
-		rel, err := ex.Get(ctx, sum.ID)
+		rel, err := ex.Get(ctx, sum.ID, nil)
 		if err != nil {
 			return err
 		}

@@ -119,7 +119,7 @@ func runRelease(ctx context.Context, w io.Writer, o options) error {
 	defer tick.Stop()
 	var rel *release.Release
 	for {
-		if rel, err = ex.Get(ctx, id); err != nil {
+		if rel, err = ex.Get(ctx, id, nil); err != nil {
 			return err
 		}
 		v.draw(rel, time.Since(start))
@@ -167,7 +167,7 @@ func listReleases(ctx context.Context, st store.Store, id process.ID) ([]release
 
 func allEvents(ctx context.Context, ex *executor.Executor, id release.ID) ([]release.Event, error) {
 	var out []release.Event
-	for ev, err := range ex.Events(ctx, id) { // paged underneath
+	for ev, err := range ex.Events(ctx, id, nil) { // paged underneath
 		if err != nil {
 			return nil, fmt.Errorf("quickstart: reading events of %s: %w", id, err)
 		}

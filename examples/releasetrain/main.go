@@ -290,7 +290,7 @@ func printWeek(ctx context.Context, w io.Writer, ex *executor.Executor, n int, c
 		fmt.Fprintf(w, "  overlap  %s to %s  %s %s: %s\n", at(o.Start), hm(o.End), o.Kind, o.Key, strings.Join(names, ", "))
 	}
 	for _, g := range []release.GroupID{"mobile-weekly", "web-monthly"} {
-		page, err := ex.GroupHistory(ctx, &store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit})
+		page, err := ex.GroupHistory(ctx, &executor.GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit}})
 		if err != nil {
 			return err
 		}

@@ -293,7 +293,7 @@ func (w *world) step(ctx context.Context) {
 	key := keys[w.pick(len(keys))]
 	as := rs
 	as.activity = activityLabels[rs.process][key]
-	switch w.pick(24) {
+	switch w.pick(26) {
 	case 0, 1:
 		proc := []process.ID{"shop", "smoke"}[w.pick(2)]
 		group := []release.GroupID{"", "nightly"}[w.pick(2)]
@@ -371,7 +371,7 @@ func (w *world) step(ctx context.Context) {
 		g, err := w.st.GetGroup(ctx, "nightly")
 		require.NoError(w.t, err)
 		g.Name = fmt.Sprintf("Nightly %d", w.pick(100))
-		w.call(executor.ActionPutGroup, actor, subject{group: "nightly"}, false, func() error {
+		w.call(executor.ActionPutGroup, actor, subject{group: "nightly", process: "shop"}, false, func() error {
 			_, err := w.ex.PutGroup(ctx, &executor.PutGroupParams{By: by, Group: g})
 			return err
 		})
@@ -380,7 +380,7 @@ func (w *world) step(ctx context.Context) {
 		if w.pick(2) == 0 {
 			kind, fn = executor.ActionResumeGroup, w.ex.ResumeGroup
 		}
-		w.call(kind, actor, subject{group: "nightly"}, false, func() error { return fn(ctx, "nightly", &by) })
+		w.call(kind, actor, subject{group: "nightly", process: "shop"}, false, func() error { return fn(ctx, "nightly", &by) })
 	case 21:
 		f := &release.Freeze{ID: "xmas", Name: "Christmas", Enabled: true, Scope: release.FreezeScope{Labels: map[string]string{"env": "prod"}},
 			Windows: []release.FreezeWindow{{Start: w.clk.Now().Add(24 * time.Hour), End: w.clk.Now().Add(48 * time.Hour)}}}
@@ -394,18 +394,67 @@ func (w *world) step(ctx context.Context) {
 	case 22:
 		w.call(executor.ActionDeleteFreeze, actor, subject{}, false, func() error { return w.ex.DeleteFreeze(ctx, "xmas", &by) })
 	case 23:
-		switch w.pick(2) {
-		case 0:
-			w.call(executor.ActionView, actor, subject{}, false, func() error {
-				_, err := w.ex.GetFreeze(ctx, "xmas", &by)
-				return err
-			})
-		default:
-			w.call(executor.ActionView, actor, subject{}, false, func() error {
-				_, err := w.ex.ListFreezes(ctx, &executor.ListFreezesParams{By: by})
-				return err
-			})
+		// A freeze is read as what its scope names (env=prod).
+		w.call(executor.ActionView, actor, subject{labels: map[string]string{"env": "prod"}}, false, func() error {
+			_, err := w.ex.GetFreeze(ctx, "xmas", &by)
+			return err
+		})
+	case 24:
+		w.call(executor.ActionView, actor, rs, isChild, func() error {
+			_, err := w.ex.Get(ctx, rid, &by)
+			return err
+		})
+	case 25:
+		w.list(ctx, actor)
+	}
+}
+
+// list reads every release and every freeze as actor: each page must
+// show exactly what the model lets actor view, and each decision of the
+// authorizer must be the model's.
+func (w *world) list(ctx context.Context, actor string) {
+	by := executor.By{Actor: actor}
+	w.mu.Lock()
+	w.decisions = nil
+	w.mu.Unlock()
+	page, err := w.ex.List(ctx, &executor.ListParams{By: by, ListReleasesParams: store.ListReleasesParams{Limit: store.MaxLimit}})
+	require.NoError(w.t, err)
+	var got, want []release.ID
+	for _, s := range page.Releases {
+		got = append(got, s.ID)
+	}
+	all, err := w.st.ListReleases(ctx, &store.ListReleasesParams{Limit: store.MaxLimit})
+	require.NoError(w.t, err)
+	for _, s := range all.Releases {
+		m, ok := w.releases[s.ID]
+		if !ok {
+			continue // a child made since the last step: judged next time
 		}
+		if allowed(w.bindings, actor, executor.VerbView, m) {
+			want = append(want, s.ID)
+		}
+		w.stats["listed, "+map[bool]string{true: "shown", false: "left out"}[allowed(w.bindings, actor, executor.VerbView, m)]]++
+	}
+	for _, id := range got {
+		if _, ok := w.releases[id]; !ok {
+			want = append(want, id) // not in the model yet; not judged
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	require.Equal(w.t, want, got, "seed %d: releases listed to %q (bindings %+v)", w.seed, actor, w.bindings)
+
+	fp, err := w.ex.ListFreezes(ctx, &executor.ListFreezesParams{By: by})
+	require.NoError(w.t, err)
+	_, ferr := w.st.GetFreeze(ctx, "xmas")
+	shown := ferr == nil && allowed(w.bindings, actor, executor.VerbView, subject{labels: map[string]string{"env": "prod"}})
+	require.Equal(w.t, shown, len(fp.Freezes) == 1, "seed %d: freezes listed to %q (bindings %+v)", w.seed, actor, w.bindings)
+	w.mu.Lock()
+	ds := w.decisions
+	w.mu.Unlock()
+	for _, d := range ds {
+		require.Equal(w.t, executor.ActionView, d.act.Kind)
+		require.Equal(w.t, actor, d.act.Actor)
 	}
 }
 

@@ -288,7 +288,7 @@ func (h *Harness) run(t *testing.T) *Result {
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	rn.sub = ex.Subscribe(executor.Filter{}, 4096)
+	rn.sub = ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{}, Buffer: 4096})
 	defer func() { rn.sub.Close() }()
 	// Created and started as a host does (executor.Create), before Run:
 	// the executor records the first steps and Run picks the adapter calls
