@@ -56,8 +56,9 @@
 //
 // An Authorizer is safe for concurrent use. Replace swaps roles and
 // bindings at once (an atomic snapshot): a host reloads them from its own
-// configuration while the executor runs. Invalid rules are refused with
-// every problem named, and the rules in place stay.
+// configuration while the executor runs (ParseRules reads them from YAML
+// or JSON). Invalid rules are refused with every problem named, and the
+// rules in place stay.
 //
 // Wiring:
 //
