@@ -32,13 +32,12 @@ import (
 //     labelled env=staging in a release labelled env=prod is not. For an
 //     action on a whole release they are the release's labels (a child
 //     release carries its parent's labels, and its subprocess activity's
-//     over them); for an action on a group, the group's; for reading a
-//     freeze, those its scope names; as the executor gives them in
-//     executor.Action.Labels.
+//     over them); for an action on a group, the group's; as the executor
+//     gives them in executor.Action.Labels.
 //
 // The scope is matched against what the executor's Action names: an
-// action that names no process, group or labels (storing or deleting a
-// freeze, a policy) is covered only by bindings over everything.
+// action that names no process, group or labels (on a freeze, a policy)
+// is covered only by bindings over everything.
 //
 // The labels of a release are chosen by whoever creates it: a binding over
 // a label selector that grants create lets its subject create a release of

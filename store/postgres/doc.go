@@ -1,6 +1,6 @@
 // Package postgres is Baton's shared store: the store contract
-// (store.Store, store.Leaser, store.AnchorStore, store.GroupHistoryStore and
-// store.ReleaseNotifier)
+// (store.Store, store.Leaser, store.AnchorStore, store.GroupHistoryStore,
+// store.ReleaseNotifier, store.FeedStore and store.CursorStore)
 // in a PostgreSQL database that any number of executor processes use at
 // once, through jackc/pgx v5 (pgxpool).
 //
@@ -13,6 +13,24 @@
 //
 // A host that has its own pool passes it to NewFromPool; Close then leaves
 // it open.
+//
+// # The durable feed
+//
+// The Store implements store.FeedStore and store.CursorStore. Each create
+// or append writes, in its own statement, a feed row naming its events,
+// with the id of its transaction (pg_current_xact_id) and a position from
+// a sequence. Positions alone are not commit order: a transaction that
+// took an earlier one can commit later, and a reader that had passed it
+// would never see it. So the feed is read in (transaction id, position)
+// order and only below the oldest transaction still in flight in the
+// cluster (pg_snapshot_xmin of the reading statement's snapshot): every
+// transaction below it has ended, and every later writer gets a higher
+// id, so nothing ever appears before what a reader has read, and a
+// release's appends (each made after the one before committed) stay in
+// order. Writers pay nothing for it (no lock, no extra round trip); a
+// reader waits for the transactions in flight, so a long transaction, in
+// any database of the cluster, holds the feed back (never loses or
+// reorders it) until it ends.
 //
 // # Notifications
 //

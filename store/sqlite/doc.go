@@ -38,6 +38,16 @@
 // (rewritten only when it changes): a page reads only unfinished releases,
 // however many have finished.
 //
+// The durable feed (store.FeedStore) is a table with a row per create or
+// append, naming the events it wrote, inserted in the writer's
+// transaction with them. SQLite has one writer at a time, so the order in
+// which these rows get their key (the rowid) is the order the writes
+// commit, and a reader sees a committed prefix of it: a feed cursor is a
+// row's key and a seq, and nothing can ever appear before one. A feed page
+// walks three primary keys in order (feed, releases, events), without a
+// sort. Consumers' cursors (store.CursorStore) are rows written with
+// compare-and-set on a revision.
+//
 // # What is checked
 //
 // The summary and the snapshot are caches of the events, never a second

@@ -245,14 +245,16 @@ DELETE FROM leases WHERE owner = '';
 `,
 	// 9: the durable feed of all events (store.FeedStore) and its
 	// consumers' cursors (store.CursorStore). A feed row per create or
-	// append names the events first_seq..last_seq of release rid; pos,
-	// AUTOINCREMENT so that it is never reused, is given in commit order
-	// (one writer at a time). The events stored before come first: a row
-	// per release with its whole log, in the order the releases were
-	// created.
+	// append names the events first_seq..last_seq of release rid; pos, the
+	// rowid (one more than the largest), is given in commit order (one
+	// writer at a time). The last row is never deleted, so a position is
+	// never given twice (AUTOINCREMENT would guarantee it at the cost of a
+	// second b-tree written per commit). The events stored before come
+	// first: a row per release with its whole log, in the order the
+	// releases were created.
 	`
 CREATE TABLE feed (
-	pos       INTEGER PRIMARY KEY AUTOINCREMENT,
+	pos       INTEGER PRIMARY KEY,
 	rid       INTEGER NOT NULL,
 	first_seq INTEGER NOT NULL,
 	last_seq  INTEGER NOT NULL
