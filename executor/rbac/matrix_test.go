@@ -154,6 +154,7 @@ func TestUnknownVerbIsRefused(t *testing.T) {
 	require.Contains(t, err.Error(), "launch-missiles")
 	err = a.Authorize(context.Background(), &executor.Action{Kind: executor.ActionAbort, Verb: "frobnicate", Actor: "root", Release: "r"})
 	require.ErrorIs(t, err, ErrDenied)
+	require.ErrorIs(t, a.Authorize(context.Background(), nil), ErrDenied, "no action, no panic")
 	// Verb left empty by a host calling Authorize itself: the kind's.
 	require.NoError(t, a.Authorize(context.Background(), &executor.Action{Kind: executor.ActionAbort, Actor: "root", Release: "r"}))
 }

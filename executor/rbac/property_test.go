@@ -293,7 +293,7 @@ func (w *world) step(ctx context.Context) {
 	key := keys[w.pick(len(keys))]
 	as := rs
 	as.activity = activityLabels[rs.process][key]
-	switch w.pick(26) {
+	switch w.pick(27) {
 	case 0, 1:
 		proc := []process.ID{"shop", "smoke"}[w.pick(2)]
 		group := []release.GroupID{"", "nightly"}[w.pick(2)]
@@ -406,6 +406,12 @@ func (w *world) step(ctx context.Context) {
 		})
 	case 25:
 		w.list(ctx, actor)
+	case 26:
+		// Why reads one activity: judged on its labels over the release's.
+		w.call(executor.ActionView, actor, as, isChild, func() error {
+			_, err := w.ex.Why(ctx, rid, key, &by)
+			return err
+		})
 	}
 }
 

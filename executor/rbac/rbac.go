@@ -304,6 +304,9 @@ func grants(cs []*compiled, verb verbBits, t *target) bool {
 // (Config.GroupTTL), and only when no binding of the actor as a person or
 // as Authenticated grants it first.
 func (a *Authorizer) Authorize(ctx context.Context, act *executor.Action) error {
+	if act == nil {
+		return &DeniedError{}
+	}
 	s := a.rules.Load()
 	verb := act.Verb
 	if verb == "" {
