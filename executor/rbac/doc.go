@@ -43,6 +43,9 @@
 //	errors.Is(err, executor.ErrUnauthorized) // true
 //	errors.Is(err, rbac.ErrDenied)           // true
 //
+// Authorizer.Verbs lists the verbs a person holds over what an action is
+// about, for an interface that offers only what they may do.
+//
 // # Groups
 //
 // A group is looked up only when one of its bindings would grant the

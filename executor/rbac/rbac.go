@@ -338,8 +338,8 @@ func (a *Authorizer) Authorize(ctx context.Context, act *executor.Action) error 
 		if !grants(gb.bindings, bit, &t) {
 			continue
 		}
-		if now.IsZero() && a.cache != nil {
-			now = a.cache.clock.Now()
+		if now.IsZero() {
+			now = a.now()
 		}
 		members, err := a.members(ctx, gb, now)
 		if err != nil {
@@ -352,6 +352,14 @@ func (a *Authorizer) Authorize(ctx context.Context, act *executor.Action) error 
 		}
 	}
 	return deny(unresolved, errs)
+}
+
+// now is the time kept members are judged at (zero without GroupTTL).
+func (a *Authorizer) now() time.Time {
+	if a.cache == nil {
+		return time.Time{}
+	}
+	return a.cache.clock.Now()
 }
 
 // members returns the members of group g, kept or looked up.
