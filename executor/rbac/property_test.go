@@ -86,6 +86,7 @@ var verbOf = map[executor.ActionKind]executor.Verb{
 	executor.ActionPutFreeze: executor.VerbEdit, executor.ActionDeleteFreeze: executor.VerbDelete,
 	executor.ActionApprove: executor.VerbApprove, executor.ActionReject: executor.VerbApprove,
 	executor.ActionBypassApproval: executor.VerbBypassApproval, executor.ActionOverrideFreeze: executor.VerbOverrideFreeze,
+	executor.ActionAddLink: executor.VerbEdit,
 }
 
 // modelRoles are the roles' verbs as the test expects them.
@@ -293,7 +294,7 @@ func (w *world) step(ctx context.Context) {
 	key := keys[w.pick(len(keys))]
 	as := rs
 	as.activity = activityLabels[rs.process][key]
-	switch w.pick(27) {
+	switch w.pick(28) {
 	case 0, 1:
 		proc := []process.ID{"shop", "smoke"}[w.pick(2)]
 		group := []release.GroupID{"", "nightly"}[w.pick(2)]
@@ -406,6 +407,17 @@ func (w *world) step(ctx context.Context) {
 		})
 	case 25:
 		w.list(ctx, actor)
+	case 27:
+		l := release.Link{Kind: release.LinkTicket, Ref: "OPS-1"}
+		if w.pick(2) == 0 {
+			w.call(executor.ActionAddLink, actor, rs, isChild, func() error {
+				return w.ex.AddLink(ctx, rid, &executor.AddLinkParams{By: by, Link: l})
+			})
+		} else {
+			w.call(executor.ActionAddLink, actor, as, isChild, func() error {
+				return w.ex.AddLink(ctx, rid, &executor.AddLinkParams{By: by, Activity: key, Link: l})
+			})
+		}
 	case 26:
 		// Why reads one activity: judged on its labels over the release's.
 		w.call(executor.ActionView, actor, as, isChild, func() error {
