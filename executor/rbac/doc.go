@@ -10,7 +10,12 @@
 // approve), release-manager (view, create, edit, delete, execute, abort,
 // approve) and admin (every verb). No verb implies another: the overrides
 // (override-freeze, override-policy, bypass-approval) are granted only by
-// a role that lists them, admin or a custom one (Rules.Roles).
+// a role that lists them, admin or a custom one (Rules.Roles). Roles say
+// what a person may attempt, not who an approval or task is for: the
+// executor still lets only an approval's approvers decide it and a task's
+// assignees (if it names any) update it, so binding approver to
+// Authenticated over everything lets each approval's own approvers
+// decide, and nobody else.
 //
 // # Bindings and scopes
 //
