@@ -14,6 +14,7 @@
 //	adapters   the contract for code that performs automated activities
 //	executor   the runtime that drives releases over a store and adapters
 //	executor/otelbaton  OpenTelemetry traces and metrics for an executor
+//	executor/rbac       roles and bindings for the executor's authorizer
 //
 // Wiring, in short (the package Example runs it whole):
 //

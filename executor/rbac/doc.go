@@ -10,7 +10,12 @@
 // approve), release-manager (view, create, edit, delete, execute, abort,
 // approve) and admin (every verb). No verb implies another: the overrides
 // (override-freeze, override-policy, bypass-approval) are granted only by
-// a role that lists them, admin or a custom one (Rules.Roles).
+// a role that lists them, admin or a custom one (Rules.Roles). Roles say
+// what a person may attempt, not who an approval or task is for: the
+// executor still lets only an approval's approvers decide it and a task's
+// assignees (if it names any) update it, so binding approver to
+// Authenticated over everything lets each approval's own approvers
+// decide, and nobody else.
 //
 // # Bindings and scopes
 //
@@ -43,6 +48,9 @@
 //	errors.Is(err, executor.ErrUnauthorized) // true
 //	errors.Is(err, rbac.ErrDenied)           // true
 //
+// Authorizer.Verbs lists the verbs a person holds over what an action is
+// about, for an interface that offers only what they may do.
+//
 // # Groups
 //
 // A group is looked up only when one of its bindings would grant the
@@ -56,8 +64,9 @@
 //
 // An Authorizer is safe for concurrent use. Replace swaps roles and
 // bindings at once (an atomic snapshot): a host reloads them from its own
-// configuration while the executor runs. Invalid rules are refused with
-// every problem named, and the rules in place stay.
+// configuration while the executor runs (ParseRules reads them from YAML
+// or JSON). Invalid rules are refused with every problem named, and the
+// rules in place stay.
 //
 // Wiring:
 //

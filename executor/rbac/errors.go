@@ -26,16 +26,19 @@ type DeniedError struct {
 	// Verb is the verb the action needs; Kind is the action.
 	Verb executor.Verb
 	Kind executor.ActionKind
-	// Target describes what the action is about ("release R activity
-	// build.compile (process deploy, labels env=prod)").
-	Target string
 	// Unresolved are the groups bound to a role that grants Verb over the
 	// target which could not be resolved: their members were not known,
 	// so they granted nothing.
 	Unresolved []string
 	// Err joins the errors of those lookups.
 	Err error
+
+	action executor.Action // for Target, written only when asked
 }
+
+// Target describes what the refused action was about: "release R activity
+// build.compile (process deploy, group nightly) labelled {env=prod}".
+func (e *DeniedError) Target() string { return describe(&e.action) }
 
 // Error says who lacked which verb on what.
 func (e *DeniedError) Error() string {
@@ -45,7 +48,7 @@ func (e *DeniedError) Error() string {
 	} else {
 		who = fmt.Sprintf("%q", who)
 	}
-	msg := fmt.Sprintf("rbac: denied: %s lacks %q (%s) on %s", who, e.Verb, e.Kind, e.Target)
+	msg := fmt.Sprintf("rbac: denied: %s lacks %q (%s) on %s", who, e.Verb, e.Kind, e.Target())
 	if e.Verb == "" {
 		msg = fmt.Sprintf("rbac: denied: action %q needs a verb the executor does not know; nobody is granted it", e.Kind)
 	}

@@ -1,7 +1,6 @@
 package rbac
 
 import (
-	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,18 +8,21 @@ import (
 	"github.com/batonhq/baton/executor"
 )
 
-// groupCache keeps group members for a TTL on a clock. Reads take no
-// lock: the kept entries are an immutable map, replaced whole on each
-// change (a change happens once per group per TTL, and there are as many
-// entries as groups bound).
+// groupCache keeps group members for a TTL on a clock. Each bound group
+// has a slot that the rules snapshot points to, so that reading kept
+// members costs an atomic load, with no lock and no lookup by name.
 type groupCache struct {
 	clock executor.Clock
 	ttl   time.Duration
 
-	entries atomic.Pointer[map[string]groupEntry]
+	mu    sync.Mutex
+	gen   uint64                // counts forgets: a lookup begun before one is not kept
+	slots map[string]*groupSlot // the slots of the groups bound now
+}
 
-	mu  sync.Mutex // serialises changes
-	gen uint64     // counts keep calls: a lookup begun before one is not kept
+// groupSlot holds the kept members of one group, or nil.
+type groupSlot struct {
+	entry atomic.Pointer[groupEntry]
 }
 
 type groupEntry struct {
@@ -29,15 +31,42 @@ type groupEntry struct {
 }
 
 func newGroupCache(clk executor.Clock, ttl time.Duration) *groupCache {
-	c := &groupCache{clock: clk, ttl: ttl}
-	c.entries.Store(&map[string]groupEntry{})
-	return c
+	return &groupCache{clock: clk, ttl: ttl, slots: map[string]*groupSlot{}}
 }
 
-// get returns the kept members of g, if they have not expired at now.
-func (c *groupCache) get(g string, now time.Time) (map[string]struct{}, bool) {
-	e, ok := (*c.entries.Load())[g]
-	if !ok || !now.Before(e.expires) {
+// bind gives each group of s its slot: the one it had under the rules
+// before, keeping what it holds, or a new one. Slots of groups no longer
+// bound are dropped, and with them what they held.
+func (c *groupCache) bind(s *snapshot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	slots := make(map[string]*groupSlot, len(s.groupList))
+	for i := range s.groupList {
+		g := &s.groupList[i]
+		sl := c.slots[g.name]
+		if sl == nil {
+			sl = &groupSlot{}
+		}
+		slots[g.name], g.slot = sl, sl
+	}
+	c.slots = slots
+}
+
+// forget empties every slot.
+func (c *groupCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, sl := range c.slots {
+		sl.entry.Store(nil)
+	}
+}
+
+// get returns the members kept in sl, if they have not expired at now.
+func (sl *groupSlot) get(now time.Time) (map[string]struct{}, bool) {
+	e := sl.entry.Load()
+	if e == nil || !now.Before(e.expires) {
 		return nil, false
 	}
 	return e.members, true
@@ -50,30 +79,14 @@ func (c *groupCache) generation() uint64 {
 	return c.gen
 }
 
-// put keeps the members of g for the TTL from now, unless keep was called
-// since gen was read: the lookup may predate what made the host forget.
-func (c *groupCache) put(g string, members map[string]struct{}, gen uint64) {
+// put keeps members in sl for the TTL from now, unless the cache forgot
+// or was bound to other rules since gen was read: the lookup may predate
+// what made the host forget.
+func (c *groupCache) put(sl *groupSlot, members map[string]struct{}, gen uint64) {
 	exp := c.clock.Now().Add(c.ttl)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
+	if gen == c.gen {
+		sl.entry.Store(&groupEntry{members: members, expires: exp})
 	}
-	next := maps.Clone(*c.entries.Load())
-	next[g] = groupEntry{members: members, expires: exp}
-	c.entries.Store(&next)
-}
-
-// keep drops every entry but those of the groups in bound.
-func (c *groupCache) keep(bound map[string][]*compiled) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	next := map[string]groupEntry{}
-	for g, e := range *c.entries.Load() {
-		if _, ok := bound[g]; ok {
-			next[g] = e
-		}
-	}
-	c.entries.Store(&next)
 }

@@ -108,6 +108,14 @@ func TestMatrix(t *testing.T) {
 			a, err := New(rules, nil)
 			require.NoError(t, err)
 			for _, tg := range matrixTargets {
+				probe := tg.action
+				probe.Actor = "alice"
+				held, err := a.Verbs(ctx, &probe)
+				require.NoError(t, err)
+				for _, v := range KnownVerbs() {
+					require.Equal(t, slices.Contains(verbs, v) && slices.Contains(tg.covered, scopeName), slices.Contains(held, v),
+						"Verbs: %s over %s: %s on %s", role, scopeName, v, tg.name)
+				}
 				for _, kind := range executor.ActionKinds() {
 					act := tg.action
 					act.Kind, act.Verb, act.Actor = kind, kind.Verb(), "alice"
@@ -154,6 +162,7 @@ func TestUnknownVerbIsRefused(t *testing.T) {
 	require.Contains(t, err.Error(), "launch-missiles")
 	err = a.Authorize(context.Background(), &executor.Action{Kind: executor.ActionAbort, Verb: "frobnicate", Actor: "root", Release: "r"})
 	require.ErrorIs(t, err, ErrDenied)
+	require.ErrorIs(t, a.Authorize(context.Background(), nil), ErrDenied, "no action, no panic")
 	// Verb left empty by a host calling Authorize itself: the kind's.
 	require.NoError(t, a.Authorize(context.Background(), &executor.Action{Kind: executor.ActionAbort, Actor: "root", Release: "r"}))
 }

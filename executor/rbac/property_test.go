@@ -86,6 +86,7 @@ var verbOf = map[executor.ActionKind]executor.Verb{
 	executor.ActionPutFreeze: executor.VerbEdit, executor.ActionDeleteFreeze: executor.VerbDelete,
 	executor.ActionApprove: executor.VerbApprove, executor.ActionReject: executor.VerbApprove,
 	executor.ActionBypassApproval: executor.VerbBypassApproval, executor.ActionOverrideFreeze: executor.VerbOverrideFreeze,
+	executor.ActionAddLink: executor.VerbEdit,
 }
 
 // modelRoles are the roles' verbs as the test expects them.
@@ -293,7 +294,7 @@ func (w *world) step(ctx context.Context) {
 	key := keys[w.pick(len(keys))]
 	as := rs
 	as.activity = activityLabels[rs.process][key]
-	switch w.pick(24) {
+	switch w.pick(28) {
 	case 0, 1:
 		proc := []process.ID{"shop", "smoke"}[w.pick(2)]
 		group := []release.GroupID{"", "nightly"}[w.pick(2)]
@@ -394,21 +395,84 @@ func (w *world) step(ctx context.Context) {
 	case 22:
 		w.call(executor.ActionDeleteFreeze, actor, subject{}, false, func() error { return w.ex.DeleteFreeze(ctx, "xmas", &by) })
 	case 23:
-		switch w.pick(2) {
-		case 0:
-			w.call(executor.ActionView, actor, subject{}, false, func() error {
-				_, err := w.ex.GetFreeze(ctx, "xmas", &by)
-				return err
+		// A freeze names no process, group or labels to read it by.
+		w.call(executor.ActionView, actor, subject{}, false, func() error {
+			_, err := w.ex.GetFreeze(ctx, "xmas", &by)
+			return err
+		})
+	case 24:
+		w.call(executor.ActionView, actor, rs, isChild, func() error {
+			_, err := w.ex.Get(ctx, rid, &by)
+			return err
+		})
+	case 25:
+		w.list(ctx, actor)
+	case 27:
+		l := release.Link{Kind: release.LinkTicket, Ref: "OPS-1"}
+		if w.pick(2) == 0 {
+			w.call(executor.ActionAddLink, actor, rs, isChild, func() error {
+				return w.ex.AddLink(ctx, rid, &executor.AddLinkParams{By: by, Link: l})
 			})
-		default:
-			if _, err := w.st.GetFreeze(ctx, "xmas"); err != nil {
-				return // nothing to list: the authorizer is asked once per freeze listed
-			}
-			w.call(executor.ActionView, actor, subject{}, false, func() error {
-				_, err := w.ex.ListFreezes(ctx, &executor.ListFreezesParams{By: by})
-				return err
+		} else {
+			w.call(executor.ActionAddLink, actor, as, isChild, func() error {
+				return w.ex.AddLink(ctx, rid, &executor.AddLinkParams{By: by, Activity: key, Link: l})
 			})
 		}
+	case 26:
+		// Why reads one activity: judged on its labels over the release's.
+		w.call(executor.ActionView, actor, as, isChild, func() error {
+			_, err := w.ex.Why(ctx, rid, key, &by)
+			return err
+		})
+	}
+}
+
+// list reads every release and every freeze as actor: each page must
+// show exactly what the model lets actor view, and each decision of the
+// authorizer must be the model's.
+func (w *world) list(ctx context.Context, actor string) {
+	by := executor.By{Actor: actor}
+	w.mu.Lock()
+	w.decisions = nil
+	w.mu.Unlock()
+	page, err := w.ex.List(ctx, &executor.ListParams{By: by, ListReleasesParams: store.ListReleasesParams{Limit: store.MaxLimit}})
+	require.NoError(w.t, err)
+	var got, want []release.ID
+	for _, s := range page.Releases {
+		got = append(got, s.ID)
+	}
+	all, err := w.st.ListReleases(ctx, &store.ListReleasesParams{Limit: store.MaxLimit})
+	require.NoError(w.t, err)
+	for _, s := range all.Releases {
+		m, ok := w.releases[s.ID]
+		if !ok {
+			continue // a child made since the last step: judged next time
+		}
+		if allowed(w.bindings, actor, executor.VerbView, m) {
+			want = append(want, s.ID)
+		}
+		w.stats["listed, "+map[bool]string{true: "shown", false: "left out"}[allowed(w.bindings, actor, executor.VerbView, m)]]++
+	}
+	for _, id := range got {
+		if _, ok := w.releases[id]; !ok {
+			want = append(want, id) // not in the model yet; not judged
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	require.Equal(w.t, want, got, "seed %d: releases listed to %q (bindings %+v)", w.seed, actor, w.bindings)
+
+	fp, err := w.ex.ListFreezes(ctx, &executor.ListFreezesParams{By: by})
+	require.NoError(w.t, err)
+	_, ferr := w.st.GetFreeze(ctx, "xmas")
+	shown := ferr == nil && allowed(w.bindings, actor, executor.VerbView, subject{})
+	require.Equal(w.t, shown, len(fp.Freezes) == 1, "seed %d: freezes listed to %q (bindings %+v)", w.seed, actor, w.bindings)
+	w.mu.Lock()
+	ds := w.decisions
+	w.mu.Unlock()
+	for _, d := range ds {
+		require.Equal(w.t, executor.ActionView, d.act.Kind)
+		require.Equal(w.t, actor, d.act.Actor)
 	}
 }
 

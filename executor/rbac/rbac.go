@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -90,6 +91,7 @@ type Authorizer struct {
 	resolve func(ctx context.Context, group string) ([]string, error)
 	cache   *groupCache // nil without GroupTTL
 	rules   atomic.Pointer[snapshot]
+	replace sync.Mutex // serialises Replace
 }
 
 // snapshot is one set of rules, compiled. It is never changed once
@@ -106,6 +108,7 @@ type snapshot struct {
 type groupBindings struct {
 	name     string
 	bindings []*compiled
+	slot     *groupSlot // its kept members; nil without GroupTTL
 }
 
 // verbBits is a set of verbs, one bit each (snapshot.bits).
@@ -149,10 +152,12 @@ func (a *Authorizer) Replace(rules *Rules) error {
 	if err != nil {
 		return err
 	}
-	a.rules.Store(s)
+	a.replace.Lock()
+	defer a.replace.Unlock()
 	if a.cache != nil {
-		a.cache.keep(s.groups)
+		a.cache.bind(s)
 	}
+	a.rules.Store(s)
 	return nil
 }
 
@@ -161,7 +166,7 @@ func (a *Authorizer) Replace(rules *Rules) error {
 // group changed).
 func (a *Authorizer) ForgetGroups() {
 	if a.cache != nil {
-		a.cache.keep(nil)
+		a.cache.forget()
 	}
 }
 
@@ -256,7 +261,7 @@ func compile(rules *Rules) (*snapshot, error) {
 		return nil, errors.Join(errs...)
 	}
 	for _, g := range slices.Sorted(maps.Keys(s.groups)) {
-		s.groupList = append(s.groupList, groupBindings{g, s.groups[g]})
+		s.groupList = append(s.groupList, groupBindings{name: g, bindings: s.groups[g]})
 	}
 	return s, nil
 }
@@ -299,6 +304,9 @@ func grants(cs []*compiled, verb verbBits, t *target) bool {
 // (Config.GroupTTL), and only when no binding of the actor as a person or
 // as Authenticated grants it first.
 func (a *Authorizer) Authorize(ctx context.Context, act *executor.Action) error {
+	if act == nil {
+		return &DeniedError{}
+	}
 	s := a.rules.Load()
 	verb := act.Verb
 	if verb == "" {
@@ -306,7 +314,7 @@ func (a *Authorizer) Authorize(ctx context.Context, act *executor.Action) error 
 	}
 	t := targetOf(act)
 	deny := func(unresolved []string, errs []error) error {
-		return &DeniedError{Actor: act.Actor, Verb: verb, Kind: act.Kind, Target: describe(act), Unresolved: unresolved, Err: errors.Join(errs...)}
+		return &DeniedError{Actor: act.Actor, Verb: verb, Kind: act.Kind, Unresolved: unresolved, Err: errors.Join(errs...), action: *act}
 	}
 	bit := s.bits[verb]
 	if bit == 0 {
@@ -324,15 +332,16 @@ func (a *Authorizer) Authorize(ctx context.Context, act *executor.Action) error 
 	var unresolved []string
 	var errs []error
 	var now time.Time // read once, for the kept members
-	for _, gb := range s.groupList {
+	for i := range s.groupList {
+		gb := &s.groupList[i]
 		g := gb.name
 		if !grants(gb.bindings, bit, &t) {
 			continue
 		}
-		if now.IsZero() && a.cache != nil {
-			now = a.cache.clock.Now()
+		if now.IsZero() {
+			now = a.now()
 		}
-		members, err := a.members(ctx, g, now)
+		members, err := a.members(ctx, gb, now)
 		if err != nil {
 			unresolved = append(unresolved, GroupPrefix+g)
 			errs = append(errs, fmt.Errorf("group:%s: %w", g, err))
@@ -345,11 +354,20 @@ func (a *Authorizer) Authorize(ctx context.Context, act *executor.Action) error 
 	return deny(unresolved, errs)
 }
 
+// now is the time kept members are judged at (zero without GroupTTL).
+func (a *Authorizer) now() time.Time {
+	if a.cache == nil {
+		return time.Time{}
+	}
+	return a.cache.clock.Now()
+}
+
 // members returns the members of group g, kept or looked up.
-func (a *Authorizer) members(ctx context.Context, g string, now time.Time) (map[string]struct{}, error) {
+func (a *Authorizer) members(ctx context.Context, gb *groupBindings, now time.Time) (map[string]struct{}, error) {
 	var gen uint64
-	if a.cache != nil {
-		if m, ok := a.cache.get(g, now); ok {
+	g := gb.name
+	if gb.slot != nil {
+		if m, ok := gb.slot.get(now); ok {
 			return m, nil
 		}
 		gen = a.cache.generation()
@@ -367,8 +385,8 @@ func (a *Authorizer) members(ctx context.Context, g string, now time.Time) (map[
 			m[p] = struct{}{}
 		}
 	}
-	if a.cache != nil {
-		a.cache.put(g, m, gen)
+	if gb.slot != nil {
+		a.cache.put(gb.slot, m, gen)
 	}
 	return m, nil
 }

@@ -16,7 +16,8 @@ import (
 // be set:
 //
 //   - Process: the action is about this process, or about a release of it,
-//     an activity of such a release, or an input set of it. A child release
+//     an activity of such a release, an input set of it, or a group that
+//     makes its releases. A child release
 //     that a subprocess activity starts is a release of the subprocess's
 //     process: a binding over the parent's process does not cover it (one
 //     over its group or labels may: see below).
@@ -31,11 +32,12 @@ import (
 //     labelled env=staging in a release labelled env=prod is not. For an
 //     action on a whole release they are the release's labels (a child
 //     release carries its parent's labels, and its subprocess activity's
-//     over them); for an action on a group, the group's; on a process, the
-//     process's, as the executor gives them in executor.Action.Labels.
+//     over them); for an action on a group, the group's; as the executor
+//     gives them in executor.Action.Labels.
 //
-// Freezes and policies name no process, group or labels: only bindings
-// over everything cover actions on them.
+// The scope is matched against what the executor's Action names: an
+// action that names no process, group or labels (on a freeze, a policy)
+// is covered only by bindings over everything.
 //
 // The labels of a release are chosen by whoever creates it: a binding over
 // a label selector that grants create lets its subject create a release of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -307,4 +308,40 @@ func TestBadRules(t *testing.T) {
 		require.ErrorContains(t, err, want)
 	}
 	require.NoError(t, a.Authorize(context.Background(), abortOf("alice")), "the rules in place stay")
+}
+
+// Verbs agrees with Authorize through groups, Authenticated and
+// Anonymous, and says which group lookups failed.
+func TestVerbsThroughGroups(t *testing.T) {
+	ctx := context.Background()
+	dir := &directory{members: map[string][]string{"ops": {"alice"}, "cab": {"alice", "bob"}}, fail: map[string]error{"down": errDirectory}}
+	a, err := New(&Rules{Bindings: []Binding{
+		{Subject: "group:ops", Role: Operator, Scope: Scope{Process: "p"}},
+		{Subject: "group:cab", Role: Approver, Scope: Everything},
+		{Subject: "group:down", Role: Admin, Scope: Everything},
+		{Subject: Authenticated, Role: Viewer, Scope: Everything},
+		{Subject: Anonymous, Role: Viewer, Scope: Scope{Process: "p"}},
+	}}, &Config{ResolveGroup: dir.resolve})
+	require.NoError(t, err)
+	vs, err := a.Verbs(ctx, abortOf("alice"))
+	require.ErrorIs(t, err, errDirectory)
+	require.Equal(t, []executor.Verb{executor.VerbAbort, executor.VerbApprove, executor.VerbCreate, executor.VerbExecute, executor.VerbView}, vs)
+	vs, _ = a.Verbs(ctx, abortOf("bob"))
+	require.Equal(t, []executor.Verb{executor.VerbApprove, executor.VerbView}, vs)
+	vs, err = a.Verbs(ctx, abortOf(""))
+	require.NoError(t, err)
+	require.Equal(t, []executor.Verb{executor.VerbView}, vs)
+	other := abortOf("")
+	other.Process = "q"
+	vs, err = a.Verbs(ctx, other)
+	require.NoError(t, err)
+	require.Empty(t, vs)
+	for _, actor := range []string{"alice", "bob", "carol", ""} {
+		held, _ := a.Verbs(ctx, abortOf(actor))
+		for _, k := range executor.ActionKinds() {
+			act := abortOf(actor)
+			act.Kind, act.Verb = k, k.Verb()
+			require.Equal(t, slices.Contains(held, k.Verb()), a.Authorize(ctx, act) == nil, "%q %s", actor, k)
+		}
+	}
 }
