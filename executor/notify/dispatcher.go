@@ -452,6 +452,9 @@ func (d *Dispatcher) event(ctx context.Context, e *release.Event) error {
 		}
 		m := &Message{Key: fmt.Sprintf("%s/%d/%s", e.Release, e.Seq, r.Name), Rule: r.Name, Type: typ,
 			Release: *sum, Event: *e, Activity: activity, Phase: phase}
+		if e.Kind == release.KindReleaseCreated {
+			m.Event.Payload = nil
+		}
 		recipients := slices.Clone(r.Recipients)
 		if len(waits) > 0 {
 			m.Wait = &waits[0]

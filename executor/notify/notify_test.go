@@ -185,6 +185,7 @@ func TestASignedWebhookThatFailsIsRetriedUntilItRecovers(t *testing.T) {
 	require.Equal(t, 2, poll(t, d))
 	keys, bodies := rc.got()
 	require.Equal(t, []string{fmt.Sprintf("%s/1/hook", r.ID), fmt.Sprintf("%s/2/hook", r.ID)}, keys)
+	require.Nil(t, bodies[0]["event"].(map[string]any)["payload"], "release.created's payload (the whole process) is left out")
 	require.Equal(t, "release-started", bodies[1]["type"])
 	require.Equal(t, keys[1], bodies[1]["key"])
 	require.Equal(t, string(r.ID), bodies[1]["release"].(map[string]any)["id"])
