@@ -1,6 +1,7 @@
 // Package postgres is Baton's shared store: the store contract
 // (store.Store, store.Leaser, store.AnchorStore, store.GroupHistoryStore,
-// store.ReleaseNotifier, store.FeedStore and store.CursorStore)
+// store.ReleaseNotifier, store.FeedStore, store.CursorStore and
+// store.LinkStore)
 // in a PostgreSQL database that any number of executor processes use at
 // once, through jackc/pgx v5 (pgxpool).
 //
@@ -109,7 +110,20 @@
 //   - the occurrence rule: the unique index releases_occurrence (group_id,
 //     occurrence), partial on the releases that have one;
 //   - ListGroupHistory: group_history_order (group_id, occ_s, occ_ns, id),
-//     forward, or backward for Newest.
+//     forward, or backward for Newest;
+//   - the link index (store.LinkStore) is the links table, a row per
+//     link.added event keyed (release_id, seq), inserted by the statement
+//     that stores the event, and updated by the one that stores its
+//     activity's success or rollback. FindLinks: links_ref (ref,
+//     release_id, seq) or links_url; ListDeploymentHistory:
+//     links_deployed (env, service, newest first), partial on the
+//     deployments of succeeded activities; ListDeployments: the same
+//     index, one seek per (environment, service) listed (a recursive
+//     query); ListDeploymentConflicts walks links_claims (env, service,
+//     version, release_id) from its cursor until a page of conflicts is
+//     found, so its cost grows with the deployments it passes. Migration
+//     9 fills the index from the events already stored (in SQL), leaving
+//     out the links an index cannot hold (store.CheckLink).
 //
 // Labels are in the summary document only: the contract has no label
 // filter.
