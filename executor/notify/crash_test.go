@@ -13,7 +13,6 @@ import (
 	"github.com/batonhq/baton/executor/notify"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
-	"github.com/batonhq/baton/store/memstore"
 )
 
 // crash is what a fault point panics with: the dispatcher dies there, with
@@ -44,7 +43,7 @@ func (f *faults) hit(point string) error {
 
 // faultyStore injects faults around the cursor writes and the feed reads.
 type faultyStore struct {
-	*memstore.Store
+	testStore
 	f *faults
 }
 
@@ -52,7 +51,7 @@ func (s *faultyStore) PutCursor(ctx context.Context, p *store.PutCursorParams) (
 	if err := s.f.hit("before storing the cursor"); err != nil {
 		return nil, err
 	}
-	c, err := s.Store.PutCursor(ctx, p)
+	c, err := s.testStore.PutCursor(ctx, p)
 	if err := s.f.hit("after storing the cursor"); err != nil {
 		return nil, err
 	}
@@ -63,7 +62,7 @@ func (s *faultyStore) ListAllEvents(ctx context.Context, p *store.ListAllEventsP
 	if err := s.f.hit("before reading the feed"); err != nil {
 		return nil, err
 	}
-	return s.Store.ListAllEvents(ctx, p)
+	return s.testStore.ListAllEvents(ctx, p)
 }
 
 // faultyNotifier injects faults around a delivery.
@@ -84,8 +83,7 @@ func (n *faultyNotifier) Notify(ctx context.Context, m *notify.Message) error {
 }
 
 // crashScript stores releases whose events make messages of two rules.
-func crashScript(t *testing.T) *script {
-	s := newScript(t)
+func crashScript(t *testing.T, s *script) *script {
 	for i := range 3 {
 		at := t0.Add(time.Duration(i) * time.Minute)
 		r := s.create(spec{name: fmt.Sprint("r", i), at: at})
@@ -140,8 +138,17 @@ func deliverAll(t *testing.T, st *faultyStore, hook notify.Notifier) (crashes in
 // writes and feed reads, or failing there, delivers every message at least
 // once; the receiver sees every key, twice only for a crash or a failure.
 func TestADispatcherKilledAtEveryPointDeliversEverythingAtLeastOnce(t *testing.T) {
+	testKilledAtEveryPoint(t, newScript, 1)
+}
+
+// The same over SQLite, at every twentieth fault point (a run on SQLite takes seconds: all of them would take minutes).
+func TestADispatcherOverSQLiteKilledAtEveryTwentiethPointDeliversEverything(t *testing.T) {
+	testKilledAtEveryPoint(t, newSQLiteScript, 20)
+}
+
+func testKilledAtEveryPoint(t *testing.T, newStore func(*testing.T) *script, every int) {
 	// A clean run gives the keys, and the number of fault points passed.
-	clean := crashScript(t)
+	clean := crashScript(t, newStore(t))
 	rc := newReceiver(t, 0)
 	hook, err := notify.NewWebhook(rc.URL, nil)
 	require.NoError(t, err)
@@ -154,15 +161,15 @@ func TestADispatcherKilledAtEveryPointDeliversEverythingAtLeastOnce(t *testing.T
 	require.Greater(t, points, 2*len(want), "each delivery passes two points, each cursor write two")
 
 	for _, fail := range []bool{false, true} {
-		for at := 1; at <= points; at++ {
+		for at := 1; at <= points; at += every {
 			name := fmt.Sprintf("crash at %d", at)
 			if fail {
 				name = fmt.Sprintf("fail at %d", at)
 			}
 			t.Run(name, func(t *testing.T) {
-				s := crashScript(t)
-				// The same releases, so the same keys: ids come from the
-				// script's times and a random part, so map them.
+				// The same releases, so the same keys but for the
+				// random part of the release ids (see shapes).
+				s := crashScript(t, newStore(t))
 				rc := newReceiver(t, 0)
 				hook, err := notify.NewWebhook(rc.URL, nil)
 				require.NoError(t, err)

@@ -39,11 +39,13 @@ type Dispatcher struct {
 	cursors store.CursorStore
 	leaser  store.Leaser // nil: every instance delivers
 
-	mu       sync.Mutex // one Poll at a time; guards everything below
-	loaded   bool
-	cursor   string // delivered up to here
-	stored   string // the cursor as stored
-	rev      int64  // its revision
+	mu     sync.Mutex // one Poll at a time; guards everything below
+	loaded bool
+	cursor string // delivered up to here
+	stored string // the cursor as stored
+	rev    int64  // its revision
+	// sent holds the keys delivered of the event (or clock check) in
+	// progress, so that retrying it after a failure skips them.
 	sent     map[string]bool
 	failures int
 	lastHeld time.Time // last clock check
@@ -229,6 +231,7 @@ func (d *Dispatcher) poll(ctx context.Context) (int, error) {
 			if err := d.event(ctx, &fe.Event); err != nil {
 				return n, errors.Join(err, d.save(ctx))
 			}
+			clear(d.sent) // the event's messages are all delivered
 			d.cursor = fe.Cursor
 			n++
 			unsaved++
@@ -248,6 +251,7 @@ func (d *Dispatcher) poll(ctx context.Context) (int, error) {
 		if err := d.check(ctx, now); err != nil {
 			return n, err
 		}
+		clear(d.sent)
 		d.lastHeld = now
 	}
 	return n, nil
@@ -261,7 +265,7 @@ func (d *Dispatcher) load(ctx context.Context) error {
 	case err == nil:
 		d.cursor, d.stored, d.rev = c.Cursor, c.Cursor, c.Revision
 	case errors.Is(err, store.ErrNotFound):
-		d.rev = 0
+		d.rev, d.cursor = 0, ""
 		if !d.cfg.FromStart {
 			if d.cursor, err = d.feed.FeedEnd(ctx); err != nil {
 				return fmt.Errorf("notify: reading the feed's end: %w", err)
@@ -278,6 +282,16 @@ func (d *Dispatcher) load(ctx context.Context) error {
 	}
 	d.loaded = true
 	return nil
+}
+
+// reminds reports whether a rule reminds of waits.
+func (d *Dispatcher) reminds() bool {
+	for i := range d.cfg.Rules {
+		if d.cfg.Rules[i].Remind != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // clockRules reports whether a rule wants clock notifications.
@@ -303,11 +317,13 @@ func (d *Dispatcher) seed(ctx context.Context) error {
 			if d.lateFor(sum) {
 				d.watches[sum.ID] = &watch{told: map[release.HealthStatus]bool{}}
 			}
-			if !sum.WaitingForInput {
+			if !sum.WaitingForInput || !d.reminds() {
 				continue
 			}
 			r, err := d.st.GetRelease(ctx, sum.ID)
-			if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted since it was listed
+			} else if err != nil {
 				return fmt.Errorf("notify: loading release %s: %w", sum.ID, err)
 			}
 			for _, w := range release.Waiting(r) {
@@ -360,7 +376,6 @@ func (d *Dispatcher) save(ctx context.Context) error {
 		return fmt.Errorf("notify: storing cursor %q: %w", d.cfg.Consumer, err)
 	}
 	d.stored, d.rev = c.Cursor, c.Revision
-	clear(d.sent)
 	return nil
 }
 
@@ -437,6 +452,9 @@ func (d *Dispatcher) event(ctx context.Context, e *release.Event) error {
 		}
 		m := &Message{Key: fmt.Sprintf("%s/%d/%s", e.Release, e.Seq, r.Name), Rule: r.Name, Type: typ,
 			Release: *sum, Event: *e, Activity: activity, Phase: phase}
+		if e.Kind == release.KindReleaseCreated {
+			m.Event.Payload = nil
+		}
 		recipients := slices.Clone(r.Recipients)
 		if len(waits) > 0 {
 			m.Wait = &waits[0]
@@ -484,8 +502,9 @@ func (d *Dispatcher) anyWants(typ Type) bool {
 	return false
 }
 
-// deliver sends m through r's notifier unless it was sent since the
-// cursor was last stored. A permanent error is logged and dropped.
+// deliver sends m through r's notifier unless it was sent already for
+// the event (or clock check) in progress. A permanent error is logged and
+// dropped.
 func (d *Dispatcher) deliver(ctx context.Context, r *Rule, m *Message) error {
 	if d.sent[m.Key] {
 		return nil

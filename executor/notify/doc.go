@@ -47,6 +47,12 @@
 // take turns: the one holding the consumer's lease delivers, the others
 // stand by and take over when it lapses (Config.LeaseTTL).
 //
+// The Dispatcher reads the store directly, not through an executor's
+// authorizer: whoever a rule tells sees what its messages carry (the
+// release's summary, the event and its payload, but not the pinned
+// process of release.created), so choose a rule's recipients and receiver
+// as you would grant a view of those releases.
+//
 // # The clock
 //
 // RunningLate, Reminder and Escalation come from the Dispatcher's clock,

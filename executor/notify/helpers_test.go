@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	nethttp "net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/memstore"
+	"github.com/batonhq/baton/store/sqlite"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -37,13 +39,30 @@ func testProcess(id process.ID) *process.Process {
 	}}
 }
 
+// testStore is what the tests need of a store: memstore and sqlite are.
+type testStore interface {
+	store.Store
+	store.FeedStore
+	store.CursorStore
+	store.Leaser
+}
+
 // script writes releases' events to a store, as an executor would.
 type script struct {
 	t  *testing.T
-	st *memstore.Store
+	st testStore
 }
 
 func newScript(t *testing.T) *script { return &script{t: t, st: memstore.New(nil)} }
+
+// newSQLiteScript is newScript on a SQLite file (synchronous=NORMAL: the
+// tests are about order, not durability).
+func newSQLiteScript(t *testing.T) *script {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "baton.db"), &sqlite.Options{Synchronous: sqlite.SyncNormal})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return &script{t: t, st: st}
+}
 
 type spec struct {
 	name    string

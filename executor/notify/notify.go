@@ -99,8 +99,11 @@ type Message struct {
 	// Release is the release's summary when the message was made (it may
 	// be ahead of Event).
 	Release release.Summary `json:"release"`
-	// Event is the event notified, or for a clock notification the last
-	// event of the release the dispatcher saw (zero when it saw none).
+	// Event is the event notified, or for a clock notification the event
+	// the wait began with, or the last event of the release the
+	// dispatcher saw (zero when it saw none). The payload of
+	// release.created is left out (it holds the whole pinned process, which
+	// can be large; Release summarises the release).
 	Event release.Event `json:"event"`
 	// Activity is the activity concerned, for activity, wait, reminder and
 	// escalation messages.

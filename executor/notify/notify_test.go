@@ -185,6 +185,7 @@ func TestASignedWebhookThatFailsIsRetriedUntilItRecovers(t *testing.T) {
 	require.Equal(t, 2, poll(t, d))
 	keys, bodies := rc.got()
 	require.Equal(t, []string{fmt.Sprintf("%s/1/hook", r.ID), fmt.Sprintf("%s/2/hook", r.ID)}, keys)
+	require.Nil(t, bodies[0]["event"].(map[string]any)["payload"], "release.created's payload (the whole process) is left out")
 	require.Equal(t, "release-started", bodies[1]["type"])
 	require.Equal(t, keys[1], bodies[1]["key"])
 	require.Equal(t, string(r.ID), bodies[1]["release"].(map[string]any)["id"])
@@ -455,4 +456,29 @@ func TestRunReleasesTheLeaseWhenItStops(t *testing.T) {
 	r2 := s.create(spec{name: "b", at: t0.Add(time.Minute)})
 	require.Equal(t, 1, poll(t, two))
 	require.Equal(t, fmt.Sprintf("%s/1/r", r2.ID), rec.keys()[1])
+}
+
+// An event with two rules, the second failing: the retry sends only the
+// second; the first is not told twice.
+func TestARetryResendsOnlyTheMessagesThatFailed(t *testing.T) {
+	s := newScript(t)
+	s.create(spec{name: "a"})
+	ok := &recorder{}
+	failing := true
+	flaky := notify.NotifierFunc(func(_ context.Context, m *notify.Message) error {
+		if failing {
+			return errors.New("503")
+		}
+		return ok.Notify(context.Background(), m)
+	})
+	d := newDispatcher(t, s.st, clock.NewMock(),
+		notify.Rule{Name: "first", Notifier: ok, Types: []notify.Type{notify.ReleaseCreated}},
+		notify.Rule{Name: "second", Notifier: flaky, Types: []notify.Type{notify.ReleaseCreated}})
+	_, err := d.Poll(context.Background())
+	require.ErrorContains(t, err, "503")
+	failing = false
+	require.Equal(t, 1, poll(t, d))
+	keys := ok.keys()
+	require.Len(t, keys, 2)
+	require.True(t, strings.HasSuffix(keys[0], "/first") && strings.HasSuffix(keys[1], "/second"), "%v", keys)
 }
