@@ -96,6 +96,7 @@ type storedRelease struct {
 	snapshotDigest release.Hash
 	anchors        []release.Anchor // in Seq order
 	resume         release.Resume   // Release.Resume at the last append
+	digest         keptDigest       // see digests.go
 }
 
 // setSummary records r's summary, its copy and r's head.

@@ -69,8 +69,9 @@ type suite struct {
 // anchor subtests when it implements store.AnchorStore, the group history
 // subtests when it implements store.GroupHistoryStore, the freeze subtests
 // when it implements store.FreezeStore, the unfinished-list subtests when it
-// implements store.UnfinishedLister, the notification subtests when it
-// implements store.ReleaseNotifier.
+// implements store.UnfinishedLister, the digest subtests when it implements
+// store.DigestStore, the notification subtests when it implements
+// store.ReleaseNotifier.
 //
 //	func TestStore(t *testing.T) {
 //		storetest.TestStore(t, func(t *testing.T) store.Store {
@@ -113,6 +114,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.unfinishedTests(t)
 	} else {
 		t.Logf("storetest: %T does not implement store.UnfinishedLister: unfinished-list tests not run", probe)
+	}
+	if _, ok := probe.(store.DigestStore); ok {
+		s.digestTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.DigestStore: digest tests not run", probe)
 	}
 	if _, ok := probe.(store.Leaser); ok {
 		s.leaseTests(t)
