@@ -38,17 +38,18 @@ type ListReleaseDigestsParams struct {
 }
 
 // ReleaseDigestEntry is one release of ListReleaseDigests: its status and
-// head, and the digest kept for that head, if any.
+// the digest kept for it, if any.
 type ReleaseDigestEntry struct {
 	Release release.ID
 	Status  release.Status
-	// Seq and Hash are the release's head (its last event).
+	// Data is the digest kept for the release's current head; nil when
+	// none was put, or when the release has had events appended since (a
+	// stale digest is never returned).
+	Data []byte
+	// Seq and Hash are the head Data was computed at (the release's
+	// current head); zero when Data is nil.
 	Seq  int64
 	Hash release.Hash
-	// Data is the digest last put for this very head; nil when none was,
-	// or when the release has had events appended since (a stale digest is
-	// never returned).
-	Data []byte
 }
 
 // ReleaseDigestPage is one page of ListReleaseDigests.
@@ -58,30 +59,32 @@ type ReleaseDigestPage struct {
 }
 
 // DigestStore is an optional capability: a store that keeps, next to each
-// release, one digest computed by a reader from the release's events (a
-// report's per-release figures), and lists the releases with their
+// ended release, one digest computed by a reader from the release's events
+// (a report's per-release figures), and lists the releases with their
 // digests in one cheap pass, so that figures over many releases need not
 // read every event of every release. A digest is a cache of the event log
 // like the summary, never a second truth: it names the head it was
 // computed at, and the store returns it only while that is still the
-// release's head. Find it by type assertion (or Find); without it readers
-// compute the figures from the events each time.
+// release's head (an ended release can still get a link or a comment).
+// Only ended releases (a terminal status) keep one: a running release
+// changes with every step. Find it by type assertion (or Find); without it
+// readers compute the figures from the events each time.
 //
-// A store keeps the digest until the release has a new one put; deleting
-// a release deletes its digest.
+// Deleting a release deletes its digest.
 type DigestStore interface {
 	// PutReleaseDigest keeps p.Data as the digest of release p.Release at
 	// head (p.Seq, p.Hash), replacing any digest kept before. It returns
-	// ErrNotFound when the release does not exist, ErrConflict when
+	// ErrNotFound when the release does not exist; ErrConflict when
 	// (p.Seq, p.Hash) is not the release's head (events were appended
-	// since the digest was computed, or the hash is wrong), and ErrInvalid
-	// when Release is empty, Seq is below 1 or Data is empty or larger
-	// than MaxDigestSize. Nothing is written on error.
+	// since the digest was computed, or the hash is wrong) or the release
+	// has not ended; and ErrInvalid when Release is empty, Seq is below 1,
+	// or Data is empty or larger than MaxDigestSize. Nothing is written on
+	// error.
 	PutReleaseDigest(ctx context.Context, p *PutReleaseDigestParams) error
 	// ListReleaseDigests returns the releases that match, ordered by
 	// (CreatedAt, ID) and paged as ListReleases pages, each with its
-	// status, head and the digest kept for that head (nil when none).
-	// An empty store gives an empty page. A digest or head that does not
+	// status and the digest kept for its current head (nil when none).
+	// An empty store gives an empty page. A kept digest that does not
 	// match what the store recorded of it returns ErrCorrupt.
 	ListReleaseDigests(ctx context.Context, p *ListReleaseDigestsParams) (*ReleaseDigestPage, error)
 }

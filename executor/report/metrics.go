@@ -10,6 +10,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 )
@@ -121,6 +123,11 @@ func ComputeMetrics(ctx context.Context, s store.ReleaseStore, p *MetricsParams)
 	return MetricsOf(ds, p), nil
 }
 
+// computeWorkers bounds the digests ComputeMetrics computes at once: their
+// events are read, and their digests kept, in parallel, so that a store
+// that batches writes (SQLite) keeps many in one transaction.
+const computeWorkers = 8
+
 // digestsKept lists the digests a DigestStore keeps, computing (and
 // keeping) the missing ones.
 func digestsKept(ctx context.Context, s store.ReleaseStore, dst store.DigestStore, p *MetricsParams) ([]*Digest, error) {
@@ -131,26 +138,38 @@ func digestsKept(ctx context.Context, s store.ReleaseStore, dst store.DigestStor
 		if err != nil {
 			return nil, fmt.Errorf("report: listing release digests: %w", err)
 		}
+		ds := make([]*Digest, len(page.Releases))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(computeWorkers)
 		for i := range page.Releases {
 			e := &page.Releases[i]
-			var d *Digest
 			if e.Data != nil {
-				d, _ = unmarshalDigest(e.Data, e.Release, e.Seq) // else computed again below
+				if ds[i], _ = unmarshalDigest(e.Data, e.Release, e.Seq); ds[i] != nil {
+					continue
+				} // else computed again
 			}
-			if d == nil {
-				events, err := readEvents(ctx, s, e.Release)
+			g.Go(func() error {
+				events, err := readEvents(gctx, s, e.Release)
 				if err != nil {
-					return nil, err
+					return err
 				}
-				if d, err = DigestOf(events); err != nil {
-					return nil, err
+				d, err := DigestOf(events)
+				if err != nil {
+					return err
 				}
 				if d.Status.Terminal() {
-					if err := keep(ctx, dst, d, events[len(events)-1].Hash); err != nil {
-						return nil, err
+					if err := keep(gctx, dst, d, events[len(events)-1].Hash); err != nil {
+						return err
 					}
 				}
-			}
+				ds[i] = d
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
 			if p.matchLabels(d.Labels) {
 				out = append(out, d)
 			}

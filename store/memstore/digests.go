@@ -42,6 +42,9 @@ func (s *Store) PutReleaseDigest(ctx context.Context, p *store.PutReleaseDigestP
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	head := release.Head{Release: p.Release, Seq: p.Seq, Hash: p.Hash}
+	if !rec.summary.Status.Terminal() {
+		return errf(store.ErrConflict, "put release digest %s: the release is %s; digests are kept of ended releases", p.Release, rec.summary.Status)
+	}
 	if rec.head != head {
 		return errf(store.ErrConflict, "put release digest %s: computed at seq %d (hash %s); the release's head is seq %d (hash %s)",
 			p.Release, p.Seq, p.Hash, rec.head.Seq, rec.head.Hash)
@@ -86,9 +89,9 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 		rec.mu.Lock()
 		if matches(lp, &rec.summary) {
 			if err = rec.checkLog(rec.key.ID); err == nil {
-				e := store.ReleaseDigestEntry{Release: rec.key.ID, Status: rec.summary.Status, Seq: rec.head.Seq, Hash: rec.head.Hash}
+				e := store.ReleaseDigestEntry{Release: rec.key.ID, Status: rec.summary.Status}
 				if rec.digest.data != nil && rec.digest.head == rec.head {
-					e.Data = bytes.Clone(rec.digest.data)
+					e.Data, e.Seq, e.Hash = bytes.Clone(rec.digest.data), rec.head.Seq, rec.head.Hash
 				}
 				all = append(all, entry{e, rec.key})
 			}
