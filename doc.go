@@ -24,7 +24,7 @@
 //	ex, err := executor.New(st, reg, nil)
 //	err = ex.Launch(ctx)                             // drives and resumes releases
 //	defer ex.Shutdown(stopCtx)                       // lets adapter calls in flight finish
-//	sum, err := ex.Create(ctx, &executor.CreateParams{Process: p.ID, Actor: "alice"})
+//	sum, err := ex.Create(ctx, &executor.CreateParams{Process: p.ID, By: executor.By{Actor: "alice"}})
 //
 // Hosts test their release logic with release/releasetest (virtual time,
 // fake adapters, scripted people) and their adapters with

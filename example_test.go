@@ -79,7 +79,7 @@ func wire(ctx context.Context, dir string) (release.Summary, *executor.Executor,
 		}
 		st.Close()
 	}
-	rel, err = ex.Create(ctx, &executor.CreateParams{Process: p.ID, Inputs: map[string]any{"version": "2.4.0"}, Actor: "alice"})
+	rel, err = ex.Create(ctx, &executor.CreateParams{Process: p.ID, Inputs: map[string]any{"version": "2.4.0"}, By: executor.By{Actor: "alice"}})
 	if err != nil {
 		stop()
 		return rel, nil, nil, err
@@ -100,12 +100,12 @@ func Example() {
 		panic(err)
 	}
 	defer stop()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindReleaseSucceeded}}, 1)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindReleaseSucceeded}}, Buffer: 1})
 	defer sub.Close()
-	if r, _ := ex.Get(ctx, rel.ID); r.Status != release.Succeeded {
+	if r, _ := ex.Get(ctx, rel.ID, nil); r.Status != release.Succeeded {
 		<-sub.C()
 	}
-	r, _ := ex.Get(ctx, rel.ID)
+	r, _ := ex.Get(ctx, rel.ID, nil)
 	fmt.Println(r.Status, r.Activity("build.compile").Outputs["artifact"])
 	// Output:
 	// Succeeded s3://builds/mobile-build.ipa

@@ -15,14 +15,32 @@ import (
 	"github.com/batonhq/baton/store"
 )
 
-// By names who takes an operator action and why.
+// By names who takes an action and why. Every Executor method that acts or
+// reads on behalf of someone takes it last: as *By when the action needs
+// nothing else, or embedded in the action's params struct
+// (&DecisionParams{By: By{Actor: "bob", Reason: "looks good"}}).
+//
+// Actions need an Actor; a read may pass nil (or no Actor): it is
+// anonymous, and Config.Authorize decides whether anonymous readers may
+// see it (the default allows everything).
 type By struct {
-	Actor  string // required
-	Reason string // required by Abort; recorded with the event
+	Actor  string // who: required by every action, optional for reads
+	Reason string // why: required by Abort and BypassApproval; recorded with the event
+}
+
+// value returns *b, or the zero By for nil.
+func (b *By) value() By {
+	if b == nil {
+		return By{}
+	}
+	return *b
 }
 
 // CreateParams are the arguments of Create.
 type CreateParams struct {
+	// By names who creates the release (Actor, required) and why (Reason,
+	// recorded).
+	By
 	// ID is the new release's id, a UUID (see release.ParseID); empty
 	// draws a new UUIDv7. A host that must not create a release twice for
 	// one request (a retried webhook, a CI run) derives the id from the
@@ -40,9 +58,6 @@ type CreateParams struct {
 	// Name defaults to the process's name; Version is a version label.
 	Name    string
 	Version string
-	// Actor is who creates the release (required); Reason is recorded.
-	Actor  string
-	Reason string
 	// ScheduledFor is when the release starts; zero or past means now.
 	ScheduledFor time.Time
 	Labels       map[string]string
@@ -349,6 +364,7 @@ func (r *run) describe(a *Action) error {
 		return err
 	}
 	act := r.p.acts[i].act
+	a.ActivityLabels = maps.Clone(r.p.compiled.EffectiveLabels(r.p.acts[i].ref))
 	a.ActivityType = act.EffectiveType()
 	switch a.ActivityType {
 	case process.Automated:
@@ -376,7 +392,8 @@ func (r *run) activity(action ActionKind, k release.ActivityKey) (int32, *releas
 }
 
 // Start starts a Scheduled release now, ahead of its time.
-func (e *Executor) Start(ctx context.Context, id release.ID, by By) error {
+func (e *Executor) Start(ctx context.Context, id release.ID, p *By) error {
+	by := p.value()
 	return e.act(ctx, &Action{Kind: ActionStart, Release: id, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
 		if r.rel.Status != release.Scheduled {
 			return releaseState(ActionStart, id, r.rel.Status, release.Scheduled)
@@ -392,7 +409,8 @@ func (e *Executor) Start(ctx context.Context, id release.ID, by By) error {
 
 // Pause stops a Running release from starting new activities; those
 // running finish and are recorded.
-func (e *Executor) Pause(ctx context.Context, id release.ID, by By) error {
+func (e *Executor) Pause(ctx context.Context, id release.ID, p *By) error {
+	by := p.value()
 	return e.act(ctx, &Action{Kind: ActionPause, Release: id, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
 		if r.rel.Status != release.Running {
 			return releaseState(ActionPause, id, r.rel.Status, release.Running)
@@ -403,7 +421,8 @@ func (e *Executor) Pause(ctx context.Context, id release.ID, by By) error {
 }
 
 // Resume lets a Paused release go on.
-func (e *Executor) Resume(ctx context.Context, id release.ID, by By) error {
+func (e *Executor) Resume(ctx context.Context, id release.ID, p *By) error {
+	by := p.value()
 	return e.act(ctx, &Action{Kind: ActionResume, Release: id, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
 		if r.rel.Status != release.Paused {
 			return releaseState(ActionResume, id, r.rel.Status, release.Paused)
@@ -417,7 +436,8 @@ func (e *Executor) Resume(ctx context.Context, id release.ID, by By) error {
 // Abort ends a release that has not ended: running adapters' contexts are
 // cancelled (a rollback's too), child releases aborted, and every activity
 // running, waiting or on hold is marked Aborted. The reason is required.
-func (e *Executor) Abort(ctx context.Context, id release.ID, by By) error {
+func (e *Executor) Abort(ctx context.Context, id release.ID, p *By) error {
+	by := p.value()
 	if strings.TrimSpace(by.Reason) == "" {
 		return invalidf(ActionAbort, "reason: required to abort a release")
 	}
@@ -452,7 +472,8 @@ func (e *Executor) Abort(ctx context.Context, id release.ID, by By) error {
 // RollBack rolls a Running release back: active work is aborted, then the
 // rollbacks of completed activities run in reverse dependency order, and
 // the release ends RolledBack.
-func (e *Executor) RollBack(ctx context.Context, id release.ID, by By) error {
+func (e *Executor) RollBack(ctx context.Context, id release.ID, p *By) error {
+	by := p.value()
 	return e.act(ctx, &Action{Kind: ActionRollBack, Release: id, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
 		if r.rel.Status != release.Running {
 			return releaseState(ActionRollBack, id, r.rel.Status, release.Running)
@@ -467,8 +488,8 @@ func (e *Executor) RollBack(ctx context.Context, id release.ID, by By) error {
 
 // RetryParams are the arguments of Retry.
 type RetryParams struct {
-	Actor  string
-	Reason string
+	// By names who retries (Actor, required) and why (Reason, recorded).
+	By
 	// Inputs, when set, replace the named with: parameters (or the child
 	// release's inputs, for a subprocess) for the new attempt. They are
 	// checked as at creation before anything is recorded (see Retry), and
@@ -573,8 +594,9 @@ func (r *run) checkRetryInputs(ctx context.Context, i int32, inputs map[string]a
 
 // IgnoreParams are the arguments of Ignore.
 type IgnoreParams struct {
-	Actor  string
-	Reason string
+	// By names who ignores the failure (Actor, required) and why (Reason,
+	// recorded).
+	By
 	// Outputs substitute for the outputs the activity did not produce.
 	Outputs map[string]any
 }
@@ -611,7 +633,8 @@ func (e *Executor) Ignore(ctx context.Context, id release.ID, k release.Activity
 // on. An approval, and a subprocess whose process holds approvals, cannot
 // be skipped (ErrInvalid): that would pass them without their approvers
 // (see BypassApproval).
-func (e *Executor) Skip(ctx context.Context, id release.ID, k release.ActivityKey, by By) error {
+func (e *Executor) Skip(ctx context.Context, id release.ID, k release.ActivityKey, p *By) error {
+	by := p.value()
 	return e.act(ctx, &Action{Kind: ActionSkip, Release: id, Activity: k, Actor: by.Actor, Reason: by.Reason}, func(r *run) error {
 		i, a, err := r.activity(ActionSkip, k)
 		if err != nil {
@@ -634,13 +657,14 @@ func (e *Executor) Skip(ctx context.Context, id release.ID, k release.ActivityKe
 
 // TaskParams are the arguments of UpdateTask.
 type TaskParams struct {
+	// By names who updates the task (Actor, required: an assignee when the
+	// task has assignees) and why (Reason, recorded).
+	By
 	Task string // the task id; required
 	// Status is the new status; empty keeps it.
 	Status release.TaskStatus
 	// Assignees replace the task's assignees; nil keeps them.
 	Assignees []string
-	Actor     string
-	Reason    string
 }
 
 // UpdateTask changes a task of a manual activity (its status, its
@@ -690,16 +714,18 @@ func (e *Executor) UpdateTask(ctx context.Context, id release.ID, k release.Acti
 }
 
 // CompleteTask marks a task SUCCEEDED (UpdateTask with that status).
-func (e *Executor) CompleteTask(ctx context.Context, id release.ID, k release.ActivityKey, task string, by By) error {
-	return e.UpdateTask(ctx, id, k, &TaskParams{Task: task, Status: release.TaskSucceeded, Actor: by.Actor, Reason: by.Reason})
+func (e *Executor) CompleteTask(ctx context.Context, id release.ID, k release.ActivityKey, task string, p *By) error {
+	by := p.value()
+	return e.UpdateTask(ctx, id, k, &TaskParams{Task: task, Status: release.TaskSucceeded, By: By{Actor: by.Actor, Reason: by.Reason}})
 }
 
 // CommentParams are the arguments of Comment.
 type CommentParams struct {
+	// By names who comments (Actor, required).
+	By
 	Activity release.ActivityKey // empty: a comment on the release
 	Task     string              // with Activity: a comment on one of its tasks
 	Text     string              // required
-	Actor    string
 }
 
 // Comment adds a comment to a release, an activity or a task.
@@ -727,9 +753,9 @@ func (e *Executor) Comment(ctx context.Context, id release.ID, p *CommentParams)
 
 // OutputsParams are the arguments of SubmitOutputs.
 type OutputsParams struct {
+	// By names who submits (Actor, required) and why (Reason, recorded).
+	By
 	Outputs map[string]any // by declared output name; at least one
-	Actor   string
-	Reason  string
 }
 
 // SubmitOutputs records outputs of a Waiting manual activity. Names must be
@@ -775,8 +801,9 @@ func checkOutputs(action ActionKind, act *process.Activity, outputs map[string]a
 
 // DecisionParams are the arguments of Approve and Reject.
 type DecisionParams struct {
-	Actor   string
-	Comment string
+	// By names who decides (Actor, required: one of the approvers); Reason is
+	// the decision's comment, recorded.
+	By
 }
 
 // Approve records an approval of a Waiting approval activity by one of its
@@ -795,7 +822,7 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 	if p == nil {
 		p = &DecisionParams{}
 	}
-	return e.act(ctx, &Action{Kind: action, Release: id, Activity: k, Actor: p.Actor, Reason: p.Comment}, func(r *run) error {
+	return e.act(ctx, &Action{Kind: action, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason}, func(r *run) error {
 		i, a, pol, err := r.waitingApproval(action, k, p.Actor)
 		if err != nil {
 			return err
@@ -814,9 +841,9 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 			return forbiddenf(action, "%s", msg)
 		}
 		if action == ActionApprove {
-			r.emit(p.Actor, p.Comment, &release.ApprovalGrantedPayload{Activity: k, Comment: p.Comment})
+			r.emit(p.Actor, p.Reason, &release.ApprovalGrantedPayload{Activity: k, Comment: p.Reason})
 		} else {
-			r.emit(p.Actor, p.Comment, &release.ApprovalRejectedPayload{Activity: k, Comment: p.Comment})
+			r.emit(p.Actor, p.Reason, &release.ApprovalRejectedPayload{Activity: k, Comment: p.Reason})
 		}
 		r.checkHuman(i)
 		return nil
@@ -825,8 +852,9 @@ func (e *Executor) decide(ctx context.Context, action ActionKind, id release.ID,
 
 // BypassParams are the arguments of BypassApproval.
 type BypassParams struct {
-	Actor  string
-	Reason string // required: why the approvers are not asked
+	// By names who decides in the approvers' place (Actor) and why (Reason);
+	// both required and recorded.
+	By
 }
 
 // BypassApproval decides a Waiting approval activity in place of its

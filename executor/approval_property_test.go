@@ -234,39 +234,39 @@ func gateDrive(t *testing.T, h *harness, top release.ID, rng *rand.Rand) {
 		switch c := rng.IntN(20); {
 		case c < 7: // approvers decide most often
 			who = pick([]string{"bob", "carol", "dave", "erin", who})
-			err = h.ex.Approve(ctx, r.ID, k, &DecisionParams{Actor: who})
+			err = h.ex.Approve(ctx, r.ID, k, &DecisionParams{By: By{Actor: who}})
 		case c == 7:
-			err = h.ex.Reject(ctx, r.ID, k, &DecisionParams{Actor: who, Comment: "no"})
+			err = h.ex.Reject(ctx, r.ID, k, &DecisionParams{By: By{Actor: who, Reason: "no"}})
 		case c == 8:
-			err = h.ex.BypassApproval(ctx, r.ID, k, &BypassParams{Actor: who, Reason: "urgent"})
+			err = h.ex.BypassApproval(ctx, r.ID, k, &BypassParams{By: By{Actor: who, Reason: "urgent"}})
 		case c == 9:
-			err = h.ex.Skip(ctx, r.ID, k, By{Actor: who, Reason: "skip"})
+			err = h.ex.Skip(ctx, r.ID, k, &By{Actor: who, Reason: "skip"})
 		case c == 10:
-			err = h.ex.Ignore(ctx, r.ID, k, &IgnoreParams{Actor: who, Reason: "ignore"})
+			err = h.ex.Ignore(ctx, r.ID, k, &IgnoreParams{By: By{Actor: who, Reason: "ignore"}})
 		case c == 11:
 			var inputs map[string]any
 			if rng.IntN(2) == 0 {
 				inputs = map[string]any{"fail": false}
 			}
-			err = h.ex.Retry(ctx, r.ID, k, &RetryParams{Actor: who, Reason: "again", Inputs: inputs})
+			err = h.ex.Retry(ctx, r.ID, k, &RetryParams{By: By{Actor: who, Reason: "again"}, Inputs: inputs})
 		case c == 12, c == 13:
-			err = h.ex.CompleteTask(ctx, r.ID, k, "t", By{Actor: who})
+			err = h.ex.CompleteTask(ctx, r.ID, k, "t", &By{Actor: who})
 		case c == 14:
-			err = h.ex.SubmitOutputs(ctx, r.ID, k, &OutputsParams{Actor: who, Outputs: map[string]any{"ok": true}})
+			err = h.ex.SubmitOutputs(ctx, r.ID, k, &OutputsParams{By: By{Actor: who}, Outputs: map[string]any{"ok": true}})
 		case c == 15:
-			err = h.ex.UpdateTask(ctx, r.ID, k, &TaskParams{Task: "t", Status: release.TaskFailed, Actor: who})
+			err = h.ex.UpdateTask(ctx, r.ID, k, &TaskParams{Task: "t", Status: release.TaskFailed, By: By{Actor: who}})
 		case c == 16:
 			h.advance(time.Duration(10+rng.IntN(40)) * time.Minute)
 		case c == 17:
 			if rng.IntN(2) == 0 {
-				err = h.ex.Pause(ctx, r.ID, By{Actor: who})
+				err = h.ex.Pause(ctx, r.ID, &By{Actor: who})
 			} else {
-				err = h.ex.Resume(ctx, r.ID, By{Actor: who})
+				err = h.ex.Resume(ctx, r.ID, &By{Actor: who})
 			}
 		case c == 18 && rng.IntN(30) == 0:
-			err = h.ex.Abort(ctx, r.ID, By{Actor: who, Reason: "stop"})
+			err = h.ex.Abort(ctx, r.ID, &By{Actor: who, Reason: "stop"})
 		case c == 19 && rng.IntN(30) == 0:
-			err = h.ex.RollBack(ctx, r.ID, By{Actor: who, Reason: "undo"})
+			err = h.ex.RollBack(ctx, r.ID, &By{Actor: who, Reason: "undo"})
 		}
 		if err != nil && !errors.Is(err, ErrIllegal) && !errors.Is(err, ErrForbidden) && !errors.Is(err, ErrInvalid) &&
 			!errors.Is(err, ErrUnauthorized) && !errors.Is(err, ErrNotFound) {

@@ -87,12 +87,12 @@ func TestTheInitiatorOfAParentCannotApproveItsChildren(t *testing.T) {
 			require.Equal(t, "alice", k.Initiator, "but alice initiated it")
 
 			ctx := context.Background()
-			err := h.ex.Approve(ctx, kid, "p.gate", &DecisionParams{Actor: "alice"})
+			err := h.ex.Approve(ctx, kid, "p.gate", &DecisionParams{By: By{Actor: "alice"}})
 			require.ErrorIs(t, err, ErrForbidden)
 			require.ErrorContains(t, err, "forbids the initiator")
 			require.Empty(t, h.get(kid).Activities["p.gate"].Approvals)
 
-			require.NoError(t, h.ex.Approve(ctx, kid, "p.gate", &DecisionParams{Actor: "bob"}))
+			require.NoError(t, h.ex.Approve(ctx, kid, "p.gate", &DecisionParams{By: By{Actor: "bob"}}))
 			h.waitStatus(id, release.Succeeded)
 		})
 	}
@@ -158,16 +158,16 @@ func TestAnUnresolvableApproverGroupNeverLetsAnApprovalPass(t *testing.T) {
 				id := h.create("appr", nil)
 				h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
 				ctx := context.Background()
-				require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+				require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 
 				if res.mode == "" {
 					if rule.bobAlone {
 						h.waitStatus(id, release.Succeeded)
 						return
 					}
-					require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "carol"}))
+					require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "carol"}}))
 					if rule.name == "unanimous" {
-						require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "dave"}))
+						require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "dave"}}))
 					}
 					h.waitStatus(id, release.Succeeded)
 					return
@@ -175,7 +175,7 @@ func TestAnUnresolvableApproverGroupNeverLetsAnApprovalPass(t *testing.T) {
 
 				// bob's approval does not pass it, whatever the rule.
 				require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
-				ex, err := h.ex.Why(ctx, id, "qa.signoff")
+				ex, err := h.ex.Why(ctx, id, "qa.signoff", nil)
 				require.NoError(t, err)
 				var found *Reason
 				for i := range ex.Reasons {
@@ -189,7 +189,7 @@ func TestAnUnresolvableApproverGroupNeverLetsAnApprovalPass(t *testing.T) {
 				require.Contains(t, found.Text, `group "security" could not be resolved`)
 
 				// A member of the group cannot decide while it is unresolved.
-				err = h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "carol"})
+				err = h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "carol"}})
 				require.ErrorIs(t, err, ErrForbidden)
 				require.ErrorContains(t, err, `group "security" could not be resolved: `+res.why)
 				require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
@@ -207,7 +207,7 @@ func TestAFailedGroupLookupIsRetriedWithBackoff(t *testing.T) {
 	h.put(approvalDoc(`{approvers: [bob, 'group:security'], min: 1}`))
 	id := h.create("appr", nil)
 	h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
-	require.NoError(t, h.ex.Approve(context.Background(), id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+	require.NoError(t, h.ex.Approve(context.Background(), id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 
 	k := timerKey{rel: id, kind: timerResolve, act: 0, attempt: 1}
 	var looks []time.Duration // when each look is due, after bob's approval
@@ -244,9 +244,9 @@ func TestAFailedGroupLookupIsRetriedWhenSomeoneDecides(t *testing.T) {
 	id := h.create("appr", nil)
 	h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
 	ctx := context.Background()
-	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 	groups.heal()
-	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "carol"}))
+	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "carol"}}))
 	h.waitStatus(id, release.Succeeded)
 }
 
@@ -264,10 +264,10 @@ func TestSkipAndIgnoreNeverPassAnApproval(t *testing.T) {
 	ctx := context.Background()
 	for name, act := range map[string]func(h *harness, id release.ID, k release.ActivityKey) error{
 		"skip": func(h *harness, id release.ID, k release.ActivityKey) error {
-			return h.ex.Skip(ctx, id, k, By{Actor: "alice", Reason: "in a hurry"})
+			return h.ex.Skip(ctx, id, k, &By{Actor: "alice", Reason: "in a hurry"})
 		},
 		"ignore": func(h *harness, id release.ID, k release.ActivityKey) error {
-			return h.ex.Ignore(ctx, id, k, &IgnoreParams{Actor: "alice", Reason: "in a hurry"})
+			return h.ex.Ignore(ctx, id, k, &IgnoreParams{By: By{Actor: "alice", Reason: "in a hurry"}})
 		},
 	} {
 		t.Run(name+" of an approval", func(t *testing.T) {
@@ -308,7 +308,7 @@ phases:
 			// The grandchild's approval is rejected: the grandchild and the
 			// child fail, and the top's subprocess activity is held, where
 			// skip or ignore would pass it.
-			require.NoError(t, h.ex.Reject(ctx, kid, "p.gate", &DecisionParams{Actor: "bob"}))
+			require.NoError(t, h.ex.Reject(ctx, kid, "p.gate", &DecisionParams{By: By{Actor: "bob"}}))
 			h.waitActivity(id, "p.sub", release.ActivityOnHold)
 			before := len(h.events(id))
 			err := act(h, id, "p.sub")
@@ -331,8 +331,8 @@ phases:
 `)
 		id := h.create("parent", nil)
 		h.waitActivity(id, "p.first", release.ActivityWaiting)
-		require.NoError(t, h.ex.Skip(ctx, id, "p.sub", By{Actor: "ops", Reason: "not today"}))
-		require.NoError(t, h.ex.CompleteTask(ctx, id, "p.first", "t", By{Actor: "ops"}))
+		require.NoError(t, h.ex.Skip(ctx, id, "p.sub", &By{Actor: "ops", Reason: "not today"}))
+		require.NoError(t, h.ex.CompleteTask(ctx, id, "p.first", "t", &By{Actor: "ops"}))
 		h.waitStatus(id, release.Succeeded)
 	})
 }
@@ -379,7 +379,7 @@ func TestBypassApproval(t *testing.T) {
 			h := newHarness(t, cfg, &recorder{kind: "noop"})
 			id := gatedRelease(t, h, tc.policy)
 			before := len(h.events(id))
-			err := h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{Actor: tc.actor, Reason: tc.reason})
+			err := h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{By: By{Actor: tc.actor, Reason: tc.reason}})
 			if tc.want != nil {
 				require.ErrorIs(t, err, tc.want)
 				require.ErrorContains(t, err, tc.contains)
@@ -408,14 +408,14 @@ func TestBypassApproval(t *testing.T) {
 	t.Run("only a waiting approval", func(t *testing.T) {
 		h := newHarness(t, nil, &recorder{kind: "noop"})
 		id := gatedRelease(t, h, `{approvers: [bob]}`)
-		err := h.ex.BypassApproval(ctx, id, "ship.go", &BypassParams{Actor: "ops", Reason: "x"})
+		err := h.ex.BypassApproval(ctx, id, "ship.go", &BypassParams{By: By{Actor: "ops", Reason: "x"}})
 		require.ErrorIs(t, err, ErrInvalid)
 		require.ErrorContains(t, err, "not an approval")
-		require.NoError(t, h.ex.Reject(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+		require.NoError(t, h.ex.Reject(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 		h.waitActivity(id, "qa.signoff", release.ActivityOnHold)
-		err = h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{Actor: "ops", Reason: "x"})
+		err = h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{By: By{Actor: "ops", Reason: "x"}})
 		require.ErrorIs(t, err, ErrIllegal, "a rejected approval is retried (the approvers decide again), not bypassed")
-		ex, err := h.ex.Why(ctx, id, "qa.signoff")
+		ex, err := h.ex.Why(ctx, id, "qa.signoff", nil)
 		require.NoError(t, err)
 		require.Len(t, ex.Reasons, 1)
 		require.Contains(t, ex.Reasons[0].Text, "an operator decides: retry (the approvers decide again) or abort")
@@ -429,40 +429,40 @@ func TestOtherPathsAroundAnApprovalNeedItsApprovers(t *testing.T) {
 	t.Run("submit outputs", func(t *testing.T) {
 		h := newHarness(t, nil, &recorder{kind: "noop"})
 		id := gatedRelease(t, h, policy)
-		err := h.ex.SubmitOutputs(ctx, id, "qa.signoff", &OutputsParams{Actor: "alice", Outputs: map[string]any{"ok": true}})
+		err := h.ex.SubmitOutputs(ctx, id, "qa.signoff", &OutputsParams{By: By{Actor: "alice"}, Outputs: map[string]any{"ok": true}})
 		require.ErrorIs(t, err, ErrInvalid)
 		require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
 	})
 	t.Run("complete a task", func(t *testing.T) {
 		h := newHarness(t, nil, &recorder{kind: "noop"})
 		id := gatedRelease(t, h, policy)
-		err := h.ex.CompleteTask(ctx, id, "qa.signoff", "approve", By{Actor: "alice"})
+		err := h.ex.CompleteTask(ctx, id, "qa.signoff", "approve", &By{Actor: "alice"})
 		require.ErrorIs(t, err, ErrNotFound)
 		require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
 	})
 	t.Run("retry of a rejected approval asks the approvers again", func(t *testing.T) {
 		h := newHarness(t, nil, &recorder{kind: "noop"})
 		id := gatedRelease(t, h, policy)
-		require.NoError(t, h.ex.Reject(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+		require.NoError(t, h.ex.Reject(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 		h.waitActivity(id, "qa.signoff", release.ActivityOnHold)
-		require.NoError(t, h.ex.Retry(ctx, id, "qa.signoff", &RetryParams{Actor: "alice", Reason: "try again"}))
+		require.NoError(t, h.ex.Retry(ctx, id, "qa.signoff", &RetryParams{By: By{Actor: "alice", Reason: "try again"}}))
 		h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
-		require.ErrorIs(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "alice"}), ErrForbidden)
+		require.ErrorIs(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "alice"}}), ErrForbidden)
 		require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status)
 	})
 	t.Run("abort then retry", func(t *testing.T) {
 		h := newHarness(t, nil, &recorder{kind: "noop"})
 		id := gatedRelease(t, h, policy)
-		require.NoError(t, h.ex.Abort(ctx, id, By{Actor: "alice", Reason: "stop"}))
+		require.NoError(t, h.ex.Abort(ctx, id, &By{Actor: "alice", Reason: "stop"}))
 		h.waitStatus(id, release.Aborted)
-		require.ErrorIs(t, h.ex.Retry(ctx, id, "qa.signoff", &RetryParams{Actor: "alice"}), ErrIllegal)
-		require.ErrorIs(t, h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{Actor: "ops", Reason: "x"}), ErrIllegal)
+		require.ErrorIs(t, h.ex.Retry(ctx, id, "qa.signoff", &RetryParams{By: By{Actor: "alice"}}), ErrIllegal)
+		require.ErrorIs(t, h.ex.BypassApproval(ctx, id, "qa.signoff", &BypassParams{By: By{Actor: "ops", Reason: "x"}}), ErrIllegal)
 		require.Equal(t, release.Aborted, h.get(id).Status)
 	})
 	t.Run("roll back", func(t *testing.T) {
 		h := newHarness(t, nil, &recorder{kind: "noop"})
 		id := gatedRelease(t, h, policy)
-		require.NoError(t, h.ex.RollBack(ctx, id, By{Actor: "alice", Reason: "undo"}))
+		require.NoError(t, h.ex.RollBack(ctx, id, &By{Actor: "alice", Reason: "undo"}))
 		r := h.waitStatus(id, release.RolledBack)
 		require.NotEqual(t, release.ActivitySucceeded, r.Activities["qa.signoff"].Status)
 	})

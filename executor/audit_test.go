@@ -57,12 +57,12 @@ func sealedRun(t *testing.T, sealer release.Sealer) (store.Store, release.ID) {
 	ex, err := executor.New(st, reg, &executor.Config{Sealer: sealer})
 	require.NoError(t, err)
 	defer running(ctx, ex)()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseSucceeded}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseSucceeded}}, Buffer: 16})
 	defer sub.Close()
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	require.NoError(t, err)
 	<-sub.C() // activity.waiting
-	require.NoError(t, ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"}))
+	require.NoError(t, ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}}))
 	<-sub.C() // release.succeeded
 	return st, sum.ID
 }
@@ -133,7 +133,7 @@ func TestAHeadThatCannotBeSealedIsNotStored(t *testing.T) {
 	st, reg := webStore(t)
 	ex, err := executor.New(st, reg, &executor.Config{Sealer: failingSealer{}})
 	require.NoError(t, err)
-	_, err = ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	_, err = ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	require.ErrorContains(t, err, "the signing service is down")
 	page, err := st.ListReleases(ctx, &store.ListReleasesParams{})
 	require.NoError(t, err)
@@ -168,8 +168,8 @@ func TestAnEditedSnapshotIsAnErrorNotADeployment(t *testing.T) {
 	ex, st, stop := start()
 	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "alice", Now: time.Now()})
 	require.NoError(t, err)
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting}}, 4)
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting}}, Buffer: 4})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	require.NoError(t, err)
 	<-sub.C()
 	sub.Close()
@@ -191,9 +191,9 @@ func TestAnEditedSnapshotIsAnErrorNotADeployment(t *testing.T) {
 
 	ex, _, stop = start()
 	defer stop()
-	_, err = ex.Get(ctx, sum.ID)
+	_, err = ex.Get(ctx, sum.ID, nil)
 	require.ErrorIs(t, err, store.ErrCorrupt)
-	err = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"})
+	err = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}})
 	require.ErrorIs(t, err, store.ErrCorrupt)
 	require.Zero(t, deploys.Load())
 }

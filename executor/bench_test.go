@@ -113,7 +113,7 @@ func newBenchExecutorOn(b *testing.B, st store.Store, parallelism int, procs ...
 }
 
 func (be *benchExecutor) runRelease(b *testing.B, id process.ID) {
-	sum, err := be.ex.Create(context.Background(), &CreateParams{Process: id, Actor: "bench"})
+	sum, err := be.ex.Create(context.Background(), &CreateParams{Process: id, By: By{Actor: "bench"}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func BenchmarkConcurrentReleases(b *testing.B) {
 		g.SetLimit(64)
 		for r := 0; r < releases; r++ {
 			g.Go(func() error {
-				_, err := be.ex.Create(context.Background(), &CreateParams{Process: "ten", Actor: "bench"})
+				_, err := be.ex.Create(context.Background(), &CreateParams{Process: "ten", By: By{Actor: "bench"}})
 				return err
 			})
 		}
@@ -313,7 +313,7 @@ phases:
 		g.SetLimit(8)
 		for r := 0; r < n; r++ {
 			g.Go(func() error {
-				_, err := be.ex.Create(context.Background(), &CreateParams{Process: "gate", Actor: "bench"})
+				_, err := be.ex.Create(context.Background(), &CreateParams{Process: "gate", By: By{Actor: "bench"}})
 				return err
 			})
 		}

@@ -29,6 +29,10 @@ const (
 
 // CalendarParams are the arguments of Calendar.
 type CalendarParams struct {
+	// By names the reader. The authorizer sees ActionView for every group,
+	// release and freeze the calendar would show; those it refuses are left
+	// out.
+	By
 	// From and To are the window, [From, To). Both are required, To after
 	// From and at most MaxCalendarSpan later.
 	From, To time.Time
@@ -46,10 +50,6 @@ type CalendarParams struct {
 	// same time are an overlap. Defaults to ["env"]; an empty, non-nil
 	// slice compares no labels.
 	OverlapLabels []string
-	// Actor is who reads the calendar; required when the store keeps
-	// freezes (the authorizer sees ActionView, as for
-	// FreezeWindows). Without it the calendar shows no freezes.
-	Actor string
 	// Lookback is how long before From a release may have been scheduled
 	// and still be listed because it ran into the window (releases still
 	// Running or Paused are listed however old). Defaults to
@@ -163,8 +163,8 @@ type CalendarRef struct {
 // CalendarParams for the filters). It reads the store only: groups,
 // releases scheduled in the window (and a Lookback before it), releases
 // not yet ended, and freezes when the store keeps them (read as
-// FreezeWindows reads them: the authorizer sees ActionView for
-// p.Actor, and a refusal fails the query). Problems with p return an
+// FreezeWindows reads them). Groups, releases and freezes the reader p.By
+// may not view (ActionView) are left out. Problems with p return an
 // error matching ErrInvalid naming the field.
 func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, error) {
 	const what = "calendar"
@@ -181,7 +181,7 @@ func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, 
 		return nil, fmt.Errorf("executor: %s: lookback %s: must not be negative: %w", what, p.Lookback, ErrInvalid)
 	}
 	c := &Calendar{From: p.From, To: p.To, Now: e.clock.Now()}
-	f := calendarFilter{p: p}
+	f := calendarFilter{p: p, e: e}
 	sums, err := e.calendarReleases(ctx, &f)
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", what, err)
@@ -223,8 +223,16 @@ func (e *Executor) Calendar(ctx context.Context, p *CalendarParams) (*Calendar, 
 	return c, nil
 }
 
-// calendarFilter applies CalendarParams' filters.
-type calendarFilter struct{ p *CalendarParams }
+// calendarFilter applies CalendarParams' filters, and leaves out what the
+// reader may not view.
+type calendarFilter struct {
+	p *CalendarParams
+	e *Executor
+}
+
+func (f *calendarFilter) view(ctx context.Context, a *Action) bool {
+	return f.e.cfg.Authorize == nil || f.e.mayView(ctx, a)
+}
 
 func (f *calendarFilter) keep(g release.GroupID, proc process.ID, labels map[string]string) bool {
 	p := f.p
@@ -282,7 +290,7 @@ func (e *Executor) calendarReleases(ctx context.Context, f *calendarFilter) ([]r
 				return nil, fmt.Errorf("listing releases: %w", err)
 			}
 			for _, s := range page.Releases {
-				if seen[s.ID] || !f.keep(s.Group, s.ProcessID, s.Labels) {
+				if seen[s.ID] || !f.keep(s.Group, s.ProcessID, s.Labels) || !f.view(ctx, releaseView(f.p.By, &s)) {
 					continue
 				}
 				seen[s.ID] = true
@@ -359,7 +367,7 @@ func (e *Executor) calendarGroups(ctx context.Context, f *calendarFilter) ([]*re
 			return nil, fmt.Errorf("listing groups: %w", err)
 		}
 		for _, g := range page.Groups {
-			if g.Enabled && f.keep(g.ID, g.Process, g.Labels) {
+			if g.Enabled && f.keep(g.ID, g.Process, g.Labels) && f.view(ctx, groupAction(ActionView, f.p.By, g.ID, g)) {
 				out = append(out, g)
 			}
 		}
@@ -487,7 +495,7 @@ func (e *Executor) calendarFreezes(ctx context.Context, p *CalendarParams, group
 	if _, ok := e.freezeStore(); !ok {
 		return nil, nil
 	}
-	ws, err := e.FreezeWindows(ctx, &FreezeWindowsParams{From: p.From, To: p.To, Actor: p.Actor})
+	ws, err := e.FreezeWindows(ctx, &FreezeWindowsParams{From: p.From, To: p.To, By: p.By})
 	if err != nil {
 		return nil, fmt.Errorf("executor: calendar: %w", err)
 	}

@@ -65,7 +65,7 @@ func seedCalendar(b *testing.B, st store.Store) *Executor {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, err = ex.create(ctx, id, &CreateParams{Process: "train", Actor: "bench", ScheduledFor: occ, Group: g.ID, Occurrence: occ,
+		_, err = ex.create(ctx, id, &CreateParams{Process: "train", By: By{Actor: "bench"}, ScheduledFor: occ, Group: g.ID, Occurrence: occ,
 			Labels: map[string]string{LabelStart: StartGroup, "env": g.Labels["env"]}, ExpectedDuration: 2 * time.Hour}, "")
 		if err != nil {
 			b.Fatal(err)
@@ -79,7 +79,7 @@ func seedCalendar(b *testing.B, st store.Store) *Executor {
 // occurrences in the year, with no store and nothing else.
 func BenchmarkCalendarOneYear(b *testing.B) {
 	ctx := context.Background()
-	params := &CalendarParams{From: t0, To: t0.Add(365 * 24 * time.Hour), Actor: "bench"}
+	params := &CalendarParams{From: t0, To: t0.Add(365 * 24 * time.Hour), By: By{Actor: "bench"}}
 	b.Run("baseline-occurrences-only", func(b *testing.B) {
 		groups := make([]*release.Group, calendarBenchGroups)
 		for i := range groups {

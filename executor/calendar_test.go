@@ -43,7 +43,7 @@ func TestCalendarListsPlannedOccurrencesReleasesAndOverlaps(t *testing.T) {
 	h := calendarHarness(t)
 	ctx := context.Background()
 	from, to := firstMonday.Add(-24*time.Hour), firstMonday.Add(2*week)
-	c, err := h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice"})
+	c, err := h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	require.True(t, c.Now.Equal(firstMonday.Add(time.Hour)))
 
@@ -95,7 +95,7 @@ func TestCalendarListsPlannedOccurrencesReleasesAndOverlaps(t *testing.T) {
 	require.Empty(t, c.Truncated)
 
 	// Another label key: team differs, so nothing overlaps.
-	c, err = h.ex.Calendar(ctx, &CalendarParams{Actor: "alice", From: from, To: to, OverlapLabels: []string{"team"}})
+	c, err = h.ex.Calendar(ctx, &CalendarParams{By: By{Actor: "alice"}, From: from, To: to, OverlapLabels: []string{"team"}})
 	require.NoError(t, err)
 	require.Empty(t, c.Overlaps)
 }
@@ -130,7 +130,7 @@ func TestCalendarFiltersByGroupProcessAndLabel(t *testing.T) {
 	require.Equal(t, []int{4, 13}, []int{r, p})
 
 	// A paused group plans nothing; its releases stay listed.
-	require.NoError(t, h.ex.PauseGroup(ctx, "daily", By{Actor: "alice"}))
+	require.NoError(t, h.ex.PauseGroup(ctx, "daily", &By{Actor: "alice"}))
 	r, p, _ = count(&CalendarParams{Groups: []release.GroupID{"daily"}})
 	require.Equal(t, []int{3, 0}, []int{r, p})
 }
@@ -156,7 +156,7 @@ func TestCalendarRefusesBadWindows(t *testing.T) {
 
 func TestCalendarICalFeedReadsBack(t *testing.T) {
 	h := calendarHarness(t)
-	c, err := h.ex.Calendar(context.Background(), &CalendarParams{Actor: "alice", From: firstMonday.Add(-24 * time.Hour), To: firstMonday.Add(2 * week)})
+	c, err := h.ex.Calendar(context.Background(), &CalendarParams{By: By{Actor: "alice"}, From: firstMonday.Add(-24 * time.Hour), To: firstMonday.Add(2 * week)})
 	require.NoError(t, err)
 	cal := c.ICal("Trains; prod, web")
 	var b bytes.Buffer
@@ -211,14 +211,14 @@ func TestCalendarShowsFreezesAndMarksTheOccurrencesTheyHold(t *testing.T) {
 	h := calendarHarness(t)
 	ctx := context.Background()
 	wed := firstMonday.Add(2 * 24 * time.Hour)
-	_, err := h.ex.PutFreeze(ctx, &PutFreezeParams{Actor: "alice", Freeze: &release.Freeze{
+	_, err := h.ex.PutFreeze(ctx, &PutFreezeParams{By: By{Actor: "alice"}, Freeze: &release.Freeze{
 		ID: "web-freeze", Name: "Web freeze", Reason: "conference", Enabled: true,
 		Windows: []release.FreezeWindow{{Start: wed, End: wed.Add(24 * time.Hour)}},
 		Scope:   release.FreezeScope{Groups: []release.GroupID{"daily"}},
 	}})
 	require.NoError(t, err)
 	from, to := firstMonday.Add(-24*time.Hour), firstMonday.Add(2*week)
-	c, err := h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice"})
+	c, err := h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	require.Len(t, c.Freezes, 1)
 	require.Equal(t, "Web freeze", c.Freezes[0].Name)
@@ -231,12 +231,12 @@ func TestCalendarShowsFreezesAndMarksTheOccurrencesTheyHold(t *testing.T) {
 	require.Equal(t, []string{"daily 12-02 web-freeze"}, frozen)
 
 	// A calendar of the other group leaves the freeze out.
-	c, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice", Groups: []release.GroupID{"weekly"}})
+	c, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, By: By{Actor: "alice"}, Groups: []release.GroupID{"weekly"}})
 	require.NoError(t, err)
 	require.Empty(t, c.Freezes)
 
 	// The feed carries it.
-	c, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, Actor: "alice"})
+	c, err = h.ex.Calendar(ctx, &CalendarParams{From: from, To: to, By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	var b bytes.Buffer
 	_, err = c.ICal("x").WriteTo(&b)
@@ -257,8 +257,15 @@ func TestCalendarFreezesAreAuthorized(t *testing.T) {
 		}
 		return nil
 	}})
-	_, err := h.ex.Calendar(context.Background(), &CalendarParams{From: t0, To: t0.Add(week), Actor: "mallory"})
-	require.ErrorIs(t, err, ErrUnauthorized)
-	_, err = h.ex.Calendar(context.Background(), &CalendarParams{From: t0, To: t0.Add(week), Actor: "alice"})
+	ctx := context.Background()
+	_, err := h.ex.PutFreeze(ctx, &PutFreezeParams{By: By{Actor: "alice"}, Freeze: &release.Freeze{ID: "f", Enabled: true,
+		Windows: []release.FreezeWindow{{Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour)}}, Scope: release.FreezeScope{All: true}}})
 	require.NoError(t, err)
+	// A reader who may not see freezes gets the calendar without them.
+	c, err := h.ex.Calendar(ctx, &CalendarParams{From: t0, To: t0.Add(week), By: By{Actor: "mallory"}})
+	require.NoError(t, err)
+	require.Empty(t, c.Freezes)
+	c, err = h.ex.Calendar(ctx, &CalendarParams{From: t0, To: t0.Add(week), By: By{Actor: "alice"}})
+	require.NoError(t, err)
+	require.Len(t, c.Freezes, 1)
 }

@@ -29,7 +29,7 @@ func TestAReleaseCannotPoseAsTheChildOfAnother(t *testing.T) {
 
 	ctx := context.Background()
 	_, err := h.ex.Create(ctx, &CreateParams{
-		Process: "trivial", Actor: "alice",
+		Process: "trivial", By: By{Actor: "alice"},
 		Labels: map[string]string{
 			LabelParent: string(parent), LabelParentActivity: "p.sub",
 			LabelParentAttempt: "1", LabelDepth: "1",
@@ -38,7 +38,7 @@ func TestAReleaseCannotPoseAsTheChildOfAnother(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalid, "labels under baton. are the executor's")
 	require.ErrorContains(t, err, "reserved for the executor")
 
-	_, err = h.ex.Create(ctx, &CreateParams{Process: "trivial", Actor: "alice", Labels: map[string]string{"baton.anything": "x"}})
+	_, err = h.ex.Create(ctx, &CreateParams{Process: "trivial", By: By{Actor: "alice"}, Labels: map[string]string{"baton.anything": "x"}})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.Equal(t, release.ActivityRunning, h.get(parent).Activities["p.sub"].Status, "the parent still waits for its real child")
 }
@@ -66,11 +66,11 @@ phases:
 
 	ctx := context.Background()
 	squat := childID(parent, "p.sub", 1)
-	_, err := h.ex.Create(ctx, &CreateParams{ID: squat, Process: "trivial", Actor: "alice"})
+	_, err := h.ex.Create(ctx, &CreateParams{ID: squat, Process: "trivial", By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	h.waitStatus(squat, release.Succeeded)
 
-	require.NoError(t, h.ex.CompleteTask(ctx, parent, "p.first", "t", By{Actor: "bob"}))
+	require.NoError(t, h.ex.CompleteTask(ctx, parent, "p.first", "t", &By{Actor: "bob"}))
 	r := h.waitStatus(parent, release.Failed)
 	a := r.Activities["p.sub"]
 	require.Equal(t, release.ActivityFailed, a.Status)

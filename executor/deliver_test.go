@@ -90,7 +90,7 @@ func TestAResultQueuedWhileABatchIsAppliedIsNotLost(t *testing.T) {
 	require.NoError(t, err)
 	// Run is not running: the four calls are left undone, and the test
 	// plays them, delivering each result itself.
-	sum, err := ex.Create(ctx, &CreateParams{Process: "four", Actor: "ci"})
+	sum, err := ex.Create(ctx, &CreateParams{Process: "four", By: By{Actor: "ci"}})
 	require.NoError(t, err)
 	r, err := ex.acquire(ctx, sum.ID)
 	require.NoError(t, err)

@@ -16,6 +16,19 @@
 // BypassApproval, RollBack), each checked by Config.Authorize and recorded
 // as an event.
 //
+// Who acts, and why, is the last argument of every method that acts or
+// reads on someone's behalf: a *By, or a params struct that embeds By
+// (&DecisionParams{By: By{Actor: "bob", Reason: "tested"}}). Config.Authorize
+// sees every one of them as an Action: its Kind, the Verb a role must grant
+// (view, create, edit, delete, execute, approve, abort, override-freeze,
+// override-policy, bypass-approval), the Resource and, filled from the
+// store rather than from the caller, the process, group, labels and the
+// activity's labels. Reads go through it too (ActionView; a nil By is an
+// anonymous reader), and lists, the calendar and subscriptions leave out
+// what the reader may not view. Replacing or deleting a group or an input
+// set is judged on the stored object as well as the new one. The only way
+// around the authorizer is the host's own access to the store.
+//
 // Approvals are decided by their approvers only. The initiator of a release
 // (the person who created the top-level release, for every descendant of
 // it) never decides an approval whose policy forbids the initiator. An
@@ -24,7 +37,7 @@
 // deciding an approval in place of its approvers is BypassApproval, an
 // action of its own kind, recorded with its actor and reason.
 //
-// Visibility: Get and List read the store; Subscribe gives a live feed
+// Visibility: Get and List read the store (authorized); Subscribe gives a live feed
 // with a bounded buffer (a slow subscriber never blocks the executor and
 // is told how many events it missed); Config.Observers see every stored
 // event; Why explains in data what an activity waits for; Plan gives the
@@ -150,10 +163,10 @@
 //		return err
 //	}
 //	defer ex.Shutdown(stopCtx) // graceful: adapter calls in flight finish, up to stopCtx's deadline
-//	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "mobile-app", Actor: "alice",
+//	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "mobile-app", By: executor.By{Actor: "alice"},
 //		Inputs: map[string]any{"version": "2.4.0"}})
 //	// ...
-//	err = ex.Approve(ctx, sum.ID, "qa.signoff", &executor.DecisionParams{Actor: "bob"})
+//	err = ex.Approve(ctx, sum.ID, "qa.signoff", &executor.DecisionParams{By: executor.By{Actor: "bob", Reason: "tested on staging"}})
 //
 // The Examples run these whole: Example (an approval, Why), ExampleExecutor_Retry
 // and ExampleExecutor_Ignore (an activity on hold), ExampleExecutor_Abort,

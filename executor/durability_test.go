@@ -272,12 +272,12 @@ func (w *world) operate(id func() release.ID, cur func() *instance, restart func
 			switch k {
 			case "qa.m0":
 				if a.Outputs["report"] == nil {
-					_ = ex.SubmitOutputs(ctx, rid, k, &OutputsParams{Actor: "qa", Outputs: map[string]any{"report": "r-1"}})
+					_ = ex.SubmitOutputs(ctx, rid, k, &OutputsParams{By: By{Actor: "qa"}, Outputs: map[string]any{"report": "r-1"}})
 				}
-				_ = ex.CompleteTask(ctx, rid, k, "t", By{Actor: "qa"})
+				_ = ex.CompleteTask(ctx, rid, k, "t", &By{Actor: "qa"})
 			default:
 				for _, who := range []string{"bob", "carol"} {
-					_ = ex.Approve(ctx, rid, k, &DecisionParams{Actor: who})
+					_ = ex.Approve(ctx, rid, k, &DecisionParams{By: By{Actor: who}})
 				}
 			}
 		}
@@ -329,7 +329,7 @@ func runBig(t *testing.T, crashAt int, after bool) (outcome, []release.Event, in
 		}
 		return id
 	}
-	sum, err := first.ex.Create(context.Background(), &CreateParams{Process: "big", Actor: "alice"})
+	sum, err := first.ex.Create(context.Background(), &CreateParams{Process: "big", By: By{Actor: "alice"}})
 	if err == nil {
 		id = sum.ID
 	}
@@ -340,7 +340,7 @@ func runBig(t *testing.T, crashAt int, after bool) (outcome, []release.Event, in
 		current.shutdown()
 		current = w.start("b", 0, false)
 		if getID() == "" { // the crash lost the release itself: create it again
-			sum, err := current.ex.Create(context.Background(), &CreateParams{Process: "big", Actor: "alice"})
+			sum, err := current.ex.Create(context.Background(), &CreateParams{Process: "big", By: By{Actor: "alice"}})
 			require.NoError(t, err)
 			mu.Lock()
 			id = sum.ID
@@ -437,7 +437,7 @@ func TestTheBigReleaseSurvivesACrashOnSQLite(t *testing.T) {
 	w := newWorldOn(t, st)
 	first := w.start("a", 12, true) // the 12th write is stored, then the instance dies
 	current := first
-	sum, err := first.ex.Create(context.Background(), &CreateParams{Process: "big", Actor: "alice"})
+	sum, err := first.ex.Create(context.Background(), &CreateParams{Process: "big", By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	w.operate(func() release.ID { return sum.ID }, func() *instance { return current }, func() {
 		current.shutdown()

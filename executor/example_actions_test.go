@@ -76,21 +76,21 @@ func ExampleExecutor_Retry() {
 	ex, stop := setupOps()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityHeld, release.KindReleaseSucceeded}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityHeld, release.KindReleaseSucceeded}}, Buffer: 16})
 	defer sub.Close()
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "ops", Actor: "alice"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "ops", By: executor.By{Actor: "alice"}})
 	if err != nil {
 		panic(err)
 	}
 	<-sub.C() // activity.held
-	why, _ := ex.Why(ctx, sum.ID, "ship.migrate")
+	why, _ := ex.Why(ctx, sum.ID, "ship.migrate", nil)
 	fmt.Println(why.Status, "-", why.Reasons[0].Text)
 
-	if err := ex.Retry(ctx, sum.ID, "ship.migrate", &executor.RetryParams{Actor: "bob", Reason: "lock released"}); err != nil {
+	if err := ex.Retry(ctx, sum.ID, "ship.migrate", &executor.RetryParams{By: executor.By{Actor: "bob", Reason: "lock released"}}); err != nil {
 		panic(err)
 	}
 	<-sub.C() // release.succeeded
-	r, _ := ex.Get(ctx, sum.ID)
+	r, _ := ex.Get(ctx, sum.ID, nil)
 	a := r.Activity("ship.migrate")
 	fmt.Println(r.Status, len(a.Attempts), "attempts, the second by", a.Attempts[1].Actor)
 	// Output:
@@ -104,19 +104,19 @@ func ExampleExecutor_Ignore() {
 	ex, stop := setupOps()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityHeld, release.KindReleasePartiallySucceeded}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityHeld, release.KindReleasePartiallySucceeded}}, Buffer: 16})
 	defer sub.Close()
-	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "ops", Actor: "alice"})
+	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "ops", By: executor.By{Actor: "alice"}})
 	<-sub.C() // activity.held
 
 	err := ex.Ignore(ctx, sum.ID, "ship.migrate", &executor.IgnoreParams{
-		Actor: "bob", Reason: "migrated by hand", Outputs: map[string]any{"version": "42"},
+		By: executor.By{Actor: "bob", Reason: "migrated by hand"}, Outputs: map[string]any{"version": "42"},
 	})
 	if err != nil {
 		panic(err)
 	}
 	<-sub.C() // release.partially-succeeded
-	r, _ := ex.Get(ctx, sum.ID)
+	r, _ := ex.Get(ctx, sum.ID, nil)
 	fmt.Println(r.Status, r.Activity("ship.migrate").Status, r.Activity("ship.migrate").Outputs["version"], r.Activity("ship.deploy").Status)
 	// Output:
 	// PartialSuccess Ignored 42 Succeeded
@@ -127,18 +127,18 @@ func ExampleExecutor_Abort() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseAborted}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseAborted}}, Buffer: 16})
 	defer sub.Close()
-	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	<-sub.C() // activity.waiting: the approval
 
-	fmt.Println(errors.Is(ex.Abort(ctx, sum.ID, executor.By{Actor: "alice"}), executor.ErrInvalid))
-	if err := ex.Abort(ctx, sum.ID, executor.By{Actor: "alice", Reason: "wrong build"}); err != nil {
+	fmt.Println(errors.Is(ex.Abort(ctx, sum.ID, &executor.By{Actor: "alice"}), executor.ErrInvalid))
+	if err := ex.Abort(ctx, sum.ID, &executor.By{Actor: "alice", Reason: "wrong build"}); err != nil {
 		panic(err)
 	}
 	n := <-sub.C() // release.aborted
 	fmt.Println(n.Event.Kind, "by", n.Event.Actor+":", n.Event.Reason)
-	r, _ := ex.Get(ctx, sum.ID)
+	r, _ := ex.Get(ctx, sum.ID, nil)
 	fmt.Println(r.Status, r.Activity("ship.approve").Status)
 	// Output:
 	// true
@@ -151,13 +151,13 @@ func ExampleExecutor_Why() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting}}, Buffer: 16})
 	defer sub.Close()
-	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	<-sub.C()
 
 	for _, k := range []release.ActivityKey{"ship.approve", "ship.deploy"} {
-		why, err := ex.Why(ctx, sum.ID, k)
+		why, err := ex.Why(ctx, sum.ID, k, nil)
 		if err != nil {
 			panic(err)
 		}

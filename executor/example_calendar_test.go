@@ -16,7 +16,7 @@ func ExampleExecutor_Calendar() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	_, err := ex.PutGroup(ctx, &executor.PutGroupParams{Actor: "alice", Group: &release.Group{
+	_, err := ex.PutGroup(ctx, &executor.PutGroupParams{By: executor.By{Actor: "alice"}, Group: &release.Group{
 		ID: "web-weekly", Name: "Web train", Process: "web", Cadence: "weekly on mon at 09:00", Timezone: "Europe/Paris",
 		ReleaseDuration: process.Duration(time.Hour), Enabled: true, AutoExecute: true, Labels: map[string]string{"env": "prod"},
 	}})
@@ -24,18 +24,18 @@ func ExampleExecutor_Calendar() {
 		panic(err)
 	}
 	from := time.Date(2030, 3, 4, 0, 0, 0, 0, time.UTC) // a Monday
-	hotfix, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice", Name: "Hotfix",
+	hotfix, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}, Name: "Hotfix",
 		ScheduledFor: from.Add(8 * time.Hour), ExpectedDuration: 2 * time.Hour, Labels: map[string]string{"env": "prod"}})
 	if err != nil {
 		panic(err)
 	}
 	// A week later, around the train's slot.
-	err = ex.Reschedule(ctx, hotfix.ID, &executor.RescheduleParams{At: from.AddDate(0, 0, 7).Add(7*time.Hour + 30*time.Minute), Actor: "alice", Reason: "after the audit"})
+	err = ex.Reschedule(ctx, hotfix.ID, &executor.RescheduleParams{At: from.AddDate(0, 0, 7).Add(7*time.Hour + 30*time.Minute), By: executor.By{Actor: "alice", Reason: "after the audit"}})
 	if err != nil {
 		panic(err)
 	}
 
-	c, err := ex.Calendar(ctx, &executor.CalendarParams{From: from, To: from.AddDate(0, 0, 14), Actor: "alice"})
+	c, err := ex.Calendar(ctx, &executor.CalendarParams{From: from, To: from.AddDate(0, 0, 14), By: executor.By{Actor: "alice"}})
 	if err != nil {
 		panic(err)
 	}

@@ -27,7 +27,7 @@ func ExampleExecutor_PutGroup() {
 		Overlap:      "sometimes",
 		Enabled:      true, AutoExecute: true,
 	}
-	_, err := ex.PutGroup(ctx, &executor.PutGroupParams{Group: g, Actor: "alice"})
+	_, err := ex.PutGroup(ctx, &executor.PutGroupParams{Group: g, By: executor.By{Actor: "alice"}})
 	var ge *release.GroupError
 	if errors.Is(err, executor.ErrInvalid) && errors.As(err, &ge) {
 		for _, p := range ge.Problems {
@@ -36,7 +36,7 @@ func ExampleExecutor_PutGroup() {
 	}
 
 	g.Timezone, g.LeadTime, g.Overlap = "Europe/Paris", process.Duration(24*time.Hour), release.OverlapQueue
-	stored, err := ex.PutGroup(ctx, &executor.PutGroupParams{Group: g, Actor: "alice"})
+	stored, err := ex.PutGroup(ctx, &executor.PutGroupParams{Group: g, By: executor.By{Actor: "alice"}})
 	if err != nil {
 		panic(err)
 	}

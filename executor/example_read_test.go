@@ -15,17 +15,17 @@ func ExampleExecutor_Events() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	if err != nil {
 		panic(err)
 	}
-	if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"}); err != nil {
+	if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}}); err != nil {
 		panic(err)
 	}
-	if _, err := ex.Wait(ctx, sum.ID); err != nil {
+	if _, err := ex.Wait(ctx, sum.ID, nil); err != nil {
 		panic(err)
 	}
-	for ev, err := range ex.Events(ctx, sum.ID) {
+	for ev, err := range ex.Events(ctx, sum.ID, nil) {
 		if err != nil {
 			panic(err)
 		}
@@ -55,20 +55,20 @@ func ExampleExecutor_Wait() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice", Inputs: map[string]any{"env": "production"}})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}, Inputs: map[string]any{"env": "production"}})
 	if err != nil {
 		panic(err)
 	}
 	go func() {
-		_ = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"})
+		_ = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}})
 	}()
-	r, err := ex.Wait(ctx, sum.ID)
+	r, err := ex.Wait(ctx, sum.ID, nil)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(r.Status, r.Activities["ship.deploy"].Outputs["url"])
 
-	head, err := ex.Verify(ctx, sum.ID)
+	head, err := ex.Verify(ctx, sum.ID, nil)
 	fmt.Println(head.Seq == r.Seq, err)
 	// Output:
 	// Succeeded https://production.example.com
@@ -82,15 +82,15 @@ func ExampleExecutor_Subscribe() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Process: "web", Kinds: []release.EventKind{executor.KindReleaseEnded}}, 4)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Process: "web", Kinds: []release.EventKind{executor.KindReleaseEnded}}, Buffer: 4})
 	defer sub.Close()
 
 	for _, env := range []string{"staging", "production"} {
-		sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice", Inputs: map[string]any{"env": env}})
+		sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}, Inputs: map[string]any{"env": env}})
 		if err != nil {
 			panic(err)
 		}
-		if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob"}); err != nil {
+		if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob"}}); err != nil {
 			panic(err)
 		}
 		n := <-sub.C()

@@ -66,24 +66,24 @@ func Example() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseSucceeded}}, 16)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindActivityWaiting, release.KindReleaseSucceeded}}, Buffer: 16})
 	defer sub.Close()
 
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 	if err != nil {
 		panic(err)
 	}
 	<-sub.C() // activity.waiting
-	why, _ := ex.Why(ctx, sum.ID, "ship.deploy")
+	why, _ := ex.Why(ctx, sum.ID, "ship.deploy", nil)
 	fmt.Println(why.Reasons[0].Text)
-	why, _ = ex.Why(ctx, sum.ID, "ship.approve")
+	why, _ = ex.Why(ctx, sum.ID, "ship.approve", nil)
 	fmt.Println(why.Reasons[0].Text)
 
-	if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "bob", Comment: "go"}); err != nil {
+	if err := ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "bob", Reason: "go"}}); err != nil {
 		panic(err)
 	}
 	<-sub.C() // release.succeeded
-	r, _ := ex.Get(ctx, sum.ID)
+	r, _ := ex.Get(ctx, sum.ID, nil)
 	fmt.Println(r.Status, r.Activities["ship.deploy"].Outputs["url"])
 	// Output:
 	// dependency ship.approve is Waiting
@@ -96,13 +96,13 @@ func ExampleStateError() {
 	ex, stop := setup()
 	defer stop()
 	ctx := context.Background()
-	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"})
+	sum, _ := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}})
 
-	err := ex.Retry(ctx, sum.ID, "ship.approve", &executor.RetryParams{Actor: "bob"})
+	err := ex.Retry(ctx, sum.ID, "ship.approve", &executor.RetryParams{By: executor.By{Actor: "bob"}})
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, executor.ErrIllegal))
 
-	err = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{Actor: "mallory"})
+	err = ex.Approve(ctx, sum.ID, "ship.approve", &executor.DecisionParams{By: executor.By{Actor: "mallory"}})
 	fmt.Println(errors.Is(err, executor.ErrForbidden))
 	// Output:
 	// executor: retry: activity ship.approve is Waiting, not OnHold or Failed

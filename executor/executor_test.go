@@ -41,17 +41,17 @@ func TestCreateWithTheHostsIDCreatesOnce(t *testing.T) {
 	h.put("id: once\nphases:\n  - id: p\n    activities:\n      - {id: a, uses: noop}\n")
 	ctx := context.Background()
 	const id = "0193a0b2-7c3e-7d2a-9f00-1234567890ab"
-	sum, err := h.ex.Create(ctx, &CreateParams{ID: "0193A0B2-7C3E-7D2A-9F00-1234567890AB", Process: "once", Actor: "ci"})
+	sum, err := h.ex.Create(ctx, &CreateParams{ID: "0193A0B2-7C3E-7D2A-9F00-1234567890AB", Process: "once", By: By{Actor: "ci"}})
 	require.NoError(t, err)
 	require.Equal(t, release.ID(id), sum.ID, "the id in canonical form")
 	h.waitStatus(sum.ID, release.Succeeded)
 	before := h.events(sum.ID)
 
-	_, err = h.ex.Create(ctx, &CreateParams{ID: id, Process: "once", Actor: "ci"})
+	_, err = h.ex.Create(ctx, &CreateParams{ID: id, Process: "once", By: By{Actor: "ci"}})
 	require.ErrorIs(t, err, store.ErrAlreadyExists, "a retried request creates nothing")
 	require.Equal(t, before, h.events(sum.ID), "and changes nothing")
 
-	_, err = h.ex.Create(ctx, &CreateParams{ID: "build-42", Process: "once", Actor: "ci"})
+	_, err = h.ex.Create(ctx, &CreateParams{ID: "build-42", Process: "once", By: By{Actor: "ci"}})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.ErrorContains(t, err, "not a UUID")
 }

@@ -166,7 +166,7 @@ func (r *run) abortChild(i int32, attempt int, actor, reason string) {
 	child := childID(r.id, r.p.acts[i].key, attempt)
 	e := r.e
 	r.effects = append(r.effects, func() {
-		err := e.Abort(context.Background(), child, By{Actor: actor, Reason: "parent release: " + reason})
+		err := e.Abort(context.Background(), child, &By{Actor: actor, Reason: "parent release: " + reason})
 		if err != nil && !errors.Is(err, ErrIllegal) && !errors.Is(err, ErrNotFound) {
 			e.log.Warn("executor: aborting child release", "release", child, "err", err)
 		}

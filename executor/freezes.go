@@ -527,14 +527,13 @@ func childLabels(labels map[string]string, parent *release.Release, k release.Ac
 
 // PutFreezeParams are the arguments of PutFreeze.
 type PutFreezeParams struct {
+	// By names who stores the freeze (Actor, required) and why (Reason, passed
+	// to the authorizer).
+	By
 	// Freeze is the freeze to store. Revision 0 creates it (the id must be
 	// free); otherwise it replaces the stored freeze iff its revision is
 	// still Revision (else an error matching store.ErrConflict).
 	Freeze *release.Freeze
-	// Actor is who stores the freeze (required); Reason is passed to the
-	// authorizer.
-	Actor  string
-	Reason string
 }
 
 // PutFreeze validates a freeze (every field at once: release.Freeze.Validate,
@@ -579,31 +578,35 @@ func (e *Executor) PutFreeze(ctx context.Context, p *PutFreezeParams) (*release.
 	return stored, nil
 }
 
-// GetFreeze returns a stored freeze; by.Actor is required (the authorizer
-// sees ActionView). The caller owns the copy.
-func (e *Executor) GetFreeze(ctx context.Context, id release.FreezeID, by By) (*release.Freeze, error) {
+// GetFreeze returns a stored freeze; the authorizer sees ActionView of it
+// by who (nil: anonymous). The caller owns the copy.
+func (e *Executor) GetFreeze(ctx context.Context, id release.FreezeID, p *By) (*release.Freeze, error) {
+	by := p.value()
 	fs, ok := e.freezeStore()
 	if !ok {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Actor: by.Actor, Reason: by.Reason, Freeze: id}); err != nil {
-		return nil, err
-	}
 	f, err := fs.GetFreeze(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: freeze %s: %w", ActionView, id, err)
+	}
+	if err := e.authorize(ctx, freezeView(by, f)); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
 
 // ListFreezesParams are the arguments of ListFreezes.
 type ListFreezesParams struct {
+	// By names the reader; freezes the authorizer refuses to show (ActionView)
+	// are left out of the page.
+	By
 	store.ListFreezesParams
-	Actor string // required
 }
 
 // ListFreezes returns a page of the stored freezes (see
-// store.ListFreezesParams); the authorizer sees ActionView.
+// store.ListFreezesParams), leaving out those the reader may not view
+// (ActionView).
 func (e *Executor) ListFreezes(ctx context.Context, p *ListFreezesParams) (*store.FreezePage, error) {
 	if p == nil {
 		return nil, invalidf(ActionView, "params: required")
@@ -612,13 +615,13 @@ func (e *Executor) ListFreezes(ctx context.Context, p *ListFreezesParams) (*stor
 	if !ok {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourceFreeze, Actor: p.Actor}); err != nil {
-		return nil, err
-	}
 	lp := p.ListFreezesParams
 	page, err := fs.ListFreezes(ctx, &lp)
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, err)
+	}
+	if e.cfg.Authorize != nil {
+		page.Freezes = slices.DeleteFunc(page.Freezes, func(f *release.Freeze) bool { return !e.mayView(ctx, freezeView(p.By, f)) })
 	}
 	return page, nil
 }
@@ -626,7 +629,8 @@ func (e *Executor) ListFreezes(ctx context.Context, p *ListFreezesParams) (*stor
 // DeleteFreeze deletes a freeze. Activities and releases it held look
 // again at once on this executor (on others within their RescanInterval);
 // overrides recorded against it stay in the releases' events.
-func (e *Executor) DeleteFreeze(ctx context.Context, id release.FreezeID, by By) error {
+func (e *Executor) DeleteFreeze(ctx context.Context, id release.FreezeID, p *By) error {
+	by := p.value()
 	fs, ok := e.freezeStore()
 	if !ok {
 		return fmt.Errorf("executor: %s: %w", ActionDeleteFreeze, ErrNoFreezeStore)
@@ -643,11 +647,11 @@ func (e *Executor) DeleteFreeze(ctx context.Context, id release.FreezeID, by By)
 
 // OverrideFreezeParams are the arguments of OverrideFreeze.
 type OverrideFreezeParams struct {
+	// By names who overrides (Actor) and why (Reason); both required and
+	// recorded.
+	By
 	// Freeze is the freeze to let the target through (required).
 	Freeze release.FreezeID
-	// Actor and Reason are required; both are recorded.
-	Actor  string
-	Reason string
 }
 
 // OverrideFreeze lets one release (activity k empty) or one activity of it
@@ -732,6 +736,9 @@ func (e *Executor) isFreezeWait(k timerKey) bool {
 
 // FreezeWindowsParams are the arguments of FreezeWindows.
 type FreezeWindowsParams struct {
+	// By names the reader; windows of freezes the authorizer refuses to show
+	// (ActionView) are left out.
+	By
 	// From and To bound the windows returned: those overlapping
 	// [From, To). Both are required.
 	From, To time.Time
@@ -740,9 +747,6 @@ type FreezeWindowsParams struct {
 	Subject *release.FreezeSubject
 	// Disabled includes disabled freezes too. Defaults to false.
 	Disabled bool
-	// Actor is who reads (required); the authorizer sees
-	// ActionView.
-	Actor string
 }
 
 // FreezeWindow is one window of a stored freeze, as FreezeWindows gives
@@ -772,9 +776,6 @@ func (e *Executor) FreezeWindows(ctx context.Context, p *FreezeWindowsParams) ([
 	if !ok {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourceFreeze, Actor: p.Actor}); err != nil {
-		return nil, err
-	}
 	out, err := e.freezeWindows(ctx, fs, p)
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, err)
@@ -784,6 +785,9 @@ func (e *Executor) FreezeWindows(ctx context.Context, p *FreezeWindowsParams) ([
 
 // freezeWindows is FreezeWindows without the checks: the windows of the
 // freezes of fs that p selects, ordered by start then freeze id.
+//
+// With Config.Authorize set, freezes the reader p.By may not view are left
+// out.
 func (e *Executor) freezeWindows(ctx context.Context, fs store.FreezeStore, p *FreezeWindowsParams) ([]FreezeWindow, error) {
 	lp := &store.ListFreezesParams{Limit: store.MaxLimit}
 	if !p.Disabled {
@@ -798,6 +802,9 @@ func (e *Executor) freezeWindows(ctx context.Context, fs store.FreezeStore, p *F
 		}
 		for _, f := range page.Freezes {
 			if p.Subject != nil && !f.Scope.Matches(*p.Subject) {
+				continue
+			}
+			if e.cfg.Authorize != nil && !e.mayView(ctx, freezeView(p.By, f)) {
 				continue
 			}
 			w, err := f.Compile()

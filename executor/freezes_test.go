@@ -44,7 +44,7 @@ var prodOnly = release.FreezeScope{Labels: map[string]string{"env": "prod"}}
 
 func (h *harness) putFreeze(f *release.Freeze) *release.Freeze {
 	h.t.Helper()
-	stored, err := h.ex.PutFreeze(context.Background(), &PutFreezeParams{Freeze: f, Actor: "alice"})
+	stored, err := h.ex.PutFreeze(context.Background(), &PutFreezeParams{Freeze: f, By: By{Actor: "alice"}})
 	require.NoError(h.t, err)
 	return stored
 }
@@ -52,7 +52,7 @@ func (h *harness) putFreeze(f *release.Freeze) *release.Freeze {
 // records returns the group's history records.
 func (h *harness) records(g release.GroupID) []release.GroupRecord {
 	h.t.Helper()
-	page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit})
+	page, err := h.ex.GroupHistory(context.Background(), &GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit}})
 	require.NoError(h.t, err)
 	return page.Records
 }
@@ -132,7 +132,7 @@ func TestOnDemandStartIsRefusedWithAnErrorNamingTheFreeze(t *testing.T) {
 	h.putFreeze(oneOff("year-end", t0.Add(-time.Hour), until, release.FreezeScope{Processes: []process.ID{"train"}}))
 	ctx := context.Background()
 
-	_, err := h.ex.Create(ctx, &CreateParams{Process: "train", Actor: "alice"})
+	_, err := h.ex.Create(ctx, &CreateParams{Process: "train", By: By{Actor: "alice"}})
 	require.ErrorIs(t, err, ErrFrozen)
 	var fe *FrozenError
 	require.True(t, errors.As(err, &fe))
@@ -144,9 +144,9 @@ func TestOnDemandStartIsRefusedWithAnErrorNamingTheFreeze(t *testing.T) {
 	require.Empty(t, page.Releases, "nothing is stored")
 
 	// A release made for later is stored; starting it now is refused.
-	sum, err := h.ex.Create(ctx, &CreateParams{Process: "train", Actor: "alice", ScheduledFor: t0.Add(time.Hour)})
+	sum, err := h.ex.Create(ctx, &CreateParams{Process: "train", By: By{Actor: "alice"}, ScheduledFor: t0.Add(time.Hour)})
 	require.NoError(t, err)
-	err = h.ex.Start(ctx, sum.ID, By{Actor: "alice"})
+	err = h.ex.Start(ctx, sum.ID, &By{Actor: "alice"})
 	require.ErrorIs(t, err, ErrFrozen)
 	require.Contains(t, err.Error(), "executor: start: release "+string(sum.ID)+` is frozen by "Freeze year-end"`)
 	require.Equal(t, release.Scheduled, h.get(sum.ID).Status)
@@ -158,13 +158,13 @@ func TestOnDemandStartIsRefusedWithAnErrorNamingTheFreeze(t *testing.T) {
 	resched := hasKind(h.events(sum.ID), release.KindReleaseRescheduled)
 	require.NotNil(t, resched)
 	require.Contains(t, resched.Reason, "year-end")
-	x, err := h.ex.Why(ctx, sum.ID, "ship.build")
+	x, err := h.ex.Why(ctx, sum.ID, "ship.build", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonFreeze, x.Reasons[len(x.Reasons)-1].Kind)
 	require.Empty(t, ad.Calls())
 	h.until(until)
 	h.waitStatus(sum.ID, release.Succeeded)
-	_, err = h.ex.Create(ctx, &CreateParams{Process: "train", Actor: "alice"})
+	_, err = h.ex.Create(ctx, &CreateParams{Process: "train", By: By{Actor: "alice"}})
 	require.NoError(t, err, "after the freeze, starts are allowed")
 }
 
@@ -180,7 +180,7 @@ func TestAProdLabelledActivityWaitsThroughAFreezeAndResumesAfterIt(t *testing.T)
 	h.waitActivity(id, "build.compile", release.ActivitySucceeded)
 	require.Never(t, func() bool { return len(ad.Calls()) > 1 }, 50*time.Millisecond, 5*time.Millisecond)
 	require.Equal(t, release.ActivityPending, h.get(id).Activities["prod.rollout"].Status)
-	x, err := h.ex.Why(ctx, id, "prod.rollout")
+	x, err := h.ex.Why(ctx, id, "prod.rollout", nil)
 	require.NoError(t, err)
 	require.Len(t, x.Reasons, 1, "%+v", x.Reasons)
 	r := x.Reasons[0]
@@ -210,12 +210,12 @@ func TestFreezesStoredOrDeletedTakeEffectOnWaitingActivitiesWithoutARestart(t *t
 	h.putFreeze(oneOff("second", t0.Add(30*time.Minute), t0.Add(5*time.Hour), prodOnly))
 	h.until(t0.Add(time.Hour))
 	require.Never(t, func() bool { return len(ad.Calls()) > 1 }, 50*time.Millisecond, 5*time.Millisecond)
-	x, err := h.ex.Why(context.Background(), id, "prod.rollout")
+	x, err := h.ex.Why(context.Background(), id, "prod.rollout", nil)
 	require.NoError(t, err)
 	require.Equal(t, release.FreezeID("second"), x.Reasons[0].Freeze)
 
 	// Deleting it lets the activity go at once, the clock standing still.
-	require.NoError(t, h.ex.DeleteFreeze(context.Background(), "second", By{Actor: "alice"}))
+	require.NoError(t, h.ex.DeleteFreeze(context.Background(), "second", &By{Actor: "alice"}))
 	h.waitStatus(id, release.Succeeded)
 }
 
@@ -257,14 +257,14 @@ func TestFreezeOverrideByAnAuthorizedActorIsRecordedAndByAnotherRefused(t *testi
 	h.waitActivity(a, "build.compile", release.ActivitySucceeded)
 	h.waitActivity(b, "build.compile", release.ActivitySucceeded)
 
-	err := h.ex.OverrideFreeze(ctx, a, "prod.rollout", &OverrideFreezeParams{Freeze: "prod-freeze", Actor: "bob", Reason: "hotfix"})
+	err := h.ex.OverrideFreeze(ctx, a, "prod.rollout", &OverrideFreezeParams{Freeze: "prod-freeze", By: By{Actor: "bob", Reason: "hotfix"}})
 	require.ErrorIs(t, err, ErrUnauthorized)
 	require.Nil(t, hasKind(h.events(a), release.KindFreezeOverridden), "a refused override records nothing")
-	require.ErrorIs(t, h.ex.OverrideFreeze(ctx, a, "prod.rollout", &OverrideFreezeParams{Freeze: "prod-freeze", Actor: "carol"}), ErrInvalid, "the reason is required")
-	require.ErrorIs(t, h.ex.OverrideFreeze(ctx, a, "prod.rollout", &OverrideFreezeParams{Freeze: "nope", Actor: "carol", Reason: "x"}), ErrNotFound)
-	require.ErrorIs(t, h.ex.OverrideFreeze(ctx, a, "prod.nope", &OverrideFreezeParams{Freeze: "prod-freeze", Actor: "carol", Reason: "x"}), ErrNotFound)
+	require.ErrorIs(t, h.ex.OverrideFreeze(ctx, a, "prod.rollout", &OverrideFreezeParams{Freeze: "prod-freeze", By: By{Actor: "carol"}}), ErrInvalid, "the reason is required")
+	require.ErrorIs(t, h.ex.OverrideFreeze(ctx, a, "prod.rollout", &OverrideFreezeParams{Freeze: "nope", By: By{Actor: "carol", Reason: "x"}}), ErrNotFound)
+	require.ErrorIs(t, h.ex.OverrideFreeze(ctx, a, "prod.nope", &OverrideFreezeParams{Freeze: "prod-freeze", By: By{Actor: "carol", Reason: "x"}}), ErrNotFound)
 
-	require.NoError(t, h.ex.OverrideFreeze(ctx, a, "prod.rollout", &OverrideFreezeParams{Freeze: "prod-freeze", Actor: "carol", Reason: "hotfix"}))
+	require.NoError(t, h.ex.OverrideFreeze(ctx, a, "prod.rollout", &OverrideFreezeParams{Freeze: "prod-freeze", By: By{Actor: "carol", Reason: "hotfix"}}))
 	h.waitActivity(a, "prod.rollout", release.ActivitySucceeded)
 	ev := hasKind(h.events(a), release.KindFreezeOverridden)
 	require.NotNil(t, ev)
@@ -285,7 +285,7 @@ func TestFreezeOverrideByAnAuthorizedActorIsRecordedAndByAnotherRefused(t *testi
 	}, 50*time.Millisecond, 5*time.Millisecond)
 
 	// An override of the whole release lets every activity of it through.
-	require.NoError(t, h.ex.OverrideFreeze(ctx, a, "", &OverrideFreezeParams{Freeze: "prod-freeze", Actor: "carol", Reason: "all of it"}))
+	require.NoError(t, h.ex.OverrideFreeze(ctx, a, "", &OverrideFreezeParams{Freeze: "prod-freeze", By: By{Actor: "carol", Reason: "all of it"}}))
 	h.waitStatus(a, release.Succeeded)
 	require.Equal(t, release.ActivityPending, h.get(b).Activities["prod.rollout"].Status, "an override of another release lets nothing through here")
 }
@@ -309,15 +309,15 @@ func TestRetryAndSkipCannotGetAFrozenActivityPastTheFreeze(t *testing.T) {
 	h.waitActivity(id, "prod.rollout", release.ActivityOnHold)
 	h.putFreeze(oneOff("prod-freeze", t0, t0.Add(24*time.Hour), prodOnly))
 
-	err := h.ex.Retry(ctx, id, "prod.rollout", &RetryParams{Actor: "alice"})
+	err := h.ex.Retry(ctx, id, "prod.rollout", &RetryParams{By: By{Actor: "alice"}})
 	require.ErrorIs(t, err, ErrFrozen, "a retry starts the activity: refused while frozen")
 	require.Contains(t, err.Error(), "executor: retry: activity prod.rollout of release")
 	require.Equal(t, release.ActivityOnHold, h.get(id).Activities["prod.rollout"].Status)
 
 	// Skipping runs nothing; the dependent it frees is still frozen.
-	require.NoError(t, h.ex.Skip(ctx, id, "prod.rollout", By{Actor: "alice"}))
+	require.NoError(t, h.ex.Skip(ctx, id, "prod.rollout", &By{Actor: "alice"}))
 	require.Never(t, func() bool { return h.get(id).Activities["prod.verify"].Status != release.ActivityPending }, 50*time.Millisecond, 5*time.Millisecond)
-	x, err := h.ex.Why(ctx, id, "prod.verify")
+	x, err := h.ex.Why(ctx, id, "prod.verify", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonFreeze, x.Reasons[0].Kind)
 	h.until(t0.Add(24 * time.Hour))
@@ -382,7 +382,7 @@ func TestAChildReleaseOfAFrozenReleaseIsHeldToo(t *testing.T) {
 	h.put(childProcess)
 	h.put(parentProcess)
 	ctx := context.Background()
-	sum, err := h.ex.Create(ctx, &CreateParams{Process: "parent", Actor: "alice", Labels: map[string]string{"env": "prod"}})
+	sum, err := h.ex.Create(ctx, &CreateParams{Process: "parent", By: By{Actor: "alice"}, Labels: map[string]string{"env": "prod"}})
 	require.NoError(t, err)
 	h.waitActivity(sum.ID, "run.smoke", release.ActivityRunning)
 	child := childID(sum.ID, "run.smoke", 1)
@@ -391,15 +391,15 @@ func TestAChildReleaseOfAFrozenReleaseIsHeldToo(t *testing.T) {
 
 	// The freeze begins while the child runs: its next activity waits.
 	h.putFreeze(oneOff("prod-freeze", t0, t0.Add(time.Hour), prodOnly))
-	require.NoError(t, h.ex.CompleteTask(ctx, child, "run.prep", "t", By{Actor: "alice"}))
+	require.NoError(t, h.ex.CompleteTask(ctx, child, "run.prep", "t", &By{Actor: "alice"}))
 	h.waitActivity(child, "run.prep", release.ActivitySucceeded)
 	require.Never(t, func() bool { return len(ad.Calls()) > 0 }, 50*time.Millisecond, 5*time.Millisecond)
-	x, err := h.ex.Why(ctx, child, "run.probe")
+	x, err := h.ex.Why(ctx, child, "run.probe", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonFreeze, x.Reasons[0].Kind)
 
 	// A host cannot give a release the executor's override label.
-	_, err = h.ex.Create(ctx, &CreateParams{Process: "child", Actor: "mallory", ScheduledFor: t0.Add(48 * time.Hour),
+	_, err = h.ex.Create(ctx, &CreateParams{Process: "child", By: By{Actor: "mallory"}, ScheduledFor: t0.Add(48 * time.Hour),
 		Labels: map[string]string{"env": "prod", LabelFreezeOverrides: "prod-freeze"}})
 	require.ErrorIs(t, err, ErrInvalid)
 
@@ -414,14 +414,14 @@ func TestAnOverrideOfTheParentCoversTheChildItMakesAfterwards(t *testing.T) {
 	h.put(parentProcess)
 	ctx := context.Background()
 	h.putFreeze(oneOff("prod-freeze", t0, t0.Add(time.Hour), prodOnly))
-	sum, err := h.ex.Create(ctx, &CreateParams{Process: "parent", Actor: "alice", Labels: map[string]string{"env": "prod"}, ScheduledFor: t0.Add(time.Minute)})
+	sum, err := h.ex.Create(ctx, &CreateParams{Process: "parent", By: By{Actor: "alice"}, Labels: map[string]string{"env": "prod"}, ScheduledFor: t0.Add(time.Minute)})
 	require.NoError(t, err)
-	require.NoError(t, h.ex.OverrideFreeze(ctx, sum.ID, "", &OverrideFreezeParams{Freeze: "prod-freeze", Actor: "carol", Reason: "incident"}))
-	require.NoError(t, h.ex.Start(ctx, sum.ID, By{Actor: "carol"}), "the overridden release may start")
+	require.NoError(t, h.ex.OverrideFreeze(ctx, sum.ID, "", &OverrideFreezeParams{Freeze: "prod-freeze", By: By{Actor: "carol", Reason: "incident"}}))
+	require.NoError(t, h.ex.Start(ctx, sum.ID, &By{Actor: "carol"}), "the overridden release may start")
 	child := childID(sum.ID, "run.smoke", 1)
 	h.waitActivity(child, "run.prep", release.ActivityWaiting)
 	require.Equal(t, "prod-freeze", h.get(child).Labels[LabelFreezeOverrides])
-	require.NoError(t, h.ex.CompleteTask(ctx, child, "run.prep", "t", By{Actor: "alice"}))
+	require.NoError(t, h.ex.CompleteTask(ctx, child, "run.prep", "t", &By{Actor: "alice"}))
 	h.waitStatus(sum.ID, release.Succeeded)
 }
 
@@ -463,7 +463,7 @@ func TestPutFreezeValidatesAuthorizesAndTracksRevisions(t *testing.T) {
 	ctx := context.Background()
 	f := oneOff("year-end", t0, t0.Add(time.Hour), prodOnly)
 
-	_, err := h.ex.PutFreeze(ctx, &PutFreezeParams{Freeze: f, Actor: "mallory"})
+	_, err := h.ex.PutFreeze(ctx, &PutFreezeParams{Freeze: f, By: By{Actor: "mallory"}})
 	require.ErrorIs(t, err, ErrUnauthorized)
 	mu.Lock()
 	require.Equal(t, ActionPutFreeze, seen[0].Kind)
@@ -473,7 +473,7 @@ func TestPutFreezeValidatesAuthorizesAndTracksRevisions(t *testing.T) {
 
 	bad := f.Clone()
 	bad.Scope = release.FreezeScope{}
-	_, err = h.ex.PutFreeze(ctx, &PutFreezeParams{Freeze: bad, Actor: "alice"})
+	_, err = h.ex.PutFreeze(ctx, &PutFreezeParams{Freeze: bad, By: By{Actor: "alice"}})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.ErrorIs(t, err, release.ErrInvalidFreeze)
 	require.Contains(t, err.Error(), "scope: required")
@@ -483,24 +483,24 @@ func TestPutFreezeValidatesAuthorizesAndTracksRevisions(t *testing.T) {
 	require.Equal(t, "alice", stored.CreatedBy)
 	require.True(t, stored.CreatedAt.Equal(t0))
 	stored.Reason = "changed"
-	again, err := h.ex.PutFreeze(ctx, &PutFreezeParams{Freeze: stored, Actor: "bob"})
+	again, err := h.ex.PutFreeze(ctx, &PutFreezeParams{Freeze: stored, By: By{Actor: "bob"}})
 	require.NoError(t, err)
 	require.Equal(t, int64(2), again.Revision)
 	require.Equal(t, "alice", again.CreatedBy, "the creator is kept")
-	_, err = h.ex.PutFreeze(ctx, &PutFreezeParams{Freeze: stored, Actor: "bob"})
+	_, err = h.ex.PutFreeze(ctx, &PutFreezeParams{Freeze: stored, By: By{Actor: "bob"}})
 	require.ErrorIs(t, err, store.ErrConflict)
 
-	got, err := h.ex.GetFreeze(ctx, "year-end", By{Actor: "bob"})
+	got, err := h.ex.GetFreeze(ctx, "year-end", &By{Actor: "bob"})
 	require.NoError(t, err)
 	require.Equal(t, "changed", got.Reason)
-	_, err = h.ex.GetFreeze(ctx, "year-end", By{Actor: "mallory"})
+	_, err = h.ex.GetFreeze(ctx, "year-end", &By{Actor: "mallory"})
 	require.ErrorIs(t, err, ErrUnauthorized)
-	page, err := h.ex.ListFreezes(ctx, &ListFreezesParams{Actor: "bob"})
+	page, err := h.ex.ListFreezes(ctx, &ListFreezesParams{By: By{Actor: "bob"}})
 	require.NoError(t, err)
 	require.Len(t, page.Freezes, 1)
-	require.ErrorIs(t, h.ex.DeleteFreeze(ctx, "year-end", By{Actor: "mallory"}), ErrUnauthorized)
-	require.NoError(t, h.ex.DeleteFreeze(ctx, "year-end", By{Actor: "bob"}))
-	require.ErrorIs(t, h.ex.DeleteFreeze(ctx, "year-end", By{Actor: "bob"}), store.ErrNotFound)
+	require.ErrorIs(t, h.ex.DeleteFreeze(ctx, "year-end", &By{Actor: "mallory"}), ErrUnauthorized)
+	require.NoError(t, h.ex.DeleteFreeze(ctx, "year-end", &By{Actor: "bob"}))
+	require.ErrorIs(t, h.ex.DeleteFreeze(ctx, "year-end", &By{Actor: "bob"}), store.ErrNotFound)
 }
 
 func TestFreezeWindowsListsTheWindowsInARange(t *testing.T) {
@@ -515,7 +515,7 @@ func TestFreezeWindowsListsTheWindowsInARange(t *testing.T) {
 	h.putFreeze(off)
 
 	ws, err := h.ex.FreezeWindows(context.Background(), &FreezeWindowsParams{
-		From: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Actor: "alice"})
+		From: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	var got []string
 	for _, w := range ws {
@@ -524,12 +524,12 @@ func TestFreezeWindowsListsTheWindowsInARange(t *testing.T) {
 	require.Equal(t, []string{"weekends 12-19..12-21", "xmas 12-24..12-27", "weekends 12-26..12-28"}, got)
 
 	ws, err = h.ex.FreezeWindows(context.Background(), &FreezeWindowsParams{
-		From: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Actor: "alice",
+		From: time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), By: By{Actor: "alice"},
 		Subject: &release.FreezeSubject{Group: "weekly"}})
 	require.NoError(t, err)
 	require.Len(t, ws, 1, "only the freezes whose scope holds the group")
 	require.Equal(t, release.FreezeID("xmas"), ws[0].Freeze)
-	_, err = h.ex.FreezeWindows(context.Background(), &FreezeWindowsParams{From: t0, To: t0, Actor: "alice"})
+	_, err = h.ex.FreezeWindows(context.Background(), &FreezeWindowsParams{From: t0, To: t0, By: By{Actor: "alice"}})
 	require.ErrorIs(t, err, ErrInvalid)
 }
 
@@ -550,17 +550,17 @@ func TestAnOverrideOfASubprocessActivityCoversItsChild(t *testing.T) {
 	ctx := context.Background()
 	h.putFreeze(oneOff("prod-freeze", t0, t0.Add(time.Hour), prodOnly))
 	id := h.create("parent", nil) // no labels: the release starts; its prod activity waits
-	x, err := h.ex.Why(ctx, id, "run.smoke")
+	x, err := h.ex.Why(ctx, id, "run.smoke", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonFreeze, x.Reasons[0].Kind)
 
-	require.NoError(t, h.ex.OverrideFreeze(ctx, id, "run.smoke", &OverrideFreezeParams{Freeze: "prod-freeze", Actor: "carol", Reason: "urgent"}))
+	require.NoError(t, h.ex.OverrideFreeze(ctx, id, "run.smoke", &OverrideFreezeParams{Freeze: "prod-freeze", By: By{Actor: "carol", Reason: "urgent"}}))
 	child := childID(id, "run.smoke", 1)
 	h.waitActivity(child, "run.prep", release.ActivityWaiting)
 	c := h.get(child)
 	require.Equal(t, "prod", c.Labels["env"], "the child carries its activity's labels")
 	require.Equal(t, "prod-freeze", c.Labels[LabelFreezeOverrides])
-	require.NoError(t, h.ex.CompleteTask(ctx, child, "run.prep", "t", By{Actor: "alice"}))
+	require.NoError(t, h.ex.CompleteTask(ctx, child, "run.prep", "t", &By{Actor: "alice"}))
 	h.waitStatus(id, release.Succeeded)
 }
 
@@ -581,7 +581,7 @@ func TestARecurringICalFreezeHoldsOnSQLiteAcrossARestart(t *testing.T) {
 	h.shutdown()
 	h.start() // the held activity is held again after the restart
 	require.Never(t, func() bool { return len(ad.Calls()) > 1 }, 50*time.Millisecond, 5*time.Millisecond)
-	x, err := h.ex.Why(context.Background(), id, "prod.rollout")
+	x, err := h.ex.Why(context.Background(), id, "prod.rollout", nil)
 	require.NoError(t, err)
 	require.True(t, x.Reasons[0].Until.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)), "%+v", x.Reasons)
 	h.until(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
@@ -594,7 +594,7 @@ func TestTheCalendarShowsTheFreezes(t *testing.T) {
 	off := oneOff("off", firstMonday, firstMonday.Add(time.Hour), prodOnly)
 	off.Enabled = false
 	h.putFreeze(off)
-	c, err := h.ex.Calendar(context.Background(), &CalendarParams{From: firstMonday.Add(-week), To: firstMonday.Add(week), Actor: "alice"})
+	c, err := h.ex.Calendar(context.Background(), &CalendarParams{From: firstMonday.Add(-week), To: firstMonday.Add(week), By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	require.Len(t, c.Freezes, 1, "enabled freezes only")
 	require.Equal(t, CalendarFreeze{Freeze: "xmas", Name: "Freeze xmas", Reason: "change freeze",
@@ -660,6 +660,6 @@ func TestFreezesHoldWhenTheExecutorSealsReleaseHeads(t *testing.T) {
 	require.NotNil(t, h.ex.history, "the group history store is found through the sealing wrapper")
 	h.put(noopProcess)
 	h.putFreeze(oneOff("year-end", t0.Add(-time.Hour), t0.Add(time.Hour), release.FreezeScope{All: true}))
-	_, err = h.ex.Create(context.Background(), &CreateParams{Process: "train", Actor: "alice"})
+	_, err = h.ex.Create(context.Background(), &CreateParams{Process: "train", By: By{Actor: "alice"}})
 	require.ErrorIs(t, err, ErrFrozen)
 }

@@ -96,7 +96,7 @@ func (h *harness) put(doc string) *process.Process {
 
 func (h *harness) create(id process.ID, inputs map[string]any) release.ID {
 	h.t.Helper()
-	sum, err := h.ex.Create(context.Background(), &CreateParams{Process: id, Inputs: inputs, Actor: "alice"})
+	sum, err := h.ex.Create(context.Background(), &CreateParams{Process: id, Inputs: inputs, By: By{Actor: "alice"}})
 	require.NoError(h.t, err)
 	return sum.ID
 }

@@ -45,20 +45,20 @@ func TestApprovalQuorumCountsEachEligiblePersonOnce(t *testing.T) {
 	h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
 	ctx := context.Background()
 
-	err := h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "alice"})
+	err := h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "alice"}})
 	require.ErrorIs(t, err, ErrForbidden, "the initiator may not approve")
 	require.ErrorContains(t, err, "forbids the initiator")
-	err = h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "mallory"})
+	err = h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "mallory"}})
 	require.ErrorIs(t, err, ErrForbidden)
 	require.ErrorContains(t, err, "mallory is not an approver of qa.signoff")
 
-	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob", Comment: "lgtm"}))
-	err = h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"})
+	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "bob", Reason: "lgtm"}}))
+	err = h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}})
 	require.ErrorIs(t, err, ErrForbidden)
 	require.ErrorContains(t, err, "one person counts once")
 	require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status, "1 of 2")
 
-	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "dave"}))
+	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "dave"}}))
 	r := h.waitStatus(id, release.Succeeded)
 	a := r.Activities["qa.signoff"]
 	require.Len(t, a.Approvals, 2)
@@ -80,13 +80,13 @@ func TestApprovalRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, &Config{ResolveGroup: groups}, &recorder{kind: "noop"})
 			h.put(approvalDoc(tc.policy))
-			sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "appr", Actor: "zoe"})
+			sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "appr", By: By{Actor: "zoe"}})
 			require.NoError(t, err)
 			id := sum.ID
 			h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
 			for i, v := range tc.voters[:tc.needed] {
 				require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status, "after %d approvals", i)
-				require.NoError(t, h.ex.Approve(context.Background(), id, "qa.signoff", &DecisionParams{Actor: v}))
+				require.NoError(t, h.ex.Approve(context.Background(), id, "qa.signoff", &DecisionParams{By: By{Actor: v}}))
 			}
 			h.waitStatus(id, release.Succeeded)
 		})
@@ -98,20 +98,20 @@ func TestARejectionFailsTheApprovalAndOnFailureApplies(t *testing.T) {
 	h.put(approvalDoc(`{approvers: ['group:qa-leads'], min: 2}`))
 	id := h.create("appr", nil)
 	h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
-	require.NoError(t, h.ex.Approve(context.Background(), id, "qa.signoff", &DecisionParams{Actor: "bob"}))
-	require.NoError(t, h.ex.Reject(context.Background(), id, "qa.signoff", &DecisionParams{Actor: "carol", Comment: "flaky login"}))
+	require.NoError(t, h.ex.Approve(context.Background(), id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
+	require.NoError(t, h.ex.Reject(context.Background(), id, "qa.signoff", &DecisionParams{By: By{Actor: "carol", Reason: "flaky login"}}))
 	a := h.waitActivity(id, "qa.signoff", release.ActivityOnHold)
 	require.Equal(t, "rejected by carol: flaky login", a.Error)
 
 	// A retry asks again: everyone decides afresh, carol included.
 	ctx := context.Background()
-	require.NoError(t, h.ex.Retry(ctx, id, "qa.signoff", &RetryParams{Actor: "ops", Reason: "login fixed"}))
+	require.NoError(t, h.ex.Retry(ctx, id, "qa.signoff", &RetryParams{By: By{Actor: "ops", Reason: "login fixed"}}))
 	h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
-	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "carol", Comment: "fixed now"}))
-	err := h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "carol"})
+	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "carol", Reason: "fixed now"}}))
+	err := h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "carol"}})
 	require.ErrorContains(t, err, "one person counts once")
 	require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.signoff"].Status, "bob's approval was for the first attempt: 1 of 2")
-	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 	r := h.waitStatus(id, release.Succeeded)
 	require.Len(t, r.Activities["qa.signoff"].Approvals, 4, "every decision is kept")
 }
@@ -156,18 +156,18 @@ phases:
 	id := h.create("manual", nil)
 	h.waitActivity(id, "qa.regression", release.ActivityWaiting)
 	ctx := context.Background()
-	require.NoError(t, h.ex.UpdateTask(ctx, id, "qa.regression", &TaskParams{Task: "run-suite", Status: release.TaskInProgress, Actor: "qa1", Assignees: []string{"qa1"}}))
-	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.regression", "run-suite", By{Actor: "qa1"}))
+	require.NoError(t, h.ex.UpdateTask(ctx, id, "qa.regression", &TaskParams{Task: "run-suite", Status: release.TaskInProgress, By: By{Actor: "qa1"}, Assignees: []string{"qa1"}}))
+	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.regression", "run-suite", &By{Actor: "qa1"}))
 	require.Equal(t, release.ActivityWaiting, h.get(id).Activities["qa.regression"].Status, "the output is still missing")
 
-	err := h.ex.SubmitOutputs(ctx, id, "qa.regression", &OutputsParams{Actor: "qa1", Outputs: map[string]any{"reprot-url": "x"}})
+	err := h.ex.SubmitOutputs(ctx, id, "qa.regression", &OutputsParams{By: By{Actor: "qa1"}, Outputs: map[string]any{"reprot-url": "x"}})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.ErrorContains(t, err, `output "reprot-url"`)
-	err = h.ex.UpdateTask(ctx, id, "qa.regression", &TaskParams{Task: "nope", Status: release.TaskSucceeded, Actor: "qa1"})
+	err = h.ex.UpdateTask(ctx, id, "qa.regression", &TaskParams{Task: "nope", Status: release.TaskSucceeded, By: By{Actor: "qa1"}})
 	require.ErrorIs(t, err, ErrNotFound)
-	require.NoError(t, h.ex.Comment(ctx, id, &CommentParams{Activity: "qa.regression", Task: "run-suite", Text: "all green", Actor: "qa1"}))
+	require.NoError(t, h.ex.Comment(ctx, id, &CommentParams{Activity: "qa.regression", Task: "run-suite", Text: "all green", By: By{Actor: "qa1"}}))
 
-	require.NoError(t, h.ex.SubmitOutputs(ctx, id, "qa.regression", &OutputsParams{Actor: "qa1", Outputs: map[string]any{"report-url": "https://ci/r/1"}}))
+	require.NoError(t, h.ex.SubmitOutputs(ctx, id, "qa.regression", &OutputsParams{By: By{Actor: "qa1"}, Outputs: map[string]any{"report-url": "https://ci/r/1"}}))
 	r := h.waitStatus(id, release.Succeeded)
 	a := r.Activities["qa.regression"]
 	require.Equal(t, "https://ci/r/1", a.Outputs["report-url"])
@@ -188,13 +188,13 @@ phases:
 	id := h.create("manual", nil)
 	h.waitActivity(id, "qa.check", release.ActivityWaiting)
 	ctx := context.Background()
-	require.NoError(t, h.ex.UpdateTask(ctx, id, "qa.check", &TaskParams{Task: "t", Status: release.TaskFailed, Actor: "qa1"}))
+	require.NoError(t, h.ex.UpdateTask(ctx, id, "qa.check", &TaskParams{Task: "t", Status: release.TaskFailed, By: By{Actor: "qa1"}}))
 	a := h.waitActivity(id, "qa.check", release.ActivityOnHold)
 	require.Equal(t, "task t failed", a.Error)
-	require.NoError(t, h.ex.Retry(ctx, id, "qa.check", &RetryParams{Actor: "lead"}))
+	require.NoError(t, h.ex.Retry(ctx, id, "qa.check", &RetryParams{By: By{Actor: "lead"}}))
 	a = h.waitActivity(id, "qa.check", release.ActivityWaiting)
 	require.Equal(t, release.TaskTodo, a.Task("t").Status)
-	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.check", "t", By{Actor: "qa1"}))
+	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.check", "t", &By{Actor: "qa1"}))
 	h.waitStatus(id, release.Succeeded)
 }
 
@@ -228,10 +228,10 @@ phases:
 
 			// Retried, the new attempt has its own hour; done in time, it
 			// succeeds.
-			require.NoError(t, h.ex.Retry(ctx, id, "qa.check", &RetryParams{Actor: "oncall", Reason: "qa is back"}))
+			require.NoError(t, h.ex.Retry(ctx, id, "qa.check", &RetryParams{By: By{Actor: "oncall", Reason: "qa is back"}}))
 			h.waitActivity(id, "qa.check", release.ActivityWaiting)
 			h.advance(30 * time.Minute)
-			require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.check", "t", By{Actor: "qa1"}))
+			require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.check", "t", &By{Actor: "qa1"}))
 			h.waitStatus(id, release.Succeeded)
 		})
 	}
@@ -246,7 +246,7 @@ phases:
 `)
 		id := h.create("appr", nil)
 		h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
-		require.NoError(t, h.ex.Approve(context.Background(), id, "qa.signoff", &DecisionParams{Actor: "bob"}))
+		require.NoError(t, h.ex.Approve(context.Background(), id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 		h.advance(30 * time.Minute)
 		r := h.waitStatus(id, release.Failed)
 		require.True(t, r.Activities["qa.signoff"].Attempts[0].TimedOut)

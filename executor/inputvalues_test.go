@@ -55,7 +55,7 @@ phases:
       - {id: a, uses: noop}
 `)
 			_, err := h.ex.Create(context.Background(), &CreateParams{
-				Process: "vals", Actor: "alice", Inputs: map[string]any{tc.input: tc.value},
+				Process: "vals", By: By{Actor: "alice"}, Inputs: map[string]any{tc.input: tc.value},
 			})
 			require.ErrorIs(t, err, ErrInvalid)
 			require.ErrorContains(t, err, tc.want)
@@ -94,10 +94,10 @@ phases:
 	before := h.events(id)
 	ctx := context.Background()
 
-	err := h.ex.SubmitOutputs(ctx, id, "p.man", &OutputsParams{Actor: "bob", Outputs: map[string]any{"report": math.NaN()}})
+	err := h.ex.SubmitOutputs(ctx, id, "p.man", &OutputsParams{By: By{Actor: "bob"}, Outputs: map[string]any{"report": math.NaN()}})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.ErrorContains(t, err, "outputs.report")
-	err = h.ex.Ignore(ctx, id, "p.auto", &IgnoreParams{Actor: "ops", Reason: "known", Outputs: map[string]any{"url": []any{func() {}}}})
+	err = h.ex.Ignore(ctx, id, "p.auto", &IgnoreParams{By: By{Actor: "ops", Reason: "known"}, Outputs: map[string]any{"url": []any{func() {}}}})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.ErrorContains(t, err, "outputs.url[0]")
 	require.Equal(t, before, h.events(id), "nothing is recorded")

@@ -46,7 +46,7 @@ func TestTwoDefaultConfiguredExecutorsNeverBothDriveARelease(t *testing.T) {
 	const n = 5
 	ids := make([]release.ID, n)
 	for i := range ids {
-		sum, err := a.Create(ctx, &CreateParams{Process: "one", Actor: "alice"})
+		sum, err := a.Create(ctx, &CreateParams{Process: "one", By: By{Actor: "alice"}})
 		require.NoError(t, err)
 		ids[i] = sum.ID
 	}

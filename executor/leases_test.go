@@ -52,7 +52,7 @@ func TestTwoExecutorsShareAStoreAndOneTakesOverWhenTheOtherDies(t *testing.T) {
 		if i%2 == 1 {
 			ex = b.ex
 		}
-		sum, err := ex.Create(ctx, &CreateParams{Process: "big", Actor: "alice", ScheduledFor: t0.Add(time.Second)})
+		sum, err := ex.Create(ctx, &CreateParams{Process: "big", By: By{Actor: "alice"}, ScheduledFor: t0.Add(time.Second)})
 		require.NoError(t, err)
 		ids = append(ids, sum.ID)
 	}
@@ -78,12 +78,12 @@ func TestTwoExecutorsShareAStoreAndOneTakesOverWhenTheOtherDies(t *testing.T) {
 					continue
 				}
 				if k == "qa.m0" {
-					_ = ex.SubmitOutputs(ctx, id, k, &OutputsParams{Actor: "qa", Outputs: map[string]any{"report": "r-1"}})
-					_ = ex.CompleteTask(ctx, id, k, "t", By{Actor: "qa"})
+					_ = ex.SubmitOutputs(ctx, id, k, &OutputsParams{By: By{Actor: "qa"}, Outputs: map[string]any{"report": "r-1"}})
+					_ = ex.CompleteTask(ctx, id, k, "t", &By{Actor: "qa"})
 					continue
 				}
-				_ = ex.Approve(ctx, id, k, &DecisionParams{Actor: "bob"})
-				_ = ex.Approve(ctx, id, k, &DecisionParams{Actor: "carol"})
+				_ = ex.Approve(ctx, id, k, &DecisionParams{By: By{Actor: "bob"}})
+				_ = ex.Approve(ctx, id, k, &DecisionParams{By: By{Actor: "carol"}})
 			}
 		}
 		if done == len(ids) {

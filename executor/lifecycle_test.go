@@ -59,7 +59,7 @@ func TestShutdownLetsTheCallInFlightFinishAndStartsNothingNew(t *testing.T) {
 	ex, st := newLaunched(t, ad)
 	require.ErrorIs(t, ex.Launch(context.Background()), ErrRunning)
 	ctx := context.Background()
-	sum, err := ex.Create(ctx, &CreateParams{Process: "two", Actor: "alice"})
+	sum, err := ex.Create(ctx, &CreateParams{Process: "two", By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	require.Equal(t, release.ActivityKey("p.a"), <-ad.started)
 
@@ -96,7 +96,7 @@ func TestShutdownLetsTheCallInFlightFinishAndStartsNothingNew(t *testing.T) {
 func TestShutdownPastItsDeadlineCancelsTheCallsAndSaysSo(t *testing.T) {
 	ad := newSlowAdapter()
 	ex, st := newLaunched(t, ad)
-	sum, err := ex.Create(context.Background(), &CreateParams{Process: "two", Actor: "alice"})
+	sum, err := ex.Create(context.Background(), &CreateParams{Process: "two", By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	<-ad.started
 

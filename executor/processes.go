@@ -10,12 +10,11 @@ import (
 
 // PutProcessParams are the arguments of PutProcess.
 type PutProcessParams struct {
+	// By names who stores the process (Actor, required; recorded as the
+	// version's CreatedBy) and why (Reason, optional).
+	By
 	// Process is the process to store (see store.PutProcessParams.Process).
 	Process *process.Process
-	// Actor stores it (recorded as the version's CreatedBy); required.
-	Actor string
-	// Reason says why; optional.
-	Reason string
 }
 
 // PutProcess stores p.Process as the next version of its process, stamped

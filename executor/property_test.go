@@ -323,7 +323,7 @@ func TestRandomReleasesKeepTheRules(t *testing.T) {
 			}
 			// The crash may come during Create itself (the release stored,
 			// its start not): the fresh executor starts it.
-			sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "random", Actor: "alice"})
+			sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "random", By: By{Actor: "alice"}})
 			if err != nil {
 				require.ErrorIs(t, err, errCrashed)
 				require.NotEmpty(t, sum.ID, "Create says which release it stored: %v", err)
@@ -400,7 +400,7 @@ func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed u
 			return h.get(id), aborted, rolledBack
 		}
 		if paused {
-			refused(h.ex.Resume(ctx, id, by))
+			refused(h.ex.Resume(ctx, id, &by))
 			paused = false
 		}
 		for _, a := range spec.acts {
@@ -410,49 +410,49 @@ func driveToEnd(t *testing.T, h *harness, id release.ID, spec randomSpec, seed u
 				switch choice := rng.IntN(4); {
 				case choice == 0 && len(st.Attempts) < 4 || a.human == "approval":
 					// A rejected approval is asked again, never ignored.
-					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "again"}))
+					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{By: By{Actor: "oncall", Reason: "again"}}))
 				case choice == 1:
-					refused(h.ex.Ignore(ctx, id, a.key, &IgnoreParams{Actor: "oncall", Reason: "not needed", Outputs: map[string]any{"v": "substitute"}}))
+					refused(h.ex.Ignore(ctx, id, a.key, &IgnoreParams{By: By{Actor: "oncall", Reason: "not needed"}, Outputs: map[string]any{"v": "substitute"}}))
 				case a.human != "":
 					// Only automated activities take new inputs.
-					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "fixed"}))
+					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{By: By{Actor: "oncall", Reason: "fixed"}}))
 				default:
-					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{Actor: "oncall", Reason: "fixed", Inputs: map[string]any{"fails": 0, "permanent": false}}))
+					refused(h.ex.Retry(ctx, id, a.key, &RetryParams{By: By{Actor: "oncall", Reason: "fixed"}, Inputs: map[string]any{"fails": 0, "permanent": false}}))
 				}
 			case st.Status == release.ActivityWaiting && a.slow && len(st.Attempts) == 1:
 				// Nobody gets to it: it times out.
 			case st.Status == release.ActivityWaiting && a.human == "manual":
 				if st.Outputs["v"] == nil {
-					refused(h.ex.SubmitOutputs(ctx, id, a.key, &OutputsParams{Actor: "qa", Outputs: map[string]any{"v": "checked"}}))
+					refused(h.ex.SubmitOutputs(ctx, id, a.key, &OutputsParams{By: By{Actor: "qa"}, Outputs: map[string]any{"v": "checked"}}))
 				}
-				refused(h.ex.CompleteTask(ctx, id, a.key, "t", By{Actor: "qa"}))
+				refused(h.ex.CompleteTask(ctx, id, a.key, "t", &By{Actor: "qa"}))
 			case st.Status == release.ActivityWaiting && a.human == "approval":
 				for _, who := range []string{"bob", "carol", "dave"} {
 					if rng.IntN(8) == 0 {
-						refused(h.ex.Reject(ctx, id, a.key, &DecisionParams{Actor: who, Comment: "not yet"}))
+						refused(h.ex.Reject(ctx, id, a.key, &DecisionParams{By: By{Actor: who, Reason: "not yet"}}))
 					} else {
-						refused(h.ex.Approve(ctx, id, a.key, &DecisionParams{Actor: who}))
+						refused(h.ex.Approve(ctx, id, a.key, &DecisionParams{By: By{Actor: who}}))
 					}
 				}
 			case st.Status == release.ActivityPending && rng.IntN(40) == 0:
 				if a.human == "approval" {
-					if err := h.ex.Skip(ctx, id, a.key, by); !errors.Is(err, errCrashed) {
+					if err := h.ex.Skip(ctx, id, a.key, &by); !errors.Is(err, errCrashed) {
 						require.ErrorIs(t, err, ErrInvalid, "an approval is never skipped")
 					}
 					break
 				}
-				refused(h.ex.Skip(ctx, id, a.key, by))
+				refused(h.ex.Skip(ctx, id, a.key, &by))
 			}
 		}
 		switch rng.IntN(60) {
 		case 0:
-			refused(h.ex.Pause(ctx, id, by))
+			refused(h.ex.Pause(ctx, id, &by))
 			paused = true
 		case 1:
-			refused(h.ex.Abort(ctx, id, by))
+			refused(h.ex.Abort(ctx, id, &by))
 			aborted = true
 		case 2:
-			refused(h.ex.RollBack(ctx, id, by))
+			refused(h.ex.RollBack(ctx, id, &by))
 			rolledBack = true
 		}
 		h.advance(randomBackoff)

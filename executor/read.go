@@ -34,28 +34,37 @@ var eventsPage = 500 // a variable for tests
 // An error (the release does not exist: ErrNotFound; the store failed;
 // ctx done) is yielded once, with a zero event, and ends the sequence.
 // Events stored while the loop runs are included up to the moment it
-// reaches them.
+// reaches them. The authorizer sees ActionView of the release by who (nil:
+// anonymous); a refusal is yielded as the error (ErrUnauthorized).
 //
-//	for ev, err := range ex.Events(ctx, id) {
+//	for ev, err := range ex.Events(ctx, id, &executor.By{Actor: "auditor"}) {
 //		if err != nil {
 //			return err
 //		}
 //		fmt.Println(ev.Seq, ev.Kind)
 //	}
-func (e *Executor) Events(ctx context.Context, id release.ID) iter.Seq2[release.Event, error] {
+func (e *Executor) Events(ctx context.Context, id release.ID, who *By) iter.Seq2[release.Event, error] {
 	return func(yield func(release.Event, error) bool) {
 		p := &store.ListEventsParams{Release: id, Limit: eventsPage}
-		first := true
+		s, err := e.store.GetReleaseSummary(ctx, id)
+		if err == nil {
+			err = e.authorize(ctx, releaseView(who.value(), s))
+		}
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				err = fmt.Errorf("executor: events of release %s: %w: %w", id, ErrNotFound, err)
+			} else if !errors.Is(err, ErrUnauthorized) {
+				err = fmt.Errorf("executor: events of release %s: %w", id, err)
+			}
+			yield(release.Event{}, err)
+			return
+		}
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(release.Event{}, fmt.Errorf("executor: events of release %s: %w", id, err))
 				return
 			}
 			evs, err := e.store.ListEvents(ctx, p)
-			if err == nil && first && len(evs) == 0 {
-				// An empty log: tell "no such release" from "no events".
-				_, err = e.store.GetReleaseSummary(ctx, id)
-			}
 			if err != nil {
 				if errors.Is(err, store.ErrNotFound) {
 					err = fmt.Errorf("executor: events of release %s: %w: %w", id, ErrNotFound, err)
@@ -65,7 +74,6 @@ func (e *Executor) Events(ctx context.Context, id release.ID) iter.Seq2[release.
 				yield(release.Event{}, err)
 				return
 			}
-			first = false
 			for _, ev := range evs {
 				if !yield(ev, nil) {
 					return
@@ -88,8 +96,8 @@ func (e *Executor) Events(ctx context.Context, id release.ID) iter.Seq2[release.
 // matches store.ErrCorrupt. It detects any change to the stored events
 // short of a rewrite of the whole chain; a host that anchors heads with
 // its own key (Config.Sealer) detects that too with ExportBundle and
-// release.VerifyBundle.
-func (e *Executor) Verify(ctx context.Context, id release.ID) (release.Head, error) {
+// release.VerifyBundle. It reads as Events does, authorized the same way.
+func (e *Executor) Verify(ctx context.Context, id release.ID, who *By) (release.Head, error) {
 	head := release.Head{Release: id}
 	var folded *release.Release
 	batch := make([]release.Event, 0, eventsPage)
@@ -114,7 +122,7 @@ func (e *Executor) Verify(ctx context.Context, id release.ID) (release.Head, err
 		batch = batch[:0]
 		return nil
 	}
-	for ev, err := range e.Events(ctx, id) {
+	for ev, err := range e.Events(ctx, id, who) {
 		if err != nil {
 			return release.Head{}, err
 		}
@@ -146,12 +154,13 @@ func (e *Executor) Verify(ctx context.Context, id release.ID) (release.Head, err
 // ended returns at once. It wakes on this executor's live feed when the
 // release ends here, with no polling; a release driven by another
 // executor over the same store is noticed by a check every
-// Config.PollInterval (on Config.Clock).
-func (e *Executor) Wait(ctx context.Context, id release.ID) (*release.Release, error) {
-	sub := e.Subscribe(Filter{Release: id, Kinds: []release.EventKind{KindReleaseEnded}}, 1)
+// Config.PollInterval (on Config.Clock). It reads as Get does, authorized
+// the same way.
+func (e *Executor) Wait(ctx context.Context, id release.ID, who *By) (*release.Release, error) {
+	sub := e.Subscribe(ctx, &SubscribeParams{By: who.value(), Filter: Filter{Release: id, Kinds: []release.EventKind{KindReleaseEnded}}, Buffer: 1})
 	defer sub.Close()
 	for {
-		rel, err := e.Get(ctx, id)
+		rel, err := e.Get(ctx, id, who)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, fmt.Errorf("executor: wait for release %s: %w: %w", id, ErrNotFound, err)

@@ -27,27 +27,27 @@ func TestEventsPagesThroughTheWholeLogInOrder(t *testing.T) {
 	require.Greater(t, len(want), 3*eventsPage, "several pages")
 
 	var got []release.Event
-	for ev, err := range h.ex.Events(context.Background(), id) {
+	for ev, err := range h.ex.Events(context.Background(), id, nil) {
 		require.NoError(t, err)
 		got = append(got, ev)
 	}
 	require.Equal(t, want, got)
 
 	n := 0
-	for range h.ex.Events(context.Background(), id) {
+	for range h.ex.Events(context.Background(), id, nil) {
 		if n++; n == 4 {
 			break // stopping early is allowed
 		}
 	}
 	require.Equal(t, 4, n)
 
-	for ev, err := range h.ex.Events(context.Background(), "01a211ee-ea80-7aea-8de5-8b08477c60e2") {
+	for ev, err := range h.ex.Events(context.Background(), "01a211ee-ea80-7aea-8de5-8b08477c60e2", nil) {
 		require.ErrorIs(t, err, ErrNotFound)
 		require.Zero(t, ev.Seq)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	for _, err := range h.ex.Events(ctx, id) {
+	for _, err := range h.ex.Events(ctx, id, nil) {
 		require.ErrorIs(t, err, context.Canceled)
 	}
 }
@@ -58,7 +58,7 @@ func TestEventActivityNamesTheActivityAnEventConcerns(t *testing.T) {
 	id := h.create("four", nil)
 	h.waitActivity(id, "p.gate", release.ActivityWaiting)
 	seen := map[release.EventKind]release.ActivityKey{}
-	for ev, err := range h.ex.Events(context.Background(), id) {
+	for ev, err := range h.ex.Events(context.Background(), id, nil) {
 		require.NoError(t, err)
 		k, ok := ev.Activity()
 		switch ev.Kind {
@@ -79,7 +79,7 @@ func TestVerifyFindsATamperedEventAndAStoredReleaseThatDisagrees(t *testing.T) {
 	h.put(fourDoc)
 	id := h.create("four", nil)
 	h.waitActivity(id, "p.gate", release.ActivityWaiting)
-	head, err := h.ex.Verify(context.Background(), id)
+	head, err := h.ex.Verify(context.Background(), id, nil)
 	require.NoError(t, err)
 	r := h.get(id)
 	require.Equal(t, release.Head{Release: id, Seq: r.Seq, Hash: r.Hash}, head)
@@ -87,16 +87,16 @@ func TestVerifyFindsATamperedEventAndAStoredReleaseThatDisagrees(t *testing.T) {
 	tampered := &tamperStore{Store: h.store, seq: 3}
 	ex, err := New(tampered, nil, &Config{Logger: testLogger(t)})
 	require.NoError(t, err)
-	_, err = ex.Verify(context.Background(), id)
+	_, err = ex.Verify(context.Background(), id, nil)
 	require.ErrorIs(t, err, release.ErrChainBroken)
 
 	short := &tamperStore{Store: h.store, drop: true}
 	ex, err = New(short, nil, &Config{Logger: testLogger(t)})
 	require.NoError(t, err)
-	_, err = ex.Verify(context.Background(), id)
+	_, err = ex.Verify(context.Background(), id, nil)
 	require.ErrorIs(t, err, store.ErrCorrupt, "a log shorter than the stored head")
 
-	_, err = h.ex.Verify(context.Background(), "01a211ee-ea80-7aea-8de5-8b08477c60e2")
+	_, err = h.ex.Verify(context.Background(), "01a211ee-ea80-7aea-8de5-8b08477c60e2", nil)
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
@@ -133,24 +133,24 @@ func TestWaitReturnsWhenTheReleaseEndsHereOrHasEnded(t *testing.T) {
 
 	done := make(chan *release.Release, 1)
 	go func() {
-		r, err := h.ex.Wait(context.Background(), id)
+		r, err := h.ex.Wait(context.Background(), id, nil)
 		require.NoError(t, err)
 		done <- r
 	}()
-	require.NoError(t, h.ex.CompleteTask(context.Background(), id, "p.gate", "t", By{Actor: "qa"}))
+	require.NoError(t, h.ex.CompleteTask(context.Background(), id, "p.gate", "t", &By{Actor: "qa"}))
 	r := <-done
 	require.Equal(t, release.Succeeded, r.Status)
 
-	again, err := h.ex.Wait(context.Background(), id)
+	again, err := h.ex.Wait(context.Background(), id, nil)
 	require.NoError(t, err)
 	require.Equal(t, r.Seq, again.Seq, "an ended release returns at once")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	id2 := h.create("four", nil)
-	_, err = h.ex.Wait(ctx, id2)
+	_, err = h.ex.Wait(ctx, id2, nil)
 	require.ErrorIs(t, err, context.Canceled)
-	_, err = h.ex.Wait(context.Background(), "01a211ee-ea80-7aea-8de5-8b08477c60e2")
+	_, err = h.ex.Wait(context.Background(), "01a211ee-ea80-7aea-8de5-8b08477c60e2", nil)
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
@@ -171,7 +171,7 @@ func TestWaitNoticesAReleaseEndedByAnotherExecutor(t *testing.T) {
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() {
-		r, err := waiter.Wait(context.Background(), id)
+		r, err := waiter.Wait(context.Background(), id, nil)
 		if err == nil && r.Status != release.Succeeded {
 			err = errors.New("not succeeded: " + string(r.Status))
 		}
@@ -179,7 +179,7 @@ func TestWaitNoticesAReleaseEndedByAnotherExecutor(t *testing.T) {
 	}()
 	polling := h.clock.Now().Add(poll)
 	require.True(t, waitFor(func() bool { return h.clock.armed(polling) }), "Wait looked once and waits")
-	require.NoError(t, other.CompleteTask(context.Background(), id, "p.gate", "t", By{Actor: "qa"}))
+	require.NoError(t, other.CompleteTask(context.Background(), id, "p.gate", "t", &By{Actor: "qa"}))
 	h.waitStatus(id, release.Succeeded)
 	select {
 	case err := <-done:
@@ -194,13 +194,13 @@ func TestSubscribeFollowsNewReleasesByProcessGroupAndLabelAndSignalsTheEnd(t *te
 	h := newHarness(t, nil, &recorder{kind: "noop"})
 	h.put(fourDoc)
 	h.put("id: other\nphases:\n  - id: p\n    activities:\n      - {id: x, uses: noop}\n")
-	byProcess := h.ex.Subscribe(Filter{Process: "four", Kinds: []release.EventKind{release.KindReleaseCreated}}, 16)
+	byProcess := h.ex.Subscribe(t.Context(), &SubscribeParams{Filter: Filter{Process: "four", Kinds: []release.EventKind{release.KindReleaseCreated}}, Buffer: 16})
 	defer byProcess.Close()
-	byLabel := h.ex.Subscribe(Filter{Labels: map[string]string{"team": "core"}, Kinds: []release.EventKind{KindReleaseEnded}}, 16)
+	byLabel := h.ex.Subscribe(t.Context(), &SubscribeParams{Filter: Filter{Labels: map[string]string{"team": "core"}, Kinds: []release.EventKind{KindReleaseEnded}}, Buffer: 16})
 	defer byLabel.Close()
 
 	ctx := context.Background()
-	sum, err := h.ex.Create(ctx, &CreateParams{Process: "other", Actor: "alice", Labels: map[string]string{"team": "core"}})
+	sum, err := h.ex.Create(ctx, &CreateParams{Process: "other", By: By{Actor: "alice"}, Labels: map[string]string{"team": "core"}})
 	require.NoError(t, err)
 	mine := h.create("four", nil)
 

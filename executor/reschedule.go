@@ -10,12 +10,11 @@ import (
 
 // RescheduleParams are the arguments of Reschedule.
 type RescheduleParams struct {
+	// By names who reschedules (Actor, required) and why (Reason, recorded
+	// with the event and passed to the authorizer).
+	By
 	// At is the release's new start time; required, not in the past.
 	At time.Time
-	// Actor is who reschedules (required); Reason is recorded with the
-	// event and passed to the authorizer.
-	Actor  string
-	Reason string
 }
 
 // Reschedule moves a release that has not started (Scheduled) to another

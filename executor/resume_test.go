@@ -135,7 +135,7 @@ func TestWaitingReleasesHoldNoGoroutineAndRunLeavesNone(t *testing.T) {
 	// from Run's first scan, due with its deadline (see scan).
 	require.Equal(t, 200+3, h.ex.timers.len()-h.ex.timers.count(timerWake), "one deadline timer each, plus lease renewal, rescan and reading the freezes again")
 
-	require.NoError(t, h.ex.Approve(context.Background(), ids[0], "qa.signoff", &DecisionParams{Actor: "bob"}))
+	require.NoError(t, h.ex.Approve(context.Background(), ids[0], "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 	h.waitStatus(ids[0], release.Succeeded)
 	h.shutdown()
 	require.True(t, goroutinesSettle(before), "after Run returns: %d goroutines, %d before", runtime.NumGoroutine(), before)
@@ -154,7 +154,7 @@ func TestRunMakesTheCallsLeftBeforeItStartedOnAReleaseHeldInMemory(t *testing.T)
 	ctx := context.Background()
 	_, err = st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "test", Now: t0})
 	require.NoError(t, err)
-	sum, err := ex.Create(ctx, &CreateParams{Process: "early", Actor: "ci"})
+	sum, err := ex.Create(ctx, &CreateParams{Process: "early", By: By{Actor: "ci"}})
 	require.NoError(t, err)
 	require.Empty(t, ad.Calls(), "Run is not running: the calls are left for it")
 

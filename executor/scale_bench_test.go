@@ -287,7 +287,7 @@ func benchScale(b *testing.B, open func(b *testing.B) *scaleDB, n int) {
 	}
 	b.Run("create", func(b *testing.B) {
 		for range b.N {
-			if _, err := ex.Create(ctx, &CreateParams{Process: "scale", Actor: "alice"}); err != nil {
+			if _, err := ex.Create(ctx, &CreateParams{Process: "scale", By: By{Actor: "alice"}}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -137,7 +137,7 @@ func TestARestartLoadsNoReleaseWaitingOnAnApprovalUntilItsTimerFiresOrSomeoneAct
 	}
 
 	// Someone acts on one: it is loaded then, and goes on.
-	require.NoError(t, h.ex.Approve(context.Background(), ids[0], "qa.signoff", &DecisionParams{Actor: "bob"}))
+	require.NoError(t, h.ex.Approve(context.Background(), ids[0], "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 	h.waitStatus(ids[0], release.Succeeded)
 
 	// A rescan loads none of the others: they have not changed.
@@ -193,10 +193,10 @@ func TestARestartLoadsAtOnceTheReleasesWithWorkToDrive(t *testing.T) {
 	h.put("id: slow\nphases:\n  - id: p\n    activities:\n      - {id: a, uses: slow}\n")
 	decided := h.create("appr", nil)
 	h.waitActivity(decided, "qa.signoff", release.ActivityWaiting)
-	require.NoError(t, h.ex.Approve(context.Background(), decided, "qa.signoff", &DecisionParams{Actor: "bob"}))
+	require.NoError(t, h.ex.Approve(context.Background(), decided, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
 	inflight := h.create("slow", nil)
 	require.True(t, waitFor(func() bool { return calls.Load() == 1 }))
-	sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "slow", Actor: "alice", ScheduledFor: t0.Add(time.Hour)})
+	sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "slow", By: By{Actor: "alice"}, ScheduledFor: t0.Add(time.Hour)})
 	require.NoError(t, err)
 	h.shutdown()
 
@@ -213,6 +213,6 @@ func TestARestartLoadsAtOnceTheReleasesWithWorkToDrive(t *testing.T) {
 	close(block)
 	h.waitStatus(inflight, release.Succeeded)
 	h.waitStatus(sum.ID, release.Succeeded)
-	require.NoError(t, h.ex.Approve(context.Background(), decided, "qa.signoff", &DecisionParams{Actor: "carol"}))
+	require.NoError(t, h.ex.Approve(context.Background(), decided, "qa.signoff", &DecisionParams{By: By{Actor: "carol"}}))
 	h.waitStatus(decided, release.Succeeded)
 }

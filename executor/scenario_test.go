@@ -246,7 +246,7 @@ phases:
 	require.Len(t, a.Attempts, 2)
 	require.True(t, h.get(id).WaitingForInput())
 
-	err := h.ex.Retry(context.Background(), id, "deploy.rollout", &RetryParams{Actor: "bob", Reason: "region moved", Inputs: map[string]any{"region": "eu-west-2"}})
+	err := h.ex.Retry(context.Background(), id, "deploy.rollout", &RetryParams{By: By{Actor: "bob", Reason: "region moved"}, Inputs: map[string]any{"region": "eu-west-2"}})
 	require.NoError(t, err)
 	r := h.waitStatus(id, release.Succeeded)
 	a = r.Activities["deploy.rollout"]
@@ -314,7 +314,7 @@ phases:
 `)
 	id := h.create("ign", nil)
 	h.waitActivity(id, "p.scan", release.ActivityOnHold)
-	err := h.ex.Ignore(context.Background(), id, "p.scan", &IgnoreParams{Actor: "carol", Reason: "scanner down", Outputs: map[string]any{"score": 0}})
+	err := h.ex.Ignore(context.Background(), id, "p.scan", &IgnoreParams{By: By{Actor: "carol", Reason: "scanner down"}, Outputs: map[string]any{"score": 0}})
 	require.NoError(t, err)
 	r := h.waitStatus(id, release.PartialSuccess)
 	require.EqualValues(t, 0, <-seen)
@@ -328,7 +328,7 @@ phases:
 	require.Len(t, ignored, 1)
 	require.Equal(t, "carol", ignored[0].Actor)
 	require.Equal(t, "scanner down", ignored[0].Reason)
-	err = h.ex.Ignore(context.Background(), id, "p.scan", &IgnoreParams{Actor: "carol", Outputs: map[string]any{"nope": 1}})
+	err = h.ex.Ignore(context.Background(), id, "p.scan", &IgnoreParams{By: By{Actor: "carol"}, Outputs: map[string]any{"nope": 1}})
 	require.ErrorIs(t, err, ErrIllegal)
 }
 
@@ -381,7 +381,7 @@ phases:
 `)
 	id := h.create("orb", nil)
 	h.waitActivity(id, "p.gate", release.ActivityWaiting)
-	require.NoError(t, h.ex.RollBack(context.Background(), id, By{Actor: "ops", Reason: "bad build"}))
+	require.NoError(t, h.ex.RollBack(context.Background(), id, &By{Actor: "ops", Reason: "bad build"}))
 	r := h.waitStatus(id, release.RolledBack)
 	require.Equal(t, release.ActivityAborted, r.Activities["p.gate"].Status)
 	require.Equal(t, release.ActivityRolledBack, r.Activities["p.a"].Status)
@@ -406,12 +406,12 @@ phases:
 `)
 	id := h.create("pause", nil)
 	require.True(t, waitFor(func() bool { return len(slow.Calls()) == 1 }))
-	require.NoError(t, h.ex.Pause(context.Background(), id, By{Actor: "alice", Reason: "freeze"}))
+	require.NoError(t, h.ex.Pause(context.Background(), id, &By{Actor: "alice", Reason: "freeze"}))
 	close(gate)
 	h.waitActivity(id, "p.a", release.ActivitySucceeded)
 	require.Never(t, func() bool { return len(next.Calls()) > 0 }, 50*time.Millisecond, 5*time.Millisecond)
 	require.Equal(t, release.Paused, h.get(id).Status)
-	require.NoError(t, h.ex.Resume(context.Background(), id, By{Actor: "alice"}))
+	require.NoError(t, h.ex.Resume(context.Background(), id, &By{Actor: "alice"}))
 	h.waitStatus(id, release.Succeeded)
 }
 
@@ -434,8 +434,8 @@ phases:
 `)
 	id := h.create("abort", nil)
 	require.True(t, waitFor(func() bool { return len(slow.Calls()) == 2 }))
-	require.ErrorIs(t, h.ex.Abort(context.Background(), id, By{Actor: "alice"}), ErrInvalid, "a reason is required")
-	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "wrong branch"}))
+	require.ErrorIs(t, h.ex.Abort(context.Background(), id, &By{Actor: "alice"}), ErrInvalid, "a reason is required")
+	require.NoError(t, h.ex.Abort(context.Background(), id, &By{Actor: "alice", Reason: "wrong branch"}))
 	got := []string{<-cancelled, <-cancelled}
 	require.ElementsMatch(t, []string{"p.a", "p.b"}, got)
 	r := h.waitStatus(id, release.Aborted)
@@ -461,7 +461,7 @@ phases:
 `)
 	id := h.create("backoff", nil)
 	h.waitActivity(id, "p.a", release.ActivityFailed)
-	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "not today"}))
+	require.NoError(t, h.ex.Abort(context.Background(), id, &By{Actor: "alice", Reason: "not today"}))
 	r := h.waitStatus(id, release.Aborted)
 	require.Equal(t, release.ActivityAborted, r.Activities["p.a"].Status)
 	h.advance(2 * time.Hour)
@@ -483,7 +483,7 @@ phases:
 `)
 	id := h.create("skip", nil)
 	h.waitActivity(id, "p.check", release.ActivityWaiting)
-	require.NoError(t, h.ex.Skip(context.Background(), id, "p.check", By{Actor: "lead", Reason: "not needed"}))
+	require.NoError(t, h.ex.Skip(context.Background(), id, "p.check", &By{Actor: "lead", Reason: "not needed"}))
 	r := h.waitStatus(id, release.Succeeded)
 	require.Equal(t, release.ActivitySkipped, r.Activities["p.check"].Status)
 	require.Equal(t, "not needed", r.Activities["p.check"].Reason)
@@ -511,26 +511,26 @@ phases:
 	h.waitActivity(id, "deploy.rollout", release.ActivityRunning)
 	ctx := context.Background()
 
-	err := h.ex.Retry(ctx, id, "deploy.rollout", &RetryParams{Actor: "bob"})
+	err := h.ex.Retry(ctx, id, "deploy.rollout", &RetryParams{By: By{Actor: "bob"}})
 	require.ErrorIs(t, err, ErrIllegal)
 	require.EqualError(t, err, "executor: retry: activity deploy.rollout is Running, not OnHold or Failed")
 	var se *StateError
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, "Running", se.Status)
 
-	err = h.ex.Resume(ctx, id, By{Actor: "bob"})
+	err = h.ex.Resume(ctx, id, &By{Actor: "bob"})
 	require.EqualError(t, err, fmt.Sprintf("executor: resume: release %s is Running, not Paused", id))
-	err = h.ex.Skip(ctx, id, "deploy.rollout", By{Actor: "bob"})
+	err = h.ex.Skip(ctx, id, "deploy.rollout", &By{Actor: "bob"})
 	require.EqualError(t, err, "executor: skip: activity deploy.rollout is Running, not Pending, Waiting or OnHold")
-	err = h.ex.Approve(ctx, id, "deploy.gate", &DecisionParams{Actor: "bob"})
+	err = h.ex.Approve(ctx, id, "deploy.gate", &DecisionParams{By: By{Actor: "bob"}})
 	require.EqualError(t, err, "executor: approve: activity deploy.gate is Pending, not Waiting")
-	err = h.ex.Approve(ctx, id, "deploy.rollout", &DecisionParams{Actor: "bob"})
+	err = h.ex.Approve(ctx, id, "deploy.rollout", &DecisionParams{By: By{Actor: "bob"}})
 	require.ErrorIs(t, err, ErrInvalid)
-	err = h.ex.Retry(ctx, id, "deploy.nope", &RetryParams{Actor: "bob"})
+	err = h.ex.Retry(ctx, id, "deploy.nope", &RetryParams{By: By{Actor: "bob"}})
 	require.ErrorIs(t, err, ErrNotFound)
-	err = h.ex.Pause(ctx, id, By{})
+	err = h.ex.Pause(ctx, id, &By{})
 	require.ErrorIs(t, err, ErrInvalid, "an actor is required")
-	err = h.ex.Pause(ctx, "0190a000-0000-7000-8000-000000000000", By{Actor: "bob"})
+	err = h.ex.Pause(ctx, "0190a000-0000-7000-8000-000000000000", &By{Actor: "bob"})
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
@@ -551,11 +551,11 @@ phases:
 `)
 	id := h.create("auth", nil)
 	h.waitActivity(id, "p.m", release.ActivityWaiting)
-	err := h.ex.Pause(context.Background(), id, By{Actor: "dev"})
+	err := h.ex.Pause(context.Background(), id, &By{Actor: "dev"})
 	require.ErrorIs(t, err, ErrUnauthorized)
 	require.ErrorIs(t, err, denied)
 	require.Equal(t, release.Running, h.get(id).Status)
-	require.NoError(t, h.ex.Pause(context.Background(), id, By{Actor: "ops"}))
+	require.NoError(t, h.ex.Pause(context.Background(), id, &By{Actor: "ops"}))
 	ev := h.events(id)
 	require.Equal(t, release.KindReleasePaused, ev[len(ev)-1].Kind)
 	require.Equal(t, "ops", ev[len(ev)-1].Actor)
@@ -571,7 +571,7 @@ phases:
       - {id: a, uses: noop}
 `)
 	ctx := context.Background()
-	sum, err := h.ex.Create(ctx, &CreateParams{Process: "sched", Actor: "alice", ScheduledFor: t0.Add(time.Hour)})
+	sum, err := h.ex.Create(ctx, &CreateParams{Process: "sched", By: By{Actor: "alice"}, ScheduledFor: t0.Add(time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, release.Scheduled, sum.Status)
 	h.advance(59 * time.Minute)
@@ -579,11 +579,11 @@ phases:
 	h.advance(time.Minute)
 	h.waitStatus(sum.ID, release.Succeeded)
 
-	other, err := h.ex.Create(ctx, &CreateParams{Process: "sched", Actor: "alice", ScheduledFor: t0.Add(48 * time.Hour)})
+	other, err := h.ex.Create(ctx, &CreateParams{Process: "sched", By: By{Actor: "alice"}, ScheduledFor: t0.Add(48 * time.Hour)})
 	require.NoError(t, err)
-	require.NoError(t, h.ex.Start(ctx, other.ID, By{Actor: "alice", Reason: "early"}))
+	require.NoError(t, h.ex.Start(ctx, other.ID, &By{Actor: "alice", Reason: "early"}))
 	h.waitStatus(other.ID, release.Succeeded)
-	require.ErrorIs(t, h.ex.Start(ctx, other.ID, By{Actor: "alice"}), ErrIllegal)
+	require.ErrorIs(t, h.ex.Start(ctx, other.ID, &By{Actor: "alice"}), ErrIllegal)
 }
 
 func TestCreateValidatesInputsAndPinsTheProcessVersion(t *testing.T) {
@@ -598,7 +598,7 @@ phases:
       - {id: a, type: manual, tasks: [{id: t}]}
 `)
 	ctx := context.Background()
-	_, err := h.ex.Create(ctx, &CreateParams{Process: "pin", Actor: "alice", Inputs: map[string]any{"version": "two"}})
+	_, err := h.ex.Create(ctx, &CreateParams{Process: "pin", By: By{Actor: "alice"}, Inputs: map[string]any{"version": "two"}})
 	require.ErrorIs(t, err, ErrInvalid)
 	require.ErrorContains(t, err, "inputs.version")
 	var verr *process.ValidationError
@@ -606,10 +606,10 @@ phases:
 	require.Equal(t, "inputs.version", verr.Problems[0].Path)
 	require.True(t, strings.HasPrefix(err.Error(), "executor: create: invalid argument: "), err.Error())
 	require.Equal(t, 1, strings.Count(err.Error(), "executor:"), "the package is named once: %s", err)
-	_, err = h.ex.Create(ctx, &CreateParams{Process: "nope", Actor: "alice"})
+	_, err = h.ex.Create(ctx, &CreateParams{Process: "nope", By: By{Actor: "alice"}})
 	require.ErrorIs(t, err, ErrNotFound)
 
-	sum, err := h.ex.Create(ctx, &CreateParams{Process: "pin", Actor: "alice", Inputs: map[string]any{"version": "1.2.3"}})
+	sum, err := h.ex.Create(ctx, &CreateParams{Process: "pin", By: By{Actor: "alice"}, Inputs: map[string]any{"version": "1.2.3"}})
 	require.NoError(t, err)
 	h.put(`
 id: pin
@@ -636,9 +636,9 @@ phases:
       - {id: b, uses: noop, depends-on: [a]}
       - {id: c, uses: noop, depends-on: [b]}
 `)
-	all := h.ex.Subscribe(Filter{}, 1000)
+	all := h.ex.Subscribe(t.Context(), &SubscribeParams{Filter: Filter{}, Buffer: 1000})
 	defer all.Close()
-	slow := h.ex.Subscribe(Filter{Kinds: []release.EventKind{release.KindActivitySucceeded, release.KindReleaseSucceeded}}, 1)
+	slow := h.ex.Subscribe(t.Context(), &SubscribeParams{Filter: Filter{Kinds: []release.EventKind{release.KindActivitySucceeded, release.KindReleaseSucceeded}}, Buffer: 1})
 	id := h.create("sub", nil)
 	h.waitStatus(id, release.Succeeded)
 	stored := h.events(id)
@@ -698,7 +698,7 @@ phases:
 `)
 	id := h.create("paused", nil)
 	require.True(t, waitFor(func() bool { return len(ad.Calls()) == 1 }))
-	require.NoError(t, h.ex.Pause(context.Background(), id, By{Actor: "alice"}))
+	require.NoError(t, h.ex.Pause(context.Background(), id, &By{Actor: "alice"}))
 	close(release1)
 	r := h.waitStatus(id, release.Failed)
 	require.Equal(t, release.ActivityFailed, r.Activities["p.rollout"].Status)
@@ -746,7 +746,7 @@ phases:
 	h.waitActivity(id, "p.slow", release.ActivityRunning)
 	h.advance(time.Minute) // the retry falls due while slow holds the only slot
 	require.True(t, waitFor(func() bool {
-		x, err := h.ex.Why(context.Background(), id, "p.flaky")
+		x, err := h.ex.Why(context.Background(), id, "p.flaky", nil)
 		return err == nil && len(x.Reasons) > 0 && x.Reasons[0].Kind == ReasonParallelism
 	}), "Why names the parallelism bound")
 	time.Sleep(20 * time.Millisecond)
@@ -800,7 +800,7 @@ phases:
 `)
 	id := h.create("abortrb", nil)
 	within(undoStarted, "the rollback never called undo")
-	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "stop everything"}))
+	require.NoError(t, h.ex.Abort(context.Background(), id, &By{Actor: "alice", Reason: "stop everything"}))
 	within(undoCancelled, "the abort did not cancel the rollback call")
 	r := h.waitStatus(id, release.Aborted)
 	h.advance(time.Minute)

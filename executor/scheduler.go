@@ -455,8 +455,8 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 	}
 	sum, err := e.create(ctx, id, &CreateParams{
 		Process: g.Process, ProcessVersion: g.ProcessVersion, InputSet: g.InputSet, Inputs: g.Inputs,
-		Name: name, Version: version, Actor: e.cfg.InstanceID,
-		Reason:       fmt.Sprintf("group %s: occurrence %s", g.ID, occ.UTC().Format(time.RFC3339)),
+		Name: name, Version: version, By: By{Actor: e.cfg.InstanceID, Reason: fmt.Sprintf("group %s: occurrence %s", g.ID, occ.UTC().Format(time.RFC3339))},
+
 		ScheduledFor: occ, Labels: labels, Group: g.ID, Occurrence: occ, ExpectedDuration: g.ReleaseDuration.D(),
 	}, "")
 	switch {

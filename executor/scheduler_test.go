@@ -59,7 +59,7 @@ func weeklyGroup() *release.Group {
 
 func (h *harness) putGroup(g *release.Group) *release.Group {
 	h.t.Helper()
-	stored, err := h.ex.PutGroup(context.Background(), &PutGroupParams{Group: g, Actor: "alice"})
+	stored, err := h.ex.PutGroup(context.Background(), &PutGroupParams{Group: g, By: By{Actor: "alice"}})
 	require.NoError(h.t, err)
 	return stored
 }
@@ -92,7 +92,7 @@ type decision struct {
 // history returns the group's history as (occurrence, decision) pairs.
 func (h *harness) history(g release.GroupID) []decision {
 	h.t.Helper()
-	page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit})
+	page, err := h.ex.GroupHistory(context.Background(), &GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit}})
 	require.NoError(h.t, err)
 	var out []decision
 	for _, r := range page.Records {
@@ -166,7 +166,7 @@ func TestGroupWithoutAutoExecuteWaitsForAPersonToStart(t *testing.T) {
 	require.Equal(t, StartManual, h.get(id).Labels[LabelStart])
 	require.Empty(t, ad.Calls())
 
-	require.NoError(t, h.ex.Start(context.Background(), id, By{Actor: "alice"}))
+	require.NoError(t, h.ex.Start(context.Background(), id, &By{Actor: "alice"}))
 	h.waitStatus(id, release.Succeeded)
 }
 
@@ -193,8 +193,8 @@ func TestGroupPauseAndResume(t *testing.T) {
 
 	h.until(firstMonday.Add(-24 * time.Hour))
 	h.waitReleases("weekly", 1)
-	require.NoError(t, h.ex.PauseGroup(ctx, "weekly", By{Actor: "alice"}))
-	g, err := h.ex.GetGroup(ctx, "weekly")
+	require.NoError(t, h.ex.PauseGroup(ctx, "weekly", &By{Actor: "alice"}))
+	g, err := h.ex.GetGroup(ctx, "weekly", nil)
 	require.NoError(t, err)
 	require.False(t, g.Enabled)
 	for i := 1; i <= 2; i++ {
@@ -206,7 +206,7 @@ func TestGroupPauseAndResume(t *testing.T) {
 	// Resumed a day before the third Monday, inside its lead time: its
 	// release is made at once; the second Monday, passed while paused, is
 	// not made.
-	require.NoError(t, h.ex.ResumeGroup(ctx, "weekly", By{Actor: "alice"}))
+	require.NoError(t, h.ex.ResumeGroup(ctx, "weekly", &By{Actor: "alice"}))
 	rs := h.waitReleases("weekly", 2)
 	require.True(t, rs[1].Occurrence.Equal(firstMonday.Add(2*week)), "it resumes at its next occurrence")
 	h.until(firstMonday.Add(3*week - 24*time.Hour))
@@ -245,7 +245,7 @@ phases:
 		t.Run(name, func(t *testing.T) {
 			g := weeklyGroup()
 			tc.change(g)
-			_, err := h.ex.PutGroup(ctx, &PutGroupParams{Group: g, Actor: "alice"})
+			_, err := h.ex.PutGroup(ctx, &PutGroupParams{Group: g, By: By{Actor: "alice"}})
 			require.ErrorIs(t, err, ErrInvalid)
 			require.ErrorContains(t, err, tc.want)
 		})
@@ -262,7 +262,7 @@ func TestCreateCannotTakeAGroupOccurrence(t *testing.T) {
 	h := newHarness(t, nil, &recorder{kind: "noop"})
 	h.put(noopProcess)
 	h.putGroup(weeklyGroup())
-	_, err := h.ex.Create(context.Background(), &CreateParams{Process: "train", Actor: "mallory",
+	_, err := h.ex.Create(context.Background(), &CreateParams{Process: "train", By: By{Actor: "mallory"},
 		Group: "weekly", Occurrence: firstMonday})
 	require.ErrorIs(t, err, ErrInvalid)
 	h.until(firstMonday.Add(-24 * time.Hour))
@@ -279,13 +279,13 @@ func TestGroupActionsAreAuthorized(t *testing.T) {
 	}}, &recorder{kind: "noop"})
 	h.put(noopProcess)
 	ctx := context.Background()
-	_, err := h.ex.PutGroup(ctx, &PutGroupParams{Group: weeklyGroup(), Actor: "mallory"})
+	_, err := h.ex.PutGroup(ctx, &PutGroupParams{Group: weeklyGroup(), By: By{Actor: "mallory"}})
 	require.ErrorIs(t, err, ErrUnauthorized)
-	_, err = h.ex.PutGroup(ctx, &PutGroupParams{Group: weeklyGroup(), Actor: "admin"})
+	_, err = h.ex.PutGroup(ctx, &PutGroupParams{Group: weeklyGroup(), By: By{Actor: "admin"}})
 	require.NoError(t, err)
-	require.ErrorIs(t, h.ex.PauseGroup(ctx, "weekly", By{Actor: "mallory"}), ErrUnauthorized)
-	require.ErrorIs(t, h.ex.ResumeGroup(ctx, "weekly", By{Actor: "mallory"}), ErrUnauthorized)
-	g, err := h.ex.GetGroup(ctx, "weekly")
+	require.ErrorIs(t, h.ex.PauseGroup(ctx, "weekly", &By{Actor: "mallory"}), ErrUnauthorized)
+	require.ErrorIs(t, h.ex.ResumeGroup(ctx, "weekly", &By{Actor: "mallory"}), ErrUnauthorized)
+	g, err := h.ex.GetGroup(ctx, "weekly", &By{Actor: "admin"})
 	require.NoError(t, err)
 	require.True(t, g.Enabled, "a refused pause changed nothing")
 }
@@ -422,14 +422,14 @@ func TestGroupOverlap(t *testing.T) {
 		h.waitHistory("weekly", []decision{
 			{wed, release.DecisionCreated}, {wed, release.DecisionStarted}, {thu, release.DecisionSkipped},
 		})
-		page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: "weekly"})
+		page, err := h.ex.GroupHistory(context.Background(), &GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: "weekly"}})
 		require.NoError(t, err)
 		require.Contains(t, page.Records[2].Reason, string(first), "the reason names the release still running")
 		require.Empty(t, page.Records[2].Release)
 		require.Len(t, h.groupReleases("weekly"), 1, "no release made for the skipped occurrence")
 		require.Equal(t, release.Running, h.get(first).Status)
 		// The next occurrence, once the first has ended, is made and started.
-		require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", By{Actor: "qa"}))
+		require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", &By{Actor: "qa"}))
 		h.waitStatus(first, release.Succeeded)
 		h.until(thu.Add(24 * time.Hour))
 		h.waitStatus(h.waitReleases("weekly", 2)[1].ID, release.Running)
@@ -449,7 +449,7 @@ func TestGroupOverlap(t *testing.T) {
 		h.until(thu)
 		r := h.waitStatus(second, release.Aborted)
 		require.True(t, r.StartedAt.IsZero(), "the skipped release never ran")
-		page, err := h.ex.GroupHistory(context.Background(), &store.ListGroupHistoryParams{Group: "weekly", Newest: true, Limit: 1})
+		page, err := h.ex.GroupHistory(context.Background(), &GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: "weekly", Newest: true, Limit: 1}})
 		require.NoError(t, err)
 		require.Equal(t, release.DecisionSkipped, page.Records[0].Decision)
 		require.Equal(t, second, page.Records[0].Release)
@@ -463,8 +463,8 @@ func TestGroupOverlap(t *testing.T) {
 		})
 		require.Equal(t, release.Scheduled, h.get(second).Status)
 		// Pausing the group stops new releases, not the queued one.
-		require.NoError(t, h.ex.PauseGroup(context.Background(), "weekly", By{Actor: "alice"}))
-		require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", By{Actor: "qa"}))
+		require.NoError(t, h.ex.PauseGroup(context.Background(), "weekly", &By{Actor: "alice"}))
+		require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", &By{Actor: "qa"}))
 		h.waitStatus(first, release.Succeeded)
 		// Started when the first ended, without waiting for a poll.
 		h.waitStatus(second, release.Running)
@@ -536,7 +536,7 @@ func BenchmarkGroupOccurrence(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			// Scheduled an hour ahead on a clock that does not move: it
 			// never starts (Create refuses the executor's own labels).
-			_, err := ex.Create(ctx, &CreateParams{Process: "train", Actor: "bench", ScheduledFor: t0.Add(time.Hour)})
+			_, err := ex.Create(ctx, &CreateParams{Process: "train", By: By{Actor: "bench"}, ScheduledFor: t0.Add(time.Hour)})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -85,12 +85,12 @@ func TestPutProcessStampsTheExecutorsClockAndAuthorizes(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 
-	_, err = h.ex.PutProcess(ctx, &PutProcessParams{Process: p, Actor: "mallory"})
+	_, err = h.ex.PutProcess(ctx, &PutProcessParams{Process: p, By: By{Actor: "mallory"}})
 	require.ErrorIs(t, err, ErrUnauthorized)
 	_, err = h.store.GetProcess(ctx, "stamped", 0)
 	require.ErrorIs(t, err, store.ErrNotFound, "a refused put stores nothing")
 
-	got, err := h.ex.PutProcess(ctx, &PutProcessParams{Process: p, Actor: "alice"})
+	got, err := h.ex.PutProcess(ctx, &PutProcessParams{Process: p, By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	require.Equal(t, 1, got.Version)
 	page, err := h.store.ListProcessVersions(ctx, &store.ListProcessVersionsParams{ID: "stamped"})
@@ -104,7 +104,7 @@ func TestPutProcessStampsTheExecutorsClockAndAuthorizes(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalid, "an actor is required")
 	unknown, err := process.Parse([]byte("id: unknown\nphases:\n  - id: p\n    activities:\n      - {id: a, uses: nowhere}\n"))
 	require.NoError(t, err)
-	_, err = h.ex.PutProcess(ctx, &PutProcessParams{Process: unknown, Actor: "alice"})
+	_, err = h.ex.PutProcess(ctx, &PutProcessParams{Process: unknown, By: By{Actor: "alice"}})
 	require.ErrorIs(t, err, ErrInvalid, "an adapter this executor does not know")
 }
 
@@ -151,22 +151,22 @@ func TestTaskAssigneesAreEnforcedLikeApprovers(t *testing.T) {
 		allow bool
 	}{
 		{"a stranger completes a group task", func() error {
-			return h.ex.CompleteTask(ctx, id, "p.sre", "t", By{Actor: "mallory"})
+			return h.ex.CompleteTask(ctx, id, "p.sre", "t", &By{Actor: "mallory"})
 		}, false},
 		{"a stranger reassigns a group task to themselves", func() error {
-			return h.ex.UpdateTask(ctx, id, "p.sre", &TaskParams{Task: "t", Assignees: []string{"mallory"}, Actor: "mallory"})
+			return h.ex.UpdateTask(ctx, id, "p.sre", &TaskParams{Task: "t", Assignees: []string{"mallory"}, By: By{Actor: "mallory"}})
 		}, false},
 		{"a stranger fails a named task", func() error {
-			return h.ex.UpdateTask(ctx, id, "p.named", &TaskParams{Task: "t", Status: release.TaskFailed, Actor: "qa2"})
+			return h.ex.UpdateTask(ctx, id, "p.named", &TaskParams{Task: "t", Status: release.TaskFailed, By: By{Actor: "qa2"}})
 		}, false},
 		{"anyone completes an unassigned task", func() error {
-			return h.ex.CompleteTask(ctx, id, "p.open", "t", By{Actor: "mallory"})
+			return h.ex.CompleteTask(ctx, id, "p.open", "t", &By{Actor: "mallory"})
 		}, true},
 		{"the named assignee works on the task", func() error {
-			return h.ex.UpdateTask(ctx, id, "p.named", &TaskParams{Task: "t", Status: release.TaskInProgress, Actor: "qa1"})
+			return h.ex.UpdateTask(ctx, id, "p.named", &TaskParams{Task: "t", Status: release.TaskInProgress, By: By{Actor: "qa1"}})
 		}, true},
 		{"a group member completes the group task", func() error {
-			return h.ex.CompleteTask(ctx, id, "p.sre", "t", By{Actor: "erin"})
+			return h.ex.CompleteTask(ctx, id, "p.sre", "t", &By{Actor: "erin"})
 		}, true},
 	}
 	for _, c := range cases {
@@ -195,7 +195,7 @@ func TestATaskOfAnUnresolvableGroupIsRefusedWithTheGroupsError(t *testing.T) {
 	h.put(assignedDoc)
 	id := h.create("assigned", nil)
 	h.waitActivity(id, "p.sre", release.ActivityWaiting)
-	err := h.ex.CompleteTask(context.Background(), id, "p.sre", "t", By{Actor: "erin"})
+	err := h.ex.CompleteTask(context.Background(), id, "p.sre", "t", &By{Actor: "erin"})
 	require.ErrorIs(t, err, ErrForbidden)
 	require.Contains(t, err.Error(), `group "sre" could not be resolved`)
 }
@@ -212,8 +212,8 @@ func TestRefusedActionsAreLoggedWithTheReleaseAndActivity(t *testing.T) {
 	h.put(assignedDoc)
 	id := h.create("assigned", nil)
 	h.waitActivity(id, "p.named", release.ActivityWaiting)
-	require.Error(t, h.ex.CompleteTask(context.Background(), id, "p.named", "t", By{Actor: "mallory"}))
-	require.Error(t, h.ex.CompleteTask(context.Background(), id, "p.open", "t", By{Actor: "eve"}))
+	require.Error(t, h.ex.CompleteTask(context.Background(), id, "p.named", "t", &By{Actor: "mallory"}))
+	require.Error(t, h.ex.CompleteTask(context.Background(), id, "p.open", "t", &By{Actor: "eve"}))
 	out := logs.String()
 	require.Contains(t, out, "level=WARN msg=\"executor: action refused\" action=update-task actor=mallory")
 	require.Contains(t, out, "release="+string(id)+" activity=p.named")

@@ -47,7 +47,7 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 		} else {
 			_, err = e.create(ctx, id, &CreateParams{
 				Process: ai.act.Process, ProcessVersion: ai.act.ProcessVersion, Inputs: with,
-				Name: name, Actor: e.cfg.InstanceID, Reason: "subprocess of " + string(parent),
+				Name: name, By: By{Actor: e.cfg.InstanceID, Reason: "subprocess of " + string(parent)},
 				Labels: withLabels(inherited, map[string]string{
 					LabelParent: string(parent), LabelParentActivity: string(ai.key),
 					LabelParentAttempt: strconv.Itoa(attempt), LabelDepth: strconv.Itoa(depth + 1),
@@ -116,7 +116,7 @@ func (e *Executor) startChildIfWanted(ctx context.Context, parent release.ID, ke
 
 // abortOrphan aborts a child release its parent no longer waits for.
 func (e *Executor) abortOrphan(ctx context.Context, id release.ID) {
-	err := e.Abort(ctx, id, By{Actor: e.cfg.InstanceID, Reason: "parent release: the subprocess is no longer running"})
+	err := e.Abort(ctx, id, &By{Actor: e.cfg.InstanceID, Reason: "parent release: the subprocess is no longer running"})
 	if err != nil && !errors.Is(err, ErrIllegal) {
 		e.log.Warn("executor: aborting a child release", "release", id, "err", err)
 	}

@@ -162,7 +162,7 @@ func TestAbortingAParentAbortsItsChild(t *testing.T) {
 	h.put(parentOfOne)
 	id := h.create("parent", nil)
 	kid := runningChild(t, h, id)
-	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "cancelled"}))
+	require.NoError(t, h.ex.Abort(context.Background(), id, &By{Actor: "alice", Reason: "cancelled"}))
 	h.waitStatus(id, release.Aborted)
 	h.waitStatus(kid, release.Aborted)
 }
@@ -233,7 +233,7 @@ phases:
 	// starts it, and start it itself (on its start timer): the child's
 	// creation, and so the crash, then happen on Run's goroutines, and
 	// Create finds the store dead when it comes to start the parent.
-	sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "parent", Actor: "alice"})
+	sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "parent", By: By{Actor: "alice"}})
 	if err != nil {
 		require.ErrorIs(t, err, errCrashed)
 	}
@@ -306,7 +306,7 @@ phases:
 	// it is held there: run it aside.
 	created := make(chan release.ID, 1)
 	go func() {
-		sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "parent", Actor: "alice"})
+		sum, err := h.ex.Create(context.Background(), &CreateParams{Process: "parent", By: By{Actor: "alice"}})
 		assert.NoError(t, err)
 		created <- sum.ID
 	}()
@@ -315,7 +315,7 @@ phases:
 	require.NoError(t, err)
 	require.Len(t, page.Releases, 1)
 	id := page.Releases[0].ID
-	require.NoError(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "wrong build"}))
+	require.NoError(t, h.ex.Abort(context.Background(), id, &By{Actor: "alice", Reason: "wrong build"}))
 	close(gs.open)
 	require.Equal(t, id, <-created)
 	var kids []release.Summary
@@ -383,7 +383,7 @@ phases:
 
 			// The operator retries with a child that is quick: a new child,
 			// and the parent succeeds.
-			require.NoError(t, h.ex.Retry(context.Background(), id, "p.sub", &RetryParams{Actor: "alice", Reason: "again", Inputs: map[string]any{"fast": true}}))
+			require.NoError(t, h.ex.Retry(context.Background(), id, "p.sub", &RetryParams{By: By{Actor: "alice", Reason: "again"}, Inputs: map[string]any{"fast": true}}))
 			r := h.waitStatus(id, release.Succeeded)
 			require.Equal(t, map[string]any{"x": float64(1)}, r.Activities["p.sub"].Outputs)
 			require.Len(t, children(t, h, id), 2)
@@ -419,7 +419,7 @@ func TestAChildWhoseParentEndedIsAbortedAfterACrash(t *testing.T) {
 	h.put(parentOfOne)
 	id := h.create("parent", nil)
 	kid := runningChild(t, h, id)
-	require.ErrorIs(t, h.ex.Abort(context.Background(), id, By{Actor: "alice", Reason: "wrong build"}), errCrashed)
+	require.ErrorIs(t, h.ex.Abort(context.Background(), id, &By{Actor: "alice", Reason: "wrong build"}), errCrashed)
 	h.shutdown()
 	h.store = mem
 	require.Equal(t, release.Aborted, h.get(id).Status)
@@ -466,7 +466,7 @@ phases:
 		{"a", "executor: create: invalid argument: phases.p.activities.sub: subprocesses run in a cycle, b -> c -> b (recursion is not allowed)"},
 		{"c", "executor: create: invalid argument: phases.p.activities.back: subprocesses run in a cycle, c -> b -> c (recursion is not allowed)"},
 	} {
-		_, err := h.ex.Create(context.Background(), &CreateParams{Process: process.ID(tc.process), Actor: "alice"})
+		_, err := h.ex.Create(context.Background(), &CreateParams{Process: process.ID(tc.process), By: By{Actor: "alice"}})
 		require.ErrorIs(t, err, ErrInvalid)
 		require.EqualError(t, err, tc.want)
 	}

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/batonhq/baton/process"
@@ -10,24 +11,43 @@ import (
 	"github.com/batonhq/baton/store"
 )
 
-// Get returns a release as stored. The caller owns the copy.
-func (e *Executor) Get(ctx context.Context, id release.ID) (*release.Release, error) {
+// Get returns a release as stored. The authorizer sees ActionView of the
+// release by who (nil: anonymous). The caller owns the copy.
+func (e *Executor) Get(ctx context.Context, id release.ID, who *By) (*release.Release, error) {
 	r, err := e.store.GetRelease(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("executor: get release %s: %w", id, err)
 	}
+	if err := e.authorize(ctx, relView(who.value(), r)); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
+// ListParams are the arguments of List.
+type ListParams struct {
+	// By names the reader; releases the authorizer refuses to show it
+	// (ActionView) are left out of the page.
+	By
+	store.ListReleasesParams
+}
+
 // List returns summaries of the stored releases that match p (see
-// store.ListReleasesParams).
-func (e *Executor) List(ctx context.Context, p *store.ListReleasesParams) (*store.ReleasePage, error) {
+// store.ListReleasesParams). A page may hold fewer releases than its
+// limit when some were left out for the reader: follow Next to the end.
+func (e *Executor) List(ctx context.Context, p *ListParams) (*store.ReleasePage, error) {
 	if p == nil {
-		p = &store.ListReleasesParams{}
+		p = &ListParams{}
 	}
-	page, err := e.store.ListReleases(ctx, p)
+	lp := p.ListReleasesParams
+	page, err := e.store.ListReleases(ctx, &lp)
 	if err != nil {
 		return nil, fmt.Errorf("executor: list releases: %w", err)
+	}
+	if e.cfg.Authorize != nil {
+		page.Releases = slices.DeleteFunc(page.Releases, func(s release.Summary) bool {
+			return !e.mayView(ctx, releaseView(p.By, &s))
+		})
 	}
 	return page, nil
 }
@@ -97,10 +117,13 @@ type Subscription struct {
 	c      chan Notification
 	filter Filter
 	e      *Executor
+	ctx    context.Context
+	by     By
 
-	mu     sync.Mutex
-	missed int64
-	closed bool
+	mu      sync.Mutex
+	missed  int64
+	closed  bool
+	allowed map[release.ID]bool // the authorizer's answers, by release
 }
 
 // C returns the channel of notifications; it is closed by Close.
@@ -135,21 +158,64 @@ type subscribers struct {
 // is given 0.
 const DefaultSubscriptionBuffer = 256
 
+// SubscribeParams are the arguments of Subscribe.
+type SubscribeParams struct {
+	// By names the reader. Events of a release are delivered only if the
+	// authorizer lets the reader see it (ActionView, asked once per release
+	// and subscription, with the release locked, as for actions).
+	By
+	// Filter selects the events.
+	Filter Filter
+	// Buffer is the subscription's buffer (DefaultSubscriptionBuffer when 0
+	// or less).
+	Buffer int
+}
+
+// maxAllowedCache bounds the authorizer answers a subscription keeps; past
+// it they are forgotten and asked again.
+const maxAllowedCache = 10000
+
 // Subscribe returns a live feed of the events stored from now on that
-// match f, with a buffer of the given size (DefaultSubscriptionBuffer when
-// 0 or less). Call Close when done.
-func (e *Executor) Subscribe(f Filter, buffer int) *Subscription {
+// match p.Filter (nil p: every event, read anonymously). The subscription
+// ends when ctx is done or Close is called.
+func (e *Executor) Subscribe(ctx context.Context, p *SubscribeParams) *Subscription {
+	if p == nil {
+		p = &SubscribeParams{}
+	}
+	buffer := p.Buffer
 	if buffer <= 0 {
 		buffer = DefaultSubscriptionBuffer
 	}
-	s := &Subscription{c: make(chan Notification, buffer), filter: f, e: e}
+	s := &Subscription{c: make(chan Notification, buffer), filter: p.Filter, e: e, ctx: ctx, by: p.By}
 	e.subs.mu.Lock()
 	if e.subs.set == nil {
 		e.subs.set = map[*Subscription]struct{}{}
 	}
 	e.subs.set[s] = struct{}{}
 	e.subs.mu.Unlock()
+	context.AfterFunc(ctx, s.Close)
 	return s
+}
+
+// mayView reports whether the subscriber may see the events of ev's
+// release; s.mu is held.
+func (s *Subscription) mayView(ev *release.Event, rel *release.Release) bool {
+	if s.e.cfg.Authorize == nil {
+		return true
+	}
+	if ok, known := s.allowed[ev.Release]; known {
+		return ok
+	}
+	a := &Action{Kind: ActionView, Resource: ResourceRelease, Actor: s.by.Actor, Reason: s.by.Reason, Release: ev.Release}
+	if rel != nil {
+		a = relView(s.by, rel)
+	}
+	ok := s.e.mayView(context.WithoutCancel(s.ctx), a)
+	if s.allowed == nil || len(s.allowed) >= maxAllowedCache {
+		s.allowed = map[release.ID]bool{}
+	}
+	s.allowed[ev.Release] = ok
+	return ok
 }
 
 // publish tells observers and subscribers about stored events of rel (as
@@ -171,7 +237,7 @@ func (e *Executor) publish(events []release.Event, rel *release.Release) {
 				continue
 			}
 			s.mu.Lock()
-			if !s.closed {
+			if !s.closed && s.mayView(&events[i], rel) {
 				n := Notification{Event: events[i], Missed: s.missed, Ended: endsRelease(events[i].Kind)}
 				if rel != nil {
 					n.Status = rel.Status

@@ -131,14 +131,14 @@ phases:
 			cfg.InstanceID = "a"
 			a := startReplica(t, st, clk, cfg, tc.runA)
 
-			sum, err := b.ex.Create(context.Background(), &CreateParams{Process: "gated", Actor: "alice"})
+			sum, err := b.ex.Create(context.Background(), &CreateParams{Process: "gated", By: By{Actor: "alice"}})
 			require.NoError(t, err)
 			waitActivityIn(t, st, sum.ID, "p.gate", release.ActivityWaiting)
 			if tc.holding {
 				require.True(t, waitFor(func() bool { return len(b.slow.Calls()) == 1 }))
 			}
 
-			require.NoError(t, a.ex.Approve(context.Background(), sum.ID, "p.gate", &DecisionParams{Actor: "bob"}))
+			require.NoError(t, a.ex.Approve(context.Background(), sum.ID, "p.gate", &DecisionParams{By: By{Actor: "bob"}}))
 			waitActivityIn(t, st, sum.ID, "p.after", release.ActivitySucceeded)
 			require.Len(t, b.work.Calls(), 1, "replica B ran the next activity")
 			require.Empty(t, a.work.Calls(), "replica A ran nothing")
@@ -195,7 +195,7 @@ func TestAReleaseWhoseDriverDiedIsTakenOverAfterItsLeaseExpires(t *testing.T) {
 	cfg.InstanceID = "a"
 	ms := &mortalStore{Store: mem}
 	a := startReplica(t, ms, clk, cfg, true)
-	sum, err := a.ex.Create(context.Background(), &CreateParams{Process: "one", Actor: "alice"})
+	sum, err := a.ex.Create(context.Background(), &CreateParams{Process: "one", By: By{Actor: "alice"}})
 	require.NoError(t, err)
 	require.True(t, waitFor(func() bool { return len(a.slow.Calls()) == 1 }))
 	key := a.slow.Calls()[0].IdempotencyKey

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ type Explanation struct {
 // dependencies it waits for, the approvals still missing and from whom,
 // the tasks and outputs people owe, a retry backoff and until when, a
 // pause and by whom.
-func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey) (*Explanation, error) {
+func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey, who *By) (*Explanation, error) {
 	rel, err := e.store.GetRelease(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("executor: why: release %s: %w", id, err)
@@ -85,6 +86,11 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 	}
 	i := int32(idx)
 	ai := &p.acts[i]
+	va := relView(who.value(), rel)
+	va.Resource, va.Activity, va.ActivityLabels = ResourceActivity, k, maps.Clone(p.compiled.EffectiveLabels(ai.ref))
+	if err := e.authorize(ctx, va); err != nil {
+		return nil, err
+	}
 	a := rel.Activities[k]
 	x := &Explanation{Release: id, Activity: k, Status: a.Status}
 	add := func(r Reason) { x.Reasons = append(x.Reasons, r) }
@@ -244,10 +250,13 @@ type Window struct {
 
 // Plan projects when a release ends from the expected durations of what is
 // left, and names its critical path.
-func (e *Executor) Plan(ctx context.Context, id release.ID) (*Projection, error) {
+func (e *Executor) Plan(ctx context.Context, id release.ID, who *By) (*Projection, error) {
 	rel, err := e.store.GetRelease(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("executor: plan: release %s: %w", id, err)
+	}
+	if err := e.authorize(ctx, relView(who.value(), rel)); err != nil {
+		return nil, err
 	}
 	p, err := e.planFor(rel.Process)
 	if err != nil {

@@ -50,23 +50,23 @@ phases:
 	h.waitActivity(id, "build.compile", release.ActivityFailed)
 	h.waitActivity(id, "qa.regression", release.ActivityWaiting)
 
-	x, err := h.ex.Why(ctx, id, "build.compile")
+	x, err := h.ex.Why(ctx, id, "build.compile", nil)
 	require.NoError(t, err)
 	require.Equal(t, []ReasonKind{ReasonBackoff}, kinds(x))
 	require.Equal(t, t0.Add(time.Minute), x.Reasons[0].Until)
 	require.Contains(t, x.Reasons[0].Text, "retry backoff until 2026-11-25T09:01:00Z after: 503")
 
-	x, err = h.ex.Why(ctx, id, "qa.regression")
+	x, err = h.ex.Why(ctx, id, "qa.regression", nil)
 	require.NoError(t, err)
 	require.Equal(t, []ReasonKind{ReasonTask, ReasonOutput}, kinds(x))
 	require.Equal(t, "run-suite", x.Reasons[0].Task)
 	require.Equal(t, "report-url", x.Reasons[1].Output)
 
-	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.regression", "run-suite", By{Actor: "qa1"}))
-	require.NoError(t, h.ex.SubmitOutputs(ctx, id, "qa.regression", &OutputsParams{Actor: "qa1", Outputs: map[string]any{"report-url": "u"}}))
+	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.regression", "run-suite", &By{Actor: "qa1"}))
+	require.NoError(t, h.ex.SubmitOutputs(ctx, id, "qa.regression", &OutputsParams{By: By{Actor: "qa1"}, Outputs: map[string]any{"report-url": "u"}}))
 	h.waitActivity(id, "qa.signoff", release.ActivityWaiting)
-	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{Actor: "bob"}))
-	x, err = h.ex.Why(ctx, id, "qa.signoff")
+	require.NoError(t, h.ex.Approve(ctx, id, "qa.signoff", &DecisionParams{By: By{Actor: "bob"}}))
+	x, err = h.ex.Why(ctx, id, "qa.signoff", nil)
 	require.NoError(t, err)
 	require.Equal(t, []ReasonKind{ReasonApproval}, kinds(x))
 	r := x.Reasons[0]
@@ -75,21 +75,21 @@ phases:
 	require.Equal(t, []string{"group:qa-leads"}, r.Approvers)
 	require.Equal(t, "approval 1 of 2 from group:qa-leads, deadline 2026-11-26T09:00:00Z", r.Text)
 
-	x, err = h.ex.Why(ctx, id, "deploy.rollout")
+	x, err = h.ex.Why(ctx, id, "deploy.rollout", nil)
 	require.NoError(t, err)
 	require.Equal(t, []ReasonKind{ReasonDependency, ReasonDependency}, kinds(x))
 	require.Equal(t, release.ActivityKey("build.compile"), x.Reasons[0].Activity)
 	require.Equal(t, "Failed", x.Reasons[0].Status)
 	require.Equal(t, release.ActivityKey("qa.signoff"), x.Reasons[1].Activity)
 
-	require.NoError(t, h.ex.Pause(ctx, id, By{Actor: "alice", Reason: "freeze"}))
-	x, err = h.ex.Why(ctx, id, "deploy.rollout")
+	require.NoError(t, h.ex.Pause(ctx, id, &By{Actor: "alice", Reason: "freeze"}))
+	x, err = h.ex.Why(ctx, id, "deploy.rollout", nil)
 	require.NoError(t, err)
 	require.Equal(t, ReasonPaused, x.Reasons[0].Kind)
 	require.Equal(t, "alice", x.Reasons[0].Actor)
 	require.Equal(t, "paused by alice", x.Reasons[0].Text)
 
-	_, err = h.ex.Why(ctx, id, "deploy.nope")
+	_, err = h.ex.Why(ctx, id, "deploy.nope", nil)
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
@@ -114,7 +114,7 @@ phases:
 `)
 	id := h.create("plan", nil)
 	h.waitActivity(id, "qa.regression", release.ActivityWaiting)
-	x, err := h.ex.Plan(context.Background(), id)
+	x, err := h.ex.Plan(context.Background(), id, nil)
 	require.NoError(t, err)
 	require.Equal(t, []release.ActivityKey{"build.compile", "qa.regression", "qa.signoff", "deploy.rollout"}, x.CriticalPath)
 	// compile is done (took 0 on the mock clock); regression started now.
@@ -167,7 +167,7 @@ func TestAdapterLogsGoToTheLoggerAndProgressShowsInWhy(t *testing.T) {
 	h.put("id: up\nphases:\n  - id: p\n    activities:\n      - {id: upload, uses: upload}\n")
 	id := h.create("up", nil)
 	<-reported
-	x, err := h.ex.Why(context.Background(), id, "p.upload")
+	x, err := h.ex.Why(context.Background(), id, "p.upload", nil)
 	require.NoError(t, err)
 	require.Equal(t, []ReasonKind{ReasonRunning}, kinds(x))
 	require.Equal(t, 0.4, x.Reasons[0].Progress)

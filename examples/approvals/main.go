@@ -79,7 +79,7 @@ func run(ctx context.Context, w io.Writer) error {
 		}
 	}()
 
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "gates", Actor: "alice", Reason: "weekly release"})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "gates", By: executor.By{Actor: "alice", Reason: "weekly release"}})
 	if err != nil {
 		return err
 	}
@@ -88,9 +88,9 @@ func run(ctx context.Context, w io.Writer) error {
 	decide := func(who string, k release.ActivityKey, approve bool, comment string) {
 		var err error
 		if approve {
-			err = ex.Approve(ctx, id, k, &executor.DecisionParams{Actor: who, Comment: comment})
+			err = ex.Approve(ctx, id, k, &executor.DecisionParams{By: executor.By{Actor: who, Reason: comment}})
 		} else {
-			err = ex.Reject(ctx, id, k, &executor.DecisionParams{Actor: who, Comment: comment})
+			err = ex.Reject(ctx, id, k, &executor.DecisionParams{By: executor.By{Actor: who, Reason: comment}})
 		}
 		verb := map[bool]string{true: "approves", false: "rejects"}[approve]
 		switch {
@@ -104,7 +104,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	status := func(k release.ActivityKey) release.ActivityStatus {
 		for {
-			rel, err := ex.Get(ctx, id)
+			rel, err := ex.Get(ctx, id, nil)
 			if err != nil || ctx.Err() != nil {
 				return ""
 			}
@@ -142,12 +142,12 @@ func run(ctx context.Context, w io.Writer) error {
 	if err := waitFor("approve.timed", release.ActivityOnHold); err != nil {
 		return err
 	}
-	rel, err := ex.Get(ctx, id)
+	rel, err := ex.Get(ctx, id, nil)
 	if err != nil {
 		return err
 	}
 	say("   approve.timed: %s (%s): the release waits for an operator", rel.Activities["approve.timed"].Status, rel.Activities["approve.timed"].Error)
-	if err := ex.Retry(ctx, id, "approve.timed", &executor.RetryParams{Actor: "oncall", Reason: "dana is back"}); err != nil {
+	if err := ex.Retry(ctx, id, "approve.timed", &executor.RetryParams{By: executor.By{Actor: "oncall", Reason: "dana is back"}}); err != nil {
 		return err
 	}
 	say("  oncall retries approve.timed (attempt 2)")
@@ -167,7 +167,7 @@ func run(ctx context.Context, w io.Writer) error {
 	decide("erin", "approve.final", true, "")
 	decide("frank", "approve.final", false, "crash rate above 0.1% on the canary")
 	for {
-		if rel, err = ex.Get(ctx, id); err != nil {
+		if rel, err = ex.Get(ctx, id, nil); err != nil {
 			return err
 		}
 		if rel.Status.Terminal() {

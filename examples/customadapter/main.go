@@ -98,13 +98,13 @@ phases:
 		}
 	}()
 
-	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "hotfix", Actor: "alice", Inputs: map[string]any{"version": "3.1.2"}})
+	sum, err := ex.Create(ctx, &executor.CreateParams{Process: "hotfix", By: executor.By{Actor: "alice"}, Inputs: map[string]any{"version": "3.1.2"}})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "\nRelease of the hotfix process:")
 	for {
-		rel, err := ex.Get(ctx, sum.ID)
+		rel, err := ex.Get(ctx, sum.ID, nil)
 		if err != nil {
 			return err
 		}

@@ -149,18 +149,18 @@ func TestAMockClockHostKnowsWhenTheExecutorIsIdle(t *testing.T) {
 			runtime.Gosched()
 		}
 	}
-	sum, err := ex.Create(context.Background(), &executor.CreateParams{Process: p.ID, Actor: "riley", Inputs: map[string]any{"version": "5.3.0"}})
+	sum, err := ex.Create(context.Background(), &executor.CreateParams{Process: p.ID, By: executor.By{Actor: "riley"}, Inputs: map[string]any{"version": "5.3.0"}})
 	require.NoError(t, err)
 
 	next := idle()
 	require.Equal(t, start.Add(5*time.Minute), next, "the build failed once: its backoff is the next timer")
-	r, err := ex.Get(context.Background(), sum.ID)
+	r, err := ex.Get(context.Background(), sum.ID, nil)
 	require.NoError(t, err)
 	require.Len(t, r.Activities["build.image"].Attempts, 1)
 
 	clk.Set(next)
 	idle()
-	r, err = ex.Get(context.Background(), sum.ID)
+	r, err = ex.Get(context.Background(), sum.ID, nil)
 	require.NoError(t, err)
 	require.Equal(t, release.ActivitySucceeded, r.Activities["build.image"].Status)
 	require.Equal(t, release.ActivityWaiting, r.Activities["verify.soak"].Status, "staging deployed; the soak waits on the SRE")

@@ -87,7 +87,7 @@ func runRelease(ctx context.Context, w io.Writer, o options) error {
 	}
 	fmt.Fprintf(w, "Baton quickstart: releasing %s %s on %s (%d earlier release(s) in the file)\n\n", proc.Name, version, o.db, len(prev))
 	sum, err := ex.Create(ctx, &executor.CreateParams{
-		Process: proc.ID, Actor: initiator, Reason: "quickstart", Version: version,
+		Process: proc.ID, By: executor.By{Actor: initiator, Reason: "quickstart"}, Version: version,
 		Inputs: map[string]any{"version": version, "environment": "production"},
 	})
 	if err != nil {
@@ -98,18 +98,18 @@ func runRelease(ctx context.Context, w io.Writer, o options) error {
 	people := []*actor{
 		{activity: "qa.regression", after: pace(1500 * time.Millisecond), who: "dave", what: "submits the regression report and completes the tasks",
 			act: func(ctx context.Context) error {
-				if err := ex.SubmitOutputs(ctx, id, "qa.regression", &executor.OutputsParams{Actor: "dave",
+				if err := ex.SubmitOutputs(ctx, id, "qa.regression", &executor.OutputsParams{By: executor.By{Actor: "dave"},
 					Outputs: map[string]any{"report-url": "https://qa.example.com/reports/mobile-" + version}}); err != nil {
 					return err
 				}
-				if err := ex.CompleteTask(ctx, id, "qa.regression", "exploratory", executor.By{Actor: "dave"}); err != nil {
+				if err := ex.CompleteTask(ctx, id, "qa.regression", "exploratory", &executor.By{Actor: "dave"}); err != nil {
 					return err
 				}
-				return ex.CompleteTask(ctx, id, "qa.regression", "run-suite", executor.By{Actor: "dave", Reason: "412 passed, 0 failed"})
+				return ex.CompleteTask(ctx, id, "qa.regression", "run-suite", &executor.By{Actor: "dave", Reason: "412 passed, 0 failed"})
 			}},
 		{activity: "qa.signoff", after: pace(time.Second), who: "erin", what: "approves the QA sign-off",
 			act: func(ctx context.Context) error {
-				return ex.Approve(ctx, id, "qa.signoff", &executor.DecisionParams{Actor: "erin", Comment: "regression green"})
+				return ex.Approve(ctx, id, "qa.signoff", &executor.DecisionParams{By: executor.By{Actor: "erin", Reason: "regression green"}})
 			}},
 	}
 
@@ -119,7 +119,7 @@ func runRelease(ctx context.Context, w io.Writer, o options) error {
 	defer tick.Stop()
 	var rel *release.Release
 	for {
-		if rel, err = ex.Get(ctx, id); err != nil {
+		if rel, err = ex.Get(ctx, id, nil); err != nil {
 			return err
 		}
 		v.draw(rel, time.Since(start))
@@ -167,7 +167,7 @@ func listReleases(ctx context.Context, st store.Store, id process.ID) ([]release
 
 func allEvents(ctx context.Context, ex *executor.Executor, id release.ID) ([]release.Event, error) {
 	var out []release.Event
-	for ev, err := range ex.Events(ctx, id) { // paged underneath
+	for ev, err := range ex.Events(ctx, id, nil) { // paged underneath
 		if err != nil {
 			return nil, fmt.Errorf("quickstart: reading events of %s: %w", id, err)
 		}

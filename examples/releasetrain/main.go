@@ -127,7 +127,7 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 				return err
 			}
 		}
-		c, err := ex.Calendar(ctx, &executor.CalendarParams{From: from, To: to, Actor: actor})
+		c, err := ex.Calendar(ctx, &executor.CalendarParams{From: from, To: to, By: executor.By{Actor: actor}})
 		if err != nil {
 			return err
 		}
@@ -136,7 +136,7 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 		}
 	}
 	// The feed: the six weeks and the plan of the next four.
-	c, err := ex.Calendar(ctx, &executor.CalendarParams{From: start, To: start.AddDate(0, 0, 7*(weeks+4)), Actor: actor})
+	c, err := ex.Calendar(ctx, &executor.CalendarParams{From: start, To: start.AddDate(0, 0, 7*(weeks+4)), By: executor.By{Actor: actor}})
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func setUp(ctx context.Context, ex *executor.Executor, start time.Time, loc *tim
 		Scope:   release.FreezeScope{All: true},
 	}}
 	for _, f := range freezes {
-		if _, err := ex.PutFreeze(ctx, &executor.PutFreezeParams{Freeze: f, Actor: actor}); err != nil {
+		if _, err := ex.PutFreeze(ctx, &executor.PutFreezeParams{Freeze: f, By: executor.By{Actor: actor}}); err != nil {
 			return err
 		}
 	}
@@ -209,7 +209,7 @@ func setUp(ctx context.Context, ex *executor.Executor, start time.Time, loc *tim
 		Labels: map[string]string{"env": "prod", "team": "web"}, FreezePolicy: release.FreezeSkip,
 	}}
 	for _, g := range groups {
-		if _, err := ex.PutGroup(ctx, &executor.PutGroupParams{Group: g, Actor: actor}); err != nil {
+		if _, err := ex.PutGroup(ctx, &executor.PutGroupParams{Group: g, By: executor.By{Actor: actor}}); err != nil {
 			return err
 		}
 	}
@@ -290,7 +290,7 @@ func printWeek(ctx context.Context, w io.Writer, ex *executor.Executor, n int, c
 		fmt.Fprintf(w, "  overlap  %s to %s  %s %s: %s\n", at(o.Start), hm(o.End), o.Kind, o.Key, strings.Join(names, ", "))
 	}
 	for _, g := range []release.GroupID{"mobile-weekly", "web-monthly"} {
-		page, err := ex.GroupHistory(ctx, &store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit})
+		page, err := ex.GroupHistory(ctx, &executor.GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: g, Limit: store.MaxLimit}})
 		if err != nil {
 			return err
 		}

@@ -74,7 +74,7 @@ func BenchmarkTelemetry(b *testing.B) {
 			go func() { defer close(done); _ = ex.Run(ctx) }()
 			defer func() { cancel(); <-done }()
 			run := func() {
-				sum, err := ex.Create(context.Background(), &executor.CreateParams{Process: "chain", Actor: "bench"})
+				sum, err := ex.Create(context.Background(), &executor.CreateParams{Process: "chain", By: executor.By{Actor: "bench"}})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -66,9 +66,9 @@ phases:
 	go func() { defer close(done); _ = ex.Run(runCtx) }()
 	defer func() { stop(); <-done }()
 
-	sub := ex.Subscribe(executor.Filter{Kinds: []release.EventKind{release.KindReleaseSucceeded}}, 1)
+	sub := ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: []release.EventKind{release.KindReleaseSucceeded}}, Buffer: 1})
 	defer sub.Close()
-	if _, err := ex.Create(ctx, &executor.CreateParams{Process: "web", Actor: "alice"}); err != nil {
+	if _, err := ex.Create(ctx, &executor.CreateParams{Process: "web", By: executor.By{Actor: "alice"}}); err != nil {
 		panic(err)
 	}
 	<-sub.C()

@@ -123,7 +123,7 @@ func giveApprovals(ctx context.Context, name string, ex *executor.Executor, st s
 		}
 		rows.Close()
 		for _, a := range todo {
-			err := ex.Approve(ctx, a.rel, a.act, &executor.DecisionParams{Actor: "bob"})
+			err := ex.Approve(ctx, a.rel, a.act, &executor.DecisionParams{By: executor.By{Actor: "bob"}})
 			if err != nil {
 				// Done anyway when the approval no longer waits (approved
 				// before a kill, or the release ended); else try again.
@@ -349,7 +349,7 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	start := time.Now()
 	ids := make([]release.ID, n)
 	for i, sc := range scripts {
-		sum, err := api.Create(ctx, &executor.CreateParams{Process: process.ID(fmt.Sprintf("p%d", i)), Actor: "alice"})
+		sum, err := api.Create(ctx, &executor.CreateParams{Process: process.ID(fmt.Sprintf("p%d", i)), By: executor.By{Actor: "alice"}})
 		require.NoError(t, err)
 		ids[i] = sum.ID
 		for _, k := range sc.approval {

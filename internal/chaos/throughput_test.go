@@ -93,7 +93,7 @@ func measureReplicas(t *testing.T, url string, n, procs int) {
 	require.NoError(t, err)
 	ids := make([]release.ID, n)
 	for i := range ids {
-		sum, err := api.Create(ctx, &executor.CreateParams{Process: "ten", Actor: "alice"})
+		sum, err := api.Create(ctx, &executor.CreateParams{Process: "ten", By: executor.By{Actor: "alice"}})
 		require.NoError(t, err)
 		ids[i] = sum.ID
 	}

@@ -186,7 +186,7 @@ func newBaton(tb testing.TB, s shape) *batonEngine {
 		_ = st.Close()
 		tb.Fatal(err)
 	}
-	be.sub = be.ex.Subscribe(executor.Filter{Kinds: batonTerminal}, max(1024, 2*s.count()))
+	be.sub = be.ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{Kinds: batonTerminal}, Buffer: max(1024, 2*s.count())})
 	be.releases = s.count()
 	runCtx, cancel := context.WithCancel(ctx)
 	be.cancel = cancel
@@ -202,7 +202,7 @@ func (be *batonEngine) once(ctx context.Context) error {
 	g.SetLimit(creators)
 	for i := range ids {
 		g.Go(func() error {
-			sum, err := be.ex.Create(ctx, &executor.CreateParams{Process: be.proc, Actor: "peerbench"})
+			sum, err := be.ex.Create(ctx, &executor.CreateParams{Process: be.proc, By: executor.By{Actor: "peerbench"}})
 			if err != nil {
 				return fmt.Errorf("peerbench: baton: creating a release: %w", err)
 			}

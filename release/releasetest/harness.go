@@ -288,14 +288,14 @@ func (h *Harness) run(t *testing.T) *Result {
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	rn.sub = ex.Subscribe(executor.Filter{}, 4096)
+	rn.sub = ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{}, Buffer: 4096})
 	defer func() { rn.sub.Close() }()
 	// Created and started as a host does (executor.Create), before Run:
 	// the executor records the first steps and Run picks the adapter calls
 	// up, as after a restart.
 	if _, err := ex.Create(ctx, &executor.CreateParams{
 		ID: id, Process: proc.ID, ProcessVersion: proc.Version,
-		Inputs: h.cfg.Inputs, Name: h.cfg.Name, Version: h.cfg.Version, Actor: h.cfg.Initiator,
+		Inputs: h.cfg.Inputs, Name: h.cfg.Name, Version: h.cfg.Version, By: executor.By{Actor: h.cfg.Initiator},
 	}); err != nil {
 		t.Fatalf("releasetest: creating the release: %v", err)
 	}

@@ -116,7 +116,7 @@ func (rn *runner) restart() {
 		rn.t.Fatalf("releasetest: restarting the executor: %v", err)
 	}
 	rn.sub.Close()
-	rn.ex, rn.sub = ex, ex.Subscribe(executor.Filter{}, 4096)
+	rn.ex, rn.sub = ex, ex.Subscribe(context.Background(), &executor.SubscribeParams{Filter: executor.Filter{}, Buffer: 4096})
 	rn.start()
 }
 

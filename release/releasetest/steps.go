@@ -204,25 +204,25 @@ func (s *Step) perform(ctx context.Context, ex *executor.Executor, id release.ID
 	by := executor.By{Actor: s.actor, Reason: s.reason}
 	switch s.kind {
 	case stepApprove:
-		return ex.Approve(ctx, id, s.activity, &executor.DecisionParams{Actor: s.actor, Comment: s.reason})
+		return ex.Approve(ctx, id, s.activity, &executor.DecisionParams{By: executor.By{Actor: s.actor, Reason: s.reason}})
 	case stepReject:
-		return ex.Reject(ctx, id, s.activity, &executor.DecisionParams{Actor: s.actor, Comment: s.reason})
+		return ex.Reject(ctx, id, s.activity, &executor.DecisionParams{By: executor.By{Actor: s.actor, Reason: s.reason}})
 	case stepCompleteTask:
-		return ex.UpdateTask(ctx, id, s.activity, &executor.TaskParams{Task: s.task, Status: release.TaskSucceeded, Actor: s.actor, Reason: s.reason})
+		return ex.UpdateTask(ctx, id, s.activity, &executor.TaskParams{Task: s.task, Status: release.TaskSucceeded, By: executor.By{Actor: s.actor, Reason: s.reason}})
 	case stepFailTask:
-		return ex.UpdateTask(ctx, id, s.activity, &executor.TaskParams{Task: s.task, Status: release.TaskFailed, Actor: s.actor, Reason: s.reason})
+		return ex.UpdateTask(ctx, id, s.activity, &executor.TaskParams{Task: s.task, Status: release.TaskFailed, By: executor.By{Actor: s.actor, Reason: s.reason}})
 	case stepSubmitOutputs:
-		return ex.SubmitOutputs(ctx, id, s.activity, &executor.OutputsParams{Outputs: s.outputs, Actor: s.actor, Reason: s.reason})
+		return ex.SubmitOutputs(ctx, id, s.activity, &executor.OutputsParams{Outputs: s.outputs, By: executor.By{Actor: s.actor, Reason: s.reason}})
 	case stepRetry:
-		return ex.Retry(ctx, id, s.activity, &executor.RetryParams{Actor: s.actor, Reason: s.reason, Inputs: s.inputs})
+		return ex.Retry(ctx, id, s.activity, &executor.RetryParams{By: executor.By{Actor: s.actor, Reason: s.reason}, Inputs: s.inputs})
 	case stepIgnore:
-		return ex.Ignore(ctx, id, s.activity, &executor.IgnoreParams{Actor: s.actor, Reason: s.reason, Outputs: s.outputs})
+		return ex.Ignore(ctx, id, s.activity, &executor.IgnoreParams{By: executor.By{Actor: s.actor, Reason: s.reason}, Outputs: s.outputs})
 	case stepSkip:
-		return ex.Skip(ctx, id, s.activity, by)
+		return ex.Skip(ctx, id, s.activity, &by)
 	case stepAbort:
-		return ex.Abort(ctx, id, by)
+		return ex.Abort(ctx, id, &by)
 	case stepRollBack:
-		return ex.RollBack(ctx, id, by)
+		return ex.RollBack(ctx, id, &by)
 	}
 	return fmt.Errorf("releasetest: unknown step %q", s.kind)
 }

@@ -45,6 +45,7 @@ type Store struct {
 	history   map[release.GroupID]*groupHistory
 	freezes   map[release.FreezeID]*release.Freeze // made on first use
 	notifier  subscribers                          // of SubscribeReleases
+	feed      feedLog                              // store.FeedStore, store.CursorStore
 
 	// procs decodes the processes of the releases loaded: they share one
 	// read-only copy per process version.
@@ -482,6 +483,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		i, _ := slices.BinarySearchFunc(s.order, rec.key, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) })
 		s.order = slices.Insert(s.order, i, rec)
 	}
+	s.feed.add(rec, id, 1, p.Release.Seq)
 	if p.Notify {
 		s.notifier.notify(id, p.Release.Seq)
 	}
@@ -545,6 +547,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if p.Anchor != nil {
 		rec.anchors = append(rec.anchors, p.Anchor.Clone())
 	}
+	s.feed.add(rec, id, p.Events[0].Seq, p.Release.Seq)
 	if p.Notify {
 		s.notifier.notify(id, p.Release.Seq)
 	}

@@ -116,7 +116,8 @@ const (
 	// events and, when $20 is set, the snapshot. A concurrent append at
 	// the same head waits for the row lock, then finds the head moved and
 	// changes nothing. With $25 set it also stores the anchor ($22 to $24
-	// with the new head). It returns the number of releases updated: 0 or 1.
+	// with the new head). With the events it writes their feed row (see
+	// feed.go). It returns the number of releases updated: 0 or 1.
 	qAppend = `WITH h AS (
 			UPDATE _s.releases SET seq = $4, hash = $5, status = $6, sched_s = $7, sched_ns = $8,
 				summary = $9, sum_digest = $10, head_digest = $26, snapshot_seq = CASE WHEN $20 THEN $4 ELSE snapshot_seq END,
@@ -130,7 +131,8 @@ const (
 			SELECT h.id, $4, $5, $19, $21 FROM h WHERE $20
 			ON CONFLICT (release_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, digest = excluded.digest, doc = excluded.doc),
 		a AS (INSERT INTO _s.anchors (release_id, seq, hash, alg, key_id, sig)
-			SELECT h.id, $4, $5, $22, $23, $24 FROM h WHERE $25)
+			SELECT h.id, $4, $5, $22, $23, $24 FROM h WHERE $25),
+		f AS (INSERT INTO _s.feed (release_id, first_seq, last_seq) SELECT h.id, $2 + 1, $4 FROM h)
 		SELECT count(*) FROM h`
 	// qAppendNotify is qAppend that also notifies channel $30 with payload
 	// $31 when it appends (store.AppendEventsParams.Notify): PostgreSQL
@@ -197,6 +199,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if a := p.Anchor; a != nil {
 		b.Queue(s.q(qInsertAnchor), id, a.Seq, a.Hash[:], a.Alg, a.KeyID, a.Sig)
 	}
+	b.Queue(s.q(qInsertFeed), id, row.seq)
 	if p.Notify {
 		b.Queue(qNotify, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
 	}

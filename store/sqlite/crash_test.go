@@ -202,13 +202,19 @@ func crashLoop(t *testing.T, rng *rand.Rand, kills int, mode sqlite.Synchronous)
 				lines <- sc.Text()
 			}
 		}()
-		// Kill at a random point once the child is writing.
-		first, ok := <-lines
-		require.True(t, ok, "kill %d: the child wrote nothing: %s", kill, stderr.String())
-		time.Sleep(time.Duration(10_000+rng.IntN(140_000)) * time.Microsecond)
+		// Kill at a random point once the child has acknowledged a random
+		// number of appends (counted, not timed: a loaded machine writes
+		// slowly, and the test must still kill mid-stream).
+		var seen []string
+		for want := 1 + rng.IntN(12); len(seen) < want; {
+			line, ok := <-lines
+			require.True(t, ok, "kill %d: the child stopped writing after %d lines: %s", kill, len(seen), stderr.String())
+			seen = append(seen, line)
+		}
+		time.Sleep(time.Duration(rng.IntN(20_000)) * time.Microsecond)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		runAcks := 0
-		for _, line := range append([]string{first}, drain(lines)...) {
+		for _, line := range append(seen, drain(lines)...) {
 			var id string
 			var seq int64
 			_, err := fmt.Sscanf(line, "ack %s %d", &id, &seq)

@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 9
+const SchemaVersion = 10
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -243,7 +243,31 @@ CREATE TABLE lease_tokens (
 INSERT INTO lease_tokens (id, last) SELECT 1, coalesce(max(token), 0) FROM leases;
 DELETE FROM leases WHERE owner = '';
 `,
-	// 9: the digests readers keep of ended releases (store.DigestStore),
+	// 9: the durable feed of all events (store.FeedStore) and its
+	// consumers' cursors (store.CursorStore). A feed row per create or
+	// append names the events first_seq..last_seq of release rid; pos,
+	// AUTOINCREMENT so that it is never reused, is given in commit order
+	// (one writer at a time). The events stored before come first: a row
+	// per release with its whole log, in the order the releases were
+	// created.
+	`
+CREATE TABLE feed (
+	pos       INTEGER PRIMARY KEY AUTOINCREMENT,
+	rid       INTEGER NOT NULL,
+	first_seq INTEGER NOT NULL,
+	last_seq  INTEGER NOT NULL
+);
+INSERT INTO feed (rid, first_seq, last_seq)
+	SELECT r.rid, 1, m.head_seq FROM releases r JOIN events m ON m.key = (r.rid << 32) + 4294967295
+	WHERE m.head_seq > 0
+	ORDER BY r.created_s, r.created_ns, r.id;
+CREATE TABLE feed_cursors (
+	consumer TEXT    NOT NULL PRIMARY KEY,
+	cursor   TEXT    NOT NULL,
+	revision INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+	// 10: the digests readers keep of ended releases (store.DigestStore),
 	// one per release, with the head it was computed at and the digest
 	// (digester.reportDigest) of the row's fields. An append to an ended
 	// release deletes its row.

@@ -47,6 +47,10 @@ type wtx struct {
 	// requests insert, eventColumns per row: one multi-row INSERT at the
 	// end of the batch (or before the writer reads a head) serves them all.
 	queued []any
+	// feedQueued holds the feed rows (rid, first seq, last seq) of the
+	// batch's creates and appends, in the order they were queued: flushed
+	// with the events, so that their positions follow that order.
+	feedQueued []any
 	// heads remembers, per release, its row and head as this writer last
 	// wrote or read them in a transaction that committed. An append whose
 	// expected seq and first event's prev hash match the entry needs no
@@ -106,6 +110,9 @@ func (w *wtx) queueEvents(rid int64, events []release.Event) {
 		w.queued = append(w.queued, eventKey(rid, e.Seq), string(e.Kind), e.Time.Format(time.RFC3339Nano), e.Actor, e.Reason,
 			payload, e.PrevHash[:], e.Hash[:])
 	}
+	if len(events) > 0 {
+		w.feedQueued = append(w.feedQueued, rid, events[0].Seq, events[len(events)-1].Seq)
+	}
 }
 
 // maxInsertRows is the most events one INSERT statement carries.
@@ -133,7 +140,7 @@ func insertSQL(verb string) (qs [maxInsertRows + 1]string) {
 // flushEvents inserts the queued events, up to maxInsertRows a statement.
 // An event that is already stored fails it with errStaleHeads.
 func (w *wtx) flushEvents() error {
-	if len(w.queued) == 0 {
+	if len(w.queued) == 0 && len(w.feedQueued) == 0 {
 		return nil
 	}
 	if err := w.begin(); err != nil {
@@ -151,7 +158,7 @@ func (w *wtx) flushEvents() error {
 	}
 	clear(w.queued)
 	w.queued = w.queued[:0]
-	return nil
+	return w.flushFeed()
 }
 
 // begin begins the batch's transaction unless it has begun.
@@ -459,6 +466,7 @@ func (s *Store) runBatch(batch []*request, results []error) {
 		w.inTx, w.beginErr = false, nil
 		clear(w.queued)
 		w.queued = w.queued[:0]
+		w.feedQueued = w.feedQueued[:0]
 		again := false
 		for i, r := range batch {
 			if out[i] {

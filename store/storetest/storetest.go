@@ -71,7 +71,8 @@ type suite struct {
 // when it implements store.FreezeStore, the unfinished-list subtests when it
 // implements store.UnfinishedLister, the digest subtests when it implements
 // store.DigestStore, the notification subtests when it implements
-// store.ReleaseNotifier.
+// store.ReleaseNotifier, the feed subtests when it implements
+// store.FeedStore, the cursor subtests when it implements store.CursorStore.
 //
 //	func TestStore(t *testing.T) {
 //		storetest.TestStore(t, func(t *testing.T) store.Store {
@@ -129,6 +130,16 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.notifyTests(t)
 	} else {
 		t.Logf("storetest: %T does not implement store.ReleaseNotifier: notification tests not run", probe)
+	}
+	if _, ok := probe.(store.FeedStore); ok {
+		s.feedTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.FeedStore: feed tests not run", probe)
+	}
+	if _, ok := probe.(store.CursorStore); ok {
+		s.cursorTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.CursorStore: cursor tests not run", probe)
 	}
 }
 
