@@ -61,7 +61,10 @@ type CreateParams struct {
 	// ScheduledFor is when the release starts; zero or past means now.
 	ScheduledFor time.Time
 	Labels       map[string]string
-	// Group puts the release in a release group. Occurrence is set by the
+	// Group puts the release in a release group: a stored group of the
+	// same process (else ErrInvalid), so that nobody can place a release
+	// of another process in a group to gain what the group's authorizer
+	// rules grant. Occurrence is set by the
 	// group's scheduler only (Create refuses it): a second release of the
 	// same group for the same occurrence is refused, so a release made on
 	// demand must not take an occurrence's place.
@@ -92,6 +95,9 @@ func (e *Executor) Create(ctx context.Context, p *CreateParams) (release.Summary
 	}
 	if err := e.authorize(ctx, &Action{Kind: ActionCreate, Actor: p.Actor, Reason: p.Reason, Inputs: maps.Clone(p.Inputs),
 		Process: p.Process, ProcessVersion: p.ProcessVersion, Group: p.Group, Labels: maps.Clone(p.Labels)}); err != nil {
+		return release.Summary{}, err
+	}
+	if err := e.checkCreateGroup(ctx, p); err != nil {
 		return release.Summary{}, err
 	}
 	id := p.ID
@@ -355,7 +361,7 @@ func (r *run) describe(a *Action) error {
 	rel := r.rel
 	a.Process, a.ProcessVersion, a.Group = rel.ProcessID, rel.ProcessVersion, rel.Group
 	a.Labels = maps.Clone(rel.Labels)
-	a.ActivityType, a.Uses, a.Subprocess, a.TaskState = "", "", "", nil
+	a.ActivityType, a.Uses, a.Subprocess, a.TaskState, a.ActivityLabels = "", "", "", nil, nil
 	if a.Activity == "" {
 		return nil
 	}
@@ -365,6 +371,9 @@ func (r *run) describe(a *Action) error {
 	}
 	act := r.p.acts[i].act
 	a.ActivityLabels = maps.Clone(r.p.compiled.EffectiveLabels(r.p.acts[i].ref))
+	if a.ActivityLabels == nil {
+		a.ActivityLabels = map[string]string{}
+	}
 	a.ActivityType = act.EffectiveType()
 	switch a.ActivityType {
 	case process.Automated:

@@ -146,10 +146,9 @@ func relView(by By, r *release.Release) *Action {
 		Release: r.ID, Process: r.ProcessID, ProcessVersion: r.ProcessVersion, Group: r.Group, Labels: maps.Clone(r.Labels)}
 }
 
-// freezeView is the Action of by reading f; Labels are the labels its
-// scope names.
+// freezeView is the Action of by reading f.
 func freezeView(by By, f *release.Freeze) *Action {
-	return &Action{Kind: ActionView, Resource: ResourceFreeze, Actor: by.Actor, Reason: by.Reason, Freeze: f.ID, Labels: maps.Clone(f.Scope.Labels)}
+	return &Action{Kind: ActionView, Resource: ResourceFreeze, Actor: by.Actor, Reason: by.Reason, Freeze: f.ID}
 }
 
 // groupAction is the Action of kind by by on the group g (nil: only its id

@@ -120,8 +120,9 @@ type Action struct {
 	// group, the process's for actions on a process).
 	Labels map[string]string
 	// ActivityLabels are the target activity's labels, its phase's merged
-	// under its own, as the process document gives them; nil for actions
-	// that name no activity.
+	// under its own, as the process document gives them: empty, not nil,
+	// for an activity without labels; nil for actions that name no
+	// activity.
 	ActivityLabels map[string]string
 	// InputSet is the input set an action on input sets names.
 	InputSet string

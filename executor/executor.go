@@ -580,7 +580,7 @@ func (e *Executor) authorize(ctx context.Context, a *Action) error {
 			a.Resource = ResourceProcess
 		}
 	}
-	if e.cfg.Authorize == nil {
+	if e.cfg.Authorize == nil || isConsequence(ctx) {
 		return nil
 	}
 	if err := e.cfg.Authorize(ctx, a); err != nil {

@@ -46,7 +46,9 @@ func (r *run) apply(res result) {
 	r.e.timers.stop(timerKey{rel: r.id, kind: timerTimeout, act: res.act, attempt: int32(res.f.attempt)})
 	links := res.f.req.Reporter.(*reporter).take()
 	if res.err != nil {
-		r.addLinks(ai.key, links)
+		if bad := r.addLinks(ai.key, links); bad != nil {
+			res.err = fmt.Errorf("%w (the adapter also reported %w)", res.err, bad)
+		}
 		r.failure(res.act, res.err, false)
 		return
 	}
@@ -55,6 +57,14 @@ func (r *run) apply(res result) {
 		outputs = res.out.Outputs
 		links = append(links, res.out.Links...)
 	}
+	if bad := invalidLink(links); bad != nil {
+		// The attempt's work may be done, but its record would not be: it
+		// fails (permanently: the adapter would report the same), keeping
+		// the valid links, and on-failure decides.
+		r.addLinks(ai.key, links)
+		r.failure(res.act, adapters.Permanent(bad), false)
+		return
+	}
 	r.succeededP = release.ActivitySucceededPayload{Activity: ai.key, Outputs: outputs}
 	r.emit(r.actor(), "", &r.succeededP)
 	r.succeededP = release.ActivitySucceededPayload{}
@@ -62,13 +72,27 @@ func (r *run) apply(res result) {
 	r.markDone(res.act, true)
 }
 
-// addLinks records the valid links an attempt reported.
-func (r *run) addLinks(k release.ActivityKey, links []release.Link) {
+// addLinks records the valid links an attempt reported, and returns an
+// error naming the first invalid one (nil when all are valid).
+func (r *run) addLinks(k release.ActivityKey, links []release.Link) error {
 	for _, l := range links {
-		if l.Validate() == nil {
+		if checkLink(&l) == nil {
+			l.Activity, l.Task, l.Actor, l.At = "", "", "", time.Time{}
 			r.emit(r.actor(), "", &release.LinkAddedPayload{Activity: k, Link: l})
 		}
 	}
+	return invalidLink(links)
+}
+
+// invalidLink returns an error naming the first link that checkLink
+// refuses, and why; nil when there is none.
+func invalidLink(links []release.Link) error {
+	for i := range links {
+		if err := checkLink(&links[i]); err != nil {
+			return fmt.Errorf("an invalid link (#%d of %d): %w", i+1, len(links), err)
+		}
+	}
+	return nil
 }
 
 // failure handles a failed attempt: a retry after a backoff when the policy
@@ -166,7 +190,7 @@ func (r *run) abortChild(i int32, attempt int, actor, reason string) {
 	child := childID(r.id, r.p.acts[i].key, attempt)
 	e := r.e
 	r.effects = append(r.effects, func() {
-		err := e.Abort(context.Background(), child, &By{Actor: actor, Reason: "parent release: " + reason})
+		err := e.Abort(consequence(context.Background()), child, &By{Actor: actor, Reason: "parent release: " + reason})
 		if err != nil && !errors.Is(err, ErrIllegal) && !errors.Is(err, ErrNotFound) {
 			e.log.Warn("executor: aborting child release", "release", child, "err", err)
 		}

@@ -660,8 +660,7 @@ phases:
 func TestLinksReportedByAnAdapterAreRecordedOnTheActivity(t *testing.T) {
 	h := newHarness(t, nil, adapters.Func("ci", func(_ context.Context, req *adapters.Request) (*adapters.Result, error) {
 		req.Reporter.Link(release.Link{Kind: release.LinkBuild, URL: "https://ci/b/7"})
-		req.Reporter.Link(release.Link{Kind: "bogus"}) // invalid: dropped
-		return &adapters.Result{Links: []release.Link{{Kind: release.LinkArtifact, Ref: "sha256:abc"}}}, nil
+		return &adapters.Result{Links: []release.Link{{Kind: release.LinkArtifact, Ref: "sha256:abc", Actor: "mallory"}}}, nil
 	}))
 	h.put(`
 id: links
@@ -676,6 +675,56 @@ phases:
 	require.Equal(t, "https://ci/b/7", links[0].URL)
 	require.Equal(t, "sha256:abc", links[1].Ref)
 	require.Equal(t, release.ActivityKey("p.build"), links[1].Activity)
+	require.NotEqual(t, "mallory", links[1].Actor, "the actor is the event's, not the adapter's claim")
+}
+
+// An adapter that reports an invalid link fails its attempt (permanently:
+// it would report the same again) with an error naming the link; its
+// valid links are kept. Before, the invalid link was dropped in silence
+// and the activity succeeded.
+func TestAnInvalidLinkFromAnAdapterFailsTheAttempt(t *testing.T) {
+	tests := []struct {
+		name     string
+		reported []release.Link // through the Reporter
+		returned []release.Link // in the Result
+		err      string
+	}{
+		{name: "a bad kind reported", reported: []release.Link{{Kind: release.LinkBuild, URL: "https://ci/b/7"}, {Kind: "bogus", URL: "https://x"}},
+			err: `an invalid link (#2 of 2): release: link: kind "bogus"`},
+		{name: "a deployment without a version returned", returned: []release.Link{{Kind: release.LinkBuild, URL: "https://ci/b/7"},
+			{Kind: release.LinkDeployment, Ref: "r1", Service: "api", Environment: "prod"}},
+			err: "an invalid link (#2 of 2): release: link (deployment): version: required"},
+		{name: "a link without url or ref", returned: []release.Link{{Kind: release.LinkBuild, URL: "https://ci/b/7"}, {Kind: release.LinkCommit}},
+			err: "url or ref: one is required"},
+		{name: "a control character", returned: []release.Link{{Kind: release.LinkBuild, URL: "https://ci/b/7"}, {Kind: release.LinkCommit, Ref: "abc\x00"}},
+			err: "ref \"abc\\x00\": holds a control character"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			h := newHarness(t, nil, adapters.Func("ci", func(_ context.Context, req *adapters.Request) (*adapters.Result, error) {
+				calls++
+				for _, l := range tc.reported {
+					req.Reporter.Link(l)
+				}
+				return &adapters.Result{Links: tc.returned}, nil
+			}))
+			h.put(`
+id: links
+phases:
+  - id: p
+    activities:
+      - {id: build, uses: ci, retry: {max-attempts: 3}}
+`)
+			id := h.create("links", nil)
+			a := h.waitActivity(id, "p.build", release.ActivityOnHold)
+			require.Contains(t, a.Error, tc.err)
+			require.Len(t, a.Attempts, 1, "not retried: the adapter would report the same")
+			require.Equal(t, 1, calls)
+			require.Len(t, a.Links, 1, "the valid link is kept")
+			require.Equal(t, "https://ci/b/7", a.Links[0].URL)
+		})
+	}
 }
 
 // A paused release starts nothing new, but a running activity that fails

@@ -116,7 +116,7 @@ func (e *Executor) startChildIfWanted(ctx context.Context, parent release.ID, ke
 
 // abortOrphan aborts a child release its parent no longer waits for.
 func (e *Executor) abortOrphan(ctx context.Context, id release.ID) {
-	err := e.Abort(ctx, id, &By{Actor: e.cfg.InstanceID, Reason: "parent release: the subprocess is no longer running"})
+	err := e.Abort(consequence(ctx), id, &By{Actor: e.cfg.InstanceID, Reason: "parent release: the subprocess is no longer running"})
 	if err != nil && !errors.Is(err, ErrIllegal) {
 		e.log.Warn("executor: aborting a child release", "release", id, "err", err)
 	}

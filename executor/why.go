@@ -88,6 +88,9 @@ func (e *Executor) Why(ctx context.Context, id release.ID, k release.ActivityKey
 	ai := &p.acts[i]
 	va := relView(who.value(), rel)
 	va.Resource, va.Activity, va.ActivityLabels = ResourceActivity, k, maps.Clone(p.compiled.EffectiveLabels(ai.ref))
+	if va.ActivityLabels == nil {
+		va.ActivityLabels = map[string]string{} // an activity, without labels
+	}
 	if err := e.authorize(ctx, va); err != nil {
 		return nil, err
 	}

@@ -452,7 +452,7 @@ func (x *applier) apply(p Payload) error {
 		t.Comments = append(t.Comments, c)
 	case *LinkAddedPayload:
 		l := p.Link
-		l.Activity, l.Actor, l.At = p.Activity, e.Actor, e.Time
+		l.Activity, l.Task, l.Actor, l.At = p.Activity, p.Task, e.Actor, e.Time
 		if p.Activity == "" {
 			r.Links = append(r.Links, l)
 			return nil
@@ -460,6 +460,9 @@ func (x *applier) apply(p Payload) error {
 		a, err := x.activity(p.Activity)
 		if err != nil {
 			return err
+		}
+		if p.Task != "" && a.Task(p.Task) == nil {
+			return errorf("task %q: activity %s has no such task", p.Task, a.Key)
 		}
 		x.log.saveActivity(a)
 		a.Links = append(a.Links, l)

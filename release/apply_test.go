@@ -153,6 +153,9 @@ func TestIllegalEventsAreErrorsAndChangeNothing(t *testing.T) {
 		{name: "a second release.created", event: release.ReleaseCreatedPayload{Name: "again", Process: mobileProcess()}},
 		{name: "a bad link", event: release.LinkAddedPayload{Link: release.Link{Kind: "website", URL: "https://x"}}},
 		{name: "a deployment link without environment", event: release.LinkAddedPayload{Link: release.Link{Kind: release.LinkDeployment, Service: "api", Ref: "v1"}}},
+		{name: "a link on an unknown task", event: release.LinkAddedPayload{Activity: "qa.regression", Task: "nope", Link: release.Link{Kind: release.LinkTicket, Ref: "T-1"}}},
+		{name: "a link on a task without its activity", event: release.LinkAddedPayload{Task: "run-suite", Link: release.Link{Kind: release.LinkTicket, Ref: "T-1"}}},
+		{name: "a link on an unknown activity", event: release.LinkAddedPayload{Activity: "qa.nope", Link: release.Link{Kind: release.LinkTicket, Ref: "T-1"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -396,4 +399,19 @@ func TestARetriedApprovalCountsDecisionsAgain(t *testing.T) {
 	require.Equal(t, []release.Decision{{Actor: "frank", Approved: true, Comment: "now", At: t0, Attempt: 2}}, a.Decisions())
 	_, err = r.Record(ev(t, t0, "frank", release.ApprovalGrantedPayload{Activity: "qa.signoff"}))
 	require.ErrorContains(t, err, "one person counts once")
+}
+
+func TestALinkOnATaskIsKeptWithItsActivityNamingTheTask(t *testing.T) {
+	r, log := running(t)
+	rec(t, r, &log, t0.Add(2*time.Hour), release.LinkAddedPayload{Activity: "qa.regression", Task: "run-suite",
+		Link: release.Link{Kind: release.LinkTicket, Ref: "QA-7", Task: "ignored", Activity: "ignored"}})
+	links := r.Activity("qa.regression").Links
+	require.Len(t, links, 1)
+	require.Equal(t, release.ActivityKey("qa.regression"), links[0].Activity, "Apply sets the activity from the event")
+	require.Equal(t, "run-suite", links[0].Task)
+	require.Equal(t, "bob", links[0].Actor)
+	require.True(t, links[0].At.Equal(t0.Add(2*time.Hour)))
+	folded, err := release.Fold(log)
+	require.NoError(t, err)
+	require.Equal(t, links, folded.Activity("qa.regression").Links)
 }

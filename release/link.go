@@ -40,24 +40,33 @@ type Link struct {
 	Environment string `json:"environment,omitempty"`
 	Version     string `json:"version,omitempty"`
 
-	// Activity, Actor and At are filled in by Apply from the event that added
-	// the link (Activity is empty for a link on the release).
+	// Activity, Task, Actor and At are filled in by Apply from the event
+	// that added the link (Activity is empty for a link on the release,
+	// Task for a link on the release or the activity itself). A link on a
+	// task is kept with its activity's links.
 	Activity ActivityKey `json:"activity,omitempty"`
+	Task     string      `json:"task,omitempty"`
 	Actor    string      `json:"actor,omitempty"`
 	At       time.Time   `json:"at"`
 }
 
 // Validate checks the link's kind and that it points somewhere: a URL or a
-// Ref, and for a deployment a Service and an Environment.
+// Ref, and for a deployment a Service and an Environment. The error names
+// the field at fault.
 func (l *Link) Validate() error {
 	if !l.Kind.Valid() {
 		return fmt.Errorf("release: link: kind %q: want commit, pull-request, build, artifact, ticket or deployment", l.Kind)
 	}
 	if l.URL == "" && l.Ref == "" {
-		return fmt.Errorf("release: link (%s): needs a url or a ref", l.Kind)
+		return fmt.Errorf("release: link (%s): url or ref: one is required", l.Kind)
 	}
-	if l.Kind == LinkDeployment && (l.Service == "" || l.Environment == "") {
-		return fmt.Errorf("release: link (deployment): needs a service and an environment")
+	if l.Kind == LinkDeployment {
+		if l.Service == "" {
+			return fmt.Errorf("release: link (deployment): service: required")
+		}
+		if l.Environment == "" {
+			return fmt.Errorf("release: link (deployment): environment: required")
+		}
 	}
 	return nil
 }

@@ -267,9 +267,10 @@ type CommentAddedPayload struct {
 }
 
 // LinkAddedPayload is the payload of link.added: a traceability link on the release
-// (no Activity) or on an activity.
+// (no Activity), on an activity, or on a task of one (Activity and Task).
 type LinkAddedPayload struct {
 	Activity ActivityKey `json:"activity,omitempty"`
+	Task     string      `json:"task,omitempty"`
 	Link     Link        `json:"link"`
 }
 
@@ -459,6 +460,9 @@ func validatePayload(p Payload) error {
 		}
 		return need("text", p.Text != "")
 	case *LinkAddedPayload:
+		if p.Task != "" && p.Activity == "" {
+			return errors.New("payload: task: needs an activity")
+		}
 		return p.Link.Validate()
 	case *FreezeOverriddenPayload:
 		return need("freeze", p.Freeze != "")

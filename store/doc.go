@@ -4,7 +4,12 @@
 // Store; an optional Leaser capability for many executors sharing one
 // store; an optional GroupHistoryStore keeping the decisions of the
 // groups' schedulers, one per (group, occurrence, decision); an optional
-// FreezeStore keeping freezes (release.Freeze, with revisions); the params
+// FreezeStore keeping freezes (release.Freeze, with revisions); an
+// optional FeedStore, a durable feed of every release's events in an
+// order that never changes once read, with an optional CursorStore that
+// keeps each feed consumer's place (notifiers, reports); an optional
+// LinkStore indexing the releases' links (which releases carried a commit,
+// what runs in each environment, deployments two releases claim); the params
 // structs; and the sentinel errors every implementation
 // returns (ErrNotFound, ErrAlreadyExists, ErrConflict, ErrInvalid,
 // ErrCorrupt).

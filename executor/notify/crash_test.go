@@ -102,7 +102,7 @@ func crashScript(t *testing.T) *script {
 func deliverAll(t *testing.T, st *faultyStore, hook notify.Notifier) (crashes int) {
 	t.Helper()
 	for range 100 {
-		d, err := notify.New(st, &notify.Config{FromStart: true, PageSize: 4, Clock: clock.NewMock(), Logger: quiet, Rules: []notify.Rule{
+		d, err := notify.New(st, &notify.Config{FromStart: true, PageSize: 4, CursorEvery: 4, Clock: clock.NewMock(), Logger: quiet, Instance: "node-1", Rules: []notify.Rule{
 			{Name: "people", Notifier: &faultyNotifier{hook, st.f}, Types: []notify.Type{notify.WaitingForPerson, notify.ActivityOnHold}},
 			{Name: "channel", Notifier: &faultyNotifier{hook, st.f}, Types: []notify.Type{notify.ReleaseCreated, notify.ReleaseStarted, notify.PhaseEnded}},
 		}})

@@ -30,13 +30,14 @@ var ErrNoFeed = errors.New("notify: the store keeps no durable feed of events or
 // beside the executors, in the host's own goroutine (go d.Run(ctx)), on
 // any instance, and a slow or failing receiver never slows a release.
 // Instances that share a Config.Consumer share one cursor, written with
-// compare-and-set; each delivers what it reads, so running one instance
-// per Consumer avoids duplicates.
+// compare-and-set; on a store that implements store.Leaser only the
+// instance that holds the consumer's lease delivers, the others stand by.
 type Dispatcher struct {
 	cfg     Config
 	st      store.Store
 	feed    store.FeedStore
 	cursors store.CursorStore
+	leaser  store.Leaser // nil: every instance delivers
 
 	mu       sync.Mutex // one Poll at a time; guards everything below
 	loaded   bool
@@ -48,6 +49,7 @@ type Dispatcher struct {
 	lastHeld time.Time // last clock check
 	watches  map[release.ID]*watch
 	waits    map[waitKey]*wait
+	renewAt  time.Time // when the lease is next renewed; zero: not held
 }
 
 // watch is an unfinished release the clock checks look at.
@@ -91,7 +93,11 @@ func New(st store.Store, cfg *Config) (*Dispatcher, error) {
 	if !ok || !ok2 {
 		return nil, fmt.Errorf("%w: %T", ErrNoFeed, st)
 	}
-	return &Dispatcher{cfg: c, st: st, feed: feed, cursors: cursors,
+	leaser, _, err := store.Find[store.Leaser](st)
+	if err != nil {
+		return nil, err
+	}
+	return &Dispatcher{cfg: c, st: st, feed: feed, cursors: cursors, leaser: leaser,
 		sent: map[string]bool{}, watches: map[release.ID]*watch{}, waits: map[waitKey]*wait{}}, nil
 }
 
@@ -101,6 +107,7 @@ func New(st store.Store, cfg *Config) (*Dispatcher, error) {
 // MaxBackoff) and retries. Errors are logged, never returned: Run stops
 // only with ctx.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	defer d.release()
 	for {
 		_, err := d.Poll(ctx)
 		if ctx.Err() != nil {
@@ -132,7 +139,8 @@ func (d *Dispatcher) backoff() time.Duration {
 }
 
 // Poll delivers what is due now: the messages of the feed's events after
-// the cursor, page by page, storing the cursor after each page, then the
+// the cursor, page by page, storing the cursor every Config.CursorEvery
+// events and at the end of the feed, then the
 // clock's notifications when Config.CheckInterval has passed since the
 // last look. It returns the number of events it moved past, and the first
 // error: a delivery that failed (the cursor is stored up to the events
@@ -150,17 +158,71 @@ func (d *Dispatcher) Poll(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// leaseKey is the key of the lease of the dispatcher's consumer.
+func (d *Dispatcher) leaseKey() string { return "notify/" + d.cfg.Consumer }
+
+// hold takes or renews the lease when it is due. It returns false when
+// another instance holds it: this one stands by, and forgets what it had
+// loaded (the other moves the cursor).
+func (d *Dispatcher) hold(ctx context.Context) (bool, error) {
+	if d.leaser == nil {
+		return true, nil
+	}
+	now := d.cfg.Clock.Now()
+	if !d.renewAt.IsZero() && now.Before(d.renewAt) {
+		return true, nil
+	}
+	_, err := d.leaser.AcquireLease(ctx, &store.LeaseParams{Key: d.leaseKey(), Owner: d.cfg.Instance, Now: now, TTL: d.cfg.LeaseTTL})
+	if errors.Is(err, store.ErrConflict) {
+		if d.loaded || !d.renewAt.IsZero() {
+			d.cfg.Logger.InfoContext(ctx, "notify: another instance delivers; standing by", "consumer", d.cfg.Consumer, "instance", d.cfg.Instance)
+		}
+		d.renewAt, d.loaded = time.Time{}, false
+		clear(d.sent)
+		clear(d.watches)
+		clear(d.waits)
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("notify: taking the lease %s: %w", d.leaseKey(), err)
+	}
+	d.renewAt = now.Add(d.cfg.LeaseTTL / 3)
+	return true, nil
+}
+
+// release gives the lease up (Run's end), so that another instance takes
+// over at once.
+func (d *Dispatcher) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.leaser == nil || d.renewAt.IsZero() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.leaser.ReleaseLease(ctx, &store.LeaseParams{Key: d.leaseKey(), Owner: d.cfg.Instance}); err != nil {
+		d.cfg.Logger.WarnContext(ctx, "notify: releasing the lease", "consumer", d.cfg.Consumer, "error", err)
+	}
+	d.renewAt, d.loaded = time.Time{}, false
+}
+
 func (d *Dispatcher) poll(ctx context.Context) (int, error) {
+	if ok, err := d.hold(ctx); !ok || err != nil {
+		return 0, err
+	}
 	if !d.loaded {
 		if err := d.load(ctx); err != nil {
 			return 0, err
 		}
 	}
-	n := 0
+	n, unsaved := 0, 0
 	for {
+		if ok, err := d.hold(ctx); !ok || err != nil {
+			return n, err // lost to another instance: it goes on from the stored cursor
+		}
 		page, err := d.feed.ListAllEvents(ctx, &store.ListAllEventsParams{After: d.cursor, Limit: d.cfg.PageSize})
 		if err != nil {
-			return n, fmt.Errorf("notify: reading the feed: %w", err)
+			return n, errors.Join(fmt.Errorf("notify: reading the feed: %w", err), d.save(ctx))
 		}
 		for i := range page.Events {
 			fe := &page.Events[i]
@@ -169,9 +231,13 @@ func (d *Dispatcher) poll(ctx context.Context) (int, error) {
 			}
 			d.cursor = fe.Cursor
 			n++
+			unsaved++
 		}
-		if err := d.save(ctx); err != nil {
-			return n, err
+		if len(page.Events) < d.cfg.PageSize || unsaved >= d.cfg.CursorEvery {
+			if err := d.save(ctx); err != nil {
+				return n, err
+			}
+			unsaved = 0
 		}
 		if len(page.Events) < d.cfg.PageSize {
 			break
@@ -234,7 +300,9 @@ func (d *Dispatcher) seed(ctx context.Context) error {
 		}
 		for i := range page.Releases {
 			sum := &page.Releases[i]
-			d.watches[sum.ID] = &watch{told: map[release.HealthStatus]bool{}}
+			if d.lateFor(sum) {
+				d.watches[sum.ID] = &watch{told: map[release.HealthStatus]bool{}}
+			}
 			if !sum.WaitingForInput {
 				continue
 			}
@@ -324,8 +392,17 @@ func (d *Dispatcher) event(ctx context.Context, e *release.Event) error {
 				delete(d.waits, k)
 			}
 		}
-	} else if d.clockRules() && d.watches[e.Release] == nil {
-		d.watches[e.Release] = &watch{last: e.Clone(), told: map[release.HealthStatus]bool{}}
+	} else if e.Kind == release.KindReleaseCreated && d.watches[e.Release] == nil && d.anyWants(RunningLate) {
+		// A new release: followed when a RunningLate rule matches it.
+		// (Releases created before the dispatcher's cursor were found by
+		// seed.)
+		sum, err := d.st.GetReleaseSummary(ctx, e.Release)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("notify: reading release %s: %w", e.Release, err)
+		}
+		if err == nil && d.lateFor(sum) {
+			d.watches[e.Release] = &watch{last: e.Clone(), told: map[release.HealthStatus]bool{}}
+		}
 	}
 	if typ == "" || !d.anyWants(typ) {
 		return nil
@@ -386,6 +463,16 @@ func payloadOf(e *release.Event) payloadFields {
 	var f payloadFields
 	_ = json.Unmarshal(e.Payload, &f) // a payload without them reads as zero
 	return f
+}
+
+// lateFor reports whether a rule sends RunningLate for the release.
+func (d *Dispatcher) lateFor(sum *release.Summary) bool {
+	for i := range d.cfg.Rules {
+		if d.cfg.Rules[i].matches(RunningLate, sum) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Dispatcher) anyWants(typ Type) bool {

@@ -42,9 +42,10 @@
 //	...
 //	go d.Run(ctx) // until ctx is done
 //
-// on any instance (the feed and the cursor are in the shared store); run
-// one per Consumer, since instances that share one each deliver what they
-// read.
+// on any instance (the feed and the cursor are in the shared store). On
+// a store that implements store.Leaser, instances that share a Consumer
+// take turns: the one holding the consumer's lease delivers, the others
+// stand by and take over when it lapses (Config.LeaseTTL).
 //
 // # The clock
 //

@@ -155,7 +155,8 @@ func groups(_ context.Context, name string) ([]string, error) {
 
 func newDispatcher(t *testing.T, st store.Store, clk notify.Clock, rules ...notify.Rule) *notify.Dispatcher {
 	t.Helper()
-	d, err := notify.New(st, &notify.Config{Rules: rules, FromStart: true, ResolveGroup: groups, Clock: clk, CheckInterval: time.Minute, Logger: quiet})
+	d, err := notify.New(st, &notify.Config{Rules: rules, FromStart: true, ResolveGroup: groups, Clock: clk, CheckInterval: time.Minute, Logger: quiet,
+		Instance: "test-node"})
 	require.NoError(t, err)
 	return d
 }

@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -229,10 +231,16 @@ type Config struct {
 	// end (store.FeedStore.FeedEnd), so that a new notifier does not
 	// re-tell history.
 	FromStart bool
-	// PageSize is how many events are read from the feed at a time; the
-	// cursor is stored after each page (and before a failed delivery is
-	// retried). Defaults to 100.
+	// PageSize is how many events are read from the feed at a time.
+	// Defaults to 100.
 	PageSize int
+	// CursorEvery is how many events a dispatcher catching up reads
+	// between two writes of its cursor; it also stores it once it reaches
+	// the end of the feed and before it returns a failed delivery. A crash
+	// re-sends the messages of up to CursorEvery events: a larger value
+	// costs fewer writes and more duplicates after a crash. Defaults to
+	// 1000.
+	CursorEvery int
 	// PollInterval is how long Run waits before reading the feed again once
 	// it is caught up. Defaults to 1s.
 	PollInterval time.Duration
@@ -242,8 +250,21 @@ type Config struct {
 	// MaxBackoff caps the wait between retries. Defaults to 5m.
 	MaxBackoff time.Duration
 	// CheckInterval is how often the clock-based notifications
-	// (RunningLate, Reminder, Escalation) are looked for. Defaults to 1m.
+	// (RunningLate, Reminder, Escalation) are looked for. Each look loads
+	// the releases with a reminder due, and, when a rule sends
+	// RunningLate, every unfinished release that rule matches (to judge
+	// its health): its cost grows with those releases. Defaults to 1m.
 	CheckInterval time.Duration
+	// Instance names this dispatcher among the instances that share a
+	// Consumer. When the store implements store.Leaser, one instance at a
+	// time delivers: it holds the lease "notify/" + Consumer, renewed as
+	// it polls, and the others stand by until it lapses. A restarted
+	// process that keeps its Instance takes its lease back at once.
+	// Defaults to a random name.
+	Instance string
+	// LeaseTTL is how long the lease lasts when not renewed: how long the
+	// other instances wait after this one dies. Defaults to 30s.
+	LeaseTTL time.Duration
 	// Clock is the source of time. Defaults to the wall clock.
 	Clock Clock
 	// Logger receives the dispatcher's logs. Defaults to slog.Default().
@@ -260,6 +281,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.PageSize <= 0 {
 		out.PageSize = 100
+	}
+	if out.CursorEvery <= 0 {
+		out.CursorEvery = 1000
 	}
 	if out.PollInterval <= 0 {
 		out.PollInterval = time.Second
@@ -278,6 +302,14 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.Clock == nil {
 		out.Clock = realClock{}
+	}
+	if out.Instance == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:]) // never fails
+		out.Instance = hex.EncodeToString(b[:])
+	}
+	if out.LeaseTTL <= 0 {
+		out.LeaseTTL = 30 * time.Second
 	}
 	if out.Logger == nil {
 		out.Logger = slog.Default()
@@ -309,6 +341,9 @@ func (c *Config) withDefaults() (Config, error) {
 		}
 		if m := r.Remind; m != nil && (m.After < 0 || m.Every < 0 || m.EscalateAfter < 0) {
 			return out, fmt.Errorf("%w: Rules[%d] (%s).Remind: durations must not be negative", ErrInvalid, i, r.Name)
+		}
+		if m := r.Remind; m != nil && !r.wants(WaitingForPerson) && !r.wants(ActivityOnHold) {
+			return out, fmt.Errorf("%w: Rules[%d] (%s).Remind: the rule must send %s or %s, the waits it reminds of", ErrInvalid, i, r.Name, WaitingForPerson, ActivityOnHold)
 		}
 		if m := r.Remind; m != nil && m.EscalateAfter > 0 && len(m.EscalateTo) == 0 {
 			return out, fmt.Errorf("%w: Rules[%d] (%s).Remind.EscalateTo: required with EscalateAfter", ErrInvalid, i, r.Name)

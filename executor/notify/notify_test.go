@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	nethttp "net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -347,6 +348,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"no notifier", &notify.Config{Rules: []notify.Rule{{Name: "a", Types: []notify.Type{notify.ReleaseCreated}}}}, "Notifier"},
 		{"no types", &notify.Config{Rules: []notify.Rule{{Name: "a", Notifier: n}}}, "Types"},
 		{"unknown type", &notify.Config{Rules: []notify.Rule{{Name: "a", Notifier: n, Types: []notify.Type{"release-exploded"}}}}, "Types[0]"},
+		{"remind of nothing", &notify.Config{Rules: []notify.Rule{{Name: "a", Notifier: n, Types: []notify.Type{notify.ReleaseFailed}, Remind: &notify.Remind{After: time.Hour}}}}, "Remind"},
 		{"escalate to no one", &notify.Config{Rules: []notify.Rule{{Name: "a", Notifier: n, Types: []notify.Type{notify.WaitingForPerson}, Remind: &notify.Remind{EscalateAfter: time.Hour}}}}, "EscalateTo"},
 	}
 	for _, tc := range tests {
@@ -370,4 +372,87 @@ func (noFeed) Unwrap() store.Store { return nil }
 func TestAStoreWithoutAFeedIsRefused(t *testing.T) {
 	_, err := notify.New(noFeed{memstore.New(nil)}, &notify.Config{Rules: []notify.Rule{{Name: "a", Notifier: &recorder{}, Types: []notify.Type{notify.ReleaseCreated}}}})
 	require.ErrorIs(t, err, notify.ErrNoFeed)
+}
+
+// A receiver that redirects does not get the signed message sent on to
+// another host: the redirect is a permanent refusal.
+func TestAWebhookFollowsNoRedirect(t *testing.T) {
+	other := newReceiver(t, 0)
+	redirect := httptest.NewServer(nethttp.RedirectHandler(other.URL, nethttp.StatusTemporaryRedirect))
+	t.Cleanup(redirect.Close)
+	hook, err := notify.NewWebhook(redirect.URL, &notify.WebhookConfig{SigningKey: []byte("k")})
+	require.NoError(t, err)
+	err = hook.Notify(context.Background(), &notify.Message{Key: "k"})
+	require.ErrorIs(t, err, notify.ErrPermanent)
+	require.ErrorContains(t, err, "307")
+	sl, err := notify.NewSlack(redirect.URL, nil)
+	require.NoError(t, err)
+	require.ErrorIs(t, sl.Notify(context.Background(), &notify.Message{Key: "k"}), notify.ErrPermanent)
+	keys, _ := other.got()
+	require.Empty(t, keys, "nothing reached the other host")
+}
+
+// Two instances of one consumer over a store with leases: one delivers,
+// the other stands by, and takes over from the stored cursor once the
+// first stops renewing. No message is delivered twice.
+func TestInstancesOfOneConsumerTakeTurnsThroughTheLease(t *testing.T) {
+	clk := clock.NewMock()
+	clk.Set(t0)
+	s := newScript(t)
+	r := s.create(spec{name: "a"})
+	rec := &recorder{}
+	mk := func(instance string) *notify.Dispatcher {
+		d, err := notify.New(s.st, &notify.Config{FromStart: true, Clock: clk, Logger: quiet, Instance: instance, LeaseTTL: 30 * time.Second,
+			Rules: []notify.Rule{{Name: "r", Notifier: rec, Types: []notify.Type{notify.ReleaseCreated, notify.ReleaseStarted, notify.PhaseStarted}}}})
+		require.NoError(t, err)
+		return d
+	}
+	one, two := mk("one"), mk("two")
+	require.Equal(t, 1, poll(t, one))
+	require.Zero(t, poll(t, two), "two stands by")
+	s.append(r, t0, release.ReleaseStartedPayload{})
+	require.Zero(t, poll(t, two))
+	clk.Add(20 * time.Second)
+	require.Equal(t, 1, poll(t, one), "one renews and delivers")
+	s.append(r, t0, release.PhaseStartedPayload{Phase: "build"})
+	clk.Add(29 * time.Second)
+	require.Zero(t, poll(t, two), "one's lease, renewed 29s ago, still holds")
+	clk.Add(2 * time.Second)
+	require.Equal(t, 1, poll(t, two), "one stopped: two takes over from the stored cursor")
+	require.Equal(t, []string{fmt.Sprintf("%s/1/r", r.ID), fmt.Sprintf("%s/2/r", r.ID), fmt.Sprintf("%s/3/r", r.ID)}, rec.keys(), "each once")
+	require.Zero(t, poll(t, one), "one, back, stands by")
+}
+
+// Run gives its lease up when it stops, so another instance takes over at
+// once.
+func TestRunReleasesTheLeaseWhenItStops(t *testing.T) {
+	clk := clock.NewMock()
+	clk.Set(t0)
+	s := newScript(t)
+	s.create(spec{name: "a"})
+	rec := &recorder{}
+	mk := func(instance string) *notify.Dispatcher {
+		d, err := notify.New(s.st, &notify.Config{FromStart: true, Clock: clk, Logger: quiet, Instance: instance,
+			Rules: []notify.Rule{{Name: "r", Notifier: rec, Types: []notify.Type{notify.ReleaseCreated, notify.ReleaseStarted}}}})
+		require.NoError(t, err)
+		return d
+	}
+	one := mk("one")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- one.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(rec.keys()) == 0 {
+		require.True(t, time.Now().Before(deadline))
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	_, err := s.st.RenewLease(context.Background(), &store.LeaseParams{Key: "notify/notify", Owner: "one", Now: clk.Now(), TTL: time.Minute})
+	require.ErrorIs(t, err, store.ErrNotFound, "released")
+	two := mk("two")
+	require.Zero(t, poll(t, two), "takes over at once; nothing new")
+	r2 := s.create(spec{name: "b", at: t0.Add(time.Minute)})
+	require.Equal(t, 1, poll(t, two))
+	require.Equal(t, fmt.Sprintf("%s/1/r", r2.ID), rec.keys()[1])
 }

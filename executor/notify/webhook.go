@@ -25,7 +25,8 @@ type WebhookConfig struct {
 	// TimestampHeader headers), so the receiver checks it with
 	// batonhttp.VerifyRequest. Defaults to nil: unsigned.
 	SigningKey []byte
-	// Client sends the requests. Defaults to a client with a 10s timeout.
+	// Client sends the requests (a copy of it that follows no redirect).
+	// Defaults to a client with a 10s timeout.
 	Client *nethttp.Client
 	// Clock stamps the signature. Defaults to the wall clock.
 	Clock Clock
@@ -33,7 +34,9 @@ type WebhookConfig struct {
 
 // Webhook is a Notifier that POSTs each Message as JSON to a URL. A 2xx
 // reply is delivery; 408, 429 and 5xx (and transport errors) are retried;
-// any other status is permanent (ErrPermanent).
+// any other status is permanent (ErrPermanent). Redirects are not
+// followed (a 3xx is permanent): the signed message goes to the URL
+// configured and nowhere else.
 type Webhook struct {
 	url    string
 	key    []byte
@@ -58,7 +61,16 @@ func NewWebhook(url string, cfg *WebhookConfig) (*Webhook, error) {
 			w.clock = cfg.Clock
 		}
 	}
+	w.client = noRedirects(w.client)
 	return w, nil
+}
+
+// noRedirects returns a copy of c that returns a redirect's response
+// instead of following it.
+func noRedirects(c *nethttp.Client) *nethttp.Client {
+	cc := *c
+	cc.CheckRedirect = func(*nethttp.Request, []*nethttp.Request) error { return nethttp.ErrUseLastResponse }
+	return &cc
 }
 
 // Notify implements Notifier.
@@ -109,7 +121,8 @@ type SlackConfig struct {
 	// e.g. "https://releases.example.com/r/{release}". Defaults to "": no
 	// link.
 	LinkTemplate string
-	// Client sends the requests. Defaults to a client with a 10s timeout.
+	// Client sends the requests (a copy of it that follows no redirect).
+	// Defaults to a client with a 10s timeout.
 	Client *nethttp.Client
 }
 
@@ -138,6 +151,7 @@ func NewSlack(url string, cfg *SlackConfig) (*Slack, error) {
 			s.client = cfg.Client
 		}
 	}
+	s.client = noRedirects(s.client)
 	return s, nil
 }
 

@@ -46,6 +46,7 @@ type Store struct {
 	freezes   map[release.FreezeID]*release.Freeze // made on first use
 	notifier  subscribers                          // of SubscribeReleases
 	feed      feedLog                              // store.FeedStore, store.CursorStore
+	links     linkIndex                            // store.LinkStore
 
 	// procs decodes the processes of the releases loaded: they share one
 	// read-only copy per process version.
@@ -440,6 +441,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := store.CheckAnchor(p.Anchor, release.Head{Release: id, Seq: p.Release.Seq, Hash: p.Release.Hash}); err != nil {
 		return fmt.Errorf("memstore: create release %s: %w: %w", id, store.ErrInvalid, err)
 	}
+	links, err := store.LinkChangesOf(p.Release, p.Events)
+	if err != nil {
+		return fmt.Errorf("memstore: create release %s: %w", id, err)
+	}
 	// Room for about two events per activity, so that appends seldom copy
 	// the log.
 	events := make([]release.Event, 0, len(p.Events)+2*len(p.Release.Activities)+8)
@@ -476,6 +481,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		s.occurs[occ] = id
 	}
 	s.releases[id] = rec
+	s.links.apply(id, &links)
 	// IDs are time-ordered, so a new release nearly always goes last.
 	if n := len(s.order); n == 0 || releaseBefore(s.order[n-1].key, rec.key) < 0 {
 		s.order = append(s.order, rec)
@@ -527,6 +533,10 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if err := store.CheckAnchor(p.Anchor, release.Head{Release: id, Seq: p.Release.Seq, Hash: p.Release.Hash}); err != nil {
 		return fmt.Errorf("memstore: append to release %s: %w: %w", id, store.ErrInvalid, err)
 	}
+	links, err := store.LinkChangesOf(p.Release, p.Events)
+	if err != nil {
+		return fmt.Errorf("memstore: append to release %s: %w", id, err)
+	}
 	if err := rec.checkLog(id); err != nil {
 		return err // never append after a log cut short
 	}
@@ -548,6 +558,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		rec.anchors = append(rec.anchors, p.Anchor.Clone())
 	}
 	s.feed.add(rec, id, p.Events[0].Seq, p.Release.Seq)
+	s.links.apply(id, &links)
 	if p.Notify {
 		s.notifier.notify(id, p.Release.Seq)
 	}

@@ -1,6 +1,7 @@
 // Package postgres is Baton's shared store: the store contract
-// (store.Store, store.Leaser, store.AnchorStore, store.GroupHistoryStore and
-// store.ReleaseNotifier)
+// (store.Store, store.Leaser, store.AnchorStore, store.GroupHistoryStore,
+// store.ReleaseNotifier, store.FeedStore, store.CursorStore and
+// store.LinkStore)
 // in a PostgreSQL database that any number of executor processes use at
 // once, through jackc/pgx v5 (pgxpool).
 //
@@ -13,6 +14,24 @@
 //
 // A host that has its own pool passes it to NewFromPool; Close then leaves
 // it open.
+//
+// # The durable feed
+//
+// The Store implements store.FeedStore and store.CursorStore. Each create
+// or append writes, in its own statement, a feed row naming its events,
+// with the id of its transaction (pg_current_xact_id) and a position from
+// a sequence. Positions alone are not commit order: a transaction that
+// took an earlier one can commit later, and a reader that had passed it
+// would never see it. So the feed is read in (transaction id, position)
+// order and only below the oldest transaction still in flight in the
+// cluster (pg_snapshot_xmin of the reading statement's snapshot): every
+// transaction below it has ended, and every later writer gets a higher
+// id, so nothing ever appears before what a reader has read, and a
+// release's appends (each made after the one before committed) stay in
+// order. Writers pay nothing for it (no lock, no extra round trip); a
+// reader waits for the transactions in flight, so a long transaction, in
+// any database of the cluster, holds the feed back (never loses or
+// reorders it) until it ends.
 //
 // # Notifications
 //
@@ -94,7 +113,20 @@
 //   - the occurrence rule: the unique index releases_occurrence (group_id,
 //     occurrence), partial on the releases that have one;
 //   - ListGroupHistory: group_history_order (group_id, occ_s, occ_ns, id),
-//     forward, or backward for Newest.
+//     forward, or backward for Newest;
+//   - the link index (store.LinkStore) is the links table, a row per
+//     link.added event keyed (release_id, seq), inserted by the statement
+//     that stores the event, and updated by the one that stores its
+//     activity's success or rollback. FindLinks: links_ref (ref,
+//     release_id, seq) or links_url; ListDeploymentHistory:
+//     links_deployed (env, service, newest first), partial on the
+//     deployments of succeeded activities; ListDeployments: the same
+//     index, one seek per (environment, service) listed (a recursive
+//     query); ListDeploymentConflicts walks links_claims (env, service,
+//     version, release_id) from its cursor until a page of conflicts is
+//     found, so its cost grows with the deployments it passes. Migration
+//     9 fills the index from the events already stored (in SQL), leaving
+//     out the links an index cannot hold (store.CheckLink).
 //
 // Labels are in the summary document only: the contract has no label
 // filter.

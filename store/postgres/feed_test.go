@@ -157,7 +157,8 @@ func TestFeedGivesALaterTransactionsEarlierPositionAfterWhatWasRead(t *testing.T
 	require.Equal(t, slow[0].Hash, got[0].Hash, "and is not skipped")
 }
 
-// A schema at version 7 (the current one without migration 8's tables)
+// A schema at version 7 (the current one without the tables of migration 8
+// and after)
 // holding releases: migrating it puts their events in the feed, each
 // release's in order, before the events appended after.
 func TestMigratedEventsAreInTheFeedBeforeNewOnes(t *testing.T) {
@@ -167,7 +168,8 @@ func TestMigratedEventsAreInTheFeedBeforeNewOnes(t *testing.T) {
 	require.NoError(t, f.s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: expected, Events: more, Release: f.a}))
 	// Later migrations go too, to run again after 8.
 	for _, q := range []string{`DROP TABLE ` + f.schema + `.feed`, `DROP TABLE ` + f.schema + `.feed_cursors`,
-		`DROP TABLE ` + f.schema + `.release_digests`, `DELETE FROM ` + f.schema + `.schema_version WHERE version >= 8`} {
+		`DROP TABLE ` + f.schema + `.links`, `DROP TABLE ` + f.schema + `.release_digests`,
+		`DELETE FROM ` + f.schema + `.schema_version WHERE version >= 8`} {
 		_, err := f.pool.Exec(ctx, q)
 		require.NoError(t, err)
 	}

@@ -175,6 +175,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if err := checkAnchor("create release "+string(r.ID), p.Anchor, r); err != nil {
 		return err
 	}
+	links, err := store.LinkChangesOf(r, p.Events)
+	if err != nil {
+		return fmt.Errorf("postgres: create release %s: %w", r.ID, err)
+	}
 	row, err := s.newSummaryRow("create release", r)
 	if err != nil {
 		return err
@@ -200,6 +204,13 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		b.Queue(s.q(qInsertAnchor), id, a.Seq, a.Hash[:], a.Alg, a.KeyID, a.Sig)
 	}
 	b.Queue(s.q(qInsertFeed), id, row.seq)
+	if len(links.Added) > 0 {
+		cols, err := linkArrays(links.Added)
+		if err != nil {
+			return err
+		}
+		b.Queue(s.q(qInsertLinks), append([]any{id}, cols...)...)
+	}
 	if p.Notify {
 		b.Queue(qNotify, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
 	}
@@ -267,6 +278,10 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		}
 		snapSeq = h.snapSeq
 	}
+	links, err := store.LinkChangesOf(r, events)
+	if err != nil {
+		return fmt.Errorf("postgres: append to release %s: %w", id, err)
+	}
 	row, err := s.newSummaryRow("append to release", r)
 	if err != nil {
 		return err
@@ -292,6 +307,11 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if p.Notify {
 		query = qAppendNotify
 		args = append(args, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
+	}
+	if !links.Empty() {
+		if query, args, err = appendLinksQuery(query, args, &links); err != nil {
+			return err
+		}
 	}
 	var n int64
 	if err := s.pool.QueryRow(ctx, s.q(query), args...).Scan(&n); err != nil {

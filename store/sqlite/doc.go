@@ -42,6 +42,32 @@
 // it reads no head row, since an append to an ended release deletes its
 // digest.
 //
+// The durable feed (store.FeedStore) is a table with a row per create or
+// append, naming the events it wrote, inserted in the writer's
+// transaction with them. SQLite has one writer at a time, so the order in
+// which these rows get their key (the rowid) is the order the writes
+// commit, and a reader sees a committed prefix of it: a feed cursor is a
+// row's key and a seq, and nothing can ever appear before one. A feed page
+// walks three primary keys in order (feed, releases, events), without a
+// sort. Consumers' cursors (store.CursorStore) are rows written with
+// compare-and-set on a revision.
+//
+// The link index (store.LinkStore) is the links table, a row per
+// link.added event keyed (release id, seq), written in the transaction
+// that stores the event; an append that stores an activity's success or
+// rollback updates the rows of that activity's links in the same
+// transaction. Each query is a seek on one partial index, in the order it
+// returns (checked by a test on EXPLAIN QUERY PLAN): FindLinks on
+// links_ref (ref, release id, seq) or links_url; ListDeploymentHistory on
+// links_deployed, the deployments of succeeded activities by (environment,
+// service) newest first; ListDeployments on the same index, one seek per
+// (environment, service) listed (a skip scan); ListDeploymentConflicts
+// walks links_claims (environment, service, version, release id) from its
+// cursor until it has a page of conflicts, so its cost grows with the
+// succeeded deployments it passes. Migrating to schema version 10 builds the
+// index from the events already stored, leaving out the few links an index
+// cannot hold (store.CheckLink), which stay in the events.
+//
 // # What is checked
 //
 // The summary and the snapshot are caches of the events, never a second

@@ -35,3 +35,6 @@ func ReadDB(s *Store) *sql.DB { return s.rdb }
 
 // WALTruncations returns how many times the writer truncated the log.
 func WALTruncations(s *Store) int64 { return s.truncations.Load() }
+
+// LinkQueries returns the queries of the store.LinkStore methods, by name.
+func LinkQueries() map[string]string { return linkQueries() }

@@ -18,9 +18,9 @@ var (
 
 // The feed (store.FeedStore) is a table with a row per create or append,
 // in the order they committed: SQLite has one writer at a time, so the
-// order in which feed rows get their position (an AUTOINCREMENT key, never
-// reused) is the order the writes commit, and a reader sees a committed
-// prefix of it. Each row names the events first_seq..last_seq of a
+// order in which feed rows get their position (the rowid, one above the
+// largest; the last row is never deleted, so none is reused) is the order
+// the writes commit, and a reader sees a committed prefix of it. Each row names the events first_seq..last_seq of a
 // release; the events stay where they are (see migration 9).
 
 // insertFeedSQL[n] inserts n feed rows.

@@ -222,6 +222,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	if r.Seq > maxSeq {
 		return errf(store.ErrInvalid, "create release %s: seq %d: above the store's limit %d", r.ID, r.Seq, maxSeq)
 	}
+	links, err := store.LinkChangesOf(r, p.Events)
+	if err != nil {
+		return fmt.Errorf("sqlite: create release %s: %w", r.ID, err)
+	}
 	row := newSummaryRow(r)
 	doc, err := row.coldDoc()
 	if err != nil {
@@ -273,6 +277,9 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		if err := w.putAnchor(rid, anchor); err != nil {
 			return err
 		}
+		if err := w.putLinks(row.id, &links); err != nil {
+			return err
+		}
 		if snap != nil {
 			if err := w.putSnapshot(row, snap); err != nil {
 				return err
@@ -309,6 +316,10 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	if err := store.CheckAnchor(p.Anchor, release.Head{Release: r.ID, Seq: r.Seq, Hash: r.Hash}); err != nil {
 		return fmt.Errorf("sqlite: append to release %s: %w: %w", r.ID, store.ErrInvalid, err)
 	}
+	links, err := store.LinkChangesOf(r, events)
+	if err != nil {
+		return fmt.Errorf("sqlite: append to release %s: %w", r.ID, err)
+	}
 	row := newSummaryRow(r)
 	expected := p.ExpectedSeq
 	anchor := p.Anchor
@@ -333,14 +344,14 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		if row.seq > maxSeq {
 			return errf(store.ErrInvalid, "append to release %s: seq %d: above the store's limit %d", row.id, row.seq, maxSeq)
 		}
-		return s.appendAt(w, r, row, h, events, anchor)
+		return s.appendAt(w, r, row, h, events, anchor, &links)
 	})
 }
 
 // appendAt appends events after h, the release's stored head and row:
 // it queues the events, then stores the snapshot when due and rewrites the
 // summary's document when it changed.
-func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headState, events []release.Event, anchor *release.Anchor) error {
+func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headState, events []release.Event, anchor *release.Anchor, links *store.LinkChanges) error {
 	// The head row first: when it no longer holds h (another process
 	// appended), nothing is written or queued.
 	check := w.dg.head(h.rid, row.seq, row.hash, row.done, row.waiting)
@@ -359,6 +370,9 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 	}
 	w.queueEvents(h.rid, events)
 	if err := w.putAnchor(h.rid, anchor); err != nil {
+		return err
+	}
+	if err := w.putLinks(row.id, links); err != nil {
 		return err
 	}
 	snapSeq := h.snapSeq

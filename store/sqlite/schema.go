@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 10
+const SchemaVersion = 11
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -245,14 +245,16 @@ DELETE FROM leases WHERE owner = '';
 `,
 	// 9: the durable feed of all events (store.FeedStore) and its
 	// consumers' cursors (store.CursorStore). A feed row per create or
-	// append names the events first_seq..last_seq of release rid; pos,
-	// AUTOINCREMENT so that it is never reused, is given in commit order
-	// (one writer at a time). The events stored before come first: a row
-	// per release with its whole log, in the order the releases were
-	// created.
+	// append names the events first_seq..last_seq of release rid; pos, the
+	// rowid (one more than the largest), is given in commit order (one
+	// writer at a time). The last row is never deleted, so a position is
+	// never given twice (AUTOINCREMENT would guarantee it at the cost of a
+	// second b-tree written per commit). The events stored before come
+	// first: a row per release with its whole log, in the order the
+	// releases were created.
 	`
 CREATE TABLE feed (
-	pos       INTEGER PRIMARY KEY AUTOINCREMENT,
+	pos       INTEGER PRIMARY KEY,
 	rid       INTEGER NOT NULL,
 	first_seq INTEGER NOT NULL,
 	last_seq  INTEGER NOT NULL
@@ -267,7 +269,36 @@ CREATE TABLE feed_cursors (
 	revision INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
-	// 10: the digests readers keep of ended releases (store.DigestStore),
+	// 10: the link index (store.LinkStore): a row per link.added event,
+	// written with it; ok (and ok_s, ok_ns: when) says the link's
+	// activity succeeded and was not rolled back, kept by the appends
+	// that store those. links_ref and links_url find the releases that
+	// carried a ref or URL; links_deployed orders each (env, service)'s
+	// deployments newest first; links_claims groups them by version.
+	// finishV10 fills it from the events already stored.
+	`
+CREATE TABLE links (
+	release_id TEXT    NOT NULL,
+	seq        INTEGER NOT NULL,
+	kind       TEXT    NOT NULL,
+	ref        TEXT    NOT NULL,
+	url        TEXT    NOT NULL,
+	service    TEXT    NOT NULL,
+	env        TEXT    NOT NULL,
+	version    TEXT    NOT NULL,
+	activity   TEXT    NOT NULL,
+	ok         INTEGER NOT NULL,
+	ok_s       INTEGER NOT NULL,
+	ok_ns      INTEGER NOT NULL,
+	doc        BLOB    NOT NULL, -- the release.Link as JSON
+	PRIMARY KEY (release_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX links_ref ON links (ref, release_id, seq) WHERE ref <> '';
+CREATE INDEX links_url ON links (url, release_id, seq) WHERE url <> '';
+CREATE INDEX links_deployed ON links (env, service, ok_s DESC, ok_ns DESC, release_id DESC, seq DESC) WHERE kind = 'deployment' AND ok = 1;
+CREATE INDEX links_claims ON links (env, service, version, release_id, seq) WHERE kind = 'deployment' AND ok = 1;
+`,
+	// 11: the digests readers keep of ended releases (store.DigestStore),
 	// one per release, with the head it was computed at and the digest
 	// (digester.reportDigest) of the row's fields. An append to an ended
 	// release deletes its row.
@@ -284,7 +315,7 @@ CREATE TABLE release_digests (
 
 // finishMigration holds the part of a migration done in Go, run after its
 // SQL in the same transaction; nil when there is none.
-var finishMigration = [SchemaVersion]func(ctx context.Context, conn *sql.Conn, dg digester) error{2: finishV3}
+var finishMigration = [SchemaVersion]func(ctx context.Context, conn *sql.Conn, dg digester) error{2: finishV3, 9: finishV10}
 
 // finishV3 sets the digests migration 3 adds: each head row's and each
 // summary's, whose document now names the head it was built from.

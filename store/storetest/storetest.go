@@ -68,8 +68,9 @@ type suite struct {
 // The lease subtests run when the store implements store.Leaser, the
 // anchor subtests when it implements store.AnchorStore, the group history
 // subtests when it implements store.GroupHistoryStore, the freeze subtests
-// when it implements store.FreezeStore, the unfinished-list subtests when it
-// implements store.UnfinishedLister, the digest subtests when it implements
+// when it implements store.FreezeStore, the link subtests when it implements
+// store.LinkStore, the unfinished-list subtests when it implements
+// store.UnfinishedLister, the digest subtests when it implements
 // store.DigestStore, the notification subtests when it implements
 // store.ReleaseNotifier, the feed subtests when it implements
 // store.FeedStore, the cursor subtests when it implements store.CursorStore.
@@ -110,6 +111,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.freezeTests(t)
 	} else {
 		t.Logf("storetest: %T does not implement store.FreezeStore: freeze tests not run", probe)
+	}
+	if _, ok := probe.(store.LinkStore); ok {
+		s.linkTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.LinkStore: link tests not run", probe)
 	}
 	if _, ok := probe.(store.UnfinishedLister); ok {
 		s.unfinishedTests(t)

@@ -1,4 +1,4 @@
--- 9: the digests readers keep of releases (store.DigestStore): one per
+-- 10: the digests readers keep of releases (store.DigestStore): one per
 -- release, with the head it was computed at and the store's digest of the
 -- row's fields (check_sum), so that an edited row is an error, not a wrong
 -- figure. A release's digest goes with it.

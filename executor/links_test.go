@@ -1,0 +1,163 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/adapters"
+	"github.com/batonhq/baton/release"
+)
+
+const linksDoc = `
+id: shop
+phases:
+  - id: build
+    labels: {tier: ci}
+    activities:
+      - {id: compile, uses: ci, labels: {env: prod}}
+  - id: qa
+    depends-on: [build]
+    activities:
+      - id: check
+        type: manual
+        tasks:
+          - {id: run-suite, name: Run the suite}
+`
+
+// linkAuth records the AddLink actions it is shown and refuses those of
+// "mallory".
+type linkAuth struct {
+	mu   sync.Mutex
+	seen []Action
+}
+
+func (a *linkAuth) authorize(_ context.Context, act *Action) error {
+	if act.Kind != ActionAddLink {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.seen = append(a.seen, *act)
+	if act.Actor == "mallory" {
+		return errors.New("mallory may not add links")
+	}
+	return nil
+}
+
+func (a *linkAuth) last() Action {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.seen[len(a.seen)-1]
+}
+
+func newLinkHarness(t *testing.T) (*harness, *linkAuth, release.ID) {
+	t.Helper()
+	auth := &linkAuth{}
+	h := newHarness(t, &Config{Authorize: auth.authorize}, adapters.Func("ci", func(context.Context, *adapters.Request) (*adapters.Result, error) {
+		return &adapters.Result{}, nil
+	}))
+	h.put(linksDoc)
+	sum, err := h.ex.Create(context.Background(), &CreateParams{By: By{Actor: "alice"}, Process: "shop", Labels: map[string]string{"team": "shop"}})
+	require.NoError(t, err)
+	h.waitActivity(sum.ID, "qa.check", release.ActivityWaiting)
+	return h, auth, sum.ID
+}
+
+func TestAddLinkRecordsLinksOnAReleaseAnActivityAndATask(t *testing.T) {
+	h, auth, id := newLinkHarness(t)
+	ctx := context.Background()
+	by := By{Actor: "bob", Reason: "traceability"}
+	require.NoError(t, h.ex.AddLink(ctx, id, &AddLinkParams{By: by,
+		Link: release.Link{Kind: release.LinkTicket, Ref: "CHG-42", URL: "https://jira.example.com/CHG-42", Actor: "someone-else"}}))
+	require.Equal(t, Action{Kind: ActionAddLink, Verb: VerbEdit, Resource: ResourceRelease, Release: id, Actor: "bob", Reason: "traceability",
+		Process: "shop", ProcessVersion: 1, Labels: map[string]string{"team": "shop"}}, auth.last())
+
+	require.NoError(t, h.ex.AddLink(ctx, id, &AddLinkParams{By: by, Activity: "build.compile",
+		Link: release.Link{Kind: release.LinkDeployment, Ref: "deploy-7", Service: "shop", Environment: "prod", Version: "1.4.2"}}))
+	got := auth.last()
+	require.Equal(t, ResourceActivity, got.Resource)
+	require.Equal(t, release.ActivityKey("build.compile"), got.Activity)
+	require.Equal(t, map[string]string{"tier": "ci", "env": "prod"}, got.ActivityLabels, "the phase's labels merged under the activity's")
+	require.Equal(t, "ci", got.Uses)
+
+	require.NoError(t, h.ex.AddLink(ctx, id, &AddLinkParams{By: by, Activity: "qa.check", Task: "run-suite",
+		Link: release.Link{Kind: release.LinkBuild, URL: "https://ci.example.com/b/9"}}))
+	require.Equal(t, "run-suite", auth.last().Task)
+
+	r := h.get(id)
+	require.Len(t, r.Links, 1)
+	require.Equal(t, "bob", r.Links[0].Actor, "the actor is the caller, whatever the link claims")
+	require.Equal(t, "CHG-42", r.Links[0].Ref)
+	require.Len(t, r.Activity("build.compile").Links, 1)
+	require.Equal(t, "1.4.2", r.Activity("build.compile").Links[0].Version)
+	task := r.Activity("qa.check").Links
+	require.Len(t, task, 1)
+	require.Equal(t, "run-suite", task[0].Task)
+	events := h.events(id)
+	last := events[len(events)-1]
+	require.Equal(t, release.KindLinkAdded, last.Kind)
+	require.Equal(t, "traceability", last.Reason)
+}
+
+func TestAddLinkRefusesWhatItCannotRecord(t *testing.T) {
+	h, _, id := newLinkHarness(t)
+	ctx := context.Background()
+	by := By{Actor: "bob"}
+	commit := release.Link{Kind: release.LinkCommit, Ref: "abc123"}
+	tests := []struct {
+		name string
+		p    *AddLinkParams
+		is   error
+		msg  string
+	}{
+		{name: "no params", p: nil, is: ErrInvalid, msg: "params: required"},
+		{name: "no actor", p: &AddLinkParams{Link: commit}, is: ErrInvalid, msg: "actor: required"},
+		{name: "a bad kind", p: &AddLinkParams{By: by, Link: release.Link{Kind: "website", URL: "https://x"}}, is: ErrInvalid, msg: `kind "website"`},
+		{name: "no url or ref", p: &AddLinkParams{By: by, Link: release.Link{Kind: release.LinkCommit}}, is: ErrInvalid, msg: "url or ref: one is required"},
+		{name: "a deployment without service", p: &AddLinkParams{By: by, Link: release.Link{Kind: release.LinkDeployment, Ref: "d",
+			Environment: "prod", Version: "1"}}, is: ErrInvalid, msg: "service: required"},
+		{name: "a deployment without environment", p: &AddLinkParams{By: by, Link: release.Link{Kind: release.LinkDeployment, Ref: "d",
+			Service: "api", Version: "1"}}, is: ErrInvalid, msg: "environment: required"},
+		{name: "a deployment without version", p: &AddLinkParams{By: by, Link: release.Link{Kind: release.LinkDeployment, Ref: "d",
+			Service: "api", Environment: "prod"}}, is: ErrInvalid, msg: "version: required"},
+		{name: "a url too long", p: &AddLinkParams{By: by, Link: release.Link{Kind: release.LinkBuild,
+			URL: "https://ci/" + strings.Repeat("x", 3000)}}, is: ErrInvalid, msg: "url: 3011 bytes, more than 2048"},
+		{name: "a control character", p: &AddLinkParams{By: by, Link: release.Link{Kind: release.LinkCommit, Ref: "a\nb"}},
+			is: ErrInvalid, msg: "ref"},
+		{name: "a task without activity", p: &AddLinkParams{By: by, Task: "run-suite", Link: commit}, is: ErrInvalid, msg: "needs an activity"},
+		{name: "an unknown activity", p: &AddLinkParams{By: by, Activity: "qa.nope", Link: commit}, is: ErrNotFound, msg: "qa.nope"},
+		{name: "an unknown task", p: &AddLinkParams{By: by, Activity: "qa.check", Task: "nope", Link: commit}, is: ErrNotFound, msg: `task "nope"`},
+		{name: "an unknown release", p: &AddLinkParams{By: by, Link: commit}, is: ErrNotFound},
+		{name: "an unauthorized actor", p: &AddLinkParams{By: By{Actor: "mallory"}, Link: commit}, is: ErrUnauthorized, msg: "mallory may not"},
+	}
+	before := len(h.events(id))
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			target := id
+			if tc.name == "an unknown release" {
+				target = "01890000-0000-7000-8000-000000000000"
+			}
+			err := h.ex.AddLink(ctx, target, tc.p)
+			require.ErrorIs(t, err, tc.is)
+			require.ErrorContains(t, err, tc.msg)
+		})
+	}
+	require.Len(t, h.events(id), before, "nothing was recorded")
+}
+
+func TestAddLinkWorksOnAFinishedRelease(t *testing.T) {
+	h, _, id := newLinkHarness(t)
+	ctx := context.Background()
+	require.NoError(t, h.ex.CompleteTask(ctx, id, "qa.check", "run-suite", &By{Actor: "alice"}))
+	h.waitStatus(id, release.Succeeded)
+	require.NoError(t, h.ex.AddLink(ctx, id, &AddLinkParams{By: By{Actor: "auditor"}, Activity: "build.compile",
+		Link: release.Link{Kind: release.LinkTicket, Ref: "AUDIT-1"}}))
+	r := h.get(id)
+	require.Equal(t, release.Succeeded, r.Status)
+	require.Equal(t, "AUDIT-1", r.Activity("build.compile").Links[0].Ref)
+}
