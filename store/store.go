@@ -44,8 +44,9 @@ type CorruptError struct {
 	Store string
 	// Release is the release whose data is corrupt.
 	Release release.ID
-	// What is the part found corrupt: "snapshot", "summary", "event" or
-	// "head" (the release's recorded last sequence number and hash).
+	// What is the part found corrupt: "snapshot", "summary", "event",
+	// "head" (the release's recorded last sequence number and hash) or
+	// "digest" (a DigestStore's kept digest).
 	What string
 	// Seq is the sequence number concerned (the event's, or the one the
 	// snapshot or summary was built from); 0 when unknown.

@@ -5,9 +5,10 @@
 // adapters that simulate the CI server, the deployer and the flag service
 // in a few seconds, and scripted people who complete the manual task and
 // give the approval. It shows the release live, then a summary (status,
-// durations per phase, the critical path, the audit chain verified) and the
-// process as a Mermaid graph. The store file is kept, so a second run shows
-// the first release too.
+// durations per phase, the critical path, the audit chain verified), the
+// release report (executor/report: planned against actual, waits on people,
+// approvals) and the process as a Mermaid graph. The store file is kept,
+// so a second run shows the first release too.
 //
 //	go run ./examples/quickstart                      # run the sample release
 //	go run ./examples/quickstart -db /tmp/b.db        # in another store file

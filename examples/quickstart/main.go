@@ -42,7 +42,8 @@ complete the manual regression task and approve the QA sign-off. You see
 one line per phase with a progress bar, the running activities and what
 waits on whom, then a summary: status, duration of each phase, the critical
 path, the audit chain verified, the releases kept in the store file (run it
-twice: the first release is still there), and the Mermaid graph.
+twice: the first release is still there), the release report (each phase
+planned against actual, waits on people, approvals), and the Mermaid graph.
 
 With -plan it only loads a process document, validates it and prints its
 plan in parallel waves with the critical path.

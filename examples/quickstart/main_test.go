@@ -25,6 +25,10 @@ func TestQuickstartRunsTheSampleReleaseAndKeepsItInTheFile(t *testing.T) {
 	require.Contains(t, s, "deployment mobile-app to production")
 	require.Regexp(t, `audit chain\s+✔ verified: \d+ events of the release \(head [0-9a-f]{12}…\), \d+ of its smoke-tests subprocess`, s)
 	require.Contains(t, s, "holds 1 release(s) of mobile-app")
+	require.Regexp(t, `Release report \(from the event log`, s)
+	require.Regexp(t, `(?m)^  release\s+planned 5h57m0s\s+took \S+\s+waited on people \S+$`, s)
+	require.Regexp(t, `(?m)^  qa\s+planned 5h5m0s\s+took \S+\s+waited on people \S+ \(qa\.regression \S+, qa\.signoff \S+\)$`, s)
+	require.Regexp(t, `decisions\s+qa\.signoff approved by erin at \d\d:\d\d:\d\d`, s)
 	require.Contains(t, s, "flowchart LR")
 
 	// A second run finds the first release in the file.

@@ -263,6 +263,9 @@ func summarize(ctx context.Context, w io.Writer, ex *executor.Executor, st store
 		}
 		fmt.Fprintf(w, "                   %s  %-8s %-15s %s%s\n", s.ID, s.Version, s.Status, s.CreatedAt.Local().Format("2006-01-02 15:04:05"), mark)
 	}
+	if err := printReport(ctx, w, st, rel.ID); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "\nThe process as a Mermaid graph (paste it into any Markdown viewer that renders Mermaid):\n\n```mermaid\n%s```\n", process.Mermaid(rel.Process))
 	fmt.Fprintf(w, "\nNext: run it again (the releases stay in %s); write an adapter of your own (examples/customadapter);\n"+
 		"test your release logic on a virtual clock (examples/hosttest, package release/releasetest).\n", db)

@@ -102,6 +102,7 @@ type storedRelease struct {
 	snapshotDigest release.Hash
 	anchors        []release.Anchor // in Seq order
 	resume         release.Resume   // Release.Resume at the last append
+	digest         keptDigest       // see digests.go
 	// gone is set when the release is deleted: an append that found it
 	// before must not write to it.
 	gone bool

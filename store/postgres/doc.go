@@ -95,6 +95,9 @@
 //     partial on the Scheduled, Running and Paused releases and covering
 //     the resume hint (wake_load, wake_s, wake_ns), so a page reads only
 //     unfinished releases, however many have finished;
+//   - ListReleaseDigests (store.DigestStore): the same filters as
+//     ListReleases, each release's digest by the digests' primary key
+//     (release_id), compared with the head the releases row keeps;
 //   - each listed summary is checked against the release's last event, a
 //     backward probe of the events' primary key (release_id, seq);
 //   - a release's events (ListEvents, GetRelease): the events' primary key

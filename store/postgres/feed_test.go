@@ -166,9 +166,11 @@ func TestMigratedEventsAreInTheFeedBeforeNewOnes(t *testing.T) {
 	ctx := context.Background()
 	expected, more := comment(t, f.a, "before the migration")
 	require.NoError(t, f.s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: expected, Events: more, Release: f.a}))
+	// Later migrations go too, to run again after 8.
 	for _, q := range []string{`DROP TABLE ` + f.schema + `.feed`, `DROP TABLE ` + f.schema + `.feed_cursors`,
 		`DROP TABLE ` + f.schema + `.links`,
-		// and retention's and policies' migrations, undone
+		// and retention's, policies' and digests' migrations, undone
+		`DROP TABLE ` + f.schema + `.release_digests`,
 		`DROP TABLE ` + f.schema + `.policies`,
 		`DROP TRIGGER releases_not_deleted ON ` + f.schema + `.releases`, `DROP FUNCTION ` + f.schema + `.releases_not_deleted()`,
 		`DROP TABLE ` + f.schema + `.deletions`, `ALTER TABLE ` + f.schema + `.releases DROP COLUMN ended_s, DROP COLUMN ended_ns`,

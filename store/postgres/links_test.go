@@ -84,7 +84,8 @@ func TestMigration9FillsTheLinkIndexFromStoredEvents(t *testing.T) {
 	require.NoError(t, s.Close())
 
 	for _, q := range []string{`DROP TABLE ` + schema + `.links`,
-		// and retention's and policies' migrations, undone
+		// and retention's, policies' and digests' migrations, undone
+		`DROP TABLE ` + schema + `.release_digests`,
 		`DROP TABLE ` + schema + `.policies`,
 		`DROP TRIGGER releases_not_deleted ON ` + schema + `.releases`, `DROP FUNCTION ` + schema + `.releases_not_deleted()`,
 		`DROP TABLE ` + schema + `.deletions`, `ALTER TABLE ` + schema + `.releases DROP COLUMN ended_s, DROP COLUMN ended_ns`,

@@ -35,7 +35,7 @@ func TestMigration010GivesTheReleasesThatHadEndedTheirEnd(t *testing.T) {
 	for _, q := range []string{
 		`DROP TRIGGER releases_not_deleted ON ` + schema + `.releases`, `DROP FUNCTION ` + schema + `.releases_not_deleted()`,
 		`DROP TABLE ` + schema + `.deletions`, `ALTER TABLE ` + schema + `.releases DROP COLUMN ended_s, DROP COLUMN ended_ns`,
-		`DROP TABLE ` + schema + `.policies`, // and the policies' migration after it
+		`DROP TABLE ` + schema + `.policies`, `DROP TABLE ` + schema + `.release_digests`, // and the migrations after it
 		`DELETE FROM ` + schema + `.schema_version WHERE version >= 10`,
 	} {
 		_, err := pool.Exec(ctx, q)

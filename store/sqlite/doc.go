@@ -36,7 +36,11 @@
 // releases_unfinished, partial on the Scheduled, Running and Paused
 // releases, with the resume hint each append keeps in the releases row
 // (rewritten only when it changes): a page reads only unfinished releases,
-// however many have finished.
+// however many have finished. ListReleaseDigests (store.DigestStore)
+// scans the group's, the process's or the creation index and tests a
+// scheduled window on each row, joining each release's digest by rowid:
+// it reads no head row, since an append to an ended release deletes its
+// digest.
 //
 // The durable feed (store.FeedStore) is a table with a row per create or
 // append, naming the events it wrote, inserted in the writer's

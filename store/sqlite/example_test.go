@@ -91,5 +91,5 @@ func ExampleOpen_options() {
 	defer s.Close()
 	fmt.Println("schema version", sqlite.SchemaVersion)
 	// Output:
-	// schema version 11
+	// schema version 13
 }

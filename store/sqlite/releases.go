@@ -371,6 +371,12 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 	if n != 1 {
 		return errStaleHeads
 	}
+	if release.Status(h.status).Terminal() {
+		// The release's kept digest, if any, was computed at h (digests.go).
+		if err := w.exec(qDropDigest, h.rid); err != nil {
+			return wrapDB("append to release "+string(row.id)+": dropping its digest", err)
+		}
+	}
 	w.queueEvents(h.rid, events)
 	if err := w.putAnchor(h.rid, anchor); err != nil {
 		return err

@@ -240,6 +240,7 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 			{`DELETE FROM releases WHERE rid = ?`, []any{sc.rid}},
 			{`DELETE FROM leases WHERE key = ?`, []any{"release/" + string(id)}},
 			{`DELETE FROM links WHERE release_id = ?`, []any{string(id)}},
+			{`DELETE FROM release_digests WHERE rid = ?`, []any{sc.rid}},
 		} {
 			if err := w.exec(st.q, st.args...); err != nil {
 				return wrapDB(op, err)

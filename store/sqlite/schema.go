@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 12
+const SchemaVersion = 13
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -332,6 +332,19 @@ CREATE TABLE policies (
 	doc     BLOB    NOT NULL,
 	PRIMARY KEY (id, version)
 ) WITHOUT ROWID;
+`,
+	// 13: the digests readers keep of ended releases (store.DigestStore),
+	// one per release, with the head it was computed at and the digest
+	// (digester.reportDigest) of the row's fields. An append to an ended
+	// release deletes its row.
+	`
+CREATE TABLE release_digests (
+	rid   INTEGER PRIMARY KEY, -- the release's rowid
+	seq   INTEGER NOT NULL,
+	hash  BLOB    NOT NULL,
+	check_sum BLOB NOT NULL,
+	data  BLOB    NOT NULL
+);
 `,
 }
 

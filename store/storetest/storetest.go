@@ -74,7 +74,8 @@ type suite struct {
 // implements store.UnfinishedLister, the notification subtests when it
 // implements store.ReleaseNotifier, the feed subtests when it implements
 // store.FeedStore, the cursor subtests when it implements store.CursorStore,
-// the retention subtests when it implements store.RetentionStore.
+// the retention subtests when it implements store.RetentionStore, the
+// digest subtests when it implements store.DigestStore.
 //
 //	func TestStore(t *testing.T) {
 //		storetest.TestStore(t, func(t *testing.T) store.Store {
@@ -133,6 +134,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.retentionTests(t, leases)
 	} else {
 		t.Logf("storetest: %T does not implement store.RetentionStore: retention tests not run", probe)
+	}
+	if _, ok := probe.(store.DigestStore); ok {
+		s.digestTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.DigestStore: digest tests not run", probe)
 	}
 	if _, ok := probe.(store.Leaser); ok {
 		s.leaseTests(t)
