@@ -167,8 +167,16 @@ func (s *Store) ListPolicyVersions(ctx context.Context, p *store.ListPolicyVersi
 	if err != nil {
 		return nil, err
 	}
-	if len(page.Policies) == 0 && afterVersion == 0 {
-		return nil, errf(store.ErrNotFound, "policy %s", p.ID)
+	if len(page.Policies) == 0 {
+		// Past the last version of a stored policy is an empty page; an
+		// unknown policy is not found, with a cursor or without.
+		var known bool
+		if err := s.pool.QueryRow(ctx, s.q(`SELECT EXISTS (SELECT 1 FROM _s.policies WHERE id = $1)`), string(p.ID)).Scan(&known); err != nil {
+			return nil, s.wrapDB(ctx, "list policy versions", err)
+		}
+		if !known {
+			return nil, errf(store.ErrNotFound, "policy %s", p.ID)
+		}
 	}
 	return page, nil
 }

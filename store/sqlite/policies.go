@@ -176,8 +176,16 @@ func (s *Store) ListPolicyVersions(ctx context.Context, p *store.ListPolicyVersi
 	if err := s.rowsErr(ctx, "list policy versions", rows); err != nil {
 		return nil, err
 	}
-	if len(page.Policies) == 0 && afterVersion == 0 {
-		return nil, errf(store.ErrNotFound, "policy %s", p.ID)
+	if len(page.Policies) == 0 {
+		// Past the last version of a stored policy is an empty page; an
+		// unknown policy is not found, with a cursor or without.
+		var known bool
+		if err := s.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM policies WHERE id = ?)`, string(p.ID)).Scan(&known); err != nil {
+			return nil, s.readErr(ctx, "list policy versions", err)
+		}
+		if !known {
+			return nil, errf(store.ErrNotFound, "policy %s", p.ID)
+		}
 	}
 	return page, nil
 }

@@ -225,6 +225,11 @@ func (s *suite) policyTests(t *testing.T) {
 				lp.Cursor = page.Next
 			}
 			require.Equal(t, []int64{1, 2, 3, 4, 5}, got)
+			// The cursor of a policy's last page, given for another id: that
+			// one is unknown, cursor or not.
+			lp.ID = "nope"
+			_, err := pol(st).ListPolicyVersions(ctx(t), lp)
+			require.ErrorIs(t, err, store.ErrNotFound)
 		})
 		s.run(t, "UnknownPolicyNotFoundAndIDRequired", func(t *testing.T, st store.Store) {
 			_, err := pol(st).ListPolicyVersions(ctx(t), &store.ListPolicyVersionsParams{ID: "nope"})
