@@ -205,7 +205,12 @@ func CompileCondition(src string, env *Env) (*Condition, error) {
 		return nil, err
 	}
 	if t := prog.typ; t != nil && t.Kind() != reflect.Bool && t.Kind() != reflect.Interface {
-		return nil, errAt(src, start, ErrType, "condition must be boolean, got %s", t)
+		return nil, errAt(src, start, ErrType, "condition must be boolean: want a boolean, got %s", typeKindName(t))
+	}
+	if env != nil {
+		if k := staticKind(prog.vm.Node(), env.InputKinds, 0); k != KindUnknown && k != KindBool {
+			return nil, errAt(src, start, ErrType, "condition must be boolean: want a boolean, got %s", k)
+		}
 	}
 	c.prog = prog
 	return c, nil
