@@ -60,7 +60,10 @@
 // reader depends on, directly or transitively. Names with hyphens are
 // reached as written (inputs.canary-percent); a subtraction needs spaces
 // around the minus sign. Reading anything else is a validation error, not a
-// runtime surprise. An output that is not there when the expression runs
+// runtime surprise. So is an if: whose value is known not to be a boolean
+// from the declared input types and literals (if: inputs.replicas + 1 with
+// an integer input: "want a boolean, got integer"); a value of unknown type,
+// such as an output, is checked when the condition runs. An output that is not there when the expression runs
 // (its activity was skipped, or ignored without substitute outputs) is an
 // error: the executor skips an activity or phase whose if cannot be
 // evaluated, giving the error as the reason, and fails an attempt whose

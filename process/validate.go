@@ -190,8 +190,14 @@ func (c *checker) checkInputs() {
 
 func (c *checker) buildEnv() {
 	env := &expr.Env{Outputs: make(map[string]map[string][]string, len(c.p.Phases))}
+	env.InputKinds = make(map[string]expr.Kind, len(c.p.Inputs))
 	for _, in := range c.p.Inputs {
 		env.Inputs = append(env.Inputs, in.Name)
+		k := inputKind(in.EffectiveType())
+		if prev, dup := env.InputKinds[in.Name]; dup && prev != k {
+			k = expr.KindUnknown // declared twice (reported elsewhere): no guess
+		}
+		env.InputKinds[in.Name] = k
 	}
 	for _, v := range c.p.Variables {
 		env.Vars = append(env.Vars, v.Name)

@@ -168,8 +168,10 @@ type Condition struct {
 
 // CompileCondition compiles a bare boolean expression. The whole condition
 // may also be wrapped in one ${{ }} (surrounding blanks allowed). It must
-// type-check to bool where expr-lang can tell (`inputs.x` is accepted, since
-// inputs are untyped; `"yes"` and `1 + 2` are not).
+// type-check to bool where its type can be told: `"yes"` and `1 + 2` are
+// refused, and so is `inputs.n + 1` when env.InputKinds declares n an
+// integer; `inputs.x` of unknown kind and activity outputs are accepted and
+// checked when the condition runs.
 func CompileCondition(src string, env *Env) (*Condition, error) {
 	c := &Condition{src: src}
 	if len(src) > MaxSourceLen+len(startDelim)+len(endDelim)+64 {
@@ -205,7 +207,12 @@ func CompileCondition(src string, env *Env) (*Condition, error) {
 		return nil, err
 	}
 	if t := prog.typ; t != nil && t.Kind() != reflect.Bool && t.Kind() != reflect.Interface {
-		return nil, errAt(src, start, ErrType, "condition must be boolean, got %s", t)
+		return nil, errAt(src, start, ErrType, "condition must be boolean: want a boolean, got %s", typeKindName(t))
+	}
+	if env != nil {
+		if k := staticKind(prog.vm.Node(), env.InputKinds, 0); k != KindUnknown && k != KindBool {
+			return nil, errAt(src, start, ErrType, "condition must be boolean: want a boolean, got %s", k)
+		}
 	}
 	c.prog = prog
 	return c, nil

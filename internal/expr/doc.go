@@ -13,7 +13,10 @@
 // A template is split at the first "}}" after "${{" that is outside string
 // literals and map-literal braces; there is no escape for a literal "${{" in
 // text, write it as an expression string: ${{ '${{' }}. A condition (`if:`)
-// is a bare expression, optionally wrapped whole in one ${{ }}.
+// is a bare expression, optionally wrapped whole in one ${{ }}. A condition
+// whose value is statically known not to be boolean (a literal, or an input
+// whose kind [Env.InputKinds] declares, combined by arithmetic) is refused
+// with [ErrType] when compiled; one of unknown type is checked when it runs.
 //
 // An expression may read only what its [Env] declares: `inputs.NAME`,
 // `vars.NAME`, `release.FIELD` (id, name, version, group, scheduled-for) and

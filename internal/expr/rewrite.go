@@ -64,6 +64,11 @@ type Env struct {
 	// A call with another count is a compile error. Their implementations
 	// come from Scope.Funcs; a name here shadows a builtin of that name.
 	Funcs map[string]int
+	// InputKinds, when set, gives the declared kind of inputs by name, so
+	// CompileCondition can refuse a condition that is statically not
+	// boolean (`inputs.n + 1` with an integer input). An input missing
+	// here is of unknown kind.
+	InputKinds map[string]Kind
 
 	// names, when Index has run, holds every declared name keyed by
 	// declaredKey, so a check costs the same however many there are.
