@@ -93,3 +93,18 @@ func TestIfConditionMustBeStaticallyBoolean(t *testing.T) {
 		}
 	}
 }
+
+func TestCompileStoredKeepsAVersionWithANonBooleanIf(t *testing.T) {
+	p, err := process.Parse([]byte(ifDoc("true", "true")))
+	require.NoError(t, err)
+	p.Phases[0].Activities[1].If = "inputs.n + 1" // stored before the check existed
+	_, err = process.Compile(p)
+	requireProblems(t, err, problem{"phases[0].activities[1].if", 0, "want a boolean, got integer"})
+	c, err := process.CompileStored(p)
+	require.NoError(t, err)
+	require.NotNil(t, c)
+	// Every other rule still applies.
+	p.Phases[0].Activities[1].If = "inputs.nope > 1"
+	_, err = process.CompileStored(p)
+	requireProblems(t, err, problem{"phases[0].activities[1].if", 0, "nope"})
+}

@@ -85,6 +85,9 @@ type checker struct {
 	// maxExprs bounds the distinct expressions compiled (0: no bound);
 	// exprs counts them.
 	maxExprs, exprs int
+	// untypedIfs leaves input kinds out of the expression environment, so
+	// an if: is only type-checked when it runs (CompileStored).
+	untypedIfs bool
 	// failed holds the message of each source that did not compile, by
 	// "t" (template) or "c" (condition) and the source.
 	failed map[string]string
@@ -117,9 +120,13 @@ func check(p *Process) *checker { return checkWithin(p, 0) }
 
 // checkWithin checks p compiling at most maxExprs distinct expressions
 // (0: any number).
-func checkWithin(p *Process, maxExprs int) *checker {
+func checkWithin(p *Process, maxExprs int) *checker { return checkAs(p, maxExprs, false) }
+
+// checkAs is checkWithin; untypedIfs skips the static type check of if:
+// conditions (for documents stored before it existed).
+func checkAs(p *Process, maxExprs int, untypedIfs bool) *checker {
 	c := &checker{p: p, templates: map[string]*expr.Template{}, conditions: map[string]*expr.Condition{},
-		failed: map[string]string{}, maxExprs: maxExprs}
+		failed: map[string]string{}, maxExprs: maxExprs, untypedIfs: untypedIfs}
 	if p.ID == "" {
 		c.addf("id", "required: the process id")
 	} else if !ValidID(string(p.ID)) {
@@ -190,9 +197,14 @@ func (c *checker) checkInputs() {
 
 func (c *checker) buildEnv() {
 	env := &expr.Env{Outputs: make(map[string]map[string][]string, len(c.p.Phases))}
-	env.InputKinds = make(map[string]expr.Kind, len(c.p.Inputs))
+	if !c.untypedIfs {
+		env.InputKinds = make(map[string]expr.Kind, len(c.p.Inputs))
+	}
 	for _, in := range c.p.Inputs {
 		env.Inputs = append(env.Inputs, in.Name)
+		if env.InputKinds == nil {
+			continue
+		}
 		k := inputKind(in.EffectiveType())
 		if prev, dup := env.InputKinds[in.Name]; dup && prev != k {
 			k = expr.KindUnknown // declared twice (reported elsewhere): no guess
