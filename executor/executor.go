@@ -347,7 +347,11 @@ func (e *Executor) planFor(p *process.Process) (*plan, error) {
 	if pl != nil {
 		return pl, nil
 	}
-	c, err := process.Compile(p)
+	// A pinned version is compiled as stored: a check added to process
+	// validation since it was stored (an if: that cannot be boolean) must
+	// not stop its releases from resuming. PutProcess checks new versions
+	// in full.
+	c, err := process.CompileStored(p)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,9 @@ func (e *Executor) PutProcess(ctx context.Context, p *PutProcessParams) (*proces
 		Process: p.Process.ID, ProcessVersion: p.Process.Version}); err != nil {
 		return nil, err
 	}
+	if _, err := process.Compile(p.Process); err != nil {
+		return nil, invalid(ActionPutProcess, err)
+	}
 	if err := e.reg.ValidateProcess(p.Process); err != nil {
 		return nil, invalid(ActionPutProcess, err)
 	}
