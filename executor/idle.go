@@ -40,6 +40,12 @@ func (e *Executor) Idle() (next time.Time, idle bool) {
 	if e.life.busy.Load() != 0 {
 		return time.Time{}, false
 	}
+	// A task that ended between the two reads above may have armed an
+	// earlier timer (a retry's backoff) before it stopped counting busy:
+	// the earliest timer read first would then be stale.
+	if at2, armed2 := e.timers.earliest(); armed2 != armed || !at2.Equal(at) {
+		return time.Time{}, false
+	}
 	if armed {
 		next = at
 	}
