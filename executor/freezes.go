@@ -584,8 +584,8 @@ func (e *Executor) PutFreeze(ctx context.Context, p *PutFreezeParams) (*release.
 
 // GetFreeze returns a stored freeze; the authorizer sees ActionView of it
 // by who (nil: anonymous). The caller owns the copy.
-func (e *Executor) GetFreeze(ctx context.Context, id release.FreezeID, p *By) (*release.Freeze, error) {
-	by := p.value()
+func (e *Executor) GetFreeze(ctx context.Context, id release.FreezeID, who *By) (*release.Freeze, error) {
+	by := who.value()
 	fs, ok := e.freezeStore()
 	if !ok {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoFreezeStore)
