@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/batonhq/baton/release"
+	"github.com/batonhq/baton/store"
 )
 
 // Verb is the permission an action needs, coarser than its ActionKind, for
@@ -138,6 +139,13 @@ func ActionKinds() []ActionKind {
 func releaseView(by By, s *release.Summary) *Action {
 	return &Action{Kind: ActionView, Resource: ResourceRelease, Actor: by.Actor, Reason: by.Reason,
 		Release: s.ID, Process: s.ProcessID, ProcessVersion: s.ProcessVersion, Group: s.Group, Labels: maps.Clone(s.Labels)}
+}
+
+// deletionView is the Action of by reading what remains of a deleted
+// release: its deletion record and the deployment links it left.
+func deletionView(by By, d *store.Deletion) *Action {
+	return &Action{Kind: ActionView, Resource: ResourceRelease, Actor: by.Actor, Reason: by.Reason,
+		Release: d.Release, Process: d.Process, ProcessVersion: d.ProcessVersion, Group: d.Group, Labels: maps.Clone(d.Labels)}
 }
 
 // relView is the Action of by reading r.

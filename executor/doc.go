@@ -132,7 +132,10 @@
 // does the same for a person (ActionDeleteRelease). Every deletion is a
 // record in the store's deletion log (Deletions), which outlives the
 // release: its final head and anchor, the rule or person, when, and where
-// its bundle went.
+// its bundle went. The deployments of its activities that succeeded stay
+// in the store's link index, so that Deployments still answers what runs
+// where after the release that deployed it is gone; they are shown to who
+// may view the release its deletion record describes.
 //
 // Policies (release.Policy, kept with every version when the store
 // implements store.PolicyStore) are rules written as expressions in the

@@ -143,14 +143,33 @@ func (v *viewer) may(ctx context.Context, id release.ID) (bool, error) {
 	}
 	sum, err := v.e.store.GetReleaseSummary(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		v.seen[id] = false // deleted since it was indexed
-		return false, nil
+		// Deleted: a deployment it made stays in the index, seen by who
+		// may view the release its deletion record describes.
+		ok, err := v.mayDeleted(ctx, id)
+		v.seen[id] = ok
+		return ok, err
 	} else if err != nil {
 		return false, fmt.Errorf("executor: %s: release %s: %w", ActionView, id, err)
 	}
 	ok := v.e.mayView(ctx, releaseView(v.by, sum))
 	v.seen[id] = ok
 	return ok, nil
+}
+
+// mayDeleted decides for the deleted release id from its deletion record;
+// false when there is none (a store without retention).
+func (v *viewer) mayDeleted(ctx context.Context, id release.ID) (bool, error) {
+	if v.e.retention == nil {
+		return false, nil
+	}
+	page, err := v.e.retention.ListDeletions(ctx, &store.ListDeletionsParams{Release: id, Limit: 1})
+	if err != nil {
+		return false, fmt.Errorf("executor: %s: deletion of release %s: %w", ActionView, id, err)
+	}
+	if len(page.Deletions) == 0 {
+		return false, nil
+	}
+	return v.e.mayView(ctx, deletionView(v.by, &page.Deletions[0])), nil
 }
 
 // visible returns the records of recs whose release by may view.

@@ -261,6 +261,41 @@ func TestLinkQueriesShowOnlyTheReleasesTheReaderMayView(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalid)
 }
 
+func TestWhatRunsInProdOutlivesTheReleasesThatDeployedIt(t *testing.T) {
+	h := newHarness(t, &Config{Authorize: teamAuth}, cdAdapter)
+	h.put(deployDoc)
+	ctx := context.Background()
+	api := ship(t, h, "shop", "api", "1.0")
+	web := ship(t, h, "secret", "web", "7")
+	for _, id := range []release.ID{api, web} {
+		_, err := h.ex.DeleteRelease(ctx, id, &By{Actor: "admin", Reason: "expired"})
+		require.NoError(t, err)
+	}
+
+	services := func(by By) []string {
+		t.Helper()
+		now, err := h.ex.Deployments(ctx, &DeploymentsParams{By: by})
+		require.NoError(t, err)
+		var out []string
+		for _, l := range now.Links {
+			out = append(out, l.Link.Service+"@"+l.Link.Version+" by "+string(l.Release))
+		}
+		return out
+	}
+	require.Equal(t, []string{"api@1.0 by " + string(api)}, services(By{Actor: "bob"}),
+		"bob still sees what shop deployed; the secret team's deployment stays hidden, judged on its deletion record's labels")
+	require.Equal(t, []string{"api@1.0 by " + string(api), "web@7 by " + string(web)}, services(By{Actor: "auditor"}))
+
+	hist, err := h.ex.DeploymentHistory(ctx, &DeploymentHistoryParams{By: By{Actor: "bob"},
+		ListDeploymentHistoryParams: store.ListDeploymentHistoryParams{Environment: "prod", Service: "api"}})
+	require.NoError(t, err)
+	require.Len(t, hist.Links, 1)
+
+	found, err := h.ex.FindLinks(ctx, &FindLinksParams{By: By{Actor: "auditor"}, FindLinksParams: store.FindLinksParams{Kind: release.LinkCommit, Ref: "c-1.0"}})
+	require.NoError(t, err)
+	require.Empty(t, found.Links, "the commit links went with the release")
+}
+
 func TestLinkQueriesNeedALinkStore(t *testing.T) {
 	h := newHarnessOn(t, hidingStore{loggingStore{Store: memstore.New(nil)}}, nil)
 	ctx := context.Background()

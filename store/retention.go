@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/batonhq/baton/process"
@@ -55,6 +56,10 @@ type Deletion struct {
 	Status         release.Status  `json:"status"`
 	CreatedAt      time.Time       `json:"created-at"`
 	EndedAt        time.Time       `json:"ended-at"`
+	// Labels are the release's labels, so that a reader's right to see
+	// the deletion (and the deployment links the release left) can be
+	// judged as its right to see the release was.
+	Labels map[string]string `json:"labels,omitempty"`
 	// Head is the release's last event (seq and hash) when it was deleted.
 	Head release.Head `json:"head"`
 	// Anchor is the release's last anchor when the store keeps anchors
@@ -72,6 +77,7 @@ type Deletion struct {
 
 // Clone returns a copy of d that shares no memory with it.
 func (d Deletion) Clone() Deletion {
+	d.Labels = maps.Clone(d.Labels)
 	if d.Anchor != nil {
 		a := d.Anchor.Clone()
 		d.Anchor = &a
@@ -140,11 +146,15 @@ type DeletionPage struct {
 // assertion; without it an executor keeps every release (its retention
 // rules and DeleteRelease return an error).
 //
-// A deleted release leaves nothing but its Deletion: its events, summary,
-// snapshot, anchors, the lease on "release/" + its id, its entries in the
-// feed (FeedStore) and its links in the link index (LinkStore) go, a
-// deployment it made that is still current included: keep the releases
-// that deploy long-lived services long enough. Its id and,
+// A deleted release leaves nothing but its Deletion and the deployments it
+// made: its events, summary, snapshot, anchors, the lease on "release/" +
+// its id, its entries in the feed (FeedStore) and its links in the link
+// index (LinkStore) go, except its deployment links on activities that
+// succeeded, which stay in the index as the record of what ran where:
+// ListDeployments still answers what runs now when the release that
+// deployed it has expired, and ListDeploymentHistory and
+// ListDeploymentConflicts still count it (FindLinks finds them too). Their
+// Release names a release that is gone: see ListDeletions. Its id and,
 // for a release a group made, its (Group, Occurrence) stay taken:
 // CreateRelease returns ErrAlreadyExists for them, so that a scheduler
 // never makes a deleted occurrence again, and a subprocess child (whose id

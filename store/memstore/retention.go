@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,7 +114,7 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 		Seq:     int64(len(s.deletions)) + 1,
 		Release: p.Release, Name: sum.Name, Process: sum.ProcessID, ProcessVersion: sum.ProcessVersion,
 		Group: sum.Group, Occurrence: sum.Occurrence, Status: sum.Status,
-		CreatedAt: sum.CreatedAt, EndedAt: sum.EndedAt, Head: rec.head,
+		CreatedAt: sum.CreatedAt, EndedAt: sum.EndedAt, Labels: maps.Clone(sum.Labels), Head: rec.head,
 		DeletedAt: p.Now, Actor: p.Actor, Rule: p.Rule, Reason: p.Reason, Archive: p.Archive,
 	}
 	if n := len(rec.anchors); n > 0 {
@@ -177,7 +178,9 @@ func (s *Store) ListDeletions(ctx context.Context, p *store.ListDeletionsParams)
 	return page, nil
 }
 
-// remove drops the links of release id from the index.
+// remove drops the links of release id from the index, except its
+// succeeded deployment links: they stay, the record of what ran where
+// (store.RetentionStore).
 func (x *linkIndex) remove(id release.ID) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -185,25 +188,44 @@ func (x *linkIndex) remove(id release.ID) {
 	if len(recs) == 0 {
 		return
 	}
-	delete(x.byRelease, id)
-	ofID := func(r *store.LinkRecord) bool { return r.Release == id }
+	var kept []*store.LinkRecord
+	gone := map[*store.LinkRecord]bool{}
 	for _, rec := range recs {
+		if keptAfterDeletion(rec) {
+			kept = append(kept, rec)
+		} else {
+			gone[rec] = true
+		}
+	}
+	if len(kept) == 0 {
+		delete(x.byRelease, id)
+	} else {
+		x.byRelease[id] = kept
+	}
+	isGone := func(r *store.LinkRecord) bool { return gone[r] }
+	for rec := range gone {
 		l := &rec.Link
 		if l.Ref != "" {
-			if x.byRef[l.Ref] = slices.DeleteFunc(x.byRef[l.Ref], ofID); len(x.byRef[l.Ref]) == 0 {
+			if x.byRef[l.Ref] = slices.DeleteFunc(x.byRef[l.Ref], isGone); len(x.byRef[l.Ref]) == 0 {
 				delete(x.byRef, l.Ref)
 			}
 		}
 		if l.URL != "" {
-			if x.byURL[l.URL] = slices.DeleteFunc(x.byURL[l.URL], ofID); len(x.byURL[l.URL]) == 0 {
+			if x.byURL[l.URL] = slices.DeleteFunc(x.byURL[l.URL], isGone); len(x.byURL[l.URL]) == 0 {
 				delete(x.byURL, l.URL)
 			}
 		}
 		if l.Kind == release.LinkDeployment {
 			k := envService{l.Environment, l.Service}
-			if x.deployments[k] = slices.DeleteFunc(x.deployments[k], ofID); len(x.deployments[k]) == 0 {
+			if x.deployments[k] = slices.DeleteFunc(x.deployments[k], isGone); len(x.deployments[k]) == 0 {
 				delete(x.deployments, k)
 			}
 		}
 	}
+}
+
+// keptAfterDeletion reports whether a deleted release's link stays in the
+// index: a deployment that succeeded.
+func keptAfterDeletion(rec *store.LinkRecord) bool {
+	return rec.Link.Kind == release.LinkDeployment && rec.Succeeded
 }

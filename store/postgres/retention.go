@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -169,7 +170,7 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 	d := store.Deletion{
 		Release: id, Name: sum.Name, Process: sum.ProcessID, ProcessVersion: sum.ProcessVersion,
 		Group: sum.Group, Occurrence: sum.Occurrence, Status: sum.Status,
-		CreatedAt: sum.CreatedAt, EndedAt: sum.EndedAt, Head: sum.Head(),
+		CreatedAt: sum.CreatedAt, EndedAt: sum.EndedAt, Labels: maps.Clone(sum.Labels), Head: sum.Head(),
 		DeletedAt: p.Now, Actor: p.Actor, Rule: p.Rule, Reason: p.Reason, Archive: p.Archive,
 	}
 	a := release.Anchor{Release: id}
@@ -201,7 +202,7 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 		`DELETE FROM _s.anchors WHERE release_id = $1`,
 		`DELETE FROM _s.snapshots WHERE release_id = $1`,
 		`DELETE FROM _s.releases WHERE id = $1`,
-		`DELETE FROM _s.links WHERE release_id = $1`,
+		`DELETE FROM _s.links WHERE release_id = $1 AND NOT (kind = 'deployment' AND ok)`,
 	} {
 		if _, err := tx.Exec(ctx, s.q(q), string(id)); err != nil {
 			return nil, s.wrapDB(ctx, op, err)

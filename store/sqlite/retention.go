@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -203,7 +204,7 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 		d := store.Deletion{
 			Release: id, Name: sum.Name, Process: sum.ProcessID, ProcessVersion: sum.ProcessVersion,
 			Group: sum.Group, Occurrence: sum.Occurrence, Status: sum.Status,
-			CreatedAt: sum.CreatedAt, EndedAt: sum.EndedAt, Head: sum.Head(),
+			CreatedAt: sum.CreatedAt, EndedAt: sum.EndedAt, Labels: maps.Clone(sum.Labels), Head: sum.Head(),
 			DeletedAt: p.Now, Actor: p.Actor, Rule: p.Rule, Reason: p.Reason, Archive: p.Archive,
 		}
 		var key int64
@@ -239,7 +240,7 @@ func (s *Store) DeleteRelease(ctx context.Context, p *store.DeleteReleaseParams)
 			{`DELETE FROM snapshots WHERE release_id = ?`, []any{string(id)}},
 			{`DELETE FROM releases WHERE rid = ?`, []any{sc.rid}},
 			{`DELETE FROM leases WHERE key = ?`, []any{"release/" + string(id)}},
-			{`DELETE FROM links WHERE release_id = ?`, []any{string(id)}},
+			{`DELETE FROM links WHERE release_id = ? AND NOT (kind = 'deployment' AND ok = 1)`, []any{string(id)}},
 			{`DELETE FROM release_digests WHERE rid = ?`, []any{sc.rid}},
 		} {
 			if err := w.exec(st.q, st.args...); err != nil {

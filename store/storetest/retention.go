@@ -108,7 +108,7 @@ func (s *suite) retentionTests(t *testing.T, leases bool) {
 		s.run(t, "RemovesEveryRowAndRecordsTheDeletion", func(t *testing.T, st store.Store) {
 			rs := st.(store.RetentionStore)
 			_, anchors := st.(store.AnchorStore)
-			r, created := newRelease(t, releaseSpec{group: "weekly", occurrence: base.Add(time.Hour), extra: 2})
+			r, created := newRelease(t, releaseSpec{group: "weekly", occurrence: base.Add(time.Hour), extra: 2, labels: map[string]string{"env": "prod"}})
 			cp := &store.CreateReleaseParams{Events: []release.Event{created}, Release: r}
 			if anchors {
 				cp.Anchor = testAnchor(headOf(r))
@@ -137,7 +137,7 @@ func (s *suite) retentionTests(t *testing.T, leases bool) {
 			want := store.Deletion{
 				Seq: 1, Release: r.ID, Name: r.Name, Process: r.ProcessID, ProcessVersion: r.ProcessVersion,
 				Group: "weekly", Occurrence: r.Occurrence, Status: release.Aborted,
-				CreatedAt: r.CreatedAt, EndedAt: r.EndedAt, Head: headOf(r), Anchor: last,
+				CreatedAt: r.CreatedAt, EndedAt: r.EndedAt, Labels: map[string]string{"env": "prod"}, Head: headOf(r), Anchor: last,
 				DeletedAt: at, Actor: "retention", Rule: "keep-30d", Reason: "older than 30 days", Archive: "s3://audit/" + string(r.ID),
 			}
 			requireSameJSON(t, want, d)
@@ -291,7 +291,7 @@ func (s *suite) retentionTests(t *testing.T, leases bool) {
 			require.NoError(t, err)
 			requireFeedReleases(t, fs, []release.ID{c.ID}, "a went")
 		})
-		s.run(t, "TheReleasesLinksLeaveTheIndex", func(t *testing.T, st store.Store) {
+		s.run(t, "TheReleasesLinksLeaveTheIndexButItsDeploymentsStay", func(t *testing.T, st store.Store) {
 			ls, ok := st.(store.LinkStore)
 			if !ok {
 				return // nothing to check: the store has no link index
@@ -303,16 +303,23 @@ func (s *suite) retentionTests(t *testing.T, leases bool) {
 			linkOn(t, st, gone, base, "", ticket)
 			want := linkOn(t, st, kept, base, "", ticket)
 			compileTo(t, st, gone, base, "running")
-			linkOn(t, st, gone, base, "build.compile", deploy("api", "prod", "1.0"))
+			deployed := linkOn(t, st, gone, base, "build.compile", deploy("api", "prod", "1.0"))
+			// A deployment of an activity that never succeeded goes.
+			linkOn(t, st, gone, base, "qa.regression", deploy("web", "prod", "2.0"))
 			appendTo(t, st, gone, base.Add(time.Minute), release.ActivitySucceededPayload{Activity: "build.compile"})
 			require.Len(t, historyAll(t, ls, store.ListDeploymentHistoryParams{Environment: "prod", Service: "api"}), 1)
 			endRelease(t, st, gone, base.Add(time.Hour))
 			endRelease(t, st, kept, base.Add(time.Hour))
 			_, err := rs.DeleteRelease(ctx(t), deleteParams(gone, base.Add(2*time.Hour)))
 			require.NoError(t, err)
-			require.Equal(t, []linkKey{want}, keysOf(findAll(t, ls, store.FindLinksParams{Ref: "CHG-9"})))
-			require.Empty(t, historyAll(t, ls, store.ListDeploymentHistoryParams{Environment: "prod", Service: "api"}))
-			require.Empty(t, deploymentsAll(t, ls, store.ListDeploymentsParams{}))
+			require.Equal(t, []linkKey{want}, keysOf(findAll(t, ls, store.FindLinksParams{Ref: "CHG-9"})), "the ticket of the deleted release went")
+			require.Equal(t, []linkKey{deployed}, keysOf(historyAll(t, ls, store.ListDeploymentHistoryParams{Environment: "prod", Service: "api"})),
+				"its succeeded deployment stays in the history")
+			now := deploymentsAll(t, ls, store.ListDeploymentsParams{})
+			require.Equal(t, []linkKey{deployed}, keysOf(now), "what runs in prod still says api 1.0")
+			require.True(t, now[0].Succeeded)
+			require.Equal(t, base.Add(time.Minute), now[0].SucceededAt.UTC())
+			require.Empty(t, historyAll(t, ls, store.ListDeploymentHistoryParams{Environment: "prod", Service: "web"}), "the deployment that never succeeded went")
 		})
 		if !leases {
 			return
