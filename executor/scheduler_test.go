@@ -449,6 +449,10 @@ func TestGroupOverlap(t *testing.T) {
 		h.until(thu)
 		r := h.waitStatus(second, release.Aborted)
 		require.True(t, r.StartedAt.IsZero(), "the skipped release never ran")
+		// The skip is recorded after the abort is stored.
+		h.waitHistory("weekly", []decision{
+			{wed, release.DecisionCreated}, {wed, release.DecisionStarted}, {thu, release.DecisionCreated}, {thu, release.DecisionSkipped},
+		})
 		page, err := h.ex.GroupHistory(context.Background(), &GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: "weekly", Newest: true, Limit: 1}})
 		require.NoError(t, err)
 		require.Equal(t, release.DecisionSkipped, page.Records[0].Decision)
