@@ -245,21 +245,46 @@ func (e *Executor) armGroupTimers(st *groupState, now time.Time) {
 	}
 }
 
-// lastOccurrence returns the latest occurrence in the group's history, or
-// zero when there is none (or no history store).
+// lastOccurrence returns the occurrence to go on after, from the group's
+// history: its latest occurrence, or zero when there is none (or no history
+// store). When the records just before the latest occurrence's are a
+// shifted occurrence moved to it or past it (FreezeShift), the latest
+// records are those of the shifted release, made for the freeze's end
+// ahead of the occurrences between: it goes on after the shifted
+// occurrence instead, so that each of those is placed, and recorded
+// shifted, too (their release is the one already made).
 func (e *Executor) lastOccurrence(ctx context.Context, id release.GroupID) (time.Time, error) {
 	hs, ok := e.history, e.history != nil
 	if !ok {
 		return time.Time{}, nil
 	}
-	page, err := hs.ListGroupHistory(ctx, &store.ListGroupHistoryParams{Group: id, Newest: true, Limit: 1})
-	if err != nil {
-		return time.Time{}, fmt.Errorf("group history: %w", err)
+	p := &store.ListGroupHistoryParams{Group: id, Newest: true, Limit: 4}
+	var last, prev time.Time // the latest occurrence, the one before it
+	for {
+		page, err := hs.ListGroupHistory(ctx, p)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("group history: %w", err)
+		}
+		for _, r := range page.Records {
+			switch {
+			case last.IsZero():
+				last = r.Occurrence
+			case r.Occurrence.Equal(last):
+			case prev.IsZero() || r.Occurrence.Equal(prev):
+				prev = r.Occurrence
+				if r.Decision == release.DecisionShifted && !r.ShiftedTo.Before(last) {
+					return prev, nil
+				}
+			default:
+				return last, nil
+			}
+		}
+		if page.Next == "" {
+			return last, nil
+		}
+		p.Cursor = page.Next
+		p.Limit = store.MaxLimit
 	}
-	if len(page.Records) == 0 {
-		return time.Time{}, nil
-	}
-	return page.Records[0].Occurrence, nil
 }
 
 // loadPending finds the group's Scheduled releases that its scheduler is
