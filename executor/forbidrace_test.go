@@ -25,7 +25,8 @@ import (
 
 // testStores returns a fresh store of each kind the executor's store
 // tests run on: memstore, SQLite and, with BATON_POSTGRES_URL set,
-// PostgreSQL (in a schema of its own, dropped at the end).
+// PostgreSQL (in a schema of its own, dropped at the end; skipped without
+// it, or failed when BATON_REQUIRE_POSTGRES=1, as in CI).
 func testStores() map[string]func(t *testing.T) store.Store {
 	return map[string]func(t *testing.T) store.Store{
 		"memstore": func(*testing.T) store.Store { return memstore.New(nil) },
@@ -38,6 +39,9 @@ func testStores() map[string]func(t *testing.T) store.Store {
 		"postgres": func(t *testing.T) store.Store {
 			url := os.Getenv("BATON_POSTGRES_URL")
 			if url == "" {
+				if os.Getenv("BATON_REQUIRE_POSTGRES") == "1" {
+					t.Fatal("BATON_REQUIRE_POSTGRES=1 but BATON_POSTGRES_URL is not set")
+				}
 				t.Skip("BATON_POSTGRES_URL not set")
 			}
 			ctx := context.Background()

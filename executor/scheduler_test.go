@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/memstore"
-	"github.com/batonhq/baton/store/sqlite"
 )
 
 // t0 is Wednesday 2026-11-25 09:00 UTC; the weekly groups below fire on
@@ -117,15 +115,22 @@ func (h *harness) until(at time.Time) {
 	h.advance(at.Sub(h.clock.Now()))
 }
 
-// settle waits until the executor, when it runs, is idle
+// settle waits until the executor, when it runs, and its peers are idle
 // (Executor.Idle).
 func (h *harness) settle() {
 	h.t.Helper()
 	if h.stop == nil {
 		return
 	}
-	ok := waitFor(func() bool { _, idle := h.ex.Idle(); return idle })
-	require.True(h.t, ok, "the executor is idle")
+	ok := waitFor(func() bool {
+		for _, ex := range append([]*Executor{h.ex}, h.peers...) {
+			if _, idle := ex.Idle(); !idle {
+				return false
+			}
+		}
+		return true
+	})
+	require.True(h.t, ok, "the executors are idle")
 }
 
 func TestGroupCreatesOneReleasePerOccurrenceAheadByItsLeadTime(t *testing.T) {
@@ -306,14 +311,13 @@ func TestGroupActionsAreAuthorized(t *testing.T) {
 	require.True(t, g.Enabled, "a refused pause changed nothing")
 }
 
+// TestGroupManyExecutorsOnOneStoreCreateEachOccurrenceOnce runs three
+// executors on one store (memstore, SQLite and, with BATON_POSTGRES_URL
+// set, PostgreSQL) through four weekly occurrences.
 func TestGroupManyExecutorsOnOneStoreCreateEachOccurrenceOnce(t *testing.T) {
-	t.Run("memstore", func(t *testing.T) { testGroupManyExecutors(t, memstore.New(nil)) })
-	t.Run("sqlite", func(t *testing.T) {
-		st, err := sqlite.Open(filepath.Join(t.TempDir(), "baton.db"), nil)
-		require.NoError(t, err)
-		t.Cleanup(func() { st.Close() })
-		testGroupManyExecutors(t, st)
-	})
+	for name, open := range testStores() {
+		t.Run(name, func(t *testing.T) { testGroupManyExecutors(t, open(t)) })
+	}
 }
 
 func testGroupManyExecutors(t *testing.T, st store.Store) {
@@ -330,9 +334,12 @@ func testGroupManyExecutors(t *testing.T, st store.Store) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			require.NoError(t, ex.Run(ctx))
+			if err := ex.Run(ctx); err != nil {
+				t.Errorf("Run: %v", err)
+			}
 		}()
 		t.Cleanup(func() { cancel(); <-done })
+		h.peers = append(h.peers, ex)
 	}
 	for i := range 4 {
 		h.until(firstMonday.Add(time.Duration(i)*week - 24*time.Hour))
