@@ -383,3 +383,13 @@ type GroupRecord struct {
 	At time.Time `json:"at"`
 	By string    `json:"by,omitempty"`
 }
+
+// Claims reports whether r decides its occurrence without a release: a
+// missed occurrence, or one skipped before its release was made. Such a
+// record takes the occurrence as a release of it would: a store refuses
+// to make a release for it once the record is stored, and refuses the
+// record once a release is made (store.GroupHistoryStore), so executors
+// racing for one occurrence cannot both skip it and make it.
+func (r *GroupRecord) Claims() bool {
+	return r.Release == "" && (r.Decision == DecisionMissed || r.Decision == DecisionSkipped)
+}

@@ -39,6 +39,7 @@ type Store struct {
 	releases  map[release.ID]*storedRelease
 	order     []*storedRelease // the releases by (CreatedAt, ID): ListReleases pages through it
 	occurs    map[occurrence]release.ID
+	claims    map[occurrence]release.GroupDecision // occurrences a group's history decided without a release; made on first use
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
 	leaseSeq  int64 // the last lease token handed out, for any key
@@ -487,6 +488,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		if other, ok := s.occurs[occ]; ok {
 			return errf(store.ErrAlreadyExists, "create release %s: release %s of group %q exists for occurrence %s",
 				id, other, occ.group, p.Release.Occurrence.UTC().Format(time.RFC3339))
+		}
+		if d, ok := s.claims[occ]; ok {
+			return errf(store.ErrClaimed, "create release %s: group %q recorded occurrence %s %s",
+				id, occ.group, p.Release.Occurrence.UTC().Format(time.RFC3339), d)
 		}
 		s.occurs[occ] = id
 	}
@@ -944,6 +949,16 @@ func (s *Store) AppendGroupHistory(ctx context.Context, r *release.GroupRecord) 
 	seen := historySeen{occ: r.Occurrence.UnixNano(), decision: r.Decision}
 	if h.seen[seen] {
 		return errf(store.ErrAlreadyExists, "group %s: occurrence %s: %s is recorded", r.Group, r.Occurrence.UTC().Format(time.RFC3339Nano), r.Decision)
+	}
+	occ := occurrence{group: r.Group, at: seen.occ}
+	if r.Claims() {
+		if id, ok := s.occurs[occ]; ok {
+			return errf(store.ErrConflict, "group %s: occurrence %s: %s: release %s is made for it", r.Group, r.Occurrence.UTC().Format(time.RFC3339Nano), r.Decision, id)
+		}
+		if s.claims == nil {
+			s.claims = map[occurrence]release.GroupDecision{}
+		}
+		s.claims[occ] = r.Decision
 	}
 	h.n++
 	k := historyKey{occ: seen.occ, n: h.n}
