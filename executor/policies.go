@@ -452,7 +452,9 @@ type PutPolicyParams struct {
 // an error matching ErrInvalid with the *release.PolicyValidationError in
 // the chain) and stores it as a new version, after Config.Authorize
 // allowed ActionPutPolicy (Action.Policy and Action.NewPolicy say which
-// and what). CreatedBy and CreatedAt are set to the actor and the
+// and what, Action.Scope and the labels its scope), on the new version
+// and, when one is stored, on the latest stored version: a right over the
+// scope of one does not re-scope the other. CreatedBy and CreatedAt are set to the actor and the
 // executor's clock. It takes effect on this executor at once (what a
 // policy holds looks again, and the new version judges), on others within
 // their RescanInterval. It returns the stored version.
@@ -464,8 +466,26 @@ func (e *Executor) PutPolicy(ctx context.Context, p *PutPolicyParams) (*release.
 		return nil, fmt.Errorf("executor: %s: %w", ActionPutPolicy, ErrNoPolicyStore)
 	}
 	pol := p.Policy.Clone()
-	if err := e.authorize(ctx, &Action{Kind: ActionPutPolicy, Resource: ResourcePolicy, Actor: p.Actor, Reason: p.Reason, Policy: pol.ID, NewPolicy: pol.Clone()}); err != nil {
+	a := policyAction(ActionPutPolicy, p.By, pol.ID, pol)
+	a.NewPolicy = pol.Clone()
+	if err := e.authorize(ctx, a); err != nil {
 		return nil, err
+	}
+	if pol.Version != 0 {
+		// A new version is judged on the latest stored one too (see
+		// PutGroup); storing it fails unless that is still the latest.
+		old, err := e.policies.GetPolicy(ctx, pol.ID, 0)
+		if err != nil {
+			return nil, fmt.Errorf("executor: %s: policy %s: %w", ActionPutPolicy, pol.ID, err)
+		}
+		if old.Version != pol.Version {
+			return nil, fmt.Errorf("executor: %s: policy %s: version %d, latest stored %d: %w", ActionPutPolicy, pol.ID, pol.Version, old.Version, store.ErrConflict)
+		}
+		a := policyAction(ActionPutPolicy, p.By, pol.ID, old)
+		a.NewPolicy = pol.Clone()
+		if err := e.authorize(ctx, a); err != nil {
+			return nil, err
+		}
 	}
 	pol.CreatedBy, pol.CreatedAt = p.Actor, e.clock.Now()
 	if err := pol.Validate(); err != nil {
@@ -480,19 +500,30 @@ func (e *Executor) PutPolicy(ctx context.Context, p *PutPolicyParams) (*release.
 }
 
 // GetPolicy returns version v of a stored policy, or its latest version
-// when v is 0; the authorizer sees ActionView (Action.Policy names it; p
-// may be nil: anonymous). The caller owns the copy.
+// when v is 0; the authorizer sees ActionView of that version
+// (Action.Policy names it, Action.Scope is its scope; p may be nil:
+// anonymous). The caller owns the copy.
 func (e *Executor) GetPolicy(ctx context.Context, id release.PolicyID, v int64, p *By) (*release.Policy, error) {
-	by := p.value()
 	if e.policies == nil {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoPolicyStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourcePolicy, Actor: by.Actor, Reason: by.Reason, Policy: id}); err != nil {
-		return nil, err
-	}
+	return e.storedPolicy(ctx, ActionView, id, v, p.value())
+}
+
+// storedPolicy reads version v of policy id (0: the latest) and asks the
+// authorizer for kind by by on it. One that is not stored is asked about
+// without a scope (only a right over every policy covers it), then
+// reported not found.
+func (e *Executor) storedPolicy(ctx context.Context, kind ActionKind, id release.PolicyID, v int64, by By) (*release.Policy, error) {
 	pol, err := e.policies.GetPolicy(ctx, id, v)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("executor: %s: policy %s: %w", kind, id, err)
+	}
+	if aerr := e.authorize(ctx, policyAction(kind, by, id, pol)); aerr != nil {
+		return nil, aerr
+	}
 	if err != nil {
-		return nil, fmt.Errorf("executor: %s: policy %s: %w", ActionView, id, err)
+		return nil, fmt.Errorf("executor: %s: policy %s: %w: %w", kind, id, ErrNotFound, err)
 	}
 	return pol, nil
 }
@@ -507,7 +538,8 @@ type ListPoliciesParams struct {
 
 // ListPolicies returns a page of the latest version of each stored policy
 // (see store.ListPoliciesParams), leaving out those the authorizer refuses
-// to show (ActionView with Action.Policy set, once per policy).
+// to show (ActionView with Action.Policy and Action.Scope set, once per
+// policy).
 func (e *Executor) ListPolicies(ctx context.Context, p *ListPoliciesParams) (*store.PolicyPage, error) {
 	if p == nil {
 		return nil, invalidf(ActionView, "params: required")
@@ -522,7 +554,7 @@ func (e *Executor) ListPolicies(ctx context.Context, p *ListPoliciesParams) (*st
 	}
 	kept := page.Policies[:0]
 	for _, pol := range page.Policies {
-		if e.mayView(ctx, &Action{Kind: ActionView, Resource: ResourcePolicy, Actor: p.Actor, Reason: p.Reason, Policy: pol.ID}) {
+		if e.mayView(ctx, policyAction(ActionView, p.By, pol.ID, pol)) {
 			kept = append(kept, pol)
 		}
 	}
@@ -538,7 +570,9 @@ type ListPolicyVersionsParams struct {
 }
 
 // ListPolicyVersions returns a page of every stored version of one policy,
-// oldest first: which rule judged when.
+// oldest first: which rule judged when. The authorizer sees ActionView of
+// its latest version (a refusal is an error), then of each version on the
+// page, leaving out those it refuses to show (a version scoped elsewhere).
 func (e *Executor) ListPolicyVersions(ctx context.Context, p *ListPolicyVersionsParams) (*store.PolicyVersionPage, error) {
 	if p == nil || p.ID == "" {
 		return nil, invalidf(ActionView, "id: required")
@@ -546,7 +580,8 @@ func (e *Executor) ListPolicyVersions(ctx context.Context, p *ListPolicyVersions
 	if e.policies == nil {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoPolicyStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourcePolicy, Actor: p.Actor, Reason: p.Reason, Policy: p.ID}); err != nil {
+	latest, err := e.storedPolicy(ctx, ActionView, p.ID, 0, p.By)
+	if err != nil {
 		return nil, err
 	}
 	lp := p.ListPolicyVersionsParams
@@ -554,28 +589,30 @@ func (e *Executor) ListPolicyVersions(ctx context.Context, p *ListPolicyVersions
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: policy %s: %w", ActionView, p.ID, err)
 	}
+	if e.cfg.Authorize != nil {
+		page.Policies = slices.DeleteFunc(page.Policies, func(pol *release.Policy) bool {
+			return pol.Version != latest.Version && !e.mayView(ctx, policyAction(ActionView, p.By, pol.ID, pol))
+		})
+	}
 	return page, nil
 }
 
 // DeletePolicy disables a policy: it stores a new version with Enabled
 // false (the versions before it stay, as does every record of them
-// judging), after Config.Authorize allowed ActionDeletePolicy. What it held
-// looks again at once on this executor, on others within their
-// RescanInterval. ErrNotFound when the policy does not exist.
+// judging), after Config.Authorize allowed ActionDeletePolicy on its
+// latest version (Action.Scope). What it held looks again at once on this
+// executor, on others within their RescanInterval. ErrNotFound when the
+// policy does not exist.
 func (e *Executor) DeletePolicy(ctx context.Context, id release.PolicyID, p *By) error {
 	by := p.value()
 	if e.policies == nil {
 		return fmt.Errorf("executor: %s: %w", ActionDeletePolicy, ErrNoPolicyStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionDeletePolicy, Resource: ResourcePolicy, Actor: by.Actor, Reason: by.Reason, Policy: id}); err != nil {
-		return err
-	}
 	for try := 0; ; try++ {
-		pol, err := e.policies.GetPolicy(ctx, id, 0)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("executor: %s: policy %s: %w: %w", ActionDeletePolicy, id, ErrNotFound, err)
-		} else if err != nil {
-			return fmt.Errorf("executor: %s: policy %s: %w", ActionDeletePolicy, id, err)
+		// Judged on the latest version, each time it is read.
+		pol, err := e.storedPolicy(ctx, ActionDeletePolicy, id, 0, by)
+		if err != nil {
+			return err
 		}
 		pol.Enabled, pol.CreatedBy, pol.CreatedAt = false, by.Actor, e.clock.Now()
 		_, err = e.policies.PutPolicy(ctx, pol)
@@ -634,7 +671,8 @@ func (e *Executor) OverridePolicy(ctx context.Context, id release.ID, k release.
 	} else if err != nil {
 		return fmt.Errorf("executor: %s: policy %s: %w", ActionOverridePolicy, p.Policy, err)
 	}
-	a := &Action{Kind: ActionOverridePolicy, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Policy: p.Policy}
+	sc := pol.Scope.Clone()
+	a := &Action{Kind: ActionOverridePolicy, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Policy: p.Policy, Scope: &sc}
 	return e.act(ctx, a, func(r *run) error {
 		if r.rel.Status.Terminal() {
 			return releaseState(ActionOverridePolicy, id, r.rel.Status, release.Scheduled, release.Running, release.Paused)

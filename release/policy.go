@@ -118,9 +118,7 @@ func (p *Policy) Clone() *Policy {
 	}
 	c := *p
 	c.When = slices.Clone(p.When)
-	c.Scope.Groups = slices.Clone(p.Scope.Groups)
-	c.Scope.Processes = slices.Clone(p.Scope.Processes)
-	c.Scope.Labels = maps.Clone(p.Scope.Labels)
+	c.Scope = p.Scope.Clone()
 	return &c
 }
 
