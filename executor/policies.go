@@ -228,36 +228,35 @@ func (e *Executor) refreshPolicies(ctx context.Context) {
 // release's start (i < 0) or at the start of its activity i fails, in
 // policy ID order, and no override lets the release or activity through
 // the version that judged; nil when every policy passes. vars are the
-// release's variables.
-func (e *Executor) judge(ctx context.Context, rel *release.Release, p *plan, vars map[string]any, i int32) *PolicyError {
+// release's variables; r, when not nil, is the release's run, whose
+// evaluator keeps what it may between checks (else one is made for this
+// check).
+func (e *Executor) judge(ctx context.Context, rel *release.Release, p *plan, vars map[string]any, i int32, r *run) *PolicyError {
 	ps := e.activePolicies(ctx)
 	if len(ps) == 0 {
 		return nil
 	}
-	point := release.PolicyReleaseStart
-	subj := releaseSubject(rel)
+	point, subj := release.PolicyReleaseStart, releaseSubject(rel)
 	var k release.ActivityKey
-	var act *release.PolicyActivity
 	if i >= 0 {
-		point = release.PolicyActivityStart
-		ai := &p.acts[i]
-		k = ai.key
-		labels := p.compiled.EffectiveLabels(ai.ref)
-		subj.Activity, subj.ActivityLabels = true, labels
-		act = &release.PolicyActivity{Key: k, Phase: ai.ref.Phase, ID: ai.ref.Activity, Type: ai.act.EffectiveType(),
-			Labels: labels, Uses: ai.act.Uses, Process: ai.act.Process}
+		point, k = release.PolicyActivityStart, p.acts[i].key
+		subj.Activity, subj.ActivityLabels = true, p.acts[i].labels
 	}
-	var in *release.PolicyInput
+	var c *policyCheck
 	for _, cp := range ps {
 		pol := cp.Policy()
 		if !pol.Judges(point) || !pol.Scope.Matches(subj) || rel.PolicyOverridden(pol.ID, pol.Version, k) {
 			continue
 		}
-		if in == nil {
-			in = e.policyInput(ctx, rel, vars, act, subj)
-			in.Point = point
+		if c == nil {
+			if r != nil {
+				c = r.policyCheck()
+			} else {
+				c = newPolicyCheck(e, ctx, rel, vars, p)
+			}
+			c.begin(p, i, point, subj)
 		}
-		v := cp.Eval(in)
+		v := c.ev.Eval(cp)
 		if v.Pass {
 			continue
 		}
@@ -267,27 +266,65 @@ func (e *Executor) judge(ctx context.Context, rel *release.Release, p *plan, var
 	return nil
 }
 
-// policyInput is what the policies judge.
-func (e *Executor) policyInput(ctx context.Context, rel *release.Release, vars map[string]any, act *release.PolicyActivity, subj release.FreezeSubject) *release.PolicyInput {
-	now := e.clock.Now()
-	in := &release.PolicyInput{Release: rel, Vars: vars, Activity: act, Now: now}
-	in.Frozen = func() (bool, time.Time) {
-		if fe := frozenAt(e.activeFreezes(ctx), subj, now, func(release.FreezeID) bool { return false }); fe != nil {
-			return true, fe.Until
-		}
-		return false, time.Time{}
+// policyCheck judges the policies of one release: its evaluator, the
+// check being judged, and the executor's answers to member() and frozen().
+// A run keeps one (run.policyCheck), so that what the evaluator keeps
+// serves every check of the release.
+type policyCheck struct {
+	release.PolicyCheck
+	e    *Executor
+	ctx  context.Context
+	ev   *release.PolicyEvaluator
+	subj release.FreezeSubject
+	act  release.PolicyActivity
+}
+
+func newPolicyCheck(e *Executor, ctx context.Context, rel *release.Release, vars map[string]any, p *plan) *policyCheck {
+	c := &policyCheck{e: e, ctx: ctx, ev: release.NewPolicyEvaluator(rel, vars, p.approvals)}
+	c.Member, c.Frozen = c.member, c.frozen
+	return c
+}
+
+// begin starts the check of the release's start (i < 0) or of its
+// activity i, now.
+func (c *policyCheck) begin(p *plan, i int32, point release.PolicyPoint, subj release.FreezeSubject) {
+	c.Point, c.subj, c.Now, c.Activity = point, subj, c.e.clock.Now(), nil
+	if i >= 0 {
+		ai := &p.acts[i]
+		c.act = release.PolicyActivity{Key: ai.key, Phase: ai.ref.Phase, ID: ai.ref.Activity, Type: ai.act.EffectiveType(),
+			Labels: ai.labels, Uses: ai.act.Uses, Process: ai.act.Process}
+		c.Activity, c.Shape = &c.act, ai.shape
 	}
-	in.Member = func(actor, group string) (bool, error) {
-		if e.cfg.ResolveGroup == nil {
-			return false, errors.New("no group resolver (Config.ResolveGroup)")
-		}
-		ms, err := e.cfg.ResolveGroup(ctx, group)
-		if err != nil {
-			return false, err
-		}
-		return slices.Contains(ms, actor), nil
+	c.ev.Begin(&c.PolicyCheck)
+}
+
+// frozen says whether an enabled freeze holds the subject now, and until
+// when.
+func (c *policyCheck) frozen() (bool, time.Time) {
+	if fe := frozenAt(c.e.activeFreezes(c.ctx), c.subj, c.Now, func(release.FreezeID) bool { return false }); fe != nil {
+		return true, fe.Until
 	}
-	return in
+	return false, time.Time{}
+}
+
+// member asks Config.ResolveGroup whether actor is in group.
+func (c *policyCheck) member(actor, group string) (bool, error) {
+	if c.e.cfg.ResolveGroup == nil {
+		return false, errors.New("no group resolver (Config.ResolveGroup)")
+	}
+	ms, err := c.e.cfg.ResolveGroup(c.ctx, group)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(ms, actor), nil
+}
+
+// policyCheck returns the run's policy check, made on first use.
+func (r *run) policyCheck() *policyCheck {
+	if r.policy == nil {
+		r.policy = newPolicyCheck(r.e, r.e.background(), r.rel, r.scope.Vars, r.p)
+	}
+	return r.policy
 }
 
 // until is when something pe holds looks again by the clock alone.
@@ -300,7 +337,7 @@ func (pe *PolicyError) until(now time.Time) time.Time {
 
 // releasePolicy judges the release's start now.
 func (r *run) releasePolicy(action ActionKind) *PolicyError {
-	pe := r.e.judge(r.e.background(), r.rel, r.p, r.scope.Vars, -1)
+	pe := r.e.judge(r.e.background(), r.rel, r.p, r.scope.Vars, -1, r)
 	if pe != nil {
 		pe.Action = action
 	}
@@ -309,7 +346,7 @@ func (r *run) releasePolicy(action ActionKind) *PolicyError {
 
 // activityPolicy judges the start of activity i now.
 func (r *run) activityPolicy(action ActionKind, i int32) *PolicyError {
-	pe := r.e.judge(r.e.background(), r.rel, r.p, r.scope.Vars, i)
+	pe := r.e.judge(r.e.background(), r.rel, r.p, r.scope.Vars, i, r)
 	if pe != nil {
 		pe.Action = action
 	}
@@ -407,7 +444,7 @@ func (e *Executor) createPolicy(ctx context.Context, rel *release.Release, p *pl
 		return nil
 	}
 	vars, _ := p.compiled.Variables(policyScope(rel))
-	pe := e.judge(ctx, rel, p, vars, -1)
+	pe := e.judge(ctx, rel, p, vars, -1, nil)
 	if pe != nil {
 		pe.Action, pe.Release = ActionCreate, ""
 	}
@@ -429,7 +466,7 @@ func (e *Executor) policyReason(ctx context.Context, rel *release.Release, p *pl
 		return nil
 	}
 	vars, _ := p.compiled.Variables(policyScope(rel))
-	pe := e.judge(ctx, rel, p, vars, i)
+	pe := e.judge(ctx, rel, p, vars, i, nil)
 	if pe == nil {
 		return nil
 	}
