@@ -119,6 +119,8 @@ type freezeCache struct {
 	// began before the kept one (and may have missed a PutFreeze that
 	// one saw) is dropped when it ends, never kept over it.
 	started, applied uint64
+	// gen counts the changes of list (release.PolicyCheck.Freezes).
+	gen uint64
 }
 
 // freezeStore returns the store's FreezeStore, if it has one.
@@ -190,6 +192,9 @@ func (e *Executor) loadFreezes(ctx context.Context, fs store.FreezeStore, force 
 	}
 	c.applied = read
 	changed := force || (!c.loaded.IsZero() && c.sig != sig.String())
+	if changed || c.sig != sig.String() {
+		c.gen++
+	}
 	c.list, c.sig, c.loaded = list, sig.String(), e.clock.Now()
 	var waits []timerKey
 	if changed {

@@ -289,6 +289,9 @@ func newPolicyCheck(e *Executor, ctx context.Context, rel *release.Release, vars
 // activity i, now.
 func (c *policyCheck) begin(p *plan, i int32, point release.PolicyPoint, subj release.FreezeSubject) {
 	c.Point, c.subj, c.Now, c.Activity = point, subj, c.e.clock.Now(), nil
+	c.e.fz.mu.Lock()
+	c.Freezes = c.e.fz.gen
+	c.e.fz.mu.Unlock()
 	if i >= 0 {
 		ai := &p.acts[i]
 		c.act = release.PolicyActivity{Key: ai.key, Phase: ai.ref.Phase, ID: ai.ref.Activity, Type: ai.act.EffectiveType(),
@@ -299,12 +302,22 @@ func (c *policyCheck) begin(p *plan, i int32, point release.PolicyPoint, subj re
 }
 
 // frozen says whether an enabled freeze holds the subject now, and until
-// when.
+// when; if none does, when the first window of a freeze in scope opens
+// (zero: none will).
 func (c *policyCheck) frozen() (bool, time.Time) {
-	if fe := frozenAt(c.e.activeFreezes(c.ctx), c.subj, c.Now, func(release.FreezeID) bool { return false }); fe != nil {
+	fs := c.e.activeFreezes(c.ctx)
+	if fe := frozenAt(fs, c.subj, c.Now, func(release.FreezeID) bool { return false }); fe != nil {
 		return true, fe.Until
 	}
-	return false, time.Time{}
+	var next time.Time
+	for _, cf := range fs {
+		if cf.f.Scope.Matches(c.subj) {
+			if s := cf.w.NextStart(c.Now); !s.IsZero() && (next.IsZero() || s.Before(next)) {
+				next = s
+			}
+		}
+	}
+	return false, next
 }
 
 // member asks Config.ResolveGroup whether actor is in group.

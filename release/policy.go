@@ -261,7 +261,7 @@ func (p *Policy) Compile() (*CompiledPolicy, error) {
 		return nil, &PolicyValidationError{Policy: p.ID, Problems: ps}
 	}
 	cp := &CompiledPolicy{p: p.Clone(), cond: cond}
-	cp.keep, cp.approvals, cp.clock = keepOf(cond.Refs())
+	cp.keep, cp.approvals, cp.clock, cp.freezes = keepOf(cond.Refs())
 	for _, r := range cond.Refs() {
 		switch r.Kind {
 		case expr.RefRoot:
@@ -331,8 +331,8 @@ type PolicyInput struct {
 	// a member of any group.
 	Member func(actor, group string) (bool, error)
 	// Frozen says whether an enabled freeze holds the subject now, and
-	// when that next changes (zero: unknown); called only by rules that
-	// call frozen(). Nil: no freeze holds anything.
+	// when that next changes with time (zero: it does not); called only by
+	// rules that call frozen(). Nil: no freeze holds anything.
 	Frozen func() (frozen bool, change time.Time)
 
 	ev *policyEval // what Eval built from it, kept for the next policy
@@ -365,8 +365,8 @@ type CompiledPolicy struct {
 	cond  *expr.Condition
 	needs needs
 	// What a PolicyEvaluator may keep of its verdicts (see keepOf).
-	keep             keep
-	approvals, clock bool
+	keep                      keep
+	approvals, clock, freezes bool
 }
 
 // Policy returns the policy compiled; it must not be changed.

@@ -26,8 +26,10 @@ const (
 )
 
 // keepOf reads, from a rule's references, for how long its verdicts may be
-// kept and what else they depend on.
-func keepOf(refs []expr.Ref) (k keep, approvals, clock bool) {
+// kept and what else they depend on: the approvals, the clock (their
+// Recheck), the freezes (frozen(), whose answer also depends on the
+// activity's labels and changes with time).
+func keepOf(refs []expr.Ref) (k keep, approvals, clock, freezes bool) {
 	for _, r := range refs {
 		switch r.Kind {
 		case expr.RefRoot:
@@ -48,7 +50,7 @@ func keepOf(refs []expr.Ref) (k keep, approvals, clock bool) {
 		case expr.RefFunc:
 			switch r.Name {
 			case "frozen":
-				k = keepNever
+				k, freezes, clock = max(k, keepShape), true, true
 			case "approvedBy":
 				approvals = true
 			case "between", "weekday", "localTime", "localDate":
@@ -56,7 +58,7 @@ func keepOf(refs []expr.Ref) (k keep, approvals, clock bool) {
 			}
 		}
 	}
-	return k, approvals, clock
+	return k, approvals, clock, freezes
 }
 
 // PolicyCheck is one check that a PolicyEvaluator judges: the release's
@@ -73,9 +75,13 @@ type PolicyCheck struct {
 	Shape int
 	// Now is the instant of the check.
 	Now time.Time
-	// Member and Frozen are as in PolicyInput.
+	// Member and Frozen are as in PolicyInput; Frozen's change is when
+	// its answer next changes with time (zero: it does not).
 	Member func(actor, group string) (bool, error)
 	Frozen func() (frozen bool, change time.Time)
+	// Freezes changes whenever the freezes may have (they were read
+	// again): verdicts of rules that call frozen() are not kept past it.
+	Freezes uint64
 }
 
 // PolicyEvaluator judges the policies of one release, check after check
@@ -97,11 +103,15 @@ type PolicyCheck struct {
 //   - the rule reads the time of day (between, weekday, localTime,
 //     localDate) and the instant at which its answer may change (the
 //     verdict's Recheck) has come;
-//   - the verdict was an error (it is never kept).
+//   - the rule calls frozen() and the freezes changed (PolicyCheck.Freezes)
+//     or the instant at which a freeze window in scope opens or ends has
+//     come (frozen() depends on the activity's labels: such a rule is
+//     kept per shape of activity).
 //
-// A rule that reads the activity's key, phase or id, the instant (now) or
-// the freezes (frozen()) is evaluated at every check. A new version of a
-// policy is another CompiledPolicy, judged afresh.
+// A verdict that is an error is never kept. A rule that reads the
+// activity's key, phase or id, or the instant (now), is evaluated at
+// every check. A new version of a policy is another CompiledPolicy,
+// judged afresh.
 //
 // The release's labels, inputs, name, process and initiator, and the
 // variables, must not change while the evaluator is used (they do not in
@@ -115,6 +125,7 @@ type PolicyEvaluator struct {
 	stamps    []approvalStamp
 	gen       uint64 // counts changes of the approvals
 	shape     int    // the check's PolicyCheck.Shape
+	freezes   uint64 // the check's PolicyCheck.Freezes
 	kept      map[keptKey]*keptVerdict
 	evals     int // rules evaluated (for tests)
 }
@@ -133,7 +144,8 @@ type keptKey struct {
 
 type keptVerdict struct {
 	v       PolicyVerdict
-	gen     uint64
+	gen     uint64 // PolicyEvaluator.gen when judged
+	freezes uint64 // PolicyCheck.Freezes when judged
 	members []membership
 }
 
@@ -197,7 +209,7 @@ func (pe *PolicyEvaluator) Begin(c *PolicyCheck) {
 	delete(roots, "activity")
 	delete(roots, "now")
 	clear(pe.ev.members)
-	pe.shape = c.Shape
+	pe.shape, pe.freezes = c.Shape, c.Freezes
 }
 
 // Eval judges the check begun last with cp (its scope is not checked here:
@@ -224,7 +236,7 @@ func (pe *PolicyEvaluator) Eval(cp *CompiledPolicy) PolicyVerdict {
 			kv = &keptVerdict{}
 			pe.kept[key] = kv
 		}
-		kv.v, kv.gen = v, pe.gen
+		kv.v, kv.gen, kv.freezes = v, pe.gen, pe.freezes
 		kv.members = append(kv.members[:0], pe.ev.asked...)
 	}
 	return v
@@ -236,6 +248,9 @@ func (pe *PolicyEvaluator) valid(cp *CompiledPolicy, kv *keptVerdict) bool {
 		return false
 	}
 	if cp.clock && !kv.v.Recheck.IsZero() && !pe.in.Now.Before(kv.v.Recheck) {
+		return false
+	}
+	if cp.freezes && kv.freezes != pe.freezes {
 		return false
 	}
 	for _, m := range kv.members {

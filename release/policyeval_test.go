@@ -15,7 +15,11 @@ type evalWorld struct {
 	rel    *Release
 	groups map[string][]string
 	now    time.Time
-	frozen bool
+	// frozen() answers frozen, changing at change; freezes counts the
+	// changes of the freezes.
+	frozen  bool
+	change  time.Time
+	freezes uint64
 }
 
 func (w *evalWorld) member(actor, group string) (bool, error) {
@@ -27,8 +31,15 @@ func (w *evalWorld) member(actor, group string) (bool, error) {
 }
 
 func (w *evalWorld) check(a *PolicyActivity, shape int) *PolicyCheck {
-	return &PolicyCheck{Point: PolicyActivityStart, Activity: a, Shape: shape, Now: w.now, Member: w.member,
-		Frozen: func() (bool, time.Time) { return w.frozen, time.Time{} }}
+	return &PolicyCheck{Point: PolicyActivityStart, Activity: a, Shape: shape, Now: w.now, Member: w.member, Frozen: w.frozenNow,
+		Freezes: w.freezes}
+}
+
+func (w *evalWorld) frozenNow() (bool, time.Time) {
+	if !w.change.IsZero() && !w.now.Before(w.change) {
+		return !w.frozen, time.Time{}
+	}
+	return w.frozen, w.change
 }
 
 // TestPolicyEvaluatorKeepsAVerdictUntilWhatItsRuleReadsChanges judges one
@@ -71,7 +82,11 @@ func TestPolicyEvaluatorKeepsAVerdictUntilWhatItsRuleReadsChanges(t *testing.T) 
 		{"time window, still open", `between("08:00", "18:00", "UTC")`, false,
 			func(w *evalWorld) { w.now = w.now.Add(time.Hour) }, verify, true, true, false},
 		{"the instant", `now.hour == 9`, false, func(w *evalWorld) { w.now = w.now.Add(time.Second) }, verify, true, true, true},
-		{"frozen since", `!frozen()`, false, func(w *evalWorld) { w.frozen = true }, verify, true, false, true},
+		{"a freeze stored since", `!frozen()`, false, func(w *evalWorld) { w.frozen, w.freezes = true, w.freezes+1 }, verify, true, false, true},
+		{"a freeze window opened since", `!frozen()`, false, func(w *evalWorld) { w.now = w.now.Add(time.Hour) }, verify, true, false, true},
+		{"a freeze window to open later", `!frozen()`, false, func(w *evalWorld) { w.now = w.now.Add(time.Minute) }, verify, true, true, false},
+		{"no freeze changed", `!frozen()`, false, nothing, verify, true, true, false},
+		{"frozen, another shape", `!frozen()`, false, nothing, check, true, true, true},
 		{"release status changed", `release.status == "Running"`, false,
 			func(w *evalWorld) { w.rel.Status = Paused }, verify, true, false, true},
 		{"release moved", `release.scheduled-for < "2026-12-03"`, false,
@@ -92,6 +107,7 @@ func TestPolicyEvaluatorKeepsAVerdictUntilWhatItsRuleReadsChanges(t *testing.T) 
 				groups: map[string][]string{"deployers": {"alice"}, "cab": {"carol"}},
 				now:    time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC),
 			}
+			w.change = w.now.Add(time.Hour) // a freeze window opens
 			if tc.approved {
 				approve(w)
 			}
@@ -108,7 +124,7 @@ func TestPolicyEvaluatorKeepsAVerdictUntilWhatItsRuleReadsChanges(t *testing.T) 
 			pe.Begin(w.check(tc.second, shape))
 			v = pe.Eval(cp)
 			fresh := cp.Eval(&PolicyInput{Point: PolicyActivityStart, Release: w.rel, Activity: tc.second, Now: w.now, Member: w.member,
-				Frozen: func() (bool, time.Time) { return w.frozen, time.Time{} }})
+				Frozen: w.frozenNow})
 			require.Equal(t, tc.then, v.Pass, "then: %v", v.Err)
 			require.Equal(t, fresh.Pass, v.Pass, "as a fresh evaluation")
 			require.Equal(t, fresh.Err == nil, v.Err == nil)
