@@ -118,6 +118,14 @@ type Action struct {
 	Group release.GroupID
 	// Labels are the release's labels (the group's for actions on a
 	// group, the process's for actions on a process).
+	//
+	// For an action on a freeze or a policy (viewing, putting or deleting
+	// it) Process, Group and Labels are what its scope requires of what it
+	// judges: Labels its label selector, Process and Group the process and
+	// group it names when it names exactly one; a scope over everything,
+	// or over several processes or groups, leaves them empty. So a role
+	// bound over env=prod covers the freezes scoped to env=prod (or
+	// narrower), and none that reaches further. Scope has the whole scope.
 	Labels map[string]string
 	// ActivityLabels are the target activity's labels, its phase's merged
 	// under its own, as the process document gives them: empty, not nil,
@@ -143,6 +151,17 @@ type Action struct {
 	Freeze release.FreezeID
 	// NewFreeze is the freeze ActionPutFreeze would store (a copy).
 	NewFreeze *release.Freeze
+
+	// Scope is the scope of the freeze or policy the action names (a
+	// copy): the stored one, or for ActionPutFreeze and ActionPutPolicy
+	// the one it would store (replacing a stored freeze or policy is
+	// asked twice, on the new scope and on the stored one: a right over
+	// team=a does not take team=b's freeze by re-scoping it); for
+	// ActionOverrideFreeze and ActionOverridePolicy, whose target is the
+	// release or activity let through, the scope of the freeze or policy
+	// it is let through. Nil for other actions, and when the freeze or
+	// policy named is not stored.
+	Scope *release.FreezeScope
 
 	// Policy is the policy an action on policies names: the one put,
 	// deleted or read, or the one ActionOverridePolicy lets the release or

@@ -131,8 +131,9 @@
 // release's id and group occurrence are never used again. DeleteRelease
 // does the same for a person (ActionDeleteRelease). Every deletion is a
 // record in the store's deletion log (Deletions), which outlives the
-// release: its final head and anchor, the rule or person, when, and where
-// its bundle went. The deployments of its activities that succeeded stay
+// release: its final head and anchor, its labels, the rule or person,
+// when, and where its bundle went; a reader sees the records of the
+// releases it may view, judged on them. The deployments of its activities that succeeded stay
 // in the store's link index, so that Deployments still answers what runs
 // where after the release that deployed it is gone; they are shown to who
 // may view the release its deletion record describes.

@@ -161,10 +161,16 @@ func (f *Freeze) Clone() *Freeze {
 	c := *f
 	c.Windows = slices.Clone(f.Windows)
 	c.Recurring = slices.Clone(f.Recurring)
-	c.Scope.Groups = slices.Clone(f.Scope.Groups)
-	c.Scope.Processes = slices.Clone(f.Scope.Processes)
-	c.Scope.Labels = maps.Clone(f.Scope.Labels)
+	c.Scope = f.Scope.Clone()
 	return &c
+}
+
+// Clone returns a deep copy of sc.
+func (sc FreezeScope) Clone() FreezeScope {
+	sc.Groups = slices.Clone(sc.Groups)
+	sc.Processes = slices.Clone(sc.Processes)
+	sc.Labels = maps.Clone(sc.Labels)
+	return sc
 }
 
 // DisplayName returns the freeze's Name, or its ID when it has none.

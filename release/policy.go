@@ -118,9 +118,7 @@ func (p *Policy) Clone() *Policy {
 	}
 	c := *p
 	c.When = slices.Clone(p.When)
-	c.Scope.Groups = slices.Clone(p.Scope.Groups)
-	c.Scope.Processes = slices.Clone(p.Scope.Processes)
-	c.Scope.Labels = maps.Clone(p.Scope.Labels)
+	c.Scope = p.Scope.Clone()
 	return &c
 }
 
@@ -263,6 +261,7 @@ func (p *Policy) Compile() (*CompiledPolicy, error) {
 		return nil, &PolicyValidationError{Policy: p.ID, Problems: ps}
 	}
 	cp := &CompiledPolicy{p: p.Clone(), cond: cond}
+	cp.keep, cp.approvals, cp.clock, cp.freezes = keepOf(cond.Refs())
 	for _, r := range cond.Refs() {
 		switch r.Kind {
 		case expr.RefRoot:
@@ -332,8 +331,8 @@ type PolicyInput struct {
 	// a member of any group.
 	Member func(actor, group string) (bool, error)
 	// Frozen says whether an enabled freeze holds the subject now, and
-	// when that next changes (zero: unknown); called only by rules that
-	// call frozen(). Nil: no freeze holds anything.
+	// when that next changes with time (zero: it does not); called only by
+	// rules that call frozen(). Nil: no freeze holds anything.
 	Frozen func() (frozen bool, change time.Time)
 
 	ev *policyEval // what Eval built from it, kept for the next policy
@@ -365,6 +364,9 @@ type CompiledPolicy struct {
 	p     *Policy
 	cond  *expr.Condition
 	needs needs
+	// What a PolicyEvaluator may keep of its verdicts (see keepOf).
+	keep                      keep
+	approvals, clock, freezes bool
 }
 
 // Policy returns the policy compiled; it must not be changed.
@@ -387,7 +389,12 @@ type PolicyVerdict struct {
 // in it for the next policies judging the same input, so in must not be
 // used by two goroutines at once, nor changed between two Evals.
 func (c *CompiledPolicy) Eval(in *PolicyInput) PolicyVerdict {
-	ev := in.eval()
+	return c.evalIn(in.eval())
+}
+
+// evalIn evaluates the rule over what ev holds (and builds what it lacks).
+func (c *CompiledPolicy) evalIn(ev *policyEval) PolicyVerdict {
+	in := ev.in
 	ev.recheck = time.Time{}
 	roots := ev.scope.Roots
 	if c.needs&needRelease != 0 && roots["release"] == nil {
@@ -433,6 +440,11 @@ type policyEval struct {
 	approvals []any // nil until built
 	recheck   time.Time
 	members   map[[2]string]bool
+	// record: every membership the rule asks about is noted in asked
+	// (for a PolicyEvaluator, which asks them again before it reuses a
+	// verdict).
+	record bool
+	asked  []membership
 }
 
 // approvalList builds the approvals root once.
@@ -589,20 +601,20 @@ func (ev *policyEval) funcs() map[string]func(args ...any) (any, error) {
 func (ev *policyEval) member(actor, group string) (bool, error) {
 	group = strings.TrimPrefix(group, "group:")
 	k := [2]string{actor, group}
-	if ok, seen := ev.members[k]; seen {
-		return ok, nil
+	ok, seen := ev.members[k]
+	if !seen && ev.in.Member != nil {
+		var err error
+		if ok, err = ev.in.Member(actor, group); err != nil {
+			return false, fmt.Errorf("group %q: %w", group, err)
+		}
+		if ev.members == nil {
+			ev.members = map[[2]string]bool{}
+		}
+		ev.members[k] = ok
 	}
-	if ev.in.Member == nil {
-		return false, nil
+	if ev.record {
+		ev.asked = append(ev.asked, membership{actor, group, ok})
 	}
-	ok, err := ev.in.Member(actor, group)
-	if err != nil {
-		return false, fmt.Errorf("group %q: %w", group, err)
-	}
-	if ev.members == nil {
-		ev.members = map[[2]string]bool{}
-	}
-	ev.members[k] = ok
 	return ok, nil
 }
 
