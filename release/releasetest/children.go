@@ -156,7 +156,8 @@ func (s *Step) InChild(path release.ActivityKey) *Step { s.child = path; return 
 // the release runs, a Reschedule...). f receives the run's executor and the
 // release's id (the child's with InChild); its error is the step's, so
 // ExpectError and MayFail apply. Like Abort, it happens once the release
-// runs, After counting from its start; WhenRunning ties it to an attempt.
+// has started and before it ends (Running or Paused), After counting from
+// its start; WhenRunning ties it to an attempt.
 // what describes the step in messages.
 //
 //	h.Do("sre pauses the release", func(ctx context.Context, ex *executor.Executor, id release.ID) error {

@@ -46,8 +46,9 @@ func (s *Step) releaseWide() bool {
 // the action fits (Waiting for decisions, tasks and outputs; OnHold or
 // Failed for Retry; ...) and After has passed since the activity entered
 // that status. Steps on one activity happen in the order they were
-// scripted. Abort, RollBack and Do act on the release, After counting from
-// its start. An activity given as a path ("deploy.smoke/checks.api", see
+// scripted. Abort, RollBack and Do act on the release once it has
+// started and until it ends (Running or Paused), After counting from its
+// start. An activity given as a path ("deploy.smoke/checks.api", see
 // PathSeparator) is one of a subprocess child; InChild points a
 // release-wide step at a child.
 type Step struct {
@@ -200,7 +201,7 @@ func (h *Harness) RollBack(actor, reason string) *Step {
 // script.go adds WhenRunning).
 func (s *Step) baseFits(r *release.Release, k release.ActivityKey) (time.Time, bool) {
 	if s.releaseWide() {
-		if r.Status != release.Running {
+		if r.Status != release.Running && r.Status != release.Paused {
 			return time.Time{}, false
 		}
 		return r.StartedAt, true
