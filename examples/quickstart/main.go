@@ -37,7 +37,7 @@ func main() {
        quickstart -plan [process.yaml]
 
 Runs Baton's sample release (examples/quickstart/release.yaml, a weekly
-mobile release train) for real, in about 15 seconds: on the embedded SQLite
+mobile release train) for real, in about 10 seconds: on the embedded SQLite
 store (the -db file, created if missing), with local adapters that simulate
 a CI build, a deployment and a feature-flag flip, and scripted people who
 complete the manual regression task and approve the QA sign-off. You see
@@ -81,5 +81,5 @@ Flags:
 	}
 }
 
-// deadline bounds a whole run; the sample takes about 15s at pace 1.
+// deadline bounds a whole run; the sample takes about 10s at pace 1.
 const deadline = 2 * time.Minute
