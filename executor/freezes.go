@@ -138,7 +138,7 @@ func (e *Executor) activeFreezes(ctx context.Context) []compiledFreeze {
 	}
 	c := &e.fz
 	c.mu.Lock()
-	fresh := !c.loaded.IsZero() && e.clock.Now().Sub(c.loaded) < e.cfg.RescanInterval
+	fresh := !c.loaded.IsZero() && (!e.cfg.rescans() || e.clock.Now().Sub(c.loaded) < e.cfg.RescanInterval)
 	list := c.list
 	c.mu.Unlock()
 	if fresh {
@@ -231,7 +231,7 @@ func (e *Executor) refreshFreezes(ctx context.Context) {
 		e.loadFreezes(ctx, fs, false)
 	}
 	e.refreshPolicies(ctx)
-	if ok || e.policies != nil {
+	if (ok || e.policies != nil) && e.cfg.rescans() {
 		e.timers.set(timerKey{kind: timerFreezes}, e.clock.Now().Add(e.cfg.RescanInterval))
 	}
 }
