@@ -49,6 +49,11 @@
 // attention notify (executors set Notify only then), because PostgreSQL
 // serialises the commits of notifying transactions.
 //
+// The feed's subscribers (store.FeedNotifier) are signalled after each
+// create or append through the Store commits, and on every notification
+// the listening connection hears: another process's writes are signalled
+// when they notify, the others are found at the consumer's next poll.
+//
 // # Schema and migrations
 //
 // The tables live in one PostgreSQL schema, Options.Schema ("baton" by

@@ -227,6 +227,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	err = s.pool.SendBatch(ctx, b).Close()
 	if err == nil {
 		s.snaps.put(row.id, snapSeq)
+		s.listen.feed.Signal()
 		return nil
 	}
 	if name, dup := uniqueViolation(err); dup {
@@ -353,6 +354,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		snapSeq = row.seq
 	}
 	s.snaps.put(r.ID, snapSeq)
+	s.listen.feed.Signal()
 	return nil
 }
 

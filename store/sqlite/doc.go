@@ -50,7 +50,9 @@
 // row's key and a seq, and nothing can ever appear before one. A feed page
 // walks three primary keys in order (feed, releases, events), without a
 // sort. Consumers' cursors (store.CursorStore) are rows written with
-// compare-and-set on a revision.
+// compare-and-set on a revision. The Store signals its feed's subscribers
+// (store.FeedNotifier) after each write transaction that adds events
+// commits.
 //
 // The link index (store.LinkStore) is the links table, a row per
 // link.added event keyed (release id, seq), written in the transaction
