@@ -91,8 +91,8 @@
 //     page, merged (UNION ALL);
 //   - by group: releases_group (group_id, created_s, created_ns, id);
 //   - by process: releases_process (process_id, created_s, created_ns, id);
-//   - by scheduled window alone: releases_scheduled (sched_s, sched_ns)
-//     finds the window's releases, which are then sorted: a window is as
+//   - by scheduled window alone: releases_scheduled (sched_s, sched_ns,
+//     id) finds the window's releases, which are then sorted: a window is as
 //     large as a calendar page, and no one index orders by creation a
 //     range of scheduled times. With another filter, that filter's index;
 //   - ListUnfinished (store.UnfinishedLister, what an executor resumes
