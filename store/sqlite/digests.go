@@ -22,14 +22,21 @@ const digestReport = "baton-report-digest-v1"
 // fields and the release's id, so that a damaged or moved row is an
 // error, not a wrong figure.
 func (d digester) reportDigest(rid int64, id release.ID, seq int64, hash release.Hash, data []byte) release.Hash {
-	b := make([]byte, 0, 8+len(id)+1+8+32+len(data))
+	sum, _ := d.reportDigestIn(nil, rid, id, seq, hash, data)
+	return sum
+}
+
+// reportDigestIn is reportDigest, building the summed bytes in buf's
+// memory, which it returns for the next call.
+func (d digester) reportDigestIn(buf []byte, rid int64, id release.ID, seq int64, hash release.Hash, data []byte) (release.Hash, []byte) {
+	b := buf[:0]
 	b = binary.BigEndian.AppendUint64(b, uint64(rid))
 	b = append(b, id...)
 	b = append(b, 0)
 	b = binary.BigEndian.AppendUint64(b, uint64(seq))
 	b = append(b, hash[:]...)
 	b = append(b, data...)
-	return d.sum(digestReport, b)
+	return d.sum(digestReport, b), b
 }
 
 // qDropDigest forgets a release's kept digest, and qUndigested flags the
@@ -168,8 +175,9 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 		return nil, s.readErr(ctx, "list release digests", err)
 	}
 	defer rows.Close()
-	page := &store.ReleaseDigestPage{Releases: []store.ReleaseDigestEntry{}}
+	page := &store.ReleaseDigestPage{Releases: make([]store.ReleaseDigestEntry, 0, min(limit, 1024))}
 	var last releaseCursor
+	var buf []byte // the check sums' input
 	for rows.Next() {
 		if len(page.Releases) == limit {
 			raw, _ := json.Marshal(last)
@@ -177,27 +185,31 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 			break
 		}
 		var (
-			id, status          string
-			rid                 int64
-			dSeq                sql.NullInt64
-			dHash, dCheck, data []byte
+			id            string
+			rid           int64
+			dSeq          sql.NullInt64
+			status        sql.RawBytes // read here only
+			dHash, dCheck sql.RawBytes
+			data          []byte
 		)
 		if err := rows.Scan(&id, &last.S, &last.NS, &rid, &status, &dSeq, &dHash, &dCheck, &data); err != nil {
 			return nil, s.readErr(ctx, "list release digests", err)
 		}
 		last.ID = release.ID(id)
-		e := store.ReleaseDigestEntry{Release: last.ID, Status: release.Status(status)}
+		e := store.ReleaseDigestEntry{Release: last.ID, Status: statusNamed(status)}
 		if dSeq.Valid {
 			var dh release.Hash
 			if len(dHash) != len(dh) {
 				return nil, corrupt(last.ID, "digest", dSeq.Int64, "the kept digest names no head")
 			}
 			copy(dh[:], dHash)
-			if !sameHash(dCheck, s.dg.reportDigest(rid, last.ID, dSeq.Int64, dh, data)) {
+			var sum release.Hash
+			sum, buf = s.dg.reportDigestIn(buf, rid, last.ID, dSeq.Int64, dh, data)
+			if !sameHash(dCheck, sum) {
 				return nil, corrupt(last.ID, "digest", dSeq.Int64, "the kept digest does not match its check sum")
 			}
 			if !e.Status.Terminal() {
-				return nil, corrupt(last.ID, "digest", dSeq.Int64, "a digest is kept for a release that is %s", status)
+				return nil, corrupt(last.ID, "digest", dSeq.Int64, "a digest is kept for a release that is %s", e.Status)
 			}
 			e.Data, e.Seq, e.Hash = data, dSeq.Int64, dh
 		}
@@ -207,4 +219,15 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 		return nil, s.readErr(ctx, "list release digests", err)
 	}
 	return page, nil
+}
+
+// statusNamed returns the release status named b, without allocating for
+// the known ones.
+func statusNamed(b []byte) release.Status {
+	for _, st := range release.Statuses {
+		if string(st) == string(b) {
+			return st
+		}
+	}
+	return release.Status(b)
 }
