@@ -104,28 +104,52 @@ func New(st store.Store, cfg *Config) (*Dispatcher, error) {
 }
 
 // Run polls until ctx is done, then returns ctx's error: it delivers what
-// the feed holds, then waits Config.PollInterval and looks again; after a
-// failed delivery it waits a backoff (Config.Backoff doubling up to
-// MaxBackoff) and retries. Errors are logged, never returned: Run stops
-// only with ctx.
+// the feed holds, then waits until the store signals new events
+// (store.FeedNotifier, when the store implements it) or
+// Config.PollInterval has passed, and looks again; after a failed
+// delivery it waits a backoff (Config.Backoff doubling up to MaxBackoff)
+// and retries, whatever the store signals meanwhile. Errors are logged,
+// never returned: Run stops only with ctx.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	defer d.release()
+	added := d.subscribe(ctx)
 	for {
 		_, err := d.Poll(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		wait := d.cfg.PollInterval
+		wait, signal := d.cfg.PollInterval, added
 		if err != nil {
-			wait = d.backoff()
+			wait, signal = d.backoff(), nil
 			d.cfg.Logger.WarnContext(ctx, "notify: delivery failed; retrying", "consumer", d.cfg.Consumer, "in", wait, "error", err)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-d.cfg.Clock.After(wait):
+		case _, ok := <-signal:
+			if !ok {
+				added = nil // the store closed it: poll from now on
+			}
 		}
 	}
+}
+
+// subscribe returns the store's signal of events added to the feed, or
+// nil when it gives none (Run then only polls).
+func (d *Dispatcher) subscribe(ctx context.Context) <-chan struct{} {
+	fn, ok, err := store.Find[store.FeedNotifier](d.st)
+	if err != nil || !ok {
+		return nil
+	}
+	ch, err := fn.SubscribeFeed(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.cfg.Logger.WarnContext(ctx, "notify: the store does not signal new events; polling only", "consumer", d.cfg.Consumer, "every", d.cfg.PollInterval, "error", err)
+		}
+		return nil
+	}
+	return ch
 }
 
 // backoff is the wait before the next retry.

@@ -47,6 +47,10 @@
 // take turns: the one holding the consumer's lease delivers, the others
 // stand by and take over when it lapses (Config.LeaseTTL).
 //
+// Run reads the feed as soon as the store signals new events
+// (store.FeedNotifier: memstore, SQLite, and PostgreSQL for its own writes
+// and those that notify), and otherwise every Config.PollInterval.
+//
 // The Dispatcher reads the store directly, not through an executor's
 // authorizer: whoever a rule tells sees what its messages carry (the
 // release's summary, the event and its payload, but not the pinned

@@ -245,7 +245,10 @@ type Config struct {
 	// 1000.
 	CursorEvery int
 	// PollInterval is how long Run waits before reading the feed again once
-	// it is caught up. Defaults to 1s.
+	// it is caught up, when the store does not signal first: on a store
+	// that implements store.FeedNotifier, Run reads as soon as events are
+	// added, and the poll only catches what the store does not signal.
+	// Defaults to 1s.
 	PollInterval time.Duration
 	// Backoff is the first wait before a failed delivery is retried; it
 	// doubles with each failure up to MaxBackoff. Defaults to 1s.

@@ -49,6 +49,11 @@
 // attention notify (executors set Notify only then), because PostgreSQL
 // serialises the commits of notifying transactions.
 //
+// The feed's subscribers (store.FeedNotifier) are signalled after each
+// create or append through the Store commits, and on every notification
+// the listening connection hears: another process's writes are signalled
+// when they notify, the others are found at the consumer's next poll.
+//
 // # Schema and migrations
 //
 // The tables live in one PostgreSQL schema, Options.Schema ("baton" by
@@ -86,8 +91,8 @@
 //     page, merged (UNION ALL);
 //   - by group: releases_group (group_id, created_s, created_ns, id);
 //   - by process: releases_process (process_id, created_s, created_ns, id);
-//   - by scheduled window alone: releases_scheduled (sched_s, sched_ns)
-//     finds the window's releases, which are then sorted: a window is as
+//   - by scheduled window alone: releases_scheduled (sched_s, sched_ns,
+//     id) finds the window's releases, which are then sorted: a window is as
 //     large as a calendar page, and no one index orders by creation a
 //     range of scheduled times. With another filter, that filter's index;
 //   - ListUnfinished (store.UnfinishedLister, what an executor resumes

@@ -123,3 +123,34 @@ func explain(t *testing.T, conn interface {
 	require.NoError(t, err)
 	return strings.Join(lines, "\n")
 }
+
+// The digest listing, in (scheduled, id) order, reads the window's
+// releases from releases_scheduled in that order from the cursor, without
+// a sort, and each one's digest by key (scans and sorts priced out, as in
+// TestListQueriesUseIndexesWithoutSorting).
+func TestDigestListingUsesTheScheduledIndexWithoutSorting(t *testing.T) {
+	pool := testPool(t, 2)
+	s := newStore(t, pool)
+	conn, err := pool.Acquire(t.Context())
+	require.NoError(t, err)
+	defer conn.Release()
+	for _, set := range []string{"enable_seqscan", "enable_sort", "enable_bitmapscan"} {
+		_, err := conn.Exec(t.Context(), "SET "+set+" = off")
+		require.NoError(t, err)
+	}
+	defer conn.Exec(t.Context(), "RESET ALL") //nolint:errcheck // the connection goes back to the pool either way
+	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	cursor := "eyJzIjoxLCJucyI6MiwiaWQiOiJ4In0" // {"s":1,"ns":2,"id":"x"}
+	for name, p := range map[string]store.ListReleaseDigestsParams{
+		"all": {}, "all, next page": {Cursor: cursor},
+		"window": {ScheduledFrom: from, ScheduledTo: to}, "window, next page": {ScheduledFrom: from, ScheduledTo: to, Cursor: cursor},
+	} {
+		q, args, err := postgres.ListDigestsSQL(s, &p)
+		require.NoError(t, err, name)
+		plan := explain(t, conn.Conn(), q, args...)
+		require.NotContains(t, plan, "Seq Scan", "%s:\n%s", name, plan)
+		require.NotContains(t, plan, "Sort  (", "%s: a sort node:\n%s", name, plan)
+		require.Contains(t, plan, " using releases_scheduled ", "%s:\n%s", name, plan)
+		require.Contains(t, plan, " using release_digests_pkey ", "%s: each digest by key:\n%s", name, plan)
+	}
+}

@@ -237,6 +237,7 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 	}
 	if err == nil {
 		s.snaps.put(row.id, snapSeq)
+		s.listen.feed.Signal()
 		return nil
 	}
 	if name, dup := uniqueViolation(err); dup {
@@ -363,6 +364,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		snapSeq = row.seq
 	}
 	s.snaps.put(r.ID, snapSeq)
+	s.listen.feed.Signal()
 	return nil
 }
 

@@ -384,8 +384,10 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 	}
 	if release.Status(h.status).Terminal() {
 		// The release's kept digest, if any, was computed at h (digests.go).
-		if err := w.exec(qDropDigest, h.rid); err != nil {
-			return wrapDB("append to release "+string(row.id)+": dropping its digest", err)
+		for _, q := range []string{qDropDigest, qUndigested} {
+			if err := w.exec(q, h.rid); err != nil {
+				return wrapDB("append to release "+string(row.id)+": dropping its digest", err)
+			}
 		}
 	}
 	w.queueEvents(h.rid, events)
