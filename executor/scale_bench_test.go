@@ -354,3 +354,8 @@ func (c *loadCounter) RenewLease(ctx context.Context, p *store.LeaseParams) (*st
 func (c *loadCounter) ReleaseLease(ctx context.Context, p *store.LeaseParams) error {
 	return c.Store.(store.Leaser).ReleaseLease(ctx, p)
 }
+
+// Unwrap lets the executor find the capabilities loadCounter does not
+// forward (freezes, notifications, the feed, ...) in the store it counts
+// for; without it New refuses the wrapper (store.HiddenCapabilityError).
+func (c *loadCounter) Unwrap() store.Store { return c.Store }
