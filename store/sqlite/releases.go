@@ -767,15 +767,25 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 	defer rows.Close()
 	page := &store.ReleasePage{Releases: []release.Summary{}}
 	var last releaseCursor
+	// One set of destinations for every row; the byte columns as
+	// sql.RawBytes, not copied: each row is checked and decoded before the
+	// next is read.
+	var id string
+	var sc summaryCols
+	dest := append([]any{&id, &last.S, &last.NS}, sc.dest()...)
+	for i, d := range dest {
+		if b, ok := d.(*[]byte); ok {
+			dest[i] = (*sql.RawBytes)(b)
+		}
+	}
 	for rows.Next() {
 		if len(page.Releases) == limit {
 			raw, _ := json.Marshal(last)
 			page.Next = base64.RawURLEncoding.EncodeToString(raw)
 			break
 		}
-		var id string
-		var sc summaryCols
-		if err := rows.Scan(append([]any{&id, &last.S, &last.NS}, sc.dest()...)...); err != nil {
+		sc = summaryCols{}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, s.readErr(ctx, "list releases", err)
 		}
 		last.ID = release.ID(id)
