@@ -252,3 +252,74 @@ func testForbidRace(t *testing.T, st store.Store, skipFirst bool) {
 		}), "the release made is started")
 	}
 }
+
+// claimHold is a store whose group history holds back a record that
+// claims its occurrence until a release of that occurrence exists: the
+// executor over it loses the race for the occurrence.
+type claimHold struct {
+	store.Store
+	hist store.GroupHistoryStore
+}
+
+func (c *claimHold) Unwrap() store.Store { return c.Store }
+
+func (c *claimHold) AppendGroupHistory(ctx context.Context, r *release.GroupRecord) error {
+	if r.Claims() {
+		waitFor(func() bool {
+			page, err := c.Store.ListReleases(ctx, &store.ListReleasesParams{Group: r.Group, ScheduledFrom: r.Occurrence, ScheduledTo: r.Occurrence.Add(time.Second)})
+			return err == nil && len(page.Releases) > 0
+		})
+	}
+	return c.hist.AppendGroupHistory(ctx, r)
+}
+
+func (c *claimHold) ListGroupHistory(ctx context.Context, p *store.ListGroupHistoryParams) (*store.GroupHistoryPage, error) {
+	return c.hist.ListGroupHistory(ctx, p)
+}
+
+// TestAFreezeSkipThatLosesToAReleaseMadeElsewhereRecordsTheRelease: one
+// executor sees a freeze stored on it at once, another not until its next
+// rescan, and makes the occurrence's release first. The skip is refused
+// (the release holds the occurrence): the first executor records the
+// release instead and goes on to the next occurrence, rather than trying
+// the refused skip again.
+func TestAFreezeSkipThatLosesToAReleaseMadeElsewhereRecordsTheRelease(t *testing.T) {
+	mem := memstore.New(nil)
+	ad := &recorder{kind: "noop"}
+	h := newHarnessOn(t, &claimHold{Store: mem, hist: mem}, nil, ad)
+	h.put(noopProcess)
+	h.putGroup(weeklyGroup())
+	cfg := h.cfg
+	cfg.InstanceID, cfg.RescanInterval = "unaware", 30*24*time.Hour
+	other, err := New(mem, h.reg, &cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := other.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	stopOther := func() { cancel(); <-done }
+	t.Cleanup(stopOther)
+	h.peers = append(h.peers, other)
+	h.settle() // the other executor has read the freezes: none
+	h.putFreeze(oneOff("monday", firstMonday.Add(-time.Hour), firstMonday.Add(time.Hour), release.FreezeScope{Groups: []release.GroupID{"weekly"}}))
+
+	h.until(firstMonday.Add(-24 * time.Hour))
+	rs := h.waitReleases("weekly", 1)
+	require.True(t, rs[0].Occurrence.Equal(firstMonday))
+	h.waitHistory("weekly", []decision{{firstMonday, release.DecisionCreated}})
+	h.settle()
+	h.peers = nil
+	stopOther()
+
+	// Alone now, the executor that lost makes the next occurrence.
+	h.until(firstMonday.Add(week - 24*time.Hour))
+	rs = h.waitReleases("weekly", 2)
+	require.True(t, rs[1].Occurrence.Equal(firstMonday.Add(week)))
+	for _, r := range h.records("weekly") {
+		require.NotEqual(t, release.DecisionSkipped, r.Decision, "%+v", r)
+	}
+}

@@ -424,8 +424,8 @@ func (e *Executor) fireGroup(ctx context.Context, id release.GroupID) {
 // error is a store failure: the occurrence is tried again.
 func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time) error {
 	g := st.g
-	occ, frozen, err := e.placeOccurrence(ctx, g, occ) // freezes: skip, or shift occ
-	if frozen || err != nil {
+	occ, skip, err := e.placeOccurrence(ctx, g, occ) // freezes: skip, or shift occ
+	if err != nil {
 		return err
 	}
 	id, err := groupReleaseID(g.ID, occ)
@@ -433,6 +433,10 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 		return err
 	}
 	start := groupStart(g)
+	if skip != nil {
+		// Unless another executor, which saw no freeze, made the release.
+		return e.decideWithout(ctx, st, id, start, skip)
+	}
 	if window := max(g.CatchUp.D(), MinCatchUp); now.Sub(occ) > window {
 		// Unless it was made in time (by another executor, or by one that
 		// stopped before recording it): then the claim fails and what was

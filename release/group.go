@@ -27,7 +27,10 @@ const (
 	// OverlapForbid records the occurrence as skipped, with the reason (the
 	// release still running), and makes no release for it. A release
 	// already made ahead of its occurrence by the group's lead time is
-	// aborted instead.
+	// aborted instead. Of executors that judge the occurrence as the
+	// previous release ends, one skipping it and another making its
+	// release, the first to write wins (the skip claims the occurrence:
+	// GroupRecord.Claims); it is never both.
 	OverlapForbid OverlapPolicy = "forbid"
 	// OverlapQueue starts the new release once the previous one has ended.
 	OverlapQueue OverlapPolicy = "queue"

@@ -116,7 +116,13 @@
 //     a Process filter (ListGroups' Enabled filters the rows the index
 //     yields; groups are few);
 //   - the occurrence rule: the unique index releases_occurrence (group_id,
-//     occurrence), partial on the releases that have one;
+//     occurrence), partial on the releases that have one; a group's
+//     occurrence is also claimed by a history record that skips it or
+//     records it missed (release.GroupRecord.Claims): such a record and a
+//     release of its occurrence are each written in a transaction holding
+//     the occurrence's advisory lock, after a probe of the other
+//     (group_history's unique (group_id, occ_s, occ_ns, decision);
+//     releases_occurrence and deletions_occurrence);
 //   - ListGroupHistory: group_history_order (group_id, occ_s, occ_ns, id),
 //     forward, or backward for Newest;
 //   - the link index (store.LinkStore) is the links table, a row per

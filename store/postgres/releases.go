@@ -907,10 +907,13 @@ func (s *Store) releaseExists(ctx context.Context, op string, id release.ID) err
 }
 
 // qClaimed finds a group history record that claims an occurrence
-// (release.GroupRecord.Claims; one with a release also names a release
-// that holds the occurrence, which the unique indexes find).
+// (release.GroupRecord.Claims), unless a release holds the occurrence (or
+// held it: deleted), which the unique indexes then report (a skipped
+// record that names its release claims nothing).
 const qClaimed = `SELECT decision FROM _s.group_history WHERE group_id = $1 AND occ_s = $2 AND occ_ns = $3
-	AND decision IN ('missed', 'skipped') LIMIT 1`
+	AND decision IN ('missed', 'skipped')
+	AND NOT EXISTS (SELECT 1 FROM _s.releases WHERE group_id = $1 AND occurrence = $4)
+	AND NOT EXISTS (SELECT 1 FROM _s.deletions WHERE group_id = $1 AND occurrence = $4) LIMIT 1`
 
 // occurrenceLockClass is the first key of the advisory lock of a group's
 // occurrence ("BATO"); the second is a hash of the schema, group and
@@ -941,7 +944,7 @@ func (s *Store) sendOccurrenceBatch(ctx context.Context, b *pgx.Batch, group str
 		return err
 	}
 	var d string
-	err = tx.QueryRow(ctx, s.q(qClaimed), group, occ.Unix(), int32(occ.Nanosecond())).Scan(&d)
+	err = tx.QueryRow(ctx, s.q(qClaimed), group, occ.Unix(), int32(occ.Nanosecond()), occKey).Scan(&d)
 	switch {
 	case err == nil:
 		return errf(store.ErrClaimed, "create release %s: group %q recorded occurrence %s %s", id, group, occKey, d)

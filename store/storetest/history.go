@@ -87,6 +87,10 @@ func (s *suite) historyTests(t *testing.T) {
 			withRelease.Release = r.ID
 			require.False(t, withRelease.Claims())
 			require.NoError(t, hs.AppendGroupHistory(ctx(t), withRelease))
+			again, created := newRelease(t, releaseSpec{group: "weekly", occurrence: occ})
+			err := st.CreateRelease(ctx(t), &store.CreateReleaseParams{Events: []release.Event{created}, Release: again})
+			require.ErrorIs(t, err, store.ErrAlreadyExists, "the release holds the occurrence")
+			require.NotErrorIs(t, err, store.ErrClaimed, "a record that names its release claims nothing")
 			require.NoError(t, hs.AppendGroupHistory(ctx(t), historyRecord("daily", occ, release.DecisionSkipped)), "another group")
 			rs, ok := st.(store.RetentionStore)
 			if !ok {
@@ -96,7 +100,7 @@ func (s *suite) historyTests(t *testing.T) {
 			later := occ.Add(24 * time.Hour)
 			gone := createRelease(t, st, releaseSpec{group: "weekly", occurrence: later})
 			endRelease(t, st, gone, base)
-			_, err := rs.DeleteRelease(ctx(t), deleteParams(gone, base))
+			_, err = rs.DeleteRelease(ctx(t), deleteParams(gone, base))
 			require.NoError(t, err)
 			require.ErrorIs(t, hs.AppendGroupHistory(ctx(t), historyRecord("weekly", later, release.DecisionMissed)), store.ErrConflict)
 		})
