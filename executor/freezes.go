@@ -740,27 +740,37 @@ func (e *Executor) OverrideFreeze(ctx context.Context, id release.ID, k release.
 		if !r.emit(p.Actor, p.Reason, &release.FreezeOverriddenPayload{Freeze: p.Freeze, Activity: k}) {
 			return nil
 		}
-		// What waited for the freeze looks again (drive runs next).
-		for i := range r.p.acts {
-			i := int32(i)
-			if k != "" && r.p.acts[i].key != k {
-				continue
-			}
-			st := r.state(i)
-			wk := timerKey{rel: id, kind: timerFreezeWait, act: i}
-			if st.Status == release.ActivityPending && e.timers.has(wk) {
-				e.timers.stop(wk)
-				r.ready = append(r.ready, i)
-			}
-			if st.Status == release.ActivityFailed {
-				rk := timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(len(st.Attempts) + 1)}
-				if at, ok := e.timers.when(rk); ok && at.After(r.now()) && e.isFreezeWait(rk) {
-					r.onCommit = append(r.onCommit, func() { e.timers.set(rk, r.now()) })
-				}
-			}
-		}
+		r.lookAgain(k) // drive runs next
 		return nil
 	})
+}
+
+// lookAgain makes what waits in the release for a freeze or a policy to
+// let it through look again now (an override was recorded): activity k,
+// or every activity when k is empty, if it is Pending and held, or the
+// automatic retry it waits to make. drive runs next.
+func (r *run) lookAgain(k release.ActivityKey) {
+	e := r.e
+	for i := range r.p.acts {
+		i := int32(i)
+		if k != "" && r.p.acts[i].key != k {
+			continue
+		}
+		st := r.state(i)
+		wk := timerKey{rel: r.id, kind: timerFreezeWait, act: i}
+		if st.Status == release.ActivityPending && e.timers.has(wk) {
+			e.timers.stop(wk)
+			e.forgetWait(wk)
+			delete(r.policyHeld, i)
+			r.ready = append(r.ready, i)
+		}
+		if st.Status == release.ActivityFailed {
+			rk := timerKey{rel: r.id, kind: timerRetry, act: i, attempt: int32(len(st.Attempts) + 1)}
+			if at, ok := e.timers.when(rk); ok && at.After(r.now()) && e.isFreezeWait(rk) {
+				r.onCommit = append(r.onCommit, func() { e.timers.set(rk, r.now()) })
+			}
+		}
+	}
 }
 
 // forgetWait notes that timer k fired: it waits for no freeze any more

@@ -735,27 +735,7 @@ func (e *Executor) OverridePolicy(ctx context.Context, id release.ID, k release.
 		if !r.emit(p.Actor, p.Reason, &release.PolicyOverriddenPayload{Policy: pol.ID, Version: pol.Version, Activity: k}) {
 			return nil
 		}
-		// What waited looks again (drive runs next).
-		for i := range r.p.acts {
-			i := int32(i)
-			if k != "" && r.p.acts[i].key != k {
-				continue
-			}
-			st := r.state(i)
-			wk := timerKey{rel: id, kind: timerFreezeWait, act: i}
-			if st.Status == release.ActivityPending && e.timers.has(wk) {
-				e.timers.stop(wk)
-				e.forgetWait(wk)
-				delete(r.policyHeld, i)
-				r.ready = append(r.ready, i)
-			}
-			if st.Status == release.ActivityFailed {
-				rk := timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(len(st.Attempts) + 1)}
-				if at, ok := e.timers.when(rk); ok && at.After(r.now()) && e.isFreezeWait(rk) {
-					r.onCommit = append(r.onCommit, func() { e.timers.set(rk, r.now()) })
-				}
-			}
-		}
+		r.lookAgain(k) // drive runs next
 		if k == "" && r.rel.Status == release.Scheduled {
 			sk := timerKey{rel: id, kind: timerStart}
 			if at, ok := e.timers.when(sk); ok && at.After(r.now()) && e.isFreezeWait(sk) && !r.now().Before(r.rel.ScheduledFor) {

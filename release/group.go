@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strconv"
 	"strings"
 	"time"
 
@@ -132,22 +131,7 @@ type GroupError struct {
 	Problems []process.Problem
 }
 
-func (e *GroupError) Error() string {
-	var b strings.Builder
-	b.WriteString("release: invalid group")
-	if e.Group != "" {
-		b.WriteString(" " + strconv.Quote(string(e.Group)))
-	}
-	for i, p := range e.Problems {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
+func (e *GroupError) Error() string { return problemsText("group", string(e.Group), e.Problems) }
 
 // Is reports whether target is ErrInvalidGroup.
 func (e *GroupError) Is(target error) bool { return target == ErrInvalidGroup }
@@ -160,20 +144,9 @@ const maxGroupText = 256
 // "lead-time"). It cannot check what needs a store (that the process and
 // input set exist, that Inputs fit the process): the executor does.
 func (g *Group) Validate() error {
-	var ps []process.Problem
-	add := func(path, format string, args ...any) {
-		ps = append(ps, process.Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
-	}
-	text := func(path, v string, required bool) {
-		switch {
-		case v == "" && required:
-			add(path, "required")
-		case len(v) > maxGroupText:
-			add(path, "longer than %d bytes", maxGroupText)
-		case strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }):
-			add(path, "must not contain control characters")
-		}
-	}
+	var ps problems
+	add := ps.add
+	text := func(path, v string, required bool) { ps.text(path, v, maxGroupText, required, false) }
 	text("id", string(g.ID), true)
 	text("name", g.Name, false)
 	text("process", string(g.Process), true)

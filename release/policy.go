@@ -144,20 +144,7 @@ type PolicyValidationError struct {
 }
 
 func (e *PolicyValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("release: invalid policy")
-	if e.Policy != "" {
-		b.WriteString(" " + strconv.Quote(string(e.Policy)))
-	}
-	for i, p := range e.Problems {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.String())
-	}
-	return b.String()
+	return problemsText("policy", string(e.Policy), e.Problems)
 }
 
 // Is reports whether target is ErrInvalidPolicy.
@@ -180,20 +167,9 @@ func (p *Policy) Validate() error {
 // Compile validates p (see Validate) and compiles its rule. The result is
 // immutable and safe for concurrent use; it keeps a copy of p.
 func (p *Policy) Compile() (*CompiledPolicy, error) {
-	var ps []process.Problem
-	add := func(path, format string, args ...any) {
-		ps = append(ps, process.Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
-	}
-	text := func(path, v string, limit int, required bool) {
-		switch {
-		case v == "" && required:
-			add(path, "required")
-		case len(v) > limit:
-			add(path, "longer than %d bytes", limit)
-		case strings.ContainsFunc(v, func(r rune) bool { return (r < ' ' && r != '\n' && r != '\t') || r == 0x7f }):
-			add(path, "must not contain control characters")
-		}
-	}
+	var ps problems
+	add := ps.add
+	text := func(path, v string, limit int, required bool) { ps.text(path, v, limit, required, true) }
 	if p.ID == "" {
 		add("id", "required")
 	} else if !process.ValidID(string(p.ID)) {

@@ -71,7 +71,9 @@ type PolicyCheck struct {
 	// Shape identifies the activity's type, labels, adapter kind and
 	// subprocess among the release's activities: two activities with the
 	// same Shape must be equal in all four (a rule that reads only those
-	// judges them alike). Ignored at release-start.
+	// judges them alike). Number the shapes of a release from 0 (the
+	// evaluator keeps verdicts by shape in a slice); ignored at
+	// release-start.
 	Shape int
 	// Now is the instant of the check.
 	Now time.Time
@@ -126,20 +128,17 @@ type PolicyEvaluator struct {
 	gen       uint64 // counts changes of the approvals
 	shape     int    // the check's PolicyCheck.Shape
 	freezes   uint64 // the check's PolicyCheck.Freezes
-	kept      map[keptKey]*keptVerdict
-	evals     int // rules evaluated (for tests)
+	// kept are the verdicts kept, by policy and slot (see slot); nkept
+	// counts them.
+	kept  map[*CompiledPolicy][]*keptVerdict
+	nkept int
+	evals int // rules evaluated (for tests)
 }
 
 // approvalStamp is what changes when an approval activity does.
 type approvalStamp struct {
 	status             ActivityStatus
 	attempts, decision int
-}
-
-type keptKey struct {
-	c     *CompiledPolicy
-	point PolicyPoint
-	shape int
 }
 
 type keptVerdict struct {
@@ -164,7 +163,7 @@ const maxKept = 4096
 // changes make the verdicts of rules that read approvals be evaluated
 // again).
 func NewPolicyEvaluator(rel *Release, vars map[string]any, approvals []ActivityKey) *PolicyEvaluator {
-	pe := &PolicyEvaluator{approvals: approvals, kept: map[keptKey]*keptVerdict{}}
+	pe := &PolicyEvaluator{approvals: approvals, kept: map[*CompiledPolicy][]*keptVerdict{}}
 	pe.in = PolicyInput{Release: rel, Vars: vars}
 	pe.ev.in = &pe.in
 	pe.ev.scope = expr.Scope{Roots: make(map[string]any, 4), Funcs: pe.ev.funcs()}
@@ -199,6 +198,7 @@ func (pe *PolicyEvaluator) Begin(c *PolicyCheck) {
 		pe.status, pe.scheduled = rel.Status, rel.ScheduledFor
 		delete(roots, "release")
 		clear(pe.kept)
+		pe.nkept = 0
 	}
 	if pe.stampApprovals() {
 		pe.gen++
@@ -215,31 +215,56 @@ func (pe *PolicyEvaluator) Begin(c *PolicyCheck) {
 // Eval judges the check begun last with cp (its scope is not checked here:
 // see Policy.Judges and FreezeScope.Matches).
 func (pe *PolicyEvaluator) Eval(cp *CompiledPolicy) PolicyVerdict {
-	key := keptKey{c: cp, point: pe.in.Point}
-	if cp.keep == keepShape && pe.in.Activity != nil {
-		key.shape = pe.shape + 1
-	}
-	if cp.keep != keepNever {
-		if kv := pe.kept[key]; kv != nil && pe.valid(cp, kv) {
-			return kv.v
+	slot := pe.slot(cp)
+	var slots []*keptVerdict
+	if slot >= 0 {
+		slots = pe.kept[cp]
+		if slot < len(slots) {
+			if kv := slots[slot]; kv != nil && pe.valid(cp, kv) {
+				return kv.v
+			}
 		}
 	}
 	pe.ev.asked = pe.ev.asked[:0]
 	pe.evals++
 	v := cp.evalIn(&pe.ev)
-	if cp.keep != keepNever && v.Err == nil {
-		if len(pe.kept) >= maxKept {
+	if slot >= 0 && v.Err == nil {
+		if pe.nkept >= maxKept {
 			clear(pe.kept)
+			pe.nkept, slots = 0, nil
 		}
-		kv := pe.kept[key]
+		if slot >= len(slots) {
+			slots = append(slots, make([]*keptVerdict, slot+1-len(slots))...)
+			pe.kept[cp] = slots
+		}
+		kv := slots[slot]
 		if kv == nil {
 			kv = &keptVerdict{}
-			pe.kept[key] = kv
+			slots[slot] = kv
+			pe.nkept++
 		}
 		kv.v, kv.gen, kv.freezes = v, pe.gen, pe.freezes
 		kv.members = append(kv.members[:0], pe.ev.asked...)
 	}
 	return v
+}
+
+// slot is where cp's verdict for the check begun last is kept: 0 at
+// release-start, 1 at an activity's start for a rule that reads nothing
+// of it, 2 + the activity's shape for a rule that reads its shape; -1
+// when it is not kept.
+func (pe *PolicyEvaluator) slot(cp *CompiledPolicy) int {
+	switch {
+	case cp.keep == keepNever:
+		return -1
+	case pe.in.Activity == nil:
+		return 0
+	case cp.keep == keepRelease:
+		return 1
+	case pe.shape < 0 || pe.shape >= maxKept:
+		return -1
+	}
+	return 2 + pe.shape
 }
 
 // valid reports whether kv still holds for the check begun last.
