@@ -546,6 +546,12 @@ func (d *Dispatcher) deliver(ctx context.Context, r *Rule, m *Message) error {
 	if d.sent[m.Key] {
 		return nil
 	}
+	if r.Viewer != nil {
+		if err := r.Viewer(ctx, &m.Release); err != nil {
+			d.cfg.Logger.DebugContext(ctx, "notify: the rule's viewer may not see the release; not sent", "key", m.Key, "rule", r.Name, "error", err)
+			return nil
+		}
+	}
 	err := r.Notifier.Notify(ctx, m)
 	if errors.Is(err, ErrPermanent) {
 		d.cfg.Logger.ErrorContext(ctx, "notify: message refused for good; dropped", "key", m.Key, "rule", r.Name, "error", err)

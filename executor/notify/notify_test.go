@@ -539,3 +539,35 @@ func TestTheRunningLateCheckLoadsOnlyReleasesThatMayHaveChanged(t *testing.T) {
 	poll(t, d)
 	require.Empty(t, cs.took(), "at risk until its expected end, late only after")
 }
+
+// A rule with a Viewer tells nothing of the releases the viewer refuses,
+// whatever the type (an event's message or a clock's reminder).
+func TestARuleTellsOnlyWhatItsViewerMaySee(t *testing.T) {
+	clk := clock.NewMock()
+	clk.Set(t0)
+	s := newScript(t)
+	mine := s.create(spec{name: "mine", labels: map[string]string{"team": "a"}})
+	theirs := s.create(spec{name: "theirs", labels: map[string]string{"team": "b"}})
+	s.toApproval(mine, t0)
+	s.toApproval(theirs, t0)
+	var asked []release.ID
+	teamA := func(_ context.Context, sum *release.Summary) error {
+		asked = append(asked, sum.ID)
+		if sum.Labels["team"] != "a" {
+			return errors.New("team a only")
+		}
+		return nil
+	}
+	rec := &recorder{}
+	d := newDispatcher(t, s.st, clk, notify.Rule{Name: "a", Notifier: rec, Viewer: teamA,
+		Types: []notify.Type{notify.ReleaseCreated, notify.WaitingForPerson}, Remind: &notify.Remind{After: time.Hour}})
+	poll(t, d)
+	clk.Add(2 * time.Hour)
+	poll(t, d)
+	require.NotEmpty(t, rec.keys())
+	for _, m := range rec.msgs {
+		require.Equal(t, mine.ID, m.Release.ID, "%s: only team a's release", m.Key)
+	}
+	require.Len(t, rec.byType(notify.Reminder), 1, "team a's approval reminded")
+	require.Contains(t, asked, theirs.ID, "the viewer was asked about the other release")
+}
