@@ -10,7 +10,6 @@ import (
 	"github.com/batonhq/baton/executor/report"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
-	"github.com/batonhq/baton/store/memstore"
 )
 
 var errNotYours = errors.New("not your group")
@@ -32,11 +31,7 @@ func webOnly(seen *[]release.ID) report.Viewer {
 // may see: for a reader of group web only, the train's figures are those
 // of the group web filter, and r6 (group api) is refused.
 func TestAViewerLimitsReportsToWhatTheReaderMaySee(t *testing.T) {
-	stores := map[string]func() store.ReleaseStore{
-		"memstore":    func() store.ReleaseStore { return memstore.New(nil) },
-		"events only": func() store.ReleaseStore { return eventsOnly{memstore.New(nil)} },
-	}
-	for name, mk := range stores {
+	for name, mk := range metricsStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			s := mk()
