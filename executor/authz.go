@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -205,6 +206,35 @@ func groupAction(kind ActionKind, by By, id release.GroupID, g *release.Group) *
 		a.Process, a.ProcessVersion, a.Labels = g.Process, g.ProcessVersion, maps.Clone(g.Labels)
 	}
 	return a
+}
+
+// Viewer returns the check Config.Authorize makes of by reading a release
+// (ActionView on ResourceRelease, with the release's process, group and
+// labels, as Get and List build it), as a function of the release's
+// summary: nil when by may view it, else an error matching
+// ErrUnauthorized and the authorizer's error (as Get returns). Readers
+// that go around the executor pass it to show by only what by may see:
+// report.Filter.Viewer and report.GetVisible, notify.Rule.Viewer. With no
+// Authorize configured it lets every release through.
+func (e *Executor) Viewer(by By) func(ctx context.Context, s *release.Summary) error {
+	return ViewerOf(e.cfg.Authorize, by)
+}
+
+// ViewerOf is Executor.Viewer for an authorizer given directly (a
+// Config.Authorize), for a host that reports without an Executor at hand.
+// A nil authorize lets every release through.
+func ViewerOf(authorize func(ctx context.Context, a *Action) error, by By) func(ctx context.Context, s *release.Summary) error {
+	return func(ctx context.Context, s *release.Summary) error {
+		if authorize == nil {
+			return nil
+		}
+		a := releaseView(by, s)
+		a.Verb = a.Kind.Verb()
+		if err := authorize(ctx, a); err != nil {
+			return fmt.Errorf("executor: %s: %w: %w", a.Kind, ErrUnauthorized, err)
+		}
+		return nil
+	}
 }
 
 // mayView reports whether Config.Authorize lets a read through, without

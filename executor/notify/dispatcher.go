@@ -58,6 +58,18 @@ type Dispatcher struct {
 type watch struct {
 	last release.Event
 	told map[release.HealthStatus]bool
+	// looked is set once the clock check has judged the release, and
+	// cleared by each of its events; recheck is then when its health may
+	// next change without an event (release.HealthReport.Recheck; zero:
+	// not before an event). A check judges only the releases not looked
+	// at or whose recheck has passed.
+	looked  bool
+	recheck time.Time
+}
+
+// due reports whether the clock check at now judges the release.
+func (w *watch) due(now time.Time) bool {
+	return !w.looked || (!w.recheck.IsZero() && now.After(w.recheck))
 }
 
 type waitKey struct {
@@ -414,6 +426,7 @@ var ended = map[release.EventKind]bool{
 func (d *Dispatcher) event(ctx context.Context, e *release.Event) error {
 	if w := d.watches[e.Release]; w != nil {
 		w.last = e.Clone()
+		w.looked = false
 	}
 	if act, ok := e.Activity(); ok && ended[e.Kind] {
 		for k := range d.waits {
@@ -532,6 +545,12 @@ func (d *Dispatcher) anyWants(typ Type) bool {
 func (d *Dispatcher) deliver(ctx context.Context, r *Rule, m *Message) error {
 	if d.sent[m.Key] {
 		return nil
+	}
+	if r.Viewer != nil {
+		if err := r.Viewer(ctx, &m.Release); err != nil {
+			d.cfg.Logger.DebugContext(ctx, "notify: the rule's viewer may not see the release; not sent", "key", m.Key, "rule", r.Name, "error", err)
+			return nil
+		}
 	}
 	err := r.Notifier.Notify(ctx, m)
 	if errors.Is(err, ErrPermanent) {
@@ -658,9 +677,11 @@ func (d *Dispatcher) check(ctx context.Context, now time.Time) error {
 	if !d.anyWants(RunningLate) {
 		return nil
 	}
-	ids := make([]release.ID, 0, len(d.watches))
-	for id := range d.watches {
-		ids = append(ids, id)
+	var ids []release.ID
+	for id, w := range d.watches {
+		if w.due(now) {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
@@ -678,6 +699,7 @@ func (d *Dispatcher) check(ctx context.Context, now time.Time) error {
 		}
 		h := release.Health(r, now)
 		if h.Status == release.OnTrack || w.told[h.Status] {
+			w.looked, w.recheck = true, h.Recheck
 			continue
 		}
 		sum := r.Summary()
@@ -696,6 +718,7 @@ func (d *Dispatcher) check(ctx context.Context, now time.Time) error {
 			}
 		}
 		w.told[h.Status] = true
+		w.looked, w.recheck = true, h.Recheck
 	}
 	return nil
 }

@@ -164,6 +164,14 @@ type Rule struct {
 	// Remind, when set, sends reminders and an escalation for the waits
 	// the rule notifies (WaitingForPerson, ActivityOnHold) that last.
 	Remind *Remind
+	// Viewer, when set, is the audience of the rule as a reader: the rule
+	// sends nothing about a release it refuses (a non-nil error), so that
+	// its recipients learn only of what they may see. It is given the
+	// message's release summary, which it must not keep or modify.
+	// executor.Executor.Viewer makes one from the executor's authorizer.
+	// Defaults to nil: every release that matches (the Dispatcher reads
+	// the store directly, not through an authorizer).
+	Viewer func(ctx context.Context, s *release.Summary) error
 }
 
 // Remind says when to remind the people a wait is on, and when to escalate.

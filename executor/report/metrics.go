@@ -111,6 +111,7 @@ func ComputeMetrics(ctx context.Context, s store.ReleaseStore, p *MetricsParams)
 		return nil, fmt.Errorf("%w: metrics: From and To are required, To after From", ErrInvalid)
 	}
 	acc := newMetricsAcc(p)
+	acc.ctx = ctx
 	var err error
 	if dst, ok := digestStore(s); ok {
 		err = digestsKept(ctx, s, dst, p, acc)
@@ -218,10 +219,12 @@ func digestsFromEvents(ctx context.Context, s store.ReleaseStore, p *MetricsPara
 }
 
 // MetricsOf computes delivery metrics over the given digests: those in
-// p's window that match its filter count. It is pure: ComputeMetrics reads
-// the digests and computes the same figures as it goes.
+// p's window that match its filter (and that p.Viewer, when set, lets
+// through: it is called with context.Background()) count. ComputeMetrics
+// reads the digests and computes the same figures as it goes.
 func MetricsOf(digests []*Digest, p *MetricsParams) *Metrics {
 	acc := newMetricsAcc(p)
+	acc.ctx = context.Background()
 	for _, d := range digests {
 		acc.add(d)
 	}
@@ -232,6 +235,7 @@ func MetricsOf(digests []*Digest, p *MetricsParams) *Metrics {
 // it keeps the figures it needs of each (durations, and the end of each
 // finished release of a group), never the digest.
 type metricsAcc struct {
+	ctx                context.Context // given to p.Viewer
 	p                  *MetricsParams
 	prod               string
 	m                  Metrics
@@ -258,6 +262,13 @@ func (a *metricsAcc) add(d *Digest) {
 	if d.ScheduledFor.Before(p.From) || !d.ScheduledFor.Before(p.To) ||
 		(p.Process != "" && d.Process != p.Process) || (p.Group != "" && d.Group != p.Group) || !p.matchLabels(d.Labels) {
 		return
+	}
+	if p.Viewer != nil {
+		sum := release.Summary{ID: d.Release, ProcessID: d.Process, Group: d.Group, Labels: d.Labels, Status: d.Status,
+			ScheduledFor: d.ScheduledFor, StartedAt: d.StartedAt, EndedAt: d.EndedAt}
+		if p.Viewer(a.ctx, &sum) != nil {
+			return
+		}
 	}
 	m.Releases++
 	switch d.Status {
