@@ -97,9 +97,9 @@
 //     range of scheduled times. With another filter, that filter's index;
 //   - ListUnfinished (store.UnfinishedLister, what an executor resumes
 //     after a restart): releases_unfinished (created_s, created_ns, id),
-//     partial on the Scheduled, Running and Paused releases and covering
-//     the resume hint (wake_load, wake_s, wake_ns), so a page reads only
-//     unfinished releases, however many have finished;
+//     partial on the Scheduled, Running and Paused releases, so a page
+//     reads only unfinished releases, however many have finished (their
+//     resume hints from the rows it finds);
 //   - ListReleaseDigests (store.DigestStore): the same filters as
 //     ListReleases, each release's digest by the digests' primary key
 //     (release_id), compared with the head the releases row keeps;
@@ -168,7 +168,11 @@
 // entry made stale by another replica is lower than the stored seq, so it
 // costs at most a snapshot taken early. The events' primary key guards the
 // append rule a second time. Each write is one commit; its durability is
-// the server's (synchronous_commit).
+// the server's (synchronous_commit). An append that keeps the release's
+// status (nearly all of them) changes no column any index of the releases
+// table holds, and the table's fill factor (80) leaves room on its pages,
+// so PostgreSQL updates the row heap-only (HOT), writing no index entry
+// (TestAppendsChangeNoIndexedColumn keeps it so).
 //
 // Leases are one INSERT ... ON CONFLICT statement per acquire, whose row
 // lock makes concurrent acquires of one key take turns; a released lease
