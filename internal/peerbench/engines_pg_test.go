@@ -14,6 +14,7 @@ import (
 	"github.com/batonhq/baton/store/postgres"
 	"github.com/dbos-inc/dbos-transact-golang/dbos"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -32,13 +33,23 @@ func needPG(tb testing.TB) string {
 	return u
 }
 
+// connect opens one connection to url, which may carry pgxpool's settings
+// (pool_max_conns=20, say, for the engines' pools): they are left out.
+func connect(ctx context.Context, url string) (*pgx.Conn, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
+}
+
 // freshSchema drops schema (and everything in it) so that an engine starts
 // on an empty one, as on a new database.
 func freshSchema(tb testing.TB, url, schema string) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := connect(ctx, url)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -241,7 +252,7 @@ type pgMeter struct {
 
 func newPGMeter(tb testing.TB) *pgMeter {
 	tb.Helper()
-	conn, err := pgx.Connect(context.Background(), needPG(tb))
+	conn, err := connect(context.Background(), needPG(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
