@@ -3,8 +3,6 @@ package peerbench
 import (
 	"context"
 	"testing"
-
-	"github.com/batonhq/baton/internal/cputime"
 )
 
 // pgEngines are the engines compared on PostgreSQL: Baton on store/postgres
@@ -42,32 +40,17 @@ func benchPG(b *testing.B, s shape, start func(testing.TB, shape) engine) {
 	defer m.close()
 	per := s.n * s.count()
 	en := start(b, s)
-	if err := en.once(ctx); err != nil {
-		_ = en.stop()
-		b.Fatal(err)
-	}
-	m.settle()
-	c0, err := m.read(ctx)
-	if err != nil {
-		_ = en.stop()
-		b.Fatal(err)
-	}
-	cpu0, cpuOK := cputime.Process()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := en.once(ctx); err != nil {
-			_ = en.stop()
-			b.Fatal(err)
+	var c0, c1 pgCounters
+	read := func(c *pgCounters) func() {
+		return func() {
+			var err error
+			if *c, err = m.read(ctx); err != nil {
+				_ = en.stop()
+				b.Fatal(err)
+			}
 		}
 	}
-	b.StopTimer()
-	cpu1, _ := cputime.Process()
-	c1, err := m.read(ctx)
-	if err != nil {
-		_ = en.stop()
-		b.Fatal(err)
-	}
+	timeOps(b, en, per, func() { m.settle(); read(&c0)() }, read(&c1))
 	if err := en.stop(); err != nil {
 		b.Fatal(err)
 	}
@@ -82,10 +65,6 @@ func benchPG(b *testing.B, s shape, start func(testing.TB, shape) engine) {
 		b.Fatal(err)
 	}
 	acts := float64(b.N * per)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/acts, "ns/activity")
-	if cpuOK {
-		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/1e6/float64(b.N), "cpu-ms/op")
-	}
 	b.ReportMetric(float64(c1.xid-c0.xid)/acts, "write-tx/activity")
 	b.ReportMetric(float64(c2.commits-c0.commits)/acts, "commits/activity")
 	b.ReportMetric(float64(c1.wal-c0.wal)/acts, "WAL-B/activity")

@@ -14,6 +14,7 @@ import (
 	"github.com/batonhq/baton/store/postgres"
 	"github.com/dbos-inc/dbos-transact-golang/dbos"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -32,13 +33,23 @@ func needPG(tb testing.TB) string {
 	return u
 }
 
+// connect opens one connection to url, which may carry pgxpool's settings
+// (pool_max_conns=20, say, for the engines' pools): they are left out.
+func connect(ctx context.Context, url string) (*pgx.Conn, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
+}
+
 // freshSchema drops schema (and everything in it) so that an engine starts
 // on an empty one, as on a new database.
 func freshSchema(tb testing.TB, url, schema string) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := connect(ctx, url)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -50,7 +61,8 @@ func freshSchema(tb testing.TB, url, schema string) {
 
 // newBatonPG wires Baton on store/postgres with its defaults (pgxpool's
 // default pool, migrated on open) in the schema peerbench_baton, dropped
-// first.
+// first. It checks each release's outcome on its terminal event, as DBOS's
+// GetResult reads a local workflow's outcome in memory.
 func newBatonPG(tb testing.TB, s shape) *batonEngine {
 	tb.Helper()
 	url := needPG(tb)
@@ -60,7 +72,9 @@ func newBatonPG(tb testing.TB, s shape) *batonEngine {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return newBatonOn(tb, s, st)
+	be := newBatonOn(tb, s, st)
+	be.byEvent = true
+	return be
 }
 
 // ------------------------------------------------------------------ DBOS
@@ -177,26 +191,34 @@ func dagLevels(deps [][]int) [][]int {
 func (de *dbosEngine) once(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, waitTimeout)
 	defer cancel()
+	// All workflows are started (by creators goroutines), then awaited,
+	// as Baton's releases are created, then awaited.
+	handles := make([]dbos.WorkflowHandle[int], de.s.count())
 	var g errgroup.Group
 	g.SetLimit(creators)
-	for range de.s.count() {
+	for i := range handles {
 		g.Go(func() error {
 			h, err := dbos.RunWorkflow(de.ctx, de.workflow, de.s.n)
 			if err != nil {
 				return fmt.Errorf("peerbench: dbos: starting a workflow: %w", err)
 			}
-			left := time.Until(deadlineOf(ctx))
-			got, err := h.GetResult(dbos.WithHandleTimeout(left))
-			if err != nil {
-				return fmt.Errorf("peerbench: dbos: workflow %s: %w", h.GetWorkflowID(), err)
-			}
-			if got != de.s.n {
-				return fmt.Errorf("peerbench: dbos: workflow %s ran %d activities, want %d", h.GetWorkflowID(), got, de.s.n)
-			}
+			handles[i] = h
 			return nil
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, h := range handles {
+		got, err := h.GetResult(dbos.WithHandleTimeout(time.Until(deadlineOf(ctx))))
+		if err != nil {
+			return fmt.Errorf("peerbench: dbos: workflow %s: %w", h.GetWorkflowID(), err)
+		}
+		if got != de.s.n {
+			return fmt.Errorf("peerbench: dbos: workflow %s ran %d activities, want %d", h.GetWorkflowID(), got, de.s.n)
+		}
+	}
+	return nil
 }
 
 // deadlineOf is ctx's deadline (every wait here has one).
@@ -230,7 +252,7 @@ type pgMeter struct {
 
 func newPGMeter(tb testing.TB) *pgMeter {
 	tb.Helper()
-	conn, err := pgx.Connect(context.Background(), needPG(tb))
+	conn, err := connect(context.Background(), needPG(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -26,14 +26,7 @@ func TestEachEngineRunsEachShapeToCompletion(t *testing.T) {
 			{"go-workflows", func(tb testing.TB, s shape) engine { return newGoWorkflows(tb, s, waitPush) }},
 			{"go-workflows-poll", func(tb testing.TB, s shape) engine { return newGoWorkflows(tb, s, waitPoll) }},
 		} {
-			t.Run(s.name+"/"+tc.name, func(t *testing.T) {
-				en := tc.start(t, s)
-				err := en.once(context.Background())
-				stopErr := en.stop()
-				require.NoError(t, err)
-				require.NoError(t, stopErr)
-				require.Equal(t, int64(s.n*s.count()), en.activities(), "each no-op activity runs exactly once")
-			})
+			t.Run(s.name+"/"+tc.name, func(t *testing.T) { runOnce(t, tc.start, s) })
 		}
 	}
 }
@@ -67,14 +60,7 @@ func TestPostgresEnginesRunEachShapeToCompletion(t *testing.T) {
 	needPG(t)
 	for _, s := range []shape{chain(10), parallel(10), concurrent(6, randomDAG(10, 2))} {
 		for _, e := range pgEngines {
-			t.Run(s.name+"/"+e.name, func(t *testing.T) {
-				en := e.start(t, s)
-				err := en.once(context.Background())
-				stopErr := en.stop()
-				require.NoError(t, err)
-				require.NoError(t, stopErr)
-				require.Equal(t, int64(s.n*s.count()), en.activities(), "each no-op activity runs exactly once")
-			})
+			t.Run(s.name+"/"+e.name, func(t *testing.T) { runOnce(t, e.start, s) })
 		}
 	}
 	t.Run("river", func(t *testing.T) {
@@ -108,4 +94,15 @@ func TestDAGLevelsKeepDependenciesInEarlierLevels(t *testing.T) {
 			require.Less(t, level[d], level[i], "activity %d runs before its dependency %d", i, d)
 		}
 	}
+}
+
+// runOnce starts an engine on s, runs one operation, stops it, and checks
+// that each activity ran exactly once.
+func runOnce(t *testing.T, start func(testing.TB, shape) engine, s shape) {
+	en := start(t, s)
+	err := en.once(context.Background())
+	stopErr := en.stop()
+	require.NoError(t, err)
+	require.NoError(t, stopErr)
+	require.Equal(t, int64(s.n*s.count()), en.activities(), "each no-op activity runs exactly once")
 }
