@@ -279,7 +279,7 @@ func (pe *PolicyEvaluator) valid(cp *CompiledPolicy, kv *keptVerdict) bool {
 		return false
 	}
 	for _, m := range kv.members {
-		ok, err := pe.ev.member(m.actor, m.group)
+		ok, err := pe.ev.ask(m.actor, m.group)
 		if err != nil || ok != m.ok {
 			return false
 		}

@@ -132,3 +132,24 @@ func TestPolicyEvaluatorKeepsAVerdictUntilWhatItsRuleReadsChanges(t *testing.T) 
 		})
 	}
 }
+
+// A verdict kept for a rule that asked about a membership is checked by
+// asking again at every check; those questions are not noted again, so
+// what the evaluator holds does not grow with the checks.
+func TestPolicyEvaluatorHoldsNoMoreForMoreChecks(t *testing.T) {
+	p := &Policy{ID: "p", Enabled: true, When: []PolicyPoint{PolicyActivityStart}, Scope: FreezeScope{All: true},
+		Rule: `member(release.initiator, "deployers")`}
+	cp, err := p.Compile()
+	require.NoError(t, err)
+	w := &evalWorld{rel: &Release{ID: "r1", Initiator: "alice", Status: Running}, groups: map[string][]string{"deployers": {"alice"}},
+		now: time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC)}
+	pe := NewPolicyEvaluator(w.rel, nil, nil)
+	a := &PolicyActivity{Key: "p.a", Type: process.Automated}
+	for range 1000 {
+		pe.Begin(w.check(a, 0))
+		require.True(t, pe.Eval(cp).Pass)
+	}
+	require.Equal(t, 1, pe.evals)
+	require.LessOrEqual(t, cap(pe.ev.asked), 4)
+	require.Equal(t, 1, pe.nkept)
+}
