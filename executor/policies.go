@@ -242,24 +242,24 @@ func (e *Executor) judge(ctx context.Context, rel *release.Release, p *plan, var
 		point, k = release.PolicyActivityStart, p.acts[i].key
 		subj.Activity, subj.ActivityLabels = true, p.acts[i].labels
 	}
-	var c *policyCheck
-	for _, cp := range ps {
+	for j, cp := range ps {
 		pol := cp.Policy()
 		if !pol.Judges(point) || !pol.Scope.Matches(subj) || rel.PolicyOverridden(pol.ID, pol.Version, k) {
 			continue
 		}
-		if c == nil {
-			if r != nil {
-				c = r.policyCheck()
-			} else {
-				c = newPolicyCheck(e, ctx, rel, vars, p)
-			}
-			c.begin(p, i, point, subj)
+		// The first policy that applies: judge from it on.
+		var c *policyCheck
+		if r != nil {
+			c = r.policyCheck()
+		} else {
+			c = newPolicyCheck(e, ctx, rel, vars, p)
 		}
-		v := c.ev.Eval(cp)
-		if v.Pass {
-			continue
+		c.begin(p, i, point, subj)
+		failed, v := c.ev.Judge(ps[j:], c.applies)
+		if failed == nil {
+			return nil
 		}
+		pol = failed.Policy()
 		return &PolicyError{Release: rel.ID, Activity: k, Policy: pol.ID, Name: pol.DisplayName(), Version: pol.Version,
 			Message: pol.Message, Err: v.Err, Recheck: v.Recheck}
 	}
@@ -272,23 +272,33 @@ func (e *Executor) judge(ctx context.Context, rel *release.Release, p *plan, var
 // serves every check of the release.
 type policyCheck struct {
 	release.PolicyCheck
-	e    *Executor
-	ctx  context.Context
-	ev   *release.PolicyEvaluator
-	subj release.FreezeSubject
-	act  release.PolicyActivity
+	e       *Executor
+	ctx     context.Context
+	ev      *release.PolicyEvaluator
+	rel     *release.Release
+	subj    release.FreezeSubject
+	key     release.ActivityKey // the activity's; empty at release-start
+	act     release.PolicyActivity
+	applies func(*release.CompiledPolicy) bool // c.appliesTo
 }
 
 func newPolicyCheck(e *Executor, ctx context.Context, rel *release.Release, vars map[string]any, p *plan) *policyCheck {
-	c := &policyCheck{e: e, ctx: ctx, ev: release.NewPolicyEvaluator(rel, vars, p.approvals)}
-	c.Member, c.Frozen = c.member, c.frozen
+	c := &policyCheck{e: e, ctx: ctx, ev: release.NewPolicyEvaluator(rel, vars, p.approvals), rel: rel}
+	c.Member, c.Frozen, c.applies = c.member, c.frozen, c.appliesTo
 	return c
+}
+
+// appliesTo reports whether cp judges the check begun last: at its point,
+// over its subject, and no override lets it through.
+func (c *policyCheck) appliesTo(cp *release.CompiledPolicy) bool {
+	pol := cp.Policy()
+	return pol.Judges(c.Point) && pol.Scope.Matches(c.subj) && !c.rel.PolicyOverridden(pol.ID, pol.Version, c.key)
 }
 
 // begin starts the check of the release's start (i < 0) or of its
 // activity i, now.
 func (c *policyCheck) begin(p *plan, i int32, point release.PolicyPoint, subj release.FreezeSubject) {
-	c.Point, c.subj, c.Now, c.Activity = point, subj, c.e.clock.Now(), nil
+	c.Point, c.subj, c.Now, c.Activity, c.key = point, subj, c.e.clock.Now(), nil, ""
 	c.e.fz.mu.Lock()
 	c.Freezes = c.e.fz.gen
 	c.e.fz.mu.Unlock()
@@ -296,7 +306,7 @@ func (c *policyCheck) begin(p *plan, i int32, point release.PolicyPoint, subj re
 		ai := &p.acts[i]
 		c.act = release.PolicyActivity{Key: ai.key, Phase: ai.ref.Phase, ID: ai.ref.Activity, Type: ai.act.EffectiveType(),
 			Labels: ai.labels, Uses: ai.act.Uses, Process: ai.act.Process}
-		c.Activity, c.Shape = &c.act, ai.shape
+		c.Activity, c.Shape, c.key = &c.act, ai.shape, ai.key
 	}
 	c.ev.Begin(&c.PolicyCheck)
 }

@@ -576,6 +576,16 @@ func (ev *policyEval) funcs() map[string]func(args ...any) (any, error) {
 // member asks PolicyInput.Member once per actor and group.
 func (ev *policyEval) member(actor, group string) (bool, error) {
 	group = strings.TrimPrefix(group, "group:")
+	ok, err := ev.ask(actor, group)
+	if err == nil && ev.record {
+		ev.asked = append(ev.asked, membership{actor, group, ok})
+	}
+	return ok, err
+}
+
+// ask asks PolicyInput.Member once per actor and group (a group without
+// its "group:" prefix), noting nothing.
+func (ev *policyEval) ask(actor, group string) (bool, error) {
 	k := [2]string{actor, group}
 	ok, seen := ev.members[k]
 	if !seen && ev.in.Member != nil {
@@ -587,9 +597,6 @@ func (ev *policyEval) member(actor, group string) (bool, error) {
 			ev.members = map[[2]string]bool{}
 		}
 		ev.members[k] = ok
-	}
-	if ev.record {
-		ev.asked = append(ev.asked, membership{actor, group, ok})
 	}
 	return ok, nil
 }

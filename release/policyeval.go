@@ -132,7 +132,24 @@ type PolicyEvaluator struct {
 	// counts them.
 	kept  map[*CompiledPolicy][]*keptVerdict
 	nkept int
-	evals int // rules evaluated (for tests)
+	// passed are the lists Judge found all passing, by slot (0 at
+	// release-start, 1 + shape at an activity's).
+	passed []passMemo
+	evals  int // rules evaluated (for tests)
+}
+
+// passMemo says that every policy of a list that applied passed, on
+// verdicts kept, and what that depends on: the union of their
+// dependencies.
+type passMemo struct {
+	list      **CompiledPolicy // the list (its first element's address) and its length
+	n         int
+	approvals bool // gen matters
+	gen       uint64
+	freezes   bool // PolicyCheck.Freezes matters
+	freezeGen uint64
+	recheck   time.Time // the earliest Recheck of a verdict that reads the clock; zero: none
+	members   []membership
 }
 
 // approvalStamp is what changes when an approval activity does.
@@ -199,6 +216,7 @@ func (pe *PolicyEvaluator) Begin(c *PolicyCheck) {
 		delete(roots, "release")
 		clear(pe.kept)
 		pe.nkept = 0
+		clear(pe.passed)
 	}
 	if pe.stampApprovals() {
 		pe.gen++
@@ -210,6 +228,97 @@ func (pe *PolicyEvaluator) Begin(c *PolicyCheck) {
 	delete(roots, "now")
 	clear(pe.ev.members)
 	pe.shape, pe.freezes = c.Shape, c.Freezes
+}
+
+// Judge judges the check begun last with the policies of ps that apply
+// (applies reports which: those that judge at its point, whose scope
+// holds it and that no override lets it through), in order, as Eval
+// would, and returns the first that fails with its verdict; nil when
+// every one passes. When every policy that applied passed on a verdict
+// that may be kept, it remembers so for ps (the slice itself, by the
+// address of its first element and its length: ps must not be changed in
+// place) and the check's point and shape, with what those verdicts depend on, and the next Judge of ps for
+// a check alike returns at once (asking again the memberships they
+// asked) while that holds and the release has no policy override (an
+// override changes which policies apply to which activity).
+func (pe *PolicyEvaluator) Judge(ps []*CompiledPolicy, applies func(*CompiledPolicy) bool) (*CompiledPolicy, PolicyVerdict) {
+	if len(ps) == 0 {
+		return nil, PolicyVerdict{Pass: true}
+	}
+	slot := 0
+	if pe.in.Activity != nil {
+		slot = 1 + pe.shape
+	}
+	memo := len(pe.in.Release.PolicyOverrides) == 0 && pe.shape >= 0 && pe.shape < maxKept
+	if memo && slot < len(pe.passed) && pe.passedStill(&pe.passed[slot], ps) {
+		return nil, PolicyVerdict{Pass: true}
+	}
+	m := passMemo{list: &ps[0], n: len(ps)}
+	for _, cp := range ps {
+		if !applies(cp) {
+			continue
+		}
+		v := pe.Eval(cp)
+		if !v.Pass {
+			return cp, v
+		}
+		if !memo {
+			continue
+		}
+		if kv := pe.keptFor(cp); kv == nil {
+			memo = false // not kept: judged at every check
+			continue
+		}
+		m.approvals = m.approvals || cp.approvals
+		m.freezes = m.freezes || cp.freezes
+		if cp.clock && !v.Recheck.IsZero() && (m.recheck.IsZero() || v.Recheck.Before(m.recheck)) {
+			m.recheck = v.Recheck
+		}
+		m.members = append(m.members, pe.keptFor(cp).members...)
+	}
+	if memo {
+		m.gen, m.freezeGen = pe.gen, pe.freezes
+		if slot >= len(pe.passed) {
+			pe.passed = append(pe.passed, make([]passMemo, slot+1-len(pe.passed))...)
+		}
+		pe.passed[slot] = m
+	}
+	return nil, PolicyVerdict{Pass: true}
+}
+
+// passedStill reports whether m still holds for ps at the check begun
+// last.
+func (pe *PolicyEvaluator) passedStill(m *passMemo, ps []*CompiledPolicy) bool {
+	switch {
+	case m.list == nil || m.list != &ps[0] || m.n != len(ps):
+		return false
+	case m.approvals && m.gen != pe.gen:
+		return false
+	case m.freezes && m.freezeGen != pe.freezes:
+		return false
+	case !m.recheck.IsZero() && !pe.in.Now.Before(m.recheck):
+		return false
+	}
+	for _, q := range m.members {
+		ok, err := pe.ev.ask(q.actor, q.group)
+		if err != nil || ok != q.ok {
+			return false
+		}
+	}
+	return true
+}
+
+// keptFor returns the verdict kept for cp at the check begun last; nil
+// when there is none.
+func (pe *PolicyEvaluator) keptFor(cp *CompiledPolicy) *keptVerdict {
+	slot := pe.slot(cp)
+	if slot < 0 {
+		return nil
+	}
+	if slots := pe.kept[cp]; slot < len(slots) {
+		return slots[slot]
+	}
+	return nil
 }
 
 // Eval judges the check begun last with cp (its scope is not checked here:
@@ -279,7 +388,7 @@ func (pe *PolicyEvaluator) valid(cp *CompiledPolicy, kv *keptVerdict) bool {
 		return false
 	}
 	for _, m := range kv.members {
-		ok, err := pe.ev.member(m.actor, m.group)
+		ok, err := pe.ev.ask(m.actor, m.group)
 		if err != nil || ok != m.ok {
 			return false
 		}

@@ -115,6 +115,18 @@ func TestPolicyEvaluatorKeepsAVerdictUntilWhatItsRuleReadsChanges(t *testing.T) 
 			pe.Begin(w.check(rollout, 0))
 			v := pe.Eval(cp)
 			require.Equal(t, tc.first, v.Pass, "first: %v", v.Err)
+			// The same through Judge, the policy after one that always
+			// passes: what it remembers of a list that passed must not
+			// outlive what the rules read either.
+			pass, err := (&Policy{ID: "pass", Enabled: true, When: []PolicyPoint{PolicyActivityStart}, Scope: FreezeScope{All: true},
+				Rule: `release.id != ""`}).Compile()
+			require.NoError(t, err)
+			list := []*CompiledPolicy{pass, cp}
+			all := func(*CompiledPolicy) bool { return true }
+			pj := NewPolicyEvaluator(w.rel, nil, []ActivityKey{"p.cab"})
+			pj.Begin(w.check(rollout, 0))
+			failed, _ := pj.Judge(list, all)
+			require.Equal(t, tc.first, failed == nil)
 
 			tc.change(w)
 			shape := 0
@@ -129,6 +141,70 @@ func TestPolicyEvaluatorKeepsAVerdictUntilWhatItsRuleReadsChanges(t *testing.T) 
 			require.Equal(t, fresh.Pass, v.Pass, "as a fresh evaluation")
 			require.Equal(t, fresh.Err == nil, v.Err == nil)
 			require.Equal(t, map[bool]int{false: 1, true: 2}[tc.again], pe.evals, "evaluated again")
+
+			pj.Begin(w.check(tc.second, shape))
+			failed, _ = pj.Judge(list, all)
+			require.Equal(t, fresh.Pass, failed == nil, "Judge as a fresh evaluation")
+			want := map[bool]int{false: 2, true: 3}[tc.again]
+			if w.rel.Status != Running || !w.rel.ScheduledFor.Equal(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)) {
+				want++ // a release changed or moved: every verdict is judged again
+			}
+			require.Equal(t, want, pj.evals, "Judge evaluated again")
 		})
 	}
+}
+
+// A verdict kept for a rule that asked about a membership is checked by
+// asking again at every check; those questions are not noted again, so
+// what the evaluator holds does not grow with the checks.
+func TestPolicyEvaluatorHoldsNoMoreForMoreChecks(t *testing.T) {
+	p := &Policy{ID: "p", Enabled: true, When: []PolicyPoint{PolicyActivityStart}, Scope: FreezeScope{All: true},
+		Rule: `member(release.initiator, "deployers")`}
+	cp, err := p.Compile()
+	require.NoError(t, err)
+	w := &evalWorld{rel: &Release{ID: "r1", Initiator: "alice", Status: Running}, groups: map[string][]string{"deployers": {"alice"}},
+		now: time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC)}
+	pe := NewPolicyEvaluator(w.rel, nil, nil)
+	a := &PolicyActivity{Key: "p.a", Type: process.Automated}
+	for range 1000 {
+		pe.Begin(w.check(a, 0))
+		require.True(t, pe.Eval(cp).Pass)
+	}
+	require.Equal(t, 1, pe.evals)
+	require.LessOrEqual(t, cap(pe.ev.asked), 4)
+	require.Equal(t, 1, pe.nkept)
+}
+
+// Judge remembers a list that passed by the list itself: another list
+// (a policy replaced by its new version) is judged, and a release with an
+// override is judged policy by policy.
+func TestPolicyEvaluatorJudgeRemembersOnlyTheListThatPassed(t *testing.T) {
+	compile := func(id, rule string) *CompiledPolicy {
+		cp, err := (&Policy{ID: PolicyID(id), Enabled: true, When: []PolicyPoint{PolicyActivityStart}, Scope: FreezeScope{All: true}, Rule: rule}).Compile()
+		require.NoError(t, err)
+		return cp
+	}
+	p1, p2, p2v2 := compile("p1", "true"), compile("p2", "true"), compile("p2", "false")
+	w := &evalWorld{rel: &Release{ID: "r1", Initiator: "alice", Status: Running}, now: time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC)}
+	a := &PolicyActivity{Key: "p.a", Type: process.Automated}
+	pe := NewPolicyEvaluator(w.rel, nil, nil)
+	all := func(*CompiledPolicy) bool { return true }
+	pe.Begin(w.check(a, 0))
+	failed, _ := pe.Judge([]*CompiledPolicy{p1, p2}, all)
+	require.Nil(t, failed)
+
+	pe.Begin(w.check(a, 0))
+	failed, _ = pe.Judge([]*CompiledPolicy{p1, p2v2}, all)
+	require.Equal(t, p2v2, failed, "a new list, with p2's next version, is judged")
+
+	list := []*CompiledPolicy{p1, p2}
+	pe.Begin(w.check(a, 0))
+	failed, _ = pe.Judge(list, all)
+	require.Nil(t, failed)
+	w.rel.PolicyOverrides = []PolicyOverride{{Policy: "p9", Version: 1, Activity: "p.b"}}
+	pe.Begin(w.check(a, 0))
+	calls := 0
+	failed, _ = pe.Judge(list, func(*CompiledPolicy) bool { calls++; return true })
+	require.Nil(t, failed)
+	require.Equal(t, 2, calls, "with an override, which policies apply is asked again")
 }

@@ -120,18 +120,11 @@ func (s *Store) ListFreezes(ctx context.Context, p *store.ListFreezesParams) (*s
 	}
 	args = append(args, limit+1)
 	q.WriteString(` ORDER BY id LIMIT $` + strconv.Itoa(len(args)))
-	page := &store.FreezePage{Freezes: []*release.Freeze{}}
-	err = s.listDocs(ctx, "list freezes", s.q(q.String()), args, limit, func(id string, doc []byte) error {
-		f, err := decodeDoc[release.Freeze]("freeze", id, doc)
-		if err == nil {
-			page.Freezes = append(page.Freezes, f)
-		}
-		return err
-	}, func(last string) { page.Next = encodeKeyCursor(last) })
+	freezes, next, err := listDocs[release.Freeze](ctx, s, "list freezes", "freeze", "", s.q(q.String()), args, limit)
 	if err != nil {
 		return nil, err
 	}
-	return page, nil
+	return &store.FreezePage{Freezes: freezes, Next: next}, nil
 }
 
 // DeleteFreeze implements store.FreezeStore.

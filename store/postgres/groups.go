@@ -77,45 +77,48 @@ func (s *Store) ListInputSets(ctx context.Context, p *store.ListInputSetsParams)
 		args = append(args, string(p.Process))
 	}
 	q += ` ORDER BY id LIMIT $` + strconv.Itoa(len(args)+1)
-	page := &store.InputSetPage{InputSets: []*process.InputSet{}}
-	err = s.listDocs(ctx, "list input sets", s.q(q), append(args, limit+1), limit, func(id string, doc []byte) error {
-		set, err := decodeDoc[process.InputSet]("input set", id, doc)
-		if err == nil {
-			page.InputSets = append(page.InputSets, set)
-		}
-		return err
-	}, func(last string) { page.Next = encodeKeyCursor(last) })
+	sets, next, err := listDocs[process.InputSet](ctx, s, "list input sets", "input set", "", s.q(q), append(args, limit+1), limit)
 	if err != nil {
 		return nil, err
 	}
-	return page, nil
+	return &store.InputSetPage{InputSets: sets, Next: next}, nil
 }
 
-// listDocs runs q, which selects (id, doc) rows ordered by id, up to
-// limit+1 rows: add gets each of the first limit; next gets the last id
-// added when more follow.
-func (s *Store) listDocs(ctx context.Context, op, q string, args []any, limit int, add func(id string, doc []byte) error, next func(last string)) error {
+// listDocs runs q, which selects (key, doc) rows ordered by key, up to
+// limit+1 rows, and decodes the documents of the first limit as what's
+// (owned by id, or by each row's key when id is empty); next is the cursor
+// after the last one when more follow.
+func listDocs[T any](ctx context.Context, s *Store, op, what, id, q string, args []any, limit int) (out []*T, next string, err error) {
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
-		return s.wrapDB(ctx, op, err)
+		return nil, "", s.wrapDB(ctx, op, err)
 	}
 	defer rows.Close()
-	n, last := 0, ""
+	out = []*T{}
+	var last string
 	for rows.Next() {
-		if n == limit {
-			next(last)
+		if len(out) == limit {
+			next = encodeKeyCursor(last)
 			break
 		}
 		var doc []byte
 		if err := rows.Scan(&last, &doc); err != nil {
-			return s.wrapDB(ctx, op, err)
+			return nil, "", s.wrapDB(ctx, op, err)
 		}
-		if err := add(last, doc); err != nil {
-			return err
+		owner := id
+		if owner == "" {
+			owner = last
 		}
-		n++
+		v, err := decodeDoc[T](what, owner, doc)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, v)
 	}
-	return s.wrapDB(ctx, op, rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, "", s.wrapDB(ctx, op, err)
+	}
+	return out, next, nil
 }
 
 // DeleteInputSet implements store.InputSetStore.
@@ -261,18 +264,11 @@ func (s *Store) ListGroups(ctx context.Context, p *store.ListGroupsParams) (*sto
 	}
 	args = append(args, limit+1)
 	q.WriteString(` ORDER BY id LIMIT $` + strconv.Itoa(len(args)))
-	page := &store.GroupPage{Groups: []*release.Group{}}
-	err = s.listDocs(ctx, "list groups", s.q(q.String()), args, limit, func(id string, doc []byte) error {
-		g, err := decodeDoc[release.Group]("group", id, doc)
-		if err == nil {
-			page.Groups = append(page.Groups, g)
-		}
-		return err
-	}, func(last string) { page.Next = encodeKeyCursor(last) })
+	groups, next, err := listDocs[release.Group](ctx, s, "list groups", "group", "", s.q(q.String()), args, limit)
 	if err != nil {
 		return nil, err
 	}
-	return page, nil
+	return &store.GroupPage{Groups: groups, Next: next}, nil
 }
 
 // DeleteGroup implements store.GroupStore.

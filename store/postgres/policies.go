@@ -110,18 +110,11 @@ func (s *Store) ListPolicies(ctx context.Context, p *store.ListPoliciesParams) (
 	}
 	args = append(args, limit+1)
 	q.WriteString(` ORDER BY id LIMIT $` + strconv.Itoa(len(args)))
-	page := &store.PolicyPage{Policies: []*release.Policy{}}
-	err = s.listDocs(ctx, "list policies", s.q(q.String()), args, limit, func(id string, doc []byte) error {
-		pol, err := decodeDoc[release.Policy]("policy", id, doc)
-		if err == nil {
-			page.Policies = append(page.Policies, pol)
-		}
-		return err
-	}, func(last string) { page.Next = encodeKeyCursor(last) })
+	policies, next, err := listDocs[release.Policy](ctx, s, "list policies", "policy", "", s.q(q.String()), args, limit)
 	if err != nil {
 		return nil, err
 	}
-	return page, nil
+	return &store.PolicyPage{Policies: policies, Next: next}, nil
 }
 
 // ListPolicyVersions implements store.PolicyStore.
@@ -146,19 +139,13 @@ func (s *Store) ListPolicyVersions(ctx context.Context, p *store.ListPolicyVersi
 		}
 	}
 	limit := store.ClampLimit(p.Limit)
-	page := &store.PolicyVersionPage{Policies: []*release.Policy{}}
-	err = s.listDocs(ctx, "list policy versions",
+	versions, next, err := listDocs[release.Policy](ctx, s, "list policy versions", "policy", string(p.ID),
 		s.q(`SELECT version::text, doc FROM _s.policies WHERE id = $1 AND version > $2 ORDER BY version LIMIT $3`),
-		[]any{string(p.ID), afterVersion, limit + 1}, limit, func(_ string, doc []byte) error {
-			pol, err := decodeDoc[release.Policy]("policy", string(p.ID), doc)
-			if err == nil {
-				page.Policies = append(page.Policies, pol)
-			}
-			return err
-		}, func(last string) { page.Next = encodeKeyCursor(last) })
+		[]any{string(p.ID), afterVersion, limit + 1}, limit)
 	if err != nil {
 		return nil, err
 	}
+	page := &store.PolicyVersionPage{Policies: versions, Next: next}
 	if len(page.Policies) == 0 {
 		// Past the last version of a stored policy is an empty page; an
 		// unknown policy is not found, with a cursor or without.
