@@ -157,7 +157,45 @@ func relView(by By, r *release.Release) *Action {
 
 // freezeView is the Action of by reading f.
 func freezeView(by By, f *release.Freeze) *Action {
-	return &Action{Kind: ActionView, Resource: ResourceFreeze, Actor: by.Actor, Reason: by.Reason, Freeze: f.ID}
+	return freezeAction(ActionView, by, f.ID, f)
+}
+
+// freezeAction is the Action of kind by by on the freeze id, stored as f
+// (nil: not stored).
+func freezeAction(kind ActionKind, by By, id release.FreezeID, f *release.Freeze) *Action {
+	a := &Action{Kind: kind, Resource: ResourceFreeze, Actor: by.Actor, Reason: by.Reason, Freeze: id}
+	if f != nil {
+		a.setScope(&f.Scope)
+	}
+	return a
+}
+
+// policyAction is the Action of kind by by on the policy id, stored as p
+// (nil: not stored).
+func policyAction(kind ActionKind, by By, id release.PolicyID, p *release.Policy) *Action {
+	a := &Action{Kind: kind, Resource: ResourcePolicy, Actor: by.Actor, Reason: by.Reason, Policy: id}
+	if p != nil {
+		a.setScope(&p.Scope)
+	}
+	return a
+}
+
+// setScope names the scope sc of the freeze or policy a is about: in
+// Scope, and in Process, Group and Labels what every subject in scope has
+// (see Action.Labels).
+func (a *Action) setScope(sc *release.FreezeScope) {
+	c := sc.Clone()
+	a.Scope = &c
+	if sc.All {
+		return
+	}
+	if len(sc.Processes) == 1 {
+		a.Process = sc.Processes[0]
+	}
+	if len(sc.Groups) == 1 {
+		a.Group = sc.Groups[0]
+	}
+	a.Labels = maps.Clone(sc.Labels)
 }
 
 // groupAction is the Action of kind by by on the group g (nil: only its id

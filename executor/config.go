@@ -118,6 +118,14 @@ type Action struct {
 	Group release.GroupID
 	// Labels are the release's labels (the group's for actions on a
 	// group, the process's for actions on a process).
+	//
+	// For an action on a freeze or a policy (viewing, putting or deleting
+	// it) Process, Group and Labels are what its scope requires of what it
+	// judges: Labels its label selector, Process and Group the process and
+	// group it names when it names exactly one; a scope over everything,
+	// or over several processes or groups, leaves them empty. So a role
+	// bound over env=prod covers the freezes scoped to env=prod (or
+	// narrower), and none that reaches further. Scope has the whole scope.
 	Labels map[string]string
 	// ActivityLabels are the target activity's labels, its phase's merged
 	// under its own, as the process document gives them: empty, not nil,
@@ -143,6 +151,17 @@ type Action struct {
 	Freeze release.FreezeID
 	// NewFreeze is the freeze ActionPutFreeze would store (a copy).
 	NewFreeze *release.Freeze
+
+	// Scope is the scope of the freeze or policy the action names (a
+	// copy): the stored one, or for ActionPutFreeze and ActionPutPolicy
+	// the one it would store (replacing a stored freeze or policy is
+	// asked twice, on the new scope and on the stored one: a right over
+	// team=a does not take team=b's freeze by re-scoping it); for
+	// ActionOverrideFreeze and ActionOverridePolicy, whose target is the
+	// release or activity let through, the scope of the freeze or policy
+	// it is let through. Nil for other actions, and when the freeze or
+	// policy named is not stored.
+	Scope *release.FreezeScope
 
 	// Policy is the policy an action on policies names: the one put,
 	// deleted or read, or the one ActionOverridePolicy lets the release or
@@ -217,9 +236,15 @@ type Config struct {
 	// it, and another instance takes the release over once it expires.
 	// Defaults to 30s.
 	LeaseDuration time.Duration
-	// RescanInterval is how often Run looks for unfinished releases that no
-	// instance drives (their lease expired) when the store implements
-	// store.Leaser. Defaults to LeaseDuration.
+	// RescanInterval is how often Run re-reads what other executors may
+	// have changed: unfinished releases that no instance drives (their
+	// lease expired, when the store implements store.Leaser), release
+	// groups, freezes and policies. Defaults to LeaseDuration. A negative
+	// value disables the periodic re-reads: Run reads them once when it
+	// starts and then sees only its own changes (and, on a store that
+	// implements store.ReleaseNotifier, the releases it is told about). Use
+	// it for one executor alone on its store, as on a virtual clock in
+	// tests, where a periodic timer would only add steps.
 	RescanInterval time.Duration
 	// InstanceID names this executor as a lease owner and as the actor of
 	// the events it records on its own. Two executors that share a store
@@ -301,7 +326,7 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.LeaseDuration == 0 {
 		out.LeaseDuration = DefaultLeaseDuration
 	}
-	if out.RescanInterval <= 0 {
+	if out.RescanInterval == 0 {
 		out.RescanInterval = out.LeaseDuration
 	}
 	if out.InstanceID == "" {
@@ -336,3 +361,7 @@ func (c *Config) withDefaults() (Config, error) {
 }
 
 var errNilStore = errors.New("executor: new: store is nil")
+
+// rescans reports whether Run re-reads the store periodically (see
+// Config.RescanInterval).
+func (c *Config) rescans() bool { return c.RescanInterval > 0 }

@@ -131,8 +131,9 @@
 // release's id and group occurrence are never used again. DeleteRelease
 // does the same for a person (ActionDeleteRelease). Every deletion is a
 // record in the store's deletion log (Deletions), which outlives the
-// release: its final head and anchor, the rule or person, when, and where
-// its bundle went. The deployments of its activities that succeeded stay
+// release: its final head and anchor, its labels, the rule or person,
+// when, and where its bundle went; a reader sees the records of the
+// releases it may view, judged on them. The deployments of its activities that succeeded stay
 // in the store's link index, so that Deployments still answers what runs
 // where after the release that deployed it is gone; they are shown to who
 // may view the release its deletion record describes.
@@ -220,7 +221,10 @@
 // running executor that holds the release, or any running one when none
 // does, loads it and acts on it without waiting for a rescan. A release
 // whose driver died is taken over once its lease expires
-// (LeaseDuration), at the next rescan.
+// (LeaseDuration), at the next rescan. A negative Config.RescanInterval
+// turns the periodic rescans off, for one executor alone on its store (a
+// test on a virtual clock): nothing then takes over expired leases, and
+// freezes, policies and groups changed by others go unseen.
 //
 // Usage:
 //

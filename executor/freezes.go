@@ -119,6 +119,8 @@ type freezeCache struct {
 	// began before the kept one (and may have missed a PutFreeze that
 	// one saw) is dropped when it ends, never kept over it.
 	started, applied uint64
+	// gen counts the changes of list (release.PolicyCheck.Freezes).
+	gen uint64
 }
 
 // freezeStore returns the store's FreezeStore, if it has one.
@@ -136,7 +138,7 @@ func (e *Executor) activeFreezes(ctx context.Context) []compiledFreeze {
 	}
 	c := &e.fz
 	c.mu.Lock()
-	fresh := !c.loaded.IsZero() && e.clock.Now().Sub(c.loaded) < e.cfg.RescanInterval
+	fresh := !c.loaded.IsZero() && (!e.cfg.rescans() || e.clock.Now().Sub(c.loaded) < e.cfg.RescanInterval)
 	list := c.list
 	c.mu.Unlock()
 	if fresh {
@@ -190,6 +192,9 @@ func (e *Executor) loadFreezes(ctx context.Context, fs store.FreezeStore, force 
 	}
 	c.applied = read
 	changed := force || (!c.loaded.IsZero() && c.sig != sig.String())
+	if changed || c.sig != sig.String() {
+		c.gen++
+	}
 	c.list, c.sig, c.loaded = list, sig.String(), e.clock.Now()
 	var waits []timerKey
 	if changed {
@@ -226,7 +231,7 @@ func (e *Executor) refreshFreezes(ctx context.Context) {
 		e.loadFreezes(ctx, fs, false)
 	}
 	e.refreshPolicies(ctx)
-	if ok || e.policies != nil {
+	if (ok || e.policies != nil) && e.cfg.rescans() {
 		e.timers.set(timerKey{kind: timerFreezes}, e.clock.Now().Add(e.cfg.RescanInterval))
 	}
 }
@@ -458,28 +463,28 @@ func (e *Executor) groupWaitUntil(g release.GroupID, now time.Time) time.Time {
 }
 
 // placeOccurrence applies the freezes to an occurrence the scheduler is
-// about to create: when one holds the group's release at occ, the
-// occurrence is recorded skipped (FreezeSkip) and done is true, or
-// recorded shifted and its new instant returned (FreezeShift): the
-// release is made for that instant, so occurrences shifted to the same
-// instant make one release.
-func (e *Executor) placeOccurrence(ctx context.Context, g *release.Group, occ time.Time) (at time.Time, done bool, err error) {
+// about to create: when one holds the group's release at occ, it returns
+// the record that skips the occurrence (FreezeSkip), for the caller to
+// claim the occurrence with, or records the occurrence shifted and
+// returns its new instant (FreezeShift): the release is made for that
+// instant, so occurrences shifted to the same instant make one release.
+func (e *Executor) placeOccurrence(ctx context.Context, g *release.Group, occ time.Time) (at time.Time, skip *release.GroupRecord, err error) {
 	fs := e.activeFreezes(ctx)
 	subj := release.FreezeSubject{Group: g.ID, Process: g.Process, Labels: g.Labels}
 	fe := frozenAt(fs, subj, occ, func(release.FreezeID) bool { return false })
 	if fe == nil {
-		return occ, false, nil
+		return occ, nil, nil
 	}
 	if g.FreezePolicy != release.FreezeShift || fe.Until.IsZero() {
 		reason := fmt.Sprintf("frozen by %q (%s)", fe.Name, fe.Freeze)
 		if fe.Reason != "" {
 			reason += ": " + fe.Reason
 		}
-		return occ, true, e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped, Freeze: fe.Freeze, Reason: reason})
+		return occ, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped, Freeze: fe.Freeze, Reason: reason}, nil
 	}
 	err = e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionShifted, Freeze: fe.Freeze, ShiftedTo: fe.Until,
 		Reason: fmt.Sprintf("frozen by %q (%s); shifted to %s", fe.Name, fe.Freeze, fe.Until.UTC().Format(time.RFC3339))})
-	return fe.Until, false, err
+	return fe.Until, nil, err
 }
 
 // createFrozen checks a release about to be created and started at once:
@@ -542,11 +547,14 @@ type PutFreezeParams struct {
 
 // PutFreeze validates a freeze (every field at once: release.Freeze.Validate,
 // an error matching ErrInvalid with the *release.FreezeError in the chain)
-// and stores it. CreatedBy and CreatedAt are set on creation (the actor and
-// the executor's clock) and kept on replacement. It takes effect on this
-// executor at once (activities waiting for a freeze look again), on others
-// within their RescanInterval. It returns the stored freeze with its new
-// Revision.
+// and stores it, after Config.Authorize allowed ActionPutFreeze on the new
+// freeze (Action.NewFreeze, and its scope in Action.Scope and the labels)
+// and, when it replaces one, on the stored freeze: a right over the scope
+// of one does not re-scope the other. CreatedBy and CreatedAt are set on
+// creation (the actor and the executor's clock) and kept on replacement.
+// It takes effect on this executor at once (activities waiting for a
+// freeze look again), on others within their RescanInterval. It returns
+// the stored freeze with its new Revision.
 func (e *Executor) PutFreeze(ctx context.Context, p *PutFreezeParams) (*release.Freeze, error) {
 	if p == nil || p.Freeze == nil {
 		return nil, invalidf(ActionPutFreeze, "freeze: required")
@@ -556,22 +564,38 @@ func (e *Executor) PutFreeze(ctx context.Context, p *PutFreezeParams) (*release.
 		return nil, fmt.Errorf("executor: %s: %w", ActionPutFreeze, ErrNoFreezeStore)
 	}
 	f := p.Freeze.Clone()
-	if err := e.authorize(ctx, &Action{Kind: ActionPutFreeze, Actor: p.Actor, Reason: p.Reason, Freeze: f.ID, NewFreeze: f.Clone()}); err != nil {
+	a := freezeAction(ActionPutFreeze, p.By, f.ID, f)
+	a.NewFreeze = f.Clone()
+	if err := e.authorize(ctx, a); err != nil {
 		return nil, err
+	}
+	var old *release.Freeze
+	if f.Revision != 0 {
+		// Replacing a freeze is judged on what it is too (see PutGroup).
+		// The update below fails unless the stored revision is still the
+		// one judged here.
+		var err error
+		if old, err = fs.GetFreeze(ctx, f.ID); err != nil {
+			return nil, fmt.Errorf("executor: %s: freeze %s: %w", ActionPutFreeze, f.ID, err)
+		}
+		if old.Revision != f.Revision {
+			return nil, fmt.Errorf("executor: %s: freeze %s: revision %d, stored %d: %w", ActionPutFreeze, f.ID, f.Revision, old.Revision, store.ErrConflict)
+		}
+		a := freezeAction(ActionPutFreeze, p.By, f.ID, old)
+		a.NewFreeze = f.Clone()
+		if err := e.authorize(ctx, a); err != nil {
+			return nil, err
+		}
 	}
 	if err := f.Validate(); err != nil {
 		return nil, invalid(ActionPutFreeze, err)
 	}
 	var stored *release.Freeze
 	var err error
-	if f.Revision == 0 {
+	if old == nil {
 		f.CreatedBy, f.CreatedAt = p.Actor, e.clock.Now()
 		stored, err = fs.CreateFreeze(ctx, f)
 	} else {
-		old, gerr := fs.GetFreeze(ctx, f.ID)
-		if gerr != nil {
-			return nil, fmt.Errorf("executor: %s: freeze %s: %w", ActionPutFreeze, f.ID, gerr)
-		}
 		f.CreatedBy, f.CreatedAt = old.CreatedBy, old.CreatedAt
 		stored, err = fs.UpdateFreeze(ctx, f)
 	}
@@ -630,19 +654,32 @@ func (e *Executor) ListFreezes(ctx context.Context, p *ListFreezesParams) (*stor
 	return page, nil
 }
 
-// DeleteFreeze deletes a freeze. Activities and releases it held look
-// again at once on this executor (on others within their RescanInterval);
-// overrides recorded against it stay in the releases' events.
+// DeleteFreeze deletes a freeze, after Config.Authorize allowed
+// ActionDeleteFreeze on the stored freeze (Action.Scope). Activities and
+// releases it held look again at once on this executor (on others within
+// their RescanInterval); overrides recorded against it stay in the
+// releases' events. ErrNotFound when the freeze does not exist.
 func (e *Executor) DeleteFreeze(ctx context.Context, id release.FreezeID, p *By) error {
 	by := p.value()
 	fs, ok := e.freezeStore()
 	if !ok {
 		return fmt.Errorf("executor: %s: %w", ActionDeleteFreeze, ErrNoFreezeStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionDeleteFreeze, Actor: by.Actor, Reason: by.Reason, Freeze: id}); err != nil {
-		return err
+	// Judged on the stored freeze's scope; one that is not stored only by
+	// a right over every freeze (then the store says it is not found).
+	f, err := fs.GetFreeze(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("executor: %s: freeze %s: %w", ActionDeleteFreeze, id, err)
 	}
-	if err := fs.DeleteFreeze(ctx, id); err != nil {
+	if aerr := e.authorize(ctx, freezeAction(ActionDeleteFreeze, by, id, f)); aerr != nil {
+		return aerr
+	}
+	if err == nil {
+		err = fs.DeleteFreeze(ctx, id)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("executor: %s: freeze %s: %w: %w", ActionDeleteFreeze, id, ErrNotFound, err)
+	} else if err != nil {
 		return fmt.Errorf("executor: %s: freeze %s: %w", ActionDeleteFreeze, id, err)
 	}
 	e.freezesChanged(ctx)
@@ -661,7 +698,8 @@ type OverrideFreezeParams struct {
 // OverrideFreeze lets one release (activity k empty) or one activity of it
 // through a freeze: it records freeze.overridden with the actor and reason,
 // after Config.Authorize allowed ActionOverrideFreeze (Action.Freeze names
-// the freeze, Action.Release and Action.Activity the target). An override
+// the freeze and Action.Scope its scope, Action.Release and
+// Action.Activity the target, with its labels). An override
 // of the release covers its activities and the child releases it makes
 // afterwards; an override of an activity covers that activity only (its
 // retries too). Activities of the release that waited for the freeze start
@@ -681,13 +719,15 @@ func (e *Executor) OverrideFreeze(ctx context.Context, id release.ID, k release.
 	if !ok {
 		return fmt.Errorf("executor: %s: %w", ActionOverrideFreeze, ErrNoFreezeStore)
 	}
-	if _, err := fs.GetFreeze(ctx, p.Freeze); err != nil {
+	f, err := fs.GetFreeze(ctx, p.Freeze)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("executor: %s: freeze %s: %w: %w", ActionOverrideFreeze, p.Freeze, ErrNotFound, err)
 		}
 		return fmt.Errorf("executor: %s: freeze %s: %w", ActionOverrideFreeze, p.Freeze, err)
 	}
-	a := &Action{Kind: ActionOverrideFreeze, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Freeze: p.Freeze}
+	sc := f.Scope.Clone()
+	a := &Action{Kind: ActionOverrideFreeze, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Freeze: p.Freeze, Scope: &sc}
 	return e.act(ctx, a, func(r *run) error {
 		if r.rel.Status.Terminal() {
 			return releaseState(ActionOverrideFreeze, id, r.rel.Status, release.Scheduled, release.Running, release.Paused)
@@ -700,27 +740,37 @@ func (e *Executor) OverrideFreeze(ctx context.Context, id release.ID, k release.
 		if !r.emit(p.Actor, p.Reason, &release.FreezeOverriddenPayload{Freeze: p.Freeze, Activity: k}) {
 			return nil
 		}
-		// What waited for the freeze looks again (drive runs next).
-		for i := range r.p.acts {
-			i := int32(i)
-			if k != "" && r.p.acts[i].key != k {
-				continue
-			}
-			st := r.state(i)
-			wk := timerKey{rel: id, kind: timerFreezeWait, act: i}
-			if st.Status == release.ActivityPending && e.timers.has(wk) {
-				e.timers.stop(wk)
-				r.ready = append(r.ready, i)
-			}
-			if st.Status == release.ActivityFailed {
-				rk := timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(len(st.Attempts) + 1)}
-				if at, ok := e.timers.when(rk); ok && at.After(r.now()) && e.isFreezeWait(rk) {
-					r.onCommit = append(r.onCommit, func() { e.timers.set(rk, r.now()) })
-				}
-			}
-		}
+		r.lookAgain(k) // drive runs next
 		return nil
 	})
+}
+
+// lookAgain makes what waits in the release for a freeze or a policy to
+// let it through look again now (an override was recorded): activity k,
+// or every activity when k is empty, if it is Pending and held, or the
+// automatic retry it waits to make. drive runs next.
+func (r *run) lookAgain(k release.ActivityKey) {
+	e := r.e
+	for i := range r.p.acts {
+		i := int32(i)
+		if k != "" && r.p.acts[i].key != k {
+			continue
+		}
+		st := r.state(i)
+		wk := timerKey{rel: r.id, kind: timerFreezeWait, act: i}
+		if st.Status == release.ActivityPending && e.timers.has(wk) {
+			e.timers.stop(wk)
+			e.forgetWait(wk)
+			delete(r.policyHeld, i)
+			r.ready = append(r.ready, i)
+		}
+		if st.Status == release.ActivityFailed {
+			rk := timerKey{rel: r.id, kind: timerRetry, act: i, attempt: int32(len(st.Attempts) + 1)}
+			if at, ok := e.timers.when(rk); ok && at.After(r.now()) && e.isFreezeWait(rk) {
+				r.onCommit = append(r.onCommit, func() { e.timers.set(rk, r.now()) })
+			}
+		}
+	}
 }
 
 // forgetWait notes that timer k fired: it waits for no freeze any more

@@ -296,6 +296,35 @@ func TestWhatRunsInProdOutlivesTheReleasesThatDeployedIt(t *testing.T) {
 	require.Empty(t, found.Links, "the commit links went with the release")
 }
 
+func TestDeletionsLeaveOutTheRecordsOfReleasesTheReaderMayNotView(t *testing.T) {
+	h := newHarness(t, &Config{Authorize: teamAuth}, cdAdapter)
+	h.put(deployDoc)
+	ctx := context.Background()
+	shop := ship(t, h, "shop", "api", "1.0")
+	secret := ship(t, h, "secret", "web", "7")
+	for _, id := range []release.ID{shop, secret} {
+		_, err := h.ex.DeleteRelease(ctx, id, &By{Actor: "admin", Reason: "expired"})
+		require.NoError(t, err)
+	}
+	deleted := func(by By, only release.ID) []release.ID {
+		t.Helper()
+		page, err := h.ex.Deletions(ctx, &DeletionsParams{By: by, ListDeletionsParams: store.ListDeletionsParams{Release: only}})
+		require.NoError(t, err)
+		var out []release.ID
+		for _, d := range page.Deletions {
+			out = append(out, d.Release)
+		}
+		return out
+	}
+	for _, by := range []By{{}, {Actor: "bob"}} {
+		require.Equal(t, []release.ID{shop}, deleted(by, ""), "%q sees the deletion of shop's release, not the secret team's", by.Actor)
+		require.Empty(t, deleted(by, secret), "%q asking for the secret release's deletion by id gets nothing", by.Actor)
+		require.Equal(t, []release.ID{shop}, deleted(by, shop))
+	}
+	require.Equal(t, []release.ID{shop, secret}, deleted(By{Actor: "auditor"}, ""))
+	require.Equal(t, []release.ID{secret}, deleted(By{Actor: "auditor"}, secret))
+}
+
 func TestLinkQueriesNeedALinkStore(t *testing.T) {
 	h := newHarnessOn(t, hidingStore{loggingStore{Store: memstore.New(nil)}}, nil)
 	ctx := context.Background()

@@ -1,6 +1,8 @@
 package executor
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/batonhq/baton/process"
@@ -24,6 +26,9 @@ type plan struct {
 	succs [][]int32
 	// order is a topological order of the activities (lowest index first).
 	order []int32
+
+	// approvals are the keys of the approval activities, for policies.
+	approvals []release.ActivityKey
 }
 
 type actInfo struct {
@@ -34,6 +39,11 @@ type actInfo struct {
 	// deps are the activities this one depends on directly, including every
 	// activity of the phases its phase depends on (for Why).
 	deps []int32
+	// labels are its effective labels (read only); shape is the same for
+	// the activities of the process with the same type, labels, adapter
+	// kind and subprocess (release.PolicyCheck.Shape).
+	labels map[string]string
+	shape  int
 }
 
 type phaseInfo struct {
@@ -56,10 +66,28 @@ func newPlan(c *process.Compiled) *plan {
 			ref := process.ActivityRef{Phase: ph.ID, Activity: a.ID}
 			k := release.Key(ph.ID, a.ID)
 			p.index[k] = len(p.acts)
-			p.acts = append(p.acts, actInfo{ref: ref, key: k, act: a, phase: i})
+			p.acts = append(p.acts, actInfo{ref: ref, key: k, act: a, phase: i, labels: c.EffectiveLabels(ref)})
+			if a.EffectiveType() == process.Approval {
+				p.approvals = append(p.approvals, k)
+			}
 		}
 		pi.end = len(p.acts)
 		p.phases = append(p.phases, pi)
+	}
+	shapes := map[string]int{}
+	for i := range p.acts {
+		ai := &p.acts[i]
+		var b strings.Builder
+		b.WriteString(string(ai.act.EffectiveType()) + "\x00" + ai.act.Uses + "\x00" + string(ai.act.Process))
+		for _, k := range slices.Sorted(maps.Keys(ai.labels)) {
+			b.WriteString("\x00" + k + "=" + ai.labels[k])
+		}
+		sh, ok := shapes[b.String()]
+		if !ok {
+			sh = len(shapes)
+			shapes[b.String()] = sh
+		}
+		ai.shape = sh
 	}
 	n := len(p.acts)
 	total := n + len(p.phases)

@@ -119,7 +119,7 @@ func (e *Executor) activePolicies(ctx context.Context) []*release.CompiledPolicy
 	}
 	c := &e.pol
 	c.mu.Lock()
-	fresh := !c.loaded.IsZero() && e.clock.Now().Sub(c.loaded) < e.cfg.RescanInterval
+	fresh := !c.loaded.IsZero() && (!e.cfg.rescans() || e.clock.Now().Sub(c.loaded) < e.cfg.RescanInterval)
 	list := c.list
 	c.mu.Unlock()
 	if fresh {
@@ -228,36 +228,35 @@ func (e *Executor) refreshPolicies(ctx context.Context) {
 // release's start (i < 0) or at the start of its activity i fails, in
 // policy ID order, and no override lets the release or activity through
 // the version that judged; nil when every policy passes. vars are the
-// release's variables.
-func (e *Executor) judge(ctx context.Context, rel *release.Release, p *plan, vars map[string]any, i int32) *PolicyError {
+// release's variables; r, when not nil, is the release's run, whose
+// evaluator keeps what it may between checks (else one is made for this
+// check).
+func (e *Executor) judge(ctx context.Context, rel *release.Release, p *plan, vars map[string]any, i int32, r *run) *PolicyError {
 	ps := e.activePolicies(ctx)
 	if len(ps) == 0 {
 		return nil
 	}
-	point := release.PolicyReleaseStart
-	subj := releaseSubject(rel)
+	point, subj := release.PolicyReleaseStart, releaseSubject(rel)
 	var k release.ActivityKey
-	var act *release.PolicyActivity
 	if i >= 0 {
-		point = release.PolicyActivityStart
-		ai := &p.acts[i]
-		k = ai.key
-		labels := p.compiled.EffectiveLabels(ai.ref)
-		subj.Activity, subj.ActivityLabels = true, labels
-		act = &release.PolicyActivity{Key: k, Phase: ai.ref.Phase, ID: ai.ref.Activity, Type: ai.act.EffectiveType(),
-			Labels: labels, Uses: ai.act.Uses, Process: ai.act.Process}
+		point, k = release.PolicyActivityStart, p.acts[i].key
+		subj.Activity, subj.ActivityLabels = true, p.acts[i].labels
 	}
-	var in *release.PolicyInput
+	var c *policyCheck
 	for _, cp := range ps {
 		pol := cp.Policy()
 		if !pol.Judges(point) || !pol.Scope.Matches(subj) || rel.PolicyOverridden(pol.ID, pol.Version, k) {
 			continue
 		}
-		if in == nil {
-			in = e.policyInput(ctx, rel, vars, act, subj)
-			in.Point = point
+		if c == nil {
+			if r != nil {
+				c = r.policyCheck()
+			} else {
+				c = newPolicyCheck(e, ctx, rel, vars, p)
+			}
+			c.begin(p, i, point, subj)
 		}
-		v := cp.Eval(in)
+		v := c.ev.Eval(cp)
 		if v.Pass {
 			continue
 		}
@@ -267,27 +266,78 @@ func (e *Executor) judge(ctx context.Context, rel *release.Release, p *plan, var
 	return nil
 }
 
-// policyInput is what the policies judge.
-func (e *Executor) policyInput(ctx context.Context, rel *release.Release, vars map[string]any, act *release.PolicyActivity, subj release.FreezeSubject) *release.PolicyInput {
-	now := e.clock.Now()
-	in := &release.PolicyInput{Release: rel, Vars: vars, Activity: act, Now: now}
-	in.Frozen = func() (bool, time.Time) {
-		if fe := frozenAt(e.activeFreezes(ctx), subj, now, func(release.FreezeID) bool { return false }); fe != nil {
-			return true, fe.Until
-		}
-		return false, time.Time{}
+// policyCheck judges the policies of one release: its evaluator, the
+// check being judged, and the executor's answers to member() and frozen().
+// A run keeps one (run.policyCheck), so that what the evaluator keeps
+// serves every check of the release.
+type policyCheck struct {
+	release.PolicyCheck
+	e    *Executor
+	ctx  context.Context
+	ev   *release.PolicyEvaluator
+	subj release.FreezeSubject
+	act  release.PolicyActivity
+}
+
+func newPolicyCheck(e *Executor, ctx context.Context, rel *release.Release, vars map[string]any, p *plan) *policyCheck {
+	c := &policyCheck{e: e, ctx: ctx, ev: release.NewPolicyEvaluator(rel, vars, p.approvals)}
+	c.Member, c.Frozen = c.member, c.frozen
+	return c
+}
+
+// begin starts the check of the release's start (i < 0) or of its
+// activity i, now.
+func (c *policyCheck) begin(p *plan, i int32, point release.PolicyPoint, subj release.FreezeSubject) {
+	c.Point, c.subj, c.Now, c.Activity = point, subj, c.e.clock.Now(), nil
+	c.e.fz.mu.Lock()
+	c.Freezes = c.e.fz.gen
+	c.e.fz.mu.Unlock()
+	if i >= 0 {
+		ai := &p.acts[i]
+		c.act = release.PolicyActivity{Key: ai.key, Phase: ai.ref.Phase, ID: ai.ref.Activity, Type: ai.act.EffectiveType(),
+			Labels: ai.labels, Uses: ai.act.Uses, Process: ai.act.Process}
+		c.Activity, c.Shape = &c.act, ai.shape
 	}
-	in.Member = func(actor, group string) (bool, error) {
-		if e.cfg.ResolveGroup == nil {
-			return false, errors.New("no group resolver (Config.ResolveGroup)")
-		}
-		ms, err := e.cfg.ResolveGroup(ctx, group)
-		if err != nil {
-			return false, err
-		}
-		return slices.Contains(ms, actor), nil
+	c.ev.Begin(&c.PolicyCheck)
+}
+
+// frozen says whether an enabled freeze holds the subject now, and until
+// when; if none does, when the first window of a freeze in scope opens
+// (zero: none will).
+func (c *policyCheck) frozen() (bool, time.Time) {
+	fs := c.e.activeFreezes(c.ctx)
+	if fe := frozenAt(fs, c.subj, c.Now, func(release.FreezeID) bool { return false }); fe != nil {
+		return true, fe.Until
 	}
-	return in
+	var next time.Time
+	for _, cf := range fs {
+		if cf.f.Scope.Matches(c.subj) {
+			if s := cf.w.NextStart(c.Now); !s.IsZero() && (next.IsZero() || s.Before(next)) {
+				next = s
+			}
+		}
+	}
+	return false, next
+}
+
+// member asks Config.ResolveGroup whether actor is in group.
+func (c *policyCheck) member(actor, group string) (bool, error) {
+	if c.e.cfg.ResolveGroup == nil {
+		return false, errors.New("no group resolver (Config.ResolveGroup)")
+	}
+	ms, err := c.e.cfg.ResolveGroup(c.ctx, group)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(ms, actor), nil
+}
+
+// policyCheck returns the run's policy check, made on first use.
+func (r *run) policyCheck() *policyCheck {
+	if r.policy == nil {
+		r.policy = newPolicyCheck(r.e, r.e.background(), r.rel, r.scope.Vars, r.p)
+	}
+	return r.policy
 }
 
 // until is when something pe holds looks again by the clock alone.
@@ -300,7 +350,7 @@ func (pe *PolicyError) until(now time.Time) time.Time {
 
 // releasePolicy judges the release's start now.
 func (r *run) releasePolicy(action ActionKind) *PolicyError {
-	pe := r.e.judge(r.e.background(), r.rel, r.p, r.scope.Vars, -1)
+	pe := r.e.judge(r.e.background(), r.rel, r.p, r.scope.Vars, -1, r)
 	if pe != nil {
 		pe.Action = action
 	}
@@ -309,7 +359,7 @@ func (r *run) releasePolicy(action ActionKind) *PolicyError {
 
 // activityPolicy judges the start of activity i now.
 func (r *run) activityPolicy(action ActionKind, i int32) *PolicyError {
-	pe := r.e.judge(r.e.background(), r.rel, r.p, r.scope.Vars, i)
+	pe := r.e.judge(r.e.background(), r.rel, r.p, r.scope.Vars, i, r)
 	if pe != nil {
 		pe.Action = action
 	}
@@ -407,7 +457,7 @@ func (e *Executor) createPolicy(ctx context.Context, rel *release.Release, p *pl
 		return nil
 	}
 	vars, _ := p.compiled.Variables(policyScope(rel))
-	pe := e.judge(ctx, rel, p, vars, -1)
+	pe := e.judge(ctx, rel, p, vars, -1, nil)
 	if pe != nil {
 		pe.Action, pe.Release = ActionCreate, ""
 	}
@@ -429,7 +479,7 @@ func (e *Executor) policyReason(ctx context.Context, rel *release.Release, p *pl
 		return nil
 	}
 	vars, _ := p.compiled.Variables(policyScope(rel))
-	pe := e.judge(ctx, rel, p, vars, i)
+	pe := e.judge(ctx, rel, p, vars, i, nil)
 	if pe == nil {
 		return nil
 	}
@@ -452,7 +502,9 @@ type PutPolicyParams struct {
 // an error matching ErrInvalid with the *release.PolicyValidationError in
 // the chain) and stores it as a new version, after Config.Authorize
 // allowed ActionPutPolicy (Action.Policy and Action.NewPolicy say which
-// and what). CreatedBy and CreatedAt are set to the actor and the
+// and what, Action.Scope and the labels its scope), on the new version
+// and, when one is stored, on the latest stored version: a right over the
+// scope of one does not re-scope the other. CreatedBy and CreatedAt are set to the actor and the
 // executor's clock. It takes effect on this executor at once (what a
 // policy holds looks again, and the new version judges), on others within
 // their RescanInterval. It returns the stored version.
@@ -464,8 +516,26 @@ func (e *Executor) PutPolicy(ctx context.Context, p *PutPolicyParams) (*release.
 		return nil, fmt.Errorf("executor: %s: %w", ActionPutPolicy, ErrNoPolicyStore)
 	}
 	pol := p.Policy.Clone()
-	if err := e.authorize(ctx, &Action{Kind: ActionPutPolicy, Resource: ResourcePolicy, Actor: p.Actor, Reason: p.Reason, Policy: pol.ID, NewPolicy: pol.Clone()}); err != nil {
+	a := policyAction(ActionPutPolicy, p.By, pol.ID, pol)
+	a.NewPolicy = pol.Clone()
+	if err := e.authorize(ctx, a); err != nil {
 		return nil, err
+	}
+	if pol.Version != 0 {
+		// A new version is judged on the latest stored one too (see
+		// PutGroup); storing it fails unless that is still the latest.
+		old, err := e.policies.GetPolicy(ctx, pol.ID, 0)
+		if err != nil {
+			return nil, fmt.Errorf("executor: %s: policy %s: %w", ActionPutPolicy, pol.ID, err)
+		}
+		if old.Version != pol.Version {
+			return nil, fmt.Errorf("executor: %s: policy %s: version %d, latest stored %d: %w", ActionPutPolicy, pol.ID, pol.Version, old.Version, store.ErrConflict)
+		}
+		a := policyAction(ActionPutPolicy, p.By, pol.ID, old)
+		a.NewPolicy = pol.Clone()
+		if err := e.authorize(ctx, a); err != nil {
+			return nil, err
+		}
 	}
 	pol.CreatedBy, pol.CreatedAt = p.Actor, e.clock.Now()
 	if err := pol.Validate(); err != nil {
@@ -480,19 +550,30 @@ func (e *Executor) PutPolicy(ctx context.Context, p *PutPolicyParams) (*release.
 }
 
 // GetPolicy returns version v of a stored policy, or its latest version
-// when v is 0; the authorizer sees ActionView (Action.Policy names it; p
-// may be nil: anonymous). The caller owns the copy.
+// when v is 0; the authorizer sees ActionView of that version
+// (Action.Policy names it, Action.Scope is its scope; p may be nil:
+// anonymous). The caller owns the copy.
 func (e *Executor) GetPolicy(ctx context.Context, id release.PolicyID, v int64, p *By) (*release.Policy, error) {
-	by := p.value()
 	if e.policies == nil {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoPolicyStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourcePolicy, Actor: by.Actor, Reason: by.Reason, Policy: id}); err != nil {
-		return nil, err
-	}
+	return e.storedPolicy(ctx, ActionView, id, v, p.value())
+}
+
+// storedPolicy reads version v of policy id (0: the latest) and asks the
+// authorizer for kind by by on it. One that is not stored is asked about
+// without a scope (only a right over every policy covers it), then
+// reported not found.
+func (e *Executor) storedPolicy(ctx context.Context, kind ActionKind, id release.PolicyID, v int64, by By) (*release.Policy, error) {
 	pol, err := e.policies.GetPolicy(ctx, id, v)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("executor: %s: policy %s: %w", kind, id, err)
+	}
+	if aerr := e.authorize(ctx, policyAction(kind, by, id, pol)); aerr != nil {
+		return nil, aerr
+	}
 	if err != nil {
-		return nil, fmt.Errorf("executor: %s: policy %s: %w", ActionView, id, err)
+		return nil, fmt.Errorf("executor: %s: policy %s: %w: %w", kind, id, ErrNotFound, err)
 	}
 	return pol, nil
 }
@@ -507,7 +588,8 @@ type ListPoliciesParams struct {
 
 // ListPolicies returns a page of the latest version of each stored policy
 // (see store.ListPoliciesParams), leaving out those the authorizer refuses
-// to show (ActionView with Action.Policy set, once per policy).
+// to show (ActionView with Action.Policy and Action.Scope set, once per
+// policy).
 func (e *Executor) ListPolicies(ctx context.Context, p *ListPoliciesParams) (*store.PolicyPage, error) {
 	if p == nil {
 		return nil, invalidf(ActionView, "params: required")
@@ -522,7 +604,7 @@ func (e *Executor) ListPolicies(ctx context.Context, p *ListPoliciesParams) (*st
 	}
 	kept := page.Policies[:0]
 	for _, pol := range page.Policies {
-		if e.mayView(ctx, &Action{Kind: ActionView, Resource: ResourcePolicy, Actor: p.Actor, Reason: p.Reason, Policy: pol.ID}) {
+		if e.mayView(ctx, policyAction(ActionView, p.By, pol.ID, pol)) {
 			kept = append(kept, pol)
 		}
 	}
@@ -538,7 +620,9 @@ type ListPolicyVersionsParams struct {
 }
 
 // ListPolicyVersions returns a page of every stored version of one policy,
-// oldest first: which rule judged when.
+// oldest first: which rule judged when. The authorizer sees ActionView of
+// its latest version (a refusal is an error), then of each version on the
+// page, leaving out those it refuses to show (a version scoped elsewhere).
 func (e *Executor) ListPolicyVersions(ctx context.Context, p *ListPolicyVersionsParams) (*store.PolicyVersionPage, error) {
 	if p == nil || p.ID == "" {
 		return nil, invalidf(ActionView, "id: required")
@@ -546,7 +630,8 @@ func (e *Executor) ListPolicyVersions(ctx context.Context, p *ListPolicyVersions
 	if e.policies == nil {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, ErrNoPolicyStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourcePolicy, Actor: p.Actor, Reason: p.Reason, Policy: p.ID}); err != nil {
+	latest, err := e.storedPolicy(ctx, ActionView, p.ID, 0, p.By)
+	if err != nil {
 		return nil, err
 	}
 	lp := p.ListPolicyVersionsParams
@@ -554,28 +639,30 @@ func (e *Executor) ListPolicyVersions(ctx context.Context, p *ListPolicyVersions
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: policy %s: %w", ActionView, p.ID, err)
 	}
+	if e.cfg.Authorize != nil {
+		page.Policies = slices.DeleteFunc(page.Policies, func(pol *release.Policy) bool {
+			return pol.Version != latest.Version && !e.mayView(ctx, policyAction(ActionView, p.By, pol.ID, pol))
+		})
+	}
 	return page, nil
 }
 
 // DeletePolicy disables a policy: it stores a new version with Enabled
 // false (the versions before it stay, as does every record of them
-// judging), after Config.Authorize allowed ActionDeletePolicy. What it held
-// looks again at once on this executor, on others within their
-// RescanInterval. ErrNotFound when the policy does not exist.
+// judging), after Config.Authorize allowed ActionDeletePolicy on its
+// latest version (Action.Scope). What it held looks again at once on this
+// executor, on others within their RescanInterval. ErrNotFound when the
+// policy does not exist.
 func (e *Executor) DeletePolicy(ctx context.Context, id release.PolicyID, p *By) error {
 	by := p.value()
 	if e.policies == nil {
 		return fmt.Errorf("executor: %s: %w", ActionDeletePolicy, ErrNoPolicyStore)
 	}
-	if err := e.authorize(ctx, &Action{Kind: ActionDeletePolicy, Resource: ResourcePolicy, Actor: by.Actor, Reason: by.Reason, Policy: id}); err != nil {
-		return err
-	}
 	for try := 0; ; try++ {
-		pol, err := e.policies.GetPolicy(ctx, id, 0)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("executor: %s: policy %s: %w: %w", ActionDeletePolicy, id, ErrNotFound, err)
-		} else if err != nil {
-			return fmt.Errorf("executor: %s: policy %s: %w", ActionDeletePolicy, id, err)
+		// Judged on the latest version, each time it is read.
+		pol, err := e.storedPolicy(ctx, ActionDeletePolicy, id, 0, by)
+		if err != nil {
+			return err
 		}
 		pol.Enabled, pol.CreatedBy, pol.CreatedAt = false, by.Actor, e.clock.Now()
 		_, err = e.policies.PutPolicy(ctx, pol)
@@ -634,7 +721,8 @@ func (e *Executor) OverridePolicy(ctx context.Context, id release.ID, k release.
 	} else if err != nil {
 		return fmt.Errorf("executor: %s: policy %s: %w", ActionOverridePolicy, p.Policy, err)
 	}
-	a := &Action{Kind: ActionOverridePolicy, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Policy: p.Policy}
+	sc := pol.Scope.Clone()
+	a := &Action{Kind: ActionOverridePolicy, Release: id, Activity: k, Actor: p.Actor, Reason: p.Reason, Policy: p.Policy, Scope: &sc}
 	return e.act(ctx, a, func(r *run) error {
 		if r.rel.Status.Terminal() {
 			return releaseState(ActionOverridePolicy, id, r.rel.Status, release.Scheduled, release.Running, release.Paused)
@@ -647,27 +735,7 @@ func (e *Executor) OverridePolicy(ctx context.Context, id release.ID, k release.
 		if !r.emit(p.Actor, p.Reason, &release.PolicyOverriddenPayload{Policy: pol.ID, Version: pol.Version, Activity: k}) {
 			return nil
 		}
-		// What waited looks again (drive runs next).
-		for i := range r.p.acts {
-			i := int32(i)
-			if k != "" && r.p.acts[i].key != k {
-				continue
-			}
-			st := r.state(i)
-			wk := timerKey{rel: id, kind: timerFreezeWait, act: i}
-			if st.Status == release.ActivityPending && e.timers.has(wk) {
-				e.timers.stop(wk)
-				e.forgetWait(wk)
-				delete(r.policyHeld, i)
-				r.ready = append(r.ready, i)
-			}
-			if st.Status == release.ActivityFailed {
-				rk := timerKey{rel: id, kind: timerRetry, act: i, attempt: int32(len(st.Attempts) + 1)}
-				if at, ok := e.timers.when(rk); ok && at.After(r.now()) && e.isFreezeWait(rk) {
-					r.onCommit = append(r.onCommit, func() { e.timers.set(rk, r.now()) })
-				}
-			}
-		}
+		r.lookAgain(k) // drive runs next
 		if k == "" && r.rel.Status == release.Scheduled {
 			sk := timerKey{rel: id, kind: timerStart}
 			if at, ok := e.timers.when(sk); ok && at.After(r.now()) && e.isFreezeWait(sk) && !r.now().Before(r.rel.ScheduledFor) {

@@ -576,3 +576,115 @@ func TestAStoredPolicyWhoseRuleNoLongerCompilesHoldsEverythingInItsScope(t *test
 	require.Contains(t, p.Message, "the stored rule cannot be compiled")
 	require.Equal(t, []release.ActivityKey{"build.compile"}, ad.order())
 }
+
+// directoryOf is a group resolver over a directory that a test changes.
+type directoryOf struct {
+	mu     sync.Mutex
+	groups map[string][]string
+}
+
+func (d *directoryOf) set(group string, members ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.groups[group] = members
+}
+
+func (d *directoryOf) resolve(_ context.Context, g string) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ms, ok := d.groups[g]
+	if !ok {
+		return nil, errors.New("unknown group " + g)
+	}
+	return slices.Clone(ms), nil
+}
+
+// A release keeps the verdicts of rules that read nothing of the activity,
+// or only its shape, from one activity start to the next while it is in
+// memory (here an activity's adapter call, "hold", keeps it there): a
+// verdict kept must not outlive what its rule read. In each case the
+// policy passes until what its rule reads changes while a person's
+// approval or task holds the release; the next start it judges must then
+// be held, though its verdict for an activity alike was kept.
+func TestKeptPolicyVerdictsSeeApprovalsAndMembershipChangesBetweenStarts(t *testing.T) {
+	const doc = `
+id: kept
+phases:
+  - id: p
+    labels: {env: prod}
+    activities:
+      - {id: hold, uses: block}
+      - {id: first, uses: noop}
+      - {id: cab, type: approval, depends-on: [first], approval: {approvers: [carol]}}
+      - {id: second, uses: noop, depends-on: [cab]}
+      - {id: check, type: manual, depends-on: [second], tasks: [{id: t, name: Check}]}
+      - {id: third, uses: noop, depends-on: [check]}
+`
+	order := []release.ActivityKey{"p.first", "p.cab", "p.second", "p.check", "p.third"}
+	cases := []struct {
+		name     string
+		rule     string
+		changeAt release.ActivityKey // the change is made while this waits (none: the approval is the change)
+		change   func(d *directoryOf)
+		held     release.ActivityKey
+	}{
+		{"a membership the rule asked about, the rule reading nothing of the activity",
+			`member(release.created-by, "deployers")`, "p.cab", func(d *directoryOf) { d.set("deployers", "bob") }, "p.second"},
+		{"a membership the rule asked about, the rule reading the activity's type",
+			`activity.type != "automated" || member(release.created-by, "deployers")`, "p.cab",
+			func(d *directoryOf) { d.set("deployers", "bob") }, "p.second"},
+		{"the membership of an approver (approvedBy), the rule reading the activity's type and labels",
+			`activity.type != "automated" || activity.labels.env != "prod" || len(approvals) == 0 || approvedBy("cab")`, "p.check",
+			func(d *directoryOf) { d.set("cab", "dave") }, "p.third"},
+		{"the approvals, the rule reading nothing of the activity", `len(approvals) == 0`, "", nil, "p.second"},
+		{"the approvals, the rule reading the activity's type", `activity.type != "automated" || len(approvals) == 0`, "", nil, "p.second"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := &directoryOf{groups: map[string][]string{"deployers": {"alice"}, "cab": {"carol"}}}
+			ad := &recorder{kind: "noop"}
+			unblock := make(chan struct{})
+			defer close(unblock)
+			block := adapters.Func("block", func(ctx context.Context, _ *adapters.Request) (*adapters.Result, error) {
+				select {
+				case <-unblock:
+				case <-ctx.Done():
+				}
+				return &adapters.Result{}, nil
+			})
+			h := newHarness(t, &Config{ResolveGroup: d.resolve}, ad, block)
+			h.put(doc)
+			h.putPolicy(&release.Policy{ID: "kept", Enabled: true, When: []release.PolicyPoint{release.PolicyActivityStart},
+				Scope: release.FreezeScope{All: true}, Rule: c.rule})
+			ctx := context.Background()
+
+			id := h.create("kept", nil)
+			var ran []release.ActivityKey
+			for _, k := range order {
+				if k == c.held {
+					break
+				}
+				switch k {
+				case "p.first", "p.second", "p.third":
+					ran = append(ran, k)
+					continue
+				}
+				h.waitActivity(id, k, release.ActivityWaiting)
+				if k == c.changeAt {
+					c.change(d)
+				}
+				if k == "p.cab" {
+					require.NoError(t, h.ex.Approve(ctx, id, k, &DecisionParams{By: By{Actor: "carol"}}))
+				} else {
+					require.NoError(t, h.ex.CompleteTask(ctx, id, k, "t", &By{Actor: "carol"}))
+				}
+			}
+			require.True(t, waitFor(func() bool {
+				fs := eventsOf(h.events(id), release.KindPolicyFailed)
+				return len(fs) == 1 && failedPayload(t, fs[0]).Activity == c.held
+			}), "%s is held: a verdict kept from an earlier start is not reused; events: %v", c.held, h.events(id))
+			require.Equal(t, release.ActivityPending, h.get(id).Activities[c.held].Status)
+			require.Equal(t, ran, ad.order(), "every activity before it ran")
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store/memstore"
 )
@@ -56,10 +57,11 @@ func BenchmarkPolicyJudge(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			r := &run{e: be.ex, rel: rel, p: p, scope: &process.Scope{}} // keeps the evaluator, as a release's run does
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if pe := be.ex.judge(context.Background(), rel, p, nil, int32(i%100)); pe != nil {
+				if pe := be.ex.judge(context.Background(), rel, p, nil, int32(i%100), r); pe != nil {
 					b.Fatal(pe)
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton/process"
@@ -470,15 +471,15 @@ type DeletionsParams struct {
 }
 
 // Deletions returns a page of the store's deletion log (see
-// store.RetentionStore.ListDeletions), checked by Config.Authorize as
-// ActionView on releases (the actor may be empty). A store that does not
-// delete releases gives an empty page.
+// store.RetentionStore.ListDeletions), leaving out the records of releases
+// the reader may not view: each record is judged by Config.Authorize as
+// ActionView on the release it describes (its process, group and labels,
+// kept in the record), as List judges the releases it returns (the actor
+// may be empty). A page may so hold fewer than Limit records with more to
+// come (Next). A store that does not delete releases gives an empty page.
 func (e *Executor) Deletions(ctx context.Context, p *DeletionsParams) (*store.DeletionPage, error) {
 	if p == nil {
 		p = &DeletionsParams{}
-	}
-	if err := e.authorize(ctx, &Action{Kind: ActionView, Resource: ResourceRelease, Release: p.Release, Actor: p.Actor, Reason: p.Reason}); err != nil {
-		return nil, err
 	}
 	if e.retention == nil {
 		return &store.DeletionPage{Deletions: []store.Deletion{}}, nil
@@ -486,6 +487,11 @@ func (e *Executor) Deletions(ctx context.Context, p *DeletionsParams) (*store.De
 	page, err := e.retention.ListDeletions(ctx, &p.ListDeletionsParams)
 	if err != nil {
 		return nil, fmt.Errorf("executor: deletions: %w", err)
+	}
+	if e.cfg.Authorize != nil {
+		page.Deletions = slices.DeleteFunc(page.Deletions, func(d store.Deletion) bool {
+			return !e.mayView(ctx, deletionView(p.By, &d))
+		})
 	}
 	return page, nil
 }

@@ -74,6 +74,7 @@ type run struct {
 	err        error    // a record failed: the in-memory release is unusable
 
 	policyHeld map[int32]bool // Pending activities a policy holds (see holdActivityPolicy)
+	policy     *policyCheck   // judges the policies of rel; nil until used, dropped with rel
 }
 
 // flight is an adapter call in progress.
@@ -175,6 +176,7 @@ func (r *run) init() {
 	if r.flights == nil {
 		r.flights = map[int32]*flight{}
 	}
+	r.policy = nil
 	r.scope = &process.Scope{
 		Inputs: rel.Inputs,
 		Release: map[string]any{
@@ -333,7 +335,7 @@ func (r *run) flush(ctx context.Context) error {
 // invalidate drops the in-memory release after a failed record or store
 // write; a timer reloads it.
 func (r *run) invalidate(cause error) {
-	r.rel = nil
+	r.rel, r.policy = nil, nil
 	r.pending = nil
 	r.onCommit = nil
 	r.effects = nil

@@ -150,7 +150,7 @@ func (e *Executor) woken(ctx context.Context, id release.ID) {
 // the reloaded release (as after a conflict, see invalidate). r.mu is
 // held.
 func (r *run) forget() {
-	r.rel = nil
+	r.rel, r.policy = nil, nil
 	r.pending = nil
 	r.onCommit = nil
 	r.effects = nil

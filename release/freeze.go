@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -161,10 +160,16 @@ func (f *Freeze) Clone() *Freeze {
 	c := *f
 	c.Windows = slices.Clone(f.Windows)
 	c.Recurring = slices.Clone(f.Recurring)
-	c.Scope.Groups = slices.Clone(f.Scope.Groups)
-	c.Scope.Processes = slices.Clone(f.Scope.Processes)
-	c.Scope.Labels = maps.Clone(f.Scope.Labels)
+	c.Scope = f.Scope.Clone()
 	return &c
+}
+
+// Clone returns a deep copy of sc.
+func (sc FreezeScope) Clone() FreezeScope {
+	sc.Groups = slices.Clone(sc.Groups)
+	sc.Processes = slices.Clone(sc.Processes)
+	sc.Labels = maps.Clone(sc.Labels)
+	return sc
 }
 
 // DisplayName returns the freeze's Name, or its ID when it has none.
@@ -182,22 +187,7 @@ type FreezeError struct {
 	Problems []process.Problem
 }
 
-func (e *FreezeError) Error() string {
-	var b strings.Builder
-	b.WriteString("release: invalid freeze")
-	if e.Freeze != "" {
-		b.WriteString(" " + strconv.Quote(string(e.Freeze)))
-	}
-	for i, p := range e.Problems {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
+func (e *FreezeError) Error() string { return problemsText("freeze", string(e.Freeze), e.Problems) }
 
 // Is reports whether target is ErrInvalidFreeze.
 func (e *FreezeError) Is(target error) bool { return target == ErrInvalidFreeze }
@@ -216,20 +206,9 @@ const (
 // the problems, or nil. Paths name the JSON fields ("windows[0].end",
 // "recurring[1].schedule", "scope").
 func (f *Freeze) Validate() error {
-	var ps []process.Problem
-	add := func(path, format string, args ...any) {
-		ps = append(ps, process.Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
-	}
-	text := func(path, v string, required bool) {
-		switch {
-		case v == "" && required:
-			add(path, "required")
-		case len(v) > maxGroupText:
-			add(path, "longer than %d bytes", maxGroupText)
-		case strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }):
-			add(path, "must not contain control characters")
-		}
-	}
+	var ps problems
+	add := ps.add
+	text := func(path, v string, required bool) { ps.text(path, v, maxGroupText, required, false) }
 	if f.ID == "" {
 		add("id", "required")
 	} else if !process.ValidID(string(f.ID)) {

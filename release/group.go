@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +26,10 @@ const (
 	// OverlapForbid records the occurrence as skipped, with the reason (the
 	// release still running), and makes no release for it. A release
 	// already made ahead of its occurrence by the group's lead time is
-	// aborted instead.
+	// aborted instead. Of executors that judge the occurrence as the
+	// previous release ends, one skipping it and another making its
+	// release, the first to write wins (the skip claims the occurrence:
+	// GroupRecord.Claims); it is never both.
 	OverlapForbid OverlapPolicy = "forbid"
 	// OverlapQueue starts the new release once the previous one has ended.
 	OverlapQueue OverlapPolicy = "queue"
@@ -129,22 +131,7 @@ type GroupError struct {
 	Problems []process.Problem
 }
 
-func (e *GroupError) Error() string {
-	var b strings.Builder
-	b.WriteString("release: invalid group")
-	if e.Group != "" {
-		b.WriteString(" " + strconv.Quote(string(e.Group)))
-	}
-	for i, p := range e.Problems {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
+func (e *GroupError) Error() string { return problemsText("group", string(e.Group), e.Problems) }
 
 // Is reports whether target is ErrInvalidGroup.
 func (e *GroupError) Is(target error) bool { return target == ErrInvalidGroup }
@@ -157,20 +144,9 @@ const maxGroupText = 256
 // "lead-time"). It cannot check what needs a store (that the process and
 // input set exist, that Inputs fit the process): the executor does.
 func (g *Group) Validate() error {
-	var ps []process.Problem
-	add := func(path, format string, args ...any) {
-		ps = append(ps, process.Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
-	}
-	text := func(path, v string, required bool) {
-		switch {
-		case v == "" && required:
-			add(path, "required")
-		case len(v) > maxGroupText:
-			add(path, "longer than %d bytes", maxGroupText)
-		case strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }):
-			add(path, "must not contain control characters")
-		}
-	}
+	var ps problems
+	add := ps.add
+	text := func(path, v string, required bool) { ps.text(path, v, maxGroupText, required, false) }
 	text("id", string(g.ID), true)
 	text("name", g.Name, false)
 	text("process", string(g.Process), true)
@@ -382,4 +358,14 @@ type GroupRecord struct {
 	// At is when the decision was made; By is the executor instance.
 	At time.Time `json:"at"`
 	By string    `json:"by,omitempty"`
+}
+
+// Claims reports whether r decides its occurrence without a release: a
+// missed occurrence, or one skipped before its release was made. Such a
+// record takes the occurrence as a release of it would: a store refuses
+// to make a release for it once the record is stored, and refuses the
+// record once a release is made (store.GroupHistoryStore), so executors
+// racing for one occurrence cannot both skip it and make it.
+func (r *GroupRecord) Claims() bool {
+	return r.Release == "" && (r.Decision == DecisionMissed || r.Decision == DecisionSkipped)
 }

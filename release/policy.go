@@ -118,9 +118,7 @@ func (p *Policy) Clone() *Policy {
 	}
 	c := *p
 	c.When = slices.Clone(p.When)
-	c.Scope.Groups = slices.Clone(p.Scope.Groups)
-	c.Scope.Processes = slices.Clone(p.Scope.Processes)
-	c.Scope.Labels = maps.Clone(p.Scope.Labels)
+	c.Scope = p.Scope.Clone()
 	return &c
 }
 
@@ -146,20 +144,7 @@ type PolicyValidationError struct {
 }
 
 func (e *PolicyValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("release: invalid policy")
-	if e.Policy != "" {
-		b.WriteString(" " + strconv.Quote(string(e.Policy)))
-	}
-	for i, p := range e.Problems {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.String())
-	}
-	return b.String()
+	return problemsText("policy", string(e.Policy), e.Problems)
 }
 
 // Is reports whether target is ErrInvalidPolicy.
@@ -182,20 +167,9 @@ func (p *Policy) Validate() error {
 // Compile validates p (see Validate) and compiles its rule. The result is
 // immutable and safe for concurrent use; it keeps a copy of p.
 func (p *Policy) Compile() (*CompiledPolicy, error) {
-	var ps []process.Problem
-	add := func(path, format string, args ...any) {
-		ps = append(ps, process.Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
-	}
-	text := func(path, v string, limit int, required bool) {
-		switch {
-		case v == "" && required:
-			add(path, "required")
-		case len(v) > limit:
-			add(path, "longer than %d bytes", limit)
-		case strings.ContainsFunc(v, func(r rune) bool { return (r < ' ' && r != '\n' && r != '\t') || r == 0x7f }):
-			add(path, "must not contain control characters")
-		}
-	}
+	var ps problems
+	add := ps.add
+	text := func(path, v string, limit int, required bool) { ps.text(path, v, limit, required, true) }
 	if p.ID == "" {
 		add("id", "required")
 	} else if !process.ValidID(string(p.ID)) {
@@ -263,6 +237,7 @@ func (p *Policy) Compile() (*CompiledPolicy, error) {
 		return nil, &PolicyValidationError{Policy: p.ID, Problems: ps}
 	}
 	cp := &CompiledPolicy{p: p.Clone(), cond: cond}
+	cp.keep, cp.approvals, cp.clock, cp.freezes = keepOf(cond.Refs())
 	for _, r := range cond.Refs() {
 		switch r.Kind {
 		case expr.RefRoot:
@@ -332,8 +307,8 @@ type PolicyInput struct {
 	// a member of any group.
 	Member func(actor, group string) (bool, error)
 	// Frozen says whether an enabled freeze holds the subject now, and
-	// when that next changes (zero: unknown); called only by rules that
-	// call frozen(). Nil: no freeze holds anything.
+	// when that next changes with time (zero: it does not); called only by
+	// rules that call frozen(). Nil: no freeze holds anything.
 	Frozen func() (frozen bool, change time.Time)
 
 	ev *policyEval // what Eval built from it, kept for the next policy
@@ -365,6 +340,9 @@ type CompiledPolicy struct {
 	p     *Policy
 	cond  *expr.Condition
 	needs needs
+	// What a PolicyEvaluator may keep of its verdicts (see keepOf).
+	keep                      keep
+	approvals, clock, freezes bool
 }
 
 // Policy returns the policy compiled; it must not be changed.
@@ -387,7 +365,12 @@ type PolicyVerdict struct {
 // in it for the next policies judging the same input, so in must not be
 // used by two goroutines at once, nor changed between two Evals.
 func (c *CompiledPolicy) Eval(in *PolicyInput) PolicyVerdict {
-	ev := in.eval()
+	return c.evalIn(in.eval())
+}
+
+// evalIn evaluates the rule over what ev holds (and builds what it lacks).
+func (c *CompiledPolicy) evalIn(ev *policyEval) PolicyVerdict {
+	in := ev.in
 	ev.recheck = time.Time{}
 	roots := ev.scope.Roots
 	if c.needs&needRelease != 0 && roots["release"] == nil {
@@ -433,6 +416,11 @@ type policyEval struct {
 	approvals []any // nil until built
 	recheck   time.Time
 	members   map[[2]string]bool
+	// record: every membership the rule asks about is noted in asked
+	// (for a PolicyEvaluator, which asks them again before it reuses a
+	// verdict).
+	record bool
+	asked  []membership
 }
 
 // approvalList builds the approvals root once.
@@ -589,20 +577,20 @@ func (ev *policyEval) funcs() map[string]func(args ...any) (any, error) {
 func (ev *policyEval) member(actor, group string) (bool, error) {
 	group = strings.TrimPrefix(group, "group:")
 	k := [2]string{actor, group}
-	if ok, seen := ev.members[k]; seen {
-		return ok, nil
+	ok, seen := ev.members[k]
+	if !seen && ev.in.Member != nil {
+		var err error
+		if ok, err = ev.in.Member(actor, group); err != nil {
+			return false, fmt.Errorf("group %q: %w", group, err)
+		}
+		if ev.members == nil {
+			ev.members = map[[2]string]bool{}
+		}
+		ev.members[k] = ok
 	}
-	if ev.in.Member == nil {
-		return false, nil
+	if ev.record {
+		ev.asked = append(ev.asked, membership{actor, group, ok})
 	}
-	ok, err := ev.in.Member(actor, group)
-	if err != nil {
-		return false, fmt.Errorf("group %q: %w", group, err)
-	}
-	if ev.members == nil {
-		ev.members = map[[2]string]bool{}
-	}
-	ev.members[k] = ok
 	return ok, nil
 }
 

@@ -24,8 +24,12 @@ func (r *Release) RecordPayload(at time.Time, actor, reason string, p Payload) (
 	if err != nil {
 		return Event{}, err
 	}
-	sealed, err := r.Record(e)
-	if err != nil {
+	// Record's one-event case, without its slices.
+	var sealed [1]Event
+	if err := sealInto(sealed[:], r.Head(), []Event{e}); err != nil {
+		return Event{}, err
+	}
+	if err := Apply(r, sealed[0]); err != nil { // Apply changes nothing on error
 		return Event{}, err
 	}
 	return sealed[0], nil

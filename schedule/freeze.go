@@ -87,6 +87,27 @@ func (f *Freezes) Frozen(t time.Time) (bool, Window) {
 	return found, best
 }
 
+// NextStart returns the earliest instant after t at which a window opens
+// (a one-off window's Start, an occurrence of a recurring window's
+// Schedule), or the zero time when none opens after t.
+func (f *Freezes) NextStart(t time.Time) time.Time {
+	var next time.Time
+	for _, w := range f.Windows {
+		if w.Start.After(t) && (next.IsZero() || w.Start.Before(next)) {
+			next = w.Start
+		}
+	}
+	for _, r := range f.Recurring {
+		if r.Schedule == nil {
+			continue
+		}
+		if s := r.Schedule.Next(t); !s.IsZero() && s.After(t) && (next.IsZero() || s.Before(next)) {
+			next = s
+		}
+	}
+	return next
+}
+
 // FirstAllowed returns the first instant at or after t that no window
 // freezes, following windows that chain into each other. It returns the
 // zero time if t is still frozen after 1000 windows.

@@ -90,3 +90,23 @@ func TestFrozenHandlesHugeRecurringLengthsWithoutOverflow(t *testing.T) {
 	require.True(t, frozen)
 	require.Equal(t, "forever", w.Name)
 }
+
+func TestNextStartIsTheFirstWindowToOpenAfterAnInstant(t *testing.T) {
+	berlin := mustLoc(t, "Europe/Berlin")
+	f := &Freezes{
+		Windows: []Window{{Name: "launch", Start: at(t, berlin, "2026-03-10 00:00"), End: at(t, berlin, "2026-03-11 00:00")}},
+		Recurring: []Recurring{
+			{Name: "weekend", Schedule: mustParse(t, "CRON_TZ=Europe/Berlin 0 16 * * 5"), Days: 2, Duration: 16 * time.Hour},
+		},
+	}
+	for _, tc := range []struct{ at, want string }{
+		{"2026-03-09 12:00", "2026-03-10 00:00"}, // the one-off before the weekend
+		{"2026-03-10 00:00", "2026-03-13 16:00"}, // after, not at: the weekend's
+		{"2026-03-10 12:00", "2026-03-13 16:00"}, // inside a window: the next to open
+		{"2026-03-14 12:00", "2026-03-20 16:00"},
+	} {
+		require.True(t, at(t, berlin, tc.want).Equal(f.NextStart(at(t, berlin, tc.at))), "at %s", tc.at)
+	}
+	require.True(t, (&Freezes{Windows: f.Windows}).NextStart(at(t, berlin, "2026-03-10 00:00")).IsZero(), "none opens later")
+	require.True(t, (&Freezes{}).NextStart(at(t, berlin, "2026-03-10 00:00")).IsZero())
+}

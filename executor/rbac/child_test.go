@@ -2,19 +2,13 @@ package rbac_test
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/executor"
 	"github.com/batonhq/baton/executor/rbac"
-	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
-	"github.com/batonhq/baton/store/memstore"
-	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,33 +18,13 @@ import (
 // authorized action, without the authorizer refusing it half-way.
 func TestChildReleaseIsJudgedAsItsOwnProcessButFollowsItsParent(t *testing.T) {
 	ctx := context.Background()
-	st := memstore.New(nil)
-	clk := clock.NewMock()
-	clk.Set(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	authz, err := rbac.New(&rbac.Rules{Bindings: []rbac.Binding{
 		{Subject: "root", Role: rbac.Admin, Scope: rbac.Everything},
 		{Subject: "alice", Role: rbac.Operator, Scope: rbac.Scope{Process: "shop"}},
 	}}, &rbac.Config{ResolveGroup: resolve})
 	require.NoError(t, err)
-	flaky := adapters.Func("flaky", func(context.Context, *adapters.Request) (*adapters.Result, error) {
-		return nil, adapters.Permanent(errors.New("boom"))
-	})
-	ex, err := executor.New(st, adapters.NewRegistry(flaky), &executor.Config{Clock: clk, Authorize: authz.Authorize,
-		ResolveGroup: resolve, Logger: slog.New(slog.DiscardHandler), Jitter: -1})
-	require.NoError(t, err)
-	require.NoError(t, ex.Launch(ctx))
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		require.NoError(t, ex.Shutdown(stopCtx))
-	}()
-	root := executor.By{Actor: "root"}
-	for _, doc := range []string{smokeDoc, shopDoc} {
-		p, err := process.Parse([]byte(doc))
-		require.NoError(t, err)
-		_, err = ex.PutProcess(ctx, &executor.PutProcessParams{By: root, Process: p})
-		require.NoError(t, err)
-	}
+	b := newBed(t, authz.Authorize)
+	ex, st := b.ex, b.st
 	sum, err := ex.Create(ctx, &executor.CreateParams{By: executor.By{Actor: "alice"}, Process: "shop"})
 	require.NoError(t, err)
 

@@ -35,8 +35,14 @@
 // any release, and release-wide actions by the release's labels. A child
 // release (started by a subprocess activity) is judged as a release of
 // the subprocess's process, in the group of its release tree, carrying
-// its parent's labels with the subprocess activity's over them. See Scope
-// for the details.
+// its parent's labels with the subprocess activity's over them. An action
+// on a freeze or a policy (viewing, editing, deleting it) is judged on
+// that freeze's or policy's own scope: a binding covers it when every
+// release or activity it can judge is within the binding's scope, so
+// "release-manager over env=prod" may edit the freezes scoped to env=prod
+// (or to env=prod and more), not one scoped to everything or to
+// env=staging; replacing one is judged on its stored scope and its new
+// one. See Scope for the details.
 //
 // # Refusals
 //

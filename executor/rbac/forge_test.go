@@ -2,18 +2,12 @@ package rbac_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/executor"
 	"github.com/batonhq/baton/executor/rbac"
-	"github.com/batonhq/baton/process"
-	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
-	"github.com/batonhq/baton/store/memstore"
-	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/require"
 )
 
@@ -23,35 +17,14 @@ import (
 // count in its tree's group, or pose as a child).
 func TestAScopeCannotBeClaimedAtCreation(t *testing.T) {
 	ctx := context.Background()
-	st := memstore.New(nil)
-	clk := clock.NewMock()
-	clk.Set(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	authz, err := rbac.New(&rbac.Rules{Bindings: []rbac.Binding{
 		{Subject: "root", Role: rbac.Admin, Scope: rbac.Everything},
 		{Subject: "mallory", Role: rbac.Operator, Scope: rbac.Scope{Group: "nightly"}},
 	}}, nil)
 	require.NoError(t, err)
-	ex, err := executor.New(st, adapters.NewRegistry(adapters.Func("flaky", func(context.Context, *adapters.Request) (*adapters.Result, error) {
-		return &adapters.Result{}, nil
-	})), &executor.Config{Clock: clk, Authorize: authz.Authorize, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	require.NoError(t, ex.Launch(ctx))
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		require.NoError(t, ex.Shutdown(stopCtx))
-	}()
-	root := executor.By{Actor: "root"}
-	for _, doc := range []string{smokeDoc, shopDoc} {
-		p, err := process.Parse([]byte(doc))
-		require.NoError(t, err)
-		_, err = ex.PutProcess(ctx, &executor.PutProcessParams{By: root, Process: p})
-		require.NoError(t, err)
-	}
-	_, err = ex.PutGroup(ctx, &executor.PutGroupParams{By: root, Group: &release.Group{
-		ID: "nightly", Name: "Nightly", Process: "shop", Cadence: "0 2 * * *", Timezone: "UTC", Start: clk.Now(),
-		ReleaseDuration: process.Duration(time.Hour)}})
-	require.NoError(t, err)
+	b := newBed(t, authz.Authorize)
+	b.putNightly()
+	ex, st, clk := b.ex, b.st, b.clk
 
 	mallory := executor.By{Actor: "mallory"}
 	_, err = ex.Create(ctx, &executor.CreateParams{By: mallory, Process: "smoke", Group: "nightly", ScheduledFor: clk.Now().Add(time.Hour)})

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/batonhq/baton/executor"
+	"github.com/batonhq/baton/process"
+	"github.com/batonhq/baton/release"
 	"github.com/stretchr/testify/require"
 )
 
@@ -74,12 +76,34 @@ var matrixTargets = []matrixTarget{
 	{"input set of process q",
 		executor.Action{Resource: executor.ResourceInputSet, Process: "q", InputSet: "prod"},
 		[]string{"all"}},
-	{"freeze f",
+	{"freeze f, not stored",
 		executor.Action{Resource: executor.ResourceFreeze, Freeze: "f"},
 		[]string{"all"}},
-	{"policy",
+	{"freeze f scoped to everything",
+		executor.Action{Resource: executor.ResourceFreeze, Freeze: "f", Scope: &release.FreezeScope{All: true}},
+		[]string{"all"}},
+	{"freeze f scoped to env=prod in process p",
+		executor.Action{Resource: executor.ResourceFreeze, Freeze: "f", Process: "p", Labels: map[string]string{"env": "prod"},
+			Scope: &release.FreezeScope{Processes: []process.ID{"p"}, Labels: map[string]string{"env": "prod"}}},
+		[]string{"all", "process=p", "env=prod", "process=p,env=prod"}},
+	{"freeze f scoped to env=prod,team=x in processes p and q",
+		executor.Action{Resource: executor.ResourceFreeze, Freeze: "f", Labels: map[string]string{"env": "prod", "team": "x"},
+			Scope: &release.FreezeScope{Processes: []process.ID{"p", "q"}, Labels: map[string]string{"env": "prod", "team": "x"}}},
+		[]string{"all", "env=prod", "env=prod,team=x"}},
+	{"freeze f scoped to group g with a forged freeze-group label",
+		executor.Action{Resource: executor.ResourceFreeze, Freeze: "f", Group: "g", Labels: map[string]string{executor.LabelFreezeGroup: "h"},
+			Scope: &release.FreezeScope{Groups: []release.GroupID{"g"}, Labels: map[string]string{executor.LabelFreezeGroup: "h"}}},
+		[]string{"all", "group=g"}},
+	{"policy, not stored",
 		executor.Action{Resource: executor.ResourcePolicy},
 		[]string{"all"}},
+	{"policy scoped to groups g and h",
+		executor.Action{Resource: executor.ResourcePolicy, Policy: "cab", Scope: &release.FreezeScope{Groups: []release.GroupID{"g", "h"}}},
+		[]string{"all"}},
+	{"policy scoped to env=prod",
+		executor.Action{Resource: executor.ResourcePolicy, Policy: "cab", Labels: map[string]string{"env": "prod"},
+			Scope: &release.FreezeScope{Labels: map[string]string{"env": "prod"}}},
+		[]string{"all", "env=prod"}},
 	{"new release of p labelled env=prod",
 		executor.Action{Resource: executor.ResourceRelease, Process: "p", Labels: map[string]string{"env": "prod"}},
 		[]string{"all", "process=p", "env=prod", "process=p,env=prod"}},

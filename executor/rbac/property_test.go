@@ -2,9 +2,7 @@ package rbac_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -12,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/executor"
 	"github.com/batonhq/baton/executor/rbac"
 	"github.com/batonhq/baton/process"
@@ -229,6 +226,14 @@ func (w *world) learnChildren(ctx context.Context) {
 // call runs one action by actor on s through fn, then checks every
 // decision the authorizer made meanwhile against the model.
 func (w *world) call(kind executor.ActionKind, actor string, s subject, child bool, fn func() error) {
+	w.callOn(kind, actor, []subject{s}, child, fn)
+}
+
+// callOn runs one action by actor through fn that must be allowed on every
+// subject of ss (a freeze replaced: on its new scope, then its stored
+// one), asked in that order until one is refused, then checks each
+// decision against the model.
+func (w *world) callOn(kind executor.ActionKind, actor string, ss []subject, child bool, fn func() error) {
 	w.mu.Lock()
 	w.decisions = nil
 	w.mu.Unlock()
@@ -236,8 +241,15 @@ func (w *world) call(kind executor.ActionKind, actor string, s subject, child bo
 	w.mu.Lock()
 	ds := w.decisions
 	w.mu.Unlock()
-	want := allowed(w.bindings, actor, verbOf[kind], s)
-	where := fmt.Sprintf("seed %d: %s by %q on %+v (bindings %+v)", w.seed, kind, actor, s, w.bindings)
+	want, asked := true, len(ss)
+	for i, s := range ss {
+		if !allowed(w.bindings, actor, verbOf[kind], s) {
+			want, asked = false, i+1
+			break
+		}
+	}
+	s := ss[0]
+	where := fmt.Sprintf("seed %d: %s by %q on %+v (bindings %+v)", w.seed, kind, actor, ss, w.bindings)
 	if len(ds) == 0 {
 		// Refused before the authorizer was asked (bad arguments, an
 		// unknown activity): it must not have done anything.
@@ -246,15 +258,21 @@ func (w *world) call(kind executor.ActionKind, actor string, s subject, child bo
 		w.stats["not asked"]++
 		return
 	}
-	for _, d := range ds {
+	if len(ss) > 1 {
+		require.Len(w.t, ds, asked, "%s: asked the authorizer on each subject until one was refused", where)
+	}
+	for i, d := range ds {
 		require.Equal(w.t, kind, d.act.Kind, where)
 		require.Equal(w.t, actor, d.act.Actor, where)
 		require.Equal(w.t, verbOf[kind], d.act.Verb, where)
-		if want {
+		if allowed(w.bindings, actor, verbOf[kind], ss[min(i, len(ss)-1)]) {
 			require.NoError(w.t, d.err, where)
 		} else {
 			require.ErrorIs(w.t, d.err, rbac.ErrDenied, where)
 		}
+	}
+	if len(ss) > 1 && !want && allowed(w.bindings, actor, verbOf[kind], ss[0]) {
+		w.stats["re-scoping refused on the stored scope"]++
 	}
 	if want {
 		require.NotErrorIs(w.t, err, executor.ErrUnauthorized, where)
@@ -294,7 +312,7 @@ func (w *world) step(ctx context.Context) {
 	key := keys[w.pick(len(keys))]
 	as := rs
 	as.activity = activityLabels[rs.process][key]
-	switch w.pick(28) {
+	switch w.pick(30) {
 	case 0, 1:
 		proc := []process.ID{"shop", "smoke"}[w.pick(2)]
 		group := []release.GroupID{"", "nightly"}[w.pick(2)]
@@ -382,21 +400,26 @@ func (w *world) step(ctx context.Context) {
 			kind, fn = executor.ActionResumeGroup, w.ex.ResumeGroup
 		}
 		w.call(kind, actor, subject{group: "nightly", process: "shop"}, false, func() error { return fn(ctx, "nightly", &by) })
-	case 21:
-		f := &release.Freeze{ID: "xmas", Name: "Christmas", Enabled: true, Scope: release.FreezeScope{Labels: map[string]string{"env": "prod"}},
+	case 21, 28, 29:
+		// Put the freeze with a random scope: a new one is judged on its
+		// scope, a replacement on the new scope and the stored one.
+		sc := freezeScopes[w.pick(len(freezeScopes))].Clone()
+		f := &release.Freeze{ID: "xmas", Name: "Christmas", Enabled: true, Scope: sc,
 			Windows: []release.FreezeWindow{{Start: w.clk.Now().Add(24 * time.Hour), End: w.clk.Now().Add(48 * time.Hour)}}}
+		ss := []subject{scopeSubject(&sc)}
 		if old, err := w.st.GetFreeze(ctx, "xmas"); err == nil {
 			f.Revision = old.Revision
+			ss = append(ss, scopeSubject(&old.Scope))
 		}
-		w.call(executor.ActionPutFreeze, actor, subject{}, false, func() error {
+		w.callOn(executor.ActionPutFreeze, actor, ss, false, func() error {
 			_, err := w.ex.PutFreeze(ctx, &executor.PutFreezeParams{By: by, Freeze: f})
 			return err
 		})
 	case 22:
-		w.call(executor.ActionDeleteFreeze, actor, subject{}, false, func() error { return w.ex.DeleteFreeze(ctx, "xmas", &by) })
+		w.call(executor.ActionDeleteFreeze, actor, w.freezeSubject(ctx), false, func() error { return w.ex.DeleteFreeze(ctx, "xmas", &by) })
 	case 23:
-		// A freeze names no process, group or labels to read it by.
-		w.call(executor.ActionView, actor, subject{}, false, func() error {
+		// A freeze is read by its scope.
+		w.call(executor.ActionView, actor, w.freezeSubject(ctx), false, func() error {
 			_, err := w.ex.GetFreeze(ctx, "xmas", &by)
 			return err
 		})
@@ -465,7 +488,7 @@ func (w *world) list(ctx context.Context, actor string) {
 	fp, err := w.ex.ListFreezes(ctx, &executor.ListFreezesParams{By: by})
 	require.NoError(w.t, err)
 	_, ferr := w.st.GetFreeze(ctx, "xmas")
-	shown := ferr == nil && allowed(w.bindings, actor, executor.VerbView, subject{})
+	shown := ferr == nil && allowed(w.bindings, actor, executor.VerbView, w.freezeSubject(ctx))
 	require.Equal(w.t, shown, len(fp.Freezes) == 1, "seed %d: freezes listed to %q (bindings %+v)", w.seed, actor, w.bindings)
 	w.mu.Lock()
 	ds := w.decisions
@@ -474,6 +497,45 @@ func (w *world) list(ctx context.Context, actor string) {
 		require.Equal(w.t, executor.ActionView, d.act.Kind)
 		require.Equal(w.t, actor, d.act.Actor)
 	}
+}
+
+// freezeScopes are the scopes the freeze is put with.
+var freezeScopes = []release.FreezeScope{
+	{All: true},
+	{Labels: map[string]string{"env": "prod"}},
+	{Labels: map[string]string{"env": "staging"}},
+	{Labels: map[string]string{"env": "prod", "team": "qa"}},
+	{Processes: []process.ID{"shop"}},
+	{Processes: []process.ID{"shop", "smoke"}, Labels: map[string]string{"env": "prod"}},
+	{Groups: []release.GroupID{"nightly"}},
+}
+
+// scopeSubject is what a freeze scoped to sc is about, as the model sees
+// it: what every release or activity it holds has, so that a binding
+// covers the freeze when its scope lies within the binding's.
+func scopeSubject(sc *release.FreezeScope) subject {
+	var s subject
+	if sc.All {
+		return s
+	}
+	if len(sc.Processes) == 1 {
+		s.process = sc.Processes[0]
+	}
+	if len(sc.Groups) == 1 {
+		s.group = sc.Groups[0]
+	}
+	s.labels = sc.Labels
+	return s
+}
+
+// freezeSubject is the subject of the stored freeze; the zero subject
+// (covered only over everything) when none is stored.
+func (w *world) freezeSubject(ctx context.Context) subject {
+	f, err := w.st.GetFreeze(ctx, "xmas")
+	if err != nil {
+		return subject{}
+	}
+	return scopeSubject(&f.Scope)
 }
 
 func (w *world) isChild(id release.ID) bool {
@@ -513,31 +575,16 @@ func TestNoSequenceOfCallsGrantsAVerbNotBound(t *testing.T) {
 	stats := map[string]int{}
 	for seed := range uint64(seeds) {
 		rng := rand.New(rand.NewPCG(seed, 16))
-		w := &world{t: t, rng: rng, seed: seed, st: memstore.New(nil), clk: clock.NewMock(),
-			releases: map[release.ID]subject{}, stats: stats, bindings: randomBindings(rng)}
-		w.clk.Set(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+		w := &world{t: t, rng: rng, seed: seed, releases: map[release.ID]subject{}, stats: stats, bindings: randomBindings(rng)}
 		authz, err := rbac.New(&rbac.Rules{Roles: []rbac.Role{{Name: "breaker", Verbs: modelRoles["breaker"]}}, Bindings: w.bindings},
 			&rbac.Config{ResolveGroup: resolve})
 		require.NoError(t, err)
-		flaky := adapters.Func("flaky", func(context.Context, *adapters.Request) (*adapters.Result, error) {
-			return nil, adapters.Permanent(errors.New("boom"))
-		})
-		w.ex, err = executor.New(w.st, adapters.NewRegistry(flaky), &executor.Config{Clock: w.clk, Authorize: w.authorize(authz),
-			ResolveGroup: resolve, Logger: slog.New(slog.DiscardHandler), Jitter: -1})
-		require.NoError(t, err)
-		ctx := context.Background()
-		require.NoError(t, w.ex.Launch(ctx))
-
-		root := executor.By{Actor: "root"}
-		for _, doc := range []string{smokeDoc, shopDoc} {
-			p, err := process.Parse([]byte(doc))
-			require.NoError(t, err)
-			_, err = w.ex.PutProcess(ctx, &executor.PutProcessParams{By: root, Process: p})
-			require.NoError(t, err)
-		}
-		_, err = w.ex.PutGroup(ctx, &executor.PutGroupParams{By: root, Group: &release.Group{
-			ID: "nightly", Name: "Nightly", Process: "shop", Cadence: "0 2 * * *", Timezone: "UTC", Start: w.clk.Now(),
-			ReleaseDuration: process.Duration(time.Hour)}})
+		b := newBed(t, w.authorize(authz))
+		b.putNightly()
+		w.ex, w.st, w.clk = b.ex, b.st, b.clk
+		ctx, root := context.Background(), b.root
+		_, err = w.ex.PutFreeze(ctx, &executor.PutFreezeParams{By: root, Freeze: &release.Freeze{ID: "xmas", Enabled: true,
+			Scope: freezeScopes[w.pick(len(freezeScopes))].Clone(), Windows: []release.FreezeWindow{{Start: w.clk.Now().Add(24 * time.Hour), End: w.clk.Now().Add(48 * time.Hour)}}}})
 		require.NoError(t, err)
 		for _, p := range []*executor.CreateParams{
 			{By: root, Process: "shop", Group: "nightly", Labels: map[string]string{"team": "qa"}},
@@ -554,9 +601,7 @@ func TestNoSequenceOfCallsGrantsAVerbNotBound(t *testing.T) {
 			w.learnChildren(ctx)
 			w.step(ctx)
 		}
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		require.NoError(t, w.ex.Shutdown(stopCtx))
-		cancel()
+		b.stop()
 		eveBound := slices.ContainsFunc(w.bindings, func(b rbac.Binding) bool { return b.Subject == rbac.Authenticated })
 		for _, id := range w.ids {
 			evs, err := w.st.ListEvents(ctx, &store.ListEventsParams{Release: id, Limit: store.MaxLimit})
@@ -570,7 +615,8 @@ func TestNoSequenceOfCallsGrantsAVerbNotBound(t *testing.T) {
 	t.Logf("decisions: %v", stats)
 	for _, path := range []string{"allowed", "denied", "on a child release, allowed", "on a child release, denied",
 		"on an activity labelled unlike its release, allowed", "on an activity labelled unlike its release, denied",
-		"on a group's release or the group, allowed", "on a group's release or the group, denied"} {
+		"on a group's release or the group, allowed", "on a group's release or the group, denied",
+		"re-scoping refused on the stored scope"} {
 		require.Positive(t, stats[path], "the path %q was never taken: the property says nothing about it", path)
 	}
 }

@@ -416,6 +416,13 @@ func describe(act *executor.Action) string {
 		if act.Freeze != "" {
 			fmt.Fprintf(&b, " %s", act.Freeze)
 		}
+		describeScope(&b, act)
+	case act.Resource == executor.ResourcePolicy:
+		b.WriteString("policy")
+		if act.Policy != "" {
+			fmt.Fprintf(&b, " %s", act.Policy)
+		}
+		describeScope(&b, act)
 	case act.Resource == executor.ResourceGroup:
 		fmt.Fprintf(&b, "group %s", act.Group)
 	case act.Resource == executor.ResourceProcess:
@@ -441,4 +448,19 @@ func describe(act *executor.Action) string {
 		}
 	}
 	return b.String()
+}
+
+// describeScope writes the process and group a freeze's or policy's scope
+// names (its labels are written with every target's).
+func describeScope(b *strings.Builder, act *executor.Action) {
+	switch {
+	case act.Scope != nil && act.Scope.All:
+		b.WriteString(" scoped to everything")
+	case act.Process != "" && act.Group != "":
+		fmt.Fprintf(b, " (process %s, group %s)", act.Process, act.Group)
+	case act.Process != "":
+		fmt.Fprintf(b, " (process %s)", act.Process)
+	case act.Group != "":
+		fmt.Fprintf(b, " (group %s)", act.Group)
+	}
 }

@@ -35,9 +35,16 @@ import (
 //     over them); for an action on a group, the group's; as the executor
 //     gives them in executor.Action.Labels.
 //
-// The scope is matched against what the executor's Action names: an
-// action that names no process, group or labels (on a freeze, a policy)
-// is covered only by bindings over everything.
+// The scope is matched against what the executor's Action names. For an
+// action on a freeze or a policy that is what its own scope requires of
+// everything it judges (executor.Action.Labels): its label selector, and
+// the process and the group it names when it names exactly one. So a
+// binding covers the freeze or policy when its scope lies within the
+// binding's: one over env=prod covers a freeze scoped to env=prod, or to
+// env=prod and team=a, or to env=prod in two processes; one over process
+// p covers a freeze scoped to process p alone. A freeze or policy scoped
+// to everything, or to several processes or groups with no label the
+// binding requires, is covered only by bindings over everything.
 //
 // The labels of a release are chosen by whoever creates it: a binding over
 // a label selector that grants create lets its subject create a release of

@@ -8,7 +8,37 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+
+	"github.com/batonhq/baton/store"
 )
+
+// The kinds of cursor, one per query.
+const (
+	KindFind        = "find"        // FindLinks: after (release, seq)
+	KindDeployments = "deployments" // ListDeployments: after (environment, service)
+	KindHistory     = "history"     // ListDeploymentHistory: after (succeeded-at s, ns, release, seq)
+	KindConflicts   = "conflicts"   // ListDeploymentConflicts: after (environment, service, version)
+)
+
+// Find is the cursor of the FindLinks page that follows rec.
+func Find(rec *store.LinkRecord) string { return Encode(KindFind, rec.Release, rec.Seq) }
+
+// Deployments is the cursor of the ListDeployments page that follows rec.
+func Deployments(rec *store.LinkRecord) string {
+	return Encode(KindDeployments, rec.Link.Environment, rec.Link.Service)
+}
+
+// History is the cursor of the ListDeploymentHistory page that follows
+// rec.
+func History(rec *store.LinkRecord) string {
+	return Encode(KindHistory, rec.SucceededAt.Unix(), rec.SucceededAt.Nanosecond(), rec.Release, rec.Seq)
+}
+
+// Conflicts is the cursor of the ListDeploymentConflicts page that
+// follows c.
+func Conflicts(c *store.DeploymentConflict) string {
+	return Encode(KindConflicts, c.Environment, c.Service, c.Version)
+}
 
 // Encode returns the cursor of kind with the given key parts.
 func Encode(kind string, parts ...any) string {

@@ -137,8 +137,14 @@ var batonTerminal = []release.EventKind{
 	release.KindReleaseAborted, release.KindReleaseRolledBack,
 }
 
+// closingStore is a store the benchmark owns and closes when it stops.
+type closingStore interface {
+	store.Store
+	Close() error
+}
+
 type batonEngine struct {
-	st       *sqlite.Store
+	st       closingStore
 	ex       *executor.Executor
 	sub      *executor.Subscription
 	proc     process.ID
@@ -155,11 +161,17 @@ type batonEngine struct {
 // an executor with Parallelism >= n, and Run in its own goroutine.
 func newBaton(tb testing.TB, s shape) *batonEngine {
 	tb.Helper()
-	ctx := context.Background()
 	st, err := sqlite.Open(filepath.Join(tb.TempDir(), "baton.db"), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return newBatonOn(tb, s, st)
+}
+
+// newBatonOn wires Baton on st (closed by stop, or here on failure).
+func newBatonOn(tb testing.TB, s shape, st closingStore) *batonEngine {
+	tb.Helper()
+	ctx := context.Background()
 	p, err := process.Parse(batonDoc(s))
 	if err != nil {
 		_ = st.Close()
@@ -232,7 +244,7 @@ func (be *batonEngine) once(ctx context.Context) error {
 		}
 	}
 	for _, id := range ids {
-		rel, err := be.ex.Get(ctx, id)
+		rel, err := be.ex.Get(ctx, id, &executor.By{Actor: "peerbench"})
 		if err != nil {
 			return fmt.Errorf("peerbench: baton: reading release %s: %w", id, err)
 		}

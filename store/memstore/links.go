@@ -92,7 +92,7 @@ func (s *Store) FindLinks(ctx context.Context, p *store.FindLinksParams) (*store
 		return nil, err
 	}
 	var after store.LinkRecord
-	ok, err := linkcursor.Decode(p.Cursor, "find", &after.Release, &after.Seq)
+	ok, err := linkcursor.Decode(p.Cursor, linkcursor.KindFind, &after.Release, &after.Seq)
 	if err != nil {
 		return nil, errf(store.ErrInvalid, "find links: %v", err)
 	}
@@ -112,9 +112,7 @@ func (s *Store) FindLinks(ctx context.Context, p *store.FindLinksParams) (*store
 	slices.SortFunc(hits, byKey)
 	page := &store.LinkPage{}
 	if limit := store.ClampLimit(p.Limit); len(hits) > limit {
-		hits = hits[:limit]
-		last := hits[limit-1]
-		page.Next = linkcursor.Encode("find", last.Release, last.Seq)
+		hits, page.Next = hits[:limit], linkcursor.Find(hits[limit-1])
 	}
 	page.Links = copies(hits)
 	return page, nil
@@ -141,7 +139,7 @@ func (s *Store) ListDeployments(ctx context.Context, p *store.ListDeploymentsPar
 		return nil, errf(store.ErrInvalid, "list deployments: params: missing")
 	}
 	var after envService
-	ok, err := linkcursor.Decode(p.Cursor, "deployments", &after.env, &after.service)
+	ok, err := linkcursor.Decode(p.Cursor, linkcursor.KindDeployments, &after.env, &after.service)
 	if err != nil {
 		return nil, errf(store.ErrInvalid, "list deployments: %v", err)
 	}
@@ -163,9 +161,7 @@ func (s *Store) ListDeployments(ctx context.Context, p *store.ListDeploymentsPar
 	})
 	page := &store.LinkPage{}
 	if limit := store.ClampLimit(p.Limit); len(hits) > limit {
-		hits = hits[:limit]
-		last := hits[limit-1]
-		page.Next = linkcursor.Encode("deployments", last.Link.Environment, last.Link.Service)
+		hits, page.Next = hits[:limit], linkcursor.Deployments(hits[limit-1])
 	}
 	page.Links = copies(hits)
 	return page, nil
@@ -181,7 +177,7 @@ func (s *Store) ListDeploymentHistory(ctx context.Context, p *store.ListDeployme
 	}
 	var after store.LinkRecord
 	var afterS, afterNs int64
-	ok, err := linkcursor.Decode(p.Cursor, "history", &afterS, &afterNs, &after.Release, &after.Seq)
+	ok, err := linkcursor.Decode(p.Cursor, linkcursor.KindHistory, &afterS, &afterNs, &after.Release, &after.Seq)
 	if err != nil {
 		return nil, errf(store.ErrInvalid, "list deployment history: %v", err)
 	}
@@ -198,9 +194,7 @@ func (s *Store) ListDeploymentHistory(ctx context.Context, p *store.ListDeployme
 	slices.SortFunc(hits, newer)
 	page := &store.LinkPage{}
 	if limit := store.ClampLimit(p.Limit); len(hits) > limit {
-		hits = hits[:limit]
-		last := hits[limit-1]
-		page.Next = linkcursor.Encode("history", last.SucceededAt.Unix(), last.SucceededAt.Nanosecond(), last.Release, last.Seq)
+		hits, page.Next = hits[:limit], linkcursor.History(hits[limit-1])
 	}
 	page.Links = copies(hits)
 	return page, nil
@@ -216,7 +210,7 @@ func (s *Store) ListDeploymentConflicts(ctx context.Context, p *store.ListDeploy
 	}
 	type key struct{ env, service, version string }
 	var after key
-	ok, err := linkcursor.Decode(p.Cursor, "conflicts", &after.env, &after.service, &after.version)
+	ok, err := linkcursor.Decode(p.Cursor, linkcursor.KindConflicts, &after.env, &after.service, &after.version)
 	if err != nil {
 		return nil, errf(store.ErrInvalid, "list deployment conflicts: %v", err)
 	}
@@ -256,9 +250,7 @@ func (s *Store) ListDeploymentConflicts(ctx context.Context, p *store.ListDeploy
 	})
 	page := &store.ConflictPage{}
 	if limit := store.ClampLimit(p.Limit); len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		page.Next = linkcursor.Encode("conflicts", last.Environment, last.Service, last.Version)
+		out, page.Next = out[:limit], linkcursor.Conflicts(&out[limit-1])
 	}
 	page.Conflicts = out
 	return page, nil

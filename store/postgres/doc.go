@@ -99,9 +99,9 @@
 //     range of scheduled times. With another filter, that filter's index;
 //   - ListUnfinished (store.UnfinishedLister, what an executor resumes
 //     after a restart): releases_unfinished (created_s, created_ns, id),
-//     partial on the Scheduled, Running and Paused releases and covering
-//     the resume hint (wake_load, wake_s, wake_ns), so a page reads only
-//     unfinished releases, however many have finished;
+//     partial on the Scheduled, Running and Paused releases, so a page
+//     reads only unfinished releases, however many have finished (their
+//     resume hints from the rows it finds);
 //   - ListReleaseDigests (store.DigestStore): the same filters as
 //     ListReleases, each release's digest by the digests' primary key
 //     (release_id), compared with the head the releases row keeps;
@@ -118,7 +118,13 @@
 //     a Process filter (ListGroups' Enabled filters the rows the index
 //     yields; groups are few);
 //   - the occurrence rule: the unique index releases_occurrence (group_id,
-//     occurrence), partial on the releases that have one;
+//     occurrence), partial on the releases that have one; a group's
+//     occurrence is also claimed by a history record that skips it or
+//     records it missed (release.GroupRecord.Claims): such a record and a
+//     release of its occurrence are each written in a transaction holding
+//     the occurrence's advisory lock, after a probe of the other
+//     (group_history's unique (group_id, occ_s, occ_ns, decision);
+//     releases_occurrence and deletions_occurrence);
 //   - ListGroupHistory: group_history_order (group_id, occ_s, occ_ns, id),
 //     forward, or backward for Newest;
 //   - the link index (store.LinkStore) is the links table, a row per
@@ -164,7 +170,11 @@
 // entry made stale by another replica is lower than the stored seq, so it
 // costs at most a snapshot taken early. The events' primary key guards the
 // append rule a second time. Each write is one commit; its durability is
-// the server's (synchronous_commit).
+// the server's (synchronous_commit). An append that keeps the release's
+// status (nearly all of them) changes no column any index of the releases
+// table holds, and the table's fill factor (80) leaves room on its pages,
+// so PostgreSQL updates the row heap-only (HOT), writing no index entry
+// (TestAppendsChangeNoIndexedColumn keeps it so).
 //
 // Leases are one INSERT ... ON CONFLICT statement per acquire, whose row
 // lock makes concurrent acquires of one key take turns; a released lease

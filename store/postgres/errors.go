@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -62,7 +63,7 @@ func (e *SchemaVersionError) Is(target error) bool {
 // through Unwrap.
 type DecodeError struct {
 	// What is "snapshot", "summary", "event", "anchor", "process",
-	// "input set", "group" or "group history".
+	// "input set", "group", "group history", "freeze" or "policy".
 	What string
 	// ID names the document's owner: the release, process, input set or
 	// group id.
@@ -172,4 +173,14 @@ func checkEvents(op string, events []release.Event) error {
 		}
 	}
 	return nil
+}
+
+// decodeDoc decodes the JSON document doc of the stored object id, a what
+// ("freeze", "policy", "group", "input set"), into a new T.
+func decodeDoc[T any](what, id string, doc []byte) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(doc, v); err != nil {
+		return nil, &DecodeError{What: what, ID: id, Err: err}
+	}
+	return v, nil
 }

@@ -15,14 +15,6 @@ import (
 
 var _ store.FreezeStore = (*Store)(nil)
 
-func decodeFreeze(id string, doc []byte) (*release.Freeze, error) {
-	f := new(release.Freeze)
-	if err := json.Unmarshal(doc, f); err != nil {
-		return nil, &DecodeError{What: "freeze", ID: id, Err: err}
-	}
-	return f, nil
-}
-
 // CreateFreeze implements store.FreezeStore.
 func (s *Store) CreateFreeze(ctx context.Context, f *release.Freeze) (*release.Freeze, error) {
 	if err := s.ready(ctx); err != nil {
@@ -47,7 +39,7 @@ func (s *Store) CreateFreeze(ctx context.Context, f *release.Freeze) (*release.F
 	} else if err != nil {
 		return nil, s.wrapDB(ctx, "create freeze "+id, err)
 	}
-	return decodeFreeze(id, doc)
+	return decodeDoc[release.Freeze]("freeze", id, doc)
 }
 
 // UpdateFreeze implements store.FreezeStore: one UPDATE that names the
@@ -85,7 +77,7 @@ func (s *Store) UpdateFreeze(ctx context.Context, f *release.Freeze) (*release.F
 		}
 		return nil, errf(store.ErrConflict, "update freeze %s: revision %d given, stored %d", id, given, rev)
 	}
-	return decodeFreeze(id, doc)
+	return decodeDoc[release.Freeze]("freeze", id, doc)
 }
 
 // GetFreeze implements store.FreezeStore.
@@ -103,7 +95,7 @@ func (s *Store) GetFreeze(ctx context.Context, id release.FreezeID) (*release.Fr
 	} else if err != nil {
 		return nil, s.wrapDB(ctx, "get freeze "+string(id), err)
 	}
-	return decodeFreeze(string(id), doc)
+	return decodeDoc[release.Freeze]("freeze", string(id), doc)
 }
 
 // ListFreezes implements store.FreezeStore, in primary key order.
@@ -130,7 +122,7 @@ func (s *Store) ListFreezes(ctx context.Context, p *store.ListFreezesParams) (*s
 	q.WriteString(` ORDER BY id LIMIT $` + strconv.Itoa(len(args)))
 	page := &store.FreezePage{Freezes: []*release.Freeze{}}
 	err = s.listDocs(ctx, "list freezes", s.q(q.String()), args, limit, func(id string, doc []byte) error {
-		f, err := decodeFreeze(id, doc)
+		f, err := decodeDoc[release.Freeze]("freeze", id, doc)
 		if err == nil {
 			page.Freezes = append(page.Freezes, f)
 		}

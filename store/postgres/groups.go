@@ -36,14 +36,6 @@ func (s *Store) PutInputSet(ctx context.Context, set *process.InputSet) error {
 	return s.wrapDB(ctx, "put input set "+set.ID, err)
 }
 
-func decodeInputSet(id string, doc []byte) (*process.InputSet, error) {
-	set := new(process.InputSet)
-	if err := json.Unmarshal(doc, set); err != nil {
-		return nil, &DecodeError{What: "input set", ID: id, Err: err}
-	}
-	return set, nil
-}
-
 // GetInputSet implements store.InputSetStore.
 func (s *Store) GetInputSet(ctx context.Context, id string) (*process.InputSet, error) {
 	if err := s.ready(ctx); err != nil {
@@ -59,7 +51,7 @@ func (s *Store) GetInputSet(ctx context.Context, id string) (*process.InputSet, 
 	} else if err != nil {
 		return nil, s.wrapDB(ctx, "get input set "+id, err)
 	}
-	return decodeInputSet(id, doc)
+	return decodeDoc[process.InputSet]("input set", id, doc)
 }
 
 // ListInputSets implements store.InputSetStore: the primary key (id), or
@@ -87,7 +79,7 @@ func (s *Store) ListInputSets(ctx context.Context, p *store.ListInputSetsParams)
 	q += ` ORDER BY id LIMIT $` + strconv.Itoa(len(args)+1)
 	page := &store.InputSetPage{InputSets: []*process.InputSet{}}
 	err = s.listDocs(ctx, "list input sets", s.q(q), append(args, limit+1), limit, func(id string, doc []byte) error {
-		set, err := decodeInputSet(id, doc)
+		set, err := decodeDoc[process.InputSet]("input set", id, doc)
 		if err == nil {
 			page.InputSets = append(page.InputSets, set)
 		}
@@ -151,14 +143,6 @@ func (s *Store) deleteRow(ctx context.Context, q, id, what string) error {
 
 // ---- groups ----
 
-func decodeGroup(id string, doc []byte) (*release.Group, error) {
-	g := new(release.Group)
-	if err := json.Unmarshal(doc, g); err != nil {
-		return nil, &DecodeError{What: "group", ID: id, Err: err}
-	}
-	return g, nil
-}
-
 // CreateGroup implements store.GroupStore.
 func (s *Store) CreateGroup(ctx context.Context, g *release.Group) (*release.Group, error) {
 	if err := s.ready(ctx); err != nil {
@@ -184,7 +168,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *release.Group) (*release.Gro
 	} else if err != nil {
 		return nil, s.wrapDB(ctx, "create group "+id, err)
 	}
-	return decodeGroup(id, doc)
+	return decodeDoc[release.Group]("group", id, doc)
 }
 
 // UpdateGroup implements store.GroupStore: one UPDATE that names the
@@ -225,7 +209,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *release.Group) (*release.Gro
 		}
 		return nil, errf(store.ErrConflict, "update group %s: revision %d given, stored %d", id, given, rev)
 	}
-	return decodeGroup(id, doc)
+	return decodeDoc[release.Group]("group", id, doc)
 }
 
 // GetGroup implements store.GroupStore.
@@ -243,7 +227,7 @@ func (s *Store) GetGroup(ctx context.Context, id release.GroupID) (*release.Grou
 	} else if err != nil {
 		return nil, s.wrapDB(ctx, "get group "+string(id), err)
 	}
-	return decodeGroup(string(id), doc)
+	return decodeDoc[release.Group]("group", string(id), doc)
 }
 
 // ListGroups implements store.GroupStore: the primary key (id), or the
@@ -279,7 +263,7 @@ func (s *Store) ListGroups(ctx context.Context, p *store.ListGroupsParams) (*sto
 	q.WriteString(` ORDER BY id LIMIT $` + strconv.Itoa(len(args)))
 	page := &store.GroupPage{Groups: []*release.Group{}}
 	err = s.listDocs(ctx, "list groups", s.q(q.String()), args, limit, func(id string, doc []byte) error {
-		g, err := decodeGroup(id, doc)
+		g, err := decodeDoc[release.Group]("group", id, doc)
 		if err == nil {
 			page.Groups = append(page.Groups, g)
 		}

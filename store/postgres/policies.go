@@ -15,14 +15,6 @@ import (
 
 var _ store.PolicyStore = (*Store)(nil)
 
-func decodePolicy(id string, doc []byte) (*release.Policy, error) {
-	p := new(release.Policy)
-	if err := json.Unmarshal(doc, p); err != nil {
-		return nil, &DecodeError{What: "policy", ID: id, Err: err}
-	}
-	return p, nil
-}
-
 // PutPolicy implements store.PolicyStore: one INSERT of the next version,
 // made only when the latest stored version is the one given; the primary
 // key makes one of two writers of the same version fail.
@@ -70,7 +62,7 @@ func (s *Store) PutPolicy(ctx context.Context, p *release.Policy) (*release.Poli
 		}
 		return nil, errf(store.ErrConflict, "%s: version %d given, latest %d", op, given, *latest)
 	}
-	return decodePolicy(id, doc)
+	return decodeDoc[release.Policy]("policy", id, doc)
 }
 
 // GetPolicy implements store.PolicyStore.
@@ -92,7 +84,7 @@ func (s *Store) GetPolicy(ctx context.Context, id release.PolicyID, v int64) (*r
 	} else if err != nil {
 		return nil, s.wrapDB(ctx, "get policy "+string(id), err)
 	}
-	return decodePolicy(string(id), doc)
+	return decodeDoc[release.Policy]("policy", string(id), doc)
 }
 
 // ListPolicies implements store.PolicyStore: the latest version of each
@@ -120,7 +112,7 @@ func (s *Store) ListPolicies(ctx context.Context, p *store.ListPoliciesParams) (
 	q.WriteString(` ORDER BY id LIMIT $` + strconv.Itoa(len(args)))
 	page := &store.PolicyPage{Policies: []*release.Policy{}}
 	err = s.listDocs(ctx, "list policies", s.q(q.String()), args, limit, func(id string, doc []byte) error {
-		pol, err := decodePolicy(id, doc)
+		pol, err := decodeDoc[release.Policy]("policy", id, doc)
 		if err == nil {
 			page.Policies = append(page.Policies, pol)
 		}
@@ -158,7 +150,7 @@ func (s *Store) ListPolicyVersions(ctx context.Context, p *store.ListPolicyVersi
 	err = s.listDocs(ctx, "list policy versions",
 		s.q(`SELECT version::text, doc FROM _s.policies WHERE id = $1 AND version > $2 ORDER BY version LIMIT $3`),
 		[]any{string(p.ID), afterVersion, limit + 1}, limit, func(_ string, doc []byte) error {
-			pol, err := decodePolicy(string(p.ID), doc)
+			pol, err := decodeDoc[release.Policy]("policy", string(p.ID), doc)
 			if err == nil {
 				page.Policies = append(page.Policies, pol)
 			}

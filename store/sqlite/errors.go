@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -56,7 +57,7 @@ func (e *SchemaVersionError) Is(target error) bool { return target == ErrSchemaT
 // *release.EventError for an event that does not fold).
 type DecodeError struct {
 	// What is "snapshot", "summary", "event", "anchor", "process",
-	// "input set", "group" or "lease".
+	// "input set", "group", "freeze", "policy" or "lease".
 	What string
 	// ID names the document's owner: the release, process, input set or
 	// group id, or the lease key.
@@ -122,4 +123,14 @@ func wrapDB(op string, err error) error {
 
 func errf(sentinel error, format string, args ...any) error {
 	return fmt.Errorf("sqlite: "+format+": %w", append(args, sentinel)...)
+}
+
+// decodeDoc decodes the JSON document doc of the stored object id, a what
+// ("freeze", "policy", "group", "input set"), into a new T.
+func decodeDoc[T any](what, id string, doc []byte) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(doc, v); err != nil {
+		return nil, &DecodeError{What: what, ID: id, Err: err}
+	}
+	return v, nil
 }

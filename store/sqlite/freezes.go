@@ -12,14 +12,6 @@ import (
 
 var _ store.FreezeStore = (*Store)(nil)
 
-func decodeFreeze(id string, doc []byte) (*release.Freeze, error) {
-	f := new(release.Freeze)
-	if err := json.Unmarshal(doc, f); err != nil {
-		return nil, &DecodeError{What: "freeze", ID: id, Err: err}
-	}
-	return f, nil
-}
-
 // CreateFreeze implements store.FreezeStore.
 func (s *Store) CreateFreeze(ctx context.Context, f *release.Freeze) (*release.Freeze, error) {
 	if err := ctx.Err(); err != nil {
@@ -48,7 +40,7 @@ func (s *Store) CreateFreeze(ctx context.Context, f *release.Freeze) (*release.F
 	if err != nil {
 		return nil, err
 	}
-	return decodeFreeze(id, doc)
+	return decodeDoc[release.Freeze]("freeze", id, doc)
 }
 
 // UpdateFreeze implements store.FreezeStore.
@@ -82,7 +74,7 @@ func (s *Store) UpdateFreeze(ctx context.Context, f *release.Freeze) (*release.F
 	if err != nil {
 		return nil, err
 	}
-	return decodeFreeze(id, doc)
+	return decodeDoc[release.Freeze]("freeze", id, doc)
 }
 
 // GetFreeze implements store.FreezeStore.
@@ -100,7 +92,7 @@ func (s *Store) GetFreeze(ctx context.Context, id release.FreezeID) (*release.Fr
 	} else if err != nil {
 		return nil, s.readErr(ctx, "get freeze "+string(id), err)
 	}
-	return decodeFreeze(string(id), doc)
+	return decodeDoc[release.Freeze]("freeze", string(id), doc)
 }
 
 // ListFreezes implements store.FreezeStore, in primary key order.
@@ -140,7 +132,7 @@ func (s *Store) ListFreezes(ctx context.Context, p *store.ListFreezesParams) (*s
 		if err := rows.Scan(&id, &doc); err != nil {
 			return nil, s.readErr(ctx, "list freezes", err)
 		}
-		f, err := decodeFreeze(id, doc)
+		f, err := decodeDoc[release.Freeze]("freeze", id, doc)
 		if err != nil {
 			return nil, err
 		}

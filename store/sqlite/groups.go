@@ -34,14 +34,6 @@ func (s *Store) PutInputSet(ctx context.Context, set *process.InputSet) error {
 	})
 }
 
-func decodeInputSet(id string, doc []byte) (*process.InputSet, error) {
-	set := new(process.InputSet)
-	if err := json.Unmarshal(doc, set); err != nil {
-		return nil, &DecodeError{What: "input set", ID: id, Err: err}
-	}
-	return set, nil
-}
-
 // GetInputSet implements store.InputSetStore.
 func (s *Store) GetInputSet(ctx context.Context, id string) (*process.InputSet, error) {
 	if err := ctx.Err(); err != nil {
@@ -57,7 +49,7 @@ func (s *Store) GetInputSet(ctx context.Context, id string) (*process.InputSet, 
 	} else if err != nil {
 		return nil, s.readErr(ctx, "get input set "+id, err)
 	}
-	return decodeInputSet(id, doc)
+	return decodeDoc[process.InputSet]("input set", id, doc)
 }
 
 // ListInputSets implements store.InputSetStore.
@@ -97,7 +89,7 @@ func (s *Store) ListInputSets(ctx context.Context, p *store.ListInputSetsParams)
 		if err := rows.Scan(&id, &doc); err != nil {
 			return nil, s.readErr(ctx, "list input sets", err)
 		}
-		set, err := decodeInputSet(id, doc)
+		set, err := decodeDoc[process.InputSet]("input set", id, doc)
 		if err != nil {
 			return nil, err
 		}
@@ -140,14 +132,6 @@ func deleteRow(w *wtx, q, id, what string) error {
 
 // ---- groups ----
 
-func decodeGroup(id string, doc []byte) (*release.Group, error) {
-	g := new(release.Group)
-	if err := json.Unmarshal(doc, g); err != nil {
-		return nil, &DecodeError{What: "group", ID: id, Err: err}
-	}
-	return g, nil
-}
-
 // CreateGroup implements store.GroupStore.
 func (s *Store) CreateGroup(ctx context.Context, g *release.Group) (*release.Group, error) {
 	if err := ctx.Err(); err != nil {
@@ -177,7 +161,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *release.Group) (*release.Gro
 	if err != nil {
 		return nil, err
 	}
-	return decodeGroup(id, doc)
+	return decodeDoc[release.Group]("group", id, doc)
 }
 
 // UpdateGroup implements store.GroupStore.
@@ -212,7 +196,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *release.Group) (*release.Gro
 	if err != nil {
 		return nil, err
 	}
-	return decodeGroup(id, doc)
+	return decodeDoc[release.Group]("group", id, doc)
 }
 
 // GetGroup implements store.GroupStore.
@@ -230,7 +214,7 @@ func (s *Store) GetGroup(ctx context.Context, id release.GroupID) (*release.Grou
 	} else if err != nil {
 		return nil, s.readErr(ctx, "get group "+string(id), err)
 	}
-	return decodeGroup(string(id), doc)
+	return decodeDoc[release.Group]("group", string(id), doc)
 }
 
 // ListGroups implements store.GroupStore.
@@ -277,7 +261,7 @@ func (s *Store) ListGroups(ctx context.Context, p *store.ListGroupsParams) (*sto
 		if err := rows.Scan(&id, &doc); err != nil {
 			return nil, s.readErr(ctx, "list groups", err)
 		}
-		g, err := decodeGroup(id, doc)
+		g, err := decodeDoc[release.Group]("group", id, doc)
 		if err != nil {
 			return nil, err
 		}

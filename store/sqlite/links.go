@@ -209,7 +209,7 @@ func (s *Store) FindLinks(ctx context.Context, p *store.FindLinksParams) (*store
 	}
 	var afterID string
 	var afterSeq int64
-	after, err := linkcursor.Decode(p.Cursor, "find", &afterID, &afterSeq)
+	after, err := linkcursor.Decode(p.Cursor, linkcursor.KindFind, &afterID, &afterSeq)
 	if err != nil {
 		return nil, errf(store.ErrInvalid, "find links: %v", err)
 	}
@@ -231,9 +231,7 @@ func (s *Store) FindLinks(ctx context.Context, p *store.FindLinksParams) (*store
 	}
 	page := &store.LinkPage{Links: recs}
 	if len(recs) > limit {
-		page.Links = recs[:limit]
-		last := &recs[limit-1]
-		page.Next = linkcursor.Encode("find", last.Release, last.Seq)
+		page.Links, page.Next = recs[:limit], linkcursor.Find(&recs[limit-1])
 	}
 	return page, nil
 }
@@ -249,7 +247,7 @@ func (s *Store) ListDeployments(ctx context.Context, p *store.ListDeploymentsPar
 		return nil, errf(store.ErrInvalid, "list deployments: params: missing")
 	}
 	var env, service string
-	if _, err := linkcursor.Decode(p.Cursor, "deployments", &env, &service); err != nil {
+	if _, err := linkcursor.Decode(p.Cursor, linkcursor.KindDeployments, &env, &service); err != nil {
 		return nil, errf(store.ErrInvalid, "list deployments: %v", err)
 	}
 	const op = "list deployments"
@@ -267,9 +265,7 @@ func (s *Store) ListDeployments(ctx context.Context, p *store.ListDeploymentsPar
 		}
 		page.Links = recs
 		if len(recs) > limit {
-			page.Links = recs[:limit]
-			last := &recs[limit-1].Link
-			page.Next = linkcursor.Encode("deployments", last.Environment, last.Service)
+			page.Links, page.Next = recs[:limit], linkcursor.Deployments(&recs[limit-1])
 		}
 		return page, nil
 	}
@@ -313,8 +309,7 @@ func (s *Store) ListDeployments(ctx context.Context, p *store.ListDeploymentsPar
 			continue // the service is not deployed in env
 		}
 		if len(page.Links) == limit {
-			last := &page.Links[limit-1].Link
-			page.Next = linkcursor.Encode("deployments", last.Environment, last.Service)
+			page.Next = linkcursor.Deployments(&page.Links[limit-1])
 			return page, nil
 		}
 		page.Links = append(page.Links, recs[0])
@@ -333,7 +328,7 @@ func (s *Store) ListDeploymentHistory(ctx context.Context, p *store.ListDeployme
 	}
 	var okS, okNs, seq int64
 	var id string
-	after, err := linkcursor.Decode(p.Cursor, "history", &okS, &okNs, &id, &seq)
+	after, err := linkcursor.Decode(p.Cursor, linkcursor.KindHistory, &okS, &okNs, &id, &seq)
 	if err != nil {
 		return nil, errf(store.ErrInvalid, "list deployment history: %v", err)
 	}
@@ -348,9 +343,7 @@ func (s *Store) ListDeploymentHistory(ctx context.Context, p *store.ListDeployme
 	}
 	page := &store.LinkPage{Links: recs}
 	if len(recs) > limit {
-		page.Links = recs[:limit]
-		last := &recs[limit-1]
-		page.Next = linkcursor.Encode("history", last.SucceededAt.Unix(), last.SucceededAt.Nanosecond(), last.Release, last.Seq)
+		page.Links, page.Next = recs[:limit], linkcursor.History(&recs[limit-1])
 	}
 	return page, nil
 }
@@ -367,7 +360,7 @@ func (s *Store) ListDeploymentConflicts(ctx context.Context, p *store.ListDeploy
 		return nil, errf(store.ErrInvalid, "list deployment conflicts: params: missing")
 	}
 	var env, service, version string
-	after, err := linkcursor.Decode(p.Cursor, "conflicts", &env, &service, &version)
+	after, err := linkcursor.Decode(p.Cursor, linkcursor.KindConflicts, &env, &service, &version)
 	if err != nil {
 		return nil, errf(store.ErrInvalid, "list deployment conflicts: %v", err)
 	}
@@ -402,9 +395,7 @@ func (s *Store) ListDeploymentConflicts(ctx context.Context, p *store.ListDeploy
 	}
 	rows.Close()
 	if len(page.Conflicts) > limit {
-		page.Conflicts = page.Conflicts[:limit]
-		last := &page.Conflicts[limit-1]
-		page.Next = linkcursor.Encode("conflicts", last.Environment, last.Service, last.Version)
+		page.Conflicts, page.Next = page.Conflicts[:limit], linkcursor.Conflicts(&page.Conflicts[limit-1])
 	}
 	for i := range page.Conflicts {
 		c := &page.Conflicts[i]

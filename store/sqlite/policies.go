@@ -13,14 +13,6 @@ import (
 
 var _ store.PolicyStore = (*Store)(nil)
 
-func decodePolicy(id string, doc []byte) (*release.Policy, error) {
-	p := new(release.Policy)
-	if err := json.Unmarshal(doc, p); err != nil {
-		return nil, &DecodeError{What: "policy", ID: id, Err: err}
-	}
-	return p, nil
-}
-
 // PutPolicy implements store.PolicyStore.
 func (s *Store) PutPolicy(ctx context.Context, p *release.Policy) (*release.Policy, error) {
 	if err := ctx.Err(); err != nil {
@@ -54,7 +46,7 @@ func (s *Store) PutPolicy(ctx context.Context, p *release.Policy) (*release.Poli
 	if err != nil {
 		return nil, err
 	}
-	return decodePolicy(id, doc)
+	return decodeDoc[release.Policy]("policy", id, doc)
 }
 
 // GetPolicy implements store.PolicyStore.
@@ -76,7 +68,7 @@ func (s *Store) GetPolicy(ctx context.Context, id release.PolicyID, v int64) (*r
 	} else if err != nil {
 		return nil, s.readErr(ctx, "get policy "+string(id), err)
 	}
-	return decodePolicy(string(id), doc)
+	return decodeDoc[release.Policy]("policy", string(id), doc)
 }
 
 // ListPolicies implements store.PolicyStore: the latest version of each
@@ -118,7 +110,7 @@ func (s *Store) ListPolicies(ctx context.Context, p *store.ListPoliciesParams) (
 		if err := rows.Scan(&id, &doc); err != nil {
 			return nil, s.readErr(ctx, "list policies", err)
 		}
-		pol, err := decodePolicy(id, doc)
+		pol, err := decodeDoc[release.Policy]("policy", id, doc)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +159,7 @@ func (s *Store) ListPolicyVersions(ctx context.Context, p *store.ListPolicyVersi
 		if err := rows.Scan(&doc); err != nil {
 			return nil, s.readErr(ctx, "list policy versions", err)
 		}
-		pol, err := decodePolicy(string(p.ID), doc)
+		pol, err := decodeDoc[release.Policy]("policy", string(p.ID), doc)
 		if err != nil {
 			return nil, err
 		}
