@@ -52,6 +52,7 @@ type Dispatcher struct {
 	watches  map[release.ID]*watch
 	waits    map[waitKey]*wait
 	renewAt  time.Time // when the lease is next renewed; zero: not held
+	savedAt  time.Time // when the cursor was last stored
 }
 
 // watch is an unfinished release the clock checks look at.
@@ -125,8 +126,9 @@ func New(st store.Store, cfg *Config) (*Dispatcher, error) {
 func (d *Dispatcher) Run(ctx context.Context) error {
 	defer d.release()
 	added := d.subscribe(ctx)
+	signalled := false
 	for {
-		_, err := d.Poll(ctx)
+		_, err := d.pollOnce(ctx, signalled)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -135,6 +137,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			wait, signal = d.backoff(), nil
 			d.cfg.Logger.WarnContext(ctx, "notify: delivery failed; retrying", "consumer", d.cfg.Consumer, "in", wait, "error", err)
 		}
+		signalled = false
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -143,6 +146,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			if !ok {
 				added = nil // the store closed it: poll from now on
 			}
+			signalled = ok
 		}
 	}
 }
@@ -185,9 +189,19 @@ func (d *Dispatcher) backoff() time.Duration {
 // before it; the next Poll retries it) or a store error. Run calls it; a
 // host may call it instead of Run (one call at a time per Dispatcher).
 func (d *Dispatcher) Poll(ctx context.Context) (int, error) {
+	return d.pollOnce(ctx, false)
+}
+
+// pollOnce is Poll. When lazy (Run woken by the store's signal, which may
+// come once per write), reaching the end of the feed stores the cursor only
+// if it was last stored Config.PollInterval ago or more, so that following
+// a busy store costs at most one cursor write per PollInterval (and one
+// per CursorEvery events): a crash re-sends the messages of up to that
+// many events, and Run stores the cursor when it returns.
+func (d *Dispatcher) pollOnce(ctx context.Context, lazy bool) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	n, err := d.poll(ctx)
+	n, err := d.poll(ctx, lazy)
 	if err != nil {
 		d.failures++
 		return n, err
@@ -228,23 +242,28 @@ func (d *Dispatcher) hold(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// release gives the lease up (Run's end), so that another instance takes
-// over at once.
+// release stores the cursor and gives the lease up (Run's end), so that
+// another instance takes over at once where this one stopped.
 func (d *Dispatcher) release() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if d.loaded && (d.leaser == nil || !d.renewAt.IsZero()) {
+		if err := d.save(ctx); err != nil {
+			d.cfg.Logger.WarnContext(ctx, "notify: storing the cursor on the way out", "consumer", d.cfg.Consumer, "error", err)
+		}
+	}
 	if d.leaser == nil || d.renewAt.IsZero() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	if err := d.leaser.ReleaseLease(ctx, &store.LeaseParams{Key: d.leaseKey(), Owner: d.cfg.Instance}); err != nil {
 		d.cfg.Logger.WarnContext(ctx, "notify: releasing the lease", "consumer", d.cfg.Consumer, "error", err)
 	}
 	d.renewAt, d.loaded = time.Time{}, false
 }
 
-func (d *Dispatcher) poll(ctx context.Context) (int, error) {
+func (d *Dispatcher) poll(ctx context.Context, lazy bool) (int, error) {
 	if ok, err := d.hold(ctx); !ok || err != nil {
 		return 0, err
 	}
@@ -272,7 +291,11 @@ func (d *Dispatcher) poll(ctx context.Context) (int, error) {
 			n++
 			unsaved++
 		}
-		if len(page.Events) < d.cfg.PageSize || unsaved >= d.cfg.CursorEvery {
+		atEnd := len(page.Events) < d.cfg.PageSize
+		if atEnd && lazy && unsaved < d.cfg.CursorEvery && d.cfg.Clock.Now().Sub(d.savedAt) < d.cfg.PollInterval {
+			atEnd = false // stored at the next poll, or when Run returns
+		}
+		if atEnd || unsaved >= d.cfg.CursorEvery {
 			if err := d.save(ctx); err != nil {
 				return n, err
 			}
@@ -411,7 +434,7 @@ func (d *Dispatcher) save(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("notify: storing cursor %q: %w", d.cfg.Consumer, err)
 	}
-	d.stored, d.rev = c.Cursor, c.Revision
+	d.stored, d.rev, d.savedAt = c.Cursor, c.Revision, d.cfg.Clock.Now()
 	return nil
 }
 

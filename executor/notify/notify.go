@@ -247,8 +247,10 @@ type Config struct {
 	PageSize int
 	// CursorEvery is how many events a dispatcher catching up reads
 	// between two writes of its cursor; it also stores it once it reaches
-	// the end of the feed and before it returns a failed delivery. A crash
-	// re-sends the messages of up to CursorEvery events: a larger value
+	// the end of the feed (when Run was woken by the store's signal, only
+	// if it last stored it PollInterval ago or more), before it returns a
+	// failed delivery, and when Run returns. A crash re-sends the messages
+	// of up to CursorEvery events (or PollInterval's worth): a larger value
 	// costs fewer writes and more duplicates after a crash. Defaults to
 	// 1000.
 	CursorEvery int

@@ -52,7 +52,9 @@
 // The feed's subscribers (store.FeedNotifier) are signalled after each
 // create or append through the Store commits, and on every notification
 // the listening connection hears: another process's writes are signalled
-// when they notify, the others are found at the consumer's next poll.
+// when they notify, the others are found at the consumer's next poll, or
+// signalled too when the writers set Options.NotifyFeed (every write
+// notifies; about 20% fewer appends per second with 8 writers).
 //
 // # Schema and migrations
 //

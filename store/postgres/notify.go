@@ -49,6 +49,23 @@ func notifyChannel(schema string) string {
 	return "baton:" + hex.EncodeToString(d[:16])
 }
 
+// feedPayload is what a notification of Options.NotifyFeed carries when
+// the write has no Notify: no release (parsePayload refuses it), only a
+// signal for the feed's subscribers.
+const feedPayload = "feed"
+
+// writeNotify returns whether a write notifies, and its payload: the
+// release's change with Notify, feedPayload with Options.NotifyFeed alone.
+func (s *Store) writeNotify(notify bool, id release.ID, seq int64) (bool, string) {
+	switch {
+	case notify:
+		return true, notifyPayload(id, seq)
+	case s.opts.NotifyFeed:
+		return true, feedPayload
+	}
+	return false, ""
+}
+
 // notifyPayload is what a notification carries: the release id and its
 // seq after the change, "ID:SEQ".
 func notifyPayload(id release.ID, seq int64) string {

@@ -224,8 +224,8 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		}
 		b.Queue(s.q(qInsertLinks), append([]any{id}, cols...)...)
 	}
-	if p.Notify {
-		b.Queue(qNotify, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
+	if ok, payload := s.writeNotify(p.Notify, r.ID, row.seq); ok {
+		b.Queue(qNotify, notifyChannel(s.opts.Schema), payload)
 	}
 	if row.occurrence != nil {
 		err = s.sendOccurrenceBatch(ctx, b, row.group, r.Occurrence, *row.occurrence, id)
@@ -331,9 +331,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	}
 	args = append(args, row.headDigest[:], row.wakeLoad, row.wakeS, row.wakeNs, row.endedS, row.endedNs)
 	query := qAppend
-	if p.Notify {
+	if ok, payload := s.writeNotify(p.Notify, r.ID, row.seq); ok {
 		query = qAppendNotify
-		args = append(args, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
+		args = append(args, notifyChannel(s.opts.Schema), payload)
 	}
 	if !links.Empty() {
 		if query, args, err = appendLinksQuery(query, args, &links); err != nil {
