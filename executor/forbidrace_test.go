@@ -323,3 +323,34 @@ func TestAFreezeSkipThatLosesToAReleaseMadeElsewhereRecordsTheRelease(t *testing
 		require.NotEqual(t, release.DecisionSkipped, r.Decision, "%+v", r)
 	}
 }
+
+// TestAQueuedReleaseStartsWhenThePreviousEndsWhileItIsBeingQueued ends
+// the running release of an OverlapQueue group just after the scheduler
+// found it running and before it noted the next release queued: the end
+// must still start the next one at once (the fake clock does not move to
+// the poll).
+func TestAQueuedReleaseStartsWhenThePreviousEndsWhileItIsBeingQueued(t *testing.T) {
+	clk := newFakeClock(t0)
+	wed := t0.Add(time.Hour)
+	thu := wed.Add(24 * time.Hour)
+	gate := &busyGate{Store: memstore.New(nil), clk: clk, from: thu, skipper: true, saw: make(chan struct{}), resume: make(chan struct{})}
+	h := newHarnessOn(t, gate, &Config{Clock: clk})
+	h.put(manualProcess)
+	g := weeklyGroup()
+	g.Cadence, g.LeadTime, g.Overlap = "0 10 * * *", 0, release.OverlapQueue
+	h.putGroup(g)
+	h.until(wed)
+	first := h.waitReleases("weekly", 1)[0].ID
+	h.waitStatus(first, release.Running)
+	h.until(thu)
+	select {
+	case <-gate.saw: // the scheduler found the first release running
+	case <-time.After(10 * time.Second):
+		t.Fatal("the scheduler did not look at the running releases")
+	}
+	require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", &By{Actor: "qa"}))
+	h.waitStatus(first, release.Succeeded)
+	close(gate.resume)
+	second := h.waitReleases("weekly", 2)[1].ID
+	h.waitStatus(second, release.Running)
+}
