@@ -201,6 +201,12 @@ func testForbidRace(t *testing.T, st store.Store, skipFirst bool) {
 		t.Fatal("the skipper did not look at the running releases")
 	}
 	end := func() {
+		// Its task waits for a person (an executor that lost a write
+		// race to another starts the activity only on reloading it).
+		require.True(t, waitFor(func() bool {
+			r, err := st.GetRelease(ctx, first)
+			return err == nil && r.Activities["ship.check"].Status == release.ActivityWaiting
+		}), "the first release's task waits")
 		require.NoError(t, exs[1].CompleteTask(ctx, first, "ship.check", "t", &By{Actor: "qa"}))
 		require.True(t, waitFor(func() bool {
 			s, err := st.GetReleaseSummary(ctx, first)
