@@ -177,6 +177,9 @@ func (e *Executor) Run(ctx context.Context) error {
 		e.mu.Unlock()
 		return ErrRunning
 	}
+	// Busy until the first scan, the groups' loading and the first timers
+	// are queued: an executor that has just started is not idle (Idle).
+	e.life.busy.Add(1)
 	e.running, e.runCtx = true, runCtx
 	e.idle = map[release.ID]idleRelease{} // the first scan looks at everything
 	e.wg.Add(1)
@@ -204,6 +207,7 @@ func (e *Executor) Run(ctx context.Context) error {
 	if e.cfg.Retention != nil && len(e.cfg.Retention.Rules) > 0 {
 		e.timers.set(timerKey{kind: timerRetention}, e.clock.Now())
 	}
+	e.life.busy.Add(-1)
 
 	<-runCtx.Done()
 

@@ -200,11 +200,14 @@ func testForbidRace(t *testing.T, st store.Store, skipFirst bool) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the skipper did not look at the running releases")
 	}
+	// The first release ends by an operator's abort, written by the
+	// executor that acts (the skipper, which may drive the release, is
+	// held in its timer loop meanwhile).
 	end := func() {
-		require.NoError(t, exs[1].CompleteTask(ctx, first, "ship.check", "t", &By{Actor: "qa"}))
+		require.NoError(t, exs[1].Abort(ctx, first, &By{Actor: "qa", Reason: "ends as the next occurrence comes"}))
 		require.True(t, waitFor(func() bool {
 			s, err := st.GetReleaseSummary(ctx, first)
-			return err == nil && s.Status == release.Succeeded
+			return err == nil && s.Status == release.Aborted
 		}), "the first release ended")
 	}
 	if skipFirst {
@@ -322,4 +325,35 @@ func TestAFreezeSkipThatLosesToAReleaseMadeElsewhereRecordsTheRelease(t *testing
 	for _, r := range h.records("weekly") {
 		require.NotEqual(t, release.DecisionSkipped, r.Decision, "%+v", r)
 	}
+}
+
+// TestAQueuedReleaseStartsWhenThePreviousEndsWhileItIsBeingQueued ends
+// the running release of an OverlapQueue group just after the scheduler
+// found it running and before it noted the next release queued: the end
+// must still start the next one at once (the fake clock does not move to
+// the poll).
+func TestAQueuedReleaseStartsWhenThePreviousEndsWhileItIsBeingQueued(t *testing.T) {
+	clk := newFakeClock(t0)
+	wed := t0.Add(time.Hour)
+	thu := wed.Add(24 * time.Hour)
+	gate := &busyGate{Store: memstore.New(nil), clk: clk, from: thu, skipper: true, saw: make(chan struct{}), resume: make(chan struct{})}
+	h := newHarnessOn(t, gate, &Config{Clock: clk})
+	h.put(manualProcess)
+	g := weeklyGroup()
+	g.Cadence, g.LeadTime, g.Overlap = "0 10 * * *", 0, release.OverlapQueue
+	h.putGroup(g)
+	h.until(wed)
+	first := h.waitReleases("weekly", 1)[0].ID
+	h.waitStatus(first, release.Running)
+	h.until(thu)
+	select {
+	case <-gate.saw: // the scheduler found the first release running
+	case <-time.After(10 * time.Second):
+		t.Fatal("the scheduler did not look at the running releases")
+	}
+	require.NoError(t, h.ex.CompleteTask(context.Background(), first, "ship.check", "t", &By{Actor: "qa"}))
+	h.waitStatus(first, release.Succeeded)
+	close(gate.resume)
+	second := h.waitReleases("weekly", 2)[1].ID
+	h.waitStatus(second, release.Running)
 }

@@ -42,6 +42,11 @@ func newHarness(t *testing.T, cfg *Config, ads ...adapters.Adapter) *harness {
 func newHarnessOn(t *testing.T, st store.Store, cfg *Config, ads ...adapters.Adapter) *harness {
 	t.Helper()
 	mc := newFakeClock(t0)
+	if cfg != nil {
+		if fc, ok := cfg.Clock.(*fakeClock); ok {
+			mc = fc // the test's own, which its store wrapper may read too
+		}
+	}
 	h := &harness{t: t, clock: mc, store: st, reg: adapters.NewRegistry(ads...)}
 	if cfg != nil {
 		h.cfg = *cfg

@@ -59,3 +59,26 @@ func TestIdleTellsAMockClockHostWhenToMoveTheClockAndWhere(t *testing.T) {
 	_, idle := h.ex.Idle()
 	require.False(t, idle, "an executor that is not running is never idle")
 }
+
+// An executor that has just started is idle only once what its start
+// sets off is done: the freezes read, the groups loaded and armed.
+func TestAnExecutorIsNotIdleBeforeItsStartIsDone(t *testing.T) {
+	h := newHarness(t, nil, &recorder{kind: "noop"})
+	h.put(noopProcess)
+	h.putGroup(weeklyGroup())
+	for range 100 {
+		h.shutdown()
+		h.start()
+		for {
+			if _, idle := h.ex.Idle(); idle {
+				break
+			}
+			runtime.Gosched()
+		}
+		h.ex.fz.mu.Lock()
+		loaded := !h.ex.fz.loaded.IsZero()
+		h.ex.fz.mu.Unlock()
+		require.True(t, loaded, "idle before the freezes were read")
+		require.True(t, h.ex.timers.has(groupKey("weekly")), "idle before the group was armed")
+	}
+}

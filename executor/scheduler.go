@@ -84,6 +84,10 @@ type groupState struct {
 	// wakes the start timer at once (groupEnded); the poll is the fallback
 	// for releases that end elsewhere. Read without mu.
 	queued atomic.Bool
+	// ended counts the releases of the group that ended on this executor
+	// (groupEnded), so that fireGroupStart sees one that ended while it
+	// decided to queue, before queued was set. Read without mu.
+	ended atomic.Uint64
 }
 
 // pendingStart is a release waiting for the scheduler to start it: at
@@ -701,6 +705,7 @@ func (e *Executor) fireGroupStart(ctx context.Context, id release.GroupID) {
 		return
 	}
 	defer st.mu.Unlock()
+	ended := st.ended.Load()
 	now := e.clock.Now()
 	kept := st.pending[:0]
 	wait := false
@@ -732,6 +737,10 @@ func (e *Executor) fireGroupStart(ctx context.Context, id release.GroupID) {
 	sortPending(st.pending)
 	st.queued.Store(wait)
 	switch {
+	case wait && st.ended.Load() != ended:
+		// A release of the group ended while this decided to queue, and
+		// groupEnded found nothing queued yet: look again now.
+		e.timers.set(groupStartKey(id), e.clock.Now())
 	case wait:
 		e.timers.set(groupStartKey(id), e.groupWaitUntil(id, now))
 	case len(st.pending) > 0:
@@ -746,7 +755,12 @@ func (e *Executor) fireGroupStart(ctx context.Context, id release.GroupID) {
 // now rather than at the next poll. It takes no group lock (the caller may
 // be the scheduler itself, inside fireGroupStart).
 func (e *Executor) groupEnded(g release.GroupID) {
-	if st := e.sched.get(g); st != nil && st.queued.Load() {
+	st := e.sched.get(g)
+	if st == nil {
+		return
+	}
+	st.ended.Add(1)
+	if st.queued.Load() {
 		e.timers.set(groupStartKey(g), e.clock.Now())
 	}
 }
