@@ -242,9 +242,11 @@ type Config struct {
 	// groups, freezes and policies. Defaults to LeaseDuration. A negative
 	// value disables the periodic re-reads: Run reads them once when it
 	// starts and then sees only its own changes (and, on a store that
-	// implements store.ReleaseNotifier, the releases it is told about). Use
-	// it for one executor alone on its store, as on a virtual clock in
-	// tests, where a periodic timer would only add steps.
+	// implements store.ReleaseNotifier, the releases it is told about), and
+	// does not poll the running child releases of subprocesses either (it
+	// drives them itself and is told when they end). Use it for one
+	// executor alone on its store, as on a virtual clock in tests, where a
+	// periodic timer would only add steps.
 	RescanInterval time.Duration
 	// InstanceID names this executor as a lease owner and as the actor of
 	// the events it records on its own. Two executors that share a store

@@ -223,8 +223,9 @@
 // whose driver died is taken over once its lease expires
 // (LeaseDuration), at the next rescan. A negative Config.RescanInterval
 // turns the periodic rescans off, for one executor alone on its store (a
-// test on a virtual clock): nothing then takes over expired leases, and
-// freezes, policies and groups changed by others go unseen.
+// test on a virtual clock): nothing then takes over expired leases, running
+// children are not polled, and freezes, policies and groups changed by
+// others go unseen.
 //
 // Usage:
 //

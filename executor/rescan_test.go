@@ -51,3 +51,40 @@ func TestADefaultRescanIntervalRereadsPeriodically(t *testing.T) {
 	h.advance(2 * DefaultLeaseDuration)
 	h.waitStatus(id, release.Succeeded)
 }
+
+// Without rescans the executor is alone on its store: it drives a
+// subprocess's child itself and is told when it ends, so a parent loaded
+// again (here after a restart) does not poll it; with them, it checks the
+// child every PollInterval (another instance may drive it).
+func TestChildPollingFollowsTheRescans(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		interval time.Duration
+		polls    int
+	}{
+		{"rescans off", -1, 0},
+		{"default", 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, &Config{RescanInterval: tc.interval})
+			h.put("id: gate\nphases:\n  - id: g\n    activities:\n      - {id: ok, type: approval, approval: {approvers: [bob]}}\n")
+			h.put("id: outer\nphases:\n  - id: o\n    activities:\n      - {id: sub, type: subprocess, process: gate}\n")
+			id := h.create("outer", nil)
+			h.waitActivity(id, "o.sub", release.ActivityRunning)
+			child := ChildID(id, "o.sub", 1)
+			h.waitActivity(child, "g.ok", release.ActivityWaiting)
+			// A restart: the parent is loaded again and looks at its child.
+			h.shutdown()
+			h.start()
+			if tc.polls > 0 {
+				require.True(t, waitFor(func() bool { return h.ex.timers.count(timerChild) == tc.polls }), "the parent polls its child")
+			} else {
+				waitIdle(t, h.ex)
+				require.Never(t, func() bool { return h.ex.timers.count(timerChild) > 0 }, 50*time.Millisecond, time.Millisecond)
+			}
+
+			require.NoError(t, h.ex.Approve(context.Background(), child, "g.ok", &DecisionParams{By: By{Actor: "bob"}}))
+			h.waitStatus(id, release.Succeeded)
+		})
+	}
+}

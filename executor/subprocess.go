@@ -237,7 +237,11 @@ func (r *run) checkChild(i int32, attempt int) {
 			e.startChildIfWanted(ctx, parent, ai.key, attempt, id)
 		}
 		// Still running (perhaps on another instance): look again later.
-		e.timers.set(k, e.clock.Now().Add(e.cfg.PollInterval))
+		// An executor alone on its store (no rescans) drives the child
+		// itself and is told when it ends (notifyParent).
+		if e.cfg.rescans() {
+			e.timers.set(k, e.clock.Now().Add(e.cfg.PollInterval))
+		}
 	})
 }
 

@@ -134,3 +134,17 @@ func TestDoCallsTheExecutorAtAScriptedTime(t *testing.T) {
 	}
 	require.Equal(t, res.Start.Add(time.Hour), at)
 }
+
+// A person no step scripts, inside a grandchild: Run stops as soon as
+// nothing more can happen (no parent polls its running child on a
+// virtual clock), not at Config.Limit.
+func TestAWaitNoStepScriptsInAGrandchildStopsTheRun(t *testing.T) {
+	h := smokeHarness(t, trainOfShips)
+	h.CompleteTask("go.ship/deploy.smoke/checks.api", "run", "quinn").After(time.Hour)
+	res := h.Run(t)
+
+	releasetest.RequireStatus(t, res, release.Running)
+	require.Contains(t, res.Stopped, "nothing more can happen")
+	require.Equal(t, res.Start.Add(70*time.Minute), res.End, "the canary's 10 minutes and the task an hour later")
+	releasetest.RequireActivity(t, res, "go.ship/deploy.smoke/checks.signoff", releasetest.ActivityWant{Status: release.ActivityWaiting})
+}

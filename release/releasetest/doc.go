@@ -79,10 +79,6 @@
 //	res := h.Run(t)
 //	releasetest.RequireStatus(t, res.Child("deploy.smoke"), release.Aborted)
 //
-// A parent checks a running child every executor PollInterval, so a run
-// whose child waits on a person no step scripts goes on to Config.Limit
-// (in many short steps) instead of stopping as soon as nothing can happen.
-//
 // Hosts that drive an executor on their own mock clock instead of this
 // harness wait for executor.Executor.Idle before moving the clock.
 //

@@ -1,6 +1,7 @@
 package releasetest_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/adapters/adaptertest"
 	"github.com/batonhq/baton/executor"
+	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/release/releasetest"
 )
 
@@ -26,6 +28,17 @@ func TestRunFailsTheTestWhenTheScriptIsWrong(t *testing.T) {
 			releasetest.NewYAML(t, doc, &releasetest.Config{
 				Adapters: []adapters.Adapter{adaptertest.NewFake("cd.deploy", nil)},
 				Inputs:   map[string]any{"version": "two"},
+			}).Run(t)
+			return
+		}
+		if name == "setup" {
+			// Config.Setup's error stops the run before the release is made.
+			releasetest.NewYAML(t, gate, &releasetest.Config{
+				Adapters: []adapters.Adapter{adaptertest.NewFake("cd.deploy", nil)},
+				Setup: func(ctx context.Context, ex *executor.Executor) error {
+					_, err := ex.PutGroup(ctx, &executor.PutGroupParams{By: executor.By{Actor: "platform"}, Group: &release.Group{ID: "weekly", Process: "nope"}})
+					return err
+				},
 			}).Run(t)
 			return
 		}
@@ -53,6 +66,7 @@ func TestRunFailsTheTestWhenTheScriptIsWrong(t *testing.T) {
 		"path":     `step "bob approve qa.signoff/checks.signoff": qa.signoff/checks.signoff: activity qa.signoff of process gate is not a subprocess`,
 		"refused":  `step "mallory approve qa.signoff" at 2026-01-05T09:00:00Z: executor: approve:`,
 		"expected": "",
+		"setup":    `releasetest: Config.Setup: executor: put-group: invalid argument:`,
 		"inputs":   `releasetest: creating the release: executor: create: invalid argument: process: inputs.version:`,
 	}
 	for name, want := range cases {

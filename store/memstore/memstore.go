@@ -581,9 +581,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		}
 	}
 	rec.setSummary(p.Release)
-	for _, e := range p.Events {
-		rec.events = append(rec.events, e.Clone())
-	}
+	rec.events = appendOwned(rec.events, p.Events)
 	if snap != nil {
 		rec.setSnapshot(p.Release, snap)
 	}
@@ -1149,4 +1147,24 @@ func pageOf[T any](all []T, limit int, cursor func(T) string) ([]T, string) {
 		return all, ""
 	}
 	return all[:limit], cursor(all[limit-1])
+}
+
+// appendOwned appends copies of events to dst, their payloads copied into
+// one buffer (one allocation for a batch rather than one per event), each
+// capped so that nothing appends into another's bytes.
+func appendOwned(dst, events []release.Event) []release.Event {
+	n := 0
+	for i := range events {
+		n += len(events[i].Payload)
+	}
+	buf := make([]byte, 0, n)
+	for _, e := range events {
+		if e.Payload != nil {
+			start := len(buf)
+			buf = append(buf, e.Payload...)
+			e.Payload = buf[start:len(buf):len(buf)]
+		}
+		dst = append(dst, e)
+	}
+	return dst
 }
