@@ -237,6 +237,16 @@ func ViewerOf(authorize func(ctx context.Context, a *Action) error, by By) func(
 	}
 }
 
+// viewable returns items without those the reader may not view, each
+// judged by mayView on view(item); items as they are when no authorizer
+// is set.
+func viewable[T any](ctx context.Context, e *Executor, items []T, view func(T) *Action) []T {
+	if e.cfg.Authorize == nil {
+		return items
+	}
+	return slices.DeleteFunc(items, func(x T) bool { return !e.mayView(ctx, view(x)) })
+}
+
 // mayView reports whether Config.Authorize lets a read through, without
 // logging a refusal: lists use it to leave out what the reader may not
 // see.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
@@ -59,11 +58,9 @@ func (e *Executor) ListProcesses(ctx context.Context, p *ListProcessesParams) (*
 	if err != nil {
 		return nil, fmt.Errorf("executor: list processes: %w", err)
 	}
-	if e.cfg.Authorize != nil {
-		page.Processes = slices.DeleteFunc(page.Processes, func(v store.ProcessVersion) bool {
-			return !e.mayView(ctx, processAction(ActionView, p.By, v.ID, v.Version))
-		})
-	}
+	page.Processes = viewable(ctx, e, page.Processes, func(v store.ProcessVersion) *Action {
+		return processAction(ActionView, p.By, v.ID, v.Version)
+	})
 	return page, nil
 }
 
@@ -176,11 +173,7 @@ func (e *Executor) ListInputSets(ctx context.Context, p *ListInputSetsParams) (*
 	if err != nil {
 		return nil, fmt.Errorf("executor: list input sets: %w", err)
 	}
-	if e.cfg.Authorize != nil {
-		page.InputSets = slices.DeleteFunc(page.InputSets, func(s *process.InputSet) bool {
-			return !e.mayView(ctx, inputSetAction(ActionView, p.By, s))
-		})
-	}
+	page.InputSets = viewable(ctx, e, page.InputSets, func(s *process.InputSet) *Action { return inputSetAction(ActionView, p.By, s) })
 	return page, nil
 }
 

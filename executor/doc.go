@@ -114,8 +114,10 @@
 // (ActionOverrideFreeze) with actor and reason, lets one release (with its
 // activities and the children it makes afterwards) or one activity
 // through a freeze, recorded as freeze.overridden. PutFreeze, GetFreeze,
-// ListFreezes and DeleteFreeze go through the authorizer; a change made
-// here takes effect at once, one made by another executor within its
+// ListFreezes and DeleteFreeze go through the authorizer, which sees the
+// freeze's scope (Action.Scope, and in Action.Process, Group and Labels
+// what the scope requires), the stored one and, when replacing, the new
+// one too; a change made here takes effect at once, one made by another executor within its
 // RescanInterval. FreezeWindows lists the windows in a time range, for a
 // calendar.
 //
@@ -172,7 +174,14 @@
 // not cover another release, the release's child releases or a later
 // version. PutPolicy, GetPolicy, ListPolicies, ListPolicyVersions and
 // DeletePolicy (which stores a disabled version) go through the
-// authorizer.
+// authorizer, each judged on the policy's scope (Action.Scope).
+//
+// While a release is in memory it keeps each policy's verdict for as long
+// as nothing the rule reads can have changed (release.PolicyEvaluator): a
+// rule that reads nothing of the activity is evaluated once for the
+// release, one that reads only the activity's type, labels, adapter kind
+// or subprocess once per kind of activity, and the group memberships a
+// rule asked about are asked again (Config.ResolveGroup) at every start.
 //
 // Traceability links (commits, pull requests, builds, artifacts, tickets,
 // deployments) come from adapters (adapters.Result.Links and the

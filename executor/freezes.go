@@ -648,9 +648,7 @@ func (e *Executor) ListFreezes(ctx context.Context, p *ListFreezesParams) (*stor
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, err)
 	}
-	if e.cfg.Authorize != nil {
-		page.Freezes = slices.DeleteFunc(page.Freezes, func(f *release.Freeze) bool { return !e.mayView(ctx, freezeView(p.By, f)) })
-	}
+	page.Freezes = viewable(ctx, e, page.Freezes, func(f *release.Freeze) *Action { return freezeView(p.By, f) })
 	return page, nil
 }
 

@@ -143,11 +143,7 @@ func (e *Executor) ListGroups(ctx context.Context, p *ListGroupsParams) (*store.
 	if err != nil {
 		return nil, fmt.Errorf("executor: list groups: %w", err)
 	}
-	if e.cfg.Authorize != nil {
-		page.Groups = slices.DeleteFunc(page.Groups, func(g *release.Group) bool {
-			return !e.mayView(ctx, groupAction(ActionView, p.By, g.ID, g))
-		})
-	}
+	page.Groups = viewable(ctx, e, page.Groups, func(g *release.Group) *Action { return groupAction(ActionView, p.By, g.ID, g) })
 	return page, nil
 }
 

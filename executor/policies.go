@@ -612,13 +612,7 @@ func (e *Executor) ListPolicies(ctx context.Context, p *ListPoliciesParams) (*st
 	if err != nil {
 		return nil, fmt.Errorf("executor: %s: %w", ActionView, err)
 	}
-	kept := page.Policies[:0]
-	for _, pol := range page.Policies {
-		if e.mayView(ctx, policyAction(ActionView, p.By, pol.ID, pol)) {
-			kept = append(kept, pol)
-		}
-	}
-	page.Policies = kept
+	page.Policies = viewable(ctx, e, page.Policies, func(pol *release.Policy) *Action { return policyAction(ActionView, p.By, pol.ID, pol) })
 	return page, nil
 }
 

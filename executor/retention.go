@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/batonhq/baton/process"
@@ -488,10 +487,6 @@ func (e *Executor) Deletions(ctx context.Context, p *DeletionsParams) (*store.De
 	if err != nil {
 		return nil, fmt.Errorf("executor: deletions: %w", err)
 	}
-	if e.cfg.Authorize != nil {
-		page.Deletions = slices.DeleteFunc(page.Deletions, func(d store.Deletion) bool {
-			return !e.mayView(ctx, deletionView(p.By, &d))
-		})
-	}
+	page.Deletions = viewable(ctx, e, page.Deletions, func(d store.Deletion) *Action { return deletionView(p.By, &d) })
 	return page, nil
 }

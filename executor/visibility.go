@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/batonhq/baton/process"
@@ -44,11 +43,7 @@ func (e *Executor) List(ctx context.Context, p *ListParams) (*store.ReleasePage,
 	if err != nil {
 		return nil, fmt.Errorf("executor: list releases: %w", err)
 	}
-	if e.cfg.Authorize != nil {
-		page.Releases = slices.DeleteFunc(page.Releases, func(s release.Summary) bool {
-			return !e.mayView(ctx, releaseView(p.By, &s))
-		})
-	}
+	page.Releases = viewable(ctx, e, page.Releases, func(s release.Summary) *Action { return releaseView(p.By, &s) })
 	return page, nil
 }
 
