@@ -69,6 +69,13 @@ func (r *run) startChild(i int32, attempt int, with map[string]any) {
 				e.startChildIfWanted(ctx, parent, ai.key, attempt, id)
 			}
 		}
+		if err != nil && ctx.Err() != nil {
+			// Cut short by the end of Run, not a failure of the attempt:
+			// the next Run's look at the attempt (checkChild) makes the
+			// child. (childEnded would write with a context that is not
+			// cancelled any more: e.background once Run has ended.)
+			return
+		}
 		if err != nil {
 			e.childEnded(parent, ai.key, attempt, nil, adapters.Permanent(err))
 		}
