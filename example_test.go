@@ -15,6 +15,7 @@ import (
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/memstore"
 	"github.com/batonhq/baton/store/sqlite"
 )
 
@@ -111,9 +112,38 @@ func Example() {
 	// Succeeded s3://builds/mobile-build.ipa
 }
 
-// Every line of the README's Go snippet is a line of wire, so the README
-// shows code that compiles and runs.
-func TestREADMEWiringIsTheExample(t *testing.T) {
+// prodNeedsCAB is the README's policy snippet, as a function.
+func prodNeedsCAB(ctx context.Context, ex *executor.Executor) error {
+	_, err := ex.PutPolicy(ctx, &executor.PutPolicyParams{By: executor.By{Actor: "alice"}, Policy: &release.Policy{
+		ID: "prod-needs-cab", Enabled: true, Scope: release.FreezeScope{All: true},
+		When:    []release.PolicyPoint{release.PolicyActivityStart},
+		Rule:    `activity.labels.env != "production" || approvedBy("cab")`,
+		Message: "a production change needs a CAB approval in this release",
+	}})
+	return err
+}
+
+func TestREADMEPolicySnippetStoresThePolicy(t *testing.T) {
+	ex, err := executor.New(memstore.New(nil), adapters.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := prodNeedsCAB(ctx, ex); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ex.GetPolicy(ctx, "prod-needs-cab", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Version != 1 || !p.Enabled {
+		t.Fatalf("stored %+v", p)
+	}
+}
+
+// Every line of every Go snippet of the README is a line of this file
+// (wire, prodNeedsCAB), so the README shows code that compiles and runs.
+func TestREADMEGoSnippetsAreCompiledHere(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -122,18 +152,26 @@ func TestREADMEWiringIsTheExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(readme), "## Wiring it in\n\n```go\n")
-	if !ok {
-		t.Fatal("README.md: no Go snippet under \"Wiring it in\"")
-	}
-	snippet, _, _ := strings.Cut(rest, "```")
 	have := map[string]bool{}
 	for _, l := range strings.Split(string(src), "\n") {
 		have[strings.TrimSpace(l)] = true
 	}
-	for i, l := range strings.Split(snippet, "\n") {
-		if l = strings.TrimSpace(l); l != "" && !have[l] {
-			t.Errorf("README.md wiring snippet, line %d: %q is not a line of the compiled example (example_test.go)", i+1, l)
+	rest, n := string(readme), 0
+	for {
+		var ok bool
+		if _, rest, ok = strings.Cut(rest, "```go\n"); !ok {
+			break
 		}
+		var snippet string
+		snippet, rest, _ = strings.Cut(rest, "```")
+		n++
+		for i, l := range strings.Split(snippet, "\n") {
+			if l = strings.TrimSpace(l); l != "" && !have[l] {
+				t.Errorf("README.md Go snippet %d, line %d: %q is not a line of the compiled examples (example_test.go)", n, i+1, l)
+			}
+		}
+	}
+	if n < 2 {
+		t.Fatalf("README.md: found %d Go snippets, want the wiring and the policy", n)
 	}
 }

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -215,6 +216,35 @@ func viewable[T any](ctx context.Context, e *Executor, items []T, view func(T) *
 		return items
 	}
 	return slices.DeleteFunc(items, func(x T) bool { return !e.mayView(ctx, view(x)) })
+}
+
+// Viewer returns the check Config.Authorize makes of by reading a release
+// (ActionView on ResourceRelease, with the release's process, group and
+// labels, as Get and List build it), as a function of the release's
+// summary: nil when by may view it, else an error matching
+// ErrUnauthorized and the authorizer's error (as Get returns). Readers
+// that go around the executor pass it to show by only what by may see:
+// report.Filter.Viewer and report.GetVisible, notify.Rule.Viewer. With no
+// Authorize configured it lets every release through.
+func (e *Executor) Viewer(by By) func(ctx context.Context, s *release.Summary) error {
+	return ViewerOf(e.cfg.Authorize, by)
+}
+
+// ViewerOf is Executor.Viewer for an authorizer given directly (a
+// Config.Authorize), for a host that reports without an Executor at hand.
+// A nil authorize lets every release through.
+func ViewerOf(authorize func(ctx context.Context, a *Action) error, by By) func(ctx context.Context, s *release.Summary) error {
+	return func(ctx context.Context, s *release.Summary) error {
+		if authorize == nil {
+			return nil
+		}
+		a := releaseView(by, s)
+		a.Verb = a.Kind.Verb()
+		if err := authorize(ctx, a); err != nil {
+			return fmt.Errorf("executor: %s: %w: %w", a.Kind, ErrUnauthorized, err)
+		}
+		return nil
+	}
 }
 
 // mayView reports whether Config.Authorize lets a read through, without

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -230,8 +229,10 @@ type calendarFilter struct {
 	e *Executor
 }
 
-func (f *calendarFilter) view(ctx context.Context, a *Action) bool {
-	return f.e.cfg.Authorize == nil || f.e.mayView(ctx, a)
+// view reports whether the reader may view what action describes (built
+// only when an authorizer is set).
+func (f *calendarFilter) view(ctx context.Context, action func() *Action) bool {
+	return f.e.cfg.Authorize == nil || f.e.mayView(ctx, action())
 }
 
 func (f *calendarFilter) keep(g release.GroupID, proc process.ID, labels map[string]string) bool {
@@ -252,7 +253,9 @@ func (f *calendarFilter) keep(g release.GroupID, proc process.ID, labels map[str
 
 // calendarReleases lists the releases the calendar may show (those
 // scheduled in [From-Lookback, To)) and those it must know about (not
-// ended: their occurrences are not planned any more), filtered, each once.
+// ended, scheduled before or after: their occurrences are not planned any
+// more), filtered, each once (one rescheduled while it is listed may be
+// found by two queries).
 func (e *Executor) calendarReleases(ctx context.Context, f *calendarFilter) ([]release.Summary, error) {
 	p := f.p
 	lookback := p.Lookback
@@ -260,9 +263,15 @@ func (e *Executor) calendarReleases(ctx context.Context, f *calendarFilter) ([]r
 		lookback = DefaultCalendarLookback
 	}
 	var queries []store.ListReleasesParams
+	// The releases not ended are looked for outside the window only: the
+	// three ranges do not overlap, so that no release is read (and
+	// decoded, by a store that encodes summaries) twice.
+	from := p.From.Add(-lookback)
+	unfinished := []release.Status{release.Scheduled, release.Running, release.Paused}
 	base := []store.ListReleasesParams{
-		{ScheduledFrom: p.From.Add(-lookback), ScheduledTo: p.To},
-		{Statuses: []release.Status{release.Scheduled, release.Running, release.Paused}},
+		{ScheduledFrom: from, ScheduledTo: p.To},
+		{Statuses: unfinished, ScheduledTo: from},
+		{Statuses: unfinished, ScheduledFrom: p.To},
 	}
 	switch {
 	case len(p.Groups) > 0:
@@ -280,7 +289,7 @@ func (e *Executor) calendarReleases(ctx context.Context, f *calendarFilter) ([]r
 	default:
 		queries = base
 	}
-	seen := map[release.ID]bool{}
+	var seen map[release.ID]bool
 	var out []release.Summary
 	for _, q := range queries {
 		q.Limit = store.MaxLimit
@@ -289,12 +298,17 @@ func (e *Executor) calendarReleases(ctx context.Context, f *calendarFilter) ([]r
 			if err != nil {
 				return nil, fmt.Errorf("listing releases: %w", err)
 			}
-			for _, s := range page.Releases {
-				if seen[s.ID] || !f.keep(s.Group, s.ProcessID, s.Labels) || !f.view(ctx, releaseView(f.p.By, &s)) {
+			if seen == nil {
+				seen = make(map[release.ID]bool, 2*len(page.Releases))
+			}
+			out = slices.Grow(out, len(page.Releases))
+			for i := range page.Releases {
+				s := &page.Releases[i]
+				if seen[s.ID] || !f.keep(s.Group, s.ProcessID, s.Labels) || !f.view(ctx, func() *Action { return releaseView(f.p.By, s) }) {
 					continue
 				}
 				seen[s.ID] = true
-				out = append(out, s)
+				out = append(out, *s)
 			}
 			if page.Next == "" {
 				break
@@ -327,7 +341,7 @@ func (e *Executor) calendarRelease(ctx context.Context, s release.Summary, now t
 	cr := CalendarRelease{
 		ID: s.ID, Name: s.Name, Version: s.Version, Process: s.ProcessID, Group: s.Group, Occurrence: s.Occurrence,
 		Status: s.Status, PlannedStart: s.ScheduledFor, PlannedEnd: s.ExpectedEnd,
-		ActualStart: s.StartedAt, ActualEnd: s.EndedAt, Labels: maps.Clone(s.Labels),
+		ActualStart: s.StartedAt, ActualEnd: s.EndedAt, Labels: s.Labels, // s is the caller's: a store's list returns copies
 	}
 	switch {
 	case s.Status == release.Running || s.Status == release.Paused:
@@ -367,7 +381,7 @@ func (e *Executor) calendarGroups(ctx context.Context, f *calendarFilter) ([]*re
 			return nil, fmt.Errorf("listing groups: %w", err)
 		}
 		for _, g := range page.Groups {
-			if g.Enabled && f.keep(g.ID, g.Process, g.Labels) && f.view(ctx, groupAction(ActionView, f.p.By, g.ID, g)) {
+			if g.Enabled && f.keep(g.ID, g.Process, g.Labels) && f.view(ctx, func() *Action { return groupAction(ActionView, f.p.By, g.ID, g) }) {
 				out = append(out, g)
 			}
 		}
@@ -384,20 +398,25 @@ type planCursor struct {
 	s    schedule.Schedule
 	name string
 	next time.Time
-	key  int64             // next in Unix nanoseconds: the heap's order, then idx
-	idx  int               // the group's place in the listing (by ID)
 	made []int64           // the occurrences whose release is made (few: those in the window or not ended)
 	held []*CalendarFreeze // the freeze windows whose scope holds the group
 	last time.Time         // the last instant shifted to
 	n    int
 }
 
-func (a *planCursor) before(b *planCursor) bool {
-	return a.key < b.key || (a.key == b.key && a.idx < b.idx)
+// planHead is a cursor's place on plan's heap: pointer-free and small, so
+// that the heap's moves cost little and its comparisons read no cursor.
+type planHead struct {
+	key int64 // the cursor's next occurrence in Unix nanoseconds
+	c   int32 // the cursor's index, in the order of the groups' listing (by ID)
+}
+
+func (a planHead) before(b planHead) bool {
+	return a.key < b.key || (a.key == b.key && a.c < b.c)
 }
 
 // siftDown restores the min-heap order of h from i down.
-func siftDown(h []*planCursor, i int) {
+func siftDown(h []planHead, i int) {
 	for {
 		l := 2*i + 1
 		if l >= len(h) {
@@ -423,9 +442,10 @@ func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int6
 	if c.Now.After(after) {
 		after = c.Now
 	}
-	h := make([]*planCursor, 0, len(groups))
+	cursors := make([]planCursor, 0, len(groups))
+	h := make([]planHead, 0, len(groups))
 	estimate := 0
-	for i, g := range groups {
+	for _, g := range groups {
 		s, err := g.Schedule()
 		if err != nil {
 			continue // a stored group that no longer parses makes nothing: the scheduler logs it
@@ -438,7 +458,8 @@ func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int6
 		if t.IsZero() || !t.Before(c.To) {
 			continue
 		}
-		h = append(h, &planCursor{g: g, s: s, name: name, next: t, key: t.UnixNano(), idx: i, made: made[g.ID], held: c.holding(g)})
+		h = append(h, planHead{key: t.UnixNano(), c: int32(len(cursors))})
+		cursors = append(cursors, planCursor{g: g, s: s, name: name, next: t, made: made[g.ID], held: c.holding(g)})
 		// Room for the group's occurrences, judged from its first gap.
 		if t2 := g.NextOccurrence(s, t); !t2.IsZero() && t2.Before(c.To) {
 			estimate += min(int(c.To.Sub(t)/t2.Sub(t))+1, MaxPlannedPerGroup)
@@ -451,11 +472,11 @@ func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int6
 		siftDown(h, i)
 	}
 	for len(h) > 0 {
-		pc := h[0]
+		pc := &cursors[h[0].c]
 		g, t := pc.g, pc.next
 		frozen, shifted := pc.frozen(t)
 		switch {
-		case slices.Contains(pc.made, pc.key):
+		case slices.Contains(pc.made, h[0].key):
 			pc.next = g.NextOccurrence(pc.s, t)
 		case !shifted.IsZero() && (shifted.Equal(pc.last) || slices.Contains(pc.made, shifted.UnixNano())):
 			pc.next = g.NextOccurrence(pc.s, t) // made, or listed, at the instant it is shifted to
@@ -480,7 +501,7 @@ func (c *Calendar) plan(groups []*release.Group, made map[release.GroupID][]int6
 			h[0] = h[len(h)-1]
 			h = h[:len(h)-1]
 		} else {
-			pc.key = pc.next.UnixNano()
+			h[0].key = pc.next.UnixNano()
 		}
 		siftDown(h, 0)
 	}
@@ -584,37 +605,47 @@ func (r *CalendarRelease) span(now time.Time) (time.Time, time.Time) {
 
 // overlaps finds the entries that run at once and share a group or the
 // value of one of labels: per key, a sweep over the entries by start that
-// gathers each chain of overlapping entries into one Overlap.
+// gathers each chain of overlapping entries into one Overlap. The spans
+// of all keys live in one slice, grouped by key (a counting sort on the
+// key's number), so that a query allocates a few slices, not one per key.
 func (c *Calendar) overlaps(labels []string) []Overlap {
 	// A span is an entry by index: a release (< len(c.Releases)) or a
 	// planned occurrence (the rest).
 	type span struct { // pointer-free: cheap to grow, sort and collect
 		start, end int64 // Unix nanoseconds
 		i          int32
+		key        int32 // index in keys
 	}
-	keyed := map[string]*[]span{}
-	list := func(key string) *[]span {
-		l := keyed[key]
-		if l == nil {
-			l = new([]span)
-			keyed[key] = l
+	type overlapKey struct {
+		group      release.GroupID // a group's key, or
+		label, val string          // a label's (label is not empty)
+	}
+	var keys []overlapKey
+	ids := map[overlapKey]int32{}
+	id := func(k overlapKey) int32 {
+		n, ok := ids[k]
+		if !ok {
+			n = int32(len(keys))
+			ids[k] = n
+			keys = append(keys, k)
 		}
-		return l
+		return n
 	}
-	// lists returns the lists an entry of group g with labels lbl goes
-	// to; a planned occurrence's are those of its group, found once.
-	lists := func(g release.GroupID, lbl map[string]string) []*[]span {
-		var out []*[]span
+	// keysOf appends to dst the keys of an entry of group g with labels
+	// lbl.
+	keysOf := func(dst []int32, g release.GroupID, lbl map[string]string) []int32 {
 		if g != "" {
-			out = append(out, list("g\x00"+string(g)))
+			dst = append(dst, id(overlapKey{group: g}))
 		}
 		for _, k := range labels {
 			if v, ok := lbl[k]; ok {
-				out = append(out, list("l\x00"+k+"="+v))
+				dst = append(dst, id(overlapKey{label: k, val: v}))
 			}
 		}
-		return out
+		return dst
 	}
+	spans := make([]span, 0, (len(c.Releases)+len(c.Planned))*(1+len(labels)))
+	var ks []int32
 	for i := range c.Releases {
 		r := &c.Releases[i]
 		if r.Status == release.Aborted && r.ActualStart.IsZero() {
@@ -624,25 +655,45 @@ func (c *Calendar) overlaps(labels []string) []Overlap {
 		if !end.After(start) {
 			continue
 		}
-		for _, l := range lists(r.Group, r.Labels) {
-			*l = append(*l, span{start.UnixNano(), end.UnixNano(), int32(i)})
+		ks = keysOf(ks[:0], r.Group, r.Labels)
+		for _, k := range ks {
+			spans = append(spans, span{start.UnixNano(), end.UnixNano(), int32(i), k})
 		}
 	}
-	byGroup := map[release.GroupID][]*[]span{}
+	// A planned occurrence's keys are those of its group, found once.
+	type keyRange struct{ off, n int32 }
+	byGroup := map[release.GroupID]keyRange{}
+	var groupKeys []int32
 	for i := range c.Planned {
 		p := &c.Planned[i]
 		if !p.End.After(p.Occurrence) {
 			continue
 		}
-		ls, ok := byGroup[p.Group]
+		kr, ok := byGroup[p.Group]
 		if !ok {
-			ls = lists(p.Group, p.Labels)
-			byGroup[p.Group] = ls
+			kr.off = int32(len(groupKeys))
+			groupKeys = keysOf(groupKeys, p.Group, p.Labels)
+			kr.n = int32(len(groupKeys)) - kr.off
+			byGroup[p.Group] = kr
 		}
-		sp := span{p.Occurrence.UnixNano(), p.End.UnixNano(), int32(len(c.Releases) + i)}
-		for _, l := range ls {
-			*l = append(*l, sp)
+		start, end := p.Occurrence.UnixNano(), p.End.UnixNano()
+		for _, k := range groupKeys[kr.off : kr.off+kr.n] {
+			spans = append(spans, span{start, end, int32(len(c.Releases) + i), k})
 		}
+	}
+	// Group the spans by key, keeping their order within a key.
+	at := make([]int32, len(keys)+1)
+	for _, sp := range spans {
+		at[sp.key+1]++
+	}
+	for k := range keys {
+		at[k+1] += at[k]
+	}
+	byKey := make([]span, len(spans))
+	next := slices.Clone(at[:len(keys)])
+	for _, sp := range spans {
+		byKey[next[sp.key]] = sp
+		next[sp.key]++
 	}
 	ref := func(i int32) CalendarRef {
 		if int(i) < len(c.Releases) {
@@ -653,50 +704,56 @@ func (c *Calendar) overlaps(labels []string) []Overlap {
 		return CalendarRef{Group: p.Group, Occurrence: p.Occurrence, Name: p.GroupName}
 	}
 	var out []Overlap
-	for key, l := range keyed {
-		es := *l
+	for k, key := range keys {
+		es := byKey[at[k]:at[k+1]]
 		if len(es) < 2 {
 			continue
 		}
+		// Planned spans come in time order, after the releases': nearly
+		// sorted already.
 		slices.SortFunc(es, func(a, b span) int {
 			if n := cmp.Compare(a.start, b.start); n != 0 {
 				return n
 			}
 			return cmp.Compare(a.i, b.i)
 		})
-		kind, name := OverlapSameGroup, key[2:]
-		if key[0] == 'l' {
-			kind = OverlapSameLabel
-		}
-		var cur *Overlap
-		var curEnd, ovEnd int64 // the latest end of the entries swept so far; of the overlap
-		flush := func() {
-			cur.End = time.Unix(0, ovEnd).In(cur.Start.Location())
-			out = append(out, *cur)
-			cur = nil
-		}
-		for i, en := range es {
-			if i > 0 && en.start < curEnd {
-				if cur == nil {
-					cur = &Overlap{Kind: kind, Key: name, Entries: []CalendarRef{ref(es[i-1].i)}, Start: c.entryStart(en.i)}
-					ovEnd = 0
-				}
-				cur.Entries = append(cur.Entries, ref(en.i))
-				ovEnd = max(ovEnd, min(en.end, curEnd))
-			} else if cur != nil {
-				flush()
+		// A chain runs from es[i] while the next entry starts before the
+		// latest end so far; each chain of two or more is one Overlap.
+		for i := 0; i < len(es); {
+			j, end := i+1, es[i].end
+			for j < len(es) && es[j].start < end {
+				end = max(end, es[j].end)
+				j++
 			}
-			curEnd = max(curEnd, en.end)
-		}
-		if cur != nil {
-			flush()
+			if j-i >= 2 {
+				ov := Overlap{Kind: OverlapSameGroup, Key: string(key.group), Entries: make([]CalendarRef, 0, j-i), Start: c.entryStart(es[i+1].i)}
+				if key.label != "" {
+					ov.Kind, ov.Key = OverlapSameLabel, key.label+"="+key.val
+				}
+				// End: the latest instant two of them still run together.
+				var ovEnd int64
+				run := es[i].end
+				for k := i; k < j; k++ {
+					ov.Entries = append(ov.Entries, ref(es[k].i))
+					if k > i {
+						ovEnd = max(ovEnd, min(es[k].end, run))
+					}
+					run = max(run, es[k].end)
+				}
+				ov.End = time.Unix(0, ovEnd).In(ov.Start.Location())
+				out = append(out, ov)
+			}
+			i = j
 		}
 	}
 	slices.SortFunc(out, func(a, b Overlap) int {
 		if n := a.Start.Compare(b.Start); n != 0 {
 			return n
 		}
-		return strings.Compare(string(a.Kind)+a.Key, string(b.Kind)+b.Key)
+		if n := strings.Compare(string(a.Kind), string(b.Kind)); n != 0 {
+			return n
+		}
+		return strings.Compare(a.Key, b.Key)
 	})
 	return out
 }

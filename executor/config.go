@@ -236,9 +236,15 @@ type Config struct {
 	// it, and another instance takes the release over once it expires.
 	// Defaults to 30s.
 	LeaseDuration time.Duration
-	// RescanInterval is how often Run looks for unfinished releases that no
-	// instance drives (their lease expired) when the store implements
-	// store.Leaser. Defaults to LeaseDuration.
+	// RescanInterval is how often Run re-reads what other executors may
+	// have changed: unfinished releases that no instance drives (their
+	// lease expired, when the store implements store.Leaser), release
+	// groups, freezes and policies. Defaults to LeaseDuration. A negative
+	// value disables the periodic re-reads: Run reads them once when it
+	// starts and then sees only its own changes (and, on a store that
+	// implements store.ReleaseNotifier, the releases it is told about). Use
+	// it for one executor alone on its store, as on a virtual clock in
+	// tests, where a periodic timer would only add steps.
 	RescanInterval time.Duration
 	// InstanceID names this executor as a lease owner and as the actor of
 	// the events it records on its own. Two executors that share a store
@@ -320,7 +326,7 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.LeaseDuration == 0 {
 		out.LeaseDuration = DefaultLeaseDuration
 	}
-	if out.RescanInterval <= 0 {
+	if out.RescanInterval == 0 {
 		out.RescanInterval = out.LeaseDuration
 	}
 	if out.InstanceID == "" {
@@ -355,3 +361,7 @@ func (c *Config) withDefaults() (Config, error) {
 }
 
 var errNilStore = errors.New("executor: new: store is nil")
+
+// rescans reports whether Run re-reads the store periodically (see
+// Config.RescanInterval).
+func (c *Config) rescans() bool { return c.RescanInterval > 0 }

@@ -230,7 +230,10 @@
 // running executor that holds the release, or any running one when none
 // does, loads it and acts on it without waiting for a rescan. A release
 // whose driver died is taken over once its lease expires
-// (LeaseDuration), at the next rescan.
+// (LeaseDuration), at the next rescan. A negative Config.RescanInterval
+// turns the periodic rescans off, for one executor alone on its store (a
+// test on a virtual clock): nothing then takes over expired leases, and
+// freezes, policies and groups changed by others go unseen.
 //
 // Usage:
 //

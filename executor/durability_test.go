@@ -36,6 +36,9 @@ type faultStore struct {
 	crashAt int // 0: never
 	after   bool
 	crashed bool
+	// crashing is set from the write it crashes at on: later writes
+	// fail, and crashed is set once that write is applied (when after).
+	crashing bool
 }
 
 // Unwrap implements store.Unwrapper: the capabilities it does not inject
@@ -73,11 +76,13 @@ func (f *faultStore) write(do func() error) error {
 		f.mu.Unlock()
 		return errCrashed
 	}
+	if f.crashing {
+		f.mu.Unlock()
+		return errCrashed // a write after the one it crashes at
+	}
 	f.writes++
 	crash := f.crashAt > 0 && f.writes == f.crashAt
-	if crash {
-		f.crashed = true
-	}
+	f.crashing = crash
 	f.mu.Unlock()
 	if !crash {
 		return do()
@@ -85,6 +90,11 @@ func (f *faultStore) write(do func() error) error {
 	if f.after {
 		_ = do()
 	}
+	// Crashed once the write is applied (or not): a test that sees it
+	// crashed finds the write in the store.
+	f.mu.Lock()
+	f.crashed = true
+	f.mu.Unlock()
 	return errCrashed
 }
 

@@ -192,7 +192,9 @@ func (e *Executor) Run(ctx context.Context) error {
 	if e.leaser != nil {
 		now := e.clock.Now()
 		e.timers.set(timerKey{kind: timerRenew}, now.Add(e.cfg.LeaseDuration/3))
-		e.timers.set(timerKey{kind: timerRescan}, now.Add(e.cfg.RescanInterval))
+		if e.cfg.rescans() {
+			e.timers.set(timerKey{kind: timerRescan}, now.Add(e.cfg.RescanInterval))
+		}
 	}
 	e.spawn(do(func() { e.scan(runCtx) }))
 	e.spawn(do(func() { e.loadGroups(runCtx, true) }))

@@ -138,7 +138,7 @@ func (e *Executor) activeFreezes(ctx context.Context) []compiledFreeze {
 	}
 	c := &e.fz
 	c.mu.Lock()
-	fresh := !c.loaded.IsZero() && e.clock.Now().Sub(c.loaded) < e.cfg.RescanInterval
+	fresh := !c.loaded.IsZero() && (!e.cfg.rescans() || e.clock.Now().Sub(c.loaded) < e.cfg.RescanInterval)
 	list := c.list
 	c.mu.Unlock()
 	if fresh {
@@ -231,7 +231,7 @@ func (e *Executor) refreshFreezes(ctx context.Context) {
 		e.loadFreezes(ctx, fs, false)
 	}
 	e.refreshPolicies(ctx)
-	if ok || e.policies != nil {
+	if (ok || e.policies != nil) && e.cfg.rescans() {
 		e.timers.set(timerKey{kind: timerFreezes}, e.clock.Now().Add(e.cfg.RescanInterval))
 	}
 }
@@ -463,28 +463,28 @@ func (e *Executor) groupWaitUntil(g release.GroupID, now time.Time) time.Time {
 }
 
 // placeOccurrence applies the freezes to an occurrence the scheduler is
-// about to create: when one holds the group's release at occ, the
-// occurrence is recorded skipped (FreezeSkip) and done is true, or
-// recorded shifted and its new instant returned (FreezeShift): the
-// release is made for that instant, so occurrences shifted to the same
-// instant make one release.
-func (e *Executor) placeOccurrence(ctx context.Context, g *release.Group, occ time.Time) (at time.Time, done bool, err error) {
+// about to create: when one holds the group's release at occ, it returns
+// the record that skips the occurrence (FreezeSkip), for the caller to
+// claim the occurrence with, or records the occurrence shifted and
+// returns its new instant (FreezeShift): the release is made for that
+// instant, so occurrences shifted to the same instant make one release.
+func (e *Executor) placeOccurrence(ctx context.Context, g *release.Group, occ time.Time) (at time.Time, skip *release.GroupRecord, err error) {
 	fs := e.activeFreezes(ctx)
 	subj := release.FreezeSubject{Group: g.ID, Process: g.Process, Labels: g.Labels}
 	fe := frozenAt(fs, subj, occ, func(release.FreezeID) bool { return false })
 	if fe == nil {
-		return occ, false, nil
+		return occ, nil, nil
 	}
 	if g.FreezePolicy != release.FreezeShift || fe.Until.IsZero() {
 		reason := fmt.Sprintf("frozen by %q (%s)", fe.Name, fe.Freeze)
 		if fe.Reason != "" {
 			reason += ": " + fe.Reason
 		}
-		return occ, true, e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped, Freeze: fe.Freeze, Reason: reason})
+		return occ, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped, Freeze: fe.Freeze, Reason: reason}, nil
 	}
 	err = e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionShifted, Freeze: fe.Freeze, ShiftedTo: fe.Until,
 		Reason: fmt.Sprintf("frozen by %q (%s); shifted to %s", fe.Name, fe.Freeze, fe.Until.UTC().Format(time.RFC3339))})
-	return fe.Until, false, err
+	return fe.Until, nil, err
 }
 
 // createFrozen checks a release about to be created and started at once:

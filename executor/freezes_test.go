@@ -124,6 +124,44 @@ func TestFreezeShiftMovesOccurrencesToItsEndAndMergesThoseThatLandTogether(t *te
 	require.Len(t, ad.Calls(), 1, "one run for the three shifted occurrences")
 }
 
+// TestFreezeShiftRecordsEveryShiftedOccurrenceAcrossARestart restarts
+// the executor after the first of three occurrences shifted to a
+// freeze's end: the history holds the shifted release's record at the
+// freeze's end, after the occurrences still to shift, and the restarted
+// scheduler must not take it for where to go on from.
+func TestFreezeShiftRecordsEveryShiftedOccurrenceAcrossARestart(t *testing.T) {
+	ad := &recorder{kind: "noop"}
+	h := newHarness(t, nil, ad)
+	h.put(noopProcess)
+	end := firstMonday.Add(3*24*time.Hour - 2*time.Hour) // Thursday 08:00
+	h.putFreeze(oneOff("rollout-freeze", firstMonday.Add(-10*time.Hour), end, release.FreezeScope{Processes: []process.ID{"train"}}))
+	g := weeklyGroup()
+	g.ID, g.Cadence, g.LeadTime, g.FreezePolicy = "daily", "0 10 * * *", process.Duration(time.Hour), release.FreezeShift
+	g.Start = firstMonday.Add(-time.Hour)
+	h.putGroup(g)
+
+	h.until(firstMonday.Add(-time.Hour))
+	h.waitHistory("daily", []decision{{firstMonday, release.DecisionShifted}, {end, release.DecisionCreated}})
+	h.shutdown()
+	h.start()
+	for d := 1; d < 3; d++ {
+		h.until(firstMonday.Add(time.Duration(d)*24*time.Hour - time.Hour))
+	}
+	h.until(end)
+	thu := firstMonday.Add(3 * 24 * time.Hour)
+	h.until(thu.Add(-time.Hour))
+	rs := h.waitReleases("daily", 2)
+	require.True(t, rs[0].Occurrence.Equal(end))
+	require.True(t, rs[1].Occurrence.Equal(thu))
+	h.waitHistory("daily", []decision{
+		{firstMonday, release.DecisionShifted}, {firstMonday.Add(24 * time.Hour), release.DecisionShifted},
+		{firstMonday.Add(48 * time.Hour), release.DecisionShifted},
+		{end, release.DecisionCreated}, {thu, release.DecisionCreated},
+	})
+	h.waitStatus(rs[0].ID, release.Succeeded)
+	require.Len(t, ad.Calls(), 1, "one run for the three shifted occurrences")
+}
+
 func TestOnDemandStartIsRefusedWithAnErrorNamingTheFreeze(t *testing.T) {
 	ad := &recorder{kind: "noop"}
 	h := newHarness(t, nil, ad)

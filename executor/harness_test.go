@@ -25,6 +25,9 @@ type harness struct {
 	reg   *adapters.Registry
 	ex    *Executor
 	cfg   Config
+	// peers are more executors on the store, run by the test: settle
+	// waits for them too.
+	peers []*Executor
 
 	stop context.CancelFunc
 	done chan struct{}

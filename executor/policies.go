@@ -119,7 +119,7 @@ func (e *Executor) activePolicies(ctx context.Context) []*release.CompiledPolicy
 	}
 	c := &e.pol
 	c.mu.Lock()
-	fresh := !c.loaded.IsZero() && e.clock.Now().Sub(c.loaded) < e.cfg.RescanInterval
+	fresh := !c.loaded.IsZero() && (!e.cfg.rescans() || e.clock.Now().Sub(c.loaded) < e.cfg.RescanInterval)
 	list := c.list
 	c.mu.Unlock()
 	if fresh {

@@ -283,7 +283,7 @@ func (r *run) emit(actor, reason string, p release.Payload) bool {
 	if r.err != nil {
 		return false
 	}
-	ev, err := r.rel.RecordPayload(r.now(), actor, reason, p)
+	ev, err := r.e.procs.RecordPayload(r.rel, r.now(), actor, reason, p)
 	if err == nil {
 		r.pending = append(r.pending, ev)
 		return true

@@ -354,3 +354,141 @@ func (c *loadCounter) RenewLease(ctx context.Context, p *store.LeaseParams) (*st
 func (c *loadCounter) ReleaseLease(ctx context.Context, p *store.LeaseParams) error {
 	return c.Store.(store.Leaser).ReleaseLease(ctx, p)
 }
+
+// Unwrap lets the executor find the capabilities loadCounter does not
+// forward (freezes, notifications, the feed, ...) in the store it counts
+// for; without it New refuses the wrapper (store.HiddenCapabilityError).
+func (c *loadCounter) Unwrap() store.Store { return c.Store }
+
+// BenchmarkScalePaired compares, on each store, a small and a large
+// database side by side: with BATON_SCALE_PAIR=small,large (e.g.
+// 100,100000) it builds both (n releases waiting on an approval and n
+// finished each, as BenchmarkScale does), then runs each operation in
+// rounds of 10 on one database, then 10 on the other (the first one
+// alternating), so that both sizes see the same load on a shared machine.
+// Each operation reports ns/op at each size (small-ns/op, large-ns/op) and
+// their ratio (large/small); the raw INSERT and SELECT rows are the
+// baseline, measured the same way. (The usual ns/op covers both sizes.)
+//
+//	BATON_SCALE_PAIR=100,100000 BATON_POSTGRES_URL=postgres://... \
+//	  go test -run '^$' -bench ScalePaired -benchtime 20x ./executor/
+func BenchmarkScalePaired(b *testing.B) {
+	sizes := splitComma(os.Getenv("BATON_SCALE_PAIR"))
+	if len(sizes) != 2 {
+		b.Skip("BATON_SCALE_PAIR not set to two sizes (e.g. BATON_SCALE_PAIR=100,100000): builds that many releases")
+	}
+	var ns [2]int
+	for i, f := range sizes {
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			b.Fatalf("BATON_SCALE_PAIR: %q: want positive integers", f)
+		}
+		ns[i] = n
+	}
+	stores := []struct {
+		name string
+		open func(b *testing.B) *scaleDB
+	}{{"sqlite", openScaleSQLite}}
+	if url := os.Getenv("BATON_POSTGRES_URL"); url != "" {
+		stores = append(stores, struct {
+			name string
+			open func(b *testing.B) *scaleDB
+		}{"postgres", func(b *testing.B) *scaleDB { return openScalePostgres(b, url) }})
+	}
+	for _, sc := range stores {
+		b.Run("store="+sc.name, func(b *testing.B) { benchScalePaired(b, sc.open, ns) })
+	}
+}
+
+// scaleSide is one database of BenchmarkScalePaired, filled.
+type scaleSide struct {
+	db       *scaleDB
+	ex       *Executor
+	finished []release.ID
+	rawN     atomic.Int64
+}
+
+func benchScalePaired(b *testing.B, open func(b *testing.B) *scaleDB, ns [2]int) {
+	ctx := context.Background()
+	reg := adapters.NewRegistry(noop)
+	clk := newFakeClock(t0.Add(time.Hour))
+	var sides [2]*scaleSide
+	for i, n := range ns {
+		db := open(b)
+		defer db.close()
+		p, err := process.Parse([]byte(scaleDoc))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if p, err = db.st.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "bench", Now: t0}); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		fill(b, db.st, p, n, t0)
+		b.Logf("stored %d waiting and %d finished releases in %v", n, n, time.Since(start).Round(time.Millisecond))
+		page, err := db.st.ListReleases(ctx, &store.ListReleasesParams{Statuses: []release.Status{release.Aborted}, Limit: 100})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sd := &scaleSide{db: db}
+		for _, s := range page.Releases {
+			sd.finished = append(sd.finished, s.ID)
+		}
+		if sd.ex, err = New(db.st, reg, &Config{Clock: clk, Jitter: -1, InstanceID: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		for range 100 { // rows for raw-select from the start
+			if err := db.rawInsert(ctx, int(sd.rawN.Add(1))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sides[i] = sd
+	}
+	ops := []struct {
+		name string
+		op   func(sd *scaleSide, i int) error
+	}{
+		{"create", func(sd *scaleSide, _ int) error {
+			_, err := sd.ex.Create(ctx, &CreateParams{Process: "scale", By: By{Actor: "alice"}})
+			return err
+		}},
+		{"get-finished", func(sd *scaleSide, i int) error {
+			_, err := sd.db.st.GetRelease(ctx, sd.finished[i%len(sd.finished)])
+			return err
+		}},
+		{"list-page/unfinished", func(sd *scaleSide, _ int) error {
+			_, err := sd.db.st.ListReleases(ctx, &store.ListReleasesParams{Statuses: []release.Status{release.Scheduled, release.Running, release.Paused}, Limit: 100})
+			return err
+		}},
+		{"list-page/process", func(sd *scaleSide, _ int) error {
+			_, err := sd.db.st.ListReleases(ctx, &store.ListReleasesParams{Process: "scale", Limit: 100})
+			return err
+		}},
+		{"raw-insert", func(sd *scaleSide, _ int) error { return sd.db.rawInsert(ctx, int(sd.rawN.Add(1))) }},
+		{"raw-select", func(sd *scaleSide, i int) error { return sd.db.rawSelect(ctx, 1+i%int(sd.rawN.Load())) }},
+	}
+	const round = 10
+	for _, o := range ops {
+		b.Run(o.name, func(b *testing.B) {
+			var took [2]time.Duration
+			var done [2]int
+			for r := 0; done[0] < b.N || done[1] < b.N; r++ {
+				for k := range 2 {
+					side := (r + k) % 2 // alternate which size goes first
+					start := time.Now()
+					for j := 0; j < round && done[side] < b.N; j++ {
+						if err := o.op(sides[side], done[side]); err != nil {
+							b.Fatal(err)
+						}
+						done[side]++
+					}
+					took[side] += time.Since(start)
+				}
+			}
+			small, large := float64(took[0].Nanoseconds())/float64(b.N), float64(took[1].Nanoseconds())/float64(b.N)
+			b.ReportMetric(small, "small-ns/op")
+			b.ReportMetric(large, "large-ns/op")
+			b.ReportMetric(large/small, "large/small")
+		})
+	}
+}

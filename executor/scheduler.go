@@ -245,21 +245,46 @@ func (e *Executor) armGroupTimers(st *groupState, now time.Time) {
 	}
 }
 
-// lastOccurrence returns the latest occurrence in the group's history, or
-// zero when there is none (or no history store).
+// lastOccurrence returns the occurrence to go on after, from the group's
+// history: its latest occurrence, or zero when there is none (or no history
+// store). When the records just before the latest occurrence's are a
+// shifted occurrence moved to it or past it (FreezeShift), the latest
+// records are those of the shifted release, made for the freeze's end
+// ahead of the occurrences between: it goes on after the shifted
+// occurrence instead, so that each of those is placed, and recorded
+// shifted, too (their release is the one already made).
 func (e *Executor) lastOccurrence(ctx context.Context, id release.GroupID) (time.Time, error) {
 	hs, ok := e.history, e.history != nil
 	if !ok {
 		return time.Time{}, nil
 	}
-	page, err := hs.ListGroupHistory(ctx, &store.ListGroupHistoryParams{Group: id, Newest: true, Limit: 1})
-	if err != nil {
-		return time.Time{}, fmt.Errorf("group history: %w", err)
+	p := &store.ListGroupHistoryParams{Group: id, Newest: true, Limit: 4}
+	var last, prev time.Time // the latest occurrence, the one before it
+	for {
+		page, err := hs.ListGroupHistory(ctx, p)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("group history: %w", err)
+		}
+		for _, r := range page.Records {
+			switch {
+			case last.IsZero():
+				last = r.Occurrence
+			case r.Occurrence.Equal(last):
+			case prev.IsZero() || r.Occurrence.Equal(prev):
+				prev = r.Occurrence
+				if r.Decision == release.DecisionShifted && !r.ShiftedTo.Before(last) {
+					return prev, nil
+				}
+			default:
+				return last, nil
+			}
+		}
+		if page.Next == "" {
+			return last, nil
+		}
+		p.Cursor = page.Next
+		p.Limit = store.MaxLimit
 	}
-	if len(page.Records) == 0 {
-		return time.Time{}, nil
-	}
-	return page.Records[0].Occurrence, nil
 }
 
 // loadPending finds the group's Scheduled releases that its scheduler is
@@ -399,35 +424,37 @@ func (e *Executor) fireGroup(ctx context.Context, id release.GroupID) {
 // error is a store failure: the occurrence is tried again.
 func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time) error {
 	g := st.g
-	occ, frozen, err := e.placeOccurrence(ctx, g, occ) // freezes: skip, or shift occ
-	if frozen || err != nil {
+	occ, skip, err := e.placeOccurrence(ctx, g, occ) // freezes: skip, or shift occ
+	if err != nil {
 		return err
 	}
 	id, err := groupReleaseID(g.ID, occ)
 	if err != nil {
 		return err
 	}
+	start := groupStart(g)
+	if skip != nil {
+		// Unless another executor, which saw no freeze, made the release.
+		return e.decideWithout(ctx, st, id, start, skip)
+	}
 	if window := max(g.CatchUp.D(), MinCatchUp); now.Sub(occ) > window {
 		// Unless it was made in time (by another executor, or by one that
-		// stopped before recording it): record that.
-		if s, err := e.store.GetReleaseSummary(ctx, id); err == nil {
-			if err := e.recordMade(ctx, g.ID, occ, s); err != nil {
-				return err
-			}
-			st.seq = max(st.seq, labelSequence(s))
-			return nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionMissed,
+		// stopped before recording it): then the claim fails and what was
+		// made is recorded.
+		return e.decideWithout(ctx, st, id, start, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionMissed,
 			Reason: fmt.Sprintf("reached %s after the occurrence, beyond the catch-up window of %s", now.Sub(occ), window)})
 	}
 	late := now.After(occ)
 	if g.Overlap == release.OverlapForbid && !occ.After(now) {
 		// Made at its occurrence (no lead time, or late): under forbid a
 		// release of the group still running means no release at all.
-		if skipped, err := e.forbidNow(ctx, g, occ, id); skipped || err != nil {
+		busy, err := e.groupBusy(ctx, g.ID, id)
+		if err != nil {
 			return err
+		}
+		if busy != "" {
+			return e.decideWithout(ctx, st, id, start, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped,
+				Reason: fmt.Sprintf("release %s of the group is still running (overlap: forbid); no release made", busy)})
 		}
 	}
 	seq := st.seq
@@ -439,7 +466,7 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 	seq++
 	name, version, err := g.Names(occ, seq)
 	if err != nil {
-		return e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped, Reason: err.Error()})
+		return e.decideWithout(ctx, st, id, start, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped, Reason: err.Error()})
 	}
 	labels := maps.Clone(g.Labels)
 	if labels == nil {
@@ -449,7 +476,6 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 	if late {
 		labels[LabelLate] = "true"
 	}
-	start := groupStart(g)
 	if start != "" {
 		labels[LabelStart] = start
 	}
@@ -461,28 +487,20 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 	}, "")
 	switch {
 	case err == nil || sum.ID != "": // stored (perhaps not started yet: its timers and rescans see to it)
+	case errors.Is(err, store.ErrClaimed):
+		// Another executor decided the occurrence without a release
+		// (skipped or missed): its record is the decision.
+		return nil
 	case errors.Is(err, store.ErrAlreadyExists):
 		// Another executor made it (or one did, and stopped before
 		// recording it): record what was made.
-		s, gerr := e.store.GetReleaseSummary(ctx, id)
-		switch {
-		case gerr == nil:
-			if err := e.recordMade(ctx, g.ID, occ, s); err != nil {
-				return err
-			}
-			st.seq = max(st.seq, labelSequence(s))
-			if start == StartGroup {
-				st.pending = append(st.pending, pendingStart{occ: occ, at: occ, id: id})
-			}
-			return nil
-		case errors.Is(gerr, store.ErrNotFound):
-			id, seq = "", 0 // made for the occurrence under another id
-		default:
-			return gerr
+		if found, err := e.adopt(ctx, st, occ, id, start); found || err != nil {
+			return err
 		}
+		id, seq = "", 0 // made for the occurrence under another id
 	case errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotFound):
 		// The group no longer fits its process: a decision, not a failure.
-		return e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped, Reason: err.Error()})
+		return e.decideWithout(ctx, st, id, start, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped, Reason: err.Error()})
 	default:
 		return err
 	}
@@ -501,22 +519,46 @@ func (e *Executor) occur(ctx context.Context, st *groupState, occ, now time.Time
 	return nil
 }
 
-// forbidNow records the occurrence skipped, without making its release,
-// when another release of the group is Running or Paused (OverlapForbid).
-// A release already made for the occurrence (by another executor) is left
-// to the start path.
-func (e *Executor) forbidNow(ctx context.Context, g *release.Group, occ time.Time, id release.ID) (bool, error) {
-	busy, err := e.groupBusy(ctx, g.ID, id)
-	if err != nil || busy == "" {
-		return false, err
+// decideWithout records r, a decision that its occurrence has no release
+// (missed or skipped: r.Claims), as the occurrence's claim: the store
+// refuses it when a release of the occurrence was made (by another
+// executor, which saw the occurrence otherwise, or by one that stopped
+// before recording it), and then that release is recorded instead (and
+// started by this scheduler when start says so). Of executors racing for
+// one occurrence, either every one records it without a release or every
+// one records its release: never both.
+func (e *Executor) decideWithout(ctx context.Context, st *groupState, id release.ID, start string, r *release.GroupRecord) error {
+	err := e.record(ctx, r)
+	if !errors.Is(err, store.ErrConflict) {
+		return err
 	}
-	if _, err := e.store.GetReleaseSummary(ctx, id); err == nil {
+	if _, err := e.adopt(ctx, st, r.Occurrence, id, start); err != nil {
+		return err
+	}
+	return nil // found, or made under another id, or deleted since: decided either way
+}
+
+// adopt records the release made for an occurrence by another executor
+// (or by one that stopped before recording it), and queues its start when
+// this scheduler starts the group's releases. found is false when no
+// release has the id the occurrence's release is given.
+func (e *Executor) adopt(ctx context.Context, st *groupState, occ time.Time, id release.ID, start string) (found bool, err error) {
+	s, err := e.store.GetReleaseSummary(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return false, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
+	case err != nil:
 		return false, err
 	}
-	return true, e.record(ctx, &release.GroupRecord{Group: g.ID, Occurrence: occ, Decision: release.DecisionSkipped,
-		Reason: fmt.Sprintf("release %s of the group is still running (overlap: forbid); no release made", busy)})
+	if err := e.recordMade(ctx, st.g.ID, occ, s); err != nil {
+		return true, err
+	}
+	st.seq = max(st.seq, labelSequence(s))
+	if start == StartGroup && s.Status == release.Scheduled {
+		st.pending = append(st.pending, pendingStart{occ: occ, at: s.ScheduledFor, id: id})
+		sortPending(st.pending)
+	}
+	return true, nil
 }
 
 // recordMade records the release s made for an occurrence, as created or

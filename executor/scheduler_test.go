@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/memstore"
-	"github.com/batonhq/baton/store/sqlite"
 )
 
 // t0 is Wednesday 2026-11-25 09:00 UTC; the weekly groups below fire on
@@ -109,8 +107,31 @@ func (h *harness) waitHistory(g release.GroupID, want []decision) {
 	require.Equal(h.t, want, got)
 }
 
-// until advances the clock to at.
-func (h *harness) until(at time.Time) { h.advance(at.Sub(h.clock.Now())) }
+// until advances the clock to at, once the executor is idle: what the
+// clock's last move set off is done, and the executor waits for its next
+// timer (armed on the clock), so that moving the clock fires it.
+func (h *harness) until(at time.Time) {
+	h.settle()
+	h.advance(at.Sub(h.clock.Now()))
+}
+
+// settle waits until the executor, when it runs, and its peers are idle
+// (Executor.Idle).
+func (h *harness) settle() {
+	h.t.Helper()
+	if h.stop == nil {
+		return
+	}
+	ok := waitFor(func() bool {
+		for _, ex := range append([]*Executor{h.ex}, h.peers...) {
+			if _, idle := ex.Idle(); !idle {
+				return false
+			}
+		}
+		return true
+	})
+	require.True(h.t, ok, "the executors are idle")
+}
 
 func TestGroupCreatesOneReleasePerOccurrenceAheadByItsLeadTime(t *testing.T) {
 	ad := &recorder{kind: "noop"}
@@ -290,14 +311,13 @@ func TestGroupActionsAreAuthorized(t *testing.T) {
 	require.True(t, g.Enabled, "a refused pause changed nothing")
 }
 
+// TestGroupManyExecutorsOnOneStoreCreateEachOccurrenceOnce runs three
+// executors on one store (memstore, SQLite and, with BATON_POSTGRES_URL
+// set, PostgreSQL) through four weekly occurrences.
 func TestGroupManyExecutorsOnOneStoreCreateEachOccurrenceOnce(t *testing.T) {
-	t.Run("memstore", func(t *testing.T) { testGroupManyExecutors(t, memstore.New(nil)) })
-	t.Run("sqlite", func(t *testing.T) {
-		st, err := sqlite.Open(filepath.Join(t.TempDir(), "baton.db"), nil)
-		require.NoError(t, err)
-		t.Cleanup(func() { st.Close() })
-		testGroupManyExecutors(t, st)
-	})
+	for name, open := range testStores() {
+		t.Run(name, func(t *testing.T) { testGroupManyExecutors(t, open(t)) })
+	}
 }
 
 func testGroupManyExecutors(t *testing.T, st store.Store) {
@@ -314,9 +334,12 @@ func testGroupManyExecutors(t *testing.T, st store.Store) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			require.NoError(t, ex.Run(ctx))
+			if err := ex.Run(ctx); err != nil {
+				t.Errorf("Run: %v", err)
+			}
 		}()
 		t.Cleanup(func() { cancel(); <-done })
+		h.peers = append(h.peers, ex)
 	}
 	for i := range 4 {
 		h.until(firstMonday.Add(time.Duration(i)*week - 24*time.Hour))
@@ -449,6 +472,10 @@ func TestGroupOverlap(t *testing.T) {
 		h.until(thu)
 		r := h.waitStatus(second, release.Aborted)
 		require.True(t, r.StartedAt.IsZero(), "the skipped release never ran")
+		// The skip is recorded after the abort is stored.
+		h.waitHistory("weekly", []decision{
+			{wed, release.DecisionCreated}, {wed, release.DecisionStarted}, {thu, release.DecisionCreated}, {thu, release.DecisionSkipped},
+		})
 		page, err := h.ex.GroupHistory(context.Background(), &GroupHistoryParams{ListGroupHistoryParams: store.ListGroupHistoryParams{Group: "weekly", Newest: true, Limit: 1}})
 		require.NoError(t, err)
 		require.Equal(t, release.DecisionSkipped, page.Records[0].Decision)
@@ -624,102 +651,137 @@ func (f *faultHistoryStore) ListGroups(ctx context.Context, p *store.ListGroupsP
 	return f.Store.ListGroups(ctx, p)
 }
 
+// crashRunner is an executor running until stop.
+type crashRunner struct {
+	ex   *Executor
+	stop func()
+}
+
 // TestGroupSchedulerSurvivesACrashAtEveryWrite crashes an executor at
-// each of its store writes in turn (with the write lost or applied), lets
-// another take over on the same store, and checks that three weekly
-// occurrences still get exactly one release each, run once, none missed.
+// each of its store writes in turn (with the write lost or applied), then
+// restarts it, alone on the store (every write index is reached: it must
+// crash) and with two more executors racing it all along (three in all;
+// they leave it fewer writes). It checks that three weekly occurrences
+// still get exactly one release each, run once, none missed. The clock
+// moves only once every executor is idle.
 func TestGroupSchedulerSurvivesACrashAtEveryWrite(t *testing.T) {
 	occs := []time.Time{firstMonday, firstMonday.Add(week), firstMonday.Add(2 * week)}
-	for crashAt := 1; crashAt <= 12; crashAt++ {
-		for _, after := range []bool{false, true} {
-			t.Run(fmt.Sprintf("write-%d-applied-%v", crashAt, after), func(t *testing.T) {
-				ad := &recorder{kind: "noop"}
-				mem := memstore.New(nil)
-				clk := newFakeClock(t0)
-				reg := adapters.NewRegistry(ad)
-				ctx := context.Background()
-				p, err := process.Parse([]byte(noopProcess))
-				require.NoError(t, err)
-				_, err = mem.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "test", Now: t0})
-				require.NoError(t, err)
-				_, err = mem.CreateGroup(ctx, weeklyGroup())
-				require.NoError(t, err)
-
-				run := func(s store.Store, name string) (stop func()) {
-					ex, err := New(s, reg, &Config{Clock: clk, Jitter: -1, InstanceID: name, LeaseDuration: 10 * time.Second, Logger: testLogger(t)})
+	for _, racers := range []int{0, 2} {
+		for crashAt := 1; crashAt <= 12; crashAt++ {
+			for _, after := range []bool{false, true} {
+				t.Run(fmt.Sprintf("racers-%d/write-%d-applied-%v", racers, crashAt, after), func(t *testing.T) {
+					ad := &recorder{kind: "noop"}
+					mem := memstore.New(nil)
+					clk := newFakeClock(t0)
+					reg := adapters.NewRegistry(ad)
+					ctx := context.Background()
+					p, err := process.Parse([]byte(noopProcess))
 					require.NoError(t, err)
-					rctx, cancel := context.WithCancel(ctx)
-					done := make(chan struct{})
-					go func() { defer close(done); _ = ex.Run(rctx) }()
-					return func() { cancel(); <-done }
-				}
-				fs := &faultHistoryStore{faultStore: newFaultStore(mem, crashAt, after), hist: mem}
-				stop := run(fs, "a")
-				switched := false
-				step := func(to time.Time) {
-					clk.Add(to.Sub(clk.Now()))
-					time.Sleep(10 * time.Millisecond)
-					if !switched && fs.isCrashed() {
-						stop()
-						stop = run(mem, "b")
-						switched = true
-					}
-				}
-				for _, occ := range occs {
-					step(occ.Add(-24 * time.Hour))
-					require.True(t, waitFor(func() bool {
-						page, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly", ScheduledFrom: occ, ScheduledTo: occ.Add(time.Second)})
-						return err == nil && len(page.Releases) == 1
-					}) || fs.isCrashed(), "the release of %s", occ)
-					step(occ.Add(time.Minute))
-				}
-				step(occs[2].Add(time.Hour)) // leases of a crashed instance expire meanwhile
-				defer func() { stop() }()
+					_, err = mem.PutProcess(ctx, &store.PutProcessParams{Process: p, CreatedBy: "test", Now: t0})
+					require.NoError(t, err)
+					_, err = mem.CreateGroup(ctx, weeklyGroup())
+					require.NoError(t, err)
 
-				var got []release.Summary
-				ok := waitFor(func() bool {
-					page, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly", Statuses: []release.Status{release.Succeeded}})
-					if err != nil {
-						return false
+					run := func(s store.Store, name string) *crashRunner {
+						ex, err := New(s, reg, &Config{Clock: clk, Jitter: -1, InstanceID: name, LeaseDuration: 10 * time.Second, Logger: testLogger(t)})
+						require.NoError(t, err)
+						rctx, cancel := context.WithCancel(ctx)
+						done := make(chan struct{})
+						go func() { defer close(done); _ = ex.Run(rctx) }()
+						return &crashRunner{ex: ex, stop: func() { cancel(); <-done }}
 					}
-					got = page.Releases
-					if len(got) < len(occs) {
-						clk.Add(5 * time.Second)
+					// a crashes at the write; b and c race it on the store
+					// all along. A crashed a is restarted (under its id, as a
+					// replica is) on the store without faults.
+					fs := &faultHistoryStore{faultStore: newFaultStore(mem, crashAt, after), hist: mem}
+					runners := []*crashRunner{run(fs, "a")}
+					for _, name := range []string{"b", "c"}[:racers] {
+						runners = append(runners, run(mem, name))
 					}
-					return len(got) >= len(occs)
-				})
-				if !ok {
-					all, _ := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
-					for _, r := range all.Releases {
-						t.Logf("release %s occ %s status %s sched %s", r.ID, r.Occurrence, r.Status, r.ScheduledFor)
+					defer func() {
+						for _, r := range runners {
+							r.stop()
+						}
+					}()
+					switched := false
+					settle := func() {
+						require.True(t, waitFor(func() bool {
+							for _, r := range runners {
+								if _, idle := r.ex.Idle(); !idle {
+									return false
+								}
+							}
+							return true
+						}), "the executors are idle")
+						if !switched && fs.isCrashed() {
+							runners[0].stop()
+							runners[0] = run(mem, "a")
+							switched = true
+						}
 					}
-					hist, _ := mem.ListGroupHistory(ctx, &store.ListGroupHistoryParams{Group: "weekly"})
+					step := func(to time.Time) {
+						settle()
+						clk.Add(to.Sub(clk.Now()))
+						settle()
+					}
+					for _, occ := range occs {
+						step(occ.Add(-24 * time.Hour))
+						require.True(t, waitFor(func() bool {
+							page, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly", ScheduledFrom: occ, ScheduledTo: occ.Add(time.Second)})
+							return err == nil && len(page.Releases) == 1
+						}), "the release of %s", occ)
+						step(occ.Add(time.Minute))
+					}
+					step(occs[2].Add(time.Hour)) // leases of a crashed instance expire meanwhile
+
+					var got []release.Summary
+					ok := waitFor(func() bool {
+						page, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly", Statuses: []release.Status{release.Succeeded}})
+						if err != nil {
+							return false
+						}
+						got = page.Releases
+						if len(got) < len(occs) {
+							step(clk.Now().Add(5 * time.Second))
+						}
+						return len(got) >= len(occs)
+					})
+					if !ok {
+						all, _ := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
+						for _, r := range all.Releases {
+							t.Logf("release %s occ %s status %s sched %s", r.ID, r.Occurrence, r.Status, r.ScheduledFor)
+						}
+						hist, _ := mem.ListGroupHistory(ctx, &store.ListGroupHistoryParams{Group: "weekly"})
+						for _, r := range hist.Records {
+							t.Logf("history %+v", r)
+						}
+						t.Logf("clock %s", clk.Now())
+					}
+					require.True(t, ok, "succeeded releases %d", len(got))
+					all, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
+					require.NoError(t, err)
+					require.Len(t, all.Releases, len(occs), "one release per occurrence")
+					hist, err := mem.ListGroupHistory(ctx, &store.ListGroupHistoryParams{Group: "weekly"})
+					require.NoError(t, err)
+					made := map[time.Time]bool{}
 					for _, r := range hist.Records {
-						t.Logf("history %+v", r)
+						require.NotEqual(t, release.DecisionMissed, r.Decision, "nothing missed: %+v", r)
+						if r.Decision == release.DecisionCreated || r.Decision == release.DecisionLate {
+							require.False(t, made[r.Occurrence.UTC()], "recorded once: %+v", r)
+							made[r.Occurrence.UTC()] = true
+						}
 					}
-					t.Logf("clock %s", clk.Now())
-				}
-				require.True(t, ok, "succeeded releases %d", len(got))
-				all, err := mem.ListReleases(ctx, &store.ListReleasesParams{Group: "weekly"})
-				require.NoError(t, err)
-				require.Len(t, all.Releases, len(occs), "one release per occurrence")
-				hist, err := mem.ListGroupHistory(ctx, &store.ListGroupHistoryParams{Group: "weekly"})
-				require.NoError(t, err)
-				made := map[time.Time]bool{}
-				for _, r := range hist.Records {
-					require.NotEqual(t, release.DecisionMissed, r.Decision, "nothing missed: %+v", r)
-					if r.Decision == release.DecisionCreated || r.Decision == release.DecisionLate {
-						require.False(t, made[r.Occurrence.UTC()], "recorded once: %+v", r)
-						made[r.Occurrence.UTC()] = true
+					require.Len(t, made, len(occs), "every occurrence's release is in the history")
+					runs := map[release.ID]int{}
+					for _, c := range ad.Calls() {
+						runs[c.Release]++
 					}
-				}
-				require.Len(t, made, len(occs), "every occurrence's release is in the history")
-				runs := map[release.ID]int{}
-				for _, c := range ad.Calls() {
-					runs[c.Release]++
-				}
-				require.Len(t, runs, len(occs))
-			})
+					require.Len(t, runs, len(occs))
+					if racers == 0 {
+						require.True(t, switched, "crashed at write %d", crashAt)
+					}
+				})
+			}
 		}
 	}
 }

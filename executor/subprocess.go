@@ -18,6 +18,15 @@ import (
 // finds the one already made.
 var childNamespace = uuid.MustParse("6f0c1d9e-2b5a-4c43-9a1e-5d0b7c3e8f21")
 
+// ChildID returns the id of the child release that attempt number attempt
+// (1 for the first) of the subprocess activity k of release parent runs.
+// Child ids are derived, never drawn, so a host finds a child from its
+// parent's state: ChildID(r.ID, k, len(r.Activities[k].Attempts)) is the
+// child of the latest attempt, which Get reads once the executor made it.
+func ChildID(parent release.ID, k release.ActivityKey, attempt int) release.ID {
+	return childID(parent, k, attempt)
+}
+
 func childID(parent release.ID, k release.ActivityKey, attempt int) release.ID {
 	return release.ID(uuid.NewSHA1(childNamespace, []byte(idemKey(parent, k, attempt))).String())
 }

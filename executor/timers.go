@@ -218,21 +218,27 @@ func (e *Executor) timerLoop(ctx context.Context) {
 	var keys []timerKey
 	for {
 		var next time.Time
-		e.life.busy.Add(1) // due timers are popped and handed on as one step (see Idle)
+		// Due timers are popped and handed on, and the wait for the next
+		// one is armed, as one step (see Idle): a host that moves its
+		// clock once Idle says so must find the wait armed, or the wait
+		// would be armed for the time left before the move, after it.
+		e.life.busy.Add(1)
 		keys, next = e.timers.due(e.clock.Now(), keys[:0])
 		e.fireAll(ctx, keys)
-		e.life.busy.Add(-1)
 		if len(keys) > 0 {
+			e.life.busy.Add(-1)
 			continue // firing may have set timers that are due already
 		}
 		var c <-chan time.Time
 		if !next.IsZero() {
 			d := next.Sub(e.clock.Now())
 			if d <= 0 {
+				e.life.busy.Add(-1)
 				continue
 			}
 			c = e.clock.After(d)
 		}
+		e.life.busy.Add(-1)
 		select {
 		case <-ctx.Done():
 			return

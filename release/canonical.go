@@ -251,26 +251,26 @@ func (c *canonicalizer) str() ([]byte, error) {
 
 func (c *canonicalizer) number(dst []byte) ([]byte, error) {
 	start := c.i
-	digits := func() int {
-		n := 0
-		for c.i < len(c.data) && c.data[c.i] >= '0' && c.data[c.i] <= '9' {
-			c.i++
-			n++
-		}
-		return n
+	if err := c.skipNumber(); err != nil {
+		return nil, err
 	}
+	return append(dst, c.data[start:c.i]...), nil
+}
+
+// skipNumber moves past the number at c.i, or says it is malformed.
+func (c *canonicalizer) skipNumber() error {
 	if c.data[c.i] == '-' {
 		c.i++
 	}
 	if c.i < len(c.data) && c.data[c.i] == '0' {
 		c.i++
-	} else if digits() == 0 {
-		return nil, c.errorf("bad number")
+	} else if c.digits() == 0 {
+		return c.errorf("bad number")
 	}
 	if c.i < len(c.data) && c.data[c.i] == '.' {
 		c.i++
-		if digits() == 0 {
-			return nil, c.errorf("bad number")
+		if c.digits() == 0 {
+			return c.errorf("bad number")
 		}
 	}
 	if c.i < len(c.data) && (c.data[c.i] == 'e' || c.data[c.i] == 'E') {
@@ -278,11 +278,21 @@ func (c *canonicalizer) number(dst []byte) ([]byte, error) {
 		if c.i < len(c.data) && (c.data[c.i] == '+' || c.data[c.i] == '-') {
 			c.i++
 		}
-		if digits() == 0 {
-			return nil, c.errorf("bad number")
+		if c.digits() == 0 {
+			return c.errorf("bad number")
 		}
 	}
-	return append(dst, c.data[start:c.i]...), nil
+	return nil
+}
+
+// digits moves past decimal digits and returns how many.
+func (c *canonicalizer) digits() int {
+	n := 0
+	for c.i < len(c.data) && c.data[c.i] >= '0' && c.data[c.i] <= '9' {
+		c.i++
+		n++
+	}
+	return n
 }
 
 // canonicalPayload returns p in canonical form; an empty payload is {}. It
@@ -423,7 +433,7 @@ func (s *scanner) value(depth int) bool {
 		return ok
 	case b == '-' || (b >= '0' && b <= '9'):
 		c := canonicalizer{data: s.data, i: s.i}
-		if _, err := c.number(nil); err != nil {
+		if c.skipNumber() != nil {
 			return false
 		}
 		s.i = c.i

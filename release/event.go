@@ -222,32 +222,41 @@ func sha256Sum(b []byte) Hash { return sha256.Sum256(b) }
 // Seal returns an error when an event belongs to another release, has no
 // kind, or its payload is not a JSON object.
 func Seal(head Head, events []Event) ([]Event, error) {
-	if head.Release == "" {
-		return nil, errors.New("release: seal: head has no release id")
-	}
 	out := make([]Event, len(events))
+	if err := sealInto(out, head, events); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sealInto is Seal writing the sealed events into out (len(events) long),
+// so that a caller sealing one event needs no slice.
+func sealInto(out []Event, head Head, events []Event) error {
+	if head.Release == "" {
+		return errors.New("release: seal: head has no release id")
+	}
 	prev, seq := head.Hash, head.Seq
 	for i, e := range events {
 		seq++
 		if e.Release != "" && e.Release != head.Release {
-			return nil, fmt.Errorf("release: seal: event %d belongs to release %s, not %s", i, e.Release, head.Release)
+			return fmt.Errorf("release: seal: event %d belongs to release %s, not %s", i, e.Release, head.Release)
 		}
 		if e.Kind == "" {
-			return nil, fmt.Errorf("release: seal: event %d: kind: missing", i)
+			return fmt.Errorf("release: seal: event %d: kind: missing", i)
 		}
 		p, err := canonicalPayload(e.Payload)
 		if err != nil {
-			return nil, fmt.Errorf("release: seal: event %d (%s): %w", i, e.Kind, err)
+			return fmt.Errorf("release: seal: event %d (%s): %w", i, e.Kind, err)
 		}
 		e.Release, e.Seq, e.PrevHash, e.Payload = head.Release, seq, prev, p
 		e.Time = e.Time.UTC().Round(0)
 		if e.Hash, err = hashCanonical(e, p); err != nil {
-			return nil, fmt.Errorf("release: seal: event %d (%s): %w", i, e.Kind, err)
+			return fmt.Errorf("release: seal: event %d (%s): %w", i, e.Kind, err)
 		}
 		prev = e.Hash
 		out[i] = e
 	}
-	return out, nil
+	return nil
 }
 
 // ErrChainBroken is matched (errors.Is) by every *ChainError.

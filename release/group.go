@@ -26,7 +26,10 @@ const (
 	// OverlapForbid records the occurrence as skipped, with the reason (the
 	// release still running), and makes no release for it. A release
 	// already made ahead of its occurrence by the group's lead time is
-	// aborted instead.
+	// aborted instead. Of executors that judge the occurrence as the
+	// previous release ends, one skipping it and another making its
+	// release, the first to write wins (the skip claims the occurrence:
+	// GroupRecord.Claims); it is never both.
 	OverlapForbid OverlapPolicy = "forbid"
 	// OverlapQueue starts the new release once the previous one has ended.
 	OverlapQueue OverlapPolicy = "queue"
@@ -355,4 +358,14 @@ type GroupRecord struct {
 	// At is when the decision was made; By is the executor instance.
 	At time.Time `json:"at"`
 	By string    `json:"by,omitempty"`
+}
+
+// Claims reports whether r decides its occurrence without a release: a
+// missed occurrence, or one skipped before its release was made. Such a
+// record takes the occurrence as a release of it would: a store refuses
+// to make a release for it once the record is stored, and refuses the
+// record once a release is made (store.GroupHistoryStore), so executors
+// racing for one occurrence cannot both skip it and make it.
+func (r *GroupRecord) Claims() bool {
+	return r.Release == "" && (r.Decision == DecisionMissed || r.Decision == DecisionSkipped)
 }

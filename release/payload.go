@@ -363,7 +363,10 @@ func (k EventKind) Known() bool {
 // error wrapping ErrUnknownKind; for a payload that does not fit its kind,
 // an *EventError naming the field. Fields the type does not have are
 // ignored, so that payloads may grow.
-func DecodePayload(e Event) (Payload, error) {
+func DecodePayload(e Event) (Payload, error) { return (*ProcessCache)(nil).decodeKnown(e) }
+
+// decodeKnown is DecodePayload, reusing c's decoding state.
+func (c *ProcessCache) decodeKnown(e Event) (Payload, error) {
 	mk, ok := payloadTypes[e.Kind]
 	if !ok {
 		return nil, fmt.Errorf("%w %q (event %d)", ErrUnknownKind, e.Kind, e.Seq)
@@ -373,7 +376,7 @@ func DecodePayload(e Event) (Payload, error) {
 	if len(raw) == 0 {
 		raw = json.RawMessage("{}") // as Seal and the hash read it
 	}
-	if err := json.Unmarshal(raw, p); err != nil {
+	if err := c.unmarshal(raw, p); err != nil {
 		return nil, &EventError{Seq: e.Seq, Kind: e.Kind, Err: fmt.Errorf("payload: %w", describeJSONError(err))}
 	}
 	if err := validatePayload(p); err != nil {

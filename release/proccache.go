@@ -29,7 +29,48 @@ type ProcessCache struct {
 	m     map[string]*process.Process // decoded processes by their canonical JSON
 	raw   map[*process.Process][]byte // the canonical JSON of each cached process
 	bytes int
+
+	// decoders keeps JSON decoding state (*payloadDecoder) for reuse by
+	// the payloads decoded through the cache (RecordPayload, Apply,
+	// Fold...).
+	decoders sync.Pool
 }
+
+// payloadDecoder is a json.Decoder over a resettable reader: decoding a
+// payload with it allocates only the decoded values.
+type payloadDecoder struct {
+	r bytes.Reader
+	d *json.Decoder
+}
+
+// unmarshal is json.Unmarshal(raw, v), reusing c's decoding state when c
+// is not nil.
+func (c *ProcessCache) unmarshal(raw []byte, v any) error {
+	if c == nil {
+		return json.Unmarshal(raw, v)
+	}
+	x, _ := c.decoders.Get().(*payloadDecoder)
+	if x == nil {
+		x = &payloadDecoder{}
+		x.d = json.NewDecoder(&x.r)
+	}
+	x.r.Reset(raw)
+	start := x.d.InputOffset() // the decoder counts across every payload it read
+	if err := x.d.Decode(v); err != nil || x.d.InputOffset()-start != int64(len(raw)) || x.r.Len() != 0 {
+		// A bad payload, or one with more after its value: json.Unmarshal
+		// says what is wrong, as without a cache. The decoder may hold
+		// part of the data; it is dropped.
+		return json.Unmarshal(raw, v)
+	}
+	if len(raw) <= maxPooledPayload { // a decoder keeps a buffer as large as the largest payload it read
+		c.decoders.Put(x)
+	}
+	return nil
+}
+
+// maxPooledPayload is the size of payload above which a decoder is not
+// kept for reuse.
+const maxPooledPayload = 64 << 10
 
 const (
 	processCacheEntries = 128
@@ -164,7 +205,7 @@ func (c *ProcessCache) UnmarshalSnapshot(data []byte) (*Release, error) {
 // process through c.
 func (c *ProcessCache) decodePayload(e Event) (Payload, error) {
 	if c == nil || e.Kind != KindReleaseCreated {
-		return DecodePayload(e)
+		return c.decodeKnown(e)
 	}
 	type plain ReleaseCreatedPayload
 	var x struct {

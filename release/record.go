@@ -17,6 +17,12 @@ import (
 // sealed event, for store.ReleaseStore.AppendEvents. The release keeps no
 // reference to p's maps or slices.
 func (r *Release) RecordPayload(at time.Time, actor, reason string, p Payload) (Event, error) {
+	return (*ProcessCache)(nil).RecordPayload(r, at, actor, reason, p)
+}
+
+// RecordPayload is r.RecordPayload, decoding the payload with c's reused
+// decoding state (a nil c decodes as r.RecordPayload does).
+func (c *ProcessCache) RecordPayload(r *Release, at time.Time, actor, reason string, p Payload) (Event, error) {
 	if r == nil || r.ID == "" {
 		return Event{}, errors.New("release: record: the release has no id; use Create for release.created")
 	}
@@ -24,8 +30,12 @@ func (r *Release) RecordPayload(at time.Time, actor, reason string, p Payload) (
 	if err != nil {
 		return Event{}, err
 	}
-	sealed, err := r.Record(e)
-	if err != nil {
+	// Record's one-event case, without its slices.
+	var sealed [1]Event
+	if err := sealInto(sealed[:], r.Head(), []Event{e}); err != nil {
+		return Event{}, err
+	}
+	if err := applyWith(r, sealed[0], nil, c); err != nil { // changes nothing on error
 		return Event{}, err
 	}
 	return sealed[0], nil

@@ -91,6 +91,14 @@ type HealthReport struct {
 	Overdue []ActivityKey `json:"overdue,omitempty"`
 	// Reasons explain an AtRisk or Late status, one sentence each.
 	Reasons []string `json:"reasons,omitempty"`
+	// Recheck is how long Status holds without a new event: Health of the
+	// same release (no event recorded since) gives the same Status at any
+	// time from the report's now up to Recheck included, and may give
+	// another only after it. Zero when Status cannot change without an
+	// event (the release has ended, or is Late). A watcher that judges many
+	// releases looks again at one only once Recheck has passed or an event
+	// was recorded.
+	Recheck time.Time `json:"recheck,omitzero"`
 }
 
 // Health judges a release at now against its expected start and end and its
@@ -148,7 +156,48 @@ func Health(r *Release, now time.Time) HealthReport {
 	for _, k := range plan.held {
 		risk("activity %s is on hold", k)
 	}
+	if rep.Status != Late {
+		rep.Recheck = recheck(r, now, rep, plan)
+	}
 	return rep
+}
+
+// recheck returns the last time up to which Health of r, unfinished and
+// not Late at now, keeps rep.Status (HealthReport.Recheck): the earliest
+// of the instants after which a condition may turn. Each condition is
+// strict (after its instant), and the projected end grows at most as fast
+// as the clock (the time left of a running activity shrinks as it grows),
+// so it cannot pass the expected end before now plus the gap between them.
+func recheck(r *Release, now time.Time, rep HealthReport, plan *plan) time.Time {
+	var next time.Time
+	at := func(t time.Time) {
+		if !t.Before(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	if !r.ExpectedEnd.IsZero() {
+		at(r.ExpectedEnd) // Late after it
+		if !rep.ProjectedEnd.After(r.ExpectedEnd) {
+			at(now.Add(r.ExpectedEnd.Sub(rep.ProjectedEnd))) // at risk by projection
+		}
+	}
+	if r.Status == Scheduled && !r.ExpectedStart.IsZero() {
+		at(r.ExpectedStart) // not started after it
+	}
+	for k, a := range plan.acts {
+		st := r.Activities[k]
+		if st == nil || (st.Status != ActivityRunning && st.Status != ActivityWaiting) {
+			continue
+		}
+		if exp := a.Expected(); exp > 0 {
+			since := st.Since
+			if s := attemptStart(st); s.After(since) {
+				since = s
+			}
+			at(since.Add(exp)) // overdue after it
+		}
+	}
+	return next
 }
 
 // plan computes the remaining critical path of a release.

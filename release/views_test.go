@@ -162,3 +162,67 @@ func TestTimelineIsOrderedByTime(t *testing.T) {
 	require.Equal(t, "exit 1", tl[5].Detail)
 	require.Equal(t, "https://ci/b/7", tl[4].Detail)
 }
+
+// Health's Recheck: at every minute up to Recheck the status is the same;
+// Late and ended releases have none; and the instants are the ones the
+// rules name (the expected start, an activity's expected end, the time
+// the projection reaches the expected end, the expected end).
+func TestHealthRecheckHoldsTheStatusUntilItPasses(t *testing.T) {
+	scheduled := func(t *testing.T) *release.Release { r, _ := newMobile(t); return r }
+	compiling := func(t *testing.T) *release.Release {
+		r, log := running(t)
+		rec(t, r, &log, t0.Add(time.Hour), release.ActivityStartedPayload{Activity: "build.compile"})
+		return r
+	}
+	waiting := func(t *testing.T) *release.Release { // began waiting 10m into its attempt
+		r := compiling(t)
+		var log []release.Event
+		rec(t, r, &log, t0.Add(time.Hour+10*time.Minute), release.ActivityWaitingPayload{Activity: "build.compile"})
+		return r
+	}
+	paused := func(t *testing.T) *release.Release {
+		r, log := running(t)
+		rec(t, r, &log, t0.Add(time.Hour), release.ReleasePausedPayload{})
+		return r
+	}
+	ended := func(t *testing.T) *release.Release {
+		r, log := running(t)
+		rec(t, r, &log, t0.Add(2*time.Hour), release.ReleaseAbortedPayload{})
+		return r
+	}
+	for _, tc := range []struct {
+		name string
+		make func(*testing.T) *release.Release
+		// the Recheck of the first look, at t0 + 1h
+		first time.Time
+	}{
+		{"scheduled", scheduled, t0.Add(time.Hour)},              // the expected start
+		{"compiling", compiling, t0.Add(90 * time.Minute)},       // compile's 30m run out
+		{"waiting", waiting, t0.Add(time.Hour + 40*time.Minute)}, // 30m after the wait began
+		{"paused", paused, t0.Add(2*time.Hour + 10*time.Minute)}, // projected 6h50m after the 1h start: 1h10m to spare
+		{"ended", ended, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.make(t)
+			require.Equal(t, tc.first, release.Health(r, t0.Add(time.Hour)).Recheck)
+			for now := t0.Add(time.Hour); now.Before(t0.Add(12 * time.Hour)); now = now.Add(7 * time.Minute) {
+				h := release.Health(r, now)
+				if h.Status == release.Late || r.Status.Terminal() {
+					require.Zero(t, h.Recheck, "at %s: %s cannot change without an event", now.Sub(t0), h.Status)
+					continue
+				}
+				require.False(t, h.Recheck.Before(now), "at %s", now.Sub(t0))
+				for at := now; !at.After(h.Recheck); at = at.Add(time.Minute) {
+					require.Equal(t, h.Status, release.Health(r, at).Status, "looked at %s, again at %s (recheck %s)", now.Sub(t0), at.Sub(t0), h.Recheck.Sub(t0))
+				}
+				require.Equal(t, h.Status, release.Health(r, h.Recheck).Status, "at the recheck itself")
+			}
+		})
+	}
+	// Tight where a rule turns: late just after the expected end.
+	r := compiling(t)
+	h := release.Health(r, t0.Add(7*time.Hour))
+	require.Equal(t, release.AtRisk, h.Status)
+	require.Equal(t, t0.Add(8*time.Hour), h.Recheck)
+	require.Equal(t, release.Late, release.Health(r, h.Recheck.Add(time.Nanosecond)).Status)
+}

@@ -82,7 +82,8 @@ type DigestStore interface {
 	// error.
 	PutReleaseDigest(ctx context.Context, p *PutReleaseDigestParams) error
 	// ListReleaseDigests returns the releases that match, ordered by
-	// (CreatedAt, ID) and paged as ListReleases pages, each with its
+	// (ScheduledFor, ID), the order of the window it filters on, and
+	// paged as ListReleases pages (Limit, Cursor, Next), each with its
 	// status and the digest kept for its current head (nil when none).
 	// An empty store gives an empty page. A kept digest that does not
 	// match what the store recorded of it returns ErrCorrupt.

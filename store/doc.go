@@ -9,7 +9,8 @@
 // (release.Policy); an optional FeedStore, a durable feed of every
 // release's events in an order that never changes once read, with an
 // optional CursorStore that keeps each feed consumer's place (notifiers,
-// reports); an optional LinkStore indexing the releases' links (which
+// reports) and an optional FeedNotifier that signals new events to the
+// consumers; an optional LinkStore indexing the releases' links (which
 // releases carried a commit, what runs in each environment, deployments
 // two releases claim); an optional RetentionStore deleting finished
 // releases and keeping a log of the deletions that outlives them; the params

@@ -71,6 +71,27 @@ type FeedStore interface {
 	FeedEnd(ctx context.Context) (string, error)
 }
 
+// FeedNotifier is an optional capability of a FeedStore: it tells its
+// subscribers, soon after the fact, that events were added to the feed,
+// so that a consumer reads them at once instead of at its next poll. Find
+// it by type assertion (or Find).
+//
+// A signal is a hint, not a delivery: it carries nothing (the consumer
+// reads the feed from its cursor), signals are coalesced (one pending
+// stands for any number of writes), and some writes may go unsignalled
+// (a PostgreSQL store signals the writes of other processes only when
+// they notify). So a consumer keeps polling as a fallback, at a longer
+// interval.
+type FeedNotifier interface {
+	// SubscribeFeed returns a channel that receives a value after writes
+	// that add events to the feed commit, made through this store value
+	// (and, where the store can tell, through others over the same data),
+	// until ctx is done; then the channel is closed. The channel has a
+	// capacity of one and a writer never waits for the subscriber. It
+	// returns ctx's error when ctx is already done.
+	SubscribeFeed(ctx context.Context) (<-chan struct{}, error)
+}
+
 // ConsumerCursor is a consumer's place in the feed, as CursorStore keeps
 // it.
 type ConsumerCursor struct {

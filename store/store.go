@@ -34,6 +34,11 @@ var (
 	// The error names the release (see CorruptError). Nothing is repaired
 	// and no partial answer is returned.
 	ErrCorrupt = errors.New("store: stored data is corrupt")
+	// ErrClaimed: CreateRelease was given a group's occurrence that the
+	// group's history decided without a release (a record that
+	// release.GroupRecord.Claims: skipped or missed). It matches
+	// ErrAlreadyExists too: the occurrence is taken.
+	ErrClaimed = fmt.Errorf("%w: the occurrence is decided without a release", ErrAlreadyExists)
 )
 
 // CorruptError reports stored data of a release that contradicts its event
@@ -279,7 +284,10 @@ type ReleaseStore interface {
 	// atomically. ErrAlreadyExists when a release with that ID exists, or
 	// when Release.Occurrence is set and a release of the same Group for the
 	// same Occurrence exists (so a scheduler never makes one twice); a
-	// RetentionStore also when such a release existed and was deleted.
+	// RetentionStore also when such a release existed and was deleted; a
+	// GroupHistoryStore also, with an error matching ErrClaimed, when the
+	// group's history holds a record that claims the occurrence
+	// (release.GroupRecord.Claims), checked atomically with the insert.
 	// ErrInvalid when Events is empty, does not start with release.created
 	// at Seq 1, does not verify (release.VerifyChain), or Release is nil or
 	// not at the last event (Release.ID and Release.Seq).
@@ -378,7 +386,15 @@ type GroupHistoryPage struct {
 type GroupHistoryStore interface {
 	// AppendGroupHistory stores r. A record with the same Group, Occurrence
 	// and Decision returns ErrAlreadyExists and changes nothing, so that
-	// executors racing for one occurrence record it once. ErrInvalid when
+	// executors racing for one occurrence record it once. A record that
+	// claims its occurrence (r.Claims: skipped or missed, no release) is
+	// the arbiter of the occurrence as a release of it is: it returns
+	// ErrConflict and changes nothing when a release of the group for
+	// that occurrence exists (or existed, on a RetentionStore), checked
+	// atomically with the append, and once it is stored CreateRelease
+	// refuses the occurrence (ErrClaimed). So of executors that decide
+	// one occurrence differently (one skips it, one makes its release)
+	// exactly one wins. ErrInvalid when
 	// r is nil or its Group, Decision or Occurrence is missing. The group
 	// need not exist (its history outlives it).
 	AppendGroupHistory(ctx context.Context, r *release.GroupRecord) error

@@ -8,9 +8,12 @@
 // durations per phase, the critical path, the audit chain verified), the
 // release report (executor/report: planned against actual, waits on people,
 // approvals) and the process as a Mermaid graph. The store file is kept,
-// so a second run shows the first release too.
+// so a second run shows the first release too, and a release that an
+// interrupted run left unfinished is resumed by the next run (-fresh
+// aborts it and starts a new one).
 //
 //	go run ./examples/quickstart                      # run the sample release
 //	go run ./examples/quickstart -db /tmp/b.db        # in another store file
+//	go run ./examples/quickstart -fresh               # abort a release left unfinished, start a new one
 //	go run ./examples/quickstart -plan [my.yaml]      # only validate and plan a process document
 package main

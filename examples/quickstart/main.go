@@ -22,6 +22,7 @@ type options struct {
 	pace    float64
 	live    bool // redraw the view in place (a terminal)
 	version string
+	fresh   bool // abort a release an interrupted run left, and start a new one
 }
 
 func main() {
@@ -30,12 +31,13 @@ func main() {
 	flag.BoolVar(&o.plan, "plan", false, "only validate and plan a process document (the sample, or the file given) and draw it")
 	flag.Float64Var(&o.pace, "pace", 1, "scale the simulated work: 0.2 runs five times faster")
 	flag.StringVar(&o.version, "version", "", "the version to release (default 2.4.N, N counting the releases in the store)")
+	flag.BoolVar(&o.fresh, "fresh", false, "abort a release an interrupted run left unfinished, and start a new one (by default it is resumed)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), `usage: quickstart [flags]
        quickstart -plan [process.yaml]
 
 Runs Baton's sample release (examples/quickstart/release.yaml, a weekly
-mobile release train) for real, in about 15 seconds: on the embedded SQLite
+mobile release train) for real, in about 10 seconds: on the embedded SQLite
 store (the -db file, created if missing), with local adapters that simulate
 a CI build, a deployment and a feature-flag flip, and scripted people who
 complete the manual regression task and approve the QA sign-off. You see
@@ -44,6 +46,10 @@ waits on whom, then a summary: status, duration of each phase, the critical
 path, the audit chain verified, the releases kept in the store file (run it
 twice: the first release is still there), the release report (each phase
 planned against actual, waits on people, approvals), and the Mermaid graph.
+
+A release that an interrupted run (Ctrl-C, a kill) left unfinished in the
+file is resumed by the next run, from where it stopped; -fresh aborts it
+and starts a new one instead.
 
 With -plan it only loads a process document, validates it and prints its
 plan in parallel waves with the critical path.
@@ -75,5 +81,5 @@ Flags:
 	}
 }
 
-// deadline bounds a whole run; the sample takes about 15s at pace 1.
+// deadline bounds a whole run; the sample takes about 10s at pace 1.
 const deadline = 2 * time.Minute

@@ -81,34 +81,33 @@ func runRelease(ctx context.Context, w io.Writer, o options) error {
 		}
 	}()
 
-	version := o.version
-	if version == "" {
-		version = fmt.Sprintf("2.4.%d", len(prev))
-	}
-	fmt.Fprintf(w, "Baton quickstart: releasing %s %s on %s (%d earlier release(s) in the file)\n\n", proc.Name, version, o.db, len(prev))
-	sum, err := ex.Create(ctx, &executor.CreateParams{
-		Process: proc.ID, By: executor.By{Actor: initiator, Reason: "quickstart"}, Version: version,
-		Inputs: map[string]any{"version": version, "environment": "production"},
-	})
+	id, version, err := resumeOrCreate(ctx, w, ex, o, proc, prev)
 	if err != nil {
-		return fmt.Errorf("quickstart: creating the release: %w", err)
+		return err
 	}
-	id := sum.ID
 	pace := func(d time.Duration) time.Duration { return time.Duration(float64(d) * o.pace) }
 	people := []*actor{
 		{activity: "qa.regression", after: pace(1500 * time.Millisecond), who: "dave", what: "submits the regression report and completes the tasks",
-			act: func(ctx context.Context) error {
-				if err := ex.SubmitOutputs(ctx, id, "qa.regression", &executor.OutputsParams{By: executor.By{Actor: "dave"},
-					Outputs: map[string]any{"report-url": "https://qa.example.com/reports/mobile-" + version}}); err != nil {
-					return err
+			act: func(ctx context.Context, a *release.ActivityState) error {
+				// What an interrupted run did already is not done again.
+				if a.Outputs["report-url"] == nil {
+					if err := ex.SubmitOutputs(ctx, id, "qa.regression", &executor.OutputsParams{By: executor.By{Actor: "dave"},
+						Outputs: map[string]any{"report-url": "https://qa.example.com/reports/mobile-" + version}}); err != nil {
+						return err
+					}
 				}
-				if err := ex.CompleteTask(ctx, id, "qa.regression", "exploratory", &executor.By{Actor: "dave"}); err != nil {
-					return err
+				for _, task := range []struct{ id, reason string }{{"exploratory", ""}, {"run-suite", "412 passed, 0 failed"}} {
+					if i := slices.IndexFunc(a.Tasks, func(t release.TaskState) bool { return t.ID == task.id }); i >= 0 && a.Tasks[i].Status == release.TaskSucceeded {
+						continue
+					}
+					if err := ex.CompleteTask(ctx, id, "qa.regression", task.id, &executor.By{Actor: "dave", Reason: task.reason}); err != nil {
+						return err
+					}
 				}
-				return ex.CompleteTask(ctx, id, "qa.regression", "run-suite", &executor.By{Actor: "dave", Reason: "412 passed, 0 failed"})
+				return nil
 			}},
 		{activity: "qa.signoff", after: pace(time.Second), who: "erin", what: "approves the QA sign-off",
-			act: func(ctx context.Context) error {
+			act: func(ctx context.Context, _ *release.ActivityState) error {
 				return ex.Approve(ctx, id, "qa.signoff", &executor.DecisionParams{By: executor.By{Actor: "erin", Reason: "regression green"}})
 			}},
 	}
@@ -133,18 +132,59 @@ func runRelease(ctx context.Context, w io.Writer, o options) error {
 			}
 			a.done = true
 			v.note(fmt.Sprintf("%s %s", a.who, a.what))
-			if err := a.act(ctx); err != nil {
+			if err := a.act(ctx, st); err != nil {
 				return fmt.Errorf("quickstart: %s: %w", a, err)
 			}
 		}
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return fmt.Errorf("quickstart: interrupted: release %s is left %s in %s; run again to resume it, or with -fresh to abort it", id, rel.Status, o.db)
+			}
 			return fmt.Errorf("quickstart: the release did not end in %v: %w", deadline, ctx.Err())
 		case <-tick.C:
 		}
 	}
 	v.finish(rel, time.Since(start))
 	return summarize(ctx, w, ex, st, rel, o.db)
+}
+
+// resumeOrCreate returns the release this run drives: the one an
+// interrupted run left unfinished (the executor resumed it when it
+// started), or, when there is none or o.fresh asks for a new one (the
+// unfinished one is then aborted), a new release.
+func resumeOrCreate(ctx context.Context, w io.Writer, ex *executor.Executor, o options, proc *process.Process, prev []release.Summary) (release.ID, string, error) {
+	var left *release.Summary
+	for i := range prev {
+		if !prev[i].Status.Terminal() {
+			left = &prev[i] // the latest one
+		}
+	}
+	switch {
+	case left != nil && !o.fresh:
+		fmt.Fprintf(w, "Baton quickstart: resuming %s %s on %s: release %s was left %s by an interrupted run (created %s).\n"+
+			"Run with -fresh to abort it and start a new release.\n\n",
+			proc.Name, left.Version, o.db, left.ID, left.Status, left.CreatedAt.Local().Format("2006-01-02 15:04:05"))
+		return left.ID, left.Version, nil
+	case left != nil:
+		if err := ex.Abort(ctx, left.ID, &executor.By{Actor: initiator, Reason: "quickstart -fresh: left by an interrupted run"}); err != nil {
+			return "", "", fmt.Errorf("quickstart: aborting release %s left by an interrupted run: %w", left.ID, err)
+		}
+		fmt.Fprintf(w, "Aborted release %s (%s %s), left %s by an interrupted run (-fresh).\n", left.ID, proc.Name, left.Version, left.Status)
+	}
+	version := o.version
+	if version == "" {
+		version = fmt.Sprintf("2.4.%d", len(prev))
+	}
+	fmt.Fprintf(w, "Baton quickstart: releasing %s %s on %s (%d earlier release(s) in the file)\n\n", proc.Name, version, o.db, len(prev))
+	sum, err := ex.Create(ctx, &executor.CreateParams{
+		Process: proc.ID, By: executor.By{Actor: initiator, Reason: "quickstart"}, Version: version,
+		Inputs: map[string]any{"version": version, "environment": "production"},
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("quickstart: creating the release: %w", err)
+	}
+	return sum.ID, version, nil
 }
 
 func listReleases(ctx context.Context, st store.Store, id process.ID) ([]release.Summary, error) {

@@ -85,7 +85,7 @@ type actor struct {
 	after    time.Duration
 	who      string
 	what     string
-	act      func(ctx context.Context) error
+	act      func(ctx context.Context, a *release.ActivityState) error
 	done     bool
 }
 

@@ -5,10 +5,15 @@ import (
 	"fmt"
 	nethttp "net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/benbjohnson/clock"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/executor"
@@ -159,5 +164,73 @@ func BenchmarkFeedVsExecutorSQLite(b *testing.B) {
 			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 			b.ReportMetric(float64(msgs.Load())/b.Elapsed().Seconds(), "msgs/s")
 		})
+	}
+}
+
+// nopNotifier drops every message.
+type nopNotifier struct{}
+
+func (nopNotifier) Notify(context.Context, *notify.Message) error { return nil }
+
+// BenchmarkRunningLateCheck measures one clock tick of a Dispatcher with
+// a RunningLate rule that follows 10,000 unfinished releases (scheduled
+// in a week, on track) on SQLite: the clock moves by CheckInterval and the
+// dispatcher polls (no event in the feed; the clock checks are the cost).
+// BATON_BENCH_RELEASES sets the number of releases.
+func BenchmarkRunningLateCheck(b *testing.B) {
+	n := 10_000
+	if v := os.Getenv("BATON_BENCH_RELEASES"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	st, err := sqlite.Open(filepath.Join(b.TempDir(), "baton.db"), &sqlite.Options{Synchronous: sqlite.SyncNormal})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	proc := testProcess("mobile")
+	g, ctx := errgroup.WithContext(context.Background())
+	for w := range 8 {
+		g.Go(func() error {
+			for i := w; i < n; i += 8 {
+				at := t0.Add(time.Duration(i) * time.Second)
+				id, err := release.NewID(at, nil)
+				if err != nil {
+					return err
+				}
+				r, created, err := release.Create(id, at, "alice", "", release.ReleaseCreatedPayload{Name: fmt.Sprint("r", i), Version: "1.0",
+					Process: proc, ScheduledFor: at.Add(7 * 24 * time.Hour), ExpectedEnd: at.Add(8 * 24 * time.Hour)})
+				if err != nil {
+					return err
+				}
+				if err := st.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{created}, Release: r}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	clk := clock.NewMock()
+	clk.Set(t0.Add(time.Duration(n) * time.Second))
+	d, err := notify.New(st, &notify.Config{FromStart: true, Clock: clk, CheckInterval: time.Minute, Logger: quiet,
+		Rules: []notify.Rule{{Name: "late", Notifier: nopNotifier{}, Types: []notify.Type{notify.RunningLate}}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := d.Poll(context.Background()); err != nil { // reads the feed, follows the releases
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		clk.Add(time.Minute)
+		if _, err := d.Poll(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

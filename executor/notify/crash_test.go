@@ -146,9 +146,15 @@ func TestADispatcherOverSQLiteKilledAtEveryTwentiethPointDeliversEverything(t *t
 	testKilledAtEveryPoint(t, newSQLiteScript, 20)
 }
 
+// The same over PostgreSQL (BATON_POSTGRES_URL), at every twentieth
+// fault point, each run in a schema of its own.
+func TestADispatcherOverPostgreSQLKilledAtEveryTwentiethPointDeliversEverything(t *testing.T) {
+	testKilledAtEveryPoint(t, newPostgresScript, 20)
+}
+
 func testKilledAtEveryPoint(t *testing.T, newStore func(*testing.T) *script, every int) {
 	// A clean run gives the keys, and the number of fault points passed.
-	clean := crashScript(t, newStore(t))
+	clean := crashScript(t, newStore(t)).settle()
 	rc := newReceiver(t, 0)
 	hook, err := notify.NewWebhook(rc.URL, nil)
 	require.NoError(t, err)
@@ -169,7 +175,7 @@ func testKilledAtEveryPoint(t *testing.T, newStore func(*testing.T) *script, eve
 			t.Run(name, func(t *testing.T) {
 				// The same releases, so the same keys but for the
 				// random part of the release ids (see shapes).
-				s := crashScript(t, newStore(t))
+				s := crashScript(t, newStore(t)).settle()
 				rc := newReceiver(t, 0)
 				hook, err := notify.NewWebhook(rc.URL, nil)
 				require.NoError(t, err)

@@ -52,12 +52,25 @@ type Dispatcher struct {
 	watches  map[release.ID]*watch
 	waits    map[waitKey]*wait
 	renewAt  time.Time // when the lease is next renewed; zero: not held
+	savedAt  time.Time // when the cursor was last stored
 }
 
 // watch is an unfinished release the clock checks look at.
 type watch struct {
 	last release.Event
 	told map[release.HealthStatus]bool
+	// looked is set once the clock check has judged the release, and
+	// cleared by each of its events; recheck is then when its health may
+	// next change without an event (release.HealthReport.Recheck; zero:
+	// not before an event). A check judges only the releases not looked
+	// at or whose recheck has passed.
+	looked  bool
+	recheck time.Time
+}
+
+// due reports whether the clock check at now judges the release.
+func (w *watch) due(now time.Time) bool {
+	return !w.looked || (!w.recheck.IsZero() && now.After(w.recheck))
 }
 
 type waitKey struct {
@@ -104,28 +117,55 @@ func New(st store.Store, cfg *Config) (*Dispatcher, error) {
 }
 
 // Run polls until ctx is done, then returns ctx's error: it delivers what
-// the feed holds, then waits Config.PollInterval and looks again; after a
-// failed delivery it waits a backoff (Config.Backoff doubling up to
-// MaxBackoff) and retries. Errors are logged, never returned: Run stops
-// only with ctx.
+// the feed holds, then waits until the store signals new events
+// (store.FeedNotifier, when the store implements it) or
+// Config.PollInterval has passed, and looks again; after a failed
+// delivery it waits a backoff (Config.Backoff doubling up to MaxBackoff)
+// and retries, whatever the store signals meanwhile. Errors are logged,
+// never returned: Run stops only with ctx.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	defer d.release()
+	added := d.subscribe(ctx)
+	signalled := false
 	for {
-		_, err := d.Poll(ctx)
+		_, err := d.pollOnce(ctx, signalled)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		wait := d.cfg.PollInterval
+		wait, signal := d.cfg.PollInterval, added
 		if err != nil {
-			wait = d.backoff()
+			wait, signal = d.backoff(), nil
 			d.cfg.Logger.WarnContext(ctx, "notify: delivery failed; retrying", "consumer", d.cfg.Consumer, "in", wait, "error", err)
 		}
+		signalled = false
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-d.cfg.Clock.After(wait):
+		case _, ok := <-signal:
+			if !ok {
+				added = nil // the store closed it: poll from now on
+			}
+			signalled = ok
 		}
 	}
+}
+
+// subscribe returns the store's signal of events added to the feed, or
+// nil when it gives none (Run then only polls).
+func (d *Dispatcher) subscribe(ctx context.Context) <-chan struct{} {
+	fn, ok, err := store.Find[store.FeedNotifier](d.st)
+	if err != nil || !ok {
+		return nil
+	}
+	ch, err := fn.SubscribeFeed(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.cfg.Logger.WarnContext(ctx, "notify: the store does not signal new events; polling only", "consumer", d.cfg.Consumer, "every", d.cfg.PollInterval, "error", err)
+		}
+		return nil
+	}
+	return ch
 }
 
 // backoff is the wait before the next retry.
@@ -149,9 +189,19 @@ func (d *Dispatcher) backoff() time.Duration {
 // before it; the next Poll retries it) or a store error. Run calls it; a
 // host may call it instead of Run (one call at a time per Dispatcher).
 func (d *Dispatcher) Poll(ctx context.Context) (int, error) {
+	return d.pollOnce(ctx, false)
+}
+
+// pollOnce is Poll. When lazy (Run woken by the store's signal, which may
+// come once per write), reaching the end of the feed stores the cursor only
+// if it was last stored Config.PollInterval ago or more, so that following
+// a busy store costs at most one cursor write per PollInterval (and one
+// per CursorEvery events): a crash re-sends the messages of up to that
+// many events, and Run stores the cursor when it returns.
+func (d *Dispatcher) pollOnce(ctx context.Context, lazy bool) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	n, err := d.poll(ctx)
+	n, err := d.poll(ctx, lazy)
 	if err != nil {
 		d.failures++
 		return n, err
@@ -192,23 +242,28 @@ func (d *Dispatcher) hold(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// release gives the lease up (Run's end), so that another instance takes
-// over at once.
+// release stores the cursor and gives the lease up (Run's end), so that
+// another instance takes over at once where this one stopped.
 func (d *Dispatcher) release() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if d.loaded && (d.leaser == nil || !d.renewAt.IsZero()) {
+		if err := d.save(ctx); err != nil {
+			d.cfg.Logger.WarnContext(ctx, "notify: storing the cursor on the way out", "consumer", d.cfg.Consumer, "error", err)
+		}
+	}
 	if d.leaser == nil || d.renewAt.IsZero() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	if err := d.leaser.ReleaseLease(ctx, &store.LeaseParams{Key: d.leaseKey(), Owner: d.cfg.Instance}); err != nil {
 		d.cfg.Logger.WarnContext(ctx, "notify: releasing the lease", "consumer", d.cfg.Consumer, "error", err)
 	}
 	d.renewAt, d.loaded = time.Time{}, false
 }
 
-func (d *Dispatcher) poll(ctx context.Context) (int, error) {
+func (d *Dispatcher) poll(ctx context.Context, lazy bool) (int, error) {
 	if ok, err := d.hold(ctx); !ok || err != nil {
 		return 0, err
 	}
@@ -236,7 +291,11 @@ func (d *Dispatcher) poll(ctx context.Context) (int, error) {
 			n++
 			unsaved++
 		}
-		if len(page.Events) < d.cfg.PageSize || unsaved >= d.cfg.CursorEvery {
+		atEnd := len(page.Events) < d.cfg.PageSize
+		if atEnd && lazy && unsaved < d.cfg.CursorEvery && d.cfg.Clock.Now().Sub(d.savedAt) < d.cfg.PollInterval {
+			atEnd = false // stored at the next poll, or when Run returns
+		}
+		if atEnd || unsaved >= d.cfg.CursorEvery {
 			if err := d.save(ctx); err != nil {
 				return n, err
 			}
@@ -375,7 +434,7 @@ func (d *Dispatcher) save(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("notify: storing cursor %q: %w", d.cfg.Consumer, err)
 	}
-	d.stored, d.rev = c.Cursor, c.Revision
+	d.stored, d.rev, d.savedAt = c.Cursor, c.Revision, d.cfg.Clock.Now()
 	return nil
 }
 
@@ -390,6 +449,7 @@ var ended = map[release.EventKind]bool{
 func (d *Dispatcher) event(ctx context.Context, e *release.Event) error {
 	if w := d.watches[e.Release]; w != nil {
 		w.last = e.Clone()
+		w.looked = false
 	}
 	if act, ok := e.Activity(); ok && ended[e.Kind] {
 		for k := range d.waits {
@@ -508,6 +568,12 @@ func (d *Dispatcher) anyWants(typ Type) bool {
 func (d *Dispatcher) deliver(ctx context.Context, r *Rule, m *Message) error {
 	if d.sent[m.Key] {
 		return nil
+	}
+	if r.Viewer != nil {
+		if err := r.Viewer(ctx, &m.Release); err != nil {
+			d.cfg.Logger.DebugContext(ctx, "notify: the rule's viewer may not see the release; not sent", "key", m.Key, "rule", r.Name, "error", err)
+			return nil
+		}
 	}
 	err := r.Notifier.Notify(ctx, m)
 	if errors.Is(err, ErrPermanent) {
@@ -634,9 +700,11 @@ func (d *Dispatcher) check(ctx context.Context, now time.Time) error {
 	if !d.anyWants(RunningLate) {
 		return nil
 	}
-	ids := make([]release.ID, 0, len(d.watches))
-	for id := range d.watches {
-		ids = append(ids, id)
+	var ids []release.ID
+	for id, w := range d.watches {
+		if w.due(now) {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
@@ -654,6 +722,7 @@ func (d *Dispatcher) check(ctx context.Context, now time.Time) error {
 		}
 		h := release.Health(r, now)
 		if h.Status == release.OnTrack || w.told[h.Status] {
+			w.looked, w.recheck = true, h.Recheck
 			continue
 		}
 		sum := r.Summary()
@@ -672,6 +741,7 @@ func (d *Dispatcher) check(ctx context.Context, now time.Time) error {
 			}
 		}
 		w.told[h.Status] = true
+		w.looked, w.recheck = true, h.Recheck
 	}
 	return nil
 }

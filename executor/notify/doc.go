@@ -47,18 +47,26 @@
 // take turns: the one holding the consumer's lease delivers, the others
 // stand by and take over when it lapses (Config.LeaseTTL).
 //
+// Run reads the feed as soon as the store signals new events
+// (store.FeedNotifier: memstore, SQLite, and PostgreSQL for its own writes
+// and those that notify), and otherwise every Config.PollInterval.
+//
 // The Dispatcher reads the store directly, not through an executor's
 // authorizer: whoever a rule tells sees what its messages carry (the
 // release's summary, the event and its payload, but not the pinned
 // process of release.created), so choose a rule's recipients and receiver
-// as you would grant a view of those releases.
+// as you would grant a view of those releases, or give the rule a Viewer
+// (executor.Executor.Viewer, the executor's own check of a read): it then
+// sends nothing about the releases the viewer may not see.
 //
 // # The clock
 //
 // RunningLate, Reminder and Escalation come from the Dispatcher's clock,
 // every Config.CheckInterval: it follows the releases unfinished when it
 // starts and those it sees in the feed, judges each with release.Health
-// (a message when it turns at-risk, another when late), and reminds of the
+// (a message when it turns at-risk, another when late) again only after
+// an event of it or once its health may have changed
+// (release.HealthReport.Recheck), and reminds of the
 // waits of rules with Remind. After a restart it finds them again from the
 // store, and a reminder keeps its key (the wait's activity and start time).
 //

@@ -51,6 +51,9 @@ type testStore interface {
 type script struct {
 	t  *testing.T
 	st testStore
+	// written counts the events written (settle waits for the feed to
+	// hold them all).
+	written int
 }
 
 func newScript(t *testing.T) *script { return &script{t: t, st: memstore.New(nil)} }
@@ -93,6 +96,7 @@ func (s *script) create(sp spec) *release.Release {
 	})
 	require.NoError(s.t, err)
 	require.NoError(s.t, s.st.CreateRelease(context.Background(), &store.CreateReleaseParams{Events: []release.Event{created}, Release: r}))
+	s.written++
 	return r
 }
 
@@ -108,7 +112,34 @@ func (s *script) append(r *release.Release, at time.Time, payloads ...release.Pa
 	sealed, err := r.Record(events...)
 	require.NoError(s.t, err)
 	require.NoError(s.t, s.st.AppendEvents(context.Background(), &store.AppendEventsParams{ExpectedSeq: expected, Events: sealed, Release: r}))
+	s.written += len(sealed)
 	return sealed
+}
+
+// settle waits until the feed holds every event the script wrote: a
+// PostgreSQL feed holds committed events back while an older transaction
+// of the cluster (another test's) is in flight. It returns at once on the
+// other stores.
+func (s *script) settle() *script {
+	s.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n, after := 0, ""
+		for {
+			page, err := s.st.ListAllEvents(context.Background(), &store.ListAllEventsParams{After: after, Limit: store.MaxLimit})
+			require.NoError(s.t, err)
+			n += len(page.Events)
+			if len(page.Events) == 0 {
+				break
+			}
+			after = page.Next
+		}
+		if n >= s.written {
+			return s
+		}
+		require.True(s.t, time.Now().Before(deadline), "the feed holds %d of the %d events written", n, s.written)
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // toApproval runs r to its approval, waiting, at at.

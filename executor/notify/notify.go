@@ -164,6 +164,14 @@ type Rule struct {
 	// Remind, when set, sends reminders and an escalation for the waits
 	// the rule notifies (WaitingForPerson, ActivityOnHold) that last.
 	Remind *Remind
+	// Viewer, when set, is the audience of the rule as a reader: the rule
+	// sends nothing about a release it refuses (a non-nil error), so that
+	// its recipients learn only of what they may see. It is given the
+	// message's release summary, which it must not keep or modify.
+	// executor.Executor.Viewer makes one from the executor's authorizer.
+	// Defaults to nil: every release that matches (the Dispatcher reads
+	// the store directly, not through an authorizer).
+	Viewer func(ctx context.Context, s *release.Summary) error
 }
 
 // Remind says when to remind the people a wait is on, and when to escalate.
@@ -239,13 +247,18 @@ type Config struct {
 	PageSize int
 	// CursorEvery is how many events a dispatcher catching up reads
 	// between two writes of its cursor; it also stores it once it reaches
-	// the end of the feed and before it returns a failed delivery. A crash
-	// re-sends the messages of up to CursorEvery events: a larger value
+	// the end of the feed (when Run was woken by the store's signal, only
+	// if it last stored it PollInterval ago or more), before it returns a
+	// failed delivery, and when Run returns. A crash re-sends the messages
+	// of up to CursorEvery events (or PollInterval's worth): a larger value
 	// costs fewer writes and more duplicates after a crash. Defaults to
 	// 1000.
 	CursorEvery int
 	// PollInterval is how long Run waits before reading the feed again once
-	// it is caught up. Defaults to 1s.
+	// it is caught up, when the store does not signal first: on a store
+	// that implements store.FeedNotifier, Run reads as soon as events are
+	// added, and the poll only catches what the store does not signal.
+	// Defaults to 1s.
 	PollInterval time.Duration
 	// Backoff is the first wait before a failed delivery is retried; it
 	// doubles with each failure up to MaxBackoff. Defaults to 1s.

@@ -7,6 +7,7 @@ import (
 	nethttp "net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -481,4 +482,92 @@ func TestARetryResendsOnlyTheMessagesThatFailed(t *testing.T) {
 	keys := ok.keys()
 	require.Len(t, keys, 2)
 	require.True(t, strings.HasSuffix(keys[0], "/first") && strings.HasSuffix(keys[1], "/second"), "%v", keys)
+}
+
+// countingStore counts the releases loaded.
+type countingStore struct {
+	testStore
+	mu    sync.Mutex
+	loads map[release.ID]int
+}
+
+func (s *countingStore) GetRelease(ctx context.Context, id release.ID) (*release.Release, error) {
+	s.mu.Lock()
+	s.loads[id]++
+	s.mu.Unlock()
+	return s.testStore.GetRelease(ctx, id)
+}
+
+func (s *countingStore) took() map[release.ID]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.loads
+	s.loads = map[release.ID]int{}
+	return out
+}
+
+// The running-late check judges a release again only when an event was
+// recorded for it or its health may have changed since (its recheck
+// time passed), not every release at every tick.
+func TestTheRunningLateCheckLoadsOnlyReleasesThatMayHaveChanged(t *testing.T) {
+	clk := clock.NewMock()
+	clk.Set(t0)
+	s := newScript(t)
+	later := s.create(spec{name: "later", at: t0, end: t0.Add(30 * 24 * time.Hour)})
+	busy := s.create(spec{name: "busy", at: t0, end: t0.Add(30 * 24 * time.Hour)})
+	s.append(busy, t0, release.ReleaseStartedPayload{}, release.PhaseStartedPayload{Phase: "build"}, release.ActivityStartedPayload{Activity: "build.compile"})
+	cs := &countingStore{testStore: s.st, loads: map[release.ID]int{}}
+	rec := &recorder{}
+	d := newDispatcher(t, cs, clk, notify.Rule{Name: "late", Notifier: rec, Types: []notify.Type{notify.RunningLate}})
+	poll(t, d)
+	require.Equal(t, map[release.ID]int{later.ID: 1, busy.ID: 1}, cs.took(), "the first look judges both")
+	for range 5 {
+		clk.Add(time.Minute)
+		poll(t, d)
+	}
+	require.Empty(t, cs.took(), "nothing changed: no release loaded")
+	s.append(later, clk.Now(), release.CommentAddedPayload{Text: "hi"})
+	clk.Add(time.Minute)
+	poll(t, d)
+	require.Equal(t, map[release.ID]int{later.ID: 1}, cs.took(), "the release with an event")
+	require.Empty(t, rec.keys())
+	clk.Set(t0.Add(time.Hour + time.Minute)) // compile (1h expected) is overdue: busy's recheck passed
+	poll(t, d)
+	require.Equal(t, map[release.ID]int{busy.ID: 1}, cs.took(), "the release whose recheck passed")
+	require.Equal(t, []string{fmt.Sprintf("%s/at-risk/late", busy.ID)}, rec.keys())
+	clk.Add(time.Minute)
+	poll(t, d)
+	require.Empty(t, cs.took(), "at risk until its expected end, late only after")
+}
+
+// A rule with a Viewer tells nothing of the releases the viewer refuses,
+// whatever the type (an event's message or a clock's reminder).
+func TestARuleTellsOnlyWhatItsViewerMaySee(t *testing.T) {
+	clk := clock.NewMock()
+	clk.Set(t0)
+	s := newScript(t)
+	mine := s.create(spec{name: "mine", labels: map[string]string{"team": "a"}})
+	theirs := s.create(spec{name: "theirs", labels: map[string]string{"team": "b"}})
+	s.toApproval(mine, t0)
+	s.toApproval(theirs, t0)
+	var asked []release.ID
+	teamA := func(_ context.Context, sum *release.Summary) error {
+		asked = append(asked, sum.ID)
+		if sum.Labels["team"] != "a" {
+			return errors.New("team a only")
+		}
+		return nil
+	}
+	rec := &recorder{}
+	d := newDispatcher(t, s.st, clk, notify.Rule{Name: "a", Notifier: rec, Viewer: teamA,
+		Types: []notify.Type{notify.ReleaseCreated, notify.WaitingForPerson}, Remind: &notify.Remind{After: time.Hour}})
+	poll(t, d)
+	clk.Add(2 * time.Hour)
+	poll(t, d)
+	require.NotEmpty(t, rec.keys())
+	for _, m := range rec.msgs {
+		require.Equal(t, mine.ID, m.Release.ID, "%s: only team a's release", m.Key)
+	}
+	require.Len(t, rec.byType(notify.Reminder), 1, "team a's approval reminded")
+	require.Contains(t, asked, theirs.ID, "the viewer was asked about the other release")
 }

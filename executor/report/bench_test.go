@@ -85,24 +85,39 @@ func benchTrainRelease(c *release.ProcessCache, i int, proc func() *release.Rele
 // run (it takes a minute or two at 100,000 releases).
 var benchStore struct {
 	once sync.Once
-	dir  string
+	dir  string // removed at the end (not with BATON_BENCH_DB)
+	path string
 	n    int
 	err  error
 }
 
+// openBenchStore opens the benchmark's SQLite file. With BATON_BENCH_DB
+// set it is that file, kept after the run, and filled only when it does
+// not exist (with BATON_BENCH_RELEASES releases): so that two versions of
+// the code are measured on the same data (a file of an older schema is
+// migrated when opened).
 func openBenchStore(b *testing.B) (*sqlite.Store, int) {
 	benchStore.once.Do(func() {
 		n := benchReleases(b)
+		benchStore.n = n
+		if path := os.Getenv("BATON_BENCH_DB"); path != "" {
+			benchStore.path = path
+			if _, err := os.Stat(path); err == nil {
+				return
+			}
+			benchStore.err = fillBenchStore(b, path, n)
+			return
+		}
 		dir, err := os.MkdirTemp("", "baton-report-bench-")
 		if err != nil {
 			benchStore.err = err
 			return
 		}
-		benchStore.dir, benchStore.n = dir, n
-		benchStore.err = fillBenchStore(b, filepath.Join(dir, "baton.db"), n)
+		benchStore.dir, benchStore.path = dir, filepath.Join(dir, "baton.db")
+		benchStore.err = fillBenchStore(b, benchStore.path, n)
 	})
 	require.NoError(b, benchStore.err)
-	s, err := sqlite.Open(filepath.Join(benchStore.dir, "baton.db"), nil)
+	s, err := sqlite.Open(benchStore.path, nil)
 	require.NoError(b, err)
 	b.Cleanup(func() { s.Close() })
 	return s, benchStore.n

@@ -212,6 +212,46 @@ func (r *digestReader) string() string { return string(r.bytes()) }
 
 // unmarshalDigest decodes a digest marshal wrote for release id at seq.
 func unmarshalDigest(data []byte, id release.ID, seq int64) (*Digest, error) {
+	var dec digestDecoder
+	d, err := dec.decode(data, id, seq)
+	if err != nil {
+		return nil, err
+	}
+	out := *d
+	return &out, nil
+}
+
+// digestDecoder decodes digests one after another into one Digest,
+// reusing its maps and slice, and the strings it has met (processes,
+// groups, label and environment names): so that metrics over many
+// releases allocate next to nothing per release, and keep no digest alive.
+type digestDecoder struct {
+	d           Digest
+	labels      map[string]string
+	deployments map[string]time.Time
+	cycles      []time.Duration
+	strings     map[string]string
+}
+
+// str returns b as a string, the same string each time for equal bytes.
+func (dec *digestDecoder) str(b []byte) string {
+	if s, ok := dec.strings[string(b)]; ok { // no allocation to look up
+		return s
+	}
+	if dec.strings == nil {
+		dec.strings = map[string]string{}
+	}
+	if len(dec.strings) >= 4096 {
+		return string(b) // too many distinct values to keep
+	}
+	s := string(b)
+	dec.strings[s] = s
+	return s
+}
+
+// decode decodes a digest marshal wrote for release id at seq. The Digest
+// returned is valid until the next call.
+func (dec *digestDecoder) decode(data []byte, id release.ID, seq int64) (*Digest, error) {
 	if len(data) == 0 || data[0] != digestVersion {
 		return nil, errStaleDigest
 	}
@@ -219,28 +259,38 @@ func unmarshalDigest(data []byte, id release.ID, seq int64) (*Digest, error) {
 	if rel := r.bytes(); string(rel) != string(id) || r.varint() != seq {
 		return nil, errStaleDigest
 	}
-	d := &Digest{Release: id, Seq: seq}
-	d.Process = process.ID(r.string())
-	d.Group = release.GroupID(r.string())
+	d := &dec.d
+	*d = Digest{Release: id, Seq: seq}
+	clear(dec.labels)
+	clear(dec.deployments)
+	d.Process = process.ID(dec.str(r.bytes()))
+	d.Group = release.GroupID(dec.str(r.bytes()))
 	if n := r.count(2); n > 0 {
-		d.Labels = make(map[string]string, n)
+		if dec.labels == nil {
+			dec.labels = make(map[string]string, n)
+		}
+		d.Labels = dec.labels
 		for range n {
-			k := r.string()
-			d.Labels[k] = r.string()
+			k := dec.str(r.bytes())
+			d.Labels[k] = dec.str(r.bytes())
 		}
 	}
 	d.Status = statusOf(r.bytes())
 	d.ScheduledFor, d.StartedAt = fromUnixNano(r.varint()), fromUnixNano(r.varint())
 	d.EndedAt, d.FirstCommit = fromUnixNano(r.varint()), fromUnixNano(r.varint())
 	if n := r.count(2); n > 0 {
-		d.Deployments = make(map[string]time.Time, n)
+		if dec.deployments == nil {
+			dec.deployments = make(map[string]time.Time, n)
+		}
+		d.Deployments = dec.deployments
 		for range n {
-			env := r.string()
+			env := dec.str(r.bytes())
 			d.Deployments[env] = fromUnixNano(r.varint())
 		}
 	}
 	if n := r.count(1); n > 0 {
-		d.ApprovalCycles = make([]time.Duration, n)
+		dec.cycles = slices.Grow(dec.cycles[:0], n)[:n]
+		d.ApprovalCycles = dec.cycles
 		for i := range d.ApprovalCycles {
 			d.ApprovalCycles[i] = time.Duration(r.varint())
 		}
@@ -250,6 +300,7 @@ func unmarshalDigest(data []byte, id release.ID, seq int64) (*Digest, error) {
 		r.err = errBadDigest
 	}
 	if r.err != nil {
+		*d = Digest{}
 		return nil, r.err
 	}
 	return d, nil

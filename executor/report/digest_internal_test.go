@@ -68,3 +68,23 @@ func FuzzUnmarshalDigest(f *testing.F) {
 		require.Equal(t, d, d2)
 	})
 }
+
+// One decoder decodes digests one after another into the same memory:
+// each decode gives exactly its digest, whatever the one before held (more
+// labels, deployments or cycles), and a failed decode spoils nothing.
+func TestADecoderReusedGivesEachDigestExactly(t *testing.T) {
+	big := sampleDigest()
+	small := &Digest{Release: "r2", Seq: 3, Process: "web", Group: "weekly", Labels: map[string]string{"team": "b"},
+		Status: release.Succeeded, Deployments: map[string]time.Time{"staging": big.ScheduledFor}, ApprovalCycles: []time.Duration{time.Second}}
+	none := &Digest{Release: "r3", Seq: 1, Process: "p", Status: release.Running}
+	var dec digestDecoder
+	for _, want := range []*Digest{big, small, none, big, none, small} {
+		b, err := want.marshal()
+		require.NoError(t, err)
+		_, err = dec.decode(b[:len(b)-1], want.Release, want.Seq)
+		require.Error(t, err, "cut short")
+		got, err := dec.decode(b, want.Release, want.Seq)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "release %s", want.Release)
+	}
+}

@@ -29,8 +29,11 @@
 // release ends.
 //
 // The package reads a store directly: it does not go through an
-// executor, so it does not ask an authorizer. A host that exposes reports
-// to people checks their right to see the releases first.
+// executor, so it asks no authorizer of its own accord. A report for a
+// reader who may see only some releases takes a Viewer (Filter.Viewer for
+// List and ComputeMetrics, GetVisible for one release):
+// executor.Executor.Viewer makes one from the executor's authorizer, the
+// check the executor's own reads make (ActionView on the release).
 //
 //	rep, err := report.Get(ctx, st, id, time.Now())
 //	if err != nil { ... }

@@ -23,6 +23,25 @@ type Filter struct {
 	Group   release.GroupID
 	// Labels must all be on the release with these values.
 	Labels map[string]string
+	// Viewer, when set, is the reader the report is for: only the
+	// releases it lets through (nil error) count. Defaults to nil: every
+	// release that matches (the package reads the store directly, not
+	// through an executor's authorizer). executor.Executor.Viewer makes
+	// one from the executor's authorizer.
+	Viewer Viewer
+}
+
+// Viewer decides whether the reader of a report may see a release: nil
+// to let it through, else the refusal (GetVisible returns it; lists and
+// metrics leave the release out). It is given the release's summary,
+// which it must not keep or modify; from a kept digest (ComputeMetrics)
+// the summary has only ID, ProcessID, Group, Labels, Status,
+// ScheduledFor, StartedAt and EndedAt set (ProcessVersion is 0).
+type Viewer func(ctx context.Context, s *release.Summary) error
+
+// visible reports whether f's Viewer lets the release of s through.
+func (f *Filter) visible(ctx context.Context, s *release.Summary) bool {
+	return f.Viewer == nil || f.Viewer(ctx, s) == nil
 }
 
 func (f *Filter) matchLabels(labels map[string]string) bool {
@@ -96,7 +115,7 @@ func List(ctx context.Context, s store.ReleaseStore, p *ListParams) (*ReleaseLis
 			return nil, fmt.Errorf("report: listing releases: %w", err)
 		}
 		for i := range page.Releases {
-			if sum := &page.Releases[i]; p.matchLabels(sum.Labels) {
+			if sum := &page.Releases[i]; p.matchLabels(sum.Labels) && p.visible(ctx, sum) {
 				out.Rows = append(out.Rows, rowOf(sum))
 			}
 		}

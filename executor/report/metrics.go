@@ -110,17 +110,18 @@ func ComputeMetrics(ctx context.Context, s store.ReleaseStore, p *MetricsParams)
 	if p == nil || p.From.IsZero() || p.To.IsZero() || !p.To.After(p.From) {
 		return nil, fmt.Errorf("%w: metrics: From and To are required, To after From", ErrInvalid)
 	}
-	var ds []*Digest
+	acc := newMetricsAcc(p)
+	acc.ctx = ctx
 	var err error
 	if dst, ok := digestStore(s); ok {
-		ds, err = digestsKept(ctx, s, dst, p)
+		err = digestsKept(ctx, s, dst, p, acc)
 	} else {
-		ds, err = digestsFromEvents(ctx, s, p)
+		err = digestsFromEvents(ctx, s, p, acc)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return MetricsOf(ds, p), nil
+	return acc.result(), nil
 }
 
 // computeWorkers bounds the digests ComputeMetrics computes at once: their
@@ -128,26 +129,33 @@ func ComputeMetrics(ctx context.Context, s store.ReleaseStore, p *MetricsParams)
 // that batches writes (SQLite) keeps many in one transaction.
 const computeWorkers = 8
 
-// digestsKept lists the digests a DigestStore keeps, computing (and
-// keeping) the missing ones.
-func digestsKept(ctx context.Context, s store.ReleaseStore, dst store.DigestStore, p *MetricsParams) ([]*Digest, error) {
-	var out []*Digest
+// digestsKept adds to acc the digests a DigestStore keeps, computing (and
+// keeping) the missing ones. It decodes one digest at a time into the
+// same memory: over many releases it keeps none alive, only the figures.
+func digestsKept(ctx context.Context, s store.ReleaseStore, dst store.DigestStore, p *MetricsParams, acc *metricsAcc) error {
+	var dec digestDecoder
+	var missing []*store.ReleaseDigestEntry
 	lp := &store.ListReleaseDigestsParams{Group: p.Group, Process: p.Process, ScheduledFrom: p.From, ScheduledTo: p.To, Limit: store.MaxLimit}
 	for {
 		page, err := dst.ListReleaseDigests(ctx, lp)
 		if err != nil {
-			return nil, fmt.Errorf("report: listing release digests: %w", err)
+			return fmt.Errorf("report: listing release digests: %w", err)
 		}
-		ds := make([]*Digest, len(page.Releases))
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(computeWorkers)
+		missing = missing[:0]
 		for i := range page.Releases {
 			e := &page.Releases[i]
 			if e.Data != nil {
-				if ds[i], _ = unmarshalDigest(e.Data, e.Release, e.Seq); ds[i] != nil {
+				if d, err := dec.decode(e.Data, e.Release, e.Seq); err == nil {
+					acc.add(d)
 					continue
 				} // else computed again
 			}
+			missing = append(missing, e)
+		}
+		ds := make([]*Digest, len(missing))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(computeWorkers)
+		for i, e := range missing {
 			g.Go(func() error {
 				events, err := readEvents(gctx, s, e.Release)
 				if err != nil {
@@ -167,29 +175,26 @@ func digestsKept(ctx context.Context, s store.ReleaseStore, dst store.DigestStor
 			})
 		}
 		if err := g.Wait(); err != nil {
-			return nil, err
+			return err
 		}
 		for _, d := range ds {
-			if p.matchLabels(d.Labels) {
-				out = append(out, d)
-			}
+			acc.add(d)
 		}
 		if page.Next == "" {
-			return out, nil
+			return nil
 		}
 		lp.Cursor = page.Next
 	}
 }
 
-// digestsFromEvents computes the digest of every release that matches
-// from its events.
-func digestsFromEvents(ctx context.Context, s store.ReleaseStore, p *MetricsParams) ([]*Digest, error) {
-	var out []*Digest
+// digestsFromEvents adds to acc the digest of every release that matches,
+// computed from its events.
+func digestsFromEvents(ctx context.Context, s store.ReleaseStore, p *MetricsParams, acc *metricsAcc) error {
 	lp := &store.ListReleasesParams{Group: p.Group, Process: p.Process, ScheduledFrom: p.From, ScheduledTo: p.To, Limit: store.MaxLimit}
 	for {
 		page, err := s.ListReleases(ctx, lp)
 		if err != nil {
-			return nil, fmt.Errorf("report: listing releases: %w", err)
+			return fmt.Errorf("report: listing releases: %w", err)
 		}
 		for i := range page.Releases {
 			sum := &page.Releases[i]
@@ -198,60 +203,103 @@ func digestsFromEvents(ctx context.Context, s store.ReleaseStore, p *MetricsPara
 			}
 			events, err := readEvents(ctx, s, sum.ID)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			d, err := DigestOf(events)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			out = append(out, d)
+			acc.add(d)
 		}
 		if page.Next == "" {
-			return out, nil
+			return nil
 		}
 		lp.Cursor = page.Next
 	}
 }
 
 // MetricsOf computes delivery metrics over the given digests: those in
-// p's window that match its filter count. It is pure: ComputeMetrics reads
-// the digests and calls it.
+// p's window that match its filter (and that p.Viewer, when set, lets
+// through: it is called with context.Background()) count. ComputeMetrics
+// reads the digests and computes the same figures as it goes.
 func MetricsOf(digests []*Digest, p *MetricsParams) *Metrics {
-	m := &Metrics{From: p.From, To: p.To}
-	prod := cmp.Or(p.Production, DefaultProduction)
-	var lead, cycles, held []time.Duration
-	byGroup := map[release.GroupID][]*Digest{}
+	acc := newMetricsAcc(p)
+	acc.ctx = context.Background()
 	for _, d := range digests {
-		if d.ScheduledFor.Before(p.From) || !d.ScheduledFor.Before(p.To) ||
-			(p.Process != "" && d.Process != p.Process) || (p.Group != "" && d.Group != p.Group) || !p.matchLabels(d.Labels) {
-			continue
-		}
-		m.Releases++
-		switch d.Status {
-		case release.Succeeded:
-			m.Succeeded++
-		case release.PartialSuccess:
-			m.PartialSuccess++
-		case release.Failed:
-			m.Failed++
-		case release.RolledBack:
-			m.RolledBack++
-		case release.Aborted:
-			m.Aborted++
-		default:
-			m.Unfinished++
-		}
-		if d.Status.Terminal() && d.Group != "" {
-			byGroup[d.Group] = append(byGroup[d.Group], d)
-		}
-		if dep, ok := d.Deployments[prod]; ok && !d.FirstCommit.IsZero() && !dep.Before(d.FirstCommit) {
-			lead = append(lead, dep.Sub(d.FirstCommit))
-		}
-		cycles = append(cycles, d.ApprovalCycles...)
-		if d.OnHold > 0 {
-			held = append(held, d.OnHold)
+		acc.add(d)
+	}
+	return acc.result()
+}
+
+// metricsAcc computes delivery metrics over digests added one at a time:
+// it keeps the figures it needs of each (durations, and the end of each
+// finished release of a group), never the digest.
+type metricsAcc struct {
+	ctx                context.Context // given to p.Viewer
+	p                  *MetricsParams
+	prod               string
+	m                  Metrics
+	lead, cycles, held []time.Duration
+	byGroup            map[release.GroupID][]ended
+}
+
+// ended is what time to restore needs of a finished release of a group.
+type ended struct {
+	at     time.Time
+	id     release.ID
+	status release.Status
+}
+
+func newMetricsAcc(p *MetricsParams) *metricsAcc {
+	return &metricsAcc{p: p, prod: cmp.Or(p.Production, DefaultProduction), m: Metrics{From: p.From, To: p.To},
+		byGroup: map[release.GroupID][]ended{}}
+}
+
+// add counts d when it is in the window and matches the filter. It keeps
+// nothing of d's maps or slices.
+func (a *metricsAcc) add(d *Digest) {
+	p, m := a.p, &a.m
+	if d.ScheduledFor.Before(p.From) || !d.ScheduledFor.Before(p.To) ||
+		(p.Process != "" && d.Process != p.Process) || (p.Group != "" && d.Group != p.Group) || !p.matchLabels(d.Labels) {
+		return
+	}
+	if p.Viewer != nil {
+		sum := release.Summary{ID: d.Release, ProcessID: d.Process, Group: d.Group, Labels: d.Labels, Status: d.Status,
+			ScheduledFor: d.ScheduledFor, StartedAt: d.StartedAt, EndedAt: d.EndedAt}
+		if p.Viewer(a.ctx, &sum) != nil {
+			return
 		}
 	}
+	m.Releases++
+	switch d.Status {
+	case release.Succeeded:
+		m.Succeeded++
+	case release.PartialSuccess:
+		m.PartialSuccess++
+	case release.Failed:
+		m.Failed++
+	case release.RolledBack:
+		m.RolledBack++
+	case release.Aborted:
+		m.Aborted++
+	default:
+		m.Unfinished++
+	}
+	if d.Status.Terminal() && d.Group != "" {
+		a.byGroup[d.Group] = append(a.byGroup[d.Group], ended{d.EndedAt, d.Release, d.Status})
+	}
+	if dep, ok := d.Deployments[a.prod]; ok && !d.FirstCommit.IsZero() && !dep.Before(d.FirstCommit) {
+		a.lead = append(a.lead, dep.Sub(d.FirstCommit))
+	}
+	a.cycles = append(a.cycles, d.ApprovalCycles...)
+	if d.OnHold > 0 {
+		a.held = append(a.held, d.OnHold)
+	}
+}
+
+// result computes the metrics of the digests added.
+func (a *metricsAcc) result() *Metrics {
+	m, p := a.m, a.p
 	m.Finished = m.Releases - m.Unfinished
 	if m.Finished > 0 {
 		m.SuccessRate = float64(m.Succeeded+m.PartialSuccess) / float64(m.Finished)
@@ -259,19 +307,19 @@ func MetricsOf(digests []*Digest, p *MetricsParams) *Metrics {
 	}
 	m.PerDay = float64(m.Finished) / (float64(p.To.Sub(p.From)) / float64(24*time.Hour))
 	var restore []time.Duration
-	for _, g := range slices.Sorted(maps.Keys(byGroup)) {
-		rs := byGroup[g]
-		slices.SortFunc(rs, func(a, b *Digest) int {
-			return cmp.Or(a.EndedAt.Compare(b.EndedAt), cmp.Compare(a.Release, b.Release))
+	for _, g := range slices.Sorted(maps.Keys(a.byGroup)) {
+		rs := a.byGroup[g]
+		slices.SortFunc(rs, func(a, b ended) int {
+			return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.id, b.id))
 		})
 		for i, d := range rs {
-			if d.Status != release.Failed && d.Status != release.RolledBack {
+			if d.status != release.Failed && d.status != release.RolledBack {
 				continue
 			}
 			restored := false
 			for _, next := range rs[i+1:] {
-				if (next.Status == release.Succeeded || next.Status == release.PartialSuccess) && next.EndedAt.After(d.EndedAt) {
-					restore = append(restore, next.EndedAt.Sub(d.EndedAt))
+				if (next.status == release.Succeeded || next.status == release.PartialSuccess) && next.at.After(d.at) {
+					restore = append(restore, next.at.Sub(d.at))
 					restored = true
 					break
 				}
@@ -281,9 +329,9 @@ func MetricsOf(digests []*Digest, p *MetricsParams) *Metrics {
 			}
 		}
 	}
-	m.LeadTime, m.TimeToRestore = statOf(lead), statOf(restore)
-	m.ApprovalCycleTime, m.TimeOnHold = statOf(cycles), statOf(held)
-	return m
+	m.LeadTime, m.TimeToRestore = statOf(a.lead), statOf(restore)
+	m.ApprovalCycleTime, m.TimeOnHold = statOf(a.cycles), statOf(a.held)
+	return &m
 }
 
 // MetricsCSVHeader is the header row of Metrics.WriteCSV.

@@ -20,12 +20,15 @@ type eventsOnly struct{ store.ReleaseStore }
 
 func window() *report.MetricsParams { return &report.MetricsParams{From: day(1), To: day(11)} }
 
+// metricsStores make the stores metrics are computed on: with kept
+// digests, and from the events alone.
+var metricsStores = map[string]func() store.ReleaseStore{
+	"memstore":    func() store.ReleaseStore { return memstore.New(nil) },
+	"events only": func() store.ReleaseStore { return eventsOnly{memstore.New(nil)} },
+}
+
 func TestMetricsOverAScriptedTrain(t *testing.T) {
-	stores := map[string]func() store.ReleaseStore{
-		"memstore":    func() store.ReleaseStore { return memstore.New(nil) },
-		"events only": func() store.ReleaseStore { return eventsOnly{memstore.New(nil)} },
-	}
-	for name, mk := range stores {
+	for name, mk := range metricsStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			s := mk()

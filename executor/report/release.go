@@ -160,6 +160,23 @@ func Get(ctx context.Context, s store.ReleaseStore, id release.ID, now time.Time
 	return Build(events, now)
 }
 
+// GetVisible is Get for a reader: it returns the error of v (the reader's
+// Viewer) when v refuses the release, before reading its events, and
+// store.ErrNotFound when the release does not exist. A nil v lets every
+// release through.
+func GetVisible(ctx context.Context, s store.ReleaseStore, id release.ID, now time.Time, v Viewer) (*ReleaseReport, error) {
+	if v != nil {
+		sum, err := s.GetReleaseSummary(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("report: release %s: %w", id, err)
+		}
+		if err := v(ctx, sum); err != nil {
+			return nil, err
+		}
+	}
+	return Get(ctx, s, id, now)
+}
+
 // readEvents reads a release's whole event log.
 func readEvents(ctx context.Context, s store.ReleaseStore, id release.ID) ([]release.Event, error) {
 	var events []release.Event

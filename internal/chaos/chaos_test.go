@@ -266,11 +266,17 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	schema := "baton_chaos_" + hex.EncodeToString(rb[:])
 	st, err := postgres.New(ctx, url, &postgres.Options{Schema: schema})
 	require.NoError(t, err)
-	defer st.Close()
+	t.Cleanup(func() { _ = st.Close() })
 	pool, err := pgxpool.New(ctx, url)
 	require.NoError(t, err)
-	defer pool.Close()
-	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+schema+` CASCADE`) })
+	// Cleanups run last first: the schema is dropped, then the pool
+	// closed. (A deferred Close ran before the cleanup, whose DROP then
+	// failed unseen and left the schema behind.)
+	t.Cleanup(pool.Close)
+	t.Cleanup(func() {
+		_, err := pool.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+schema+` CASCADE`)
+		require.NoError(t, err, "dropping the test's schema")
+	})
 	q := func(s string) string { return strings.ReplaceAll(s, "_s.", schema+".") }
 	_, err = pool.Exec(ctx, q(`CREATE TABLE _s.ledger (key text PRIMARY KEY, release_id text NOT NULL, activity text NOT NULL,
 		attempt int NOT NULL, replica text NOT NULL, deliveries int NOT NULL DEFAULT 1)`))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/batonhq/baton/adapters"
 	"github.com/batonhq/baton/executor"
@@ -73,11 +74,17 @@ func measureReplicas(t *testing.T, url string, n, procs int) {
 	schema := "baton_tput_" + hex.EncodeToString(rb[:])
 	st, err := postgres.New(ctx, url, &postgres.Options{Schema: schema})
 	require.NoError(t, err)
-	defer st.Close()
+	t.Cleanup(func() { _ = st.Close() })
 	pool, err := pgxpool.New(ctx, url)
 	require.NoError(t, err)
-	defer pool.Close()
-	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+schema+` CASCADE`) })
+	// Cleanups run last first: the schema is dropped, then the pool
+	// closed. (A deferred Close ran before the cleanup, whose DROP then
+	// failed unseen and left the schema behind.)
+	t.Cleanup(pool.Close)
+	t.Cleanup(func() {
+		_, err := pool.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+schema+` CASCADE`)
+		require.NoError(t, err, "dropping the test's schema")
+	})
 	q := func(s string) string { return strings.ReplaceAll(s, "_s.", schema+".") }
 	// giveApprovals polls this table.
 	_, err = pool.Exec(ctx, q(`CREATE TABLE _s.actions (id bigserial PRIMARY KEY, release_id text NOT NULL, activity text NOT NULL,
@@ -98,6 +105,7 @@ func measureReplicas(t *testing.T, url string, n, procs int) {
 		ids[i] = sum.ID
 	}
 
+	xid0 := nextXID(t, pool)
 	start := time.Now()
 	reps := make([]*replicaProc, procs)
 	for i := range reps {
@@ -119,6 +127,13 @@ func measureReplicas(t *testing.T, url string, n, procs int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	writes := nextXID(t, pool) - xid0
+	for _, rp := range reps {
+		rp.kill()
+	}
+	// The baseline, in the same run: single-row INSERT transactions from
+	// as many connections as the replicas' pools hold (4 each).
+	raw := rawCommitRate(t, url, schema, 4*procs, 2000)
 
 	var lat []time.Duration
 	var first, last time.Time
@@ -152,9 +167,52 @@ func measureReplicas(t *testing.T, url string, n, procs int) {
 	pct := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
 	acts := 10 * n
 	t.Logf("processes=%d releases=%d activities=%d: drained in %v (from replica start), %.0f activities/s; "+
-		"%.0f activities/s between the first and last activity.succeeded; activity started->succeeded p50 %v p90 %v p99 %v",
+		"%.0f activities/s between the first and last activity.succeeded; activity started->succeeded p50 %v p90 %v p99 %v; "+
+		"server: %d write transactions (%.2f per activity), %.0f/s while draining; raw single-row INSERT transactions from %d connections: %.0f/s (drain/raw %.2f)",
 		procs, n, acts, elapsed.Round(time.Millisecond), float64(acts)/elapsed.Seconds(),
-		float64(acts)/last.Sub(first).Seconds(), pct(0.5).Round(time.Microsecond), pct(0.9).Round(time.Microsecond), pct(0.99).Round(time.Microsecond))
+		float64(acts)/last.Sub(first).Seconds(), pct(0.5).Round(time.Microsecond), pct(0.9).Round(time.Microsecond), pct(0.99).Round(time.Microsecond),
+		writes, float64(writes)/float64(acts), float64(writes)/elapsed.Seconds(), 4*procs, raw, float64(writes)/elapsed.Seconds()/raw)
+}
+
+// nextXID is the server's next transaction id: the difference of two
+// readings counts the transactions that wrote in between, in the whole
+// cluster (so the measurement wants a server of its own).
+func nextXID(t *testing.T, pool *pgxpool.Pool) int64 {
+	t.Helper()
+	var x int64
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint`).Scan(&x))
+	return x
+}
+
+// rawCommitRate is the rate of n single-row INSERT transactions (200
+// bytes, auto-committed) from conns connections at once: the server's
+// commit rate for the cheapest durable write.
+func rawCommitRate(t *testing.T, url, schema string, conns, n int) float64 {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(url)
+	require.NoError(t, err)
+	cfg.MaxConns = int32(conns)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer pool.Close()
+	_, err = pool.Exec(ctx, `CREATE TABLE `+schema+`.raw (id bigserial PRIMARY KEY, v bytea NOT NULL)`)
+	require.NoError(t, err)
+	row := make([]byte, 200)
+	var g errgroup.Group
+	start := time.Now()
+	for w := range conns {
+		g.Go(func() error {
+			for i := w; i < n; i += conns {
+				if _, err := pool.Exec(ctx, `INSERT INTO `+schema+`.raw (v) VALUES ($1)`, row); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	require.NoError(t, g.Wait())
+	return float64(n) / time.Since(start).Seconds()
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

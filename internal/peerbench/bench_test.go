@@ -48,33 +48,12 @@ func benchShape(b *testing.B, s shape, poll bool) {
 	for _, e := range engines {
 		b.Run(e.name, func(b *testing.B) {
 			en := e.start(b, s)
-			ctx := context.Background()
-			// One untimed run: the first workflow/release pays for
-			// warming caches and statements, which is not the steady state.
-			if err := en.once(ctx); err != nil {
-				_ = en.stop()
-				b.Fatal(err)
-			}
-			cpu0, cpuOK := cputime.Process()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := en.once(ctx); err != nil {
-					_ = en.stop()
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			cpu1, _ := cputime.Process()
+			timeOps(b, en, per, nil, nil)
 			if err := en.stop(); err != nil {
 				b.Fatal(err)
 			}
 			if got, want := en.activities(), int64((b.N+1)*per); got < want {
 				b.Fatalf("%d activities ran, want at least %d", got, want)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*per), "ns/activity")
-			if cpuOK {
-				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/1e6/float64(b.N), "cpu-ms/op")
 			}
 		})
 	}
@@ -87,5 +66,39 @@ func BenchmarkRandomDAGGrowth(b *testing.B) {
 	for _, n := range []int{250, 500, 1000, 2000} {
 		s := randomDAG(n, 2)
 		b.Run(s.name, func(b *testing.B) { benchShape(b, s, !withPoll) })
+	}
+}
+
+// timeOps runs one untimed operation on en (the first workflow/release
+// pays for warming caches and statements, which is not the steady state),
+// calls before, times b.N operations, calls after, and reports
+// ns/activity (per activities per operation) and cpu-ms/op. It stops en
+// and fails b when an operation fails.
+func timeOps(b *testing.B, en engine, per int, before, after func()) {
+	ctx := context.Background()
+	if err := en.once(ctx); err != nil {
+		_ = en.stop()
+		b.Fatal(err)
+	}
+	if before != nil {
+		before()
+	}
+	cpu0, cpuOK := cputime.Process()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := en.once(ctx); err != nil {
+			_ = en.stop()
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	cpu1, _ := cputime.Process()
+	if after != nil {
+		after()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*per), "ns/activity")
+	if cpuOK {
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/1e6/float64(b.N), "cpu-ms/op")
 	}
 }

@@ -1,9 +1,12 @@
-// Package peerbench benchmarks Baton's executor beside a peer workflow
-// engine, github.com/cschleiden/go-workflows v1.2.0, in the same
-// `go test -bench` run, both on SQLite files with their default durability.
+// Package peerbench benchmarks Baton's executor beside peer workflow
+// engines in the same `go test -bench` run: github.com/cschleiden/go-workflows
+// v1.2.0 on SQLite files, both with their default durability, and, on
+// PostgreSQL, DBOS Transact, with River's no-op job rate as the ceiling
+// (see PostgreSQL below).
 //
-// It holds no library code: only doc.go, the benchmarks (bench_test.go), the
-// wiring of both engines (engines_test.go) and a test that the wiring works
+// It holds no library code: only doc.go, the benchmarks (bench_test.go,
+// bench_pg_test.go), the wiring of the engines (engines_test.go,
+// engines_pg_test.go, river_test.go) and tests that the wiring works
 // (wiring_test.go). Results are in RESULTS.md.
 //
 // # What it compares
@@ -98,10 +101,51 @@
 //	go test -run '^$' -bench 'Concurrent|Growth' -benchmem -benchtime=1x
 //	PEERBENCH_WAIT=40m go test -timeout 90m -run '^$' -bench RandomDAG10000 -benchmem -benchtime=1x
 //
+// # PostgreSQL: DBOS Transact and River
+//
+// With PEERBENCH_POSTGRES_URL set to a database (it is skipped, saying so,
+// without it), BenchmarkPostgres runs chain-100, parallel-100 and 1,000 x
+// random-dag-10 on that server, each engine in a schema of its own,
+// dropped first:
+//
+//   - baton: store/postgres with its defaults (postgres.New on the URL,
+//     pgxpool's default pool, migrated on open), wired as on SQLite.
+//   - dbos: github.com/dbos-inc/dbos-transact-golang v1.8.0 (the version
+//     that keeps Baton's pgx and SQLite versions), dbos.NewContext with the
+//     URL and its defaults, one registered workflow per shape started with
+//     dbos.RunWorkflow in this process and awaited with GetResult (which
+//     reads a local workflow's outcome in memory). Each activity is a step:
+//     chain-100 calls dbos.RunAsStep 100 times; parallel-100 starts 100
+//     steps with dbos.Go, then reads them all; the DAG runs level by level
+//     (dagLevels: every step whose dependencies are in earlier levels at
+//     once), since DBOS steps must be started from the workflow's goroutine
+//     for their ids to be deterministic.
+//
+// Both commit every transaction with the server's settings (the
+// benchmarks' cluster: fsync and synchronous_commit on). Besides time and
+// CPU, each reports what the server did per activity:
+// write-tx/activity (transaction ids assigned: the transactions that
+// wrote, each a WAL flush at commit), commits/activity
+// (pg_stat_database.xact_commit of the database, reads included, read
+// after the engine's backends have exited and so reported) and
+// WAL-B/activity. The counters are the server's, so run nothing else on it.
+//
+// BenchmarkRiverNoop measures github.com/riverqueue/river v0.51.2
+// (riverpgxv5) working no-op jobs on the same server, the ceiling of a
+// PostgreSQL work queue here: b.N jobs inserted first (InsertManyFast),
+// then the client started, until all b.N are completed. "default" is
+// River's defaults with MaxWorkers 100 (it has no default; 100 is its
+// documentation's); "tuned" has 1,000 workers, FetchCooldown 1 ms (River's
+// minimum) and FetchPollInterval 50 ms.
+//
+//	PEERBENCH_POSTGRES_URL=postgres://... go test -run '^$' -bench 'Postgres/(chain|parallel)' -benchmem -benchtime=5x
+//	PEERBENCH_POSTGRES_URL=postgres://... go test -run '^$' -bench 'Postgres/1000' -benchmem -benchtime=1x -count=2
+//	PEERBENCH_POSTGRES_URL=postgres://... go test -run '^$' -bench RiverNoop -benchtime=20000x -count=2
+//
 // # Why a nested module
 //
-// go-workflows brings its own dependencies (golang-migrate, OpenTelemetry,
-// ttlcache, backoff, ...). Baton is a library: whatever its go.mod lists,
+// The peers bring their own dependencies (golang-migrate, OpenTelemetry,
+// ttlcache, backoff, River's drivers, ...). Baton is a library: whatever its go.mod lists,
 // every host inherits in its module graph. This directory has its own
 // go.mod (module github.com/batonhq/baton/internal/peerbench, requiring
 // github.com/batonhq/baton replaced by ../..), so the peer never enters

@@ -137,13 +137,22 @@ var batonTerminal = []release.EventKind{
 	release.KindReleaseAborted, release.KindReleaseRolledBack,
 }
 
+// closingStore is a store the benchmark owns and closes when it stops.
+type closingStore interface {
+	store.Store
+	Close() error
+}
+
 type batonEngine struct {
-	st       *sqlite.Store
+	st       closingStore
 	ex       *executor.Executor
 	sub      *executor.Subscription
 	proc     process.ID
 	releases int // per operation
-	calls    atomic.Int64
+	// byEvent checks each release's outcome on its terminal event from
+	// the feed (in memory) instead of reading it back with Get.
+	byEvent bool
+	calls   atomic.Int64
 	// cancel stops Run; ran receives what Run returned.
 	cancel context.CancelFunc
 	ran    chan error
@@ -155,11 +164,17 @@ type batonEngine struct {
 // an executor with Parallelism >= n, and Run in its own goroutine.
 func newBaton(tb testing.TB, s shape) *batonEngine {
 	tb.Helper()
-	ctx := context.Background()
 	st, err := sqlite.Open(filepath.Join(tb.TempDir(), "baton.db"), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return newBatonOn(tb, s, st)
+}
+
+// newBatonOn wires Baton on st (closed by stop, or here on failure).
+func newBatonOn(tb testing.TB, s shape, st closingStore) *batonEngine {
+	tb.Helper()
+	ctx := context.Background()
 	p, err := process.Parse(batonDoc(s))
 	if err != nil {
 		_ = st.Close()
@@ -213,6 +228,7 @@ func (be *batonEngine) once(ctx context.Context) error {
 	// Releases may end before Create returns to its goroutine: the feed is
 	// read as they end and the ids checked once all are created.
 	ended := make(map[release.ID]bool, be.releases)
+	var failed []release.Event
 	created := make(chan error, 1)
 	go func() { created <- g.Wait() }()
 	for waiting := true; waiting || !allIn(ids, ended); {
@@ -227,12 +243,21 @@ func (be *batonEngine) once(ctx context.Context) error {
 				return fmt.Errorf("peerbench: baton: the subscription missed %d terminal events", n.Missed)
 			}
 			ended[n.Event.Release] = true
+			if n.Event.Kind != release.KindReleaseSucceeded {
+				failed = append(failed, n.Event)
+			}
 		case <-ctx.Done():
 			return fmt.Errorf("peerbench: baton: %d releases did not all end in %v: %w", be.releases, waitTimeout, ctx.Err())
 		}
 	}
+	if be.byEvent {
+		if len(failed) > 0 {
+			return fmt.Errorf("peerbench: baton: %d releases did not succeed, the first %s with %s", len(failed), failed[0].Release, failed[0].Kind)
+		}
+		return nil
+	}
 	for _, id := range ids {
-		rel, err := be.ex.Get(ctx, id)
+		rel, err := be.ex.Get(ctx, id, &executor.By{Actor: "peerbench"})
 		if err != nil {
 			return fmt.Errorf("peerbench: baton: reading release %s: %w", id, err)
 		}

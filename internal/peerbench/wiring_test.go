@@ -26,14 +26,7 @@ func TestEachEngineRunsEachShapeToCompletion(t *testing.T) {
 			{"go-workflows", func(tb testing.TB, s shape) engine { return newGoWorkflows(tb, s, waitPush) }},
 			{"go-workflows-poll", func(tb testing.TB, s shape) engine { return newGoWorkflows(tb, s, waitPoll) }},
 		} {
-			t.Run(s.name+"/"+tc.name, func(t *testing.T) {
-				en := tc.start(t, s)
-				err := en.once(context.Background())
-				stopErr := en.stop()
-				require.NoError(t, err)
-				require.NoError(t, stopErr)
-				require.Equal(t, int64(s.n*s.count()), en.activities(), "each no-op activity runs exactly once")
-			})
+			t.Run(s.name+"/"+tc.name, func(t *testing.T) { runOnce(t, tc.start, s) })
 		}
 	}
 }
@@ -57,4 +50,59 @@ func TestGoWorkflowsSQLiteRunsWALWithSynchronousFull(t *testing.T) {
 	var sync int
 	require.NoError(t, db.QueryRow("PRAGMA synchronous").Scan(&sync))
 	require.Equal(t, 2, sync, "0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA")
+}
+
+// TestPostgresEnginesRunEachShapeToCompletion checks the PostgreSQL
+// benchmarks' wiring on small shapes (Baton on store/postgres, DBOS), and
+// that River works every job it was given. Needs PEERBENCH_POSTGRES_URL;
+// skipped otherwise.
+func TestPostgresEnginesRunEachShapeToCompletion(t *testing.T) {
+	needPG(t)
+	for _, s := range []shape{chain(10), parallel(10), concurrent(6, randomDAG(10, 2))} {
+		for _, e := range pgEngines {
+			t.Run(s.name+"/"+e.name, func(t *testing.T) { runOnce(t, e.start, s) })
+		}
+	}
+	t.Run("river", func(t *testing.T) {
+		re := newRiver(t, riverRuns[0])
+		err := re.insert(context.Background(), 50)
+		if err == nil {
+			err = re.work(context.Background(), 50)
+		}
+		stopErr := re.stop()
+		require.NoError(t, err)
+		require.NoError(t, stopErr)
+		require.Equal(t, int64(50), re.calls.Load())
+	})
+}
+
+// TestDAGLevelsKeepDependenciesInEarlierLevels checks the order DBOS runs
+// a DAG in: every activity once, each after all its dependencies.
+func TestDAGLevelsKeepDependenciesInEarlierLevels(t *testing.T) {
+	s := randomDAG(200, 2)
+	level := make(map[int]int)
+	for k, l := range dagLevels(s.deps) {
+		for _, i := range l {
+			_, seen := level[i]
+			require.False(t, seen, "activity %d in two levels", i)
+			level[i] = k
+		}
+	}
+	require.Len(t, level, s.n)
+	for i, ds := range s.deps {
+		for _, d := range ds {
+			require.Less(t, level[d], level[i], "activity %d runs before its dependency %d", i, d)
+		}
+	}
+}
+
+// runOnce starts an engine on s, runs one operation, stops it, and checks
+// that each activity ran exactly once.
+func runOnce(t *testing.T, start func(testing.TB, shape) engine, s shape) {
+	en := start(t, s)
+	err := en.once(context.Background())
+	stopErr := en.stop()
+	require.NoError(t, err)
+	require.NoError(t, stopErr)
+	require.Equal(t, int64(s.n*s.count()), en.activities(), "each no-op activity runs exactly once")
 }

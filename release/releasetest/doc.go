@@ -30,11 +30,15 @@
 // # How a run works
 //
 // Run stores the process (and Config.Processes, for subprocesses) in an
-// in-memory store, creates the release at Config.Start through
+// in-memory store that offers every optional store capability (freezes,
+// policies, links, the feed, ...) but leasing, runs Config.Setup (where a
+// test puts the freezes, policies and release groups the release should
+// meet, through the executor), creates the release at Config.Start through
 // executor.Create, as a host does (the same input resolution and
 // validation), with an id derived from the process and the start
 // (CreateParams.ID; Create would draw a random one), and runs a real
-// executor.Executor over it, inside a testing/synctest bubble. Inside the
+// executor.Executor over it (periodic rescans off: it is alone on its
+// store), inside a testing/synctest bubble. Inside the
 // bubble package time is virtual: time only moves when every goroutine is
 // blocked, and then straight to the next timer (a retry backoff, an
 // adapter's delay, an approval deadline, a scripted step).
@@ -65,7 +69,19 @@
 //	h.Abort("oncall", "incident").WhenRunning("release.production", 1)
 //	h.Restart().WhenRunning("build.image", 1)
 //
-// Steps act on the release Run creates, not on its subprocess children.
+// Steps reach subprocess children by a path of activity keys joined by
+// PathSeparator, and Result.Child returns a child's own result for the
+// Require functions; InChild points a release-wide step (Abort, RollBack,
+// Do) at a child. Do runs any executor call at a scripted time:
+//
+//	h.Approve("deploy.smoke/checks.signoff", "lena").After(time.Hour)
+//	h.Abort("sre", "smoke suite hangs").InChild("deploy.smoke").After(2 * time.Hour)
+//	res := h.Run(t)
+//	releasetest.RequireStatus(t, res.Child("deploy.smoke"), release.Aborted)
+//
+// A parent checks a running child every executor PollInterval, so a run
+// whose child waits on a person no step scripts goes on to Config.Limit
+// (in many short steps) instead of stopping as soon as nothing can happen.
 //
 // Hosts that drive an executor on their own mock clock instead of this
 // harness wait for executor.Executor.Idle before moving the clock.

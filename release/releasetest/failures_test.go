@@ -36,6 +36,8 @@ func TestRunFailsTheTestWhenTheScriptIsWrong(t *testing.T) {
 			h.Retry("ship.deploy", "oncall")
 		case "unknown":
 			h.Approve("qa.sign-off", "bob")
+		case "path":
+			h.Approve("qa.signoff/checks.signoff", "bob")
 		case "refused":
 			h.Approve("qa.signoff", "mallory")
 		case "expected":
@@ -48,6 +50,7 @@ func TestRunFailsTheTestWhenTheScriptIsWrong(t *testing.T) {
 	cases := map[string]string{
 		"unused":   `scripted steps that never happened (mark a step Optional if that is expected): oncall retry ship.deploy`,
 		"unknown":  `step "bob approve qa.sign-off": process gate has no activity "qa.sign-off" (it has qa.signoff, ship.deploy)`,
+		"path":     `step "bob approve qa.signoff/checks.signoff": qa.signoff/checks.signoff: activity qa.signoff of process gate is not a subprocess`,
 		"refused":  `step "mallory approve qa.signoff" at 2026-01-05T09:00:00Z: executor: approve:`,
 		"expected": "",
 		"inputs":   `releasetest: creating the release: executor: create: invalid argument: process: inputs.version:`,

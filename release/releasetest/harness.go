@@ -19,7 +19,6 @@ import (
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
-	"github.com/batonhq/baton/store/memstore"
 )
 
 // defaultStart is Config.Start's default.
@@ -51,6 +50,18 @@ type Config struct {
 	// ID is the release's id. Defaults to a UUIDv7 derived from Start and
 	// the process, the same on every run.
 	ID release.ID
+	// Labels are the release's labels (what freezes, policies and an
+	// authorizer may judge it on). Defaults to none.
+	Labels map[string]string
+	// Group puts the release in a release group of its process, which
+	// Setup must store (executor.Executor.PutGroup). Defaults to none.
+	Group release.GroupID
+	// Setup, when set, runs at Start inside the run, before the release is
+	// created, with the run's executor (not running yet) and after the
+	// processes are stored: put the freezes, policies, release groups and
+	// input sets the release should meet there, through the executor as a
+	// host does. An error fails the test. Defaults to nil.
+	Setup func(ctx context.Context, ex *executor.Executor) error
 	// Adapters perform the automated activities: adaptertest.Fake values
 	// or any adapters.Adapter (Validator and Poller capabilities are kept).
 	// Every kind the process uses must be here. Defaults to none.
@@ -69,7 +80,9 @@ type Config struct {
 	// Authorize, Observers, ...). Its Clock is replaced by the harness's
 	// virtual clock and its Jitter disabled, and an empty InstanceID
 	// becomes "executor" (the executor's default is unique per instance),
-	// so runs repeat exactly. Defaults to the executor's defaults.
+	// so runs repeat exactly. A zero RescanInterval becomes negative: the
+	// executor is alone on its store, and periodic re-reads would only add
+	// steps. Defaults to the executor's defaults.
 	Executor *executor.Config
 }
 
@@ -151,8 +164,9 @@ type Result struct {
 	Release *release.Release
 	// Events is its event log, first to last.
 	Events []release.Event
-	// Children are the subprocess releases, ordered by id, and
-	// ChildEvents their event logs by release id.
+	// Children are the subprocess releases (children, their children,
+	// ...), ordered by id, and ChildEvents their event logs by release id.
+	// Child finds one by its path.
 	Children    []*release.Release
 	ChildEvents map[release.ID][]release.Event
 	// Start and End are the virtual times Run began and stopped.
@@ -193,14 +207,6 @@ func (r *Result) EventLog() []byte {
 	return buf.Bytes()
 }
 
-// noLeases hides the store's optional capabilities (store.Leaser): one
-// executor needs no leases, and lease timers would only add steps.
-type noLeases struct{ store.Store }
-
-// Unwrap implements store.Unwrapper: nil hides the wrapped store's leases
-// on purpose.
-func (noLeases) Unwrap() store.Store { return nil }
-
 // Run creates the release, starts it and drives it to its end: adapters are
 // called (one at a time, in a fixed order, so the run is deterministic),
 // scripted people act when their step is due, and whenever everything
@@ -239,8 +245,7 @@ func (h *Harness) run(t *testing.T) *Result {
 	defer h.clock.end()
 	h.gate.open()
 
-	mem := memstore.New(nil)
-	st := noLeases{mem}
+	st := newRunStore()
 	reg := &adapters.Registry{}
 	for _, a := range h.cfg.Adapters {
 		if err := reg.Register(wrap(&h.gate, a)); err != nil {
@@ -263,6 +268,9 @@ func (h *Harness) run(t *testing.T) *Result {
 		ecfg = *h.cfg.Executor
 	}
 	ecfg.Clock, ecfg.Jitter = h.clock, -1
+	if ecfg.RescanInterval == 0 {
+		ecfg.RescanInterval = -1
+	}
 	if ecfg.InstanceID == "" {
 		// A fixed id, so that the event log (whose executor-recorded events
 		// name the instance as their actor) repeats byte for byte.
@@ -290,12 +298,18 @@ func (h *Harness) run(t *testing.T) *Result {
 	}
 	rn.sub = ex.Subscribe(ctx, &executor.SubscribeParams{Filter: executor.Filter{}, Buffer: 4096})
 	defer func() { rn.sub.Close() }()
+	if h.cfg.Setup != nil {
+		if err := h.cfg.Setup(ctx, ex); err != nil {
+			t.Fatalf("releasetest: Config.Setup: %v", err)
+		}
+	}
 	// Created and started as a host does (executor.Create), before Run:
 	// the executor records the first steps and Run picks the adapter calls
 	// up, as after a restart.
 	if _, err := ex.Create(ctx, &executor.CreateParams{
 		ID: id, Process: proc.ID, ProcessVersion: proc.Version,
 		Inputs: h.cfg.Inputs, Name: h.cfg.Name, Version: h.cfg.Version, By: executor.By{Actor: h.cfg.Initiator},
+		Labels: h.cfg.Labels, Group: h.cfg.Group,
 	}); err != nil {
 		t.Fatalf("releasetest: creating the release: %v", err)
 	}
@@ -315,16 +329,13 @@ func (h *Harness) run(t *testing.T) *Result {
 	if err != nil {
 		t.Fatalf("releasetest: listing releases: %v", err)
 	}
-	for _, s := range page.Releases {
-		if s.ID == id {
-			continue
-		}
-		c, err := st.GetRelease(bg, s.ID)
+	for _, s := range descendants(id, page.Releases) {
+		c, err := st.GetRelease(bg, s)
 		if err != nil {
-			t.Fatalf("releasetest: reading release %s: %v", s.ID, err)
+			t.Fatalf("releasetest: reading release %s: %v", s, err)
 		}
 		res.Children = append(res.Children, c)
-		res.ChildEvents[s.ID] = events(t, st, s.ID)
+		res.ChildEvents[s] = events(t, st, s)
 	}
 	slices.SortFunc(res.Children, func(a, b *release.Release) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	var missed []string
@@ -376,26 +387,93 @@ func describeWait(w release.Wait) string {
 	return s + " since " + w.Since.UTC().Format(time.RFC3339)
 }
 
-// checkSteps fails t when a step names an activity the process lacks.
+// checkSteps fails t when a step names an activity the process (or, for
+// a path, a subprocess's process in Config.Processes) lacks.
 func (h *Harness) checkSteps(t *testing.T, p *process.Process) {
 	t.Helper()
-	known := map[release.ActivityKey]bool{}
+	for _, s := range h.steps {
+		var err error
+		switch {
+		case s.releaseWide() && s.child != "":
+			err = h.checkPath(p, s.child, true)
+		case !s.releaseWide():
+			err = h.checkPath(p, s.activity, false)
+		}
+		if err == nil && s.whenRunning != "" {
+			if err = h.checkPath(p, s.whenRunning, false); err != nil {
+				err = fmt.Errorf("WhenRunning: %w", err)
+			}
+		}
+		if err != nil {
+			t.Fatalf("releasetest: step %q: %v", s, err)
+		}
+	}
+}
+
+// checkPath checks that path names an activity of p, through subprocess
+// activities and the processes they run (see locate for whole).
+func (h *Harness) checkPath(p *process.Process, path release.ActivityKey, whole bool) error {
+	keys := splitPath(path)
+	for i, k := range keys {
+		a := activityOf(p, k)
+		if a == nil {
+			return fmt.Errorf("process %s has no activity %q (it has %s)", p.ID, k, strings.Join(activityKeys(p), ", "))
+		}
+		if i == len(keys)-1 && !whole {
+			return nil
+		}
+		if a.EffectiveType() != process.Subprocess {
+			return fmt.Errorf("%s: activity %s of process %s is not a subprocess", path, k, p.ID)
+		}
+		if p = h.subprocess(a.Process, a.ProcessVersion); p == nil {
+			return fmt.Errorf("%s: activity %s runs process %s, which is not in Config.Processes", path, k, a.Process)
+		}
+	}
+	return nil
+}
+
+// subprocess returns version v (0: the latest) of process id among
+// Config.Processes, numbered as Run stores them.
+func (h *Harness) subprocess(id process.ID, v int) *process.Process {
+	var versions []*process.Process
+	for _, p := range h.cfg.Processes {
+		if p.ID == id {
+			versions = append(versions, p)
+		}
+	}
+	switch {
+	case len(versions) == 0:
+		return nil
+	case v > 0 && v <= len(versions):
+		return versions[v-1]
+	}
+	return versions[len(versions)-1]
+}
+
+// activityOf returns activity k of p, nil when there is none.
+func activityOf(p *process.Process, k release.ActivityKey) *process.Activity {
+	for _, ph := range p.Phases {
+		if ph.ID != k.Phase() {
+			continue
+		}
+		for i := range ph.Activities {
+			if ph.Activities[i].ID == k.Activity() {
+				return &ph.Activities[i]
+			}
+		}
+	}
+	return nil
+}
+
+// activityKeys lists p's activities as keys.
+func activityKeys(p *process.Process) []string {
 	var keys []string
 	for _, ph := range p.Phases {
 		for _, a := range ph.Activities {
-			k := release.Key(ph.ID, a.ID)
-			known[k] = true
-			keys = append(keys, string(k))
+			keys = append(keys, string(release.Key(ph.ID, a.ID)))
 		}
 	}
-	for _, s := range h.steps {
-		if s.kind != stepAbort && s.kind != stepRollBack && s.kind != stepRestart && !known[s.activity] {
-			t.Fatalf("releasetest: step %q: process %s has no activity %q (it has %s)", s, p.ID, s.activity, strings.Join(keys, ", "))
-		}
-		if s.whenRunning != "" && !known[s.whenRunning] {
-			t.Fatalf("releasetest: step %q: WhenRunning: process %s has no activity %q (it has %s)", s, p.ID, s.whenRunning, strings.Join(keys, ", "))
-		}
-	}
+	return keys
 }
 
 // releaseID is the release's id: Config.ID, or one derived from the
@@ -428,7 +506,7 @@ func (h *Harness) drive(ctx context.Context, t *testing.T, rn *runner, st store.
 				if err != nil {
 					t.Fatalf("releasetest: reading release: %v", err)
 				}
-				if _, acted := h.step(ctx, t, rn, rel, h.clock.Now(), true); acted {
+				if _, acted := h.step(ctx, t, rn, st, rel, h.clock.Now(), true); acted {
 					continue
 				}
 			}
@@ -443,7 +521,7 @@ func (h *Harness) drive(ctx context.Context, t *testing.T, rn *runner, st store.
 			return ""
 		}
 		now := h.clock.Now()
-		next, acted := h.step(ctx, t, rn, rel, now, false)
+		next, acted := h.step(ctx, t, rn, st, rel, now, false)
 		if acted {
 			continue
 		}
@@ -478,8 +556,9 @@ func (h *Harness) drive(ctx context.Context, t *testing.T, rn *runner, st store.
 // step performs the first step that is due and reports it; otherwise it
 // returns when the next step that fits will be due (zero if none). With
 // running set, only steps scripted WhenRunning are considered.
-func (h *Harness) step(ctx context.Context, t *testing.T, rn *runner, rel *release.Release, now time.Time, running bool) (time.Time, bool) {
+func (h *Harness) step(ctx context.Context, t *testing.T, rn *runner, st store.Store, root *release.Release, now time.Time, running bool) (time.Time, bool) {
 	t.Helper()
+	get := func(id release.ID) (*release.Release, error) { return st.GetRelease(ctx, id) }
 	var next time.Time
 	blocked := map[release.ActivityKey]bool{} // an earlier step on the activity is pending
 	for _, s := range h.steps {
@@ -493,7 +572,10 @@ func (h *Harness) step(ctx context.Context, t *testing.T, rn *runner, rel *relea
 		if running && s.whenRunning == "" {
 			continue
 		}
-		since, ok := s.fits(rel)
+		rel, k, since, ok, err := s.fits(get, root)
+		if err != nil {
+			t.Fatalf("releasetest: step %q: reading a child release: %v", s, err)
+		}
 		if !ok {
 			continue
 		}
@@ -509,7 +591,7 @@ func (h *Harness) step(ctx context.Context, t *testing.T, rn *runner, rel *relea
 			rn.restart()
 			return time.Time{}, true
 		}
-		s.err = s.perform(ctx, rn.ex, rel.ID)
+		s.err = s.perform(ctx, rn.ex, rel.ID, k)
 		switch {
 		case s.mayFail:
 		case s.expectOK && !errors.Is(s.err, s.expect):

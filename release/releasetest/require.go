@@ -73,14 +73,21 @@ type ActivityWant struct {
 	Actor string
 }
 
-// RequireActivity fails t unless the activity with key k matches want.
+// RequireActivity fails t unless the activity with key k matches want. k
+// may be a path to an activity of a subprocess child
+// ("deploy.smoke/checks.api", see PathSeparator).
 //
 //	releasetest.RequireActivity(t, res, "build.compile", releasetest.ActivityWant{
 //		Status: release.ActivitySucceeded, Attempts: 3, Outputs: map[string]any{"artifact": "app.apk"},
 //	})
 func RequireActivity(t testing.TB, r *Result, k release.ActivityKey, want ActivityWant) {
 	t.Helper()
-	a := r.Release.Activities[k]
+	r, key := r.at(k)
+	if r == nil {
+		t.Fatalf("releasetest: %s: no child release on that path", k)
+		return
+	}
+	a := r.Release.Activities[key]
 	if a == nil {
 		keys := make([]string, 0, len(r.Release.Activities))
 		for key := range r.Release.Activities {

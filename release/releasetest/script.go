@@ -41,14 +41,35 @@ func (h *Harness) Restart() *Step {
 	return h.add(&Step{kind: stepRestart, actor: "crash"})
 }
 
-// fits reports whether the step can happen on r, and since when its After
-// counts.
-func (s *Step) fits(r *release.Release) (time.Time, bool) {
-	since, ok := s.baseFits(r)
-	if !ok || s.whenRunning == "" {
-		return since, ok
+// fits reports whether the step can happen now that the release Run
+// created is root: the release and activity it acts on (one of a child
+// for a path), and since when its After counts.
+func (s *Step) fits(get releaseGetter, root *release.Release) (rel *release.Release, k release.ActivityKey, since time.Time, ok bool, err error) {
+	if s.releaseWide() {
+		rel, ok, err = root, true, nil
+		if s.child != "" {
+			rel, _, ok, err = locate(get, root, s.child, true)
+		}
+	} else {
+		rel, k, ok, err = locate(get, root, s.activity, false)
 	}
-	a := r.Activities[s.whenRunning]
+	if !ok || err != nil {
+		return nil, "", time.Time{}, false, err
+	}
+	if since, ok = s.baseFits(rel, k); !ok || s.whenRunning == "" {
+		return rel, k, since, ok, nil
+	}
+	wr, wk, ok, err := locate(get, root, s.whenRunning, false)
+	if !ok || err != nil {
+		return nil, "", time.Time{}, false, err
+	}
+	since, ok = s.runningSince(wr.Activities[wk])
+	return rel, k, since, ok, nil
+}
+
+// runningSince reports whether a (the WhenRunning activity) runs the
+// attempt the step waits for, and since when.
+func (s *Step) runningSince(a *release.ActivityState) (time.Time, bool) {
 	if a == nil || a.Status != release.ActivityRunning || len(a.Attempts) == 0 {
 		return time.Time{}, false
 	}

@@ -23,7 +23,18 @@ const (
 	stepAbort         stepKind = "abort"
 	stepRollBack      stepKind = "roll-back"
 	stepRestart       stepKind = "restart" // see script.go
+	stepDo            stepKind = "do"      // see children.go
 )
+
+// releaseWide reports whether the step acts on a release rather than on an
+// activity of it.
+func (s *Step) releaseWide() bool {
+	switch s.kind {
+	case stepAbort, stepRollBack, stepRestart, stepDo:
+		return true
+	}
+	return false
+}
 
 // Step is one scripted action of a person. The Harness methods that script
 // people (Approve, Reject, CompleteTask, ...) return one; its methods
@@ -35,8 +46,11 @@ const (
 // the action fits (Waiting for decisions, tasks and outputs; OnHold or
 // Failed for Retry; ...) and After has passed since the activity entered
 // that status. Steps on one activity happen in the order they were
-// scripted. Abort and RollBack act on the release, After counting from its
-// start. Steps act on the release Run creates, not on subprocess children.
+// scripted. Abort, RollBack and Do act on the release once it has
+// started and until it ends (Running or Paused), After counting from its
+// start. An activity given as a path ("deploy.smoke/checks.api", see
+// PathSeparator) is one of a subprocess child; InChild points a
+// release-wide step at a child.
 type Step struct {
 	kind     stepKind
 	activity release.ActivityKey
@@ -50,6 +64,11 @@ type Step struct {
 	expectOK bool
 	optional bool
 	mayFail  bool // script.go
+
+	// child is the path of the subprocess activity whose child release a
+	// release-wide step acts on (children.go); do is a Do step's call.
+	child release.ActivityKey
+	do    func(ctx context.Context, ex *executor.Executor, id release.ID) error
 
 	// whenRunning and whenAttempt: the step happens while that activity's
 	// attempt runs (script.go).
@@ -99,6 +118,11 @@ func (s *Step) String() string {
 		what = fmt.Sprintf("%s %s the release", s.actor, s.kind)
 	case stepRestart:
 		what = "the executor crashes and restarts"
+	case stepDo:
+		what = s.actor
+	}
+	if s.child != "" {
+		what += " (in the child of " + string(s.child) + ")"
 	}
 	if s.whenRunning != "" {
 		what += " while " + string(s.whenRunning) + " runs"
@@ -172,16 +196,17 @@ func (h *Harness) RollBack(actor, reason string) *Step {
 	return h.add(&Step{kind: stepRollBack, actor: actor, reason: reason})
 }
 
-// baseFits reports whether the step's action fits the release's state,
-// and since when (fits in script.go adds WhenRunning).
-func (s *Step) baseFits(r *release.Release) (time.Time, bool) {
-	if s.kind == stepAbort || s.kind == stepRollBack || s.kind == stepRestart {
-		if r.Status != release.Running {
+// baseFits reports whether the step's action fits the state of release r
+// (the one it acts on) and its activity k, and since when (fits in
+// script.go adds WhenRunning).
+func (s *Step) baseFits(r *release.Release, k release.ActivityKey) (time.Time, bool) {
+	if s.releaseWide() {
+		if r.Status != release.Running && r.Status != release.Paused {
 			return time.Time{}, false
 		}
 		return r.StartedAt, true
 	}
-	a := r.Activities[s.activity]
+	a := r.Activities[k]
 	if a == nil {
 		return time.Time{}, false
 	}
@@ -199,26 +224,29 @@ func (s *Step) baseFits(r *release.Release) (time.Time, bool) {
 	return a.Since, ok
 }
 
-// perform takes the step's action through the executor.
-func (s *Step) perform(ctx context.Context, ex *executor.Executor, id release.ID) error {
+// perform takes the step's action through the executor, on release id and
+// its activity k.
+func (s *Step) perform(ctx context.Context, ex *executor.Executor, id release.ID, k release.ActivityKey) error {
 	by := executor.By{Actor: s.actor, Reason: s.reason}
 	switch s.kind {
+	case stepDo:
+		return s.do(ctx, ex, id)
 	case stepApprove:
-		return ex.Approve(ctx, id, s.activity, &executor.DecisionParams{By: executor.By{Actor: s.actor, Reason: s.reason}})
+		return ex.Approve(ctx, id, k, &executor.DecisionParams{By: executor.By{Actor: s.actor, Reason: s.reason}})
 	case stepReject:
-		return ex.Reject(ctx, id, s.activity, &executor.DecisionParams{By: executor.By{Actor: s.actor, Reason: s.reason}})
+		return ex.Reject(ctx, id, k, &executor.DecisionParams{By: executor.By{Actor: s.actor, Reason: s.reason}})
 	case stepCompleteTask:
-		return ex.UpdateTask(ctx, id, s.activity, &executor.TaskParams{Task: s.task, Status: release.TaskSucceeded, By: executor.By{Actor: s.actor, Reason: s.reason}})
+		return ex.UpdateTask(ctx, id, k, &executor.TaskParams{Task: s.task, Status: release.TaskSucceeded, By: executor.By{Actor: s.actor, Reason: s.reason}})
 	case stepFailTask:
-		return ex.UpdateTask(ctx, id, s.activity, &executor.TaskParams{Task: s.task, Status: release.TaskFailed, By: executor.By{Actor: s.actor, Reason: s.reason}})
+		return ex.UpdateTask(ctx, id, k, &executor.TaskParams{Task: s.task, Status: release.TaskFailed, By: executor.By{Actor: s.actor, Reason: s.reason}})
 	case stepSubmitOutputs:
-		return ex.SubmitOutputs(ctx, id, s.activity, &executor.OutputsParams{Outputs: s.outputs, By: executor.By{Actor: s.actor, Reason: s.reason}})
+		return ex.SubmitOutputs(ctx, id, k, &executor.OutputsParams{Outputs: s.outputs, By: executor.By{Actor: s.actor, Reason: s.reason}})
 	case stepRetry:
-		return ex.Retry(ctx, id, s.activity, &executor.RetryParams{By: executor.By{Actor: s.actor, Reason: s.reason}, Inputs: s.inputs})
+		return ex.Retry(ctx, id, k, &executor.RetryParams{By: executor.By{Actor: s.actor, Reason: s.reason}, Inputs: s.inputs})
 	case stepIgnore:
-		return ex.Ignore(ctx, id, s.activity, &executor.IgnoreParams{By: executor.By{Actor: s.actor, Reason: s.reason}, Outputs: s.outputs})
+		return ex.Ignore(ctx, id, k, &executor.IgnoreParams{By: executor.By{Actor: s.actor, Reason: s.reason}, Outputs: s.outputs})
 	case stepSkip:
-		return ex.Skip(ctx, id, s.activity, &by)
+		return ex.Skip(ctx, id, k, &by)
 	case stepAbort:
 		return ex.Abort(ctx, id, &by)
 	case stepRollBack:

@@ -2,10 +2,13 @@ package memstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
@@ -53,7 +56,20 @@ func (s *Store) PutReleaseDigest(ctx context.Context, p *store.PutReleaseDigestP
 	return nil
 }
 
-// ListReleaseDigests implements store.DigestStore.
+// digestCursor is a ListReleaseDigests cursor: the last release of a page
+// in the list's order.
+type digestCursor struct {
+	ScheduledFor time.Time  `json:"sched"`
+	ID           release.ID `json:"id"`
+}
+
+func digestBefore(a, b digestCursor) int {
+	return cmp.Or(a.ScheduledFor.Compare(b.ScheduledFor), strings.Compare(string(a.ID), string(b.ID)))
+}
+
+// ListReleaseDigests implements store.DigestStore. It walks every release
+// and sorts those after the cursor that match (a test store: the durable
+// stores read an index in the list's order).
 func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDigestsParams) (*store.ReleaseDigestPage, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -61,10 +77,10 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 	if p == nil {
 		p = &store.ListReleaseDigestsParams{}
 	}
-	var after *releaseCursor
+	var after *digestCursor
 	if p.Cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
-		after = new(releaseCursor)
+		after = new(digestCursor)
 		if err != nil || json.Unmarshal(raw, after) != nil || after.ID == "" {
 			return nil, errf(store.ErrInvalid, "list release digests: cursor %q", p.Cursor)
 		}
@@ -73,31 +89,25 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 	limit := store.ClampLimit(p.Limit)
 	type entry struct {
 		e   store.ReleaseDigestEntry
-		key releaseCursor
+		key digestCursor
 	}
 	var all []entry
 	var err error
 	s.mu.RLock()
-	start := 0
-	if after != nil {
-		start, _ = slices.BinarySearchFunc(s.order, *after, func(r *storedRelease, k releaseCursor) int { return releaseBefore(r.key, k) })
-		if start < len(s.order) && releaseBefore(s.order[start].key, *after) == 0 {
-			start++
-		}
-	}
-	for _, rec := range s.order[start:] {
+	for _, rec := range s.order {
 		rec.mu.Lock()
-		if matches(lp, &rec.summary) {
+		key := digestCursor{rec.summary.ScheduledFor, rec.key.ID}
+		if matches(lp, &rec.summary) && (after == nil || digestBefore(*after, key) < 0) {
 			if err = rec.checkLog(rec.key.ID); err == nil {
 				e := store.ReleaseDigestEntry{Release: rec.key.ID, Status: rec.summary.Status}
 				if rec.digest.data != nil && rec.digest.head == rec.head {
 					e.Data, e.Seq, e.Hash = bytes.Clone(rec.digest.data), rec.head.Seq, rec.head.Hash
 				}
-				all = append(all, entry{e, rec.key})
+				all = append(all, entry{e, key})
 			}
 		}
 		rec.mu.Unlock()
-		if err != nil || len(all) > limit {
+		if err != nil {
 			break
 		}
 	}
@@ -105,6 +115,7 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 	if err != nil {
 		return nil, err
 	}
+	slices.SortFunc(all, func(a, b entry) int { return digestBefore(a.key, b.key) })
 	page := &store.ReleaseDigestPage{Releases: []store.ReleaseDigestEntry{}}
 	for i, x := range all {
 		if i == limit {

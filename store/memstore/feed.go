@@ -7,13 +7,15 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/batonhq/baton/internal/feedsignal"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 )
 
 var (
-	_ store.FeedStore   = (*Store)(nil)
-	_ store.CursorStore = (*Store)(nil)
+	_ store.FeedStore    = (*Store)(nil)
+	_ store.CursorStore  = (*Store)(nil)
+	_ store.FeedNotifier = (*Store)(nil)
 )
 
 // feedLog is the feed (store.FeedStore): one entry per create or append,
@@ -24,6 +26,7 @@ type feedLog struct {
 	mu      sync.RWMutex
 	entries []feedEntry
 	cursors map[string]store.ConsumerCursor // made on first use
+	signals feedsignal.Signals              // of SubscribeFeed
 }
 
 // feedEntry names the events from..to of a release.
@@ -38,6 +41,13 @@ func (f *feedLog) add(rec *storedRelease, id release.ID, from, to int64) {
 	f.mu.Lock()
 	f.entries = append(f.entries, feedEntry{rec: rec, id: id, from: from, to: to})
 	f.mu.Unlock()
+	f.signals.Signal()
+}
+
+// SubscribeFeed implements store.FeedNotifier: the channel receives a
+// value after every create or append through this Store value.
+func (s *Store) SubscribeFeed(ctx context.Context) (<-chan struct{}, error) {
+	return s.feed.signals.Subscribe(ctx)
 }
 
 // A memstore feed cursor is "m<entry>.<seq>": the events of the entry

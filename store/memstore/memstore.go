@@ -9,7 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -39,6 +39,7 @@ type Store struct {
 	releases  map[release.ID]*storedRelease
 	order     []*storedRelease // the releases by (CreatedAt, ID): ListReleases pages through it
 	occurs    map[occurrence]release.ID
+	claims    map[occurrence]release.GroupDecision // occurrences a group's history decided without a release; made on first use
 	groups    map[release.GroupID]*release.Group
 	leases    map[string]*store.Lease
 	leaseSeq  int64 // the last lease token handed out, for any key
@@ -151,13 +152,28 @@ func (rec *storedRelease) checkSummary(id release.ID) error {
 		return err
 	}
 	sum := &rec.summary
-	if !reflect.DeepEqual(sum, &rec.summaryCopy) {
+	if !sameSummary(sum, &rec.summaryCopy) {
 		return corrupt(id, "summary", sum.Seq, "the summary does not match its copy")
 	}
 	if h, ok := rec.eventHash(sum.Seq); sum.ID != id || !ok || h != sum.Hash || sum.Head() != rec.head {
 		return corrupt(id, "summary", sum.Seq, "the summary was not built from the stored head (seq %d, hash %s)", rec.head.Seq, rec.head.Hash)
 	}
 	return nil
+}
+
+// sameSummary reports whether a and b are equal, as reflect.DeepEqual
+// would (nil and empty labels differ), without its allocations: a list
+// checks every summary it returns.
+// (TestSameSummaryComparesEveryField keeps it in step with Summary.)
+func sameSummary(a, b *release.Summary) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.Version == b.Version &&
+		a.ProcessID == b.ProcessID && a.ProcessVersion == b.ProcessVersion &&
+		a.Group == b.Group && a.Occurrence == b.Occurrence && a.CreatedBy == b.CreatedBy &&
+		(a.Labels == nil) == (b.Labels == nil) && maps.Equal(a.Labels, b.Labels) &&
+		a.ScheduledFor == b.ScheduledFor && a.ExpectedStart == b.ExpectedStart && a.ExpectedEnd == b.ExpectedEnd &&
+		a.Status == b.Status && a.CreatedAt == b.CreatedAt && a.StartedAt == b.StartedAt && a.EndedAt == b.EndedAt &&
+		a.ActivitiesDone == b.ActivitiesDone && a.ActivitiesTotal == b.ActivitiesTotal && a.WaitingForInput == b.WaitingForInput &&
+		a.Seq == b.Seq && a.Hash == b.Hash
 }
 
 // New returns an empty store.
@@ -487,6 +503,10 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		if other, ok := s.occurs[occ]; ok {
 			return errf(store.ErrAlreadyExists, "create release %s: release %s of group %q exists for occurrence %s",
 				id, other, occ.group, p.Release.Occurrence.UTC().Format(time.RFC3339))
+		}
+		if d, ok := s.claims[occ]; ok {
+			return errf(store.ErrClaimed, "create release %s: group %q recorded occurrence %s %s",
+				id, occ.group, p.Release.Occurrence.UTC().Format(time.RFC3339), d)
 		}
 		s.occurs[occ] = id
 	}
@@ -944,6 +964,16 @@ func (s *Store) AppendGroupHistory(ctx context.Context, r *release.GroupRecord) 
 	seen := historySeen{occ: r.Occurrence.UnixNano(), decision: r.Decision}
 	if h.seen[seen] {
 		return errf(store.ErrAlreadyExists, "group %s: occurrence %s: %s is recorded", r.Group, r.Occurrence.UTC().Format(time.RFC3339Nano), r.Decision)
+	}
+	occ := occurrence{group: r.Group, at: seen.occ}
+	if r.Claims() {
+		if id, ok := s.occurs[occ]; ok {
+			return errf(store.ErrConflict, "group %s: occurrence %s: %s: release %s is made for it", r.Group, r.Occurrence.UTC().Format(time.RFC3339Nano), r.Decision, id)
+		}
+		if s.claims == nil {
+			s.claims = map[occurrence]release.GroupDecision{}
+		}
+		s.claims[occ] = r.Decision
 	}
 	h.n++
 	k := historyKey{occ: seen.occ, n: h.n}

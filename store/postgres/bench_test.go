@@ -9,6 +9,7 @@ import (
 
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/postgres"
 )
 
 // BenchmarkPairedAppendVsRawInsert compares the store's append with the
@@ -90,6 +91,79 @@ func BenchmarkPairedAppendVsRawInsert(b *testing.B) {
 			b.ReportMetric(rawTime.Seconds()/appendTime.Seconds(), "append/raw")
 			b.ReportMetric(float64(rawWAL)/n, "WAL-B/raw-tx")
 			b.ReportMetric(float64(appendWAL)/n, "WAL-B/append")
+		})
+	}
+}
+
+// BenchmarkPairedAppendNotifyFeed measures what Options.NotifyFeed costs
+// the writers: appends of one event (a comment) per worker to a release of
+// its own, on a store without it and on one with it (whose feed another
+// Store over the schema, as another process, listens to), alternating in
+// rounds of 8 per worker so that both see the same load. It reports both
+// rates and their ratio.
+func BenchmarkPairedAppendNotifyFeed(b *testing.B) {
+	for _, workers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			ctx := context.Background()
+			pool := testPool(b, 2*int32(workers)+4)
+			plain := newStore(b, pool)
+			base := newStore(b, pool)
+			notifying, err := postgres.NewFromPool(ctx, pool, &postgres.Options{Schema: base.Schema(), NotifyFeed: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer notifying.Close()
+			lctx, stop := context.WithCancel(ctx)
+			defer stop()
+			signals, err := base.SubscribeFeed(lctx) // another process's consumer
+			if err != nil {
+				b.Fatal(err)
+			}
+			go func() {
+				for range signals {
+				}
+			}()
+			at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+			rels := map[*postgres.Store][]*release.Release{}
+			for _, s := range []*postgres.Store{plain, notifying} {
+				for i := range workers {
+					rels[s] = append(rels[s], createTestRelease(b, s, release.ID(fmt.Sprintf("0190d000-0000-7000-8000-%012d", i+1)), at))
+				}
+			}
+			const round = 8
+			elapsed := map[*postgres.Store]time.Duration{}
+			run := func(s *postgres.Store) {
+				var wg sync.WaitGroup
+				t0 := time.Now()
+				for w := range workers {
+					wg.Go(func() {
+						r := rels[s][w]
+						for range round {
+							expected := r.Seq
+							e, err := r.RecordPayload(at.Add(time.Hour), "bob", "", release.CommentAddedPayload{Text: "benchmark"})
+							if err == nil {
+								err = s.AppendEvents(ctx, &store.AppendEventsParams{ExpectedSeq: expected, Events: []release.Event{e}, Release: r})
+							}
+							if err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				elapsed[s] += time.Since(t0)
+			}
+			b.ResetTimer()
+			rounds := (b.N + round*workers - 1) / (round * workers)
+			for range rounds {
+				run(plain)
+				run(notifying)
+			}
+			n := float64(rounds * round * workers)
+			b.ReportMetric(n/elapsed[plain].Seconds(), "appends/s")
+			b.ReportMetric(n/elapsed[notifying].Seconds(), "notifyfeed-appends/s")
+			b.ReportMetric(elapsed[plain].Seconds()/elapsed[notifying].Seconds(), "notifyfeed/plain")
 		})
 	}
 }

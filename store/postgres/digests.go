@@ -77,16 +77,10 @@ func (s *Store) PutReleaseDigest(ctx context.Context, p *store.PutReleaseDigestP
 	return errf(store.ErrConflict, "put release digest %s: computed at seq %d (hash %s); the release's head is seq %d", id, p.Seq, p.Hash, seq)
 }
 
-// ListReleaseDigests implements store.DigestStore.
-func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDigestsParams) (*store.ReleaseDigestPage, error) {
-	if err := s.ready(ctx); err != nil {
-		return nil, err
-	}
-	if p == nil {
-		p = &store.ListReleaseDigestsParams{}
-	}
+// listDigestsQuery builds ListReleaseDigests' query (in the _s schema).
+func listDigestsQuery(p *store.ListReleaseDigestsParams) (string, []any, int, error) {
 	if err := checkText("list release digests", "Group", string(p.Group), "Process", string(p.Process)); err != nil {
-		return nil, err
+		return "", nil, 0, err
 	}
 	var args []any
 	arg := func(v any) string {
@@ -94,7 +88,7 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 		return "$" + strconv.Itoa(len(args))
 	}
 	var q strings.Builder
-	q.WriteString(`SELECT r.id, r.created_s, r.created_ns, r.status, r.seq, r.hash, r.head_digest, d.seq, d.hash, d.check_sum, d.data
+	q.WriteString(`SELECT r.id, r.sched_s, r.sched_ns, r.status, r.seq, r.hash, r.head_digest, d.seq, d.hash, d.check_sum, d.data
 		FROM _s.releases r LEFT JOIN _s.release_digests d ON d.release_id = r.id WHERE TRUE`)
 	if p.Group != "" {
 		q.WriteString(` AND r.group_id = ` + arg(string(p.Group)))
@@ -102,23 +96,45 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 	if p.Process != "" {
 		q.WriteString(` AND r.process_id = ` + arg(string(p.Process)))
 	}
-	if !p.ScheduledFrom.IsZero() {
-		q.WriteString(` AND (r.sched_s, r.sched_ns) >= (` + arg(p.ScheduledFrom.Unix()) + `::bigint, ` + arg(int32(p.ScheduledFrom.Nanosecond())) + `::integer)`)
-	}
 	if !p.ScheduledTo.IsZero() {
 		q.WriteString(` AND (r.sched_s, r.sched_ns) < (` + arg(p.ScheduledTo.Unix()) + `::bigint, ` + arg(int32(p.ScheduledTo.Nanosecond())) + `::integer)`)
 	}
+	var c *releaseCursor
 	if p.Cursor != "" {
-		var c releaseCursor
+		c = new(releaseCursor)
 		raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
-		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" || !storable(string(c.ID)) {
-			return nil, errf(store.ErrInvalid, "list release digests: cursor %q: not one this store made", p.Cursor)
+		if err != nil || json.Unmarshal(raw, c) != nil || c.ID == "" || !storable(string(c.ID)) {
+			return "", nil, 0, errf(store.ErrInvalid, "list release digests: cursor %q: not one this store made", p.Cursor)
 		}
-		q.WriteString(` AND (r.created_s, r.created_ns, r.id) > (` + arg(c.S) + `::bigint, ` + arg(c.NS) + `::integer, ` + arg(string(c.ID)) + `::text)`)
+		q.WriteString(` AND (r.sched_s, r.sched_ns, r.id) > (` + arg(c.S) + `::bigint, ` + arg(c.NS) + `::integer, ` + arg(string(c.ID)) + `::text)`)
+	}
+	// The window's start bounds the scan unless the cursor is in the
+	// window (as the cursors of this query are): then the cursor does.
+	if from := p.ScheduledFrom; !from.IsZero() && (c == nil || c.S < from.Unix() || (c.S == from.Unix() && c.NS < int32(from.Nanosecond()))) {
+		q.WriteString(` AND (r.sched_s, r.sched_ns) >= (` + arg(from.Unix()) + `::bigint, ` + arg(int32(from.Nanosecond())) + `::integer)`)
 	}
 	limit := store.ClampLimit(p.Limit)
-	q.WriteString(` ORDER BY r.created_s, r.created_ns, r.id LIMIT ` + arg(limit+1))
-	rows, err := s.pool.Query(ctx, s.q(q.String()), args...)
+	q.WriteString(` ORDER BY r.sched_s, r.sched_ns, r.id LIMIT ` + arg(limit+1))
+	return q.String(), args, limit, nil
+}
+
+// ListReleaseDigests implements store.DigestStore: the releases in
+// (scheduled, id) order, a range scan of releases_scheduled from the
+// cursor (or of the group's or process's index, whose rows are then
+// sorted), each joined to its kept digest by key, which is returned only
+// while it names the release's head.
+func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDigestsParams) (*store.ReleaseDigestPage, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.ListReleaseDigestsParams{}
+	}
+	q, args, limit, err := listDigestsQuery(p)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, s.q(q), args...)
 	if err != nil {
 		return nil, s.wrapDB(ctx, "list release digests", err)
 	}

@@ -49,6 +49,13 @@
 // attention notify (executors set Notify only then), because PostgreSQL
 // serialises the commits of notifying transactions.
 //
+// The feed's subscribers (store.FeedNotifier) are signalled after each
+// create or append through the Store commits, and on every notification
+// the listening connection hears: another process's writes are signalled
+// when they notify, the others are found at the consumer's next poll, or
+// signalled too when the writers set Options.NotifyFeed (every write
+// notifies; about 20% fewer appends per second with 8 writers).
+//
 // # Schema and migrations
 //
 // The tables live in one PostgreSQL schema, Options.Schema ("baton" by
@@ -86,15 +93,15 @@
 //     page, merged (UNION ALL);
 //   - by group: releases_group (group_id, created_s, created_ns, id);
 //   - by process: releases_process (process_id, created_s, created_ns, id);
-//   - by scheduled window alone: releases_scheduled (sched_s, sched_ns)
-//     finds the window's releases, which are then sorted: a window is as
+//   - by scheduled window alone: releases_scheduled (sched_s, sched_ns,
+//     id) finds the window's releases, which are then sorted: a window is as
 //     large as a calendar page, and no one index orders by creation a
 //     range of scheduled times. With another filter, that filter's index;
 //   - ListUnfinished (store.UnfinishedLister, what an executor resumes
 //     after a restart): releases_unfinished (created_s, created_ns, id),
-//     partial on the Scheduled, Running and Paused releases and covering
-//     the resume hint (wake_load, wake_s, wake_ns), so a page reads only
-//     unfinished releases, however many have finished;
+//     partial on the Scheduled, Running and Paused releases, so a page
+//     reads only unfinished releases, however many have finished (their
+//     resume hints from the rows it finds);
 //   - ListReleaseDigests (store.DigestStore): the same filters as
 //     ListReleases, each release's digest by the digests' primary key
 //     (release_id), compared with the head the releases row keeps;
@@ -111,7 +118,13 @@
 //     a Process filter (ListGroups' Enabled filters the rows the index
 //     yields; groups are few);
 //   - the occurrence rule: the unique index releases_occurrence (group_id,
-//     occurrence), partial on the releases that have one;
+//     occurrence), partial on the releases that have one; a group's
+//     occurrence is also claimed by a history record that skips it or
+//     records it missed (release.GroupRecord.Claims): such a record and a
+//     release of its occurrence are each written in a transaction holding
+//     the occurrence's advisory lock, after a probe of the other
+//     (group_history's unique (group_id, occ_s, occ_ns, decision);
+//     releases_occurrence and deletions_occurrence);
 //   - ListGroupHistory: group_history_order (group_id, occ_s, occ_ns, id),
 //     forward, or backward for Newest;
 //   - the link index (store.LinkStore) is the links table, a row per
@@ -157,7 +170,11 @@
 // entry made stale by another replica is lower than the stored seq, so it
 // costs at most a snapshot taken early. The events' primary key guards the
 // append rule a second time. Each write is one commit; its durability is
-// the server's (synchronous_commit).
+// the server's (synchronous_commit). An append that keeps the release's
+// status (nearly all of them) changes no column any index of the releases
+// table holds, and the table's fill factor (80) leaves room on its pages,
+// so PostgreSQL updates the row heap-only (HOT), writing no index entry
+// (TestAppendsChangeNoIndexedColumn keeps it so).
 //
 // Leases are one INSERT ... ON CONFLICT statement per acquire, whose row
 // lock makes concurrent acquires of one key take turns; a released lease

@@ -24,3 +24,10 @@ func HeadDigest(s *Store, h release.Head) []byte {
 // UnfinishedSQL returns the queries ListUnfinished runs: the first page's
 // and the next pages'.
 func UnfinishedSQL(s *Store) (first, next string) { return s.q(qUnfinished), s.q(qUnfinishedAfter) }
+
+// ListDigestsSQL returns ListReleaseDigests' query (in s's schema) and
+// arguments for p.
+func ListDigestsSQL(s *Store, p *store.ListReleaseDigestsParams) (string, []any, error) {
+	q, args, _, err := listDigestsQuery(p)
+	return s.q(q), args, err
+}

@@ -3,8 +3,11 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
@@ -12,7 +15,8 @@ import (
 
 // AppendGroupHistory implements store.GroupHistoryStore: one INSERT ... ON
 // CONFLICT DO NOTHING on the unique (group_id, occurrence, decision), so
-// that of executors racing for one occurrence one records it.
+// that of executors racing for one occurrence one records it. A record
+// that claims its occurrence is appended by appendClaim.
 func (s *Store) AppendGroupHistory(ctx context.Context, r *release.GroupRecord) error {
 	if err := s.ready(ctx); err != nil {
 		return err
@@ -28,8 +32,10 @@ func (s *Store) AppendGroupHistory(ctx context.Context, r *release.GroupRecord) 
 	if err != nil {
 		return errf(store.ErrInvalid, "append group history %s: encoding: %v", g, err)
 	}
-	tag, err := s.pool.Exec(ctx, s.q(`INSERT INTO _s.group_history (group_id, occ_s, occ_ns, decision, doc) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (group_id, occ_s, occ_ns, decision) DO NOTHING`), g, occ.Unix(), int32(occ.Nanosecond()), dec, doc)
+	if r.Claims() {
+		return s.appendClaim(ctx, g, occ, dec, doc)
+	}
+	tag, err := s.pool.Exec(ctx, s.q(qAppendHistory), g, occ.Unix(), int32(occ.Nanosecond()), dec, doc)
 	if err != nil {
 		return s.wrapDB(ctx, "append group history "+g, err)
 	}
@@ -37,6 +43,42 @@ func (s *Store) AppendGroupHistory(ctx context.Context, r *release.GroupRecord) 
 		return errf(store.ErrAlreadyExists, "group %s: occurrence %s: %s is recorded", g, occ.UTC().Format(time.RFC3339Nano), dec)
 	}
 	return nil
+}
+
+const qAppendHistory = `INSERT INTO _s.group_history (group_id, occ_s, occ_ns, decision, doc) VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (group_id, occ_s, occ_ns, decision) DO NOTHING`
+
+// appendClaim appends a record that claims its occurrence: in a
+// transaction holding the occurrence's lock (lockOccurrence), after
+// finding no release (nor deletion of one) that holds it.
+func (s *Store) appendClaim(ctx context.Context, g string, occ time.Time, dec string, doc []byte) error {
+	op := "append group history " + g
+	occKey := occ.UTC().Format(time.RFC3339Nano)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return s.wrapDB(ctx, op, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+	if err := s.lockOccurrence(ctx, tx, g, occKey); err != nil {
+		return s.wrapDB(ctx, op, err)
+	}
+	var other string
+	err = tx.QueryRow(ctx, s.q(`SELECT id FROM _s.releases WHERE group_id = $1 AND occurrence = $2
+		UNION ALL SELECT release_id FROM _s.deletions WHERE group_id = $1 AND occurrence = $2 LIMIT 1`), g, occKey).Scan(&other)
+	switch {
+	case err == nil:
+		return errf(store.ErrConflict, "group %s: occurrence %s: %s: release %s is made for it", g, occKey, dec, other)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return s.wrapDB(ctx, op, err)
+	}
+	tag, err := tx.Exec(ctx, s.q(qAppendHistory), g, occ.Unix(), int32(occ.Nanosecond()), dec, doc)
+	if err != nil {
+		return s.wrapDB(ctx, op, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errf(store.ErrAlreadyExists, "group %s: occurrence %s: %s is recorded", g, occKey, dec)
+	}
+	return s.wrapDB(ctx, op, tx.Commit(ctx))
 }
 
 // ListGroupHistory implements store.GroupHistoryStore: a range of the

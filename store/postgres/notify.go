@@ -11,11 +11,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/batonhq/baton/internal/feedsignal"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 )
 
-var _ store.ReleaseNotifier = (*Store)(nil)
+var (
+	_ store.ReleaseNotifier = (*Store)(nil)
+	_ store.FeedNotifier    = (*Store)(nil)
+)
 
 // Notifications (store.ReleaseNotifier) use PostgreSQL's LISTEN/NOTIFY.
 // A CreateRelease or AppendEvents with Notify set calls pg_notify in its
@@ -45,6 +49,23 @@ func notifyChannel(schema string) string {
 	return "baton:" + hex.EncodeToString(d[:16])
 }
 
+// feedPayload is what a notification of Options.NotifyFeed carries when
+// the write has no Notify: no release (parsePayload refuses it), only a
+// signal for the feed's subscribers.
+const feedPayload = "feed"
+
+// writeNotify returns whether a write notifies, and its payload: the
+// release's change with Notify, feedPayload with Options.NotifyFeed alone.
+func (s *Store) writeNotify(notify bool, id release.ID, seq int64) (bool, string) {
+	switch {
+	case notify:
+		return true, notifyPayload(id, seq)
+	case s.opts.NotifyFeed:
+		return true, feedPayload
+	}
+	return false, ""
+}
+
 // notifyPayload is what a notification carries: the release id and its
 // seq after the change, "ID:SEQ".
 func notifyPayload(id release.ID, seq int64) string {
@@ -71,6 +92,11 @@ type listener struct {
 	ready   chan struct{} // closed once the first LISTEN succeeded or failed
 	err     error         // why the first LISTEN failed (set before ready closes)
 	stop    context.CancelFunc
+	// feed are the subscribers of SubscribeFeed: told of this Store's
+	// creates and appends as they commit, and of every notification the
+	// listening connection hears (another process's write with Notify
+	// set, or a reconnection, after which writes may have been missed).
+	feed feedsignal.Signals
 }
 
 type subscriber struct {
@@ -121,6 +147,27 @@ func (s *Store) SubscribeReleases(ctx context.Context) (<-chan store.ReleaseChan
 	}
 	context.AfterFunc(ctx, func() { s.unsubscribe(sub) })
 	return sub.ch, nil
+}
+
+// SubscribeFeed implements store.FeedNotifier. The channel receives a
+// value after each create or append through this Store commits, and after
+// each notification the Store hears on the schema's channel: the writes
+// of other processes with Notify set (an executor sets it for the changes
+// that need another process's attention). Other processes' writes without
+// Notify are not signalled: a consumer finds them at its next poll. While
+// ctx lasts the Store listens, as for SubscribeReleases. A signal may
+// also come before the events are readable: the feed holds a committed
+// write back while an older transaction is in flight (see ListAllEvents).
+func (s *Store) SubscribeFeed(ctx context.Context) (<-chan struct{}, error) {
+	changes, err := s.SubscribeReleases(ctx) // listens until ctx is done
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		for range changes { // broadcast signals the feed's subscribers
+		}
+	}()
+	return s.listen.feed.Subscribe(ctx)
 }
 
 // unsubscribe removes sub and closes its channel; the last subscriber to
@@ -219,6 +266,8 @@ func (s *Store) receive(ctx context.Context, conn *pgx.Conn) error {
 		}
 		if c, ok := parsePayload(n.Payload); ok {
 			s.listen.broadcast(c)
+		} else {
+			s.listen.feed.Signal()
 		}
 	}
 }
@@ -226,6 +275,7 @@ func (s *Store) receive(ctx context.Context, conn *pgx.Conn) error {
 // broadcast sends c to every subscriber without blocking: one whose
 // channel is full loses it, and is sent an empty change once it has room.
 func (l *listener) broadcast(c store.ReleaseChange) {
+	l.feed.Signal()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for sub := range l.subs {
@@ -258,4 +308,5 @@ func (l *listener) close() {
 		close(sub.ch)
 	}
 	l.subs = nil
+	l.feed.Close()
 }

@@ -118,3 +118,67 @@ func TestTheListeningConnectionClosesWithTheLastSubscriber(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return listeners() == 0 }, 30*time.Second, 10*time.Millisecond)
 }
+
+// A feed subscriber hears the writes of its own Store, with or without
+// Notify, and another process's writes with Notify: a Store over the same
+// schema, as another process has.
+func TestFeedSignalsReachAnotherStoreOverTheSameSchemaOnNotify(t *testing.T) {
+	pool := testPool(t, 8)
+	writer := newStore(t, pool)
+	reader, err := postgres.NewFromPool(t.Context(), pool, &postgres.Options{Schema: writer.Schema()})
+	require.NoError(t, err)
+	defer reader.Close()
+	signal := func(ch <-chan struct{}) {
+		t.Helper()
+		select {
+		case _, ok := <-ch:
+			require.True(t, ok, "the channel closed")
+		case <-time.After(30 * time.Second):
+			require.FailNow(t, "no feed signal within 30s")
+		}
+	}
+	own, err := writer.SubscribeFeed(t.Context())
+	require.NoError(t, err)
+	other, err := reader.SubscribeFeed(t.Context())
+	require.NoError(t, err)
+	r := createTestRelease(t, writer, "r1", time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	signal(own)
+	appendComment(t, writer, r, false)
+	signal(own)
+	appendComment(t, writer, r, true)
+	signal(other)
+}
+
+// With Options.NotifyFeed a write without Notify wakes the feed's
+// subscribers of another Store over the schema (another process), and
+// tells its release subscribers nothing.
+func TestNotifyFeedSignalsEveryWriteToOtherProcesses(t *testing.T) {
+	pool := testPool(t, 8)
+	plain := newStore(t, pool)
+	writer, err := postgres.NewFromPool(t.Context(), pool, &postgres.Options{Schema: plain.Schema(), NotifyFeed: true})
+	require.NoError(t, err)
+	defer writer.Close()
+	reader, err := postgres.NewFromPool(t.Context(), pool, &postgres.Options{Schema: plain.Schema()})
+	require.NoError(t, err)
+	defer reader.Close()
+	feed, err := reader.SubscribeFeed(t.Context())
+	require.NoError(t, err)
+	changes, err := reader.SubscribeReleases(t.Context())
+	require.NoError(t, err)
+	r := createTestRelease(t, writer, "r1", time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case _, ok := <-feed:
+			require.True(t, ok, "the channel closed")
+		case <-time.After(30 * time.Second):
+			require.FailNow(t, "no feed signal within 30s", what)
+		}
+	}
+	wait("the create")
+	appendComment(t, writer, r, false)
+	wait("an append without Notify")
+	appendComment(t, writer, r, true)
+	require.Equal(t, store.ReleaseChange{Release: "r1", Seq: 3}, receiveChange(t, changes),
+		"release subscribers hear only the write with Notify")
+}

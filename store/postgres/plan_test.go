@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/release"
@@ -23,16 +24,7 @@ import (
 // shows what it does with a large one, where they cost in proportion to
 // the table.
 func TestListQueriesUseIndexesWithoutSorting(t *testing.T) {
-	pool := testPool(t, 2)
-	s := newStore(t, pool)
-	conn, err := pool.Acquire(t.Context())
-	require.NoError(t, err)
-	defer conn.Release()
-	for _, set := range []string{"enable_seqscan", "enable_sort", "enable_bitmapscan"} {
-		_, err := conn.Exec(t.Context(), "SET "+set+" = off")
-		require.NoError(t, err)
-	}
-	defer conn.Exec(t.Context(), "RESET ALL") //nolint:errcheck // the connection goes back to the pool either way
+	s, conn := pricedOut(t)
 
 	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 	// A cursor of this store: the page after the first release listed.
@@ -112,6 +104,26 @@ func TestListQueriesUseIndexesWithoutSorting(t *testing.T) {
 	}
 }
 
+// pricedOut returns a store in a fresh schema and a connection to explain
+// its queries on, with sequential scans, sorts and bitmap scans priced
+// out, until the test's end.
+func pricedOut(t *testing.T) (*postgres.Store, *pgxpool.Conn) {
+	t.Helper()
+	pool := testPool(t, 2)
+	s := newStore(t, pool)
+	conn, err := pool.Acquire(t.Context())
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "RESET ALL") // the connection goes back to the pool either way
+		conn.Release()
+	})
+	for _, set := range []string{"enable_seqscan", "enable_sort", "enable_bitmapscan"} {
+		_, err := conn.Exec(t.Context(), "SET "+set+" = off")
+		require.NoError(t, err)
+	}
+	return s, conn
+}
+
 // explain returns the plan of q as text.
 func explain(t *testing.T, conn interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -122,4 +134,26 @@ func explain(t *testing.T, conn interface {
 	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	return strings.Join(lines, "\n")
+}
+
+// The digest listing, in (scheduled, id) order, reads the window's
+// releases from releases_scheduled in that order from the cursor, without
+// a sort, and each one's digest by key (scans and sorts priced out, as in
+// TestListQueriesUseIndexesWithoutSorting).
+func TestDigestListingUsesTheScheduledIndexWithoutSorting(t *testing.T) {
+	s, conn := pricedOut(t)
+	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	cursor := "eyJzIjoxLCJucyI6MiwiaWQiOiJ4In0" // {"s":1,"ns":2,"id":"x"}
+	for name, p := range map[string]store.ListReleaseDigestsParams{
+		"all": {}, "all, next page": {Cursor: cursor},
+		"window": {ScheduledFrom: from, ScheduledTo: to}, "window, next page": {ScheduledFrom: from, ScheduledTo: to, Cursor: cursor},
+	} {
+		q, args, err := postgres.ListDigestsSQL(s, &p)
+		require.NoError(t, err, name)
+		plan := explain(t, conn.Conn(), q, args...)
+		require.NotContains(t, plan, "Seq Scan", "%s:\n%s", name, plan)
+		require.NotContains(t, plan, "Sort  (", "%s: a sort node:\n%s", name, plan)
+		require.Contains(t, plan, " using releases_scheduled ", "%s:\n%s", name, plan)
+		require.Contains(t, plan, " using release_digests_pkey ", "%s: each digest by key:\n%s", name, plan)
+	}
 }

@@ -157,7 +157,10 @@ const (
 // events and its snapshot (when due) go in as one batch, which PostgreSQL
 // runs as one transaction. The primary key and the unique index
 // releases_occurrence (group_id, occurrence) refuse a second release with
-// the same id or for the same occurrence of a group.
+// the same id or for the same occurrence of a group. A release of a
+// group's occurrence is sent in a transaction that holds the occurrence's
+// lock (lockOccurrence) and first looks for a history record that claims
+// it (store.ErrClaimed).
 func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams) error {
 	if err := s.ready(ctx); err != nil {
 		return err
@@ -221,12 +224,20 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 		}
 		b.Queue(s.q(qInsertLinks), append([]any{id}, cols...)...)
 	}
-	if p.Notify {
-		b.Queue(qNotify, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
+	if ok, payload := s.writeNotify(p.Notify, r.ID, row.seq); ok {
+		b.Queue(qNotify, notifyChannel(s.opts.Schema), payload)
 	}
-	err = s.pool.SendBatch(ctx, b).Close()
+	if row.occurrence != nil {
+		err = s.sendOccurrenceBatch(ctx, b, row.group, r.Occurrence, *row.occurrence, id)
+		if errors.Is(err, store.ErrClaimed) {
+			return err
+		}
+	} else {
+		err = s.pool.SendBatch(ctx, b).Close()
+	}
 	if err == nil {
 		s.snaps.put(row.id, snapSeq)
+		s.listen.feed.Signal()
 		return nil
 	}
 	if name, dup := uniqueViolation(err); dup {
@@ -320,9 +331,9 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 	}
 	args = append(args, row.headDigest[:], row.wakeLoad, row.wakeS, row.wakeNs, row.endedS, row.endedNs)
 	query := qAppend
-	if p.Notify {
+	if ok, payload := s.writeNotify(p.Notify, r.ID, row.seq); ok {
 		query = qAppendNotify
-		args = append(args, notifyChannel(s.opts.Schema), notifyPayload(r.ID, row.seq))
+		args = append(args, notifyChannel(s.opts.Schema), payload)
 	}
 	if !links.Empty() {
 		if query, args, err = appendLinksQuery(query, args, &links); err != nil {
@@ -353,6 +364,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		snapSeq = row.seq
 	}
 	s.snaps.put(r.ID, snapSeq)
+	s.listen.feed.Signal()
 	return nil
 }
 
@@ -892,4 +904,55 @@ func (s *Store) releaseExists(ctx context.Context, op string, id release.ID) err
 		return errf(store.ErrNotFound, "release %s", id)
 	}
 	return s.wrapDB(ctx, op, err)
+}
+
+// qClaimed finds a group history record that claims an occurrence
+// (release.GroupRecord.Claims), unless a release holds the occurrence (or
+// held it: deleted), which the unique indexes then report (a skipped
+// record that names its release claims nothing).
+const qClaimed = `SELECT decision FROM _s.group_history WHERE group_id = $1 AND occ_s = $2 AND occ_ns = $3
+	AND decision IN ('missed', 'skipped')
+	AND NOT EXISTS (SELECT 1 FROM _s.releases WHERE group_id = $1 AND occurrence = $4)
+	AND NOT EXISTS (SELECT 1 FROM _s.deletions WHERE group_id = $1 AND occurrence = $4) LIMIT 1`
+
+// occurrenceLockClass is the first key of the advisory lock of a group's
+// occurrence ("BATO"); the second is a hash of the schema, group and
+// occurrence (a collision only makes two occurrences wait for each other).
+const occurrenceLockClass = 0x4241544f
+
+// lockOccurrence takes the transaction's advisory lock on a group's
+// occurrence: the release of the occurrence and a history record that
+// claims it (AppendGroupHistory) are written under it, each after looking
+// for the other, so one of two racing writers sees what the other wrote.
+// occKey is the occurrence in UTC RFC 3339 (nanoseconds).
+func (s *Store) lockOccurrence(ctx context.Context, tx pgx.Tx, group, occKey string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(occurrenceLockClass), s.opts.Schema+"/"+group+"/"+occKey)
+	return err
+}
+
+// sendOccurrenceBatch sends b, the writes of a release of a group's
+// occurrence, in a transaction holding the occurrence's lock, unless the
+// group's history claims the occurrence (an error matching
+// store.ErrClaimed). Other errors are returned as they are.
+func (s *Store) sendOccurrenceBatch(ctx context.Context, b *pgx.Batch, group string, occ time.Time, occKey, id string) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+	if err := s.lockOccurrence(ctx, tx, group, occKey); err != nil {
+		return err
+	}
+	var d string
+	err = tx.QueryRow(ctx, s.q(qClaimed), group, occ.Unix(), int32(occ.Nanosecond()), occKey).Scan(&d)
+	switch {
+	case err == nil:
+		return errf(store.ErrClaimed, "create release %s: group %q recorded occurrence %s %s", id, group, occKey, d)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }

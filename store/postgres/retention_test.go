@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 	"github.com/batonhq/baton/store/postgres"
@@ -54,4 +55,61 @@ func TestMigration010GivesTheReleasesThatHadEndedTheirEnd(t *testing.T) {
 	require.Empty(t, page.Releases, "the end is exact: not before itself")
 	_, err = s.DeleteRelease(ctx, &store.DeleteReleaseParams{Release: running.ID, ExpectedSeq: running.Seq, Actor: "a", Now: at})
 	require.ErrorIs(t, err, store.ErrNotFinished)
+}
+
+// A Create of an id whose deletion is under way, not yet committed, waits
+// on the deleted row's key and, once the deletion commits, is refused: the
+// id stays taken. Checked before its insert, as migration 010 did, the
+// Create read the deletion log before the deletion committed and went in.
+func TestACreateRacingTheDeletionOfItsIDIsRefused(t *testing.T) {
+	ctx := context.Background()
+	pool := testPool(t, 4)
+	schema := freshSchema(t, pool)
+	s, err := postgres.NewFromPool(ctx, pool, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	id := mustID(t, at)
+	createTestRelease(t, s, id, at)
+
+	// The deletion, as DeleteRelease writes it, left uncommitted.
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	for _, q := range []string{
+		`DELETE FROM ` + schema + `.events WHERE release_id = $1`,
+		`DELETE FROM ` + schema + `.anchors WHERE release_id = $1`,
+		`DELETE FROM ` + schema + `.snapshots WHERE release_id = $1`,
+		`DELETE FROM ` + schema + `.links WHERE release_id = $1`,
+		`DELETE FROM ` + schema + `.releases WHERE id = $1`,
+		`INSERT INTO ` + schema + `.deletions (release_id, group_id, doc) VALUES ($1, '', '{}')`,
+	} {
+		_, err := tx.Exec(ctx, q, string(id))
+		require.NoError(t, err, q)
+	}
+
+	created := make(chan error, 1)
+	go func() {
+		p := &process.Process{ID: "mobile", Version: 1, Name: "mobile", Phases: []process.Phase{{ID: "build",
+			Activities: []process.Activity{{ID: "compile", Uses: "noop"}}}}}
+		r, ev, err := release.Create(id, at.Add(time.Hour), "mallory", "", release.ReleaseCreatedPayload{Name: "again", Process: p})
+		if err != nil {
+			created <- err
+			return
+		}
+		created <- s.CreateRelease(ctx, &store.CreateReleaseParams{Events: []release.Event{ev}, Release: r})
+	}()
+	// Commit once the Create waits on the deleted row's lock.
+	require.Eventually(t, func() bool {
+		var waiting bool
+		require.NoError(t, pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND query LIKE '%'||$1||'%')`, schema).Scan(&waiting))
+		return waiting
+	}, 30*time.Second, 10*time.Millisecond, "the Create never waited on the deletion")
+	require.NoError(t, tx.Commit(ctx))
+
+	err = <-created
+	require.ErrorIs(t, err, store.ErrAlreadyExists, "a deleted id is taken for good")
+	_, err = s.GetRelease(ctx, id)
+	require.ErrorIs(t, err, store.ErrNotFound)
 }

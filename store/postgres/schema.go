@@ -16,7 +16,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it embeds. New migrates older schemas to it and
 // refuses newer ones.
-const SchemaVersion = 12
+const SchemaVersion = 15
 
 // migrationFiles are the migrations, one file each, named NNN_what.sql:
 // NNN brings a schema from version NNN-1 to NNN. Released migrations are

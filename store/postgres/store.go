@@ -51,6 +51,16 @@ type Options struct {
 	// bytes. Defaults to nil: SHA-256, which catches damage and edits that
 	// leave the digests alone.
 	DigestKey []byte
+	// NotifyFeed makes every create and append notify the schema's
+	// channel (LISTEN/NOTIFY), not only those with Notify set, so that a
+	// feed consumer in another process (a notify.Dispatcher, through
+	// store.FeedNotifier) wakes at once for every write instead of at its
+	// next poll. It costs the writers: PostgreSQL serialises the commits
+	// of notifying transactions (see BENCHMARKS.md). Release subscribers
+	// (SubscribeReleases) are not told of these notifications. Defaults
+	// to false: other processes' writes without Notify are found at the
+	// consumer's next poll.
+	NotifyFeed bool
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)

@@ -14,10 +14,11 @@ import (
 
 var _ store.UnfinishedLister = (*Store)(nil)
 
-// qUnfinished reads the unfinished releases from releases_unfinished, a
-// partial index in list order that holds only them and covers the
-// columns read (an index-only scan where the visibility map allows): its
-// condition is repeated word for word so that the planner can use it.
+// qUnfinished reads the unfinished releases through releases_unfinished,
+// a partial index in list order that holds only them, and their resume
+// hints from the rows (the index holds no column an append changes, so
+// that appends are heap-only updates): its condition is repeated word for
+// word so that the planner can use it.
 const (
 	qUnfinishedCols = `SELECT id, created_s, created_ns, status, seq, wake_load, wake_s, wake_ns FROM _s.releases
 		WHERE status IN ('Scheduled', 'Running', 'Paused')`

@@ -22,23 +22,39 @@ const digestReport = "baton-report-digest-v1"
 // fields and the release's id, so that a damaged or moved row is an
 // error, not a wrong figure.
 func (d digester) reportDigest(rid int64, id release.ID, seq int64, hash release.Hash, data []byte) release.Hash {
-	b := make([]byte, 0, 8+len(id)+1+8+32+len(data))
+	sum, _ := d.reportDigestIn(nil, rid, id, seq, hash, data)
+	return sum
+}
+
+// reportDigestIn is reportDigest, building the summed bytes in buf's
+// memory, which it returns for the next call.
+func (d digester) reportDigestIn(buf []byte, rid int64, id release.ID, seq int64, hash release.Hash, data []byte) (release.Hash, []byte) {
+	b := buf[:0]
 	b = binary.BigEndian.AppendUint64(b, uint64(rid))
 	b = append(b, id...)
 	b = append(b, 0)
 	b = binary.BigEndian.AppendUint64(b, uint64(seq))
 	b = append(b, hash[:]...)
 	b = append(b, data...)
-	return d.sum(digestReport, b)
+	return d.sum(digestReport, b), b
 }
 
-// qDropDigest forgets a release's kept digest: appendAt runs it when it
-// appends to an ended release, the only kind that keeps one, so that a
-// listing never has to read the release's head to tell a stale digest.
-const qDropDigest = `DELETE FROM release_digests WHERE rid = ?`
+// qDropDigest forgets a release's kept digest, and qUndigested flags the
+// release as having none: appendAt runs them when it appends to an ended
+// release, the only kind that keeps one, so that a listing never has to
+// read the release's head to tell a stale digest.
+const (
+	qDropDigest = `DELETE FROM release_digests WHERE rid = ?`
+	qUndigested = `UPDATE releases SET digested = 0 WHERE rid = ? AND digested = 1`
+)
 
-const qPutDigest = `INSERT INTO release_digests (rid, seq, hash, check_sum, data) VALUES (?, ?, ?, ?, ?)
-	ON CONFLICT (rid) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, check_sum = excluded.check_sum, data = excluded.data`
+// qPutDigest keeps a digest with the release's filter columns, taken from
+// its row; qDigested flags the release as having one.
+const (
+	qPutDigest = `INSERT INTO release_digests (sched_s, sched_ns, id, rid, group_id, process_id, status, seq, hash, check_sum, data)
+	SELECT sched_s, sched_ns, id, rid, group_id, process_id, status, ?, ?, ?, ? FROM releases WHERE rid = ?`
+	qDigested = `UPDATE releases SET digested = 1 WHERE rid = ?`
+)
 
 // PutReleaseDigest implements store.DigestStore.
 func (s *Store) PutReleaseDigest(ctx context.Context, p *store.PutReleaseDigestParams) error {
@@ -70,57 +86,73 @@ func (s *Store) PutReleaseDigest(ctx context.Context, p *store.PutReleaseDigestP
 				id, seq, hash, h.seq, h.hash)
 		}
 		sum := w.dg.reportDigest(h.rid, id, seq, hash, data)
-		if err := w.exec(qPutDigest, h.rid, seq, hash[:], sum[:], data); err != nil {
-			return wrapDB("put release digest "+string(id), err)
+		for _, st := range []struct {
+			q    string
+			args []any
+		}{{qDropDigest, []any{h.rid}}, {qPutDigest, []any{seq, hash[:], sum[:], data, h.rid}}, {qDigested, []any{h.rid}}} {
+			if err := w.exec(st.q, st.args...); err != nil {
+				return wrapDB("put release digest "+string(id), err)
+			}
 		}
 		return nil
 	})
 }
 
-// listDigestsQuery builds ListReleaseDigests' query: the releases as
-// ListReleases filters and orders them, each with its kept digest (d).
-// It reads no head: a kept digest is current, since an append to its
+// listDigestsQuery builds ListReleaseDigests' query: the kept digests,
+// and the releases that have none (releases.digested = 0), each a range
+// scan of an index in (scheduled, id) order from the cursor, merged. A
+// digest row carries the release's filter columns, so a listing reads one
+// narrow row per release with a digest (the digest table's own key, or
+// its group or process index) and never the releases table for them; it
+// reads no head either: a kept digest is current, since an append to its
 // release deletes it (qDropDigest).
-//
-// A page is a range scan of an index in list order (releases_group,
-// releases_process or releases_created) from the cursor, which stops after
-// Limit+1 matches: the scheduled window is tested on each row (the unary
-// + keeps SQLite from choosing releases_scheduled, whose order is not the
-// list's: every page would sort the whole window), so listing a window
-// costs what it scans once, not once per page.
 func listDigestsQuery(p *store.ListReleaseDigestsParams) (string, []any, int, error) {
-	var q strings.Builder
-	q.WriteString(`SELECT r.id, r.created_s, r.created_ns, r.rid, r.status, d.seq, d.hash, d.check_sum, d.data
-		FROM releases r LEFT JOIN release_digests d ON d.rid = r.rid WHERE 1`)
-	var args []any
-	if p.Group != "" {
-		q.WriteString(` AND r.group_id = ?`)
-		args = append(args, string(p.Group))
-	}
-	if p.Process != "" {
-		q.WriteString(` AND r.process_id = ?`)
-		args = append(args, string(p.Process))
-	}
-	if !p.ScheduledFrom.IsZero() {
-		q.WriteString(` AND (+r.sched_s, +r.sched_ns) >= (?, ?)`)
-		args = append(args, p.ScheduledFrom.Unix(), p.ScheduledFrom.Nanosecond())
-	}
-	if !p.ScheduledTo.IsZero() {
-		q.WriteString(` AND (+r.sched_s, +r.sched_ns) < (?, ?)`)
-		args = append(args, p.ScheduledTo.Unix(), p.ScheduledTo.Nanosecond())
-	}
+	var c releaseCursor
 	if p.Cursor != "" {
-		var c releaseCursor
 		raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
 		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" {
 			return "", nil, 0, errf(store.ErrInvalid, "list release digests: cursor %q: not one this store made", p.Cursor)
 		}
-		q.WriteString(` AND (r.created_s, r.created_ns, r.id) > (?, ?, ?)`)
-		args = append(args, c.S, c.NS, string(c.ID))
+	}
+	var args []any
+	// where filters one arm; on the releases (noIndex "+") the group and
+	// process are tested on each row of the partial index, which SQLite
+	// would otherwise trade for the group's or process's index and a sort.
+	where := func(noIndex string) string {
+		var w strings.Builder
+		if p.Group != "" {
+			w.WriteString(` AND ` + noIndex + `group_id = ?`)
+			args = append(args, string(p.Group))
+		}
+		if p.Process != "" {
+			w.WriteString(` AND ` + noIndex + `process_id = ?`)
+			args = append(args, string(p.Process))
+		}
+		// The lower bound is the cursor's, when it is in the window (as
+		// the cursors of this query are): SQLite ranges an index scan on
+		// one lower bound, and a page after the window's start would
+		// otherwise scan from there.
+		if !p.ScheduledFrom.IsZero() && (p.Cursor == "" || c.S < p.ScheduledFrom.Unix() ||
+			(c.S == p.ScheduledFrom.Unix() && c.NS < int64(p.ScheduledFrom.Nanosecond()))) {
+			w.WriteString(` AND (sched_s, sched_ns) >= (?, ?)`)
+			args = append(args, p.ScheduledFrom.Unix(), p.ScheduledFrom.Nanosecond())
+		}
+		if !p.ScheduledTo.IsZero() {
+			w.WriteString(` AND (sched_s, sched_ns) < (?, ?)`)
+			args = append(args, p.ScheduledTo.Unix(), p.ScheduledTo.Nanosecond())
+		}
+		if p.Cursor != "" {
+			w.WriteString(` AND (sched_s, sched_ns, id) > (?, ?, ?)`)
+			args = append(args, c.S, c.NS, string(c.ID))
+		}
+		return w.String()
 	}
 	limit := store.ClampLimit(p.Limit)
-	q.WriteString(` ORDER BY r.created_s, r.created_ns, r.id LIMIT ?`)
-	return q.String(), append(args, limit+1), limit, nil
+	q := `SELECT id, sched_s, sched_ns, rid, status, seq, hash, check_sum, data FROM release_digests WHERE 1` + where("") + `
+		UNION ALL
+		SELECT id, sched_s, sched_ns, rid, status, NULL, NULL, NULL, NULL FROM releases WHERE digested = 0` + where("+") + `
+		ORDER BY 2, 3, 1 LIMIT ?`
+	return q, append(args, limit+1), limit, nil
 }
 
 // ListReleaseDigests implements store.DigestStore.
@@ -143,8 +175,9 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 		return nil, s.readErr(ctx, "list release digests", err)
 	}
 	defer rows.Close()
-	page := &store.ReleaseDigestPage{Releases: []store.ReleaseDigestEntry{}}
+	page := &store.ReleaseDigestPage{Releases: make([]store.ReleaseDigestEntry, 0, min(limit, 1024))}
 	var last releaseCursor
+	var buf []byte // the check sums' input
 	for rows.Next() {
 		if len(page.Releases) == limit {
 			raw, _ := json.Marshal(last)
@@ -152,27 +185,31 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 			break
 		}
 		var (
-			id, status          string
-			rid                 int64
-			dSeq                sql.NullInt64
-			dHash, dCheck, data []byte
+			id            string
+			rid           int64
+			dSeq          sql.NullInt64
+			status        sql.RawBytes // read here only
+			dHash, dCheck sql.RawBytes
+			data          []byte
 		)
 		if err := rows.Scan(&id, &last.S, &last.NS, &rid, &status, &dSeq, &dHash, &dCheck, &data); err != nil {
 			return nil, s.readErr(ctx, "list release digests", err)
 		}
 		last.ID = release.ID(id)
-		e := store.ReleaseDigestEntry{Release: last.ID, Status: release.Status(status)}
+		e := store.ReleaseDigestEntry{Release: last.ID, Status: statusNamed(status)}
 		if dSeq.Valid {
 			var dh release.Hash
 			if len(dHash) != len(dh) {
 				return nil, corrupt(last.ID, "digest", dSeq.Int64, "the kept digest names no head")
 			}
 			copy(dh[:], dHash)
-			if !sameHash(dCheck, s.dg.reportDigest(rid, last.ID, dSeq.Int64, dh, data)) {
+			var sum release.Hash
+			sum, buf = s.dg.reportDigestIn(buf, rid, last.ID, dSeq.Int64, dh, data)
+			if !sameHash(dCheck, sum) {
 				return nil, corrupt(last.ID, "digest", dSeq.Int64, "the kept digest does not match its check sum")
 			}
 			if !e.Status.Terminal() {
-				return nil, corrupt(last.ID, "digest", dSeq.Int64, "a digest is kept for a release that is %s", status)
+				return nil, corrupt(last.ID, "digest", dSeq.Int64, "a digest is kept for a release that is %s", e.Status)
 			}
 			e.Data, e.Seq, e.Hash = data, dSeq.Int64, dh
 		}
@@ -182,4 +219,15 @@ func (s *Store) ListReleaseDigests(ctx context.Context, p *store.ListReleaseDige
 		return nil, s.readErr(ctx, "list release digests", err)
 	}
 	return page, nil
+}
+
+// statusNamed returns the release status named b, without allocating for
+// the known ones.
+func statusNamed(b []byte) release.Status {
+	for _, st := range release.Statuses {
+		if string(st) == string(b) {
+			return st
+		}
+	}
+	return release.Status(b)
 }

@@ -37,10 +37,12 @@
 // releases, with the resume hint each append keeps in the releases row
 // (rewritten only when it changes): a page reads only unfinished releases,
 // however many have finished. ListReleaseDigests (store.DigestStore)
-// scans the group's, the process's or the creation index and tests a
-// scheduled window on each row, joining each release's digest by rowid:
-// it reads no head row, since an append to an ended release deletes its
-// digest.
+// merges two range scans in its order (ScheduledFor, ID) from the cursor:
+// the digest table, keyed in that order and carrying the release's filter
+// columns (with an index per group and per process), and the partial
+// index of the releases without a digest. A release with a digest costs
+// one narrow row, and no releases or head row: an append to an ended
+// release deletes its digest.
 //
 // The durable feed (store.FeedStore) is a table with a row per create or
 // append, naming the events it wrote, inserted in the writer's
@@ -50,7 +52,9 @@
 // row's key and a seq, and nothing can ever appear before one. A feed page
 // walks three primary keys in order (feed, releases, events), without a
 // sort. Consumers' cursors (store.CursorStore) are rows written with
-// compare-and-set on a revision.
+// compare-and-set on a revision. The Store signals its feed's subscribers
+// (store.FeedNotifier) after each write transaction that adds events
+// commits.
 //
 // The link index (store.LinkStore) is the links table, a row per
 // link.added event keyed (release id, seq), written in the transaction

@@ -91,5 +91,5 @@ func ExampleOpen_options() {
 	defer s.Close()
 	fmt.Println("schema version", sqlite.SchemaVersion)
 	// Output:
-	// schema version 13
+	// schema version 14
 }

@@ -44,3 +44,9 @@ func ListEndedSQL(p *store.ListEndedParams) (string, []any, error) {
 
 // LinkQueries returns the queries of the store.LinkStore methods, by name.
 func LinkQueries() map[string]string { return linkQueries() }
+
+// ListDigestsSQL returns ListReleaseDigests' query and arguments for p.
+func ListDigestsSQL(p *store.ListReleaseDigestsParams) (string, []any, error) {
+	q, args, _, err := listDigestsQuery(p)
+	return q, args, err
+}

@@ -12,9 +12,21 @@ import (
 )
 
 var (
-	_ store.FeedStore   = (*Store)(nil)
-	_ store.CursorStore = (*Store)(nil)
+	_ store.FeedStore    = (*Store)(nil)
+	_ store.CursorStore  = (*Store)(nil)
+	_ store.FeedNotifier = (*Store)(nil)
 )
+
+// SubscribeFeed implements store.FeedNotifier: the channel receives a
+// value after each write transaction through this Store that adds events
+// commits (the writer batches many creates and appends in one), and is
+// closed by Close.
+func (s *Store) SubscribeFeed(ctx context.Context) (<-chan struct{}, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	return s.feedSignals.Subscribe(ctx)
+}
 
 // The feed (store.FeedStore) is a table with a row per create or append,
 // in the order they committed: SQLite has one writer at a time, so the

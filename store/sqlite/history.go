@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,7 +27,19 @@ func (s *Store) AppendGroupHistory(ctx context.Context, r *release.GroupRecord) 
 		return errf(store.ErrInvalid, "append group history %s: encoding: %v", r.Group, err)
 	}
 	g, occ, dec := string(r.Group), r.Occurrence, string(r.Decision)
+	claims := r.Claims()
 	return s.write(ctx, func(w *wtx) error {
+		if claims {
+			// In the writer's transaction: no release can be made for the
+			// occurrence between this look and the insert.
+			var other string
+			err := w.queryRow(qOccurrence, []any{g, occurrenceKey(occ)}, &other)
+			if err == nil {
+				return errf(store.ErrConflict, "group %s: occurrence %s: %s: release %s is made for it", g, occ.UTC().Format(time.RFC3339Nano), dec, other)
+			} else if !errors.Is(err, sql.ErrNoRows) {
+				return wrapDB("append group history "+g, err)
+			}
+		}
 		n, err := w.execN(`INSERT INTO group_history (group_id, occ_s, occ_ns, decision, doc) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (group_id, occ_s, occ_ns, decision) DO NOTHING`, g, occ.Unix(), occ.Nanosecond(), dec, doc)
 		if err != nil {

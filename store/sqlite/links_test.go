@@ -114,7 +114,7 @@ func TestMigration10FillsTheLinkIndexFromStoredEvents(t *testing.T) {
 	db := rawDB(t, path)
 	_, err = db.Exec(`DROP TABLE links; ` +
 		// and retention's, policies' and digests' migrations, undone
-		`DROP TABLE release_digests; ` +
+		`DROP TABLE release_digests; DROP INDEX releases_undigested; ALTER TABLE releases DROP COLUMN digested; ` +
 		`DROP TABLE policies; ` +
 		`DROP INDEX releases_ended; DROP INDEX releases_ended_process; DROP INDEX releases_ended_group;
 		ALTER TABLE releases DROP COLUMN ended_s; ALTER TABLE releases DROP COLUMN ended_ns; DROP TABLE deletions;

@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"encoding/base64"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -89,5 +91,49 @@ func TestListQueriesUseIndexesWithoutSortingTheTable(t *testing.T) {
 		plan := queryPlan(t, db, q.sql, q.args...)
 		require.Contains(t, plan, "USING INDEX releases_unfinished", "unfinished:\n%s", plan)
 		require.NotContains(t, plan, "TEMP B-TREE", "unfinished: a sort:\n%s", plan)
+	}
+}
+
+// TestDigestListingReadsNarrowRowsInOrder checks that ListReleaseDigests
+// merges two index range scans already in the list's order: the digest
+// table by its key (or its group or process index), and the releases
+// without a digest by their partial index. No sort, and no read of the
+// releases table for a release that has a digest.
+func TestDigestListingReadsNarrowRowsInOrder(t *testing.T) {
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "plan.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	db := sqlite.ReadDB(s)
+	from, to := t0, t0.Add(7*24*time.Hour)
+	cursor := base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, `{"s":%d,"ns":0,"id":"x"}`, from.Add(time.Hour).Unix())) // in the window
+	tests := []struct {
+		name    string
+		p       store.ListReleaseDigestsParams
+		digests string // the digest table's index: its key when empty
+	}{
+		{"all", store.ListReleaseDigestsParams{}, ""},
+		{"all, next page", store.ListReleaseDigestsParams{Cursor: cursor}, ""},
+		{"window", store.ListReleaseDigestsParams{ScheduledFrom: from, ScheduledTo: to}, ""},
+		{"window, next page", store.ListReleaseDigestsParams{ScheduledFrom: from, ScheduledTo: to, Cursor: cursor}, ""},
+		{"group", store.ListReleaseDigestsParams{Group: "weekly", ScheduledFrom: from}, "release_digests_group"},
+		{"process", store.ListReleaseDigestsParams{Process: "mobile", Cursor: cursor}, "release_digests_process"},
+	}
+	for _, tc := range tests {
+		q, args, err := sqlite.ListDigestsSQL(&tc.p)
+		require.NoError(t, err, tc.name)
+		plan := queryPlan(t, db, q, args...)
+		require.Contains(t, plan, "MERGE (UNION ALL)", "%s:\n%s", tc.name, plan)
+		require.NotContains(t, plan, "TEMP B-TREE", "%s: a sort:\n%s", tc.name, plan)
+		if tc.digests == "" {
+			require.Regexp(t, `(SCAN|SEARCH) release_digests( USING PRIMARY KEY|$|\n)`, plan, "%s: the digest table in key order:\n%s", tc.name, plan)
+		} else {
+			require.Regexp(t, `USING INDEX `+tc.digests+`\b`, plan, "%s:\n%s", tc.name, plan)
+		}
+		require.Regexp(t, `USING INDEX releases_undigested\b`, plan, "%s: the releases without a digest:\n%s", tc.name, plan)
+		if tc.p.Cursor != "" {
+			require.Len(t, regexp.MustCompile(`\(sched_s,sched_ns,id\)>\(\?,\?,\?\)`).FindAllString(plan, -1), 2,
+				"%s: both scans start at the cursor, not at the window's start:\n%s", tc.name, plan)
+		}
+		require.Len(t, regexp.MustCompile(`(SCAN|SEARCH) releases\b`).FindAllString(plan, -1), 1, "%s: the releases table once, for those without a digest:\n%s", tc.name, plan)
 	}
 }

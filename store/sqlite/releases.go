@@ -75,6 +75,11 @@ const (
 	qReleaseTaken = `SELECT 1 FROM releases WHERE id = ?1 UNION ALL SELECT 1 FROM deletions WHERE release_id = ?1`
 	qOccurrence   = `SELECT id FROM releases WHERE group_id = ?1 AND occurrence = ?2
 		UNION ALL SELECT release_id FROM deletions WHERE group_id = ?1 AND occurrence = ?2`
+	// qClaimed finds a group history record that claims an occurrence
+	// (release.GroupRecord.Claims; a skipped one that names its release
+	// claims nothing, but that release, or its deletion, holds the
+	// occurrence: qOccurrence finds it first).
+	qClaimed       = `SELECT decision FROM group_history WHERE group_id = ? AND occ_s = ? AND occ_ns = ? AND decision IN ('missed', 'skipped') LIMIT 1`
 	qInsertRelease = `INSERT INTO releases (id, created_s, created_ns, sched_s, sched_ns, status, group_id, occurrence,
 		process_id, snapshot_seq, summary, sum_seq, sum_digest, wake_load, wake_s, wake_ns, ended_s, ended_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rid`
 	// qInsertHead and qSetHead write a release's head row; qSetHead only
@@ -264,6 +269,13 @@ func (s *Store) CreateRelease(ctx context.Context, p *store.CreateReleaseParams)
 			} else if !errors.Is(err, sql.ErrNoRows) {
 				return wrapDB("create release "+string(row.id), err)
 			}
+			var d string
+			err = w.queryRow(qClaimed, []any{row.group, r.Occurrence.Unix(), r.Occurrence.Nanosecond()}, &d)
+			if err == nil {
+				return errf(store.ErrClaimed, "create release %s: group %q recorded occurrence %s %s", row.id, row.group, row.occurrence, d)
+			} else if !errors.Is(err, sql.ErrNoRows) {
+				return wrapDB("create release "+string(row.id), err)
+			}
 		}
 		var snapSeq int64
 		if snap != nil {
@@ -373,8 +385,10 @@ func (s *Store) appendAt(w *wtx, r *release.Release, row *summaryRow, h *headSta
 	}
 	if release.Status(h.status).Terminal() {
 		// The release's kept digest, if any, was computed at h (digests.go).
-		if err := w.exec(qDropDigest, h.rid); err != nil {
-			return wrapDB("append to release "+string(row.id)+": dropping its digest", err)
+		for _, q := range []string{qDropDigest, qUndigested} {
+			if err := w.exec(q, h.rid); err != nil {
+				return wrapDB("append to release "+string(row.id)+": dropping its digest", err)
+			}
 		}
 	}
 	w.queueEvents(h.rid, events)
@@ -756,15 +770,25 @@ func (s *Store) ListReleases(ctx context.Context, p *store.ListReleasesParams) (
 	defer rows.Close()
 	page := &store.ReleasePage{Releases: []release.Summary{}}
 	var last releaseCursor
+	// One set of destinations for every row; the byte columns as
+	// sql.RawBytes, not copied: each row is checked and decoded before the
+	// next is read.
+	var id string
+	var sc summaryCols
+	dest := append([]any{&id, &last.S, &last.NS}, sc.dest()...)
+	for i, d := range dest {
+		if b, ok := d.(*[]byte); ok {
+			dest[i] = (*sql.RawBytes)(b)
+		}
+	}
 	for rows.Next() {
 		if len(page.Releases) == limit {
 			raw, _ := json.Marshal(last)
 			page.Next = base64.RawURLEncoding.EncodeToString(raw)
 			break
 		}
-		var id string
-		var sc summaryCols
-		if err := rows.Scan(append([]any{&id, &last.S, &last.NS}, sc.dest()...)...); err != nil {
+		sc = summaryCols{}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, s.readErr(ctx, "list releases", err)
 		}
 		last.ID = release.ID(id)

@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the newest schema version this package writes: the
 // number of migrations it knows. Open migrates older databases to it and
 // refuses newer ones.
-const SchemaVersion = 13
+const SchemaVersion = 14
 
 // applicationID marks a Baton database in the SQLite header ("BATN").
 const applicationID = 0x4241544e
@@ -345,6 +345,39 @@ CREATE TABLE release_digests (
 	check_sum BLOB NOT NULL,
 	data  BLOB    NOT NULL
 );
+`,
+	// 14: a digest listing reads one narrow row per release, in
+	// (scheduled, id) order. The digests move to a table keyed in that
+	// order, with copies of the release's filter columns (group, process,
+	// status: a digest is kept of an ended release, whose row no longer
+	// changes; an append drops it), and the releases without one are
+	// found through a partial index on a flag (releases.digested) that
+	// PutReleaseDigest sets and an append to an ended release clears.
+	`
+CREATE TABLE release_digests_v14 (
+	sched_s    INTEGER NOT NULL,
+	sched_ns   INTEGER NOT NULL,
+	id         TEXT    NOT NULL,
+	rid        INTEGER NOT NULL UNIQUE, -- the release's rowid
+	group_id   TEXT    NOT NULL,
+	process_id TEXT    NOT NULL,
+	status     TEXT    NOT NULL,
+	seq        INTEGER NOT NULL,
+	hash       BLOB    NOT NULL,
+	check_sum  BLOB    NOT NULL,
+	data       BLOB    NOT NULL,
+	PRIMARY KEY (sched_s, sched_ns, id)
+) WITHOUT ROWID;
+INSERT INTO release_digests_v14 (sched_s, sched_ns, id, rid, group_id, process_id, status, seq, hash, check_sum, data)
+	SELECT r.sched_s, r.sched_ns, r.id, d.rid, r.group_id, r.process_id, r.status, d.seq, d.hash, d.check_sum, d.data
+	FROM release_digests d JOIN releases r ON r.rid = d.rid;
+DROP TABLE release_digests;
+ALTER TABLE release_digests_v14 RENAME TO release_digests;
+CREATE INDEX release_digests_group   ON release_digests (group_id, sched_s, sched_ns, id);
+CREATE INDEX release_digests_process ON release_digests (process_id, sched_s, sched_ns, id);
+ALTER TABLE releases ADD COLUMN digested INTEGER NOT NULL DEFAULT 0;
+UPDATE releases SET digested = 1 WHERE rid IN (SELECT rid FROM release_digests);
+CREATE INDEX releases_undigested ON releases (sched_s, sched_ns, id) WHERE digested = 0;
 `,
 }
 

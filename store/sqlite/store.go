@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonhq/baton/internal/feedsignal"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
 
@@ -180,6 +181,10 @@ type Store struct {
 	// procs decodes the processes of the releases loaded: they share one
 	// read-only copy per process version.
 	procs release.ProcessCache
+
+	// feedSignals are the subscribers of SubscribeFeed, told after each
+	// batch that adds feed rows commits.
+	feedSignals feedsignal.Signals
 }
 
 var (
@@ -293,6 +298,7 @@ func (s *Store) Close() error {
 		defer s.wmu.Unlock()
 		s.w.closeStmts()
 		s.closeErr = s.closeDBs()
+		s.feedSignals.Close()
 	})
 	return s.closeErr
 }

@@ -51,6 +51,9 @@ type wtx struct {
 	// batch's creates and appends, in the order they were queued: flushed
 	// with the events, so that their positions follow that order.
 	feedQueued []any
+	// fed is set when the batch's transaction adds feed rows: its commit
+	// signals the feed's subscribers.
+	fed bool
 	// heads remembers, per release, its row and head as this writer last
 	// wrote or read them in a transaction that committed. An append whose
 	// expected seq and first event's prev hash match the entry needs no
@@ -112,6 +115,7 @@ func (w *wtx) queueEvents(rid int64, events []release.Event) {
 	}
 	if len(events) > 0 {
 		w.feedQueued = append(w.feedQueued, rid, events[0].Seq, events[len(events)-1].Seq)
+		w.fed = true
 	}
 }
 
@@ -467,6 +471,7 @@ func (s *Store) runBatch(batch []*request, results []error) {
 		clear(w.queued)
 		w.queued = w.queued[:0]
 		w.feedQueued = w.feedQueued[:0]
+		w.fed = false
 		again := false
 		for i, r := range batch {
 			if out[i] {
@@ -520,6 +525,8 @@ func (s *Store) runBatch(batch []*request, results []error) {
 				w.control("ROLLBACK") //nolint:errcheck // SQLite may have rolled back already
 			}
 			s.failLive(out, results, err)
+		} else if w.fed {
+			s.feedSignals.Signal()
 		}
 		w.inTx = false
 		return

@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -47,7 +49,7 @@ func (s *suite) digestTests(t *testing.T) {
 			require.Empty(t, page.Releases)
 			require.Empty(t, page.Next)
 		})
-		s.run(t, "ListsReleasesAsListReleasesDoesWithTheirHeadAndDigest", func(t *testing.T, st store.Store) {
+		s.run(t, "ListsReleasesInScheduledOrderWithTheirHeadAndDigest", func(t *testing.T, st store.Store) {
 			var rs []*release.Release
 			for i := range 7 {
 				at := base.Add(time.Duration(i) * time.Hour)
@@ -76,6 +78,10 @@ func (s *suite) digestTests(t *testing.T) {
 				want, err := st.ListReleases(ctx(t), &store.ListReleasesParams{Group: f.Group, Process: f.Process,
 					ScheduledFrom: f.ScheduledFrom, ScheduledTo: f.ScheduledTo, Limit: store.MaxLimit})
 				require.NoError(t, err)
+				// The digests list in (ScheduledFor, ID) order.
+				slices.SortFunc(want.Releases, func(a, b release.Summary) int {
+					return cmp.Or(a.ScheduledFor.Compare(b.ScheduledFor), cmp.Compare(a.ID, b.ID))
+				})
 				got := listDigests(t, digests(st), f)
 				require.Len(t, got, len(want.Releases), "filter %+v", f)
 				for i, sum := range want.Releases {

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +53,109 @@ func (s *suite) historyTests(t *testing.T) {
 			requireSameJSON(t, in, &got[0])
 			require.Equal(t, "test", got[0].Reason, "the first record is kept")
 			require.Equal(t, release.DecisionStarted, got[1].Decision)
+		})
+		s.run(t, "AClaimTakesTheOccurrenceFromARelease", func(t *testing.T, st store.Store) {
+			hs := hist(st)
+			skipped, missed, shifted := base.Add(24*time.Hour), base.Add(48*time.Hour), base.Add(72*time.Hour)
+			require.NoError(t, hs.AppendGroupHistory(ctx(t), historyRecord("weekly", skipped, release.DecisionSkipped)))
+			require.NoError(t, hs.AppendGroupHistory(ctx(t), historyRecord("weekly", missed, release.DecisionMissed)))
+			require.NoError(t, hs.AppendGroupHistory(ctx(t), historyRecord("weekly", shifted, release.DecisionShifted)))
+			for _, occ := range []time.Time{skipped, missed} {
+				r, created := newRelease(t, releaseSpec{group: "weekly", occurrence: occ})
+				err := st.CreateRelease(ctx(t), &store.CreateReleaseParams{Events: []release.Event{created}, Release: r})
+				require.ErrorIs(t, err, store.ErrClaimed, "occurrence %s", occ)
+				require.ErrorIs(t, err, store.ErrAlreadyExists, "occurrence %s", occ)
+				_, err = st.GetRelease(ctx(t), r.ID)
+				require.ErrorIs(t, err, store.ErrNotFound, "nothing was stored")
+			}
+			createRelease(t, st, releaseSpec{group: "weekly", occurrence: shifted}) // a shifted record claims nothing
+			createRelease(t, st, releaseSpec{group: "daily", occurrence: skipped})  // another group's occurrence
+			createRelease(t, st, releaseSpec{group: "weekly"})                      // no occurrence
+		})
+		s.run(t, "AReleaseTakesTheOccurrenceFromAClaim", func(t *testing.T, st store.Store) {
+			hs := hist(st)
+			occ := base.Add(24 * time.Hour)
+			r := createRelease(t, st, releaseSpec{group: "weekly", occurrence: occ})
+			for _, d := range []release.GroupDecision{release.DecisionSkipped, release.DecisionMissed} {
+				err := hs.AppendGroupHistory(ctx(t), historyRecord("weekly", occ, d))
+				require.ErrorIs(t, err, store.ErrConflict, "%s", d)
+			}
+			require.Empty(t, listHistory(t, hs, store.ListGroupHistoryParams{Group: "weekly"}), "nothing was recorded")
+			// A release skipped at its start (aborted) names its release:
+			// no claim.
+			withRelease := historyRecord("weekly", occ, release.DecisionSkipped)
+			withRelease.Release = r.ID
+			require.False(t, withRelease.Claims())
+			require.NoError(t, hs.AppendGroupHistory(ctx(t), withRelease))
+			again, created := newRelease(t, releaseSpec{group: "weekly", occurrence: occ})
+			err := st.CreateRelease(ctx(t), &store.CreateReleaseParams{Events: []release.Event{created}, Release: again})
+			require.ErrorIs(t, err, store.ErrAlreadyExists, "the release holds the occurrence")
+			require.NotErrorIs(t, err, store.ErrClaimed, "a record that names its release claims nothing")
+			require.NoError(t, hs.AppendGroupHistory(ctx(t), historyRecord("daily", occ, release.DecisionSkipped)), "another group")
+			rs, ok := st.(store.RetentionStore)
+			if !ok {
+				return
+			}
+			// A deleted release keeps its occurrence.
+			later := occ.Add(24 * time.Hour)
+			gone := createRelease(t, st, releaseSpec{group: "weekly", occurrence: later})
+			endRelease(t, st, gone, base)
+			_, err = rs.DeleteRelease(ctx(t), deleteParams(gone, base))
+			require.NoError(t, err)
+			require.ErrorIs(t, hs.AppendGroupHistory(ctx(t), historyRecord("weekly", later, release.DecisionMissed)), store.ErrConflict)
+		})
+		s.run(t, "RacingClaimsAndReleasesDecideEachOccurrenceOnce", func(t *testing.T, st store.Store) {
+			hs := hist(st)
+			const occurrences, racers = 8, 6
+			errs := make(chan error, occurrences*racers)
+			var wg sync.WaitGroup
+			for i := range occurrences {
+				occ := base.Add(time.Duration(i) * time.Hour)
+				for j := range racers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if j%2 == 0 {
+							r, created, err := makeRelease(releaseSpec{group: "weekly", occurrence: occ})
+							if err == nil {
+								err = st.CreateRelease(t.Context(), &store.CreateReleaseParams{Events: []release.Event{created}, Release: r})
+							}
+							if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+								errs <- err
+							}
+							return
+						}
+						d := release.DecisionSkipped
+						if j%4 == 1 {
+							d = release.DecisionMissed
+						}
+						err := hs.AppendGroupHistory(t.Context(), historyRecord("weekly", occ, d))
+						if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrAlreadyExists) {
+							errs <- err
+						}
+					}()
+				}
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				require.NoError(t, err)
+			}
+			made := map[time.Time]int{}
+			page, err := st.ListReleases(ctx(t), &store.ListReleasesParams{Group: "weekly", Limit: store.MaxLimit})
+			require.NoError(t, err)
+			for _, r := range page.Releases {
+				made[r.Occurrence.UTC()]++
+			}
+			claimed := map[time.Time]bool{}
+			for _, r := range listHistory(t, hs, store.ListGroupHistoryParams{Group: "weekly"}) {
+				claimed[r.Occurrence.UTC()] = true
+			}
+			for i := range occurrences {
+				occ := base.Add(time.Duration(i) * time.Hour)
+				require.Truef(t, made[occ] == 1 != claimed[occ], "occurrence %d: %d releases, claimed %v: exactly one of them", i, made[occ], claimed[occ])
+				require.LessOrEqual(t, made[occ], 1)
+			}
 		})
 		s.run(t, "RejectsAnIncompleteRecord", func(t *testing.T, st store.Store) {
 			hs := hist(st)

@@ -73,7 +73,8 @@ type suite struct {
 // store.LinkStore, the unfinished-list subtests when it
 // implements store.UnfinishedLister, the notification subtests when it
 // implements store.ReleaseNotifier, the feed subtests when it implements
-// store.FeedStore, the cursor subtests when it implements store.CursorStore,
+// store.FeedStore, the feed signal subtests when it implements
+// store.FeedNotifier, the cursor subtests when it implements store.CursorStore,
 // the retention subtests when it implements store.RetentionStore, the
 // digest subtests when it implements store.DigestStore.
 //
@@ -154,6 +155,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store, opts *Opti
 		s.feedTests(t)
 	} else {
 		t.Logf("storetest: %T does not implement store.FeedStore: feed tests not run", probe)
+	}
+	if _, ok := probe.(store.FeedNotifier); ok {
+		s.feedNotifyTests(t)
+	} else {
+		t.Logf("storetest: %T does not implement store.FeedNotifier: feed signal tests not run", probe)
 	}
 	if _, ok := probe.(store.CursorStore); ok {
 		s.cursorTests(t)
