@@ -236,14 +236,31 @@ func (e *Executor) refreshFreezes(ctx context.Context) {
 	}
 }
 
+// waitGen is what a hold saw of the freezes and policies (their change
+// counts) before it judged.
+type waitGen struct{ freezes, policies uint64 }
+
+// waitGen returns the change counts of the freezes and policies now.
+func (e *Executor) waitGen() waitGen {
+	e.fz.mu.Lock()
+	defer e.fz.mu.Unlock()
+	return waitGen{e.fz.gen, e.pol.gen.Load()}
+}
+
 // waitForFreeze arms timer k at until (or sooner: see loadFreezes) and
-// notes it as waiting for a freeze.
-func (e *Executor) waitForFreeze(k timerKey, until time.Time) {
+// notes it as waiting for a freeze or a policy. seen is what the hold saw
+// before it judged: when the freezes or policies changed since, the change
+// may have fired the waits before this one was noted, so k fires now, to
+// look again.
+func (e *Executor) waitForFreeze(k timerKey, until time.Time, seen waitGen) {
 	e.fz.mu.Lock()
 	if e.fz.waits == nil {
 		e.fz.waits = map[timerKey]bool{}
 	}
 	e.fz.waits[k] = true
+	if e.fz.gen != seen.freezes || e.pol.gen.Load() != seen.policies {
+		until = e.clock.Now()
+	}
 	e.fz.mu.Unlock()
 	e.timers.set(k, until)
 }
@@ -351,6 +368,7 @@ const freezeRecheck = time.Hour
 // again when the freeze ends (or when the freezes change). It reports
 // whether it held the activity.
 func (r *run) holdActivity(i int32) bool {
+	seen := r.e.waitGen()
 	fe := r.activityFrozen("", i)
 	if fe == nil {
 		return false
@@ -361,7 +379,7 @@ func (r *run) holdActivity(i int32) bool {
 	}
 	k := timerKey{rel: r.id, kind: timerFreezeWait, act: i}
 	e := r.e
-	r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until) })
+	r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until, seen) })
 	e.log.Info("executor: activity held by a freeze", "release", r.id, "activity", fe.Activity, "freeze", fe.Freeze, "until", until)
 	return true
 }
@@ -370,6 +388,7 @@ func (r *run) holdActivity(i int32) bool {
 // while a freeze holds it: its retry timer moves to the freeze's end. It
 // reports whether it held the attempt.
 func (r *run) holdRetry(i int32) bool {
+	seen := r.e.waitGen()
 	fe := r.activityFrozen("", i)
 	if fe == nil {
 		return r.holdRetryPolicy(i)
@@ -380,7 +399,7 @@ func (r *run) holdRetry(i int32) bool {
 	}
 	k := timerKey{rel: r.id, kind: timerRetry, act: i, attempt: int32(len(r.state(i).Attempts) + 1)}
 	e := r.e
-	r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until) })
+	r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until, seen) })
 	return true
 }
 
@@ -390,6 +409,7 @@ func (r *run) holdRetry(i int32) bool {
 // freeze) and its start timer moves there. It reports whether it held the
 // release.
 func (r *run) holdStart() bool {
+	seen := r.e.waitGen()
 	fe := r.releaseFrozen("")
 	if fe == nil {
 		return r.holdStartPolicy(true)
@@ -418,7 +438,7 @@ func (r *run) holdStart() bool {
 	}
 	k := timerKey{rel: r.id, kind: timerStart}
 	e := r.e
-	r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until) })
+	r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until, seen) })
 	return true
 }
 

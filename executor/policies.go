@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/process"
@@ -110,6 +111,8 @@ type policyCache struct {
 	list             []*release.CompiledPolicy
 	byVersion        map[string]*release.CompiledPolicy // list by "id@version": a read compiles only what changed
 	started, applied uint64
+	// gen counts the changes of list (see waitForFreeze).
+	gen atomic.Uint64
 }
 
 // activePolicies returns the enabled policies, compiled, in ID order.
@@ -192,6 +195,9 @@ func (e *Executor) loadPolicies(ctx context.Context, force bool) ([]*release.Com
 	}
 	c.applied = read
 	changed := force || (!c.loaded.IsZero() && c.sig != sig.String())
+	if changed || c.sig != sig.String() {
+		c.gen.Add(1)
+	}
 	c.list, c.sig, c.loaded, c.byVersion = list, sig.String(), e.clock.Now(), byVersion
 	c.mu.Unlock()
 	if changed {
@@ -397,6 +403,7 @@ func (r *run) recordPolicyFailure(pe *PolicyError) {
 // completing), after an override, and at least every hour. It reports
 // whether it held the activity.
 func (r *run) holdActivityPolicy(i int32) bool {
+	seen := r.e.waitGen()
 	pe := r.activityPolicy("", i)
 	if pe == nil {
 		return false
@@ -408,7 +415,7 @@ func (r *run) holdActivityPolicy(i int32) bool {
 	r.policyHeld[i] = true
 	k := timerKey{rel: r.id, kind: timerFreezeWait, act: i}
 	until, e := pe.until(r.now()), r.e
-	r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until) })
+	r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until, seen) })
 	return true
 }
 
@@ -416,6 +423,7 @@ func (r *run) holdActivityPolicy(i int32) bool {
 // starting while a policy fails for it: its retry timer waits as a held
 // first attempt does. It reports whether it held the attempt.
 func (r *run) holdRetryPolicy(i int32) bool {
+	seen := r.e.waitGen()
 	pe := r.activityPolicy("", i)
 	if pe == nil {
 		return false
@@ -423,7 +431,7 @@ func (r *run) holdRetryPolicy(i int32) bool {
 	r.recordPolicyFailure(pe)
 	k := timerKey{rel: r.id, kind: timerRetry, act: i, attempt: int32(len(r.state(i).Attempts) + 1)}
 	until, e := pe.until(r.now()), r.e
-	r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until) })
+	r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until, seen) })
 	return true
 }
 
@@ -434,6 +442,7 @@ func (r *run) holdRetryPolicy(i int32) bool {
 // passes arm false and looks again on its own.) It reports whether it held
 // the release.
 func (r *run) holdStartPolicy(arm bool) bool {
+	seen := r.e.waitGen()
 	pe := r.releasePolicy("")
 	if pe == nil {
 		return false
@@ -442,7 +451,7 @@ func (r *run) holdStartPolicy(arm bool) bool {
 	if arm {
 		k := timerKey{rel: r.id, kind: timerStart}
 		until, e := pe.until(r.now()), r.e
-		r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until) })
+		r.onCommit = append(r.onCommit, func() { e.waitForFreeze(k, until, seen) })
 	}
 	return true
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/batonhq/baton/process"
 	"github.com/batonhq/baton/release"
 	"github.com/batonhq/baton/store"
+	"github.com/batonhq/baton/store/memstore"
 	"github.com/batonhq/baton/store/sqlite"
 )
 
@@ -686,5 +687,43 @@ phases:
 			require.Equal(t, release.ActivityPending, h.get(id).Activities[c.held].Status)
 			require.Equal(t, ran, ad.order(), "every activity before it ran")
 		})
+	}
+}
+
+// A hold judges the policies (or freezes) and then, once its events are
+// stored, notes that it waits; a change of the policies in between fires
+// the waits noted before it, not it: noted after a change it saw nothing
+// of, it looks again at once instead of sleeping until its recheck (an
+// hour later; seen as TestAChangedOrDeletedPolicyJudgesHeldActivitiesAtOnce
+// holding a release for good on the fake clock).
+func TestAHoldNotedAfterThePoliciesOrFreezesChangedLooksAgainAtOnce(t *testing.T) {
+	ctx := context.Background()
+	ex, err := New(memstore.New(nil), adapters.NewRegistry(), &Config{Clock: newFakeClock(t0)})
+	require.NoError(t, err)
+	later := t0.Add(policyRecheck)
+	for i, c := range []struct {
+		name   string
+		change func()
+		want   time.Time
+	}{
+		{"nothing changed", func() {}, later},
+		{"a policy stored", func() {
+			_, err := ex.PutPolicy(ctx, &PutPolicyParams{By: By{Actor: "alice"}, Policy: &release.Policy{ID: "p", Enabled: true,
+				When: []release.PolicyPoint{release.PolicyActivityStart}, Scope: prodOnly, Rule: "false"}})
+			require.NoError(t, err)
+		}, t0},
+		{"a freeze stored", func() {
+			_, err := ex.PutFreeze(ctx, &PutFreezeParams{By: By{Actor: "alice"}, Freeze: oneOff("xmas", t0.Add(24*time.Hour), t0.Add(48*time.Hour), prodOnly)})
+			require.NoError(t, err)
+		}, t0},
+		{"a policy disabled", func() { require.NoError(t, ex.DeletePolicy(ctx, "p", &By{Actor: "alice"})) }, t0},
+	} {
+		seen := ex.waitGen()
+		c.change()
+		k := timerKey{rel: "r", kind: timerFreezeWait, act: int32(i)}
+		ex.waitForFreeze(k, later, seen)
+		at, ok := ex.timers.when(k)
+		require.True(t, ok)
+		require.True(t, c.want.Equal(at), "%s: fires at %s, want %s", c.name, at, c.want)
 	}
 }
