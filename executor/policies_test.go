@@ -550,6 +550,13 @@ func TestPolicyChangesByAnotherExecutorAreSeenWithinTheRescanInterval(t *testing
 		Scope: prodOnly, Rule: "false"})
 	id := h.create("deploy", nil)
 	require.True(t, waitFor(func() bool { return len(eventsOf(h.events(id), release.KindPolicyFailed)) == 1 }))
+	// The policies are read again on the freezes' timer, which the first read
+	// (at Run) re-arms a RescanInterval after the clock's now: moving the clock
+	// before it is re-armed would arm it a minute later than the test waits.
+	waitIdle(t, h.ex)
+	at, armed := h.ex.timers.when(timerKey{kind: timerFreezes})
+	require.True(t, armed)
+	require.Equal(t, t0.Add(time.Minute), at)
 
 	// Disabled straight in the store, as another executor would.
 	p.Enabled = false

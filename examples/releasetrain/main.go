@@ -112,7 +112,7 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 	}()
 	// Both groups' first releases are due at once (their lead time has
 	// begun): once they exist, the executor's loop is running.
-	if err := waitFor(func() (bool, error) {
+	if err := waitFor(ctx, func() (bool, error) {
 		page, err := st.ListReleases(ctx, &store.ListReleasesParams{Limit: 2})
 		return err == nil && len(page.Releases) == 2, err
 	}); err != nil {
@@ -222,7 +222,7 @@ func setUp(ctx context.Context, ex *executor.Executor, start time.Time, loc *tim
 func step(ctx context.Context, clk *simClock, st store.Store, t time.Time) error {
 	clk.Set(t)
 	time.Sleep(200 * time.Microsecond)
-	return waitFor(func() (bool, error) {
+	return waitFor(ctx, func() (bool, error) {
 		page, err := st.ListReleases(ctx, &store.ListReleasesParams{Statuses: []release.Status{release.Scheduled, release.Running}, Limit: store.MaxLimit})
 		if err != nil {
 			return false, err
@@ -233,18 +233,26 @@ func step(ctx context.Context, clk *simClock, st store.Store, t time.Time) error
 	})
 }
 
-// waitFor polls cond until it holds, for at most 10s of real time.
-func waitFor(cond func() (bool, error)) error {
-	deadline := time.Now().Add(10 * time.Second)
+// waitFor polls cond until it holds or ctx ends. The simulation runs on a
+// fake clock, so no real-time deadline says how long the executor may take
+// on a loaded machine; a generous bound only turns a hang into an error.
+func waitFor(ctx context.Context, cond func() (bool, error)) error {
+	const bound = 5 * time.Minute
+	ctx, stop := context.WithTimeout(ctx, bound)
+	defer stop()
 	for {
 		ok, err := cond()
 		if ok || err != nil {
 			return err
 		}
-		if time.Now().After(deadline) {
-			return errors.New("the executor did not get there within 10s")
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("the executor did not get there within %v of real time (is it stuck?)", bound)
+			}
+			return ctx.Err()
+		case <-time.After(200 * time.Microsecond):
 		}
-		time.Sleep(200 * time.Microsecond)
 	}
 }
 
