@@ -178,7 +178,18 @@
 //
 // Leases are one INSERT ... ON CONFLICT statement per acquire, whose row
 // lock makes concurrent acquires of one key take turns; a released lease
-// keeps its row so that its token never repeats.
+// deletes its row, and tokens come from one sequence per schema
+// (lease_tokens), so a token never repeats.
+//
+// # Connections
+//
+// New's pool has pgxpool's defaults (at most 4 connections, or the number
+// of CPUs if greater) unless the connection string sets pool_max_conns.
+// An executor runs many releases at once, each write a short transaction:
+// a replica that drives many parallel activities gains from a larger pool
+// (20 connections ran 1,000 releases of 10 activities about a third faster
+// than 4 in our measurements), at the price of the server's
+// max_connections, which every replica's pool counts against.
 //
 // # What is checked
 //
