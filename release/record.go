@@ -35,7 +35,13 @@ func (c *ProcessCache) RecordPayload(r *Release, at time.Time, actor, reason str
 	if err := sealInto(sealed[:], r.Head(), []Event{e}); err != nil {
 		return Event{}, err
 	}
-	if err := applyWith(r, sealed[0], nil, c); err != nil { // changes nothing on error
+	// Apply it, from p itself when decoding the payload would give p back.
+	if q, ok := asDecoded(p); ok {
+		err = applyTyped(r, &sealed[0], q, nil)
+	} else {
+		err = applyWith(r, sealed[0], nil, c)
+	}
+	if err != nil { // r is unchanged
 		return Event{}, err
 	}
 	return sealed[0], nil
