@@ -626,14 +626,18 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 	}
 	f.req = &f.reqv
 	r.flights[i] = f
-	var run task
+	var run task // each ends the call it counts (endCall) once it has delivered
 	switch {
 	case err != nil:
-		run = func() task { return e.deliver(r, result{act: i, f: f, err: adapters.Permanent(err)}) }
+		run = func() task {
+			defer e.endCall()
+			return e.deliver(r, result{act: i, f: f, err: adapters.Permanent(err)})
+		}
 	default:
 		if p, ok := ad.(adapters.Poller); ok {
 			f.poller = p
 			run = func() task {
+				defer e.endCall()
 				if err := ctx.Err(); err != nil {
 					// Cancelled before this worker got to it (a timeout,
 					// an abort): the adapter is not called at all.
@@ -648,6 +652,7 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 			}
 		} else {
 			run = func() task {
+				defer e.endCall()
 				if err := ctx.Err(); err != nil {
 					return e.deliver(r, result{act: i, f: f, err: err}) // as above
 				}
@@ -656,8 +661,6 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 			}
 		}
 	}
-	call := run
-	run = func() task { defer e.endCall(); return call() }
 	if r.collecting && r.cont == nil {
 		r.cont = run // the goroutine delivering a result runs it next (see deliver)
 		return

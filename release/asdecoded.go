@@ -7,7 +7,9 @@ import "unicode/utf8"
 // the payloads whose round trip through JSON changes nothing: fields of
 // strings, bools and integers only, every string valid UTF-8 (encoding
 // replaces invalid bytes with U+FFFD), and maps that are empty (omitted,
-// so decoded as nil). It returns a copy: the release keeps nothing of p.
+// so decoded as nil). It returns p itself when p is what decoding gives,
+// so applying the result must keep nothing of it (the applier copies the
+// strings it keeps, which are immutable, and never the payload).
 // ok is false for every other payload (values of any type, times,
 // slices, a map with entries, a value rather than a pointer, a kind not
 // listed), and the caller decodes the event, as Apply does.
@@ -19,60 +21,57 @@ func asDecoded(p Payload) (q Payload, ok bool) {
 	switch p := p.(type) {
 	case *ReleaseStartedPayload, *ReleasePausedPayload, *ReleaseResumedPayload,
 		*ReleaseSucceededPayload, *ReleasePartiallySucceededPayload, *ReleaseAbortedPayload:
-		return p, true // no fields: nothing to copy or to keep
+		return p, true
 	case *ReleaseFailedPayload:
-		c := *p
-		return &c, validUTF8(c.Error)
+		return p, validUTF8(p.Error)
 	case *ReleaseRolledBackPayload:
-		c := *p
-		return &c, validUTF8(c.Error)
+		return p, validUTF8(p.Error)
 	case *ReleaseRollbackStartedPayload:
-		c := *p
-		return &c, validUTF8(string(c.Activity), c.Error)
+		return p, validUTF8(string(p.Activity), p.Error)
 	case *PhaseStartedPayload:
-		c := *p
-		return &c, validUTF8(string(c.Phase), c.Error)
+		return p, validUTF8(string(p.Phase), p.Error)
 	case *PhaseSucceededPayload:
-		c := *p
-		return &c, validUTF8(string(c.Phase), c.Error)
+		return p, validUTF8(string(p.Phase), p.Error)
 	case *PhaseFailedPayload:
-		c := *p
-		return &c, validUTF8(string(c.Phase), c.Error)
+		return p, validUTF8(string(p.Phase), p.Error)
 	case *PhaseSkippedPayload:
-		c := *p
-		return &c, validUTF8(string(c.Phase), c.Error)
+		return p, validUTF8(string(p.Phase), p.Error)
 	case *PhaseAbortedPayload:
-		c := *p
-		return &c, validUTF8(string(c.Phase), c.Error)
+		return p, validUTF8(string(p.Phase), p.Error)
 	case *ActivityStartedPayload:
-		c := *p
-		c.Inputs = nil
-		return &c, len(p.Inputs) == 0 && validUTF8(string(c.Activity), c.IdempotencyKey)
+		if len(p.Inputs) != 0 || !validUTF8(string(p.Activity), p.IdempotencyKey) {
+			return nil, false
+		}
+		if p.Inputs != nil { // empty: omitted, so decoded as nil
+			c := *p
+			c.Inputs = nil
+			return &c, true
+		}
+		return p, true
 	case *ActivityWaitingPayload:
-		c := *p
-		return &c, validUTF8(string(c.Activity))
+		return p, validUTF8(string(p.Activity))
 	case *ActivityResumedPayload:
-		c := *p
-		return &c, validUTF8(string(c.Activity))
+		return p, validUTF8(string(p.Activity))
 	case *ActivitySucceededPayload:
-		c := *p
-		c.Outputs = nil
-		return &c, len(p.Outputs) == 0 && validUTF8(string(c.Activity))
+		if len(p.Outputs) != 0 || !validUTF8(string(p.Activity)) {
+			return nil, false
+		}
+		if p.Outputs != nil {
+			c := *p
+			c.Outputs = nil
+			return &c, true
+		}
+		return p, true
 	case *ActivityFailedPayload:
-		c := *p
-		return &c, validUTF8(string(c.Activity), c.Error)
+		return p, validUTF8(string(p.Activity), p.Error)
 	case *ActivityHeldPayload:
-		c := *p
-		return &c, validUTF8(string(c.Activity), c.Error)
+		return p, validUTF8(string(p.Activity), p.Error)
 	case *ActivitySkippedPayload:
-		c := *p
-		return &c, validUTF8(string(c.Activity))
+		return p, validUTF8(string(p.Activity))
 	case *ActivityAbortedPayload:
-		c := *p
-		return &c, validUTF8(string(c.Activity))
+		return p, validUTF8(string(p.Activity))
 	case *ActivityRolledBackPayload:
-		c := *p
-		return &c, validUTF8(string(c.Activity), c.Error)
+		return p, validUTF8(string(p.Activity), p.Error)
 	}
 	return nil, false
 }

@@ -61,7 +61,7 @@ func fill(rng *rand.Rand, v reflect.Value, words []string) {
 }
 
 // asDecodedMatches checks asDecoded(p) against the decoding of the sealed
-// event NewEvent makes of p, and that it neither changes p nor shares it.
+// event NewEvent makes of p, and that it does not change p.
 func asDecodedMatches(t *testing.T, p Payload) bool {
 	t.Helper()
 	value := func() any {
@@ -89,9 +89,6 @@ func asDecodedMatches(t *testing.T, p Payload) bool {
 	}
 	require.NoError(t, gerr, "%#v", p)
 	require.Equal(t, want, q, "%T: asDecoded differs from the decoded payload", p)
-	if reflect.TypeOf(p).Elem().Size() > 0 {
-		require.NotSame(t, p, q, "%T: asDecoded must copy", p)
-	}
 	return true
 }
 

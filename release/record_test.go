@@ -208,3 +208,42 @@ func TestProcessCacheLoadsShareOneProcess(t *testing.T) {
 	require.ErrorIs(t, procs.Apply(new(release.Release), bad), release.ErrBadEvent, "a bad pinned process is a bad event, as without a cache")
 	require.ErrorIs(t, release.Apply(new(release.Release), bad), release.ErrBadEvent)
 }
+
+// RecordPayload may apply the caller's payload itself (when decoding it
+// would give it back): the release must keep nothing of it, so a caller
+// reusing its payload values (as the executor does) changes nothing.
+func TestRecordPayloadKeepsNothingOfThePayload(t *testing.T) {
+	r, log := running(t)
+	at := t0.Add(time.Hour)
+	inputs := map[string]any{}
+	steps := []release.Payload{
+		&release.ActivityStartedPayload{Activity: "build.compile", IdempotencyKey: "k-1", Inputs: inputs},
+		&release.ActivityFailedPayload{Activity: "build.compile", Error: "exit 1"},
+		&release.ActivityStartedPayload{Activity: "build.compile", IdempotencyKey: "k-2"},
+		&release.ActivitySucceededPayload{Activity: "build.compile", Outputs: map[string]any{}},
+		&release.PhaseSucceededPayload{Phase: "build"},
+		&release.PhaseStartedPayload{Phase: "qa"},
+	}
+	for i, p := range steps {
+		e, err := r.RecordPayload(at, "executor", "", p)
+		require.NoError(t, err, "step %d", i)
+		log = append(log, e)
+		// Scribble over the payload the caller still holds.
+		switch p := p.(type) {
+		case *release.ActivityStartedPayload:
+			*p = release.ActivityStartedPayload{Activity: "qa.regression", IdempotencyKey: "scribbled"}
+		case *release.ActivityFailedPayload:
+			*p = release.ActivityFailedPayload{Activity: "qa.regression", Error: "scribbled"}
+		case *release.ActivitySucceededPayload:
+			*p = release.ActivitySucceededPayload{Activity: "qa.regression"}
+		case *release.PhaseSucceededPayload:
+			*p = release.PhaseSucceededPayload{Phase: "qa", Error: "scribbled"}
+		case *release.PhaseStartedPayload:
+			*p = release.PhaseStartedPayload{Phase: "build", Error: "scribbled"}
+		}
+	}
+	inputs["late"] = "scribbled"
+	folded, err := release.Fold(log)
+	require.NoError(t, err)
+	require.Equal(t, folded, r)
+}
