@@ -98,7 +98,8 @@ func TestAResultQueuedWhileABatchIsAppliedIsNotLost(t *testing.T) {
 	for _, k := range []string{"a", "b", "c", "d"} {
 		i := int32(r.p.index[release.ActivityKey("p."+k)])
 		require.Equal(t, release.ActivityRunning, r.state(i).Status)
-		f := &flight{attempt: 1, cancel: func() {}}
+		f := &flight{attempt: 1}
+		f.ctx.parent = ctx
 		f.reqv.Reporter = &f.rep
 		f.req = &f.reqv
 		r.flights[i] = f

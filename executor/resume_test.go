@@ -160,7 +160,9 @@ func TestRunMakesTheCallsLeftBeforeItStartedOnAReleaseHeldInMemory(t *testing.T)
 
 	r, err := ex.acquire(ctx, sum.ID)
 	require.NoError(t, err)
-	r.flights[int32(r.p.index["p.b"])] = &flight{attempt: 1, cancel: func() {}} // b looks in flight
+	f := &flight{attempt: 1}
+	f.ctx.parent = ctx
+	r.flights[int32(r.p.index["p.b"])] = f // b looks in flight
 	r.undriven = true
 	ex.releaseRun(r)
 	ex.mu.Lock()

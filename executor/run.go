@@ -81,7 +81,7 @@ type run struct {
 type flight struct {
 	attempt  int
 	rollback bool
-	cancel   context.CancelFunc
+	ctx      attemptCtx        // the adapter call's context
 	req      *adapters.Request // &reqv
 	poller   adapters.Poller
 	reqv     adapters.Request
@@ -613,8 +613,9 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 		kind = ai.act.Rollback.Uses
 	}
 	ad, err := e.reg.Lookup(kind)
-	ctx, cancel := context.WithCancel(r.adapterContext(base, ai, kind, attempt, rollback))
-	f := &flight{attempt: attempt, rollback: rollback, cancel: cancel}
+	f := &flight{attempt: attempt, rollback: rollback}
+	f.ctx.parent = r.adapterContext(base, ai, kind, attempt, rollback)
+	ctx := &f.ctx
 	f.reqv = adapters.Request{
 		Release: r.id, ReleaseName: r.rel.Name, Activity: ai.key, Attempt: attempt,
 		IdempotencyKey: key, With: cloneMap(with), Inputs: r.rel.Inputs, Rollback: rollback,
@@ -667,7 +668,7 @@ func (r *run) dispatch(i int32, attempt int, with map[string]any, key string, ro
 	}
 	if !e.spawn(run) {
 		delete(r.flights, i)
-		cancel()
+		f.cancel()
 		e.endCall()
 		r.undriven = true
 	}
