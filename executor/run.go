@@ -437,29 +437,39 @@ func (r *run) drive() {
 	limit := r.e.cfg.Parallelism
 	// Next attempts that found every slot taken go first: they became
 	// runnable before anything still in ready.
-	for len(r.retryDue) > 0 && r.busy < limit && r.err == nil {
-		i := r.retryDue[0]
-		r.retryDue = r.retryDue[1:]
+	r.takeEach(&r.retryDue, limit, func(i int32) {
 		if r.state(i).Status == release.ActivityFailed && !r.holdRetry(i) {
 			r.start(i, r.actor(), "retry", nil)
 		}
-	}
-	for len(r.ready) > 0 && r.busy < limit && r.err == nil {
-		i := r.ready[0]
-		r.ready = r.ready[1:]
+	})
+	r.takeEach(&r.ready, limit, func(i int32) {
 		if r.state(i).Status != release.ActivityPending || r.rel.Status != release.Running || r.rollingBack {
-			continue
+			return
 		}
 		r.begin(i)
-	}
-	if len(r.ready) == 0 {
-		r.ready = nil
-	}
+	})
 	if r.rollingBack {
 		r.driveRollback()
 		return
 	}
 	r.checkFinished()
+}
+
+// takeEach takes activities from the front of the queue *q, in order,
+// while a slot is free and nothing failed, and calls f with each; f may
+// add to the queue, and what it adds is taken in turn. The queue keeps its
+// array for the next time.
+func (r *run) takeEach(q *[]int32, limit int, f func(int32)) {
+	n := 0
+	for n < len(*q) && r.busy < limit && r.err == nil {
+		n++
+		f((*q)[n-1])
+	}
+	if n >= len(*q) {
+		*q = (*q)[:0]
+	} else if n > 0 {
+		*q = (*q)[:copy(*q, (*q)[n:])]
+	}
 }
 
 // begin starts a ready activity: its phase first, then its condition.
