@@ -676,7 +676,10 @@ func (e *Executor) ListFreezes(ctx context.Context, p *ListFreezesParams) (*stor
 // ActionDeleteFreeze on the stored freeze (Action.Scope). Activities and
 // releases it held look again at once on this executor (on others within
 // their RescanInterval); overrides recorded against it stay in the
-// releases' events. ErrNotFound when the freeze does not exist.
+// releases' events. ErrNotFound when the freeze does not exist;
+// store.ErrConflict when it changed between being read for the authorizer
+// and being deleted (then nothing is deleted: call again to be judged on
+// the freeze as it is now).
 func (e *Executor) DeleteFreeze(ctx context.Context, id release.FreezeID, p *By) error {
 	by := p.value()
 	fs, ok := e.freezeStore()
@@ -693,7 +696,9 @@ func (e *Executor) DeleteFreeze(ctx context.Context, id release.FreezeID, p *By)
 		return aerr
 	}
 	if err == nil {
-		err = fs.DeleteFreeze(ctx, id)
+		// Only the freeze that was judged: one changed since (re-scoped,
+		// say) is refused with ErrConflict, to be read and judged again.
+		err = fs.DeleteFreeze(ctx, id, f.Revision)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("executor: %s: freeze %s: %w: %w", ActionDeleteFreeze, id, ErrNotFound, err)

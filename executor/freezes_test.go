@@ -266,7 +266,7 @@ func TestFreezeChangesByAnotherExecutorAreSeenWithinTheRescanInterval(t *testing
 	h.waitActivity(id, "build.compile", release.ActivitySucceeded)
 
 	// Deleted straight in the store, as another executor would.
-	require.NoError(t, h.store.(store.FreezeStore).DeleteFreeze(context.Background(), "long"))
+	require.NoError(t, h.store.(store.FreezeStore).DeleteFreeze(context.Background(), "long", 0))
 	h.advance(time.Minute)
 	h.waitStatus(id, release.Succeeded)
 }
@@ -700,4 +700,42 @@ func TestFreezesHoldWhenTheExecutorSealsReleaseHeads(t *testing.T) {
 	h.putFreeze(oneOff("year-end", t0.Add(-time.Hour), t0.Add(time.Hour), release.FreezeScope{All: true}))
 	_, err = h.ex.Create(context.Background(), &CreateParams{Process: "train", By: By{Actor: "alice"}})
 	require.ErrorIs(t, err, ErrFrozen)
+}
+
+// A freeze re-scoped between the authorizer's verdict and the delete is not
+// deleted: the verdict was on the scope read (staging), and the freeze is
+// now a production freeze the actor may not touch. The delete is refused
+// with ErrConflict and the freeze stays; read again, the actor is refused.
+func TestDeleteFreezeDeletesOnlyTheFreezeThatWasJudged(t *testing.T) {
+	staging := release.FreezeScope{Labels: map[string]string{"env": "staging"}}
+	var h *harness
+	var rescoped bool
+	auth := func(ctx context.Context, a *Action) error {
+		if a.Kind != ActionDeleteFreeze || a.Actor != "sam" {
+			return nil
+		}
+		if a.Scope.Labels["env"] != "staging" {
+			return errForTest // sam may delete staging freezes only
+		}
+		if !rescoped { // an admin moves it to production right after the verdict
+			rescoped = true
+			fs := h.store.(store.FreezeStore)
+			f, err := fs.GetFreeze(ctx, a.Freeze)
+			require.NoError(t, err)
+			f.Scope = prodOnly
+			_, err = fs.UpdateFreeze(ctx, f)
+			require.NoError(t, err)
+		}
+		return nil
+	}
+	h = newHarness(t, &Config{Authorize: auth})
+	ctx := context.Background()
+	h.putFreeze(oneOff("f", t0, t0.Add(time.Hour), staging))
+
+	err := h.ex.DeleteFreeze(ctx, "f", &By{Actor: "sam"})
+	require.ErrorIs(t, err, store.ErrConflict)
+	got, err := h.store.(store.FreezeStore).GetFreeze(ctx, "f")
+	require.NoError(t, err, "the production freeze is still there")
+	require.Equal(t, prodOnly, got.Scope)
+	require.ErrorIs(t, h.ex.DeleteFreeze(ctx, "f", &By{Actor: "sam"}), ErrUnauthorized)
 }

@@ -26,7 +26,7 @@ func TestANegativeRescanIntervalDisablesPeriodicRereads(t *testing.T) {
 	require.False(t, h.ex.timers.has(timerKey{kind: timerRescan}), "no rescan timer")
 	require.False(t, h.ex.timers.has(timerKey{kind: timerFreezes}), "no freeze refresh timer")
 
-	require.NoError(t, h.store.(store.FreezeStore).DeleteFreeze(context.Background(), "long"))
+	require.NoError(t, h.store.(store.FreezeStore).DeleteFreeze(context.Background(), "long", 0))
 	h.advance(2 * time.Hour) // many default intervals (LeaseDuration)
 	waitIdle(t, h.ex)
 	require.Equal(t, release.ActivityPending, h.get(id).Activities["prod.rollout"].Status, "the deletion by another is not seen")
@@ -47,7 +47,7 @@ func TestADefaultRescanIntervalRereadsPeriodically(t *testing.T) {
 	waitIdle(t, h.ex)
 	require.True(t, h.ex.timers.has(timerKey{kind: timerRescan}))
 
-	require.NoError(t, h.store.(store.FreezeStore).DeleteFreeze(context.Background(), "long"))
+	require.NoError(t, h.store.(store.FreezeStore).DeleteFreeze(context.Background(), "long", 0))
 	h.advance(2 * DefaultLeaseDuration)
 	h.waitStatus(id, release.Succeeded)
 }

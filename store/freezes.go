@@ -40,7 +40,9 @@ type FreezeStore interface {
 	// ListFreezes returns freezes ordered by ID. An empty store gives an
 	// empty page, not an error.
 	ListFreezes(ctx context.Context, p *ListFreezesParams) (*FreezePage, error)
-	// DeleteFreeze deletes the freeze, or returns ErrNotFound. Overrides
-	// recorded against it stay in the releases' events.
-	DeleteFreeze(ctx context.Context, id release.FreezeID) error
+	// DeleteFreeze deletes the freeze, or returns ErrNotFound. A revision
+	// above zero must be the stored one (ErrConflict otherwise), so that a
+	// caller deletes the freeze it read and judged, not one changed since.
+	// Overrides recorded against it stay in the releases' events.
+	DeleteFreeze(ctx context.Context, id release.FreezeID, revision int64) error
 }

@@ -101,14 +101,18 @@ func (s *Store) ListFreezes(ctx context.Context, p *store.ListFreezesParams) (*s
 }
 
 // DeleteFreeze implements store.FreezeStore.
-func (s *Store) DeleteFreeze(ctx context.Context, id release.FreezeID) error {
+func (s *Store) DeleteFreeze(ctx context.Context, id release.FreezeID, revision int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.freezes[id]; !ok {
+	f, ok := s.freezes[id]
+	if !ok {
 		return errf(store.ErrNotFound, "freeze %s", id)
+	}
+	if revision > 0 && f.Revision != revision {
+		return errf(store.ErrConflict, "delete freeze %s: revision %d given, stored %d", id, revision, f.Revision)
 	}
 	delete(s.freezes, id)
 	return nil

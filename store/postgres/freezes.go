@@ -68,14 +68,7 @@ func (s *Store) UpdateFreeze(ctx context.Context, f *release.Freeze) (*release.F
 		return nil, s.wrapDB(ctx, op, err)
 	}
 	if tag.RowsAffected() == 0 {
-		var rev int64
-		err := s.pool.QueryRow(ctx, s.q(`SELECT revision FROM _s.freezes WHERE id = $1`), id).Scan(&rev)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, errf(store.ErrNotFound, "update freeze %s", id)
-		} else if err != nil {
-			return nil, s.wrapDB(ctx, op, err)
-		}
-		return nil, errf(store.ErrConflict, "update freeze %s: revision %d given, stored %d", id, given, rev)
+		return nil, s.freezeMissed(ctx, "update", id, given)
 	}
 	return decodeDoc[release.Freeze]("freeze", id, doc)
 }
@@ -128,6 +121,36 @@ func (s *Store) ListFreezes(ctx context.Context, p *store.ListFreezesParams) (*s
 }
 
 // DeleteFreeze implements store.FreezeStore.
-func (s *Store) DeleteFreeze(ctx context.Context, id release.FreezeID) error {
-	return s.deleteRow(ctx, `DELETE FROM _s.freezes WHERE id = $1`, string(id), "freeze "+string(id))
+func (s *Store) DeleteFreeze(ctx context.Context, id release.FreezeID, revision int64) error {
+	if revision <= 0 {
+		return s.deleteRow(ctx, `DELETE FROM _s.freezes WHERE id = $1`, string(id), "freeze "+string(id))
+	}
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	if !storable(string(id)) {
+		return errf(store.ErrNotFound, "delete freeze %s", id)
+	}
+	tag, err := s.pool.Exec(ctx, s.q(`DELETE FROM _s.freezes WHERE id = $1 AND revision = $2`), string(id), revision)
+	if err != nil {
+		return s.wrapDB(ctx, "delete freeze "+string(id), err)
+	}
+	if tag.RowsAffected() == 0 {
+		return s.freezeMissed(ctx, "delete", string(id), revision)
+	}
+	return nil
+}
+
+// freezeMissed says why a conditional write of freeze id at revision
+// given changed no row: it is not stored (ErrNotFound), or at another
+// revision (ErrConflict).
+func (s *Store) freezeMissed(ctx context.Context, op, id string, given int64) error {
+	var rev int64
+	err := s.pool.QueryRow(ctx, s.q(`SELECT revision FROM _s.freezes WHERE id = $1`), id).Scan(&rev)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errf(store.ErrNotFound, "%s freeze %s", op, id)
+	} else if err != nil {
+		return s.wrapDB(ctx, op+" freeze "+id, err)
+	}
+	return errf(store.ErrConflict, "%s freeze %s: revision %d given, stored %d", op, id, given, rev)
 }

@@ -59,15 +59,8 @@ func (s *Store) UpdateFreeze(ctx context.Context, f *release.Freeze) (*release.F
 	}
 	id, given := string(c.ID), f.Revision
 	err = s.write(ctx, func(w *wtx) error {
-		var rev int64
-		err := w.queryRow(`SELECT revision FROM freezes WHERE id = ?`, []any{id}, &rev)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errf(store.ErrNotFound, "update freeze %s", id)
-		} else if err != nil {
-			return wrapDB("update freeze "+id, err)
-		}
-		if rev != given {
-			return errf(store.ErrConflict, "update freeze %s: revision %d given, stored %d", id, given, rev)
+		if err := freezeAt(w, "update", id, given); err != nil {
+			return err
 		}
 		return wrapDB("update freeze "+id, w.exec(`UPDATE freezes SET enabled = ?, revision = ?, doc = ? WHERE id = ?`, c.Enabled, c.Revision, doc, id))
 	})
@@ -145,11 +138,32 @@ func (s *Store) ListFreezes(ctx context.Context, p *store.ListFreezesParams) (*s
 }
 
 // DeleteFreeze implements store.FreezeStore.
-func (s *Store) DeleteFreeze(ctx context.Context, id release.FreezeID) error {
+func (s *Store) DeleteFreeze(ctx context.Context, id release.FreezeID, revision int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return s.write(ctx, func(w *wtx) error {
+		if revision > 0 {
+			if err := freezeAt(w, "delete", string(id), revision); err != nil {
+				return err
+			}
+		}
 		return deleteRow(w, `DELETE FROM freezes WHERE id = ?`, string(id), "freeze "+string(id))
 	})
+}
+
+// freezeAt checks, in w, that freeze id is stored at revision given, for
+// op ("update", "delete").
+func freezeAt(w *wtx, op, id string, given int64) error {
+	var rev int64
+	err := w.queryRow(`SELECT revision FROM freezes WHERE id = ?`, []any{id}, &rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errf(store.ErrNotFound, "%s freeze %s", op, id)
+	} else if err != nil {
+		return wrapDB(op+" freeze "+id, err)
+	}
+	if rev != given {
+		return errf(store.ErrConflict, "%s freeze %s: revision %d given, stored %d", op, id, given, rev)
+	}
+	return nil
 }

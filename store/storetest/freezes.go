@@ -165,12 +165,28 @@ func (s *suite) freezeTests(t *testing.T) {
 		s.run(t, "DeletesOnce", func(t *testing.T, st store.Store) {
 			_, err := fz(st).CreateFreeze(ctx(t), testFreeze("year-end", true))
 			require.NoError(t, err)
-			require.NoError(t, fz(st).DeleteFreeze(ctx(t), "year-end"))
+			require.NoError(t, fz(st).DeleteFreeze(ctx(t), "year-end", 0))
 			_, err = fz(st).GetFreeze(ctx(t), "year-end")
 			require.ErrorIs(t, err, store.ErrNotFound)
-			require.ErrorIs(t, fz(st).DeleteFreeze(ctx(t), "year-end"), store.ErrNotFound)
+			require.ErrorIs(t, fz(st).DeleteFreeze(ctx(t), "year-end", 0), store.ErrNotFound)
+			require.ErrorIs(t, fz(st).DeleteFreeze(ctx(t), "year-end", 1), store.ErrNotFound)
 			_, err = fz(st).CreateFreeze(ctx(t), testFreeze("year-end", false))
 			require.NoError(t, err, "the id is free again")
+		})
+		s.run(t, "OnlyAtTheGivenRevision", func(t *testing.T, st store.Store) {
+			f, err := fz(st).CreateFreeze(ctx(t), testFreeze("year-end", true))
+			require.NoError(t, err)
+			read := *f // what a caller read and judged
+			f.Enabled = false
+			_, err = fz(st).UpdateFreeze(ctx(t), f) // changed since: revision 2
+			require.NoError(t, err)
+			require.ErrorIs(t, fz(st).DeleteFreeze(ctx(t), "year-end", read.Revision), store.ErrConflict)
+			got, err := fz(st).GetFreeze(ctx(t), "year-end")
+			require.NoError(t, err, "a refused delete deletes nothing")
+			require.Equal(t, int64(2), got.Revision)
+			require.NoError(t, fz(st).DeleteFreeze(ctx(t), "year-end", got.Revision))
+			_, err = fz(st).GetFreeze(ctx(t), "year-end")
+			require.ErrorIs(t, err, store.ErrNotFound)
 		})
 	})
 }
