@@ -27,7 +27,7 @@ func makeStdCtx(parent context.Context) ctxUnderTest {
 	return ctxUnderTest{ctx, cancel}
 }
 
-// done reports whether ch is closed, waiting a little for an asynchronous
+// closedSoon reports whether ch is closed, waiting a little for an asynchronous
 // close (the standard library propagates some cancellations on its own
 // goroutine too).
 func closedSoon(ch <-chan struct{}) bool {
